@@ -1,0 +1,94 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Prometheus metrics. One Registry per running agent (tests run several in one process).
+ * Label values are component ids and fixed reasons: never pod names, paths or other values that
+ * grow with pod churn.
+ */
+export class MetricsRegistry {
+  readonly registry = new Registry();
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'sluice_' });
+  }
+
+  counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> {
+    const existing = this.registry.getSingleMetric(name);
+    if (existing) return existing as Counter<L>;
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  gauge<L extends string>(name: string, help: string, labelNames: readonly L[]): Gauge<L> {
+    const existing = this.registry.getSingleMetric(name);
+    if (existing) return existing as Gauge<L>;
+    return new Gauge({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  histogram<L extends string>(name: string, help: string, labelNames: readonly L[], buckets?: number[]): Histogram<L> {
+    const existing = this.registry.getSingleMetric(name);
+    if (existing) return existing as Histogram<L>;
+    return new Histogram({ name, help, labelNames, registers: [this.registry], ...(buckets ? { buckets } : {}) });
+  }
+
+  forComponent(kind: string, id: string, type: string): ComponentMetrics {
+    return new ComponentMetrics(this, { component_kind: kind, component_id: id, component_type: type });
+  }
+}
+
+type ComponentLabels = { component_kind: string; component_id: string; component_type: string };
+const COMPONENT_LABELS = ['component_kind', 'component_id', 'component_type'] as const;
+
+/** The metrics every component has, with its labels bound once (no per-event label lookups). */
+export class ComponentMetrics {
+  readonly receivedEvents;
+  readonly sentEvents;
+  readonly sentBytes;
+  readonly receivedBytes;
+  readonly labels: ComponentLabels;
+
+  constructor(
+    readonly root: MetricsRegistry,
+    labels: ComponentLabels,
+  ) {
+    this.labels = labels;
+    this.receivedEvents = root
+      .counter('sluice_component_received_events_total', 'Events received by the component.', COMPONENT_LABELS)
+      .labels(labels);
+    this.sentEvents = root
+      .counter('sluice_component_sent_events_total', 'Events sent on by the component (for sinks: accepted by the destination).', COMPONENT_LABELS)
+      .labels(labels);
+    this.receivedBytes = root
+      .counter('sluice_component_received_bytes_total', 'Bytes read by the component from outside.', COMPONENT_LABELS)
+      .labels(labels);
+    this.sentBytes = root
+      .counter('sluice_component_sent_bytes_total', 'Bytes written by the component to outside.', COMPONENT_LABELS)
+      .labels(labels);
+  }
+
+  /** Count an error; `reason` is a fixed string such as "malformed_line" or "http_5xx". */
+  error(reason: string, count = 1): void {
+    this.root
+      .counter('sluice_component_errors_total', 'Errors by component and reason.', [...COMPONENT_LABELS, 'reason'])
+      .inc({ ...this.labels, reason }, count);
+  }
+
+  /** Count a discarded event; `reason` is fixed ("filtered", "rejected", "buffer_full", ...). */
+  discarded(reason: string, count = 1): void {
+    this.root
+      .counter('sluice_component_discarded_events_total', 'Events discarded, by component and reason.', [...COMPONENT_LABELS, 'reason'])
+      .inc({ ...this.labels, reason }, count);
+  }
+
+  /** A component-specific counter carrying the component labels plus `extra` label names. */
+  counter<L extends string>(name: string, help: string, extra: readonly L[] = []) {
+    return this.root.counter(name, help, [...COMPONENT_LABELS, ...extra]);
+  }
+
+  gauge<L extends string>(name: string, help: string, extra: readonly L[] = []) {
+    return this.root.gauge(name, help, [...COMPONENT_LABELS, ...extra]);
+  }
+
+  histogram<L extends string>(name: string, help: string, extra: readonly L[] = [], buckets?: number[]) {
+    return this.root.histogram(name, help, [...COMPONENT_LABELS, ...extra], buckets);
+  }
+}
