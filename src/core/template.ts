@@ -1,0 +1,39 @@
+import { getField, parsePath, type Fields } from './event.js';
+
+/**
+ * Field templates such as `/out/{{ kubernetes.pod_namespace }}.ndjson`, compiled once.
+ * A missing field renders as an empty string and is reported through `missing`, so a sink can
+ * count (and route) events whose template could not be filled.
+ */
+export class FieldTemplate {
+  private readonly parts: Array<string | readonly string[]>;
+  readonly isDynamic: boolean;
+
+  constructor(readonly source: string) {
+    this.parts = [];
+    const pattern = /\{\{\s*([^}\s]+)\s*\}\}/g;
+    let last = 0;
+    for (let match = pattern.exec(source); match; match = pattern.exec(source)) {
+      if (match.index > last) this.parts.push(source.slice(last, match.index));
+      this.parts.push(parsePath(match[1]!));
+      last = match.index + match[0].length;
+    }
+    if (last < source.length) this.parts.push(source.slice(last));
+    this.isDynamic = this.parts.some((p) => typeof p !== 'string');
+  }
+
+  render(fields: Fields, missing?: (path: string) => void): string {
+    if (!this.isDynamic) return this.source;
+    let out = '';
+    for (const part of this.parts) {
+      if (typeof part === 'string') {
+        out += part;
+        continue;
+      }
+      const value = getField(fields, part);
+      if (value === undefined || value === null) missing?.(part.join('.'));
+      else out += typeof value === 'string' ? value : JSON.stringify(value);
+    }
+    return out;
+  }
+}

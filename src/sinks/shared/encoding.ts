@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { deleteField, getField, parsePath, setField, type Fields, type LogEvent } from '../../core/event.js';
+
+/** `encoding` options shared by every sink (Vector names). */
+export const encodingSchema = z.strictObject({
+  codec: z.enum(['json', 'text']).default('json').describe('json: one JSON object per event; text: the message field only.'),
+  only_fields: z.array(z.string()).optional().describe('Ship only these fields (dotted paths).'),
+  except_fields: z.array(z.string()).optional().describe('Ship every field but these (dotted paths).'),
+});
+export type EncodingOptions = z.infer<typeof encodingSchema>;
+
+/**
+ * Turns an event into bytes. JSON of frozen sub-objects (per-file pod metadata shared by many
+ * events) is cached: a file's metadata is serialised once, not once per line.
+ */
+export class EventEncoder {
+  private readonly only: ReturnType<typeof parsePath>[] | undefined;
+  private readonly except: ReturnType<typeof parsePath>[] | undefined;
+  private readonly frozenJson = new WeakMap<object, string>();
+
+  constructor(readonly options: EncodingOptions) {
+    this.only = options.only_fields?.map(parsePath);
+    this.except = options.except_fields?.map(parsePath);
+  }
+
+  /** The fields to ship after only_fields / except_fields. Never mutates the event. */
+  shippedFields(event: LogEvent): Fields {
+    let fields = event.fields;
+    if (this.only) {
+      const picked: Fields = {};
+      for (const path of this.only) {
+        const value = getField(fields, path);
+        if (value !== undefined) setField(picked, path, value);
+      }
+      fields = picked;
+    }
+    if (this.except) {
+      fields = { ...fields };
+      for (const path of this.except) deleteField(fields, path);
+    }
+    return fields;
+  }
+
+  /** One event as a string without a trailing newline. */
+  encode(event: LogEvent): string {
+    if (this.options.codec === 'text') {
+      const message = event.fields.message;
+      return typeof message === 'string' ? message : message === undefined ? '' : JSON.stringify(message);
+    }
+    return this.toJson(this.shippedFields(event));
+  }
+
+  private toJson(fields: Fields): string {
+    let out = '{';
+    let first = true;
+    for (const key in fields) {
+      const value = fields[key];
+      if (value === undefined) continue;
+      out += (first ? '' : ',') + JSON.stringify(key) + ':' + this.valueJson(value);
+      first = false;
+    }
+    return out + '}';
+  }
+
+  private valueJson(value: unknown): string {
+    if (value !== null && typeof value === 'object' && Object.isFrozen(value)) {
+      let json = this.frozenJson.get(value);
+      if (json === undefined) {
+        json = JSON.stringify(value);
+        this.frozenJson.set(value, json);
+      }
+      return json;
+    }
+    return JSON.stringify(value);
+  }
+}
