@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import './components.js';
+import { ExitCode, runAgent } from './core/agent.js';
+import { ConfigError } from './core/config/errors.js';
+import { configJsonSchema } from './core/config/json-schema.js';
+import { loadConfig } from './core/config/load.js';
+import { createLogger, LOG_LEVELS } from './core/logger.js';
+import { planTopology } from './core/topology/plan.js';
+
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const positiveNumber = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
+  return n;
+};
+
+const configOptions = (command: Command): Command =>
+  command
+    .addOption(new Option('-c, --config <file>', 'config file (TOML, YAML or JSON); repeatable').argParser(collect).default([]).env('SLUICE_CONFIG'))
+    .addOption(new Option('-C, --config-dir <dir>', 'load every .toml/.yaml/.yml/.json file in DIR; repeatable').argParser(collect).default([]));
+
+const program = new Command('sluice')
+  .description('A Kubernetes log agent: reads container logs, enriches them with pod metadata, ships them with end-to-end acknowledgements.')
+  .version(version, '-V, --version')
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? ExitCode.ok : ExitCode.usage))
+  .showHelpAfterError();
+
+configOptions(program)
+  .addOption(new Option('--graceful-shutdown-limit-secs <secs>', 'on SIGTERM/SIGINT, drain for at most this long, then exit 124').argParser(positiveNumber).default(60))
+  .addOption(new Option('--require-healthy', 'exit 1 when a sink healthcheck fails at startup').default(false))
+  .addOption(new Option('-l, --log-level <level>', 'internal log level').choices(LOG_LEVELS).default('info').env('SLUICE_LOG'))
+  .addHelpText(
+    'after',
+    '\nExit codes: 0 clean shutdown, 1 runtime or startup failure, 2 usage error, 78 invalid config,\n124 graceful shutdown limit reached, 130/143 second SIGINT/SIGTERM (no drain).',
+  )
+  .action(async (opts: { config: string[] | string; configDir: string[]; gracefulShutdownLimitSecs: number; requireHealthy: boolean; logLevel: string }) => {
+    const logger = createLogger(opts.logLevel);
+    try {
+      const code = await runAgent({
+        config: { files: toList(opts.config), dirs: opts.configDir },
+        logger,
+        gracefulShutdownLimitSecs: opts.gracefulShutdownLimitSecs,
+        requireHealthy: opts.requireHealthy,
+      });
+      process.exit(code);
+    } catch (error) {
+      if (error instanceof ConfigError) {
+        printProblems(error.problems);
+        process.exit(ExitCode.config);
+      }
+      throw error;
+    }
+  });
+
+configOptions(program.command('validate'))
+  .description('check config files and topology without running; exit 0 when valid, 78 with every problem listed otherwise')
+  .action((opts: { config: string[] | string; configDir: string[] }) => {
+    try {
+      const config = loadConfig({ files: toList(opts.config), dirs: opts.configDir });
+      const plan = planTopology(config);
+      for (const warning of plan.warnings) process.stderr.write(`warning: ${warning}\n`);
+      const count = (kind: string) => config.components.filter((c) => c.kind === kind).length;
+      process.stdout.write(
+        `valid: ${config.files.length} file(s), ${count('source')} source(s), ${count('transform')} transform(s), ${count('sink')} sink(s)\n`,
+      );
+      process.exit(ExitCode.ok);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      printProblems(error.problems);
+      process.exit(ExitCode.config);
+    }
+  });
+
+program
+  .command('generate-schema')
+  .description('print the JSON Schema of the configuration (derived from the same schemas that validate it)')
+  .action(() => {
+    process.stdout.write(JSON.stringify(configJsonSchema(), null, 2) + '\n');
+  });
+
+function toList(value: string[] | string): string[] {
+  return typeof value === 'string' ? value.split(',').filter(Boolean) : value;
+}
+
+function printProblems(problems: readonly string[]): void {
+  process.stderr.write(`invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n`);
+  for (const problem of problems) process.stderr.write(`  ${problem}\n`);
+}
+
+await program.parseAsync();

@@ -1,0 +1,8 @@
+// The composition root: every component registers itself when its module is imported.
+import './sources/demo_logs/index.js';
+import './sources/stdin/index.js';
+import './transforms/filter/index.js';
+import './transforms/route/index.js';
+import './sinks/blackhole/index.js';
+import './sinks/console/index.js';
+import './sinks/file/index.js';

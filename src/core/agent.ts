@@ -1,0 +1,94 @@
+import type { Logger } from 'pino';
+import { ApiServer } from './api.js';
+import { loadConfig, type ConfigSources } from './config/load.js';
+import { MetricsRegistry } from './metrics.js';
+import { planTopology } from './topology/plan.js';
+import { Topology } from './topology/runtime.js';
+
+/** Process exit codes (documented in the README). */
+export const ExitCode = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  config: 78,
+  shutdownTimeout: 124,
+} as const;
+
+export interface AgentOptions {
+  config: ConfigSources;
+  logger: Logger;
+  gracefulShutdownLimitSecs: number;
+  requireHealthy: boolean;
+  /** Called when the process should end right now (second signal, shutdown limit). */
+  exitNow?: (code: number) => void;
+}
+
+/** Load, start, run until the sources end or a signal arrives, drain, and return the exit code. */
+export async function runAgent(options: AgentOptions): Promise<number> {
+  const { logger } = options;
+  const exitNow = options.exitNow ?? ((code: number) => process.exit(code));
+  const config = loadConfig(options.config);
+  const plan = planTopology(config);
+  for (const warning of plan.warnings) logger.warn(warning);
+
+  const metrics = new MetricsRegistry({ processMetrics: true });
+  const api = config.api.enabled ? new ApiServer(metrics, logger) : undefined;
+  if (api) await api.listen(config.api.address);
+
+  let topology: Topology | undefined;
+  let shuttingDown = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (shuttingDown) {
+      logger.warn({ signal }, 'second signal: exiting now without draining');
+      exitNow(128 + (signal === 'SIGINT' ? 2 : 15));
+      return;
+    }
+    shuttingDown = true;
+    logger.info({ signal, limit_secs: options.gracefulShutdownLimitSecs }, 'signal received: draining');
+    if (api) api.phase = 'draining';
+    const deadline = setTimeout(() => {
+      logger.error({ limit_secs: options.gracefulShutdownLimitSecs }, 'graceful shutdown limit reached: exiting with events in flight (they are re-read on restart)');
+      exitNow(ExitCode.shutdownTimeout);
+    }, options.gracefulShutdownLimitSecs * 1000);
+    deadline.unref();
+    void topology?.stop();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
+  try {
+    topology = await Topology.start({ config, plan, logger, metrics, requireHealthy: options.requireHealthy });
+    registerBufferGauge(metrics, topology);
+    if (shuttingDown) void topology.stop();
+    else if (api) api.phase = 'running';
+    logger.info({ components: plan.components.size, files: config.files }, 'sluice started');
+    await topology.done;
+    if (api) api.phase = 'stopped';
+    if (topology.failure) {
+      logger.error({ err: topology.failure.message }, 'stopped after a failure');
+      return ExitCode.failed;
+    }
+    logger.info('stopped cleanly');
+    return ExitCode.ok;
+  } catch (error) {
+    logger.error({ err: (error as Error).message }, 'startup failed');
+    return ExitCode.failed;
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    await api?.close();
+  }
+}
+
+function registerBufferGauge(metrics: MetricsRegistry, topology: Topology): void {
+  const gauge = metrics.gauge('sluice_component_buffer_events', 'Events waiting in the buffer in front of a component.', [
+    'component_kind',
+    'component_id',
+    'component_type',
+  ]);
+  // Sampled at scrape time: no per-event gauge updates on the hot path.
+  const collect = (): void => {
+    for (const b of topology.bufferSizes()) gauge.set({ component_kind: b.kind, component_id: b.id, component_type: b.type }, b.size);
+  };
+  (gauge as unknown as { collect?: () => void }).collect = collect;
+}

@@ -1,0 +1,73 @@
+import { createServer, type Server } from 'node:http';
+import type { Logger } from 'pino';
+import type { MetricsRegistry } from './metrics.js';
+
+/**
+ * The agent's HTTP API. It exposes state, never event data.
+ *
+ * - `GET /health`  liveness: 200 whenever the event loop answers (a wedged loop fails the probe).
+ * - `GET /started` startup: 200 once the topology is built and the initial sink healthchecks ran;
+ *                  503 before. Kubernetes' startupProbe points here so slow starts are not killed.
+ * - `GET /ready`   readiness: 200 while running and not draining; 503 while starting or shutting down.
+ * - `GET /metrics` Prometheus text format.
+ */
+export type AgentPhase = 'starting' | 'running' | 'draining' | 'stopped';
+
+export class ApiServer {
+  private readonly server: Server;
+  phase: AgentPhase = 'starting';
+
+  constructor(
+    private readonly metrics: MetricsRegistry,
+    private readonly logger: Logger,
+  ) {
+    this.server = createServer((req, res) => {
+      const path = (req.url ?? '/').split('?')[0];
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.writeHead(405, { allow: 'GET, HEAD' }).end();
+        return;
+      }
+      const json = (status: number, body: object): void => {
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      };
+      switch (path) {
+        case '/health':
+          json(200, { ok: true, phase: this.phase });
+          return;
+        case '/started':
+          json(this.phase === 'starting' ? 503 : 200, { started: this.phase !== 'starting', phase: this.phase });
+          return;
+        case '/ready':
+          json(this.phase === 'running' ? 200 : 503, { ready: this.phase === 'running', phase: this.phase });
+          return;
+        case '/metrics':
+          this.metrics.registry
+            .metrics()
+            .then((text) => res.writeHead(200, { 'content-type': this.metrics.registry.contentType }).end(text))
+            .catch((error: Error) => res.writeHead(500).end(error.message));
+          return;
+        default:
+          json(404, { error: 'not found', endpoints: ['/health', '/started', '/ready', '/metrics'] });
+      }
+    });
+  }
+
+  async listen(address: string): Promise<{ host: string; port: number }> {
+    const separator = address.lastIndexOf(':');
+    const host = address.slice(0, separator).replace(/^\[|\]$/g, '') || '0.0.0.0';
+    const port = Number(address.slice(separator + 1));
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => resolve());
+    });
+    const bound = this.server.address();
+    const actualPort = typeof bound === 'object' && bound ? bound.port : port;
+    this.logger.info({ address: `${host}:${actualPort}` }, 'API listening');
+    return { host, port: actualPort };
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}

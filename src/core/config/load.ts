@@ -1,0 +1,232 @@
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { z } from 'zod';
+import type { AnyDefinition, ComponentKind } from '../component.js';
+import type { BufferOptions } from '../buffers/options.js';
+import { findDefinition, knownTypes } from '../registry.js';
+import { ConfigError, formatIssues } from './errors.js';
+import { interpolateEnv } from './interpolate.js';
+import { formatOf, parseConfigText } from './parse.js';
+import {
+  DEFAULT_API_ADDRESS,
+  DEFAULT_DATA_DIR,
+  componentIdPattern,
+  fileSchema,
+  inputsSchema,
+  sinkCoreSchema,
+} from './schema.js';
+
+export interface ComponentConfig {
+  readonly kind: ComponentKind;
+  readonly id: string;
+  readonly type: string;
+  /** The file that defined it, for messages. */
+  readonly file: string;
+  readonly definition: AnyDefinition;
+  /** Options validated by the component's own schema (defaults applied). */
+  readonly options: unknown;
+  readonly inputs: readonly string[];
+  readonly buffer?: BufferOptions;
+  readonly healthcheck: boolean;
+}
+
+export interface AgentConfig {
+  readonly files: readonly string[];
+  readonly dataDir: string;
+  readonly api: { readonly enabled: boolean; readonly address: string };
+  readonly components: readonly ComponentConfig[];
+}
+
+export interface ConfigSources {
+  files?: readonly string[];
+  dirs?: readonly string[];
+}
+
+const TABLES = [
+  ['sources', 'source'],
+  ['transforms', 'transform'],
+  ['sinks', 'sink'],
+] as const;
+
+/** Read, interpolate, parse and validate every file; throw a ConfigError listing every problem. */
+export function loadConfig(sources: ConfigSources, env: NodeJS.ProcessEnv = process.env): AgentConfig {
+  const problems: string[] = [];
+  const files = listFiles(sources, problems);
+  if (files.length === 0 && problems.length === 0) problems.push('no config file given (use --config FILE or --config-dir DIR)');
+
+  const globals = new GlobalSettings(problems);
+  const components: ComponentConfig[] = [];
+  const definedIn = new Map<string, string>();
+
+  for (const file of files) {
+    const parsed = readFile(file, env, problems);
+    if (parsed === undefined) continue;
+    const top = fileSchema.safeParse(parsed);
+    if (!top.success) {
+      problems.push(...formatIssues(file, [], top.error.issues));
+      continue;
+    }
+    globals.take(file, 'data_dir', top.data.data_dir);
+    globals.take(file, 'api.enabled', top.data.api?.enabled);
+    globals.take(file, 'api.address', top.data.api?.address);
+
+    for (const [table, kind] of TABLES) {
+      for (const [id, raw] of Object.entries(top.data[table] ?? {})) {
+        const key = `${table}.${id}`;
+        if (!componentIdPattern.test(id)) {
+          problems.push(`${file}: ${key}: component ids may use letters, digits, "_" and "-" only`);
+          continue;
+        }
+        const earlier = definedIn.get(id);
+        if (earlier !== undefined) {
+          problems.push(`component "${id}" is defined twice: in ${earlier} and in ${file} (${key})`);
+          continue;
+        }
+        definedIn.set(id, `${file} (${key})`);
+        const component = validateComponent(file, kind, table, id, raw, problems);
+        if (component) components.push(component);
+      }
+    }
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    files,
+    dataDir: (globals.get('data_dir') as string | undefined) ?? DEFAULT_DATA_DIR,
+    api: {
+      enabled: (globals.get('api.enabled') as boolean | undefined) ?? false,
+      address: (globals.get('api.address') as string | undefined) ?? DEFAULT_API_ADDRESS,
+    },
+    components,
+  };
+}
+
+function listFiles(sources: ConfigSources, problems: string[]): string[] {
+  const files = [...(sources.files ?? [])];
+  for (const dir of sources.dirs ?? []) {
+    try {
+      const entries = readdirSync(dir)
+        .filter((name) => formatOf(name) !== undefined && !name.startsWith('.'))
+        .sort()
+        .map((name) => join(dir, name))
+        .filter((path) => statSync(path).isFile());
+      files.push(...entries);
+    } catch (error) {
+      problems.push(`${dir}: cannot read config directory: ${(error as Error).message}`);
+    }
+  }
+  return files;
+}
+
+function readFile(file: string, env: NodeJS.ProcessEnv, problems: string[]): unknown {
+  const format = formatOf(file);
+  if (format === undefined) {
+    problems.push(`${file}: unknown config format (use .toml, .yaml, .yml or .json)`);
+    return undefined;
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    problems.push(`${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    return undefined;
+  }
+  const interpolated = interpolateEnv(text, env);
+  if (interpolated.errors.length > 0) {
+    problems.push(...interpolated.errors.map((e) => `${file}: ${e}`));
+    return undefined;
+  }
+  try {
+    const parsed = parseConfigText(interpolated.text, format);
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      problems.push(`${file}: expected a table/mapping at the top level`);
+      return undefined;
+    }
+    return parsed;
+  } catch (error) {
+    problems.push(`${file}: syntax error: ${(error as Error).message.split('\n')[0]}`);
+    return undefined;
+  }
+}
+
+function validateComponent(
+  file: string,
+  kind: ComponentKind,
+  table: string,
+  id: string,
+  raw: unknown,
+  problems: string[],
+): ComponentConfig | undefined {
+  const key = `${table}.${id}`;
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    problems.push(`${file}: ${key}: expected a table with at least "type"`);
+    return undefined;
+  }
+  const { type, inputs, buffer, healthcheck, ...rest } = raw as Record<string, unknown>;
+  if (typeof type !== 'string') {
+    problems.push(`${file}: ${key}.type: required (one of ${knownTypes(kind).join(', ')})`);
+    return undefined;
+  }
+  const definition = findDefinition(kind, type);
+  if (!definition) {
+    problems.push(`${file}: ${key}.type: unknown ${kind} type "${type}" (known: ${knownTypes(kind).join(', ')})`);
+    return undefined;
+  }
+  const before = problems.length;
+
+  let parsedInputs: string[] = [];
+  if (kind === 'source') {
+    if (inputs !== undefined) problems.push(`${file}: ${key}.inputs: sources take no inputs`);
+  } else {
+    const result = inputsSchema.safeParse(inputs ?? []);
+    if (result.success) parsedInputs = result.data;
+    else problems.push(...formatIssues(file, [table, id, 'inputs'], result.error.issues));
+  }
+
+  let core: { buffer?: BufferOptions; healthcheck: { enabled: boolean } } = { healthcheck: { enabled: true } };
+  if (kind === 'sink') {
+    const result = sinkCoreSchema.safeParse({ buffer, healthcheck });
+    if (result.success) core = result.data;
+    else problems.push(...formatIssues(file, [table, id], result.error.issues));
+  } else {
+    if (buffer !== undefined) problems.push(`${file}: ${key}.buffer: only sinks have a buffer`);
+    if (healthcheck !== undefined) problems.push(`${file}: ${key}.healthcheck: only sinks have a healthcheck`);
+  }
+
+  const options = (definition.schema as z.ZodType).safeParse(rest);
+  if (!options.success) problems.push(...formatIssues(file, [table, id], options.error.issues));
+  if (problems.length > before || !options.success) return undefined;
+
+  return {
+    kind,
+    id,
+    type,
+    file,
+    definition,
+    options: options.data,
+    inputs: parsedInputs,
+    buffer: core.buffer,
+    healthcheck: core.healthcheck.enabled,
+  };
+}
+
+/** Top-level options may be split across files, but two files must not disagree. */
+class GlobalSettings {
+  private readonly values = new Map<string, { value: unknown; file: string }>();
+
+  constructor(private readonly problems: string[]) {}
+
+  take(file: string, key: string, value: unknown): void {
+    if (value === undefined) return;
+    const existing = this.values.get(key);
+    if (existing && JSON.stringify(existing.value) !== JSON.stringify(value)) {
+      this.problems.push(`${key} is set differently in ${existing.file} and ${file}`);
+      return;
+    }
+    this.values.set(key, { value, file });
+  }
+
+  get(key: string): unknown {
+    return this.values.get(key)?.value;
+  }
+}

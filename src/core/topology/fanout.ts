@@ -1,0 +1,55 @@
+import { ackAll, LogEvent } from '../event.js';
+import type { EventOutput } from '../component.js';
+import type { EventBuffer } from '../buffers/types.js';
+
+export interface FanoutTarget {
+  readonly buffer: EventBuffer;
+  /** The consumer changes events in place, so it gets its own copy of the fields. */
+  readonly mutates: boolean;
+  /** Called when this producer will send no more (the buffer closes after its last producer). */
+  readonly producerDone: () => void;
+}
+
+/**
+ * One output of a source or transform, feeding every consumer's buffer. With several consumers,
+ * each gets its own LogEvent (an ack is per delivery) and the finalizer is retained once per extra
+ * consumer, so the source hears back only when every sink is done.
+ */
+export class Fanout implements EventOutput {
+  private finished = false;
+
+  constructor(
+    private readonly targets: readonly FanoutTarget[],
+    private readonly onSent: (count: number) => void,
+  ) {}
+
+  send(events: LogEvent[]): Promise<void> | undefined {
+    if (events.length === 0) return undefined;
+    this.onSent(events.length);
+    const targets = this.targets;
+    if (targets.length === 0) {
+      ackAll(events); // nobody consumes this output: the events are finished here
+      return undefined;
+    }
+    if (targets.length === 1) return targets[0]!.buffer.push(events);
+
+    for (const event of events) event.finalizer?.retain(targets.length - 1);
+    let pending: Promise<void>[] | undefined;
+    for (let t = 0; t < targets.length; t++) {
+      const target = targets[t]!;
+      const copy =
+        t === 0 && !target.mutates
+          ? events
+          : events.map((e) => (target.mutates ? e.cloneForFanout() : new LogEvent(e.fields, e.finalizer)));
+      const wait = target.buffer.push(copy);
+      if (wait) (pending ??= []).push(wait);
+    }
+    return pending ? Promise.all(pending).then(() => undefined) : undefined;
+  }
+
+  finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    for (const target of this.targets) target.producerDone();
+  }
+}

@@ -1,0 +1,21 @@
+import { z } from 'zod';
+import { registerSink } from '../../core/registry.js';
+import { encodingSchema } from '../shared/encoding.js';
+import { FileSink } from './sink.js';
+
+export const fileSinkSchema = z.strictObject({
+  path: z.string().min(1).describe('Output path; may use field templates, e.g. /out/{{ kubernetes.pod_namespace }}.ndjson'),
+  encoding: encodingSchema.default({ codec: 'json' }),
+  compression: z.enum(['none', 'gzip']).default('none').describe('gzip appends one gzip member per batch (a valid multi-member .gz).'),
+  idle_timeout_secs: z.number().positive().default(30).describe('Close a file after this long without writes.'),
+  max_open_files: z.number().int().positive().default(256),
+  fsync: z.boolean().default(false).describe('fsync before acknowledging (survives a node crash, costs throughput).'),
+});
+export type FileSinkOptions = z.infer<typeof fileSinkSchema>;
+
+registerSink({
+  type: 'file',
+  description: 'Writes events to files (one JSON object or text line per event), path templated by fields.',
+  schema: fileSinkSchema,
+  build: (config, ctx) => new FileSink(config, ctx),
+});
