@@ -27,6 +27,7 @@ const program = new Command('sluice')
   .description('A Kubernetes log agent: reads container logs, enriches them with pod metadata, ships them with end-to-end acknowledgements.')
   .version(version, '-V, --version')
   .exitOverride((error) => process.exit(error.exitCode === 0 ? ExitCode.ok : ExitCode.usage))
+  .enablePositionalOptions()
   .showHelpAfterError();
 
 configOptions(program)

@@ -65,7 +65,7 @@ export function planTopology(config: AgentConfig): TopologyPlan {
   problems.push(...findCycles(planned));
 
   const consumed = new Set<string>();
-  for (const component of planned.values()) for (const edge of component.inputs) consumed.add(edgeName(edge));
+  for (const component of planned.values()) for (const edge of component.inputs) consumed.add(edge.upstream);
   for (const component of planned.values()) {
     if (component.config.kind === 'sink') continue;
     if (!consumed.has(component.config.id))

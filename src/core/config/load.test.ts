@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import '../../components.js';
+import { tempDir } from '../../../test/harness.js';
+import { ConfigError } from './errors.js';
+import { interpolateEnv } from './interpolate.js';
+import { loadConfig } from './load.js';
+
+const dir = tempDir();
+after(() => dir.cleanup());
+let n = 0;
+function file(name: string, text: string): string {
+  const sub = join(dir.path, String(n++));
+  mkdirSync(sub);
+  const path = join(sub, name);
+  writeFileSync(path, text);
+  return path;
+}
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+describe('config loading', () => {
+  it('reads TOML, YAML and JSON files into one config', () => {
+    const toml = file('common.toml', '[sources.in]\ntype = "demo_logs"\ncount = 3\n');
+    const yaml = file('custom.yaml', 'sinks:\n  out:\n    type: console\n    inputs: ["in"]\n');
+    const json = file('extra.json', JSON.stringify({ sinks: { bh: { type: 'blackhole', inputs: ['in'] } } }));
+    const config = loadConfig({ files: [toml, yaml, json] });
+    assert.deepEqual(
+      config.components.map((c) => [c.kind, c.id, c.type]),
+      [
+        ['source', 'in', 'demo_logs'],
+        ['sink', 'out', 'console'],
+        ['sink', 'bh', 'blackhole'],
+      ],
+    );
+    assert.equal(config.dataDir, '/var/lib/sluice');
+    const out = config.components.find((c) => c.id === 'out')!;
+    assert.deepEqual(out.options, { target: 'stdout', encoding: { codec: 'json' } });
+    assert.equal(out.buffer?.max_events, 500);
+  });
+
+  it('loads every config file of a --config-dir in name order', () => {
+    const a = file('a.toml', '[sources.in]\ntype = "demo_logs"\n');
+    const d = join(a, '..');
+    writeFileSync(join(d, 'b.yaml'), 'sinks: {out: {type: blackhole, inputs: [in]}}\n');
+    writeFileSync(join(d, 'README.md'), 'ignored');
+    const config = loadConfig({ dirs: [d] });
+    assert.deepEqual(config.components.map((c) => c.id), ['in', 'out']);
+  });
+
+  it('names the file and the key path of a misspelt option and of a bad enum value', () => {
+    const path = file('custom.toml', '[sources.in]\ntype = "demo_logs"\nformatt = "json"\n[sinks.out]\ntype = "console"\ninputs = ["in"]\nencoding.codec = "yaml"\n');
+    const problems = problemsOf(() => loadConfig({ files: [path] }));
+    assert.deepEqual(problems, [`${path}: sources.in.formatt: unknown option`, `${path}: sinks.out.encoding.codec: expected one of json, text`]);
+  });
+
+  it('reports an unknown component type with the known ones', () => {
+    const path = file('x.yaml', 'sinks:\n  out:\n    type: htp\n    inputs: [in]\n');
+    const [problem] = problemsOf(() => loadConfig({ files: [path] }));
+    assert.match(problem!, /x\.yaml: sinks\.out\.type: unknown sink type "htp" \(known: .*console.*\)/);
+  });
+
+  it('rejects the same component id in two files, naming both', () => {
+    const a = file('common.toml', '[sinks.out]\ntype = "blackhole"\ninputs = ["x"]\n');
+    const b = file('custom.yaml', 'sinks: {out: {type: console, inputs: [x]}}\n');
+    const problems = problemsOf(() => loadConfig({ files: [a, b] }));
+    assert.equal(problems.length, 1);
+    assert.ok(problems[0]!.includes(a) && problems[0]!.includes(b), problems[0]);
+  });
+
+  it('rejects global options that two files set differently', () => {
+    const a = file('a.toml', 'data_dir = "/a"\n');
+    const b = file('b.toml', 'data_dir = "/b"\n');
+    const [problem] = problemsOf(() => loadConfig({ files: [a, b] }));
+    assert.match(problem!, /data_dir is set differently in .*a\.toml and .*b\.toml/);
+  });
+
+  it('lists every problem, syntax errors and missing files included', () => {
+    const bad = file('bad.toml', '[sources.in\n');
+    const problems = problemsOf(() => loadConfig({ files: [bad, join(dir.path, 'missing.yaml')] }));
+    assert.equal(problems.length, 2);
+    assert.match(problems[0]!, /bad\.toml: syntax error/);
+    assert.match(problems[1]!, /missing\.yaml: cannot read: ENOENT/);
+  });
+
+  it('rejects inputs on a source and a buffer on a transform', () => {
+    const path = file('c.toml', '[sources.in]\ntype = "demo_logs"\ninputs = ["x"]\n[transforms.f]\ntype = "filter"\ninputs = ["in"]\ncondition = "true"\nbuffer.max_events = 3\n');
+    const problems = problemsOf(() => loadConfig({ files: [path] }));
+    assert.deepEqual(problems, [`${path}: sources.in.inputs: sources take no inputs`, `${path}: transforms.f.buffer: only sinks have a buffer`]);
+  });
+
+  it('interpolates ${VAR} and ${VAR:-default}, and fails on an unset variable', () => {
+    const path = file('env.yaml', 'data_dir: ${DATA:-/tmp/d}\nsources:\n  in: {type: demo_logs, format: "${FMT}"}\n');
+    const config = loadConfig({ files: [path] }, { FMT: 'syslog' });
+    assert.equal(config.dataDir, '/tmp/d');
+    assert.equal((config.components[0]!.options as { format: string }).format, 'syslog');
+    const [problem] = problemsOf(() => loadConfig({ files: [path] }, {}));
+    assert.equal(problem, `${path}: line 3: environment variable FMT is not set (use \${FMT:-default} for a default)`);
+  });
+});
+
+describe('interpolateEnv', () => {
+  it('handles defaults, empty values and $$ escapes', () => {
+    assert.equal(interpolateEnv('a=${A} b=${B:-x} c=${C:-} d=$$HOME', { A: '1', B: '' }).text, 'a=1 b=x c= d=$HOME');
+    assert.deepEqual(interpolateEnv('${A}\n${B}', { A: '1' }).errors, ['line 2: environment variable B is not set (use ${B:-default} for a default)']);
+  });
+});

@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { LogEvent, deleteField, getField, parsePath, setField } from './event.js';
+import { Finalizer } from './finalizer.js';
+import { FieldTemplate } from './template.js';
+import { EventEncoder } from '../sinks/shared/encoding.js';
+
+describe('events', () => {
+  it('parses dotted and quoted paths', () => {
+    assert.deepEqual(parsePath('kubernetes.pod_labels."app.kubernetes.io/name"'), ['kubernetes', 'pod_labels', 'app.kubernetes.io/name']);
+    assert.throws(() => parsePath('a..b'), /invalid field path/);
+  });
+
+  it('copies a frozen shared object before writing into it', () => {
+    const shared = Object.freeze({ pod_name: 'web-0', pod_labels: Object.freeze({ app: 'web' }) });
+    const a = new LogEvent({ kubernetes: shared });
+    const b = new LogEvent({ kubernetes: shared });
+    setField(a.fields, parsePath('kubernetes.pod_labels.team'), 'x');
+    assert.equal(getField(a.fields, parsePath('kubernetes.pod_labels.team')), 'x');
+    assert.equal(getField(b.fields, parsePath('kubernetes.pod_labels.team')), undefined);
+    deleteField(b.fields, parsePath('kubernetes.pod_name'));
+    assert.equal(shared.pod_name, 'web-0');
+    assert.equal(b.get(parsePath('kubernetes.pod_name')), undefined);
+  });
+
+  it('acks once per event copy, and the finalizer completes after all deliveries', () => {
+    const outcomes: unknown[] = [];
+    const finalizer = new Finalizer(2, (o) => outcomes.push(o));
+    const e1 = new LogEvent({ message: 'a' }, finalizer);
+    const e2 = new LogEvent({ message: 'b' }, finalizer);
+    e1.ack();
+    e1.ack();
+    assert.equal(outcomes.length, 0);
+    e2.ack('rejected');
+    assert.deepEqual(outcomes, [{ rejected: 1 }]);
+  });
+
+  it('keeps nanosecond timestamps untouched through JSON encoding', () => {
+    const encoder = new EventEncoder({ codec: 'json' });
+    const line = encoder.encode(new LogEvent({ timestamp: '2026-11-24T10:00:00.123456789Z', message: 'x' }));
+    assert.equal(line, '{"timestamp":"2026-11-24T10:00:00.123456789Z","message":"x"}');
+  });
+
+  it('encodes with only_fields / except_fields and text codec', () => {
+    const event = new LogEvent({ message: 'hi', kubernetes: Object.freeze({ pod_name: 'p', pod_uid: 'u' }), secret: 's' });
+    assert.equal(new EventEncoder({ codec: 'json', except_fields: ['secret', 'kubernetes.pod_uid'] }).encode(event), '{"message":"hi","kubernetes":{"pod_name":"p"}}');
+    assert.equal(new EventEncoder({ codec: 'json', only_fields: ['kubernetes.pod_name'] }).encode(event), '{"kubernetes":{"pod_name":"p"}}');
+    assert.equal(new EventEncoder({ codec: 'text' }).encode(event), 'hi');
+    assert.equal(event.fields.secret, 's', 'encoding never mutates the event');
+  });
+
+  it('renders field templates and reports missing fields', () => {
+    const template = new FieldTemplate('/out/{{ kubernetes.pod_namespace }}/{{kubernetes.pod_name}}.ndjson');
+    const missing: string[] = [];
+    assert.equal(template.render({ kubernetes: { pod_namespace: 'ns' } }, (p) => missing.push(p)), '/out/ns/.ndjson');
+    assert.deepEqual(missing, ['kubernetes.pod_name']);
+    assert.equal(new FieldTemplate('static').isDynamic, false);
+  });
+});
