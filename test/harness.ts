@@ -109,15 +109,21 @@ registerSource({
 export interface RunningTopology {
   topology: Topology;
   metrics: MetricsRegistry;
+  /** Stop (drain) and delete the temp dir. */
   stop(): Promise<void>;
+  /** Wait until every source ended by itself and everything drained. */
+  finished(): Promise<void>;
   dir: string;
 }
 
 /** Start a topology from a config object (written to a temp JSON file, loaded like any config). */
-export async function startTopology(config: Record<string, unknown>): Promise<RunningTopology> {
+export async function startTopology(
+  config: Record<string, unknown> | ((dir: string) => Record<string, unknown>),
+): Promise<RunningTopology> {
   const dir = tempDir();
   const file = join(dir.path, 'sluice.json');
-  writeFileSync(file, JSON.stringify({ data_dir: join(dir.path, 'data'), ...config }));
+  const body = typeof config === 'function' ? config(dir.path) : config;
+  writeFileSync(file, JSON.stringify({ data_dir: join(dir.path, 'data'), ...body }));
   const agentConfig = loadConfig({ files: [file] });
   const plan = planTopology(agentConfig);
   const metrics = new MetricsRegistry();
@@ -129,6 +135,9 @@ export async function startTopology(config: Record<string, unknown>): Promise<Ru
     async stop() {
       await topology.stop();
       dir.cleanup();
+    },
+    async finished() {
+      await topology.done;
     },
   };
 }

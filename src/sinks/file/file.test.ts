@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { describe, it } from 'node:test';
+import { sourceOutcomes, startTopology } from '../../../test/harness.js';
+
+describe('file sink', () => {
+  it('writes one JSON object per line to field-templated paths, and acks after writing', async () => {
+    const running = await startTopology((dir) => ({
+      sources: { numbers: { type: 'test_counter', count: 40, batch_size: 20 } },
+      transforms: { split: { type: 'route', inputs: ['numbers'], route: { even: 'seq % 2 == 0' } } },
+      sinks: {
+        even: { type: 'file', inputs: ['split.even'], path: join(dir, 'out', 'even-{{ message }}.ndjson'), encoding: { codec: 'json', only_fields: ['seq'] } },
+        odd: { type: 'file', inputs: ['split._unmatched'], path: join(dir, 'out', 'odd.ndjson') },
+      },
+    }));
+    await running.finished();
+    const files = readdirSync(join(running.dir, 'out')).sort();
+    assert.equal(files.length, 21, 'one file per even message plus odd.ndjson');
+    assert.deepEqual(JSON.parse(readFileSync(join(running.dir, 'out', 'even-event 4.ndjson'), 'utf8')), { seq: 4 });
+    const odd = readFileSync(join(running.dir, 'out', 'odd.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { seq: number });
+    assert.deepEqual(odd.map((e) => e.seq), [1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39]);
+    assert.deepEqual(sourceOutcomes.get('numbers'), [{ rejected: 0 }, { rejected: 0 }]);
+    await running.stop();
+  });
+
+  it('appends one gzip member per batch: the file is a valid .gz at every point', async () => {
+    const running = await startTopology((dir) => ({
+      sources: { numbers: { type: 'test_counter', count: 25, batch_size: 10 } },
+      sinks: { gz: { type: 'file', inputs: ['numbers'], path: join(dir, 'out.ndjson.gz'), compression: 'gzip', encoding: { codec: 'text' } } },
+    }));
+    await running.finished();
+    const text = gunzipSync(readFileSync(join(running.dir, 'out.ndjson.gz'))).toString();
+    assert.deepEqual(text.trim().split('\n'), Array.from({ length: 25 }, (_, i) => `event ${i}`));
+    await running.stop();
+  });
+
+  it('does not ack what it could not write, and the component failure is reported', async () => {
+    const running = await startTopology((dir) => {
+      writeFileSync(join(dir, 'not-a-dir'), '');
+      return {
+        sources: { numbers: { type: 'test_counter', count: 10, batch_size: 10 } },
+        sinks: { bad: { type: 'file', inputs: ['numbers'], path: join(dir, 'not-a-dir', 'out.ndjson') } },
+      };
+    });
+    await running.finished();
+    assert.deepEqual(sourceOutcomes.get('numbers'), [], 'unwritten events are not acknowledged');
+    assert.match(running.topology.failure?.message ?? '', /sink "bad" failed/);
+    await running.stop();
+  });
+});
