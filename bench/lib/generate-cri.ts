@@ -53,7 +53,7 @@ export async function writeCriFile(path: string, lines: number, seed = 42): Prom
     chunk += next(i);
     if (chunk.length > 1 << 20) {
       bytes += Buffer.byteLength(chunk);
-      if (!out.write(chunk)) await new Promise((resolve) => out.once('drain', resolve));
+      if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
       chunk = '';
     }
   }
