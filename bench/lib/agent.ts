@@ -1,0 +1,56 @@
+// Runs the sluice CLI as a measured child and stops it once a sink has taken the expected events.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startMeasured, type Measured } from './measure.js';
+
+export const CLI = join(import.meta.dirname, '..', '..', 'src', 'cli.js');
+
+export async function sinkSentEvents(port: number, sinkId: string): Promise<number> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const match = text.match(new RegExp(`sluice_component_sent_events_total\\{component_kind="sink",component_id="${sinkId}"[^}]*\\} (\\d+)`));
+    return match ? Number(match[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export interface AgentRun extends Measured {
+  /** Seconds from start until the sink had taken every expected event. */
+  secondsToComplete: number;
+  sent: number;
+}
+
+/**
+ * Start sluice with `config` (an object written as JSON, api enabled on `port`), wait until sink
+ * `sinkId` reports `expected` events sent (or `timeoutMs`), then SIGTERM and collect the figures.
+ */
+export async function runAgentUntil(options: {
+  dir: string;
+  config: Record<string, unknown>;
+  port: number;
+  sinkId: string;
+  expected: number;
+  timeoutMs?: number;
+  nodeArgs?: string[];
+}): Promise<AgentRun> {
+  const configPath = join(options.dir, 'bench-config.json');
+  writeFileSync(configPath, JSON.stringify({ ...options.config, api: { enabled: true, address: `127.0.0.1:${options.port}` } }));
+  const running = startMeasured(process.execPath, [...(options.nodeArgs ?? []), CLI, '--config', configPath, '--log-level', 'warn']);
+  const deadline = Date.now() + (options.timeoutMs ?? 600_000);
+  let sent = 0;
+  let completedAt = 0;
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    sent = await sinkSentEvents(options.port, options.sinkId);
+    if (sent >= options.expected) {
+      completedAt = performance.now();
+      break;
+    }
+    if (Date.now() > deadline || running.child.exitCode !== null) break;
+  }
+  running.child.kill('SIGTERM');
+  const measured = await running.result();
+  const secondsToComplete = completedAt ? (completedAt - running.started) / 1000 : measured.wallSeconds;
+  return { ...measured, secondsToComplete, sent };
+}
