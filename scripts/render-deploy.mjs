@@ -3,7 +3,7 @@
 // `helm template` with the chart's default values, then regrouped into the files of the RFC's
 // layout: sluice-global.yaml (cluster-scoped), sluice-namespaced.yaml (everything in the agent's
 // namespace), a kustomization.yaml, and an example of the user's part (sluice-custom with a sink).
-// It also writes the minimal supported Kubernetes version from .meta/mskv into the chart.
+// It also writes the minimal supported Kubernetes version from .meta/mskv into the chart and the docs.
 //
 //   node scripts/render-deploy.mjs           write the files
 //   node scripts/render-deploy.mjs --check   exit 1 when a committed file differs from a fresh render
@@ -35,6 +35,11 @@ export function chartYamlWithMskv(chartYaml, mskv) {
   const line = /^kubeVersion: .*$/m;
   if (!line.test(chartYaml)) throw new Error('charts/sluice/Chart.yaml has no kubeVersion line');
   return chartYaml.replace(line, `kubeVersion: ">=${mskv}.0-0"`);
+}
+
+/** The docs with the MSKV written between its <!-- mskv --> markers. */
+export function docsWithMskv(docs, mskv) {
+  return docs.replace(/<!-- mskv -->[^<]*<!-- \/mskv -->/g, `<!-- mskv -->${mskv}<!-- /mskv -->`);
 }
 
 /** The example sink of the RFC tutorial: the user's part of the configuration. */
@@ -161,11 +166,17 @@ export async function renderAll() {
   }
   const chartYamlPath = join('charts', 'sluice', 'Chart.yaml');
   files[chartYamlPath] = chartYamlWithMskv(readFileSync(join(repoRoot, chartYamlPath), 'utf8'), readMskv());
+  const docsPath = join('docs', 'kubernetes.md');
+  files[docsPath] = docsWithMskv(readFileSync(join(repoRoot, docsPath), 'utf8'), readMskv());
   return files;
 }
 
 /** Paths whose committed content differs from a fresh render. */
 export async function staleFiles() {
+  // The raw YAML is rendered with the MSKV: a Chart.yaml behind .meta/mskv would refuse it.
+  const chartYamlPath = join('charts', 'sluice', 'Chart.yaml');
+  const chartYaml = readFileSync(join(repoRoot, chartYamlPath), 'utf8');
+  if (chartYamlWithMskv(chartYaml, readMskv()) !== chartYaml) return [chartYamlPath];
   const stale = [];
   for (const [path, content] of Object.entries(await renderAll())) {
     let committed = null;
