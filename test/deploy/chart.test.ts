@@ -47,7 +47,7 @@ describe('helm chart', () => {
     const objects = await helmTemplate({ values: [join(chartDir, 'ci', 'inline-config-values.yaml')] });
     const secret = only(objects, 'Secret');
     assert.equal(secret.metadata.name, 'sluice-custom');
-    assert.match((secret['stringData'] as Record<string, string>)['sluice.yaml']!, /type: elasticsearch/);
+    assert.match((secret['stringData'] as Record<string, string>)['sluice.yaml']!, /type: console/);
     const ds = daemonSet(objects);
     const container = agentContainer(ds);
     assert.deepEqual(container.resources, { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } });
