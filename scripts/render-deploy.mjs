@@ -37,6 +37,9 @@ export function chartYamlWithMskv(chartYaml, mskv) {
   return chartYaml.replace(line, `kubeVersion: ">=${mskv}.0-0"`);
 }
 
+/** Documents that name the MSKV between <!-- mskv --> markers. */
+export const docsNamingMskv = [join('docs', 'kubernetes.md'), join('charts', 'sluice', 'README.md')];
+
 /** The docs with the MSKV written between its <!-- mskv --> markers. */
 export function docsWithMskv(docs, mskv) {
   return docs.replace(/<!-- mskv -->[^<]*<!-- \/mskv -->/g, `<!-- mskv -->${mskv}<!-- /mskv -->`);
@@ -166,8 +169,9 @@ export async function renderAll() {
   }
   const chartYamlPath = join('charts', 'sluice', 'Chart.yaml');
   files[chartYamlPath] = chartYamlWithMskv(readFileSync(join(repoRoot, chartYamlPath), 'utf8'), readMskv());
-  const docsPath = join('docs', 'kubernetes.md');
-  files[docsPath] = docsWithMskv(readFileSync(join(repoRoot, docsPath), 'utf8'), readMskv());
+  for (const docsPath of docsNamingMskv) {
+    files[docsPath] = docsWithMskv(readFileSync(join(repoRoot, docsPath), 'utf8'), readMskv());
+  }
   return files;
 }
 

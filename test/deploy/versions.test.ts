@@ -34,10 +34,12 @@ describe('versions', () => {
   it('the MSKV of .meta/mskv is the chart\'s kubeVersion floor and is named in the docs', async () => {
     assert.match(mskv(), /^1\.\d+$/);
     assert.equal(chart['kubeVersion'], `>=${mskv()}.0-0`);
-    const docs = readFileSync(join(repoRoot, 'docs', 'kubernetes.md'), 'utf8');
-    const named = [...docs.matchAll(/<!-- mskv -->([^<]*)<!-- \/mskv -->/g)].map((match) => match[1]);
-    assert.ok(named.length > 0, 'docs/kubernetes.md names the MSKV between <!-- mskv --> markers');
-    assert.deepEqual(new Set(named), new Set([mskv()]));
+    for (const path of ['docs/kubernetes.md', 'charts/sluice/README.md']) {
+      const docs = readFileSync(join(repoRoot, path), 'utf8');
+      const named = [...docs.matchAll(/<!-- mskv -->([^<]*)<!-- \/mskv -->/g)].map((match) => match[1]);
+      assert.ok(named.length > 0, `${path} names the MSKV between <!-- mskv --> markers`);
+      assert.deepEqual(new Set(named), new Set([mskv()]), path);
+    }
     const { chartYamlWithMskv } = (await renderDeploy()) as unknown as { chartYamlWithMskv(text: string, v: string): string };
     assert.match(chartYamlWithMskv('name: x\nkubeVersion: ">=1.2.0-0"\n', '1.31'), /^kubeVersion: ">=1\.31\.0-0"$/m);
   });
