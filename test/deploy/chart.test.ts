@@ -91,6 +91,8 @@ describe('helm chart', () => {
       },
     });
     assert.ok(container.env?.some((e) => e.name === 'HTTPS_PROXY'));
+    const nodeIp = container.env?.find((e) => e.name === 'SLUICE_NODE_IP');
+    assert.equal(nodeIp?.valueFrom?.fieldRef?.fieldPath, 'status.hostIP', 'the kubelet address for metadata_source: kubelet');
     assert.ok(container.volumeMounts?.some((m) => m.mountPath === '/etc/ssl/corporate'));
     assert.equal(ds.spec.template.metadata.annotations?.['example.com/team'], 'platform');
     assert.equal(ds.spec.template.metadata.annotations?.['sluice.dev/exclude'], 'true');

@@ -102,7 +102,7 @@ for (const [name, render] of renders) {
       assert.deepEqual(role['rules'], [
         { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] },
         { apiGroups: [''], resources: ['namespaces'], verbs: ['list', 'watch'] },
-        { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: [''], resources: ['nodes'], verbs: ['list', 'watch'] },
       ]);
     });
   });
