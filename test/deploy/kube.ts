@@ -135,3 +135,30 @@ export const agentContainer = (ds: DaemonSetView): Container => {
   if (!container) throw new Error('no container named sluice');
   return container;
 };
+
+type ComponentKind = 'sources' | 'transforms' | 'sinks';
+const componentKinds: ComponentKind[] = ['sources', 'transforms', 'sinks'];
+
+/** The component types this build of the agent registers, from its own configuration schema. */
+export async function registeredComponentTypes(): Promise<Record<ComponentKind, Set<string>>> {
+  const { stdout } = await run(process.execPath, [join(repoRoot, 'dist', 'src', 'cli.js'), 'generate-schema'], { maxBuffer: 64 * 1024 * 1024 });
+  interface Variant { properties: { type: { const: string } } }
+  const schema = JSON.parse(stdout) as { properties: Record<string, { additionalProperties?: { oneOf?: Variant[] } }> };
+  const typesOf = (kind: ComponentKind) => new Set((schema.properties[kind]?.additionalProperties?.oneOf ?? []).map((v) => v.properties.type.const));
+  return { sources: typesOf('sources'), transforms: typesOf('transforms'), sinks: typesOf('sinks') };
+}
+
+/** "sources.x: type y" for every component of these configuration texts whose type is not registered. */
+export async function unregisteredComponents(configTexts: string[]): Promise<string[]> {
+  const registered = await registeredComponentTypes();
+  const missing: string[] = [];
+  for (const text of configTexts) {
+    const config = YAML.parse(text) as Partial<Record<ComponentKind, Record<string, { type: string }>>>;
+    for (const kind of componentKinds) {
+      for (const [id, component] of Object.entries(config[kind] ?? {})) {
+        if (!registered[kind].has(component.type)) missing.push(`${kind}.${id}: ${component.type}`);
+      }
+    }
+  }
+  return missing;
+}
