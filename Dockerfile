@@ -1,0 +1,35 @@
+# syntax=docker/dockerfile:1
+# sluice container image: the agent as PID 1 on a distroless Node.js runtime (no shell, no package
+# manager), production dependencies only. Build: docker build -t sluice:dev .
+#
+# Node.js: an LTS line the package's engines allow (Node 20 reached its end of life in April 2026).
+ARG NODE_MAJOR=24
+
+# 1. Compile the TypeScript sources.
+FROM node:${NODE_MAJOR}-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src ./src
+RUN npx tsc -p tsconfig.json
+
+# 2. Production dependencies only (no compilers, test tools, helm/kubectl).
+FROM node:${NODE_MAJOR}-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+
+# 3. Runtime: distroless, no shell. The agent runs as uid 0 with every capability dropped by the pod
+# spec: the container runtime writes log files root-owned with mode 0640 (docs/kubernetes.md).
+FROM gcr.io/distroless/nodejs${NODE_MAJOR}-debian12
+WORKDIR /app
+ENV NODE_ENV=production
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /src/dist/src ./dist/src
+COPY package.json ./
+# Exec form: node itself is PID 1 and receives SIGTERM, which sluice handles (graceful shutdown within
+# --graceful-shutdown-limit-secs); there is no shell or init in between to swallow it.
+ENTRYPOINT ["/nodejs/bin/node", "/app/dist/src/cli.js"]
+CMD ["--config", "/etc/sluice/sluice.yaml"]
+EXPOSE 8686

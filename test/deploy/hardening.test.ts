@@ -1,0 +1,109 @@
+// The hardening and pod-spec properties the RFC asks for, held on the default chart render and on
+// the committed raw YAML (which users apply as-is).
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { agentContainer, daemonSet, deployDir, helmTemplate, only, parseManifests, type KubeObject } from './kube.js';
+
+const rawYaml = (): KubeObject[] =>
+  ['sluice-global.yaml', 'sluice-namespaced.yaml'].flatMap((file) => parseManifests(readFileSync(join(deployDir, file), 'utf8')));
+
+const renders: [string, () => Promise<KubeObject[]>][] = [
+  ['default chart render', () => helmTemplate({ kubeVersion: undefined })],
+  ['raw YAML in deploy/kubernetes', async () => rawYaml()],
+];
+
+for (const [name, render] of renders) {
+  describe(`hardening: ${name}`, () => {
+    it('container securityContext: read-only root, no escalation, not privileged, no capabilities, seccomp', async () => {
+      const context = agentContainer(daemonSet(await render())).securityContext;
+      assert.deepEqual(context, {
+        runAsUser: 0,
+        runAsGroup: 0,
+        runAsNonRoot: false,
+        privileged: false,
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ['ALL'] },
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
+    });
+
+    it('pod: RuntimeDefault seccomp, no fsGroup or sysctls, no host namespaces, no priority or resources', async () => {
+      const ds = daemonSet(await render());
+      const spec = ds.spec.template.spec;
+      assert.deepEqual(spec.securityContext, { seccompProfile: { type: 'RuntimeDefault' } });
+      assert.equal(spec['hostNetwork'], false);
+      assert.equal(spec['hostPID'], undefined);
+      assert.equal(spec['hostIPC'], undefined);
+      assert.equal(spec['priorityClassName'], undefined);
+      assert.equal(spec['runtimeClassName'], undefined);
+      assert.equal(agentContainer(ds).resources, undefined);
+      assert.equal(spec['automountServiceAccountToken'], true);
+    });
+
+    it('hostPath: /var/log read-only, the data dir read-write, nothing else', async () => {
+      const ds = daemonSet(await render());
+      const hostPaths = ds.spec.template.spec.volumes.filter((v) => v.hostPath);
+      assert.deepEqual(
+        hostPaths.map((v) => [v.name, v.hostPath?.path]),
+        [['var-log', '/var/log'], ['data', '/var/lib/sluice']],
+      );
+      const mounts = agentContainer(ds).volumeMounts ?? [];
+      assert.deepEqual(mounts.find((m) => m.name === 'var-log'), { name: 'var-log', mountPath: '/var/log', readOnly: true });
+      assert.deepEqual(mounts.find((m) => m.name === 'data'), { name: 'data', mountPath: '/var/lib/sluice' });
+      for (const mount of mounts.filter((m) => m.name.startsWith('config-'))) assert.equal(mount.readOnly, true, mount.name);
+    });
+
+    it('two --config files (common, custom), downward-API env, probes on the API endpoints', async () => {
+      const ds = daemonSet(await render());
+      const container = agentContainer(ds);
+      assert.deepEqual(container.args?.slice(0, 4), [
+        '--config', '/etc/sluice/common/sluice.yaml',
+        '--config', '/etc/sluice/custom/sluice.yaml',
+      ]);
+      assert.ok(!container.args?.some((arg) => /watch|reload/.test(arg)), 'no config reload');
+      const fieldRefs = Object.fromEntries((container.env ?? []).map((e) => [e.name, e.valueFrom?.fieldRef?.fieldPath]));
+      assert.deepEqual(fieldRefs, {
+        SLUICE_NODE_NAME: 'spec.nodeName',
+        SLUICE_POD_NAME: 'metadata.name',
+        SLUICE_POD_NAMESPACE: 'metadata.namespace',
+      });
+      assert.deepEqual(container.startupProbe?.httpGet, { path: '/started', port: 'api' });
+      assert.deepEqual(container.livenessProbe?.httpGet, { path: '/health', port: 'api' });
+      assert.deepEqual(container.readinessProbe?.httpGet, { path: '/ready', port: 'api' });
+      assert.deepEqual(container.ports?.map((p) => [p.name, p.containerPort]), [['api', 8686]]);
+    });
+
+    it('terminationGracePeriodSeconds a little above the graceful shutdown limit', async () => {
+      const ds = daemonSet(await render());
+      const args = agentContainer(ds).args ?? [];
+      const limit = Number(args[args.indexOf('--graceful-shutdown-limit-secs') + 1]);
+      const grace = ds.spec.template.spec['terminationGracePeriodSeconds'] as number;
+      assert.equal(limit, 60);
+      assert.ok(grace > limit && grace <= limit + 30, `grace ${grace} vs limit ${limit}`);
+    });
+
+    it('RollingUpdate without surge, runs on every node, excludes its own logs', async () => {
+      const ds = daemonSet(await render());
+      assert.deepEqual(ds.spec.updateStrategy, { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } });
+      const tolerations = ds.spec.template.spec['tolerations'] as { operator: string; effect?: string; key?: string }[];
+      assert.deepEqual(tolerations, [
+        { operator: 'Exists', effect: 'NoSchedule' },
+        { operator: 'Exists', effect: 'NoExecute' },
+      ]);
+      assert.equal(ds.spec.template.spec['affinity'], undefined, 'control-plane nodes are not excluded by default');
+      assert.equal(ds.spec.template.metadata.annotations?.['sluice.dev/exclude'], 'true');
+    });
+
+    it('RBAC: read-only pods, namespaces and nodes; no wildcard, no secrets, no nodes/proxy', async () => {
+      const role = only(await render(), 'ClusterRole');
+      assert.deepEqual(role['rules'], [
+        { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] },
+        { apiGroups: [''], resources: ['namespaces'], verbs: ['list', 'watch'] },
+        { apiGroups: [''], resources: ['nodes'], verbs: ['list', 'watch'] },
+      ]);
+    });
+  });
+}
