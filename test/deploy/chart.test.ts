@@ -109,6 +109,11 @@ describe('helm chart', () => {
     assert.equal(ds.spec.template.spec['tolerations'], undefined);
   });
 
+  it('OnDelete updates drop the rollingUpdate defaults (the API rejects both together)', async () => {
+    const ds = daemonSet(await helmTemplate({ set: ['updateStrategy.type=OnDelete'] }));
+    assert.deepEqual(ds.spec.updateStrategy, { type: 'OnDelete' });
+  });
+
   it('rejects contradictory or mistyped values with a clear message', async () => {
     await assert.rejects(
       helmTemplate({ set: ['customConfig.existingSecret=a', 'customConfig.existingConfigMap=b'] }),
