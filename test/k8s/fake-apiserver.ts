@@ -1,0 +1,443 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { parseFieldSelector, parseLabelSelector, SelectorError, type KubeObject, type Matcher } from './selectors.js';
+import { testPki } from './tls.js';
+
+export type { KubeObject } from './selectors.js';
+export type Resource = 'pods' | 'namespaces' | 'nodes';
+export type Verb = 'list' | 'watch' | 'get';
+type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+const KINDS: Record<Resource, string> = { pods: 'Pod', namespaces: 'Namespace', nodes: 'Node' };
+const NAMESPACED: Record<Resource, boolean> = { pods: true, namespaces: false, nodes: false };
+
+interface HistoryEvent {
+  readonly rv: number;
+  readonly resource: Resource;
+  readonly type: EventType;
+  readonly object: KubeObject;
+  /** The object before a MODIFIED, to tell a watcher with a selector that it left or entered. */
+  readonly previous?: KubeObject;
+}
+
+interface Watcher {
+  readonly resource: Resource;
+  readonly matches: Matcher;
+  readonly res: ServerResponse;
+  readonly bookmarks: boolean;
+  readonly timers: NodeJS.Timeout[];
+}
+
+interface ListSnapshot {
+  readonly rv: number;
+  readonly items: KubeObject[];
+}
+
+export interface FakeApiServerOptions {
+  /** The bearer token accepted at start (default "test-token"). */
+  token?: string;
+  /** How often a watch that asked for bookmarks gets one (default 1000 ms; the real server: ~1 min). */
+  bookmarkIntervalMs?: number;
+  /** Server-side cap of a watch without timeoutSeconds (default 30 min, like the real server's range). */
+  defaultWatchTimeoutMs?: number;
+  /** Events kept for watches to resume from; older resourceVersions get 410 Gone (default 10000). */
+  historyLimit?: number;
+  /** The node the kubelet `/pods` endpoint answers for. */
+  kubeletNodeName?: string;
+}
+
+function status(code: number, reason: string, message: string) {
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
+}
+
+function objectKey(object: KubeObject): string {
+  return `${object.metadata.namespace ?? ''}/${object.metadata.name}`;
+}
+
+function clone<T>(value: T): T {
+  return structuredClone(value);
+}
+
+/**
+ * A Kubernetes API server for tests, faithful to the protocol where clients depend on it: TLS with
+ * its own CA, bearer tokens, list with resourceVersion and limit/continue chunks (served from a
+ * snapshot, like etcd), field and label selectors, streaming watches (JSON lines; ADDED, MODIFIED,
+ * DELETED, BOOKMARK; selector transitions become ADDED/DELETED), 410 Gone for resourceVersions older
+ * than the retained history, and a kubelet-style `/pods`.
+ *
+ * The control methods (upsert, remove, compact, dropWatches, stop/start, failRequests,
+ * setAcceptedTokens, requestCount) let a test drive every failure a client has to survive.
+ */
+export class FakeApiServer {
+  readonly caPem: string;
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+  private readonly store: Record<Resource, Map<string, KubeObject>> = { pods: new Map(), namespaces: new Map(), nodes: new Map() };
+  private readonly history: HistoryEvent[] = [];
+  private readonly watchers = new Set<Watcher>();
+  private readonly snapshots = new Map<string, ListSnapshot>();
+  private readonly counts = new Map<string, number>();
+  private acceptedTokens: Set<string>;
+  private currentRv = 100;
+  /** History up to and including this resourceVersion is gone. */
+  private compactedThrough = 100;
+  private failures: { status: number; remaining: number } | undefined;
+  private port = 0;
+  private listening = false;
+  private readonly options: Required<Omit<FakeApiServerOptions, 'kubeletNodeName' | 'token'>> & { kubeletNodeName?: string };
+
+  private constructor(options: FakeApiServerOptions) {
+    const pki = testPki();
+    this.caPem = pki.caPem;
+    this.acceptedTokens = new Set([options.token ?? 'test-token']);
+    this.options = {
+      bookmarkIntervalMs: options.bookmarkIntervalMs ?? 1000,
+      defaultWatchTimeoutMs: options.defaultWatchTimeoutMs ?? 30 * 60_000,
+      historyLimit: options.historyLimit ?? 10_000,
+      ...(options.kubeletNodeName !== undefined ? { kubeletNodeName: options.kubeletNodeName } : {}),
+    };
+    this.server = createServer({ cert: pki.serverCertPem, key: pki.serverKeyPem }, (req, res) => this.handle(req, res));
+    this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  static async start(options: FakeApiServerOptions = {}): Promise<FakeApiServer> {
+    const server = new FakeApiServer(options);
+    await server.start();
+    return server;
+  }
+
+  get url(): string {
+    return `https://127.0.0.1:${this.port}`;
+  }
+
+  // ---- control API -------------------------------------------------------------------------
+
+  /** Start listening (again, on the same port after a stop()). */
+  async start(): Promise<void> {
+    if (this.listening) return;
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.port, '127.0.0.1', () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.port = (this.server.address() as AddressInfo).port;
+    this.listening = true;
+  }
+
+  /** Go down hard: stop listening (connection refused) and cut every open connection. */
+  async stop(): Promise<void> {
+    if (!this.listening) return;
+    this.listening = false;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const watcher of [...this.watchers]) this.endWatcher(watcher);
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
+
+  /** Stop for good (end of test). */
+  async close(): Promise<void> {
+    await this.stop();
+  }
+
+  /** Create or replace an object; assigns uid, creationTimestamp and a new resourceVersion. */
+  upsert(resource: Resource, input: KubeObject): KubeObject {
+    const object = clone(input);
+    object.apiVersion = 'v1';
+    object.kind = KINDS[resource];
+    if (!NAMESPACED[resource]) delete object.metadata.namespace;
+    else object.metadata.namespace ??= 'default';
+    const key = objectKey(object);
+    const previous = this.store[resource].get(key);
+    object.metadata.uid ??= previous?.metadata.uid ?? randomUUID();
+    object.metadata.creationTimestamp ??= previous?.metadata.creationTimestamp ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    object.metadata.resourceVersion = String(++this.currentRv);
+    this.store[resource].set(key, object);
+    this.record({ rv: this.currentRv, resource, type: previous ? 'MODIFIED' : 'ADDED', object, ...(previous ? { previous } : {}) });
+    return clone(object);
+  }
+
+  /** Change an object in place through `mutate` (it must exist). */
+  update(resource: Resource, name: string, namespace: string | undefined, mutate: (object: KubeObject) => void): KubeObject {
+    const current = this.get(resource, name, namespace);
+    if (!current) throw new Error(`no ${resource} ${namespace ?? ''}/${name}`);
+    mutate(current);
+    return this.upsert(resource, current);
+  }
+
+  remove(resource: Resource, name: string, namespace?: string): void {
+    const key = `${NAMESPACED[resource] ? (namespace ?? 'default') : ''}/${name}`;
+    const previous = this.store[resource].get(key);
+    if (!previous) throw new Error(`no ${resource} ${key}`);
+    this.store[resource].delete(key);
+    const object = clone(previous);
+    object.metadata.resourceVersion = String(++this.currentRv);
+    this.record({ rv: this.currentRv, resource, type: 'DELETED', object });
+  }
+
+  get(resource: Resource, name: string, namespace?: string): KubeObject | undefined {
+    const object = this.store[resource].get(`${NAMESPACED[resource] ? (namespace ?? 'default') : ''}/${name}`);
+    return object ? clone(object) : undefined;
+  }
+
+  list(resource: Resource): KubeObject[] {
+    return [...this.store[resource].values()].map(clone);
+  }
+
+  /** Advance the resourceVersion without a change (other resources changing, in a real cluster). */
+  bumpResourceVersion(by = 1): number {
+    this.currentRv += by;
+    return this.currentRv;
+  }
+
+  get resourceVersion(): string {
+    return String(this.currentRv);
+  }
+
+  /** Forget all history: every older resourceVersion and continue token now gets 410 Gone. */
+  compact(): void {
+    this.history.length = 0;
+    this.compactedThrough = this.currentRv;
+    for (const [id, snapshot] of this.snapshots) if (snapshot.rv < this.compactedThrough) this.snapshots.delete(id);
+  }
+
+  /** Cut every watch connection abruptly (no final chunk), as a load balancer or a crash would. */
+  dropWatches(): void {
+    for (const watcher of [...this.watchers]) {
+      this.watchers.delete(watcher);
+      for (const timer of watcher.timers) clearTimeout(timer);
+      watcher.res.socket?.destroy();
+    }
+  }
+
+  /** End every watch cleanly, as a server-side timeout would. */
+  endWatches(): void {
+    for (const watcher of [...this.watchers]) this.endWatcher(watcher);
+  }
+
+  /** Send a BOOKMARK now to every watch that asked for them. */
+  sendBookmarks(): void {
+    for (const watcher of this.watchers) if (watcher.bookmarks) this.sendBookmark(watcher);
+  }
+
+  /** Answer the next `count` authenticated requests with `status` (a Status object body). */
+  failRequests(status = 500, count = Number.POSITIVE_INFINITY): void {
+    this.failures = { status, remaining: count };
+  }
+
+  stopFailing(): void {
+    this.failures = undefined;
+  }
+
+  /** From now on only these tokens are accepted (token rotation). */
+  setAcceptedTokens(...tokens: string[]): void {
+    this.acceptedTokens = new Set(tokens);
+  }
+
+  /** Requests seen (including rejected ones), optionally by verb and resource. */
+  requestCount(verb?: Verb, resource?: Resource | 'kubelet_pods'): number {
+    let total = 0;
+    for (const [key, n] of this.counts) {
+      const [v, r] = key.split(' ');
+      if ((verb === undefined || v === verb) && (resource === undefined || r === resource)) total += n;
+    }
+    return total;
+  }
+
+  requestCounts(): Record<string, number> {
+    return Object.fromEntries([...this.counts].sort());
+  }
+
+  resetRequestCounts(): void {
+    this.counts.clear();
+  }
+
+  activeWatches(resource?: Resource): number {
+    return [...this.watchers].filter((w) => resource === undefined || w.resource === resource).length;
+  }
+
+  // ---- protocol --------------------------------------------------------------------------------
+
+  private record(event: HistoryEvent): void {
+    this.history.push(event);
+    if (this.history.length > this.options.historyLimit) {
+      const dropped = this.history.splice(0, this.history.length - this.options.historyLimit);
+      this.compactedThrough = dropped[dropped.length - 1]!.rv;
+    }
+    for (const watcher of this.watchers) if (watcher.resource === event.resource) this.deliver(watcher, event);
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'https://fake');
+    const route = this.route(url.pathname);
+    const watch = url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1';
+    const verb: Verb = route?.name !== undefined ? 'get' : watch ? 'watch' : 'list';
+    const countKey = `${verb} ${route?.kubelet ? 'kubelet_pods' : (route?.resource ?? 'unknown')}`;
+    this.counts.set(countKey, (this.counts.get(countKey) ?? 0) + 1);
+
+    const auth = req.headers.authorization ?? '';
+    const token = auth.startsWith('Bearer ') ? auth.slice('Bearer '.length) : undefined;
+    if (token === undefined || !this.acceptedTokens.has(token)) return this.reply(res, 401, status(401, 'Unauthorized', 'Unauthorized'));
+    if (this.failures && this.failures.remaining > 0) {
+      this.failures.remaining--;
+      return this.reply(res, this.failures.status, status(this.failures.status, 'InternalError', 'injected failure'));
+    }
+    if (req.method !== 'GET') return this.reply(res, 405, status(405, 'MethodNotAllowed', 'only GET is served'));
+    if (!route) return this.reply(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'));
+
+    try {
+      if (route.kubelet) return this.serveKubeletPods(res);
+      if (route.name !== undefined) return this.serveGet(res, route.resource, route.name, route.namespace);
+      const matchers = [
+        parseFieldSelector(route.resource, url.searchParams.get('fieldSelector')),
+        parseLabelSelector(url.searchParams.get('labelSelector')),
+      ];
+      if (route.namespace !== undefined) matchers.push((o) => o.metadata.namespace === route.namespace);
+      const matches: Matcher = (o) => matchers.every((m) => m(o));
+      if (watch) return this.serveWatch(req, res, route.resource, matches, url.searchParams);
+      return this.serveList(res, route.resource, matches, url.searchParams);
+    } catch (error) {
+      if (error instanceof SelectorError) return this.reply(res, 400, status(400, 'BadRequest', error.message));
+      throw error;
+    }
+  }
+
+  private route(pathname: string): { resource: Resource; namespace?: string; name?: string; kubelet?: boolean } | undefined {
+    if (pathname === '/pods' || pathname === '/pods/') return { resource: 'pods', kubelet: true };
+    const parts = pathname.split('/').filter((p) => p !== '');
+    if (parts[0] !== 'api' || parts[1] !== 'v1') return undefined;
+    const rest = parts.slice(2);
+    if (rest.length === 1 && (rest[0] === 'pods' || rest[0] === 'namespaces' || rest[0] === 'nodes')) return { resource: rest[0] };
+    if (rest.length === 2 && (rest[0] === 'namespaces' || rest[0] === 'nodes')) return { resource: rest[0], name: rest[1]! };
+    if (rest.length === 3 && rest[0] === 'namespaces' && rest[2] === 'pods') return { resource: 'pods', namespace: rest[1]! };
+    if (rest.length === 4 && rest[0] === 'namespaces' && rest[2] === 'pods') return { resource: 'pods', namespace: rest[1]!, name: rest[3]! };
+    return undefined;
+  }
+
+  private reply(res: ServerResponse, code: number, body: unknown): void {
+    const text = JSON.stringify(body);
+    res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+    res.end(text);
+  }
+
+  private serveGet(res: ServerResponse, resource: Resource, name: string, namespace?: string): void {
+    const object = this.get(resource, name, namespace);
+    if (!object) return this.reply(res, 404, status(404, 'NotFound', `${resource} "${name}" not found`));
+    this.reply(res, 200, object);
+  }
+
+  private serveKubeletPods(res: ServerResponse): void {
+    const node = this.options.kubeletNodeName;
+    const items = [...this.store.pods.values()].filter((p) => node === undefined || (p.spec as { nodeName?: string } | undefined)?.nodeName === node);
+    this.reply(res, 200, { kind: 'PodList', apiVersion: 'v1', metadata: {}, items });
+  }
+
+  private serveList(res: ServerResponse, resource: Resource, matches: Matcher, params: URLSearchParams): void {
+    const limit = Number(params.get('limit') ?? 0);
+    const continueToken = params.get('continue');
+    let snapshot: ListSnapshot;
+    let snapshotId: string;
+    let offset = 0;
+    if (continueToken) {
+      let decoded: { id: string; offset: number; rv: number };
+      try {
+        decoded = JSON.parse(Buffer.from(continueToken, 'base64').toString('utf8'));
+      } catch {
+        return this.reply(res, 400, status(400, 'BadRequest', 'invalid continue token'));
+      }
+      const found = this.snapshots.get(decoded.id);
+      if (!found || decoded.rv < this.compactedThrough) {
+        return this.reply(res, 410, status(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.'));
+      }
+      snapshot = found;
+      snapshotId = decoded.id;
+      offset = decoded.offset;
+    } else {
+      // Items sorted by key like etcd; the real server strips kind/apiVersion from list items.
+      const items = [...this.store[resource].entries()]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([, o]) => o)
+        .filter(matches)
+        .map((o) => {
+          const { kind: _kind, apiVersion: _apiVersion, ...rest } = clone(o);
+          return rest as KubeObject;
+        });
+      snapshot = { rv: this.currentRv, items };
+      snapshotId = randomUUID();
+    }
+    const end = limit > 0 ? Math.min(offset + limit, snapshot.items.length) : snapshot.items.length;
+    const metadata: Record<string, unknown> = { resourceVersion: String(snapshot.rv) };
+    if (end < snapshot.items.length) {
+      this.snapshots.set(snapshotId, snapshot);
+      metadata.continue = Buffer.from(JSON.stringify({ id: snapshotId, offset: end, rv: snapshot.rv })).toString('base64');
+      metadata.remainingItemCount = snapshot.items.length - end;
+    } else {
+      this.snapshots.delete(snapshotId);
+    }
+    this.reply(res, 200, { kind: `${KINDS[resource]}List`, apiVersion: 'v1', metadata, items: snapshot.items.slice(offset, end) });
+  }
+
+  private serveWatch(req: IncomingMessage, res: ServerResponse, resource: Resource, matches: Matcher, params: URLSearchParams): void {
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
+    res.flushHeaders();
+    const watcher: Watcher = { resource, matches, res, bookmarks: params.get('allowWatchBookmarks') === 'true', timers: [] };
+    const rvParam = params.get('resourceVersion') ?? '';
+    if (rvParam === '' || rvParam === '0') {
+      // "Start at most recent" (or "any"): synthetic ADDED events for the current state.
+      for (const object of this.store[resource].values()) if (matches(object)) this.write(watcher, 'ADDED', object);
+    } else {
+      const from = Number(rvParam);
+      if (!Number.isInteger(from) || from < this.compactedThrough) {
+        this.write(watcher, 'ERROR', status(410, 'Expired', `too old resource version: ${rvParam} (${this.compactedThrough + 1})`));
+        res.end();
+        return;
+      }
+      for (const event of this.history) if (event.rv > from && event.resource === resource) this.deliver(watcher, event);
+    }
+    const timeoutSeconds = Number(params.get('timeoutSeconds') ?? 0);
+    const timeoutMs = timeoutSeconds > 0 ? timeoutSeconds * 1000 : this.options.defaultWatchTimeoutMs;
+    watcher.timers.push(setTimeout(() => this.endWatcher(watcher), timeoutMs));
+    if (watcher.bookmarks) {
+      const interval = setInterval(() => this.sendBookmark(watcher), this.options.bookmarkIntervalMs);
+      watcher.timers.push(interval);
+    }
+    this.watchers.add(watcher);
+    req.on('close', () => this.forget(watcher));
+  }
+
+  private deliver(watcher: Watcher, event: HistoryEvent): void {
+    const now = watcher.matches(event.object);
+    if (event.type === 'MODIFIED' && event.previous) {
+      const before = watcher.matches(event.previous);
+      if (before && now) this.write(watcher, 'MODIFIED', event.object);
+      else if (!before && now) this.write(watcher, 'ADDED', event.object);
+      else if (before && !now) this.write(watcher, 'DELETED', event.object);
+    } else if (now) {
+      this.write(watcher, event.type, event.object);
+    }
+  }
+
+  private sendBookmark(watcher: Watcher): void {
+    this.write(watcher, 'BOOKMARK', { kind: KINDS[watcher.resource], apiVersion: 'v1', metadata: { resourceVersion: String(this.currentRv) } });
+  }
+
+  private write(watcher: Watcher, type: string, object: unknown): void {
+    if (!watcher.res.writableEnded && !watcher.res.destroyed) watcher.res.write(`${JSON.stringify({ type, object })}\n`);
+  }
+
+  private forget(watcher: Watcher): void {
+    this.watchers.delete(watcher);
+    for (const timer of watcher.timers) clearTimeout(timer);
+  }
+
+  private endWatcher(watcher: Watcher): void {
+    this.forget(watcher);
+    if (!watcher.res.writableEnded) watcher.res.end();
+  }
+}
