@@ -1,0 +1,93 @@
+import { Agent, request, type Dispatcher } from 'undici';
+import type { ApiCredentials } from './credentials.js';
+import type { MetadataMetrics } from './metrics.js';
+
+/** An HTTP answer the client treats as a failure; `status` is the HTTP code (or the watch Status code). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ApiRequest {
+  readonly verb: 'list' | 'watch' | 'get';
+  /** Fixed label for metrics ("pods", "namespaces", "nodes", "kubelet_pods"). */
+  readonly resource: string;
+  readonly signal: AbortSignal;
+  /** Longest silence allowed between body chunks (watches: a dead connection shows up as silence). */
+  readonly bodyTimeoutMs?: number;
+}
+
+/**
+ * One keep-alive TLS connection pool to the API server (or kubelet) and the auth header, fresh per
+ * request. On a 401 the token is re-read and the request retried once if the token changed: a
+ * rotated token then costs no backoff.
+ */
+export class ApiClient {
+  private readonly agent: Agent;
+
+  constructor(
+    readonly credentials: ApiCredentials,
+    private readonly metrics: MetadataMetrics,
+    private readonly baseUrl: string = credentials.server,
+  ) {
+    this.agent = new Agent({ connect: { ...credentials.tls }, keepAliveTimeout: 30_000 });
+  }
+
+  /** A client for another base URL (the kubelet) sharing these credentials. */
+  withBaseUrl(url: string): ApiClient {
+    return new ApiClient(this.credentials, this.metrics, url.replace(/\/+$/, ''));
+  }
+
+  /** GET `path`; resolves with a 200 response whose body the caller must consume or dump. */
+  async get(path: string, req: ApiRequest): Promise<Dispatcher.ResponseData> {
+    let authorization = await this.credentials.authorization();
+    for (let attempt = 0; ; attempt++) {
+      const response = await this.send(path, req, authorization);
+      if (response.statusCode === 200) return response;
+      const body = await response.body.text().catch(() => '');
+      if (response.statusCode === 401 && attempt === 0) {
+        this.credentials.invalidate();
+        const fresh = await this.credentials.authorization();
+        if (fresh !== authorization) {
+          authorization = fresh;
+          continue;
+        }
+      }
+      throw new ApiError(response.statusCode, `${req.verb} ${req.resource}: HTTP ${response.statusCode} ${statusMessage(body)}`);
+    }
+  }
+
+  private async send(path: string, req: ApiRequest, authorization: string | undefined): Promise<Dispatcher.ResponseData> {
+    try {
+      const response = await request(`${this.baseUrl}${path}`, {
+        dispatcher: this.agent,
+        signal: req.signal,
+        headers: { accept: 'application/json', ...(authorization ? { authorization } : {}) },
+        headersTimeout: 30_000,
+        bodyTimeout: req.bodyTimeoutMs ?? 60_000,
+      });
+      this.metrics.request(req.verb, req.resource, String(response.statusCode));
+      return response;
+    } catch (error) {
+      this.metrics.request(req.verb, req.resource, req.signal.aborted ? 'aborted' : 'error');
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.agent.destroy();
+  }
+}
+
+function statusMessage(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { message?: string };
+    return parsed.message ?? '';
+  } catch {
+    return body.slice(0, 200);
+  }
+}

@@ -1,0 +1,202 @@
+import type { Logger } from 'pino';
+import { ApiError, type ApiClient } from './api-client.js';
+import { Backoff, sleep, type BackoffOptions } from './backoff.js';
+import type { KubeObject, ObjectList, WatchEvent } from './kube-types.js';
+import type { MetadataMetrics } from './metrics.js';
+
+/** What a list+watch tells its owner. */
+export interface ListWatchHandler<T extends KubeObject> {
+  /** The complete current set after a (re)list: anything cached and absent here was deleted. */
+  replace(items: T[]): void;
+  /** One change from the watch stream. */
+  apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', object: T): void;
+}
+
+export interface ListWatchOptions {
+  /** Label for metrics and logs: "pods", "namespaces", "nodes". */
+  readonly resource: string;
+  /** Collection path, e.g. `/api/v1/pods`. */
+  readonly path: string;
+  readonly fieldSelector?: string;
+  readonly labelSelector?: string;
+  /** List page size (limit/continue); default 500 like client-go. */
+  readonly pageSize?: number;
+  readonly backoff?: BackoffOptions;
+  /** Server-side watch timeout; default: random in [5, 10) minutes like client-go, to spread reconnects. */
+  readonly watchTimeoutSeconds?: () => number;
+}
+
+class Gone extends Error {}
+
+/** A watch that ended this fast without a single event is treated as a failure (backoff applies). */
+const MIN_HEALTHY_WATCH_MS = 1000;
+
+/**
+ * One list+watch of one resource (what client-go calls a reflector), written here instead of using
+ * client-node 1.x's `ListWatch` informer because that one:
+ * - stops for good on any error or dropped stream (it only emits `error`), so every user must
+ *   wrap it in restart logic anyway;
+ * - never asks for watch bookmarks, so a quiet resource's resourceVersion ages and each watch
+ *   timeout risks a 410 and a full relist (load on the API server from every node);
+ * - keys its cache by namespace/name: a pod re-created under the same name while the watch was
+ *   down comes back as an "update" of the old one (we key by UID);
+ * - its Watch never times out (the 30 s abort signal in 1.4.0 is overwritten: dead code), so a
+ *   silently dead connection hangs until TCP keepalive, and it opens a new TLS agent per request;
+ * - lists through the generated API, which turns timestamps into Date objects while watch events
+ *   stay raw JSON: two shapes for one object, and `extra_pod_fields` reads the raw one;
+ * - re-reads a token file only every 60 s, not on a 401.
+ * client-node still parses the kubeconfig and resolves credentials (see credentials.ts).
+ *
+ * Behaviour: list (paged, resourceVersion=0 first: served from the API server's watch cache),
+ * then watch from the list's resourceVersion with bookmarks, resume from the last seen
+ * resourceVersion when a watch ends; relist on 410 Gone; back off with jitter on errors. A failed
+ * list never clears anything: the owner's cache stays as it was until a list succeeds.
+ */
+export class ListWatch<T extends KubeObject> {
+  private resourceVersion = '';
+  private readonly backoff: Backoff;
+  private readonly stopping = new AbortController();
+  private running: Promise<void> | undefined;
+  private listedOnce = false;
+  private firstListSettled!: () => void;
+  /** Resolves after the first list attempt, successful or not (startup ordering). */
+  readonly firstListDone: Promise<void> = new Promise((resolve) => (this.firstListSettled = resolve));
+  private everSynced = false;
+
+  constructor(
+    private readonly client: ApiClient,
+    private readonly options: ListWatchOptions,
+    private readonly handler: ListWatchHandler<T>,
+    private readonly metrics: MetadataMetrics,
+    private readonly logger: Logger,
+  ) {
+    this.backoff = new Backoff(options.backoff);
+  }
+
+  /** True once a list has succeeded (the cache reflects the server at least once). */
+  get synced(): boolean {
+    return this.everSynced;
+  }
+
+  start(): void {
+    this.running ??= this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    const signal = this.stopping.signal;
+    let previousWasGone = false;
+    while (!signal.aborted) {
+      try {
+        if (this.resourceVersion === '') await this.list(signal);
+        await this.watch(signal);
+        previousWasGone = false;
+      } catch (error) {
+        if (signal.aborted) break;
+        const gone = error instanceof Gone;
+        if (gone) this.resourceVersion = '';
+        const reason = gone ? 'expired' : reasonOf(error);
+        this.metrics.restart(this.options.resource, reason);
+        this.logger.warn({ resource: this.options.resource, reason, err: (error as Error).message }, 'kubernetes list/watch restarting');
+        // A first 410 relists at once (the normal way to catch up); anything else waits.
+        if (!gone || previousWasGone) await sleep(this.backoff.next(), signal);
+        previousWasGone = gone;
+      }
+    }
+  }
+
+  private query(extra: Record<string, string>): string {
+    const params = new URLSearchParams();
+    if (this.options.fieldSelector) params.set('fieldSelector', this.options.fieldSelector);
+    if (this.options.labelSelector) params.set('labelSelector', this.options.labelSelector);
+    for (const [key, value] of Object.entries(extra)) params.set(key, value);
+    return `${this.options.path}?${params}`;
+  }
+
+  private async list(signal: AbortSignal): Promise<void> {
+    try {
+      const items: T[] = [];
+      let continueToken: string | undefined;
+      let resourceVersion = '';
+      do {
+        const params: Record<string, string> = { limit: String(this.options.pageSize ?? 500) };
+        if (continueToken) params.continue = continueToken;
+        // The first list may be served from the watch cache (rv=0); a relist after 410 must be
+        // consistent (no rv) or it could go back in time.
+        else if (!this.listedOnce) params.resourceVersion = '0';
+        let page: ObjectList<T>;
+        try {
+          const response = await this.client.get(this.query(params), { verb: 'list', resource: this.options.resource, signal });
+          page = (await response.body.json()) as ObjectList<T>;
+        } catch (error) {
+          if (error instanceof ApiError && error.status === 410) throw new Gone('continue token expired');
+          throw error;
+        }
+        items.push(...(page.items ?? []));
+        continueToken = page.metadata?.continue || undefined;
+        resourceVersion = page.metadata?.resourceVersion ?? '';
+      } while (continueToken);
+      this.listedOnce = true;
+      this.everSynced = true;
+      this.backoff.reset();
+      this.handler.replace(items);
+      this.resourceVersion = resourceVersion;
+    } finally {
+      this.firstListSettled();
+    }
+  }
+
+  /** One watch request; returns when the server ends it cleanly, throws otherwise. */
+  private async watch(signal: AbortSignal): Promise<void> {
+    const timeoutSeconds = this.options.watchTimeoutSeconds?.() ?? Math.floor(300 + Math.random() * 300);
+    const started = Date.now();
+    let events = 0;
+    let response;
+    try {
+      response = await this.client.get(
+        this.query({ watch: 'true', resourceVersion: this.resourceVersion, allowWatchBookmarks: 'true', timeoutSeconds: String(timeoutSeconds) }),
+        { verb: 'watch', resource: this.options.resource, signal, bodyTimeoutMs: (timeoutSeconds + 30) * 1000 },
+      );
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 410) throw new Gone('watch: 410');
+      throw error;
+    }
+    let buffered = '';
+    for await (const chunk of response.body) {
+      buffered += chunk.toString('utf8');
+      let newline: number;
+      while ((newline = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, newline).trim();
+        buffered = buffered.slice(newline + 1);
+        if (line === '') continue;
+        this.handleEvent(JSON.parse(line) as WatchEvent);
+        if (++events === 1) this.backoff.reset();
+      }
+    }
+    if (events === 0 && Date.now() - started < MIN_HEALTHY_WATCH_MS) throw new Error('watch ended at once without events');
+  }
+
+  private handleEvent(event: WatchEvent): void {
+    if (event.type === 'ERROR') {
+      const code = event.object.code ?? 0;
+      if (code === 410) throw new Gone(event.object.message ?? 'expired');
+      throw new ApiError(code, `watch ${this.options.resource}: ${event.object.message ?? 'error event'}`);
+    }
+    if (event.type !== 'BOOKMARK') this.handler.apply(event.type, event.object as T);
+    const rv = event.object.metadata?.resourceVersion;
+    if (rv) this.resourceVersion = rv;
+  }
+}
+
+function reasonOf(error: unknown): string {
+  if (error instanceof ApiError) {
+    if (error.status === 401 || error.status === 403) return 'unauthorized';
+    if (error.status >= 500) return 'http_5xx';
+    return 'http_error';
+  }
+  return 'connection';
+}

@@ -1,0 +1,29 @@
+import type { ComponentMetrics } from '../../core/metrics.js';
+import { MetricsRegistry } from '../../core/metrics.js';
+
+/** What the metadata client measures. Label values are fixed strings (verb, resource, reason). */
+export class MetadataMetrics {
+  private readonly requests;
+  private readonly restarts;
+  private readonly cacheSize;
+  private readonly labels;
+
+  constructor(metrics: ComponentMetrics = new MetricsRegistry().forComponent('source', 'kubernetes_metadata', 'kubernetes_logs')) {
+    this.labels = metrics.labels;
+    this.requests = metrics.counter('sluice_kubernetes_api_requests_total', 'Requests to the Kubernetes API (or kubelet), by verb, resource and outcome.', ['verb', 'resource', 'code']);
+    this.restarts = metrics.counter('sluice_kubernetes_watch_restarts_total', 'List/watch restarts after an error, a dropped stream or 410 Gone.', ['resource', 'reason']);
+    this.cacheSize = metrics.gauge('sluice_kubernetes_metadata_cache_size', 'Objects in the metadata cache (pods_deleted: kept for delay_deletion_ms).', ['resource']);
+  }
+
+  request(verb: string, resource: string, code: string): void {
+    this.requests.inc({ ...this.labels, verb, resource, code });
+  }
+
+  restart(resource: string, reason: string): void {
+    this.restarts.inc({ ...this.labels, resource, reason });
+  }
+
+  setCacheSize(resource: string, size: number): void {
+    this.cacheSize.set({ ...this.labels, resource }, size);
+  }
+}

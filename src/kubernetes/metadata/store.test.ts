@@ -1,0 +1,201 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, it } from 'node:test';
+import { MetricsRegistry } from '../../core/metrics.js';
+import { FakeApiServer } from '../../../test/k8s/fake-apiserver.js';
+import { namespace, node, pod } from '../../../test/k8s/fixtures.js';
+import { writeKubeconfig } from '../../../test/k8s/kubeconfig.js';
+import { delay, eventually } from '../../../test/k8s/eventually.js';
+import { createPodMetadataStore, kubernetesMetadataOptionsSchema, type PodChange, type PodMetadataStore } from './index.js';
+
+interface Setup {
+  server: FakeApiServer;
+  store: PodMetadataStore;
+  registry: MetricsRegistry;
+  changes: PodChange[];
+  dir: string;
+}
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+async function setup(options: { delayDeletionMs?: number; seed?: (server: FakeApiServer) => void; env?: Record<string, string> } = {}): Promise<Setup> {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-meta-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const server = await FakeApiServer.start({ bookmarkIntervalMs: 200 });
+  cleanups.push(() => server.close());
+  server.upsert('nodes', node('node-a', { zone: 'z1' }));
+  server.upsert('nodes', node('node-b'));
+  server.upsert('namespaces', namespace('default'));
+  server.upsert('namespaces', namespace('shop', { team: 'payments' }));
+  options.seed?.(server);
+  const kubeconfig = writeKubeconfig(dir, { server: server.url, caPem: server.caPem, token: 'test-token' });
+  const registry = new MetricsRegistry();
+  const store = await createPodMetadataStore(
+    kubernetesMetadataOptionsSchema.parse({ kube_config_file: kubeconfig, self_node_name: 'node-a', delay_deletion_ms: options.delayDeletionMs ?? 60_000 }),
+    { backoff: { initialMs: 50, maxMs: 400 }, metrics: registry.forComponent('source', 'k8s', 'kubernetes_logs'), env: options.env ?? {} },
+  );
+  cleanups.push(() => store.stop());
+  const changes: PodChange[] = [];
+  store.onChange((change) => changes.push(change));
+  assert.equal(await store.start(5000), true, 'initial sync');
+  return { server, store, registry, changes, dir };
+}
+
+async function metricValue(registry: MetricsRegistry, name: string, labels: Record<string, string>): Promise<number> {
+  const metric = (await registry.registry.getMetricsAsJSON()).find((m) => m.name === name);
+  const values = (metric?.values ?? []) as { value: number; labels: Record<string, string | number> }[];
+  return values.filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l)).reduce((sum, v) => sum + v.value, 0);
+}
+
+describe('PodMetadataStore against the fake API server', () => {
+  it('lists and watches this node\'s pods, keyed by UID, with namespace and node metadata', async () => {
+    const { server, store } = await setup({
+      seed: (s) => {
+        s.upsert('pods', pod({ name: 'web-7d4b9c8f5-abcde', namespace: 'shop', uid: 'uid-web', labels: { app: 'web', 'pod-template-hash': '7d4b9c8f5' }, owner: { kind: 'ReplicaSet', name: 'web-7d4b9c8f5' }, containers: ['app', 'sidecar'], ip: '10.1.2.3' }));
+        s.upsert('pods', pod({ name: 'elsewhere', uid: 'uid-elsewhere', node: 'node-b' }));
+      },
+    });
+    const web = store.getPod('uid-web');
+    assert.ok(web);
+    assert.equal(web.name, 'web-7d4b9c8f5-abcde');
+    assert.equal(web.namespace, 'shop');
+    assert.equal(web.ip, '10.1.2.3');
+    assert.deepEqual(web.ips, ['10.1.2.3']);
+    assert.equal(web.owner, 'ReplicaSet/web-7d4b9c8f5');
+    assert.deepEqual(web.workload, { kind: 'Deployment', name: 'web' });
+    assert.equal(web.namespaceLabels.team, 'payments');
+    assert.equal(web.nodeLabels.zone, 'z1');
+    assert.equal(web.containers.get('sidecar')?.id, 'containerd://sidecar-web-7d4b9c8f5-abcde');
+    assert.ok(Object.isFrozen(web) && Object.isFrozen(web.labels));
+    assert.equal(store.getPod('uid-elsewhere'), undefined, 'pods of other nodes are not watched');
+
+    server.upsert('pods', pod({ name: 'late', uid: 'uid-late' }));
+    assert.equal((await store.waitForPod('uid-late', 3000))?.name, 'late');
+    assert.equal(await store.waitForPod('uid-never', 50), undefined);
+    server.update('nodes', 'node-a', undefined, (n) => (n.metadata.labels = { ...n.metadata.labels, zone: 'z2' }));
+    await eventually(() => assert.equal(store.getPod('uid-web')?.nodeLabels.zone, 'z2'));
+  });
+
+  it('keeps a deleted pod for delay_deletion_ms, then drops it', async () => {
+    const { server, store, changes } = await setup({ delayDeletionMs: 300, seed: (s) => s.upsert('pods', pod({ name: 'short', uid: 'uid-short' })) });
+    server.remove('pods', 'short', 'default');
+    await eventually(() => assert.equal(store.isDeleted('uid-short'), true));
+    assert.equal(store.getPod('uid-short')?.name, 'short', 'still there for late lines');
+    await eventually(() => assert.equal(store.getPod('uid-short'), undefined));
+    assert.deepEqual(changes.filter((c) => c.uid === 'uid-short').map((c) => c.type), ['added', 'deleted', 'expired']);
+  });
+
+  it('never gives a StatefulSet pod re-created under the same name the old pod\'s metadata', async () => {
+    const { server, store } = await setup({
+      seed: (s) => s.upsert('pods', pod({ name: 'db-0', uid: 'uid-db-old', labels: { generation: 'old' }, owner: { kind: 'StatefulSet', name: 'db' } })),
+    });
+    assert.equal(store.getPod('uid-db-old')?.labels.generation, 'old');
+    // Live: delete and re-create under the same name.
+    server.remove('pods', 'db-0', 'default');
+    server.upsert('pods', pod({ name: 'db-0', uid: 'uid-db-new', labels: { generation: 'new' }, owner: { kind: 'StatefulSet', name: 'db' } }));
+    const fresh = await store.waitForPod('uid-db-new', 3000);
+    assert.equal(fresh?.labels.generation, 'new');
+    assert.deepEqual(fresh?.workload, { kind: 'StatefulSet', name: 'db' });
+    assert.equal(store.getPod('uid-db-old')?.labels.generation, 'old');
+    assert.equal(store.isDeleted('uid-db-old'), true);
+
+    // While the watch is down and history is compacted: the relist shows only the newest pod.
+    await server.stop();
+    server.remove('pods', 'db-0', 'default');
+    server.upsert('pods', pod({ name: 'db-0', uid: 'uid-db-newest', labels: { generation: 'newest' } }));
+    server.compact();
+    await server.start();
+    assert.equal((await store.waitForPod('uid-db-newest', 5000))?.labels.generation, 'newest');
+    await eventually(() => assert.equal(store.isDeleted('uid-db-new'), true));
+    assert.equal(store.getPod('uid-db-new')?.labels.generation, 'new');
+  });
+
+  it('reports exclusion flips both ways: pod annotation, container list, namespace annotation and label', async () => {
+    const { server, store, changes } = await setup({ seed: (s) => s.upsert('pods', pod({ name: 'noisy', namespace: 'shop', uid: 'uid-noisy', containers: ['app', 'debug'] })) });
+    assert.equal(store.isExcluded('uid-noisy', 'app'), false);
+    assert.equal(store.isExcluded('uid-unknown', 'app'), undefined);
+
+    server.update('pods', 'noisy', 'shop', (p) => (p.metadata.annotations = { 'sluice.dev/exclude': 'true' }));
+    await eventually(() => assert.equal(store.isExcluded('uid-noisy', 'app'), true));
+    assert.equal(store.getPod('uid-noisy')?.excluded, 'pod_annotation');
+    server.update('pods', 'noisy', 'shop', (p) => (p.metadata.annotations = { 'sluice.dev/exclude-containers': 'debug, other' }));
+    await eventually(() => assert.equal(store.isExcluded('uid-noisy', 'app'), false));
+    assert.equal(store.isExcluded('uid-noisy', 'debug'), true);
+
+    server.update('namespaces', 'shop', undefined, (ns) => (ns.metadata.annotations = { 'sluice.dev/exclude': 'true' }));
+    await eventually(() => assert.equal(store.getPod('uid-noisy')?.excluded, 'namespace'));
+    server.update('namespaces', 'shop', undefined, (ns) => (ns.metadata.annotations = {}));
+    await eventually(() => assert.equal(store.isExcluded('uid-noisy', 'app'), false));
+    server.update('namespaces', 'shop', undefined, (ns) => (ns.metadata.labels = { 'sluice.dev/exclude': 'true' }));
+    await eventually(() => assert.equal(store.isExcluded('uid-noisy', 'app'), true));
+
+    const flips = changes.filter((c) => c.type === 'updated' && c.uid === 'uid-noisy').map((c) => `${c.previous?.excluded ?? '-'}>${c.pod.excluded ?? '-'}`);
+    assert.deepEqual(flips, ['->pod_annotation', 'pod_annotation>-', '->namespace', 'namespace>-', '->namespace']);
+  });
+
+  it('excludes its own pod by default (SLUICE_POD_NAME / SLUICE_POD_NAMESPACE)', async () => {
+    const { store } = await setup({
+      env: { SLUICE_POD_NAME: 'sluice-x1', SLUICE_POD_NAMESPACE: 'observability' },
+      seed: (s) => {
+        s.upsert('namespaces', namespace('observability'));
+        s.upsert('pods', pod({ name: 'sluice-x1', namespace: 'observability', uid: 'uid-self' }));
+        s.upsert('pods', pod({ name: 'sluice-x2', namespace: 'observability', uid: 'uid-peer', node: 'node-a' }));
+      },
+    });
+    assert.equal(store.getPod('uid-self')?.excluded, 'self');
+    assert.equal(store.isExcluded('uid-peer', 'app'), false);
+  });
+
+  it('keeps the cache while the API server is down and catches up by itself when it returns', async () => {
+    const { server, store, registry } = await setup({ seed: (s) => s.upsert('pods', pod({ name: 'steady', uid: 'uid-steady' })) });
+    await server.stop();
+    await delay(600); // several failed reconnects
+    assert.equal(store.getPod('uid-steady')?.name, 'steady');
+    assert.equal(store.isDeleted('uid-steady'), false);
+    server.update('pods', 'steady', 'default', (p) => (p.metadata.labels = { changed: 'while-down' }));
+    server.upsert('pods', pod({ name: 'born-while-down', uid: 'uid-born' }));
+    await server.start();
+    await eventually(() => assert.equal(store.getPod('uid-steady')?.labels.changed, 'while-down'), 5000);
+    assert.equal((await store.waitForPod('uid-born', 5000))?.name, 'born-while-down');
+    assert.ok((await metricValue(registry, 'sluice_kubernetes_watch_restarts_total', { resource: 'pods', reason: 'connection' })) >= 1);
+  });
+
+  it('relists after 410 Gone mid-watch and loses nothing', async () => {
+    const { server, store, registry } = await setup({ seed: (s) => s.upsert('pods', pod({ name: 'a', uid: 'uid-a' })) });
+    server.resetRequestCounts();
+    server.dropWatches();
+    // Changes the dropped watch never saw, then history compacted past its resourceVersion.
+    server.upsert('pods', pod({ name: 'b', uid: 'uid-b' }));
+    server.remove('pods', 'a', 'default');
+    server.compact();
+    await eventually(() => assert.ok(store.getPod('uid-b')), 5000);
+    await eventually(() => assert.equal(store.isDeleted('uid-a'), true));
+    assert.ok(server.requestCount('list', 'pods') >= 1, 'relisted');
+    assert.ok((await metricValue(registry, 'sluice_kubernetes_watch_restarts_total', { resource: 'pods', reason: 'expired' })) >= 1);
+    server.upsert('pods', pod({ name: 'c', uid: 'uid-c' }));
+    assert.ok(await store.waitForPod('uid-c', 3000), 'watching again after the relist');
+  });
+
+  it('backs off on 500s instead of hammering, and recovers', async () => {
+    const { server, store, registry } = await setup({ seed: (s) => s.upsert('pods', pod({ name: 'a', uid: 'uid-a' })) });
+    server.failRequests(500);
+    server.resetRequestCounts();
+    server.dropWatches();
+    await delay(2000);
+    const during = server.requestCount();
+    // Backoff 50 ms doubling to a 400 ms cap, jitter in [d/2, d]: at most ~12 tries per resource
+    // in 2 s (the first drop only cuts the watches, so namespaces and nodes retry too).
+    assert.ok(during <= 3 * 12, `requests during 2 s of 500s: ${during}`);
+    assert.ok(during >= 3, 'it did retry');
+    assert.equal(store.getPod('uid-a')?.name, 'a', 'cache kept');
+    assert.ok((await metricValue(registry, 'sluice_kubernetes_watch_restarts_total', { reason: 'http_5xx' })) >= 3);
+    server.stopFailing();
+    server.upsert('pods', pod({ name: 'after', uid: 'uid-after' }));
+    assert.ok(await store.waitForPod('uid-after', 5000));
+  });
+});
