@@ -1,60 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, it } from 'node:test';
-import { MetricsRegistry } from '../../core/metrics.js';
-import { FakeApiServer } from '../../../test/k8s/fake-apiserver.js';
-import { namespace, node, pod } from '../../../test/k8s/fixtures.js';
-import { writeKubeconfig } from '../../../test/k8s/kubeconfig.js';
+import { describe, it } from 'node:test';
 import { delay, eventually } from '../../../test/k8s/eventually.js';
-import { createPodMetadataStore, kubernetesMetadataOptionsSchema, type PodChange, type PodMetadataStore } from './index.js';
+import { namespace, node, pod } from '../../../test/k8s/fixtures.js';
+import { cleanUpAfterEach, metricValue, startStore } from '../../../test/k8s/store-setup.js';
 
-interface Setup {
-  server: FakeApiServer;
-  store: PodMetadataStore;
-  registry: MetricsRegistry;
-  changes: PodChange[];
-  dir: string;
-}
-
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-async function setup(options: { delayDeletionMs?: number; seed?: (server: FakeApiServer) => void; env?: Record<string, string> } = {}): Promise<Setup> {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-meta-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const server = await FakeApiServer.start({ bookmarkIntervalMs: 200 });
-  cleanups.push(() => server.close());
-  server.upsert('nodes', node('node-a', { zone: 'z1' }));
-  server.upsert('nodes', node('node-b'));
-  server.upsert('namespaces', namespace('default'));
-  server.upsert('namespaces', namespace('shop', { team: 'payments' }));
-  options.seed?.(server);
-  const kubeconfig = writeKubeconfig(dir, { server: server.url, caPem: server.caPem, token: 'test-token' });
-  const registry = new MetricsRegistry();
-  const store = await createPodMetadataStore(
-    kubernetesMetadataOptionsSchema.parse({ kube_config_file: kubeconfig, self_node_name: 'node-a', delay_deletion_ms: options.delayDeletionMs ?? 60_000 }),
-    { backoff: { initialMs: 50, maxMs: 400 }, metrics: registry.forComponent('source', 'k8s', 'kubernetes_logs'), env: options.env ?? {} },
-  );
-  cleanups.push(() => store.stop());
-  const changes: PodChange[] = [];
-  store.onChange((change) => changes.push(change));
-  assert.equal(await store.start(5000), true, 'initial sync');
-  return { server, store, registry, changes, dir };
-}
-
-async function metricValue(registry: MetricsRegistry, name: string, labels: Record<string, string>): Promise<number> {
-  const metric = (await registry.registry.getMetricsAsJSON()).find((m) => m.name === name);
-  const values = (metric?.values ?? []) as { value: number; labels: Record<string, string | number> }[];
-  return values.filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l)).reduce((sum, v) => sum + v.value, 0);
-}
+cleanUpAfterEach();
 
 describe('PodMetadataStore against the fake API server', () => {
   it('lists and watches this node\'s pods, keyed by UID, with namespace and node metadata', async () => {
-    const { server, store } = await setup({
+    const { server, store } = await startStore({
       seed: (s) => {
         s.upsert('pods', pod({ name: 'web-7d4b9c8f5-abcde', namespace: 'shop', uid: 'uid-web', labels: { app: 'web', 'pod-template-hash': '7d4b9c8f5' }, owner: { kind: 'ReplicaSet', name: 'web-7d4b9c8f5' }, containers: ['app', 'sidecar'], ip: '10.1.2.3' }));
         s.upsert('pods', pod({ name: 'elsewhere', uid: 'uid-elsewhere', node: 'node-b' }));
@@ -82,7 +36,7 @@ describe('PodMetadataStore against the fake API server', () => {
   });
 
   it('keeps a deleted pod for delay_deletion_ms, then drops it', async () => {
-    const { server, store, changes } = await setup({ delayDeletionMs: 300, seed: (s) => s.upsert('pods', pod({ name: 'short', uid: 'uid-short' })) });
+    const { server, store, changes } = await startStore({ options: { delay_deletion_ms: 300 }, seed: (s) => s.upsert('pods', pod({ name: 'short', uid: 'uid-short' })) });
     server.remove('pods', 'short', 'default');
     await eventually(() => assert.equal(store.isDeleted('uid-short'), true));
     assert.equal(store.getPod('uid-short')?.name, 'short', 'still there for late lines');
@@ -91,7 +45,7 @@ describe('PodMetadataStore against the fake API server', () => {
   });
 
   it('never gives a StatefulSet pod re-created under the same name the old pod\'s metadata', async () => {
-    const { server, store } = await setup({
+    const { server, store } = await startStore({
       seed: (s) => s.upsert('pods', pod({ name: 'db-0', uid: 'uid-db-old', labels: { generation: 'old' }, owner: { kind: 'StatefulSet', name: 'db' } })),
     });
     assert.equal(store.getPod('uid-db-old')?.labels.generation, 'old');
@@ -116,7 +70,7 @@ describe('PodMetadataStore against the fake API server', () => {
   });
 
   it('reports exclusion flips both ways: pod annotation, container list, namespace annotation and label', async () => {
-    const { server, store, changes } = await setup({ seed: (s) => s.upsert('pods', pod({ name: 'noisy', namespace: 'shop', uid: 'uid-noisy', containers: ['app', 'debug'] })) });
+    const { server, store, changes } = await startStore({ seed: (s) => s.upsert('pods', pod({ name: 'noisy', namespace: 'shop', uid: 'uid-noisy', containers: ['app', 'debug'] })) });
     assert.equal(store.isExcluded('uid-noisy', 'app'), false);
     assert.equal(store.isExcluded('uid-unknown', 'app'), undefined);
 
@@ -139,7 +93,7 @@ describe('PodMetadataStore against the fake API server', () => {
   });
 
   it('excludes its own pod by default (SLUICE_POD_NAME / SLUICE_POD_NAMESPACE)', async () => {
-    const { store } = await setup({
+    const { store } = await startStore({
       env: { SLUICE_POD_NAME: 'sluice-x1', SLUICE_POD_NAMESPACE: 'observability' },
       seed: (s) => {
         s.upsert('namespaces', namespace('observability'));
@@ -152,7 +106,7 @@ describe('PodMetadataStore against the fake API server', () => {
   });
 
   it('keeps the cache while the API server is down and catches up by itself when it returns', async () => {
-    const { server, store, registry } = await setup({ seed: (s) => s.upsert('pods', pod({ name: 'steady', uid: 'uid-steady' })) });
+    const { server, store, registry } = await startStore({ seed: (s) => s.upsert('pods', pod({ name: 'steady', uid: 'uid-steady' })) });
     await server.stop();
     await delay(600); // several failed reconnects
     assert.equal(store.getPod('uid-steady')?.name, 'steady');
@@ -166,7 +120,7 @@ describe('PodMetadataStore against the fake API server', () => {
   });
 
   it('relists after 410 Gone mid-watch and loses nothing', async () => {
-    const { server, store, registry } = await setup({ seed: (s) => s.upsert('pods', pod({ name: 'a', uid: 'uid-a' })) });
+    const { server, store, registry } = await startStore({ seed: (s) => s.upsert('pods', pod({ name: 'a', uid: 'uid-a' })) });
     server.resetRequestCounts();
     server.dropWatches();
     // Changes the dropped watch never saw, then history compacted past its resourceVersion.
@@ -182,7 +136,7 @@ describe('PodMetadataStore against the fake API server', () => {
   });
 
   it('backs off on 500s instead of hammering, and recovers', async () => {
-    const { server, store, registry } = await setup({ seed: (s) => s.upsert('pods', pod({ name: 'a', uid: 'uid-a' })) });
+    const { server, store, registry } = await startStore({ seed: (s) => s.upsert('pods', pod({ name: 'a', uid: 'uid-a' })) });
     server.failRequests(500);
     server.resetRequestCounts();
     server.dropWatches();
