@@ -85,6 +85,8 @@ export class FakeApiServer {
   private compactedThrough = 100;
   private failures: { status: number; remaining: number } | undefined;
   private port = 0;
+  /** Called for every request before it is answered (tests use it to act between list pages). */
+  onRequest: ((verb: Verb, resource: string, url: URL) => void) | undefined;
   private listening = false;
   private readonly options: Required<Omit<FakeApiServerOptions, 'kubeletNodeName' | 'token'>> & { kubeletNodeName?: string };
 
@@ -280,6 +282,7 @@ export class FakeApiServer {
     const verb: Verb = route?.name !== undefined ? 'get' : watch ? 'watch' : 'list';
     const countKey = `${verb} ${route?.kubelet ? 'kubelet_pods' : (route?.resource ?? 'unknown')}`;
     this.counts.set(countKey, (this.counts.get(countKey) ?? 0) + 1);
+    this.onRequest?.(verb, countKey.split(' ')[1]!, url);
 
     const auth = req.headers.authorization ?? '';
     const token = auth.startsWith('Bearer ') ? auth.slice('Bearer '.length) : undefined;

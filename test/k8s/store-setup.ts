@@ -19,7 +19,7 @@ export interface StoreSetup {
 
 export interface StoreSetupOptions {
   /** Source options besides kube_config_file/self_node_name (snake_case, parsed by the real schema). */
-  options?: Record<string, unknown>;
+  options?: Record<string, unknown> | ((server: FakeApiServer) => Record<string, unknown>);
   runtime?: Partial<MetadataRuntime>;
   server?: FakeApiServerOptions;
   /** Objects to create before the store starts. */
@@ -56,7 +56,7 @@ export async function startStore(setup: StoreSetupOptions = {}): Promise<StoreSe
     ? {}
     : { kube_config_file: setup.kubeconfig?.(server, dir) ?? writeKubeconfig(dir, { server: server.url, caPem: server.caPem, token: 'test-token' }) };
   const store = await createPodMetadataStore(
-    kubernetesMetadataOptionsSchema.parse({ ...connection, self_node_name: 'node-a', ...setup.options }),
+    kubernetesMetadataOptionsSchema.parse({ ...connection, self_node_name: 'node-a', ...(typeof setup.options === 'function' ? setup.options(server) : setup.options) }),
     {
       backoff: { initialMs: 50, maxMs: 400 },
       metrics: registry.forComponent('source', 'k8s', 'kubernetes_logs'),

@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { eventually } from '../../../test/k8s/eventually.js';
+import { pod } from '../../../test/k8s/fixtures.js';
+import { cleanUpAfterEach, startStore } from '../../../test/k8s/store-setup.js';
+
+cleanUpAfterEach();
+
+describe('metadata_source = "kubelet"', () => {
+  it('reads this node\'s pods from kubelet /pods, polls early for an unknown pod, and never watches pods on the API server', async () => {
+    const { server, store } = await startStore({
+      server: { kubeletNodeName: 'node-a' },
+      options: (s) => ({ metadata_source: 'kubelet', kubelet_endpoint: s.url, kubelet_poll_interval_ms: 60_000 }),
+      seed: (s) => {
+        s.upsert('pods', pod({ name: 'web-0', uid: 'uid-web-0', owner: { kind: 'StatefulSet', name: 'web' }, labels: { app: 'web' } }));
+        s.upsert('pods', pod({ name: 'far', uid: 'uid-far', node: 'node-b' }));
+      },
+    });
+    assert.deepEqual(store.getPod('uid-web-0')?.workload, { kind: 'StatefulSet', name: 'web' });
+    assert.equal(store.getPod('uid-far'), undefined);
+    assert.equal(store.getPod('uid-web-0')?.nodeLabels.zone, 'z1', 'node labels still come from the API watch');
+
+    server.upsert('pods', pod({ name: 'new', uid: 'uid-new' }));
+    const found = await store.waitForPod('uid-new', 3000); // long before the 60 s poll interval
+    assert.equal(found?.name, 'new');
+
+    server.remove('pods', 'web-0', 'default');
+    await store.waitForPod('uid-trigger-a-poll', 1500);
+    await eventually(() => assert.equal(store.isDeleted('uid-web-0'), true), 3000);
+    assert.equal(server.requestCount('watch', 'pods') + server.requestCount('list', 'pods'), 0);
+    assert.ok(server.requestCount('list', 'kubelet_pods') >= 2);
+  });
+});

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { pino } from 'pino';
+import { FakeApiServer } from '../../../test/k8s/fake-apiserver.js';
+import { eventually } from '../../../test/k8s/eventually.js';
+import { pod } from '../../../test/k8s/fixtures.js';
+import { ApiClient } from './api-client.js';
+import type { ApiCredentials } from './credentials.js';
+import type { Pod } from './kube-types.js';
+import { ListWatch } from './list-watch.js';
+import { MetadataMetrics } from './metrics.js';
+
+describe('ListWatch', () => {
+  let server: FakeApiServer;
+  let client: ApiClient;
+
+  before(async () => {
+    server = await FakeApiServer.start({ bookmarkIntervalMs: 100 });
+    const credentials: ApiCredentials = { server: server.url, tls: { ca: server.caPem }, authorization: async () => 'Bearer test-token', invalidate: () => {} };
+    client = new ApiClient(credentials, new MetadataMetrics());
+  });
+  after(async () => {
+    await client.close();
+    await server.close();
+  });
+
+  function start(pageSize: number) {
+    const lists: string[][] = [];
+    const applied: string[] = [];
+    const watch = new ListWatch<Pod>(
+      client,
+      { resource: 'pods', path: '/api/v1/pods', fieldSelector: 'spec.nodeName=node-a', pageSize, backoff: { initialMs: 20, maxMs: 100 } },
+      { replace: (items) => lists.push(items.map((p) => p.metadata.name).sort()), apply: (type, p) => applied.push(`${type} ${p.metadata.name}`) },
+      new MetadataMetrics(),
+      pino({ enabled: false }),
+    );
+    watch.start();
+    return { watch, lists, applied };
+  }
+
+  it('lists in pages, then watches from the list\'s resourceVersion with bookmarks', async () => {
+    for (let i = 0; i < 5; i++) server.upsert('pods', pod({ name: `page-${i}` }));
+    server.upsert('pods', pod({ name: 'other-node', node: 'node-b' }));
+    server.resetRequestCounts();
+    const { watch, lists, applied } = start(2);
+    await watch.firstListDone;
+    assert.deepEqual(lists, [['page-0', 'page-1', 'page-2', 'page-3', 'page-4']]);
+    assert.equal(server.requestCount('list', 'pods'), 3, 'three pages of two');
+    server.upsert('pods', pod({ name: 'page-5' }));
+    await eventually(() => assert.deepEqual(applied, ['ADDED page-5']));
+    // Bookmarks advance the resourceVersion while nothing of ours changes: a resumed watch is not 410.
+    server.upsert('namespaces', { metadata: { name: 'unrelated' } });
+    server.bumpResourceVersion(5);
+    server.sendBookmarks();
+    await new Promise((r) => setTimeout(r, 50));
+    server.compact();
+    server.endWatches();
+    server.upsert('pods', pod({ name: 'page-6' }));
+    await eventually(() => assert.deepEqual(applied, ['ADDED page-5', 'ADDED page-6']));
+    assert.equal(lists.length, 1, 'resumed from the bookmark, no relist');
+    await watch.stop();
+    for (let i = 0; i <= 6; i++) server.remove('pods', `page-${i}`);
+    server.remove('pods', 'other-node');
+  });
+
+  it('starts the list over when its continue token expires between pages', async () => {
+    for (let i = 0; i < 4; i++) server.upsert('pods', pod({ name: `exp-${i}` }));
+    let expired = false;
+    server.onRequest = (verb, _resource, url) => {
+      if (verb === 'list' && url.searchParams.has('continue') && !expired) {
+        expired = true;
+        server.upsert('pods', pod({ name: 'exp-late' }));
+        server.compact();
+      }
+    };
+    const { watch, lists } = start(2);
+    await eventually(() => assert.deepEqual(lists, [['exp-0', 'exp-1', 'exp-2', 'exp-3', 'exp-late']]));
+    server.onRequest = undefined;
+    await watch.stop();
+  });
+});
