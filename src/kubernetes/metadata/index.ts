@@ -11,6 +11,7 @@ export type { PodInfo, ContainerInfo, ExclusionReason } from './pod-info.js';
 export { EXCLUDE_ANNOTATION, EXCLUDE_CONTAINERS_ANNOTATION } from './pod-info.js';
 export { PodMetadataStore, type PodChange, type PodMetadataStoreOptions } from './store.js';
 export type { Workload } from './workload.js';
+export type { MetadataMetrics } from './metrics.js';
 
 export interface MetadataRuntime {
   readonly metrics?: ComponentMetrics;

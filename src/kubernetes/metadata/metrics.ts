@@ -6,12 +6,18 @@ export class MetadataMetrics {
   private readonly requests;
   private readonly restarts;
   private readonly cacheSize;
+  private readonly held;
+  private readonly withoutMetadata;
   private readonly labels;
 
   constructor(metrics: ComponentMetrics = new MetricsRegistry().forComponent('source', 'kubernetes_metadata', 'kubernetes_logs')) {
     this.labels = metrics.labels;
     this.requests = metrics.counter('sluice_kubernetes_api_requests_total', 'Requests to the Kubernetes API (or kubelet), by verb, resource and outcome.', ['verb', 'resource', 'code']);
     this.restarts = metrics.counter('sluice_kubernetes_watch_restarts_total', 'List/watch restarts after an error, a dropped stream or 410 Gone.', ['resource', 'reason']);
+    this.held = metrics.counter('sluice_kubernetes_events_held_total', 'Events held while waiting for their pod\'s metadata (pod_metadata_wait_ms).').labels(metrics.labels);
+    this.withoutMetadata = metrics
+      .counter('sluice_kubernetes_events_without_metadata_total', 'Events shipped with path metadata only: their pod was not known within pod_metadata_wait_ms.')
+      .labels(metrics.labels);
     this.cacheSize = metrics.gauge('sluice_kubernetes_metadata_cache_size', 'Objects in the metadata cache (pods_deleted: kept for delay_deletion_ms).', ['resource']);
   }
 
@@ -21,6 +27,16 @@ export class MetadataMetrics {
 
   restart(resource: string, reason: string): void {
     this.restarts.inc({ ...this.labels, resource, reason });
+  }
+
+  /** For the log source: events it held for metadata. */
+  eventsHeld(count: number): void {
+    this.held.inc(count);
+  }
+
+  /** For the log source: events it shipped without pod metadata. */
+  eventsWithoutMetadata(count: number): void {
+    this.withoutMetadata.inc(count);
   }
 
   setCacheSize(resource: string, size: number): void {

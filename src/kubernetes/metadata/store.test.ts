@@ -8,7 +8,7 @@ cleanUpAfterEach();
 
 describe('PodMetadataStore against the fake API server', () => {
   it('lists and watches this node\'s pods, keyed by UID, with namespace and node metadata', async () => {
-    const { server, store } = await startStore({
+    const { server, store, registry } = await startStore({
       seed: (s) => {
         s.upsert('pods', pod({ name: 'web-7d4b9c8f5-abcde', namespace: 'shop', uid: 'uid-web', labels: { app: 'web', 'pod-template-hash': '7d4b9c8f5' }, owner: { kind: 'ReplicaSet', name: 'web-7d4b9c8f5' }, containers: ['app', 'sidecar'], ip: '10.1.2.3' }));
         s.upsert('pods', pod({ name: 'elsewhere', uid: 'uid-elsewhere', node: 'node-b' }));
@@ -33,6 +33,9 @@ describe('PodMetadataStore against the fake API server', () => {
     assert.equal(await store.waitForPod('uid-never', 50), undefined);
     server.update('nodes', 'node-a', undefined, (n) => (n.metadata.labels = { ...n.metadata.labels, zone: 'z2' }));
     await eventually(() => assert.equal(store.getPod('uid-web')?.nodeLabels.zone, 'z2'));
+    assert.equal(await metricValue(registry, 'sluice_kubernetes_metadata_cache_size', { resource: 'pods' }), 2);
+    assert.equal(await metricValue(registry, 'sluice_kubernetes_metadata_cache_size', { resource: 'namespaces' }), 2);
+    assert.equal(await metricValue(registry, 'sluice_kubernetes_api_requests_total', { verb: 'list', resource: 'pods', code: '200' }), 1);
   });
 
   it('keeps a deleted pod for delay_deletion_ms, then drops it', async () => {

@@ -77,7 +77,8 @@ export class PodMetadataStore {
   private nodeLabels: Readonly<Record<string, string>> = EMPTY;
   private readonly listeners = new Set<(change: PodChange) => void>();
   private readonly waiters = new Map<string, Set<(pod: PodInfo | undefined) => void>>();
-  private readonly metrics: MetadataMetrics;
+  /** The metadata metrics; the log source counts held and unenriched events through it. */
+  readonly metrics: MetadataMetrics;
   private readonly logger: Logger;
   private readonly apiClient: ApiClient;
   private readonly kubeletClient: ApiClient | undefined;
