@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { FakeApiServer } from '../../../test/k8s/fake-apiserver.js';
 import { eventually } from '../../../test/k8s/eventually.js';
@@ -13,11 +13,17 @@ import { MetadataMetrics } from './metrics.js';
 describe('ListWatch', () => {
   let server: FakeApiServer;
   let client: ApiClient;
+  let bigSeen = '';
 
   before(async () => {
     server = await FakeApiServer.start({ bookmarkIntervalMs: 100 });
     const credentials: ApiCredentials = { server: server.url, tls: { ca: server.caPem }, authorization: async () => 'Bearer test-token', invalidate: () => {} };
     client = new ApiClient(credentials, new MetadataMetrics());
+  });
+  const started: ListWatch<Pod>[] = [];
+  afterEach(async () => {
+    // Stopped here too, so a failed assertion cannot leave a watch loop running (node --test would hang).
+    for (const watch of started.splice(0)) await watch.stop();
   });
   after(async () => {
     await client.close();
@@ -27,14 +33,22 @@ describe('ListWatch', () => {
   function start(pageSize: number) {
     const lists: string[][] = [];
     const applied: string[] = [];
+    const onApply = (p: Pod) => {
+      if (p.metadata.annotations?.big) bigSeen = p.metadata.annotations.big;
+    };
     const watch = new ListWatch<Pod>(
       client,
       { resource: 'pods', path: '/api/v1/pods', fieldSelector: 'spec.nodeName=node-a', pageSize, backoff: { initialMs: 20, maxMs: 100 } },
-      { replace: (items) => lists.push(items.map((p) => p.metadata.name).sort()), apply: (type, p) => applied.push(`${type} ${p.metadata.name}`) },
+      { replace: (items) => lists.push(items.map((p) => p.metadata.name).sort()), apply: (type, p) => {
+          onApply(p);
+          applied.push(`${type} ${p.metadata.name}`);
+        },
+      },
       new MetadataMetrics(),
       pino({ enabled: false }),
     );
     watch.start();
+    started.push(watch);
     return { watch, lists, applied };
   }
 
@@ -48,6 +62,12 @@ describe('ListWatch', () => {
     assert.equal(server.requestCount('list', 'pods'), 3, 'three pages of two');
     server.upsert('pods', pod({ name: 'page-5' }));
     await eventually(() => assert.deepEqual(applied, ['ADDED page-5']));
+    // A large object with multi-byte characters spans several chunks; no character may break.
+    const big = 'é€😀'.repeat(40_000);
+    server.update('pods', 'page-5', 'default', (p) => (p.metadata.annotations = { big }));
+    await eventually(() => assert.equal(applied.length, 2));
+    assert.equal(bigSeen, big);
+    applied.pop();
     // Bookmarks advance the resourceVersion while nothing of ours changes: a resumed watch is not 410.
     server.upsert('namespaces', { metadata: { name: 'unrelated' } });
     server.bumpResourceVersion(5);

@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder';
 import type { Logger } from 'pino';
 import { ApiError, type ApiClient } from './api-client.js';
 import { Backoff, sleep, type BackoffOptions } from './backoff.js';
@@ -165,9 +166,11 @@ export class ListWatch<T extends KubeObject> {
       if (error instanceof ApiError && error.status === 410) throw new Gone('watch: 410');
       throw error;
     }
+    // A multi-byte character can straddle two chunks: decode as a stream, not chunk by chunk.
+    const decoder = new StringDecoder('utf8');
     let buffered = '';
     for await (const chunk of response.body) {
-      buffered += chunk.toString('utf8');
+      buffered += decoder.write(chunk);
       let newline: number;
       while ((newline = buffered.indexOf('\n')) >= 0) {
         const line = buffered.slice(0, newline).trim();
@@ -198,5 +201,6 @@ function reasonOf(error: unknown): string {
     if (error.status >= 500) return 'http_5xx';
     return 'http_error';
   }
+  if (error instanceof SyntaxError) return 'decode';
   return 'connection';
 }

@@ -304,6 +304,12 @@ export class PodMetadataStore {
     if (entry && resourceVersion !== undefined && entry.resourceVersion === resourceVersion) return;
     const info = buildPodInfo(pod, this.context(pod.metadata.namespace ?? ''));
     if (entry) {
+      if (entry.deletedAt !== undefined) {
+        // Listed alive again (a list older than the deletion we saw): keep it.
+        clearTimeout(entry.expiry);
+        entry.deletedAt = undefined;
+        entry.expiry = undefined;
+      }
       const previous = entry.info;
       entry.info = info;
       entry.resourceVersion = resourceVersion;
