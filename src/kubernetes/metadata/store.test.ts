@@ -39,11 +39,14 @@ describe('PodMetadataStore against the fake API server', () => {
   });
 
   it('keeps a deleted pod for delay_deletion_ms, then drops it', async () => {
-    const { server, store, changes } = await startStore({ options: { delay_deletion_ms: 300 }, seed: (s) => s.upsert('pods', pod({ name: 'short', uid: 'uid-short' })) });
+    const { server, store, changes, registry } = await startStore({ options: { delay_deletion_ms: 300 }, seed: (s) => s.upsert('pods', pod({ name: 'short', uid: 'uid-short' })) });
     server.remove('pods', 'short', 'default');
     await eventually(() => assert.equal(store.isDeleted('uid-short'), true));
     assert.equal(store.getPod('uid-short')?.name, 'short', 'still there for late lines');
+    assert.equal(await metricValue(registry, 'sluice_kubernetes_metadata_cache_size', { resource: 'pods_deleted' }), 1);
     await eventually(() => assert.equal(store.getPod('uid-short'), undefined));
+    assert.equal(await metricValue(registry, 'sluice_kubernetes_metadata_cache_size', { resource: 'pods_deleted' }), 0);
+    assert.equal(await metricValue(registry, 'sluice_kubernetes_metadata_cache_size', { resource: 'pods' }), 0);
     assert.deepEqual(changes.filter((c) => c.uid === 'uid-short').map((c) => c.type), ['added', 'deleted', 'expired']);
   });
 

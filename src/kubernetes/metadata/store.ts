@@ -27,7 +27,7 @@ export interface PodMetadataStoreOptions {
   readonly delayDeletionMs?: number;
   /** `kubelet`: pods from the kubelet's `/pods` (namespaces and the node still come from the API). */
   readonly metadataSource?: 'kubernetes_api' | 'kubelet';
-  readonly kubelet?: { readonly url: string; readonly pollIntervalMs: number; readonly credentials?: ApiCredentials };
+  readonly kubelet?: { readonly url: string; readonly pollIntervalMs: number };
   /** sluice's own pod, excluded by default (undefined: not running in a pod). */
   readonly self?: { readonly name: string; readonly namespace: string };
   readonly backoff?: BackoffOptions;
@@ -73,6 +73,7 @@ const EMPTY: Readonly<Record<string, string>> = Object.freeze({});
  */
 export class PodMetadataStore {
   private readonly pods = new Map<string, PodEntry>();
+  private deletedPods = 0;
   private readonly namespaces = new Map<string, NamespaceInfo>();
   private nodeLabels: Readonly<Record<string, string>> = EMPTY;
   private readonly listeners = new Set<(change: PodChange) => void>();
@@ -88,7 +89,6 @@ export class PodMetadataStore {
   private readonly kubeletPoller: KubeletPodPoller | undefined;
   private readonly delayDeletionMs: number;
   private started: Promise<boolean> | undefined;
-  private stopped = false;
   private readonly stopping = new AbortController();
 
   constructor(private readonly options: PodMetadataStoreOptions) {
@@ -96,7 +96,6 @@ export class PodMetadataStore {
     this.logger = options.logger ?? pino({ enabled: false });
     this.delayDeletionMs = options.delayDeletionMs ?? 60_000;
     this.apiClient = new ApiClient(options.credentials, this.metrics);
-    const common = { metrics: this.metrics, logger: this.logger };
     const listWatch = <T extends KubeObject>(resource: string, path: string, handler: ListWatchHandler<T>, fieldSelector?: string, labelSelector?: string) =>
       new ListWatch<T>(
         this.apiClient,
@@ -109,19 +108,17 @@ export class PodMetadataStore {
           ...(options.watchTimeoutSeconds ? { watchTimeoutSeconds: options.watchTimeoutSeconds } : {}),
         },
         handler,
-        common.metrics,
-        common.logger,
+        this.metrics,
+        this.logger,
       );
 
     this.namespaceFeed = listWatch('namespaces', '/api/v1/namespaces', this.namespaceHandler(), undefined, joinSelectors(options.extraNamespaceLabelSelector));
     this.nodeFeed = listWatch('nodes', '/api/v1/nodes', this.nodeHandler(), `metadata.name=${options.nodeName}`);
     if (options.metadataSource === 'kubelet') {
       if (!options.kubelet) throw new Error('metadata_source = "kubelet" needs a kubelet endpoint');
-      const kubeletBase = options.kubelet.credentials
-        ? new ApiClient(options.kubelet.credentials, this.metrics, options.kubelet.url.replace(/\/+$/, ''))
-        : this.apiClient.withBaseUrl(options.kubelet.url);
-      this.kubeletClient = kubeletBase;
-      this.kubeletPoller = new KubeletPodPoller(kubeletBase, options.kubelet.pollIntervalMs, this.podHandler(), this.metrics, this.logger, options.backoff);
+      // Same CA and token as the API server (kubelet serving certs signed by the cluster CA).
+      this.kubeletClient = this.apiClient.withBaseUrl(options.kubelet.url);
+      this.kubeletPoller = new KubeletPodPoller(this.kubeletClient, options.kubelet.pollIntervalMs, this.podHandler(), this.metrics, this.logger, options.backoff);
       this.podFeed = this.kubeletPoller;
     } else {
       this.podFeed = listWatch(
@@ -145,7 +142,7 @@ export class PodMetadataStore {
       this.namespaceFeed.start();
       this.nodeFeed.start();
       await this.within(Promise.all([this.namespaceFeed.firstListDone, this.nodeFeed.firstListDone]), deadline);
-      if (this.stopped) return false;
+      if (this.stopping.signal.aborted) return false;
       this.podFeed.start();
       await this.within(this.podFeed.firstListDone, deadline);
       return this.synced;
@@ -159,7 +156,6 @@ export class PodMetadataStore {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     this.stopping.abort();
     await Promise.all([this.namespaceFeed.stop(), this.nodeFeed.stop(), this.podFeed.stop()]);
     for (const entry of this.pods.values()) clearTimeout(entry.expiry);
@@ -182,7 +178,7 @@ export class PodMetadataStore {
   /** The pod's metadata as soon as it is known, or undefined after `timeoutMs`. */
   waitForPod(uid: string, timeoutMs: number): Promise<PodInfo | undefined> {
     const known = this.getPod(uid);
-    if (known || this.stopped || timeoutMs <= 0) return Promise.resolve(known);
+    if (known || this.stopping.signal.aborted || timeoutMs <= 0) return Promise.resolve(known);
     this.kubeletPoller?.pollSoon();
     return new Promise((resolve) => {
       let resolvers = this.waiters.get(uid);
@@ -309,6 +305,7 @@ export class PodMetadataStore {
         clearTimeout(entry.expiry);
         entry.deletedAt = undefined;
         entry.expiry = undefined;
+        this.deletedPods--;
       }
       const previous = entry.info;
       entry.info = info;
@@ -326,9 +323,11 @@ export class PodMetadataStore {
     const entry = this.pods.get(uid);
     if (!entry || entry.deletedAt !== undefined) return;
     entry.deletedAt = Date.now();
+    this.deletedPods++;
     entry.expiry = setTimeout(() => {
       if (this.pods.get(uid) !== entry) return;
       this.pods.delete(uid);
+      this.deletedPods--;
       this.updateSizes();
       this.emit({ type: 'expired', uid, pod: entry.info, previous: undefined });
     }, this.delayDeletionMs);
@@ -345,10 +344,8 @@ export class PodMetadataStore {
   }
 
   private updateSizes(): void {
-    let deleted = 0;
-    for (const entry of this.pods.values()) if (entry.deletedAt !== undefined) deleted++;
-    this.metrics.setCacheSize('pods', this.pods.size - deleted);
-    this.metrics.setCacheSize('pods_deleted', deleted);
+    this.metrics.setCacheSize('pods', this.pods.size - this.deletedPods);
+    this.metrics.setCacheSize('pods_deleted', this.deletedPods);
   }
 
   private emit(change: PodChange): void {
