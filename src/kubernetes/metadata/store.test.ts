@@ -38,6 +38,25 @@ describe('PodMetadataStore against the fake API server', () => {
     assert.equal(await metricValue(registry, 'sluice_kubernetes_api_requests_total', { verb: 'list', resource: 'pods', code: '200' }), 1);
   });
 
+  it('narrows the watches with extra_label_selector, extra_field_selector and extra_namespace_label_selector', async () => {
+    const { server, store } = await startStore({
+      options: { extra_label_selector: 'app in (web,api)', extra_field_selector: 'metadata.namespace!=kube-system', extra_namespace_label_selector: 'team' },
+      seed: (s) => {
+        s.upsert('pods', pod({ name: 'web', uid: 'uid-web', labels: { app: 'web' } }));
+        s.upsert('pods', pod({ name: 'batch', uid: 'uid-batch', labels: { app: 'batch' } }));
+        s.upsert('pods', pod({ name: 'dns', namespace: 'kube-system', uid: 'uid-dns', labels: { app: 'api' } }));
+        s.upsert('pods', pod({ name: 'shop-api', namespace: 'shop', uid: 'uid-shop', labels: { app: 'api' } }));
+      },
+    });
+    assert.ok(store.getPod('uid-web'));
+    assert.equal(store.getPod('uid-batch'), undefined);
+    assert.equal(store.getPod('uid-dns'), undefined);
+    assert.equal(store.getPod('uid-shop')?.namespaceLabels.team, 'payments');
+    assert.deepEqual(store.getPod('uid-web')?.namespaceLabels, {}, 'namespace "default" has no team label: not watched');
+    server.update('pods', 'batch', 'default', (p) => (p.metadata.labels = { app: 'web' }));
+    assert.ok(await store.waitForPod('uid-batch', 3000), 'entering the selector is an ADDED');
+  });
+
   it('keeps a deleted pod for delay_deletion_ms, then drops it', async () => {
     const { server, store, changes, registry } = await startStore({ options: { delay_deletion_ms: 300 }, seed: (s) => s.upsert('pods', pod({ name: 'short', uid: 'uid-short' })) });
     server.remove('pods', 'short', 'default');
