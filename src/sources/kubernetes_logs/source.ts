@@ -1,0 +1,132 @@
+import { realpathSync } from 'node:fs';
+import { basename, join, resolve, sep } from 'node:path';
+import type { ComponentContext, Source, SourceRunContext } from '../../core/component.js';
+import { ContainerLogDecoder } from '../../kubernetes/container-log-decoder.js';
+import { PodLogPathFilter } from '../../kubernetes/path-filter.js';
+import { parsePodLogPath, podLogSequence, type PodLogPath } from '../../kubernetes/pod-log-path.js';
+import {
+  createPodMetadataProvider,
+  pathKubernetesFields,
+  type PodMetadataProvider,
+} from '../../kubernetes/pod-metadata-provider.js';
+import type { DecodeStats, TailedFileView } from '../../tailer/line-decoder.js';
+import type { FileAdmission } from '../../tailer/tailed-file.js';
+import { Tailer } from '../../tailer/tailer.js';
+import type { KubernetesLogsConfig } from './config.js';
+
+const LOG_FILE_NAME = /^\d+\.log(?:\.\d{8}-\d{6}(?:\.gz)?)?$/;
+
+/** The `kubernetes` object of one file's events; replaced (not mutated) when metadata changes. */
+class FileMetadata {
+  kubernetes: Readonly<Record<string, unknown>>;
+
+  constructor(
+    readonly pod: PodLogPath,
+    provider: PodMetadataProvider,
+  ) {
+    this.kubernetes = provider.kubernetesFields(pod) ?? pathKubernetesFields(pod);
+  }
+}
+
+/**
+ * The `kubernetes_logs` source: tails `<log_directory>/<ns>_<pod>_<uid>/<container>/<n>.log`
+ * (and rotated / gzipped siblings, in order), parses CRI and Docker lines, merges partials,
+ * and ships events with a `kubernetes` object built once per file.
+ */
+export class KubernetesLogsSource implements Source {
+  private readonly tailer: Tailer;
+  private readonly provider: PodMetadataProvider;
+  private readonly filesByPod = new Map<string, Set<FileMetadata>>();
+  private readonly unsubscribe: () => void;
+  private readonly filter: PodLogPathFilter;
+  private readonly legacyDirectory: string | undefined;
+
+  constructor(
+    private readonly config: KubernetesLogsConfig,
+    ctx: ComponentContext,
+    provider?: PodMetadataProvider,
+  ) {
+    this.provider = provider ?? createPodMetadataProvider({ componentId: ctx.id });
+    this.unsubscribe = this.provider.onChange((podUid) => this.refreshPod(podUid));
+    this.filter = new PodLogPathFilter({
+      includePathGlobs: config.include_paths_glob_patterns,
+      excludePathGlobs: config.exclude_paths_glob_patterns,
+      includeNamespaces: config.include_namespaces,
+      excludeNamespaces: config.exclude_namespaces,
+      includePodNames: config.include_pod_names,
+      excludePodNames: config.exclude_pod_names,
+      includeContainerNames: config.include_container_names,
+      excludeContainerNames: config.exclude_container_names,
+    });
+    const logDirectory = resolve(config.log_directory);
+    this.legacyDirectory = config.use_legacy_container_links ? resolve(config.legacy_container_links_directory) : undefined;
+    const roots = [{ dir: logDirectory, depth: 2 }];
+    if (this.legacyDirectory !== undefined) roots.push({ dir: this.legacyDirectory, depth: 0 });
+    this.tailer = new Tailer({
+      roots,
+      acceptPath: (path) => this.isLegacyLink(path) ? path.endsWith('.log') : LOG_FILE_NAME.test(basename(path)),
+      admit: (path) => this.admit(path),
+      maxReadBytes: config.max_read_bytes,
+      maxLineBytes: config.max_line_bytes,
+      maxOpenFiles: config.max_open_files,
+      scanIntervalMs: config.glob_minimum_cooldown_ms,
+      readFrom: config.read_from,
+      ignoreOlderSecs: config.ignore_older_secs,
+      checkpointIntervalMs: config.checkpoint_interval_secs * 1000,
+      checkpointPath: join(ctx.dataDir, ctx.id, 'checkpoints.json'),
+      metrics: ctx.metrics,
+      logger: ctx.logger,
+    });
+  }
+
+  run({ out, shutdown }: SourceRunContext): Promise<void> {
+    return this.tailer.run(out, shutdown);
+  }
+
+  async close(): Promise<void> {
+    this.unsubscribe();
+    await this.tailer.close();
+  }
+
+  private isLegacyLink(path: string): boolean {
+    return this.legacyDirectory !== undefined && path.startsWith(this.legacyDirectory + sep);
+  }
+
+  private admit(path: string): FileAdmission | undefined {
+    let target = path;
+    if (this.isLegacyLink(path)) {
+      try {
+        target = realpathSync(path); // the file under /var/log/pods: one name, read once
+      } catch {
+        return undefined;
+      }
+    }
+    const pod = parsePodLogPath(target);
+    if (pod === undefined || !this.filter.accepts(target, pod) || this.provider.isExcluded(pod)) return undefined;
+    return {
+      canonicalPath: target,
+      sequence: podLogSequence(target, pod),
+      rotated: pod.rotation !== 'current',
+      compressed: pod.rotation === 'compressed',
+      createDecoder: (file, stats) => this.createDecoder(file, stats, pod),
+    };
+  }
+
+  private createDecoder(file: TailedFileView, stats: DecodeStats, pod: PodLogPath): ContainerLogDecoder {
+    const metadata = new FileMetadata(pod, this.provider);
+    let files = this.filesByPod.get(pod.podUid);
+    if (files === undefined) this.filesByPod.set(pod.podUid, (files = new Set()));
+    files.add(metadata);
+    const options = { autoPartialMerge: this.config.auto_partial_merge, maxMergedLineBytes: this.config.max_merged_line_bytes };
+    return new ContainerLogDecoder(file, metadata, options, stats, () => {
+      files.delete(metadata);
+      if (files.size === 0 && this.filesByPod.get(pod.podUid) === files) this.filesByPod.delete(pod.podUid);
+    });
+  }
+
+  private refreshPod(podUid: string): void {
+    for (const metadata of this.filesByPod.get(podUid) ?? []) {
+      metadata.kubernetes = this.provider.kubernetesFields(metadata.pod) ?? pathKubernetesFields(metadata.pod);
+    }
+  }
+}

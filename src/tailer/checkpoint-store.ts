@@ -1,0 +1,129 @@
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { fingerprintKey, type Fingerprint } from './fingerprint.js';
+
+export interface CheckpointRecord {
+  fingerprint: Fingerprint;
+  /** Byte offset (decompressed, for gzip) up to which every line is acknowledged. */
+  offset: number;
+  /** Last path the file was seen under (informative; identity is the fingerprint). */
+  path: string;
+  /** Epoch ms of the last change; records of vanished files expire after a while. */
+  updatedAt: number;
+}
+
+interface CheckpointFile {
+  version: 1;
+  checkpoints: Record<string, { dev: number; ino: number; head_length: number; head_hash: string; offset: number; path: string; updated_at: number }>;
+}
+
+/**
+ * `<data_dir>/<component id>/checkpoints.json`, keyed by fingerprint. Written atomically:
+ * a temporary file is written and fsynced, then renamed over the old one and the directory
+ * fsynced, so a crash (kill -9, power loss) leaves either the old or the new file, never half.
+ */
+export class CheckpointStore {
+  private readonly records = new Map<string, CheckpointRecord>();
+  private writing: Promise<void> | undefined;
+
+  constructor(readonly path: string) {}
+
+  /** Loads the file if there is one. A corrupt file is reported and ignored (files are re-read). */
+  async load(): Promise<{ corrupt: boolean }> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { corrupt: false };
+      throw error;
+    }
+    try {
+      const parsed = JSON.parse(text) as CheckpointFile;
+      for (const entry of Object.values(parsed.checkpoints ?? {})) {
+        if (typeof entry.offset !== 'number' || typeof entry.head_hash !== 'string') continue;
+        this.set({
+          fingerprint: { dev: entry.dev, ino: entry.ino, headLength: entry.head_length, headHash: entry.head_hash },
+          offset: entry.offset,
+          path: entry.path,
+          updatedAt: entry.updated_at,
+        });
+      }
+      return { corrupt: false };
+    } catch {
+      return { corrupt: true };
+    }
+  }
+
+  get size(): number {
+    return this.records.size;
+  }
+
+  all(): IterableIterator<CheckpointRecord> {
+    return this.records.values();
+  }
+
+  set(record: CheckpointRecord): void {
+    this.records.set(fingerprintKey(record.fingerprint), record);
+  }
+
+  delete(fingerprint: Fingerprint): void {
+    this.records.delete(fingerprintKey(fingerprint));
+  }
+
+  /** Records whose file had this device and inode (verify the head before trusting one). */
+  byInode(dev: number, ino: number): CheckpointRecord[] {
+    const found: CheckpointRecord[] = [];
+    for (const record of this.records.values()) {
+      if (record.fingerprint.ino === ino && record.fingerprint.dev === dev) found.push(record);
+    }
+    return found;
+  }
+
+  inDirectory(dir: string): CheckpointRecord[] {
+    const found: CheckpointRecord[] = [];
+    for (const record of this.records.values()) if (dirname(record.path) === dir) found.push(record);
+    return found;
+  }
+
+  /** Writes the current records; concurrent calls are serialised. */
+  persist(): Promise<void> {
+    const previous = this.writing ?? Promise.resolve();
+    const next = previous.then(() => this.writeNow());
+    this.writing = next.finally(() => {
+      if (this.writing === next) this.writing = undefined;
+    });
+    return next;
+  }
+
+  private async writeNow(): Promise<void> {
+    const body: CheckpointFile = { version: 1, checkpoints: {} };
+    for (const [key, r] of this.records) {
+      body.checkpoints[key] = {
+        dev: r.fingerprint.dev,
+        ino: r.fingerprint.ino,
+        head_length: r.fingerprint.headLength,
+        head_hash: r.fingerprint.headHash,
+        offset: r.offset,
+        path: r.path,
+        updated_at: r.updatedAt,
+      };
+    }
+    const dir = dirname(this.path);
+    await mkdir(dir, { recursive: true });
+    const tmp = `${this.path}.tmp`;
+    const handle = await open(tmp, 'w');
+    try {
+      await handle.writeFile(JSON.stringify(body));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, this.path);
+    const dirHandle = await open(dir, 'r');
+    try {
+      await dirHandle.sync();
+    } finally {
+      await dirHandle.close();
+    }
+  }
+}

@@ -1,0 +1,82 @@
+import { createReadStream, read as readCallback } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { createGunzip, type Gunzip } from 'node:zlib';
+
+/** A chunk of file bytes: a view valid until the next read of the same reader. */
+export type Chunk = Buffer;
+
+/**
+ * Reads a file chunk by chunk from a starting offset. `read` resolves to an empty buffer at the
+ * current end (a plain file may grow later; a gzip file is then finished).
+ */
+export interface ChunkReader {
+  readonly compressed: boolean;
+  read(): Promise<Chunk>;
+  close(): Promise<void>;
+}
+
+/** Reads into one buffer shared by every plain file: data is consumed before the next read. */
+export class PlainChunkReader implements ChunkReader {
+  readonly compressed = false;
+
+  constructor(
+    readonly handle: FileHandle,
+    private position: number,
+    private readonly shared: Buffer,
+  ) {}
+
+  read(): Promise<Chunk> {
+    const shared = this.shared;
+    return new Promise((resolve, reject) => {
+      // The callback API: one allocation-free syscall per chunk.
+      readCallback(this.handle.fd, shared, 0, shared.length, this.position, (error, bytesRead) => {
+        if (error) return reject(error);
+        this.position += bytesRead;
+        resolve(shared.subarray(0, bytesRead));
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return this.handle.close();
+  }
+}
+
+/**
+ * Decompresses a gzipped rotated file, skipping `skip` decompressed bytes (the checkpoint).
+ * Truncated or corrupt data rejects `read` with the zlib error after the bytes that did
+ * decompress were returned: the caller counts it and finishes the file.
+ */
+export class GzipChunkReader implements ChunkReader {
+  readonly compressed = true;
+  private readonly gunzip: Gunzip;
+  private readonly iterator: AsyncIterator<Buffer>;
+  private skip: number;
+
+  constructor(path: string, skip: number, chunkBytes: number) {
+    this.skip = skip;
+    const input = createReadStream(path, { highWaterMark: chunkBytes });
+    this.gunzip = createGunzip({ chunkSize: Math.max(1024, Math.min(chunkBytes, 1024 * 1024)) });
+    input.on('error', (error) => this.gunzip.destroy(error));
+    input.pipe(this.gunzip);
+    this.iterator = this.gunzip[Symbol.asyncIterator]();
+  }
+
+  async read(): Promise<Chunk> {
+    for (;;) {
+      const next = await this.iterator.next();
+      if (next.done) return Buffer.alloc(0);
+      let chunk = next.value;
+      if (this.skip > 0) {
+        const dropped = Math.min(this.skip, chunk.length);
+        this.skip -= dropped;
+        chunk = chunk.subarray(dropped);
+      }
+      if (chunk.length > 0) return chunk;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.gunzip.destroy();
+  }
+}

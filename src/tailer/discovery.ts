@@ -1,0 +1,152 @@
+import { watch, type FSWatcher, type Stats } from 'node:fs';
+import { lstat, readdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+/** A directory tree to search: files up to `depth` directory levels below `dir` (0 = only `dir`). */
+export interface DiscoveryRoot {
+  readonly dir: string;
+  readonly depth: number;
+}
+
+export interface DiscoveredFile {
+  readonly path: string;
+  /** `stat` (symlinks followed: a legacy link and its target have one identity). */
+  readonly stats: Stats;
+}
+
+export interface DiscoveryEvents {
+  /** Something was created, deleted or renamed at `path` (a `rename` inotify event). */
+  pathChanged(path: string): void;
+  /** The file at `path` was written to. */
+  fileWritten(path: string): void;
+}
+
+interface KnownDir {
+  readonly root: DiscoveryRoot;
+  readonly level: number;
+  watcher: FSWatcher | undefined;
+}
+
+const MAX_WATCHED_DIRECTORIES = 8192;
+
+/**
+ * Finds files by walking the roots, and watches every directory it walked (non-recursive
+ * fs.watch per directory: recursive watching is unreliable on Linux with Node 20), so a new pod
+ * directory, container directory or file is seen within milliseconds; the periodic full scan
+ * is the safety net for lost events (inotify queue overflow, watcher errors).
+ */
+export class Discovery {
+  private readonly dirs = new Map<string, KnownDir>();
+  private closed = false;
+
+  constructor(
+    private readonly roots: readonly DiscoveryRoot[],
+    /** Path-only decision, before any stat or open. */
+    private readonly accept: (path: string) => boolean,
+    private readonly events: DiscoveryEvents,
+  ) {}
+
+  get watchedDirectories(): number {
+    let count = 0;
+    for (const dir of this.dirs.values()) if (dir.watcher) count++;
+    return count;
+  }
+
+  /** Walks every root; directories no longer present stop being watched. */
+  async scanAll(): Promise<DiscoveredFile[]> {
+    const found: DiscoveredFile[] = [];
+    const seen = new Set<string>();
+    for (const root of this.roots) await this.walk(root.dir, root, 0, found, seen);
+    for (const [dir, known] of this.dirs) {
+      if (!seen.has(dir)) {
+        known.watcher?.close();
+        this.dirs.delete(dir);
+      }
+    }
+    return found;
+  }
+
+  /** Looks at one path after an event: a new directory is walked, a file is stat'ed. */
+  async scanPath(path: string): Promise<DiscoveredFile[]> {
+    const parent = this.dirs.get(dirname(path));
+    if (parent === undefined) return [];
+    const found: DiscoveredFile[] = [];
+    let info: Stats;
+    try {
+      info = await lstat(path);
+    } catch {
+      const gone = this.dirs.get(path);
+      if (gone) {
+        gone.watcher?.close();
+        this.dirs.delete(path);
+      }
+      return found;
+    }
+    if (info.isDirectory()) {
+      if (parent.level < parent.root.depth) await this.walk(path, parent.root, parent.level + 1, found, new Set());
+    } else {
+      await this.consider(path, found);
+    }
+    return found;
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const dir of this.dirs.values()) dir.watcher?.close();
+    this.dirs.clear();
+  }
+
+  private async walk(dir: string, root: DiscoveryRoot, level: number, found: DiscoveredFile[], seen: Set<string>): Promise<void> {
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch {
+      return; // gone meanwhile, or unreadable: the next scan tries again
+    }
+    seen.add(dir);
+    this.watchDir(dir, root, level);
+    for (const entry of entries) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (level < root.depth) await this.walk(path, root, level + 1, found, seen);
+      } else if (entry.isFile() || entry.isSymbolicLink()) {
+        await this.consider(path, found);
+      }
+    }
+  }
+
+  private async consider(path: string, found: DiscoveredFile[]): Promise<void> {
+    if (!this.accept(path)) return;
+    try {
+      const stats = await stat(path);
+      if (stats.isFile()) found.push({ path, stats });
+    } catch {
+      // deleted between readdir and stat, or a dangling link
+    }
+  }
+
+  private watchDir(dir: string, root: DiscoveryRoot, level: number): void {
+    const known = this.dirs.get(dir);
+    if (known?.watcher || this.closed) return;
+    const entry: KnownDir = known ?? { root, level, watcher: undefined };
+    this.dirs.set(dir, entry);
+    if (this.dirs.size > MAX_WATCHED_DIRECTORIES) return; // the periodic scan covers the rest
+    try {
+      const watcher = watch(dir, { persistent: false }, (eventType, name) => {
+        if (name === null || name === undefined) return;
+        const path = join(dir, name.toString());
+        if (eventType === 'change') this.events.fileWritten(path);
+        else this.events.pathChanged(path);
+      });
+      watcher.on('error', () => {
+        watcher.close();
+        if (entry.watcher === watcher) entry.watcher = undefined;
+        this.events.pathChanged(dir);
+      });
+      entry.watcher = watcher;
+    } catch {
+      // ENOENT (raced with deletion) or ENOSPC (inotify limit): scanning still finds files
+    }
+  }
+}
+

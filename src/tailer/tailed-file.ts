@@ -1,0 +1,78 @@
+import type { Stats } from 'node:fs';
+import type { AckTracker } from './ack-tracker.js';
+import type { ChunkReader } from './chunk-reader.js';
+import type { Fingerprint } from './fingerprint.js';
+import type { DecodeStats, LineDecoder, TailedFileView } from './line-decoder.js';
+import type { LineSplitter } from './line-splitter.js';
+
+/** How a source wants a discovered file read; decided from the path, before the file is opened. */
+export interface FileAdmission {
+  /** The path events name (a legacy link resolves to its target, so a file has one name). */
+  readonly canonicalPath?: string;
+  /**
+   * Files of one sequence (one container instance) are read strictly in rank order: a file is
+   * opened only once every lower-ranked file of its sequence is finished.
+   */
+  readonly sequence?: { readonly key: string; readonly rank: string };
+  /**
+   * The writer moved away from this name (kubelet renamed it): at end of file it is finished
+   * once a later file of its sequence exists (the runtime reopened), or after a quiet period.
+   */
+  readonly rotated: boolean;
+  readonly compressed: boolean;
+  createDecoder(file: TailedFileView, stats: DecodeStats): LineDecoder;
+}
+
+export type TailedFileState = 'waiting' | 'open' | 'done';
+
+/** Everything the tailer knows about one file identity (device + inode). */
+export class TailedFile implements TailedFileView {
+  state: TailedFileState = 'waiting';
+  fingerprint: Fingerprint | undefined;
+  reader: ChunkReader | undefined;
+  splitter: LineSplitter | undefined;
+  decoder: LineDecoder | undefined;
+  acks: AckTracker | undefined;
+  /** There may be bytes to read (set by fs events and the idle poll, cleared at end of file). */
+  readable = true;
+  /** Not found under any accepted path by the last full scan (renamed away or deleted). */
+  orphaned = false;
+  lastDataAt = Date.now();
+  /** Size and mtime when last seen by a scan (a finished file that changes is re-identified). */
+  seenSize: number;
+  seenMtimeMs: number;
+  /** Registration order: breaks ties between files of equal rank (first found is read first). */
+  readonly order: number;
+  private static registered = 0;
+
+  constructor(
+    public path: string,
+    readonly key: string,
+    readonly dev: number,
+    readonly ino: number,
+    public admission: FileAdmission,
+    /** Files found by the first scan start at their end when `read_from = "end"`. */
+    readonly startAtEnd: boolean,
+    stats: Stats,
+  ) {
+    this.seenSize = stats.size;
+    this.seenMtimeMs = stats.mtimeMs;
+    this.order = TailedFile.registered++;
+  }
+
+  get compressed(): boolean {
+    return this.admission.compressed;
+  }
+
+  get rank(): string {
+    return this.admission.sequence?.rank ?? '';
+  }
+
+  get sequenceKey(): string | undefined {
+    return this.admission.sequence?.key;
+  }
+}
+
+export function inodeKey(stats: Stats): string {
+  return `${stats.dev}:${stats.ino}`;
+}

@@ -1,0 +1,603 @@
+import { open } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Logger } from 'pino';
+import type { EventOutput } from '../core/component.js';
+import type { LogEvent } from '../core/event.js';
+import { Finalizer } from '../core/finalizer.js';
+import type { ComponentMetrics } from '../core/metrics.js';
+import { AckTracker } from './ack-tracker.js';
+import { CheckpointStore, type CheckpointRecord } from './checkpoint-store.js';
+import { GzipChunkReader, PlainChunkReader } from './chunk-reader.js';
+import { Discovery, type DiscoveredFile, type DiscoveryRoot } from './discovery.js';
+import {
+  FINGERPRINT_HEAD_BYTES,
+  hashHead,
+  headMatches,
+  readGzipHead,
+  readPlainHead,
+  type Fingerprint,
+} from './fingerprint.js';
+import { DecodeStats } from './line-decoder.js';
+import { LineSplitter } from './line-splitter.js';
+import { TailedFile, inodeKey, type FileAdmission } from './tailed-file.js';
+
+export interface TailerOptions {
+  readonly roots: readonly DiscoveryRoot[];
+  /** Cheap path test applied by discovery before a file is even stat'ed. */
+  acceptPath(path: string): boolean;
+  /** How to read the file at `path`; undefined = do not read it. Never opens the file. */
+  admit(path: string): FileAdmission | undefined;
+  readonly maxReadBytes: number;
+  readonly maxLineBytes: number;
+  readonly maxOpenFiles: number;
+  /** Full rescan period (fs events find most files much sooner). */
+  readonly scanIntervalMs: number;
+  readonly readFrom: 'beginning' | 'end';
+  /** Files without a checkpoint whose mtime is older than this are not read. */
+  readonly ignoreOlderSecs: number | undefined;
+  readonly checkpointIntervalMs: number;
+  readonly checkpointPath: string;
+  /** Open files at end of file are re-checked this often even without fs events. */
+  readonly idlePollMs?: number;
+  /** A rotated or renamed-away file with no successor is finished after this long without data. */
+  readonly rotatedQuietMs?: number;
+  readonly metrics: ComponentMetrics;
+  readonly logger: Logger;
+}
+
+/** Checkpoints of vanished files are kept this long (a gzip of a rotated file may still appear). */
+const CHECKPOINT_RECORD_TTL_MS = 15 * 60 * 1000;
+
+/**
+ * Finds, reads and follows files; turns their lines into events through each file's decoder;
+ * keeps checkpoints that only move with end-to-end acknowledgements.
+ *
+ * One loop does everything in turn (no per-line promises): discovery work, opening files,
+ * then one read of at most `maxReadBytes` from each file that may have data (round robin, so
+ * 100 busy files share the reader fairly). Files at their end wait for an fs event or the slow
+ * idle poll; nothing is polled in a tight loop.
+ */
+export class Tailer {
+  private readonly store: CheckpointStore;
+  private readonly discovery: Discovery;
+  private readonly files = new Map<string, TailedFile>(); // by inode key
+  private readonly byPath = new Map<string, TailedFile>();
+  private readonly sequences = new Map<string, Set<TailedFile>>();
+  /** Files skipped by `ignore_older_secs`, by inode key -> mtime then (re-checked when it changes). */
+  private readonly ignored = new Map<string, number>();
+  private readonly dirtyPaths = new Set<string>();
+  private readonly sharedReadBuffer: Buffer;
+  private readonly stats = new DecodeStats();
+  private openCount = 0;
+  private fullScanDue = true;
+  private checkpointsDirty = false;
+  private wakePending = false;
+  private wakeUp: (() => void) | undefined;
+  private readonly idlePollMs: number;
+  private readonly rotatedQuietMs: number;
+
+  constructor(private readonly options: TailerOptions) {
+    this.store = new CheckpointStore(options.checkpointPath);
+    this.sharedReadBuffer = Buffer.allocUnsafe(options.maxReadBytes);
+    this.idlePollMs = options.idlePollMs ?? 1000;
+    this.rotatedQuietMs = options.rotatedQuietMs ?? 5000;
+    this.discovery = new Discovery(options.roots, options.acceptPath, {
+      pathChanged: (path) => {
+        this.dirtyPaths.add(path);
+        const file = this.byPath.get(path);
+        if (file) file.readable = true;
+        this.wake();
+      },
+      fileWritten: (path) => {
+        const file = this.byPath.get(path);
+        if (file === undefined) this.dirtyPaths.add(path);
+        else file.readable = true;
+        this.wake();
+      },
+    });
+  }
+
+  /** Files currently open (for tests and metrics). */
+  get openFiles(): number {
+    return this.openCount;
+  }
+
+  async run(out: EventOutput, shutdown: AbortSignal): Promise<void> {
+    const { corrupt } = await this.store.load();
+    if (corrupt) {
+      this.options.metrics.error('checkpoint_file_corrupt');
+      this.options.logger.error({ path: this.store.path }, 'checkpoint file is corrupt; files without a checkpoint are read per read_from');
+    }
+    const onAbort = (): void => this.wake();
+    shutdown.addEventListener('abort', onAbort);
+    const timers = [
+      setInterval(() => {
+        this.fullScanDue = true;
+        this.wake();
+      }, this.options.scanIntervalMs),
+      setInterval(() => this.pollIdleFiles(), this.idlePollMs),
+      setInterval(() => void this.persistCheckpoints(), this.options.checkpointIntervalMs),
+    ];
+    for (const timer of timers) timer.unref();
+    try {
+      await this.registerAll(await this.discovery.scanAll(), true);
+      this.fullScanDue = false;
+      while (!shutdown.aborted) {
+        await this.discover();
+        await this.openWaitingFiles();
+        const worked = await this.readRound(out, shutdown);
+        if (!worked && !shutdown.aborted) await this.sleep();
+      }
+    } finally {
+      for (const timer of timers) clearInterval(timer);
+      shutdown.removeEventListener('abort', onAbort);
+      this.discovery.close();
+      for (const file of this.files.values()) if (file.state === 'open') await this.closeReader(file);
+    }
+  }
+
+  /** Persists checkpoints one last time (every acknowledgement that will come has come). */
+  async close(): Promise<void> {
+    await this.persistCheckpoints(true);
+  }
+
+  // ---- discovery -------------------------------------------------------------------------
+
+  private async discover(): Promise<void> {
+    if (this.fullScanDue) {
+      this.fullScanDue = false;
+      this.dirtyPaths.clear();
+      const found = await this.discovery.scanAll();
+      await this.registerAll(found, false);
+      this.forgetVanished(found);
+    }
+    if (this.dirtyPaths.size > 0) {
+      const paths = [...this.dirtyPaths];
+      this.dirtyPaths.clear();
+      for (const path of paths) await this.registerAll(await this.discovery.scanPath(path), false);
+    }
+  }
+
+  private async registerAll(found: readonly DiscoveredFile[], initial: boolean): Promise<void> {
+    for (const entry of found) await this.register(entry, initial);
+  }
+
+  private async register({ path, stats }: DiscoveredFile, initial: boolean): Promise<void> {
+    const key = inodeKey(stats);
+    const known = this.files.get(key);
+    if (known !== undefined) {
+      known.orphaned = false;
+      if (known.path !== path) this.renamed(known, path);
+      if (known.state === 'done' && (stats.size !== known.seenSize || stats.mtimeMs !== known.seenMtimeMs)) {
+        // A finished file changed: the same file written again, or its inode reused.
+        if (!(await this.sameIdentity(known, path))) {
+          this.forget(known);
+          await this.register({ path, stats }, false);
+          return;
+        }
+        known.seenSize = stats.size;
+        known.seenMtimeMs = stats.mtimeMs;
+      }
+      return;
+    }
+    if (this.options.ignoreOlderSecs !== undefined && this.tooOld(key, stats.mtimeMs, stats.dev, stats.ino)) return;
+    const admission = this.options.admit(path);
+    if (admission === undefined) return;
+    const canonical = admission.canonicalPath ?? path;
+    const file = new TailedFile(canonical, key, stats.dev, stats.ino, admission, initial && this.options.readFrom === 'end', stats);
+    this.files.set(key, file);
+    this.byPath.set(canonical, file);
+    this.joinSequence(file);
+    this.wake();
+  }
+
+  private tooOld(key: string, mtimeMs: number, dev: number, ino: number): boolean {
+    const limitMs = Date.now() - this.options.ignoreOlderSecs! * 1000;
+    if (mtimeMs >= limitMs) {
+      this.ignored.delete(key);
+      return false;
+    }
+    if (this.store.byInode(dev, ino).length > 0) return false; // it has a checkpoint: resume it
+    this.ignored.set(key, mtimeMs);
+    return true;
+  }
+
+  private renamed(file: TailedFile, path: string): void {
+    const admission = this.options.admit(path);
+    const canonical = admission?.canonicalPath ?? path;
+    if (canonical === file.path) return;
+    if (this.byPath.get(file.path) === file) this.byPath.delete(file.path);
+    file.path = canonical;
+    this.byPath.set(canonical, file);
+    this.leaveSequence(file);
+    // Renamed to a name the source does not read: finish it like a rotated file.
+    file.admission = admission ?? { ...file.admission, rotated: true };
+    this.joinSequence(file);
+  }
+
+  /** Tracked files not found by a full scan: finished ones are forgotten, open ones finish at EOF. */
+  private forgetVanished(found: readonly DiscoveredFile[]): void {
+    const seen = new Set<string>();
+    for (const entry of found) seen.add(inodeKey(entry.stats));
+    for (const file of [...this.files.values()]) {
+      if (seen.has(file.key)) continue;
+      file.orphaned = true;
+      file.readable = file.state === 'open';
+      if (file.state === 'waiting' && file.splitter === undefined) this.forget(file);
+      else if (file.state === 'done' && (file.acks?.pendingBatches ?? 0) === 0) this.forget(file);
+    }
+    for (const key of this.ignored.keys()) if (!seen.has(key)) this.ignored.delete(key);
+  }
+
+  private forget(file: TailedFile): void {
+    file.decoder?.release?.();
+    this.files.delete(file.key);
+    if (this.byPath.get(file.path) === file) this.byPath.delete(file.path);
+    this.leaveSequence(file);
+  }
+
+  private joinSequence(file: TailedFile): void {
+    const key = file.sequenceKey;
+    if (key === undefined) return;
+    let members = this.sequences.get(key);
+    if (members === undefined) this.sequences.set(key, (members = new Set()));
+    members.add(file);
+  }
+
+  private leaveSequence(file: TailedFile): void {
+    const key = file.sequenceKey;
+    if (key === undefined) return;
+    const members = this.sequences.get(key);
+    members?.delete(file);
+    if (members?.size === 0) this.sequences.delete(key);
+  }
+
+  /** Every earlier file of the sequence is finished. */
+  private isNextInSequence(file: TailedFile): boolean {
+    const key = file.sequenceKey;
+    if (key === undefined) return true;
+    for (const other of this.sequences.get(key) ?? []) {
+      if (other === file || other.state === 'done') continue;
+      // Equal ranks: a new current file found before the old one's rename was seen, or a rotated
+      // file and its gzip copy. The one found first goes first.
+      if (other.rank < file.rank || (other.rank === file.rank && other.order < file.order)) return false;
+    }
+    return true;
+  }
+
+  private hasSuccessor(file: TailedFile): boolean {
+    const key = file.sequenceKey;
+    if (key === undefined) return false;
+    for (const other of this.sequences.get(key) ?? []) if (other.rank > file.rank) return true;
+    return false;
+  }
+
+  // ---- opening ---------------------------------------------------------------------------
+
+  private async openWaitingFiles(): Promise<void> {
+    for (const file of this.files.values()) {
+      // A parked file (closed to respect max_open_files) reopens only when it may have data.
+      if (file.state !== 'waiting' || !file.readable || !this.isNextInSequence(file)) continue;
+      if (this.openCount >= this.options.maxOpenFiles && !(await this.parkOneIdleFile())) return;
+      await this.open(file);
+    }
+  }
+
+  /** Closes the open file idle the longest (at its end, not deleted) to make room; false if none. */
+  private async parkOneIdleFile(): Promise<boolean> {
+    let candidate: TailedFile | undefined;
+    for (const file of this.files.values()) {
+      if (file.state !== 'open' || file.readable || file.compressed || file.orphaned) continue;
+      if (candidate === undefined || file.lastDataAt < candidate.lastDataAt) candidate = file;
+    }
+    if (candidate === undefined) return false;
+    await this.closeReader(candidate);
+    candidate.state = 'waiting';
+    return true;
+  }
+
+  private async open(file: TailedFile): Promise<void> {
+    try {
+      if (file.compressed) await this.openCompressed(file);
+      else await this.openPlain(file);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') {
+        this.options.metrics.error('open_failed');
+        this.options.logger.warn({ path: file.path, err: error }, 'cannot open file');
+      }
+      this.markDone(file);
+    }
+  }
+
+  private async openPlain(file: TailedFile): Promise<void> {
+    const handle = await open(file.path, 'r');
+    let started = false;
+    try {
+      const stats = await handle.stat();
+      if (inodeKey(stats) !== file.key) {
+        // The name now holds another file; the scan registers that one separately.
+        this.markDone(file);
+        return;
+      }
+      const head = await readPlainHead(handle);
+      let start: number;
+      if (file.splitter !== undefined) {
+        // Reopening a parked file: same bytes as before?
+        if (file.fingerprint !== undefined && !headMatches(file.fingerprint, head)) {
+          this.markDone(file);
+          return;
+        }
+        start = file.splitter.readOffset;
+      } else {
+        const record = this.findRecord(this.store.byInode(file.dev, file.ino), head);
+        if (record !== undefined && record.offset <= stats.size) {
+          start = record.offset;
+          file.fingerprint = record.fingerprint;
+        } else {
+          start = file.startAtEnd ? stats.size : 0;
+          file.fingerprint = head.length > 0 ? this.fingerprintOf(file, head) : undefined;
+        }
+        this.startReading(file, start);
+      }
+      file.reader = new PlainChunkReader(handle, start, this.sharedReadBuffer);
+      file.state = 'open';
+      file.readable = true;
+      this.openCount++;
+      started = true;
+    } finally {
+      if (!started) await handle.close();
+    }
+  }
+
+  private async openCompressed(file: TailedFile): Promise<void> {
+    const head = await readGzipHead(file.path);
+    const dir = dirname(file.path);
+    // The same bytes under their uncompressed name, still tracked?
+    for (const other of this.files.values()) {
+      if (other === file || other.compressed || other.fingerprint === undefined) continue;
+      if (dirname(other.path) !== dir || !headMatches(other.fingerprint, head)) continue;
+      if (other.state === 'waiting' && other.splitter === undefined) {
+        this.markDone(other); // never opened: the gzip copy is read instead
+        continue;
+      }
+      this.markDone(file); // the plain file is (being) read to its end: the gzip is a duplicate
+      return;
+    }
+    const record = this.findRecord(this.store.inDirectory(dir), head);
+    let start = 0;
+    if (record !== undefined) {
+      start = record.offset;
+      file.fingerprint = record.fingerprint;
+    } else {
+      file.fingerprint = head.length > 0 ? this.fingerprintOf(file, head) : undefined;
+      if (file.startAtEnd) {
+        this.markDone(file);
+        return;
+      }
+    }
+    this.startReading(file, start);
+    file.reader = new GzipChunkReader(file.path, start, this.options.maxReadBytes);
+    file.state = 'open';
+    file.readable = true;
+    this.openCount++;
+  }
+
+  private startReading(file: TailedFile, start: number): void {
+    file.splitter = new LineSplitter(start, this.options.maxLineBytes, this.stats);
+    file.acks = new AckTracker(start);
+    file.decoder = file.admission.createDecoder(file, this.stats);
+    this.rememberCheckpoint(file);
+  }
+
+  private findRecord(records: CheckpointRecord[], head: Buffer): CheckpointRecord | undefined {
+    let best: CheckpointRecord | undefined;
+    for (const record of records) {
+      if (!headMatches(record.fingerprint, head)) continue;
+      if (best === undefined || record.fingerprint.headLength > best.fingerprint.headLength) best = record;
+    }
+    return best;
+  }
+
+  private fingerprintOf(file: TailedFile, head: Buffer): Fingerprint {
+    const headLength = Math.min(head.length, FINGERPRINT_HEAD_BYTES);
+    return { dev: file.dev, ino: file.ino, headLength, headHash: hashHead(head, headLength) };
+  }
+
+  private async sameIdentity(file: TailedFile, path: string): Promise<boolean> {
+    if (file.fingerprint === undefined) return true;
+    try {
+      if (file.compressed) return headMatches(file.fingerprint, await readGzipHead(path));
+      const handle = await open(path, 'r');
+      try {
+        return headMatches(file.fingerprint, await readPlainHead(handle));
+      } finally {
+        await handle.close();
+      }
+    } catch {
+      return true; // gone: nothing to re-identify
+    }
+  }
+
+  private markDone(file: TailedFile): void {
+    file.state = 'done';
+    file.readable = false;
+    this.wake(); // later files of its sequence may open now
+  }
+
+  private async closeReader(file: TailedFile): Promise<void> {
+    const reader = file.reader;
+    if (reader === undefined) return;
+    file.reader = undefined;
+    this.openCount--;
+    try {
+      await reader.close();
+    } catch {
+      // already closed
+    }
+  }
+
+  // ---- reading ---------------------------------------------------------------------------
+
+  /** One read from every open file that may have data; true when any file was read. */
+  private async readRound(out: EventOutput, shutdown: AbortSignal): Promise<boolean> {
+    let worked = false;
+    for (const file of [...this.files.values()]) {
+      if (shutdown.aborted) break;
+      if (file.state !== 'open' || !file.readable) continue;
+      worked = true;
+      await this.readTurn(file, out);
+      this.flushStats();
+    }
+    return worked;
+  }
+
+  private async readTurn(file: TailedFile, out: EventOutput): Promise<void> {
+    const successorKnown = file.admission.rotated && this.hasSuccessor(file);
+    let chunk: Buffer;
+    try {
+      chunk = await file.reader!.read();
+    } catch (error) {
+      this.options.metrics.error(file.compressed ? 'gzip_corrupt' : 'read_failed');
+      this.options.logger.warn({ path: file.path, err: error }, file.compressed ? 'corrupt or truncated gzip file; lines before the damage were read' : 'read failed');
+      await this.finish(file, out);
+      return;
+    }
+    if (chunk.length > 0) {
+      const splitter = file.splitter!;
+      if (file.fingerprint === undefined && splitter.readOffset === 0) file.fingerprint = this.fingerprintOf(file, chunk);
+      const events: LogEvent[] = [];
+      splitter.push(chunk, file.decoder!, events);
+      file.lastDataAt = Date.now();
+      this.options.metrics.receivedBytes.inc(chunk.length);
+      await this.emit(file, events, out);
+      return;
+    }
+    file.readable = false;
+    if (file.compressed || successorKnown) return this.finish(file, out);
+    const quiet = Date.now() - file.lastDataAt >= this.rotatedQuietMs;
+    if ((file.admission.rotated || file.orphaned) && quiet) return this.finish(file, out);
+    const reader = file.reader as PlainChunkReader;
+    const stats = await reader.handle.stat();
+    if (stats.nlink === 0) return this.finish(file, out); // deleted: release its disk space now
+    if (stats.size < file.splitter!.readOffset) await this.restartTruncated(file);
+  }
+
+  /** Copy-truncate rotation (generic files): the file shrank, so read it again from the start. */
+  private async restartTruncated(file: TailedFile): Promise<void> {
+    this.options.metrics.error('file_truncated');
+    const handle = (file.reader as PlainChunkReader).handle;
+    file.reader = new PlainChunkReader(handle, 0, this.sharedReadBuffer);
+    file.fingerprint = undefined;
+    this.startReading(file, 0);
+    file.readable = true;
+  }
+
+  private async emit(file: TailedFile, events: LogEvent[], out: EventOutput): Promise<void> {
+    const pending = file.decoder!.pendingOffset();
+    const lineEnd = file.splitter!.nextLineOffset;
+    const acks = file.acks!;
+    const batch = acks.push(pending === undefined ? lineEnd : Math.min(lineEnd, pending));
+    this.checkpointsDirty = true;
+    if (events.length === 0) {
+      acks.complete(batch);
+      return;
+    }
+    const finalizer = new Finalizer(events.length, ({ rejected }) => {
+      if (rejected > 0) this.options.metrics.discarded('rejected', rejected);
+      acks.complete(batch);
+      this.checkpointsDirty = true;
+    });
+    for (const event of events) event.finalizer = finalizer;
+    this.options.metrics.receivedEvents.inc(events.length);
+    const full = out.send(events);
+    if (full !== undefined) await full;
+  }
+
+  /** The file ends for good: emit what is pending, close it, let its successor start. */
+  private async finish(file: TailedFile, out: EventOutput): Promise<void> {
+    const events: LogEvent[] = [];
+    file.splitter!.flush(file.decoder!, events);
+    file.decoder!.flush(events);
+    await this.closeReader(file);
+    this.markDone(file);
+    await this.emit(file, events, out);
+  }
+
+  private pollIdleFiles(): void {
+    let any = false;
+    for (const file of this.files.values()) {
+      if (file.state !== 'done' && !file.readable) {
+        file.readable = true;
+        any = true;
+      }
+    }
+    if (any) this.wake();
+  }
+
+  private flushStats(): void {
+    const stats = this.stats;
+    const metrics = this.options.metrics;
+    if (stats.malformedLines > 0) metrics.error('malformed_line', stats.malformedLines);
+    if (stats.invalidUtf8 > 0) metrics.error('invalid_utf8', stats.invalidUtf8);
+    if (stats.truncatedLines > 0) metrics.error('line_too_long', stats.truncatedLines);
+    if (stats.mergeLimitHits > 0) metrics.error('merged_line_too_long', stats.mergeLimitHits);
+    stats.malformedLines = stats.invalidUtf8 = stats.truncatedLines = stats.mergeLimitHits = 0;
+  }
+
+  // ---- checkpoints -----------------------------------------------------------------------
+
+  private rememberCheckpoint(file: TailedFile): void {
+    if (file.fingerprint === undefined || file.acks === undefined) return;
+    this.store.set({ fingerprint: file.fingerprint, offset: file.acks.acknowledgedOffset, path: file.path, updatedAt: Date.now() });
+  }
+
+  private async persistCheckpoints(force = false): Promise<void> {
+    if (!this.checkpointsDirty && !force) return;
+    this.checkpointsDirty = false;
+    const now = Date.now();
+    const liveInodes = new Set<string>();
+    const liveDirs = new Set<string>();
+    for (const file of this.files.values()) {
+      liveInodes.add(`${file.dev}:${file.ino}`);
+      liveDirs.add(dirname(file.path));
+      if (file.fingerprint === undefined || file.acks === undefined) continue;
+      const offset = file.acks.acknowledgedOffset;
+      this.store.set({ fingerprint: file.fingerprint, offset, path: file.path, updatedAt: now });
+    }
+    for (const record of [...this.store.all()]) {
+      const fp = record.fingerprint;
+      const referenced = liveInodes.has(`${fp.dev}:${fp.ino}`) || liveDirs.has(dirname(record.path));
+      if (!referenced && now - record.updatedAt > CHECKPOINT_RECORD_TTL_MS) this.store.delete(fp);
+    }
+    try {
+      await this.store.persist();
+    } catch (error) {
+      this.checkpointsDirty = true;
+      this.options.metrics.error('checkpoint_write_failed');
+      this.options.logger.error({ err: error, path: this.store.path }, 'cannot write checkpoints');
+    }
+  }
+
+  // ---- waiting ---------------------------------------------------------------------------
+
+  private wake(): void {
+    const resolve = this.wakeUp;
+    if (resolve) {
+      this.wakeUp = undefined;
+      resolve();
+    } else {
+      this.wakePending = true;
+    }
+  }
+
+  private sleep(): Promise<void> {
+    if (this.wakePending) {
+      this.wakePending = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      this.wakeUp = resolve;
+    });
+  }
+}
