@@ -50,33 +50,58 @@ export class PlainChunkReader implements ChunkReader {
 export class GzipChunkReader implements ChunkReader {
   readonly compressed = true;
   private readonly gunzip: Gunzip;
-  private readonly iterator: AsyncIterator<Buffer>;
+  private readonly ready: Buffer[] = [];
+  private ended = false;
+  private failure: Error | undefined;
+  private waiting: (() => void) | undefined;
   private skip: number;
 
   constructor(path: string, skip: number, chunkBytes: number) {
     this.skip = skip;
     const input = createReadStream(path, { highWaterMark: chunkBytes });
     this.gunzip = createGunzip({ chunkSize: Math.max(1024, Math.min(chunkBytes, 1024 * 1024)) });
-    input.on('error', (error) => this.gunzip.destroy(error));
+    input.on('error', (error) => this.fail(error));
+    this.gunzip.on('error', (error) => this.fail(error));
+    this.gunzip.on('end', () => {
+      this.ended = true;
+      this.notify();
+    });
+    this.gunzip.on('data', (chunk: Buffer) => {
+      this.ready.push(chunk);
+      this.gunzip.pause(); // one chunk ahead is enough: the tailer pulls at its own pace
+      this.notify();
+    });
     input.pipe(this.gunzip);
-    this.iterator = this.gunzip[Symbol.asyncIterator]();
   }
 
   async read(): Promise<Chunk> {
     for (;;) {
-      const next = await this.iterator.next();
-      if (next.done) return Buffer.alloc(0);
-      let chunk = next.value;
-      if (this.skip > 0) {
+      const chunk = this.ready.shift();
+      if (chunk !== undefined) {
+        if (this.ready.length === 0 && !this.ended) this.gunzip.resume();
         const dropped = Math.min(this.skip, chunk.length);
         this.skip -= dropped;
-        chunk = chunk.subarray(dropped);
+        if (chunk.length > dropped) return chunk.subarray(dropped);
+        continue;
       }
-      if (chunk.length > 0) return chunk;
+      if (this.failure) throw this.failure;
+      if (this.ended) return Buffer.alloc(0);
+      await new Promise<void>((resolve) => (this.waiting = resolve));
     }
   }
 
   async close(): Promise<void> {
     this.gunzip.destroy();
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    this.notify();
+  }
+
+  private notify(): void {
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    waiting?.();
   }
 }

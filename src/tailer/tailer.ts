@@ -166,10 +166,9 @@ export class Tailer {
     const key = inodeKey(stats);
     const known = this.files.get(key);
     if (known !== undefined) {
-      known.orphaned = false;
-      if (known.path !== path) this.renamed(known, path);
-      if (known.state === 'done' && (stats.size !== known.seenSize || stats.mtimeMs !== known.seenMtimeMs)) {
-        // A finished file changed: the same file written again, or its inode reused.
+      const changed = stats.size !== known.seenSize || stats.mtimeMs !== known.seenMtimeMs || path !== known.path;
+      if (known.state === 'done' && changed) {
+        // A finished file moved or changed: the same file, or its inode reused by a new one.
         if (!(await this.sameIdentity(known, path))) {
           this.forget(known);
           await this.register({ path, stats }, false);
@@ -178,13 +177,18 @@ export class Tailer {
         known.seenSize = stats.size;
         known.seenMtimeMs = stats.mtimeMs;
       }
+      known.orphaned = false;
+      if (known.path !== path) this.renamed(known, path);
       return;
     }
     if (this.options.ignoreOlderSecs !== undefined && this.tooOld(key, stats.mtimeMs, stats.dev, stats.ino)) return;
     const admission = this.options.admit(path);
     if (admission === undefined) return;
     const canonical = admission.canonicalPath ?? path;
+    const previous = this.byPath.get(canonical);
+    if (previous !== undefined && previous.state !== 'done') this.renamedAwayUnseen(previous);
     const file = new TailedFile(canonical, key, stats.dev, stats.ino, admission, initial && this.options.readFrom === 'end', stats);
+    this.options.logger.debug({ path: canonical, key }, 'file found');
     this.files.set(key, file);
     this.byPath.set(canonical, file);
     this.joinSequence(file);
@@ -206,13 +210,29 @@ export class Tailer {
     const admission = this.options.admit(path);
     const canonical = admission?.canonicalPath ?? path;
     if (canonical === file.path) return;
+    this.options.logger.debug({ path: file.path, to: canonical, key: file.key, state: file.state }, 'file renamed');
     if (this.byPath.get(file.path) === file) this.byPath.delete(file.path);
     file.path = canonical;
     this.byPath.set(canonical, file);
+    if (file.state === 'waiting') file.readable = true;
     this.leaveSequence(file);
     // Renamed to a name the source does not read: finish it like a rotated file.
     file.admission = admission ?? { ...file.admission, rotated: true };
     this.joinSequence(file);
+  }
+
+  /**
+   * A new file took the name of one still being read, whose new name was not seen (rotated and
+   * already gzipped or deleted): it is older than anything still unread in its sequence.
+   */
+  private renamedAwayUnseen(file: TailedFile): void {
+    this.options.logger.debug({ path: file.path, key: file.key, state: file.state }, 'file renamed away unseen');
+    this.byPath.delete(file.path);
+    this.leaveSequence(file);
+    const sequence = file.admission.sequence;
+    file.admission = { ...file.admission, rotated: true, sequence: sequence && { key: sequence.key, rank: '' } };
+    this.joinSequence(file);
+    file.readable = true; // its writes no longer reach it by name: check it now
   }
 
   /** Tracked files not found by a full scan: finished ones are forgotten, open ones finish at EOF. */
@@ -230,6 +250,8 @@ export class Tailer {
   }
 
   private forget(file: TailedFile): void {
+    this.options.logger.debug({ path: file.path, state: file.state }, 'file forgotten');
+    this.rememberCheckpoint(file);
     file.decoder?.release?.();
     this.files.delete(file.key);
     if (this.byPath.get(file.path) === file) this.byPath.delete(file.path);
@@ -274,25 +296,38 @@ export class Tailer {
 
   // ---- opening ---------------------------------------------------------------------------
 
+  /**
+   * Files are opened as soon as they are found (an open descriptor keeps a deleted file's bytes
+   * readable), but read only in sequence order. Under `max_open_files`, files next in their
+   * sequence go first and may push out an idle or blocked one; the others wait for a free slot.
+   */
   private async openWaitingFiles(): Promise<void> {
     for (const file of this.files.values()) {
       // A parked file (closed to respect max_open_files) reopens only when it may have data.
       if (file.state !== 'waiting' || !file.readable || !this.isNextInSequence(file)) continue;
-      if (this.openCount >= this.options.maxOpenFiles && !(await this.parkOneIdleFile())) return;
+      if (this.openCount >= this.options.maxOpenFiles && !(await this.parkOneFile())) break;
       await this.open(file);
+    }
+    for (const file of this.files.values()) {
+      if (this.openCount >= this.options.maxOpenFiles) return;
+      if (file.state === 'waiting' && file.readable && file.splitter === undefined) await this.open(file);
     }
   }
 
-  /** Closes the open file idle the longest (at its end, not deleted) to make room; false if none. */
-  private async parkOneIdleFile(): Promise<boolean> {
+  /** Closes an open file that is idle at its end or cannot be read yet; false if there is none. */
+  private async parkOneFile(): Promise<boolean> {
     let candidate: TailedFile | undefined;
     for (const file of this.files.values()) {
-      if (file.state !== 'open' || file.readable || file.compressed || file.orphaned) continue;
+      if (file.state !== 'open' || file.compressed || file.orphaned) continue;
+      const blocked = !this.isNextInSequence(file);
+      if (file.readable && !blocked) continue;
       if (candidate === undefined || file.lastDataAt < candidate.lastDataAt) candidate = file;
     }
     if (candidate === undefined) return false;
+    const blocked = !this.isNextInSequence(candidate);
     await this.closeReader(candidate);
     candidate.state = 'waiting';
+    candidate.readable = blocked; // a blocked file still has everything to read
     return true;
   }
 
@@ -306,7 +341,7 @@ export class Tailer {
         this.options.metrics.error('open_failed');
         this.options.logger.warn({ path: file.path, err: error }, 'cannot open file');
       }
-      this.markDone(file);
+      this.markDone(file, `open failed: ${code}`);
     }
   }
 
@@ -316,8 +351,10 @@ export class Tailer {
     try {
       const stats = await handle.stat();
       if (inodeKey(stats) !== file.key) {
-        // The name now holds another file; the scan registers that one separately.
-        this.markDone(file);
+        // Renamed (rotated) between discovery and open: find it again under its new name.
+        this.options.logger.debug({ path: file.path, key: file.key }, 'file renamed before open');
+        file.readable = false;
+        this.dirtyPaths.add(dirname(file.path));
         return;
       }
       const head = await readPlainHead(handle);
@@ -325,7 +362,7 @@ export class Tailer {
       if (file.splitter !== undefined) {
         // Reopening a parked file: same bytes as before?
         if (file.fingerprint !== undefined && !headMatches(file.fingerprint, head)) {
-          this.markDone(file);
+          this.markDone(file, 'changed while parked');
           return;
         }
         start = file.splitter.readOffset;
@@ -355,13 +392,15 @@ export class Tailer {
     const dir = dirname(file.path);
     // The same bytes under their uncompressed name, still tracked?
     for (const other of this.files.values()) {
-      if (other === file || other.compressed || other.fingerprint === undefined) continue;
+      if (other === file || other.compressed) continue;
+      if (other.fingerprint === undefined) await this.fingerprintOpenFile(other);
+      if (other.fingerprint === undefined) continue;
       if (dirname(other.path) !== dir || !headMatches(other.fingerprint, head)) continue;
       if (other.state === 'waiting' && other.splitter === undefined) {
-        this.markDone(other); // never opened: the gzip copy is read instead
+        this.markDone(other, 'read from its gzip copy'); // never opened: the gzip copy is read instead
         continue;
       }
-      this.markDone(file); // the plain file is (being) read to its end: the gzip is a duplicate
+      this.markDone(file, 'gzip of a file already read'); // the plain file is (being) read to its end: the gzip is a duplicate
       return;
     }
     const record = this.findRecord(this.store.inDirectory(dir), head);
@@ -372,7 +411,7 @@ export class Tailer {
     } else {
       file.fingerprint = head.length > 0 ? this.fingerprintOf(file, head) : undefined;
       if (file.startAtEnd) {
-        this.markDone(file);
+        this.markDone(file, 'read_from end');
         return;
       }
     }
@@ -383,7 +422,17 @@ export class Tailer {
     this.openCount++;
   }
 
+  /** An open file that was empty when opened gets its fingerprint as soon as it has bytes. */
+  private async fingerprintOpenFile(file: TailedFile): Promise<void> {
+    if (!(file.reader instanceof PlainChunkReader) || file.splitter?.readOffset !== 0) return;
+    const head = await readPlainHead(file.reader.handle);
+    if (head.length === 0 || file.fingerprint !== undefined) return;
+    file.fingerprint = this.fingerprintOf(file, head);
+    this.rememberCheckpoint(file);
+  }
+
   private startReading(file: TailedFile, start: number): void {
+    this.options.logger.debug({ path: file.path, start, key: file.key }, 'file opened');
     file.splitter = new LineSplitter(start, this.options.maxLineBytes, this.stats);
     file.acks = new AckTracker(start);
     file.decoder = file.admission.createDecoder(file, this.stats);
@@ -405,7 +454,7 @@ export class Tailer {
   }
 
   private async sameIdentity(file: TailedFile, path: string): Promise<boolean> {
-    if (file.fingerprint === undefined) return true;
+    if (file.fingerprint === undefined) return path === file.path; // never had a byte: cannot tell, assume new
     try {
       if (file.compressed) return headMatches(file.fingerprint, await readGzipHead(path));
       const handle = await open(path, 'r');
@@ -419,7 +468,8 @@ export class Tailer {
     }
   }
 
-  private markDone(file: TailedFile): void {
+  private markDone(file: TailedFile, reason: string): void {
+    this.options.logger.debug({ path: file.path, reason, offset: file.splitter?.readOffset }, 'file done');
     file.state = 'done';
     file.readable = false;
     this.wake(); // later files of its sequence may open now
@@ -444,7 +494,7 @@ export class Tailer {
     let worked = false;
     for (const file of [...this.files.values()]) {
       if (shutdown.aborted) break;
-      if (file.state !== 'open' || !file.readable) continue;
+      if (file.state !== 'open' || !file.readable || !this.isNextInSequence(file)) continue;
       worked = true;
       await this.readTurn(file, out);
       this.flushStats();
@@ -458,14 +508,18 @@ export class Tailer {
     try {
       chunk = await file.reader!.read();
     } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return this.finish(file, out, 'vanished'); // deleted before opened
       this.options.metrics.error(file.compressed ? 'gzip_corrupt' : 'read_failed');
       this.options.logger.warn({ path: file.path, err: error }, file.compressed ? 'corrupt or truncated gzip file; lines before the damage were read' : 'read failed');
-      await this.finish(file, out);
+      await this.finish(file, out, 'read error');
       return;
     }
     if (chunk.length > 0) {
       const splitter = file.splitter!;
-      if (file.fingerprint === undefined && splitter.readOffset === 0) file.fingerprint = this.fingerprintOf(file, chunk);
+      if (file.fingerprint === undefined && splitter.readOffset === 0) {
+        file.fingerprint = this.fingerprintOf(file, chunk);
+        this.rememberCheckpoint(file);
+      }
       const events: LogEvent[] = [];
       splitter.push(chunk, file.decoder!, events);
       file.lastDataAt = Date.now();
@@ -474,12 +528,12 @@ export class Tailer {
       return;
     }
     file.readable = false;
-    if (file.compressed || successorKnown) return this.finish(file, out);
+    if (file.compressed || successorKnown) return this.finish(file, out, successorKnown ? 'successor' : 'gzip end');
     const quiet = Date.now() - file.lastDataAt >= this.rotatedQuietMs;
-    if ((file.admission.rotated || file.orphaned) && quiet) return this.finish(file, out);
+    if ((file.admission.rotated || file.orphaned) && quiet) return this.finish(file, out, 'quiet');
     const reader = file.reader as PlainChunkReader;
     const stats = await reader.handle.stat();
-    if (stats.nlink === 0) return this.finish(file, out); // deleted: release its disk space now
+    if (stats.nlink === 0) return this.finish(file, out, 'deleted'); // deleted: release its disk space now
     if (stats.size < file.splitter!.readOffset) await this.restartTruncated(file);
   }
 
@@ -515,12 +569,12 @@ export class Tailer {
   }
 
   /** The file ends for good: emit what is pending, close it, let its successor start. */
-  private async finish(file: TailedFile, out: EventOutput): Promise<void> {
+  private async finish(file: TailedFile, out: EventOutput, reason: string): Promise<void> {
     const events: LogEvent[] = [];
     file.splitter!.flush(file.decoder!, events);
     file.decoder!.flush(events);
     await this.closeReader(file);
-    this.markDone(file);
+    this.markDone(file, reason);
     await this.emit(file, events, out);
   }
 

@@ -1,0 +1,380 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import type { LogEvent } from '../../core/event.js';
+import { KubeletSim, type SimContainer, type Stream } from '../../../test/kubelet-sim.js';
+import { CollectingOutput, errorCount, openFilesUnder, startSource, testContext, waitFor } from '../../../test/source-driver.js';
+import { kubernetesLogsSchema, type KubernetesLogsConfig } from './config.js';
+import { KubernetesLogsSource } from './source.js';
+
+const tempDirs: string[] = [];
+after(() => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-k8s-logs-'));
+  tempDirs.push(dir);
+  return dir;
+}
+
+function setup(options: Partial<KubernetesLogsConfig> = {}, format: 'cri' | 'docker' = 'cri', simOptions: Partial<ConstructorParameters<typeof KubeletSim>[0]> = {}) {
+  const dir = tempDir();
+  const logDirectory = join(dir, 'pods');
+  const dataDir = join(dir, 'data');
+  const sim = new KubeletSim({ root: logDirectory, format, ...simOptions });
+  const config = kubernetesLogsSchema.parse({ log_directory: logDirectory, glob_minimum_cooldown_ms: 200, ...options });
+  const build = () => {
+    const { ctx, metrics } = testContext(dataDir);
+    return { source: new KubernetesLogsSource(config, ctx), metrics };
+  };
+  return { dir, logDirectory, dataDir, sim, config, build };
+}
+
+function ofContainer(container: SimContainer, stream: Stream) {
+  return (event: LogEvent) => {
+    const k = event.fields.kubernetes as Record<string, string>;
+    return k.pod_uid === container.pod.uid && k.container_name === container.name && event.fields.stream === stream;
+  };
+}
+
+/** Every message written appears exactly once, in order, per container stream. */
+function assertExactlyOnceInOrder(out: CollectingOutput, sim: KubeletSim): void {
+  for (const pod of sim.pods) {
+    for (const container of pod.containers.values()) {
+      for (const stream of ['stdout', 'stderr'] as const) {
+        assert.deepEqual(out.messages(ofContainer(container, stream)), container.written[stream], `${container.dir} ${stream}`);
+      }
+    }
+  }
+}
+
+function totalWritten(sim: KubeletSim): number {
+  let total = 0;
+  for (const pod of sim.pods) for (const c of pod.containers.values()) total += c.written.stdout.length + c.written.stderr.length;
+  return total;
+}
+
+test('ships CRI and Docker lines with path metadata, merging partials per stream', async () => {
+  for (const format of ['cri', 'docker'] as const) {
+    const { sim, build } = setup({}, format);
+    const pod = sim.addPod('shop', 'web-1', ['nginx', 'sidecar']);
+    const nginx = pod.container('nginx');
+    sim.write(nginx, 'stdout', 'hello');
+    sim.write(nginx, 'stderr', 'oops');
+    sim.write(nginx, 'stdout', 'x'.repeat(40_000) + 'é'.repeat(10_000)); // three 16 KiB partials, split inside é
+    sim.write(pod.container('sidecar'), 'stdout', 'side');
+    const out = new CollectingOutput();
+    const { source } = build();
+    const running = startSource(source, out);
+    await waitFor(() => out.events.length >= 4, 'four events');
+    await running.stop();
+    sim.stop();
+    assertExactlyOnceInOrder(out, sim);
+    const hello = out.events.find((e) => e.fields.message === 'hello')!;
+    assert.equal(hello.fields.source_type, 'kubernetes_logs');
+    assert.equal(hello.fields.file, nginx.currentPath);
+    assert.match(hello.fields.timestamp as string, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
+    assert.deepEqual(hello.fields.kubernetes, { pod_namespace: 'shop', pod_name: 'web-1', pod_uid: pod.uid, container_name: 'nginx' });
+    assert.ok(Object.isFrozen(hello.fields.kubernetes));
+    const oops = out.events.find((e) => e.fields.message === 'oops')!;
+    assert.equal(oops.fields.kubernetes, hello.fields.kubernetes, 'one object per file, shared');
+  }
+});
+
+test('interleaved partial stdout and stderr lines merge independently', async () => {
+  const { sim, build } = setup();
+  const pod = sim.addPod('ns', 'p', ['c']);
+  const c = pod.container('c');
+  const ts = '2024-01-01T00:00:00.000000001Z';
+  sim.append(c, `${ts} stdout P out-1 \n${ts} stderr P err-1 \n${ts} stdout P out-2 \n${ts} stderr F err-2\n${ts} stdout F out-3\n`);
+  const out = new CollectingOutput();
+  const { source } = build();
+  const running = startSource(source, out);
+  await waitFor(() => out.events.length >= 2, 'two merged events');
+  await running.stop();
+  sim.stop();
+  assert.deepEqual(
+    out.events.map((e) => [e.fields.stream, e.fields.message]),
+    [
+      ['stderr', 'err-1 err-2'],
+      ['stdout', 'out-1 out-2 out-3'],
+    ],
+  );
+});
+
+test('auto_partial_merge = false ships each partial as its own event', async () => {
+  const { sim, build } = setup({ auto_partial_merge: false });
+  const c = sim.addPod('ns', 'p', ['c']).container('c');
+  sim.write(c, 'stdout', 'y'.repeat(40_000));
+  const out = new CollectingOutput();
+  const { source } = build();
+  const running = startSource(source, out);
+  await waitFor(() => out.events.length >= 3, 'three partials');
+  await running.stop();
+  sim.stop();
+  assert.deepEqual(out.events.map((e) => (e.fields.message as string).length), [16384, 16384, 40_000 - 32768]);
+});
+
+test('follows rotation, gzip and deletion of old files: every line once, in order', async () => {
+  const { sim, build } = setup({}, 'cri', { rotateAtBytes: 8192, maxFiles: 4, compress: true });
+  const pods = [sim.addPod('a', 'p1', ['c1', 'c2']), sim.addPod('b', 'p2', ['c1'])];
+  const out = new CollectingOutput();
+  const { source } = build();
+  const running = startSource(source, out);
+  await new Promise((resolve) => setTimeout(resolve, 100)); // started: it finds pods by fs events now
+  // Write while the source runs: rotations happen under its feet, some files get gzipped
+  // before being fully read, some rotated files are deleted (after being read: it keeps up).
+  for (let i = 0; i < 3000; i++) {
+    const pod = pods[i % 2]!;
+    const container = [...pod.containers.values()][Math.floor(i / 2) % pod.containers.size]!;
+    sim.write(container, i % 7 === 0 ? 'stderr' : 'stdout', `line ${i} ${'z'.repeat(i % 50)}`);
+    if (i % 5 === 0) await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  await waitFor(() => out.events.length >= totalWritten(sim), 'all lines', 20_000);
+  await new Promise((resolve) => setTimeout(resolve, 300)); // nothing more may come
+  await running.stop();
+  sim.stop();
+  assertExactlyOnceInOrder(out, sim);
+});
+
+test('a rotated file gzipped before it was fully read is finished from the gzip (or its open descriptor)', async () => {
+  const { sim, build } = setup({ max_read_bytes: 1024 }, 'cri', { compress: true });
+  const c = sim.addPod('ns', 'slow', ['c']).container('c');
+  for (let i = 0; i < 200; i++) sim.write(c, 'stdout', `first ${i}`);
+  const out = new CollectingOutput();
+  out.block(); // downstream full: the source reads one 1 KiB chunk and waits
+  const { source } = build();
+  const running = startSource(source, out);
+  await waitFor(() => out.events.length > 0, 'first batch');
+  sim.rotate(c);
+  for (let i = 0; i < 200; i++) sim.write(c, 'stdout', `second ${i}`);
+  sim.rotate(c); // gzips the first rotated file, which is still being read
+  for (let i = 0; i < 50; i++) sim.write(c, 'stdout', `third ${i}`);
+  out.unblock();
+  await waitFor(() => out.events.length >= 450, 'all lines');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await running.stop();
+  sim.stop();
+  assertExactlyOnceInOrder(out, sim);
+});
+
+test('restart resumes from the checkpoint, including from a gzip written while stopped', async () => {
+  const { sim, build, dataDir } = setup({ max_read_bytes: 2048 }, 'docker', { compress: true });
+  const c = sim.addPod('ns', 'p', ['c']).container('c');
+  for (let i = 0; i < 300; i++) sim.write(c, 'stdout', `before ${i}`);
+  const out1 = new CollectingOutput('hold');
+  let first = build();
+  let running = startSource(first.source, out1);
+  await waitFor(() => out1.events.length >= 300, 'first pass');
+  // Acknowledge only the first half, out of order: the checkpoint stops at the contiguous prefix.
+  const acked = out1.held.splice(0, Math.ceil(out1.held.length / 2));
+  for (const batch of acked.reverse()) for (const event of [...batch].reverse()) event.ack();
+  const ackedCount = acked.reduce((n, b) => n + b.length, 0);
+  await running.stop();
+  // While stopped: the file is rotated and gzipped, more is written.
+  sim.rotate(c);
+  for (let i = 0; i < 100; i++) sim.write(c, 'stdout', `between ${i}`);
+  sim.rotate(c);
+  assert.equal(sim.rotatedFiles(c).filter((p) => p.endsWith('.gz')).length, 1);
+  for (let i = 0; i < 100; i++) sim.write(c, 'stdout', `after ${i}`);
+  const out2 = new CollectingOutput();
+  first = build();
+  running = startSource(first.source, out2);
+  const expected = c.written.stdout.slice(ackedCount);
+  await waitFor(() => out2.events.length >= expected.length, 'second pass');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await running.stop();
+  sim.stop();
+  assert.ok(ackedCount > 0 && ackedCount < 300);
+  assert.deepEqual(out2.messages(), expected);
+  assert.ok(dataDir);
+});
+
+test('deleted pods: lines read to the end, files closed within the bound', async () => {
+  const { sim, build, logDirectory } = setup({}, 'cri', { rotateAtBytes: 2000 });
+  const pod = sim.addPod('ns', 'doomed', ['c']);
+  const c = pod.container('c');
+  for (let i = 0; i < 100; i++) sim.write(c, 'stdout', `doomed ${i}`);
+  const out = new CollectingOutput();
+  out.block();
+  const { source } = build();
+  const running = startSource(source, out);
+  await waitFor(() => out.events.length > 0, 'reading started');
+  sim.deletePod(pod); // deleted while the source is behind
+  out.unblock();
+  await waitFor(() => out.events.length >= 100, 'every line of the deleted pod');
+  await waitFor(() => openFilesUnder(logDirectory).length === 0, 'deleted files closed', 3000);
+  await running.stop();
+  assertExactlyOnceInOrder(out, sim);
+});
+
+test('a pod that writes a few lines and is gone within 100 ms has every line shipped', async () => {
+  // No periodic scan to help: only fs events can find it in time.
+  const { sim, build } = setup({ glob_minimum_cooldown_ms: 600_000 });
+  const out = new CollectingOutput();
+  const { source } = build();
+  const running = startSource(source, out);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const pods = [];
+  for (let n = 0; n < 5; n++) {
+    const pod = sim.addPod('jobs', `job-${n}`, ['main']);
+    for (let i = 0; i < 3; i++) sim.write(pod.container('main'), 'stdout', `job ${n} line ${i}`);
+    pods.push(pod);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  for (const pod of pods) sim.deletePod(pod);
+  await waitFor(() => out.events.length >= 15, 'lines of short-lived pods', 3000);
+  await running.stop();
+  assertExactlyOnceInOrder(out, sim);
+});
+
+test('malformed lines, invalid UTF-8 and a 10 MiB line: shipped or cut per rule, counted, file keeps going', async () => {
+  const { sim, build, logDirectory } = setup({ max_line_bytes: 64 * 1024 });
+  const c = sim.addPod('ns', 'bad', ['c']).container('c');
+  const ts = '2024-01-01T00:00:00.000000001Z';
+  sim.append(c, 'this is not a container log line\n');
+  sim.append(c, Buffer.concat([Buffer.from(`${ts} stdout F bad \xff`, 'latin1'), Buffer.from([0xc3, 0x28]), Buffer.from(' end\n')]));
+  sim.append(c, `${ts} stdout F ${'m'.repeat(10 * 1024 * 1024)}\n`); // one physical 10 MiB line
+  sim.append(c, `${ts} stdout F after\n`);
+  const out = new CollectingOutput();
+  const { source, metrics } = build();
+  const running = startSource(source, out);
+  await waitFor(() => out.messages().includes('after'), 'line after the long one');
+  await running.stop();
+  sim.stop();
+  const messages = out.messages();
+  assert.equal(messages.length, 4);
+  assert.equal(messages[0], 'this is not a container log line');
+  assert.equal(out.events[0]!.fields.stream, undefined);
+  assert.equal(messages[1], 'bad \ufffd\ufffd( end');
+  assert.equal(messages[2], 'm'.repeat(64 * 1024 - ts.length - ' stdout F '.length));
+  assert.equal(messages[3], 'after');
+  assert.equal(await errorCount(metrics, 'malformed_line'), 1);
+  assert.equal(await errorCount(metrics, 'invalid_utf8'), 1);
+  assert.equal(await errorCount(metrics, 'line_too_long'), 1);
+  assert.ok(logDirectory);
+});
+
+test('a 10 MiB message split into partials is bounded by max_merged_line_bytes', async () => {
+  const { sim, build } = setup({ max_merged_line_bytes: 1024 * 1024 });
+  const c = sim.addPod('ns', 'big', ['c']).container('c');
+  const big = 'q'.repeat(10 * 1024 * 1024);
+  c.written.stdout.push(big); // written below through the sim's encoder
+  sim.append(c, sim.encode('stdout', big));
+  sim.write(c, 'stdout', 'next');
+  const out = new CollectingOutput();
+  const { source, metrics } = build();
+  const running = startSource(source, out);
+  await waitFor(() => out.messages().includes('next'), 'line after the big one');
+  await running.stop();
+  sim.stop();
+  const pieces = out.messages().slice(0, -1);
+  assert.equal(pieces.join(''), big, 'nothing lost, in order');
+  assert.ok(pieces.length >= 10 && pieces.every((p) => p.length <= 1024 * 1024));
+  assert.equal(await errorCount(metrics, 'merged_line_too_long'), pieces.length - 1);
+});
+
+test('a truncated gzip: lines before the damage are shipped, counted, other files go on', async () => {
+  const { sim, build } = setup();
+  const c = sim.addPod('ns', 'gz', ['c']).container('c');
+  for (let i = 0; i < 2000; i++) sim.write(c, 'stdout', `old ${i} ${'w'.repeat(100)}`);
+  const rotated = sim.rotate(c);
+  const gz = sim.gzip(rotated);
+  const { readFileSync, writeFileSync } = await import('node:fs');
+  const bytes = readFileSync(gz);
+  writeFileSync(gz, bytes.subarray(0, Math.floor(bytes.length / 2)));
+  sim.write(c, 'stdout', 'current');
+  const out = new CollectingOutput();
+  const { source, metrics } = build();
+  const running = startSource(source, out);
+  await waitFor(() => out.messages().includes('current'), 'the current file');
+  await running.stop();
+  sim.stop();
+  const messages = out.messages();
+  assert.ok(messages.length > 10 && messages.length < 2001, `${messages.length} lines`);
+  assert.deepEqual(messages.slice(0, -2), c.written.stdout.slice(0, messages.length - 2));
+  assert.equal(await errorCount(metrics, 'gzip_corrupt'), 1);
+});
+
+test('fairness: 120 busy files take turns', async () => {
+  const { sim, build } = setup({ max_read_bytes: 4096 });
+  for (let p = 0; p < 120; p++) {
+    const c = sim.addPod('load', `p${p}`, ['c']).container('c');
+    for (let i = 0; i < 300; i++) sim.write(c, 'stdout', `p${p} line ${i} ${'f'.repeat(60)}`);
+  }
+  const out = new CollectingOutput();
+  const { source } = build();
+  const running = startSource(source, out);
+  await waitFor(() => out.events.length >= 36_000, 'all lines', 20_000);
+  await running.stop();
+  sim.stop();
+  // In the first fifth of the output, every file has already been served.
+  const early = new Set(out.events.slice(0, 36_000 / 5).map((e) => (e.fields.kubernetes as { pod_name: string }).pod_name));
+  assert.equal(early.size, 120);
+  assertExactlyOnceInOrder(out, sim);
+});
+
+test('max_open_files caps descriptors; idle files are parked and resumed', async () => {
+  const { sim, build, logDirectory } = setup({ max_open_files: 3 });
+  const containers = [];
+  for (let p = 0; p < 8; p++) containers.push(sim.addPod('cap', `p${p}`, ['c']).container('c'));
+  for (const c of containers) for (let i = 0; i < 20; i++) sim.write(c, 'stdout', `${c.pod.name} ${i}`);
+  const out = new CollectingOutput();
+  const { source } = build();
+  const running = startSource(source, out);
+  let maxOpen = 0;
+  const sampler = setInterval(() => (maxOpen = Math.max(maxOpen, openFilesUnder(logDirectory).length - 8)), 2);
+  await waitFor(() => out.events.length >= 160, 'first round');
+  for (const c of containers) sim.write(c, 'stdout', `${c.pod.name} late`);
+  await waitFor(() => out.events.length >= 168, 'late lines of parked files', 5000);
+  clearInterval(sampler);
+  await running.stop();
+  sim.stop();
+  assert.ok(maxOpen <= 3, `at most 3 open, saw ${maxOpen}`);
+  assertExactlyOnceInOrder(out, sim);
+});
+
+test('read_from = end and ignore_older_secs apply to files without a checkpoint', async () => {
+  const { sim, build } = setup({ read_from: 'end', ignore_older_secs: 3600 });
+  const c = sim.addPod('ns', 'p', ['c']).container('c');
+  sim.write(c, 'stdout', 'old news');
+  const stale = sim.addPod('ns', 'stale', ['c']).container('c');
+  sim.write(stale, 'stdout', 'ancient');
+  const { utimesSync } = await import('node:fs');
+  const dayAgo = Date.now() / 1000 - 86_400;
+  utimesSync(stale.currentPath, dayAgo, dayAgo);
+  const out = new CollectingOutput();
+  const { source } = build();
+  const running = startSource(source, out);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  sim.write(c, 'stdout', 'fresh');
+  const later = sim.addPod('ns', 'later', ['c']).container('c'); // found after startup: from its start
+  sim.write(later, 'stdout', 'new pod');
+  await waitFor(() => out.events.length >= 2, 'new lines');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await running.stop();
+  sim.stop();
+  assert.deepEqual(out.messages().sort(), ['fresh', 'new pod']);
+});
+
+test('legacy /var/log/containers links: each file is read once', async () => {
+  const { sim, dir, logDirectory, dataDir } = setup();
+  const legacy = join(dir, 'containers');
+  const { mkdirSync, symlinkSync } = await import('node:fs');
+  mkdirSync(legacy);
+  const c = sim.addPod('ns', 'web', ['nginx']).container('nginx');
+  symlinkSync(c.currentPath, join(legacy, `web_ns_nginx-${'b'.repeat(64)}.log`));
+  for (let i = 0; i < 10; i++) sim.write(c, 'stdout', `once ${i}`);
+  const out = new CollectingOutput();
+  const config = kubernetesLogsSchema.parse({ log_directory: logDirectory, use_legacy_container_links: true, legacy_container_links_directory: legacy });
+  const running = startSource(new KubernetesLogsSource(config, testContext(dataDir).ctx), out);
+  await waitFor(() => out.events.length >= 10, 'lines');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await running.stop();
+  sim.stop();
+  assertExactlyOnceInOrder(out, sim);
+  assert.equal(out.events[0]!.fields.file, c.currentPath);
+});
