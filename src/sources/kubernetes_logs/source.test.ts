@@ -378,3 +378,54 @@ test('legacy /var/log/containers links: each file is read once', async () => {
   assertExactlyOnceInOrder(out, sim);
   assert.equal(out.events[0]!.fields.file, c.currentPath);
 });
+
+test('the checkpoint never passes the start of an unfinished merge', async () => {
+  const { sim, build } = setup();
+  const c = sim.addPod('ns', 'p', ['c']).container('c');
+  const ts = '2024-01-01T00:00:00.000000001Z';
+  sim.append(c, `${ts} stdout F done\n${ts} stdout P first half \n`);
+  const out1 = new CollectingOutput();
+  let running = startSource(build().source, out1);
+  await waitFor(() => out1.events.length >= 1, 'the complete line');
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  await running.stop(); // the partial was read, never emitted: it must be read again
+  sim.append(c, `${ts} stdout F second half\n`);
+  const out2 = new CollectingOutput();
+  running = startSource(build().source, out2);
+  await waitFor(() => out2.events.length >= 1, 'the merged line');
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  await running.stop();
+  sim.stop();
+  assert.deepEqual(out1.messages(), ['done']);
+  assert.deepEqual(out2.messages(), ['first half second half']);
+});
+
+test('a metadata provider supplies fields, excludes containers, and updates files on change', async () => {
+  const { sim, config, dataDir } = setup();
+  const pod = sim.addPod('ns', 'p', ['app', 'istio-proxy']);
+  sim.write(pod.container('app'), 'stdout', 'before');
+  sim.write(pod.container('istio-proxy'), 'stdout', 'excluded');
+  let listener: ((uid: string) => void) | undefined;
+  let version = 1;
+  const provider = {
+    kubernetesFields: (p: { podUid: string; containerName: string }) => Object.freeze({ pod_uid: p.podUid, container_name: p.containerName, version }),
+    isExcluded: (p: { containerName: string }) => p.containerName === 'istio-proxy',
+    onChange: (cb: (uid: string) => void) => {
+      listener = cb;
+      return () => (listener = undefined);
+    },
+  };
+  const out = new CollectingOutput();
+  const running = startSource(new KubernetesLogsSource(config, testContext(dataDir).ctx, provider), out);
+  await waitFor(() => out.events.length >= 1, 'first line');
+  version = 2;
+  listener!(pod.uid);
+  sim.write(pod.container('app'), 'stdout', 'after');
+  await waitFor(() => out.events.length >= 2, 'second line');
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  await running.stop();
+  sim.stop();
+  assert.deepEqual(out.messages(), ['before', 'after']);
+  assert.deepEqual(out.events.map((e) => (e.fields.kubernetes as { version: number }).version), [1, 2]);
+  assert.equal(listener, undefined, 'unsubscribed on close');
+});
