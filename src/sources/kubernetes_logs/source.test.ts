@@ -429,3 +429,22 @@ test('a metadata provider supplies fields, excludes containers, and updates file
   assert.deepEqual(out.events.map((e) => (e.fields.kubernetes as { version: number }).version), [1, 2]);
   assert.equal(listener, undefined, 'unsubscribed on close');
 });
+
+test('the sample tree in examples/pods reads as documented', async () => {
+  const logDirectory = join(import.meta.dirname, '..', '..', '..', '..', 'examples', 'pods', 'log');
+  const config = kubernetesLogsSchema.parse({ log_directory: logDirectory });
+  const out = new CollectingOutput();
+  const running = startSource(new KubernetesLogsSource(config, testContext(tempDir()).ctx), out);
+  await waitFor(() => out.events.length >= 13, 'every sample event');
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  await running.stop();
+  const messages = out.messages();
+  assert.equal(messages.length, 13);
+  assert.ok(messages.includes('{"level":"info","msg":"a long line the runtime split in two, merged back into one event"}'));
+  assert.ok(messages.includes('processing order 1001 (docker split this line: no trailing newline)'));
+  const namespaces = new Set(out.events.map((e) => (e.fields.kubernetes as { pod_namespace: string }).pod_namespace));
+  assert.deepEqual([...namespaces].sort(), ['kube-system', 'shop']);
+  // Rotated files come first in their container's sequence.
+  const nginx = messages.filter((_, i) => (out.events[i]!.fields.kubernetes as { container_name: string }).container_name === 'nginx');
+  assert.match(nginx[0]!, /healthz/);
+});
