@@ -24,6 +24,8 @@ interface CheckpointFile {
  */
 export class CheckpointStore {
   private readonly records = new Map<string, CheckpointRecord>();
+  /** `dev:ino` -> fingerprint keys, so looking up a newly found file does not scan every record. */
+  private readonly byInodeIndex = new Map<string, Set<string>>();
   private writing: Promise<void> | undefined;
 
   constructor(readonly path: string) {}
@@ -63,18 +65,29 @@ export class CheckpointStore {
   }
 
   set(record: CheckpointRecord): void {
-    this.records.set(fingerprintKey(record.fingerprint), record);
+    const key = fingerprintKey(record.fingerprint);
+    this.records.set(key, record);
+    const inode = `${record.fingerprint.dev}:${record.fingerprint.ino}`;
+    let keys = this.byInodeIndex.get(inode);
+    if (keys === undefined) this.byInodeIndex.set(inode, (keys = new Set()));
+    keys.add(key);
   }
 
   delete(fingerprint: Fingerprint): void {
-    this.records.delete(fingerprintKey(fingerprint));
+    const key = fingerprintKey(fingerprint);
+    this.records.delete(key);
+    const inode = `${fingerprint.dev}:${fingerprint.ino}`;
+    const keys = this.byInodeIndex.get(inode);
+    keys?.delete(key);
+    if (keys?.size === 0) this.byInodeIndex.delete(inode);
   }
 
   /** Records whose file had this device and inode (verify the head before trusting one). */
   byInode(dev: number, ino: number): CheckpointRecord[] {
     const found: CheckpointRecord[] = [];
-    for (const record of this.records.values()) {
-      if (record.fingerprint.ino === ino && record.fingerprint.dev === dev) found.push(record);
+    for (const key of this.byInodeIndex.get(`${dev}:${ino}`) ?? []) {
+      const record = this.records.get(key);
+      if (record) found.push(record);
     }
     return found;
   }

@@ -75,12 +75,17 @@ export class Tailer {
   private wakeUp: (() => void) | undefined;
   private readonly idlePollMs: number;
   private readonly rotatedQuietMs: number;
+  private readonly openFilesGauge;
+  private readonly trackedFilesGauge;
 
   constructor(private readonly options: TailerOptions) {
     this.store = new CheckpointStore(options.checkpointPath);
     this.sharedReadBuffer = Buffer.allocUnsafe(options.maxReadBytes);
     this.idlePollMs = options.idlePollMs ?? 1000;
     this.rotatedQuietMs = options.rotatedQuietMs ?? 5000;
+    const labels = options.metrics.labels;
+    this.openFilesGauge = options.metrics.gauge('sluice_source_open_files', 'Files the source holds open.').labels(labels);
+    this.trackedFilesGauge = options.metrics.gauge('sluice_source_tracked_files', 'Files the source knows (open, waiting or finished).').labels(labels);
     this.discovery = new Discovery(options.roots, options.acceptPath, {
       pathChanged: (path) => {
         this.dirtyPaths.add(path);
@@ -117,6 +122,10 @@ export class Tailer {
       }, this.options.scanIntervalMs),
       setInterval(() => this.pollIdleFiles(), this.idlePollMs),
       setInterval(() => void this.persistCheckpoints(), this.options.checkpointIntervalMs),
+      setInterval(() => {
+        this.openFilesGauge.set(this.openCount);
+        this.trackedFilesGauge.set(this.files.size);
+      }, 1000),
     ];
     for (const timer of timers) timer.unref();
     try {
