@@ -540,10 +540,23 @@ export class Tailer {
     if (file.compressed || successorKnown) return this.finish(file, out, successorKnown ? 'successor' : 'gzip end');
     const quiet = Date.now() - file.lastDataAt >= this.rotatedQuietMs;
     if ((file.admission.rotated || file.orphaned) && quiet) return this.finish(file, out, 'quiet');
+    if (quiet && file.decoder!.pendingOffset() !== undefined) await this.flushStalledMerge(file, out);
     const reader = file.reader as PlainChunkReader;
     const stats = await reader.handle.stat();
     if (stats.nlink === 0) return this.finish(file, out, 'deleted'); // deleted: release its disk space now
     if (stats.size < file.splitter!.readOffset) await this.restartTruncated(file);
+  }
+
+  /**
+   * A partial line whose end never came (a process that exited after writing without a newline,
+   * Docker then logs it without `\n`): ship what there is rather than hold it, and the file's
+   * checkpoint, until the pod is deleted.
+   */
+  private async flushStalledMerge(file: TailedFile, out: EventOutput): Promise<void> {
+    const events: LogEvent[] = [];
+    file.decoder!.flush(events);
+    this.options.logger.debug({ path: file.path, events: events.length }, 'flushed a partial line after a quiet period');
+    await this.emit(file, events, out);
   }
 
   /** Copy-truncate rotation (generic files): the file shrank, so read it again from the start. */

@@ -448,3 +448,17 @@ test('the sample tree in examples/pods reads as documented', async () => {
   const nginx = messages.filter((_, i) => (out.events[i]!.fields.kubernetes as { container_name: string }).container_name === 'nginx');
   assert.match(nginx[0]!, /healthz/);
 });
+
+test('a partial line never completed is shipped after a quiet period', async () => {
+  const { sim, config, dataDir } = setup({}, 'docker');
+  const c = sim.addPod('ns', 'p', ['c']).container('c');
+  sim.append(c, '{"log":"done\\n","stream":"stdout","time":"2024-01-01T00:00:00.000000001Z"}\n');
+  sim.append(c, '{"log":"exiting without a newline","stream":"stdout","time":"2024-01-01T00:00:00.000000002Z"}\n');
+  const out = new CollectingOutput();
+  const source = new KubernetesLogsSource(config, testContext(dataDir).ctx, undefined, { idlePollMs: 50, rotatedQuietMs: 300 });
+  const running = startSource(source, out);
+  await waitFor(() => out.events.length >= 2, 'the unterminated line', 3000);
+  await running.stop();
+  sim.stop();
+  assert.deepEqual(out.messages(), ['done', 'exiting without a newline']);
+});

@@ -11,7 +11,7 @@ import {
 } from '../../kubernetes/pod-metadata-provider.js';
 import type { DecodeStats, TailedFileView } from '../../tailer/line-decoder.js';
 import type { FileAdmission } from '../../tailer/tailed-file.js';
-import { Tailer } from '../../tailer/tailer.js';
+import { Tailer, type TailerOptions } from '../../tailer/tailer.js';
 import type { KubernetesLogsConfig } from './config.js';
 
 const LOG_FILE_NAME = /^\d+\.log(?:\.\d{8}-\d{6}(?:\.gz)?)?$/;
@@ -45,6 +45,8 @@ export class KubernetesLogsSource implements Source {
     private readonly config: KubernetesLogsConfig,
     ctx: ComponentContext,
     provider?: PodMetadataProvider,
+    /** Internal timings (tests shorten them). */
+    timings: Partial<Pick<TailerOptions, 'idlePollMs' | 'rotatedQuietMs'>> = {},
   ) {
     this.provider = provider ?? createPodMetadataProvider({ componentId: ctx.id });
     this.unsubscribe = this.provider.onChange((podUid) => this.refreshPod(podUid));
@@ -76,6 +78,7 @@ export class KubernetesLogsSource implements Source {
       checkpointPath: join(ctx.dataDir, ctx.id, 'checkpoints.json'),
       metrics: ctx.metrics,
       logger: ctx.logger,
+      ...timings,
     });
   }
 
