@@ -17,8 +17,8 @@ export interface DiscoveredFile {
 export interface DiscoveryEvents {
   /** Something was created, deleted or renamed at `path` (a `rename` inotify event). */
   pathChanged(path: string): void;
-  /** The file at `path` was written to. */
-  fileWritten(path: string): void;
+  /** A file in `dir` was written to (called per write: kept allocation-free). */
+  fileWritten(dir: string): void;
 }
 
 interface KnownDir {
@@ -133,10 +133,8 @@ export class Discovery {
     if (this.dirs.size > MAX_WATCHED_DIRECTORIES) return; // the periodic scan covers the rest
     try {
       const watcher = watch(dir, { persistent: false }, (eventType, name) => {
-        if (name === null || name === undefined) return;
-        const path = join(dir, name.toString());
-        if (eventType === 'change') this.events.fileWritten(path);
-        else this.events.pathChanged(path);
+        if (eventType === 'change') this.events.fileWritten(dir);
+        else if (name !== null && name !== undefined) this.events.pathChanged(join(dir, name.toString()));
       });
       watcher.on('error', () => {
         watcher.close();

@@ -62,6 +62,8 @@ export class Tailer {
   private readonly discovery: Discovery;
   private readonly files = new Map<string, TailedFile>(); // by inode key
   private readonly byPath = new Map<string, TailedFile>();
+  /** Files by directory: a write event names a directory's file, one Set lookup marks it. */
+  private readonly byDir = new Map<string, Set<TailedFile>>();
   private readonly sequences = new Map<string, Set<TailedFile>>();
   /** Files skipped by `ignore_older_secs`, by inode key -> mtime then (re-checked when it changes). */
   private readonly ignored = new Map<string, number>();
@@ -93,10 +95,8 @@ export class Tailer {
         if (file) file.readable = true;
         this.wake();
       },
-      fileWritten: (path) => {
-        const file = this.byPath.get(path);
-        if (file === undefined) this.dirtyPaths.add(path);
-        else file.readable = true;
+      fileWritten: (dir) => {
+        for (const file of this.byDir.get(dir) ?? []) file.readable = true;
         this.wake();
       },
     });
@@ -200,6 +200,7 @@ export class Tailer {
     this.options.logger.debug({ path: canonical, key }, 'file found');
     this.files.set(key, file);
     this.byPath.set(canonical, file);
+    this.addToDir(file);
     this.joinSequence(file);
     this.wake();
   }
@@ -221,8 +222,10 @@ export class Tailer {
     if (canonical === file.path) return;
     this.options.logger.debug({ path: file.path, to: canonical, key: file.key, state: file.state }, 'file renamed');
     if (this.byPath.get(file.path) === file) this.byPath.delete(file.path);
+    this.removeFromDir(file);
     file.path = canonical;
     this.byPath.set(canonical, file);
+    this.addToDir(file);
     if (file.state === 'waiting') file.readable = true;
     this.leaveSequence(file);
     // Renamed to a name the source does not read: finish it like a rotated file.
@@ -264,7 +267,22 @@ export class Tailer {
     file.decoder?.release?.();
     this.files.delete(file.key);
     if (this.byPath.get(file.path) === file) this.byPath.delete(file.path);
+    this.removeFromDir(file);
     this.leaveSequence(file);
+  }
+
+  private addToDir(file: TailedFile): void {
+    const dir = dirname(file.path);
+    let files = this.byDir.get(dir);
+    if (files === undefined) this.byDir.set(dir, (files = new Set()));
+    files.add(file);
+  }
+
+  private removeFromDir(file: TailedFile): void {
+    const dir = dirname(file.path);
+    const files = this.byDir.get(dir);
+    files?.delete(file);
+    if (files?.size === 0) this.byDir.delete(dir);
   }
 
   private joinSequence(file: TailedFile): void {
