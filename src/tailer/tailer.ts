@@ -19,6 +19,7 @@ import {
 } from './fingerprint.js';
 import { DecodeStats } from './line-decoder.js';
 import { LineSplitter } from './line-splitter.js';
+import { FileRegistry } from './file-registry.js';
 import { TailedFile, inodeKey, type FileAdmission } from './tailed-file.js';
 
 export interface TailerOptions {
@@ -60,11 +61,7 @@ const CHECKPOINT_RECORD_TTL_MS = 15 * 60 * 1000;
 export class Tailer {
   private readonly store: CheckpointStore;
   private readonly discovery: Discovery;
-  private readonly files = new Map<string, TailedFile>(); // by inode key
-  private readonly byPath = new Map<string, TailedFile>();
-  /** Files by directory: a write event names a directory's file, one Set lookup marks it. */
-  private readonly byDir = new Map<string, Set<TailedFile>>();
-  private readonly sequences = new Map<string, Set<TailedFile>>();
+  private readonly files = new FileRegistry();
   /** Files skipped by `ignore_older_secs`, by inode key -> mtime then (re-checked when it changes). */
   private readonly ignored = new Map<string, number>();
   private readonly dirtyPaths = new Set<string>();
@@ -91,12 +88,12 @@ export class Tailer {
     this.discovery = new Discovery(options.roots, options.acceptPath, {
       pathChanged: (path) => {
         this.dirtyPaths.add(path);
-        const file = this.byPath.get(path);
+        const file = this.files.atPath(path);
         if (file) file.readable = true;
         this.wake();
       },
       fileWritten: (dir) => {
-        for (const file of this.byDir.get(dir) ?? []) file.readable = true;
+        for (const file of this.files.inDirectory(dir)) file.readable = true;
         this.wake();
       },
     });
@@ -141,7 +138,7 @@ export class Tailer {
       for (const timer of timers) clearInterval(timer);
       shutdown.removeEventListener('abort', onAbort);
       this.discovery.close();
-      for (const file of this.files.values()) if (file.state === 'open') await this.closeReader(file);
+      for (const file of this.files.all()) if (file.state === 'open') await this.closeReader(file);
     }
   }
 
@@ -194,14 +191,11 @@ export class Tailer {
     const admission = this.options.admit(path);
     if (admission === undefined) return;
     const canonical = admission.canonicalPath ?? path;
-    const previous = this.byPath.get(canonical);
+    const previous = this.files.atPath(canonical);
     if (previous !== undefined && previous.state !== 'done') this.renamedAwayUnseen(previous);
     const file = new TailedFile(canonical, key, stats.dev, stats.ino, admission, initial && this.options.readFrom === 'end', stats);
     this.options.logger.debug({ path: canonical, key }, 'file found');
-    this.files.set(key, file);
-    this.byPath.set(canonical, file);
-    this.addToDir(file);
-    this.joinSequence(file);
+    this.files.add(file);
     this.wake();
   }
 
@@ -221,16 +215,9 @@ export class Tailer {
     const canonical = admission?.canonicalPath ?? path;
     if (canonical === file.path) return;
     this.options.logger.debug({ path: file.path, to: canonical, key: file.key, state: file.state }, 'file renamed');
-    if (this.byPath.get(file.path) === file) this.byPath.delete(file.path);
-    this.removeFromDir(file);
-    file.path = canonical;
-    this.byPath.set(canonical, file);
-    this.addToDir(file);
-    if (file.state === 'waiting') file.readable = true;
-    this.leaveSequence(file);
     // Renamed to a name the source does not read: finish it like a rotated file.
-    file.admission = admission ?? { ...file.admission, rotated: true };
-    this.joinSequence(file);
+    this.files.move(file, canonical, admission ?? { ...file.admission, rotated: true });
+    if (file.state === 'waiting') file.readable = true;
   }
 
   /**
@@ -239,11 +226,8 @@ export class Tailer {
    */
   private renamedAwayUnseen(file: TailedFile): void {
     this.options.logger.debug({ path: file.path, key: file.key, state: file.state }, 'file renamed away unseen');
-    this.byPath.delete(file.path);
-    this.leaveSequence(file);
     const sequence = file.admission.sequence;
-    file.admission = { ...file.admission, rotated: true, sequence: sequence && { key: sequence.key, rank: '' } };
-    this.joinSequence(file);
+    this.files.releasePath(file, { ...file.admission, rotated: true, sequence: sequence && { key: sequence.key, rank: '' } });
     file.readable = true; // its writes no longer reach it by name: check it now
   }
 
@@ -251,7 +235,7 @@ export class Tailer {
   private forgetVanished(found: readonly DiscoveredFile[]): void {
     const seen = new Set<string>();
     for (const entry of found) seen.add(inodeKey(entry.stats));
-    for (const file of [...this.files.values()]) {
+    for (const file of this.files.snapshot()) {
       if (seen.has(file.key)) continue;
       file.orphaned = true;
       file.readable = file.state === 'open';
@@ -265,60 +249,7 @@ export class Tailer {
     this.options.logger.debug({ path: file.path, state: file.state }, 'file forgotten');
     this.rememberCheckpoint(file);
     file.decoder?.release?.();
-    this.files.delete(file.key);
-    if (this.byPath.get(file.path) === file) this.byPath.delete(file.path);
-    this.removeFromDir(file);
-    this.leaveSequence(file);
-  }
-
-  private addToDir(file: TailedFile): void {
-    const dir = dirname(file.path);
-    let files = this.byDir.get(dir);
-    if (files === undefined) this.byDir.set(dir, (files = new Set()));
-    files.add(file);
-  }
-
-  private removeFromDir(file: TailedFile): void {
-    const dir = dirname(file.path);
-    const files = this.byDir.get(dir);
-    files?.delete(file);
-    if (files?.size === 0) this.byDir.delete(dir);
-  }
-
-  private joinSequence(file: TailedFile): void {
-    const key = file.sequenceKey;
-    if (key === undefined) return;
-    let members = this.sequences.get(key);
-    if (members === undefined) this.sequences.set(key, (members = new Set()));
-    members.add(file);
-  }
-
-  private leaveSequence(file: TailedFile): void {
-    const key = file.sequenceKey;
-    if (key === undefined) return;
-    const members = this.sequences.get(key);
-    members?.delete(file);
-    if (members?.size === 0) this.sequences.delete(key);
-  }
-
-  /** Every earlier file of the sequence is finished. */
-  private isNextInSequence(file: TailedFile): boolean {
-    const key = file.sequenceKey;
-    if (key === undefined) return true;
-    for (const other of this.sequences.get(key) ?? []) {
-      if (other === file || other.state === 'done') continue;
-      // Equal ranks: a new current file found before the old one's rename was seen, or a rotated
-      // file and its gzip copy. The one found first goes first.
-      if (other.rank < file.rank || (other.rank === file.rank && other.order < file.order)) return false;
-    }
-    return true;
-  }
-
-  private hasSuccessor(file: TailedFile): boolean {
-    const key = file.sequenceKey;
-    if (key === undefined) return false;
-    for (const other of this.sequences.get(key) ?? []) if (other.rank > file.rank) return true;
-    return false;
+    this.files.remove(file);
   }
 
   // ---- opening ---------------------------------------------------------------------------
@@ -329,13 +260,13 @@ export class Tailer {
    * sequence go first and may push out an idle or blocked one; the others wait for a free slot.
    */
   private async openWaitingFiles(): Promise<void> {
-    for (const file of this.files.values()) {
+    for (const file of this.files.all()) {
       // A parked file (closed to respect max_open_files) reopens only when it may have data.
-      if (file.state !== 'waiting' || !file.readable || !this.isNextInSequence(file)) continue;
+      if (file.state !== 'waiting' || !file.readable || !this.files.isNextInSequence(file)) continue;
       if (this.openCount >= this.options.maxOpenFiles && !(await this.parkOneFile())) break;
       await this.open(file);
     }
-    for (const file of this.files.values()) {
+    for (const file of this.files.all()) {
       if (this.openCount >= this.options.maxOpenFiles) return;
       if (file.state === 'waiting' && file.readable && file.splitter === undefined) await this.open(file);
     }
@@ -344,14 +275,14 @@ export class Tailer {
   /** Closes an open file that is idle at its end or cannot be read yet; false if there is none. */
   private async parkOneFile(): Promise<boolean> {
     let candidate: TailedFile | undefined;
-    for (const file of this.files.values()) {
+    for (const file of this.files.all()) {
       if (file.state !== 'open' || file.compressed || file.orphaned) continue;
-      const blocked = !this.isNextInSequence(file);
+      const blocked = !this.files.isNextInSequence(file);
       if (file.readable && !blocked) continue;
       if (candidate === undefined || file.lastDataAt < candidate.lastDataAt) candidate = file;
     }
     if (candidate === undefined) return false;
-    const blocked = !this.isNextInSequence(candidate);
+    const blocked = !this.files.isNextInSequence(candidate);
     await this.closeReader(candidate);
     candidate.state = 'waiting';
     candidate.readable = blocked; // a blocked file still has everything to read
@@ -418,7 +349,7 @@ export class Tailer {
     const head = await readGzipHead(file.path);
     const dir = dirname(file.path);
     // The same bytes under their uncompressed name, still tracked?
-    for (const other of this.files.values()) {
+    for (const other of this.files.all()) {
       if (other === file || other.compressed) continue;
       if (other.fingerprint === undefined) await this.fingerprintOpenFile(other);
       if (other.fingerprint === undefined) continue;
@@ -519,9 +450,9 @@ export class Tailer {
   /** One read from every open file that may have data; true when any file was read. */
   private async readRound(out: EventOutput, shutdown: AbortSignal): Promise<boolean> {
     let worked = false;
-    for (const file of [...this.files.values()]) {
+    for (const file of this.files.snapshot()) {
       if (shutdown.aborted) break;
-      if (file.state !== 'open' || !file.readable || !this.isNextInSequence(file)) continue;
+      if (file.state !== 'open' || !file.readable || !this.files.isNextInSequence(file)) continue;
       worked = true;
       await this.readTurn(file, out);
       this.flushStats();
@@ -530,7 +461,7 @@ export class Tailer {
   }
 
   private async readTurn(file: TailedFile, out: EventOutput): Promise<void> {
-    const successorKnown = file.admission.rotated && this.hasSuccessor(file);
+    const successorKnown = file.admission.rotated && this.files.hasSuccessor(file);
     let chunk: Buffer;
     try {
       chunk = await file.reader!.read();
@@ -620,7 +551,7 @@ export class Tailer {
 
   private pollIdleFiles(): void {
     let any = false;
-    for (const file of this.files.values()) {
+    for (const file of this.files.all()) {
       if (file.state !== 'done' && !file.readable) {
         file.readable = true;
         any = true;
@@ -652,7 +583,7 @@ export class Tailer {
     const now = Date.now();
     const liveInodes = new Set<string>();
     const liveDirs = new Set<string>();
-    for (const file of this.files.values()) {
+    for (const file of this.files.all()) {
       liveInodes.add(`${file.dev}:${file.ino}`);
       liveDirs.add(dirname(file.path));
       if (file.fingerprint === undefined || file.acks === undefined) continue;

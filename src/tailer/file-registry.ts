@@ -1,0 +1,122 @@
+import { dirname } from 'node:path';
+import type { FileAdmission, TailedFile } from './tailed-file.js';
+
+/**
+ * The files a tailer knows, indexed by identity (device + inode), by path, by directory (a
+ * write event names a directory) and by sequence (the files of one container instance, read
+ * strictly in rank order).
+ */
+export class FileRegistry {
+  private readonly byInode = new Map<string, TailedFile>();
+  private readonly byPath = new Map<string, TailedFile>();
+  private readonly byDir = new Map<string, Set<TailedFile>>();
+  private readonly sequences = new Map<string, Set<TailedFile>>();
+
+  get size(): number {
+    return this.byInode.size;
+  }
+
+  all(): IterableIterator<TailedFile> {
+    return this.byInode.values();
+  }
+
+  /** A copy, for loops that may add or remove files. */
+  snapshot(): TailedFile[] {
+    return [...this.byInode.values()];
+  }
+
+  get(key: string): TailedFile | undefined {
+    return this.byInode.get(key);
+  }
+
+  atPath(path: string): TailedFile | undefined {
+    return this.byPath.get(path);
+  }
+
+  inDirectory(dir: string): Iterable<TailedFile> {
+    return this.byDir.get(dir) ?? [];
+  }
+
+  add(file: TailedFile): void {
+    this.byInode.set(file.key, file);
+    this.byPath.set(file.path, file);
+    this.addToDir(file);
+    this.joinSequence(file);
+  }
+
+  remove(file: TailedFile): void {
+    this.byInode.delete(file.key);
+    if (this.byPath.get(file.path) === file) this.byPath.delete(file.path);
+    this.removeFromDir(file);
+    this.leaveSequence(file);
+  }
+
+  /** The file now lives at `path` and is read per `admission` (its rank may have changed). */
+  move(file: TailedFile, path: string, admission: FileAdmission): void {
+    if (this.byPath.get(file.path) === file) this.byPath.delete(file.path);
+    this.removeFromDir(file);
+    this.leaveSequence(file);
+    file.path = path;
+    file.admission = admission;
+    this.byPath.set(path, file);
+    this.addToDir(file);
+    this.joinSequence(file);
+  }
+
+  /** Another file took this one's path; it keeps its directory but no longer owns the name. */
+  releasePath(file: TailedFile, admission: FileAdmission): void {
+    if (this.byPath.get(file.path) === file) this.byPath.delete(file.path);
+    this.leaveSequence(file);
+    file.admission = admission;
+    this.joinSequence(file);
+  }
+
+  /** Every earlier file of the sequence is finished (equal ranks: the one found first goes first). */
+  isNextInSequence(file: TailedFile): boolean {
+    const key = file.sequenceKey;
+    if (key === undefined) return true;
+    for (const other of this.sequences.get(key) ?? []) {
+      if (other === file || other.state === 'done') continue;
+      if (other.rank < file.rank || (other.rank === file.rank && other.order < file.order)) return false;
+    }
+    return true;
+  }
+
+  /** A later file of the sequence exists (the writer has moved on). */
+  hasSuccessor(file: TailedFile): boolean {
+    const key = file.sequenceKey;
+    if (key === undefined) return false;
+    for (const other of this.sequences.get(key) ?? []) if (other.rank > file.rank) return true;
+    return false;
+  }
+
+  private addToDir(file: TailedFile): void {
+    const dir = dirname(file.path);
+    let files = this.byDir.get(dir);
+    if (files === undefined) this.byDir.set(dir, (files = new Set()));
+    files.add(file);
+  }
+
+  private removeFromDir(file: TailedFile): void {
+    const dir = dirname(file.path);
+    const files = this.byDir.get(dir);
+    files?.delete(file);
+    if (files?.size === 0) this.byDir.delete(dir);
+  }
+
+  private joinSequence(file: TailedFile): void {
+    const key = file.sequenceKey;
+    if (key === undefined) return;
+    let members = this.sequences.get(key);
+    if (members === undefined) this.sequences.set(key, (members = new Set()));
+    members.add(file);
+  }
+
+  private leaveSequence(file: TailedFile): void {
+    const key = file.sequenceKey;
+    if (key === undefined) return;
+    const members = this.sequences.get(key);
+    members?.delete(file);
+    if (members?.size === 0) this.sequences.delete(key);
+  }
+}
