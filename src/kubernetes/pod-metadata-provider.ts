@@ -1,3 +1,4 @@
+import type { ComponentContext } from '../core/component.js';
 import type { PodLogPath } from './pod-log-path.js';
 
 /**
@@ -9,6 +10,16 @@ import type { PodLogPath } from './pod-log-path.js';
  * same interface and is plugged in with `usePodMetadataProvider` before sources are built.
  */
 export interface PodMetadataProvider {
+  /** Called when the source starts running (e.g. list and watch pods); the source reads files meanwhile. */
+  start?(): Promise<void>;
+  /** Called when the source closes. */
+  stop?(): Promise<void>;
+  /**
+   * A bounded wait for a pod the provider does not know yet (its file appeared before the watch
+   * reported it). The file is not opened before the promise settles; then `isExcluded` and
+   * `kubernetesFields` are asked. Return undefined when there is nothing to wait for.
+   */
+  waitForPod?(pod: PodLogPath): Promise<void> | undefined;
   /**
    * Fields for events of this file. `undefined` = not known yet: events carry the path-only
    * fields until `onChange` reports the pod, then the new object is used from the next line on.
@@ -48,6 +59,10 @@ export class PathOnlyMetadataProvider implements PodMetadataProvider {
 export interface PodMetadataProviderContext {
   /** The kubernetes_logs component id (one provider per source instance). */
   readonly componentId: string;
+  /** The source's validated options (the API side reads its own keys from them). */
+  readonly config: Readonly<Record<string, unknown>>;
+  /** Logger, metrics and data dir of the source. */
+  readonly ctx: ComponentContext;
 }
 
 export type PodMetadataProviderFactory = (context: PodMetadataProviderContext) => PodMetadataProvider;

@@ -20,6 +20,11 @@ export interface FileAdmission {
    */
   readonly rotated: boolean;
   readonly compressed: boolean;
+  /**
+   * Settles when the source may decide (metadata of the pod arrived, or the wait bound passed):
+   * true = read the file, false = skip it. The file is not opened before.
+   */
+  readonly ready?: Promise<boolean>;
   createDecoder(file: TailedFileView, stats: DecodeStats): LineDecoder;
 }
 
@@ -37,6 +42,8 @@ export class TailedFile implements TailedFileView {
   readable = true;
   /** Not found under any accepted path by the last full scan (renamed away or deleted). */
   orphaned = false;
+  /** The source's admission has not settled yet (`FileAdmission.ready`). */
+  admissionPending = false;
   lastDataAt = Date.now();
   /** Size and mtime when last seen by a scan (a finished file that changes is re-identified). */
   seenSize: number;

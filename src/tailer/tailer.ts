@@ -62,8 +62,6 @@ export class Tailer {
   private readonly store: CheckpointStore;
   private readonly discovery: Discovery;
   private readonly files = new FileRegistry();
-  /** Files skipped by `ignore_older_secs`, by inode key -> mtime then (re-checked when it changes). */
-  private readonly ignored = new Map<string, number>();
   private readonly dirtyPaths = new Set<string>();
   private readonly sharedReadBuffer: Buffer;
   private readonly stats = new DecodeStats();
@@ -187,7 +185,8 @@ export class Tailer {
       if (known.path !== path) this.renamed(known, path);
       return;
     }
-    if (this.options.ignoreOlderSecs !== undefined && this.tooOld(key, stats.mtimeMs, stats.dev, stats.ino)) return;
+    // Not registered when too old: every scan asks again, so a file written to again is read.
+    if (this.options.ignoreOlderSecs !== undefined && this.tooOld(stats.mtimeMs, stats.dev, stats.ino)) return;
     const admission = this.options.admit(path);
     if (admission === undefined) return;
     const canonical = admission.canonicalPath ?? path;
@@ -196,18 +195,27 @@ export class Tailer {
     const file = new TailedFile(canonical, key, stats.dev, stats.ino, admission, initial && this.options.readFrom === 'end', stats);
     this.options.logger.debug({ path: canonical, key }, 'file found');
     this.files.add(file);
+    if (admission.ready !== undefined) this.awaitAdmission(file, admission.ready);
     this.wake();
   }
 
-  private tooOld(key: string, mtimeMs: number, dev: number, ino: number): boolean {
-    const limitMs = Date.now() - this.options.ignoreOlderSecs! * 1000;
-    if (mtimeMs >= limitMs) {
-      this.ignored.delete(key);
-      return false;
-    }
-    if (this.store.byInode(dev, ino).length > 0) return false; // it has a checkpoint: resume it
-    this.ignored.set(key, mtimeMs);
-    return true;
+  private awaitAdmission(file: TailedFile, ready: Promise<boolean>): void {
+    file.admissionPending = true;
+    const settle = (read: boolean): void => {
+      file.admissionPending = false;
+      if (read) file.readable = true;
+      else if (file.state === 'waiting') this.markDone(file, 'excluded by the source');
+      this.wake();
+    };
+    ready.then(settle, (error: unknown) => {
+      this.options.logger.warn({ path: file.path, err: error }, 'admission check failed; reading the file');
+      settle(true);
+    });
+  }
+
+  private tooOld(mtimeMs: number, dev: number, ino: number): boolean {
+    if (mtimeMs >= Date.now() - this.options.ignoreOlderSecs! * 1000) return false;
+    return this.store.byInode(dev, ino).length === 0; // with a checkpoint it resumes, however old
   }
 
   private renamed(file: TailedFile, path: string): void {
@@ -242,7 +250,6 @@ export class Tailer {
       if (file.state === 'waiting' && file.splitter === undefined) this.forget(file);
       else if (file.state === 'done' && (file.acks?.pendingBatches ?? 0) === 0) this.forget(file);
     }
-    for (const key of this.ignored.keys()) if (!seen.has(key)) this.ignored.delete(key);
   }
 
   private forget(file: TailedFile): void {
@@ -262,13 +269,13 @@ export class Tailer {
   private async openWaitingFiles(): Promise<void> {
     for (const file of this.files.all()) {
       // A parked file (closed to respect max_open_files) reopens only when it may have data.
-      if (file.state !== 'waiting' || !file.readable || !this.files.isNextInSequence(file)) continue;
+      if (file.state !== 'waiting' || !file.readable || file.admissionPending || !this.files.isNextInSequence(file)) continue;
       if (this.openCount >= this.options.maxOpenFiles && !(await this.parkOneFile())) break;
       await this.open(file);
     }
     for (const file of this.files.all()) {
       if (this.openCount >= this.options.maxOpenFiles) return;
-      if (file.state === 'waiting' && file.readable && file.splitter === undefined) await this.open(file);
+      if (file.state === 'waiting' && file.readable && !file.admissionPending && file.splitter === undefined) await this.open(file);
     }
   }
 

@@ -462,3 +462,40 @@ test('a partial line never completed is shipped after a quiet period', async () 
   sim.stop();
   assert.deepEqual(out.messages(), ['done', 'exiting without a newline']);
 });
+
+test('files of pods the provider does not know yet wait for it (bounded), then are read or skipped', async () => {
+  const { sim, config, dataDir } = setup();
+  const known = sim.addPod('ns', 'late', ['c']);
+  const excluded = sim.addPod('ns', 'skipped', ['c']);
+  sim.write(known.container('c'), 'stdout', 'hello');
+  sim.write(excluded.container('c'), 'stdout', 'must not ship');
+  const pods = new Map<string, Readonly<Record<string, unknown>>>();
+  let started = false;
+  let stopped = false;
+  const provider = {
+    start: async () => void (started = true),
+    stop: async () => void (stopped = true),
+    waitForPod: (p: { podUid: string }) =>
+      pods.has(p.podUid)
+        ? undefined
+        : new Promise<void>((resolve) =>
+            setTimeout(() => {
+              pods.set(known.uid, Object.freeze({ pod_name: 'late', labels: { app: 'web' } }));
+              pods.set(excluded.uid, Object.freeze({ excluded: true }));
+              resolve();
+            }, 200),
+          ),
+    kubernetesFields: (p: { podUid: string }) => pods.get(p.podUid),
+    isExcluded: (p: { podUid: string }) => pods.get(p.podUid)?.excluded === true,
+    onChange: () => () => {},
+  };
+  const out = new CollectingOutput();
+  const running = startSource(new KubernetesLogsSource(config, testContext(dataDir).ctx, provider), out);
+  await waitFor(() => out.events.length >= 1, 'the line of the known pod');
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  await running.stop();
+  sim.stop();
+  assert.deepEqual(out.messages(), ['hello']);
+  assert.deepEqual(out.events[0]!.fields.kubernetes, { pod_name: 'late', labels: { app: 'web' } });
+  assert.ok(started && stopped);
+});

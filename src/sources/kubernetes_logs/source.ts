@@ -40,6 +40,7 @@ export class KubernetesLogsSource implements Source {
   private readonly unsubscribe: () => void;
   private readonly filter: PodLogPathFilter;
   private readonly legacyDirectory: string | undefined;
+  private readonly logger: ComponentContext['logger'];
 
   constructor(
     private readonly config: KubernetesLogsConfig,
@@ -48,7 +49,8 @@ export class KubernetesLogsSource implements Source {
     /** Internal timings (tests shorten them). */
     timings: Partial<Pick<TailerOptions, 'idlePollMs' | 'rotatedQuietMs'>> = {},
   ) {
-    this.provider = provider ?? createPodMetadataProvider({ componentId: ctx.id });
+    this.logger = ctx.logger;
+    this.provider = provider ?? createPodMetadataProvider({ componentId: ctx.id, config, ctx });
     this.unsubscribe = this.provider.onChange((podUid) => this.refreshPod(podUid));
     this.filter = new PodLogPathFilter({
       includePathGlobs: config.include_paths_glob_patterns,
@@ -82,13 +84,17 @@ export class KubernetesLogsSource implements Source {
     });
   }
 
-  run({ out, shutdown }: SourceRunContext): Promise<void> {
-    return this.tailer.run(out, shutdown);
+  async run({ out, shutdown }: SourceRunContext): Promise<void> {
+    // The provider warms up in the background: files of pods it does not know yet wait (bounded).
+    const starting = this.provider.start?.().catch((error: unknown) => this.logger.error({ err: error }, 'pod metadata provider failed to start'));
+    await this.tailer.run(out, shutdown);
+    await starting;
   }
 
   async close(): Promise<void> {
     this.unsubscribe();
     await this.tailer.close();
+    await this.provider.stop?.();
   }
 
   private isLegacyLink(path: string): boolean {
@@ -106,8 +112,10 @@ export class KubernetesLogsSource implements Source {
     }
     const pod = parsePodLogPath(target);
     if (pod === undefined || !this.filter.accepts(target, pod) || this.provider.isExcluded(pod)) return undefined;
+    const waiting = this.provider.waitForPod?.(pod);
     return {
       canonicalPath: target,
+      ...(waiting ? { ready: waiting.then(() => !this.provider.isExcluded(pod)) } : {}),
       sequence: podLogSequence(target, pod),
       rotated: pod.rotation !== 'current',
       compressed: pod.rotation === 'compressed',
