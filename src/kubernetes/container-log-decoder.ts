@@ -8,9 +8,14 @@ export interface ContainerLogDecoderOptions {
   maxMergedLineBytes: number;
 }
 
-/** Where the `kubernetes` object of each event comes from; it may change (metadata arrives later). */
+/**
+ * The pod metadata of a file's events; replaced (never mutated) when metadata changes.
+ * `kubernetes` goes into every event's literal; `otherFields` (top-level fields a user moved
+ * elsewhere) is assigned on top when present.
+ */
 export interface KubernetesFieldsHolder {
-  readonly kubernetes: Readonly<Record<string, unknown>>;
+  readonly kubernetes: unknown;
+  readonly otherFields: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** Fragments of one stream waiting for their final line (CRI `F`, Docker `log` ending in `\n`). */
@@ -127,13 +132,15 @@ export class ContainerLogDecoder implements LineDecoder {
 
   private event(message: string, timestamp: string, stream: LogStream | undefined): LogEvent {
     // One literal shape for every event keeps V8's hidden classes monomorphic.
-    return new LogEvent({
+    const fields = {
       message,
       timestamp,
       stream,
       file: this.file.path,
       source_type: 'kubernetes_logs',
       kubernetes: this.metadata.kubernetes,
-    });
+    };
+    const other = this.metadata.otherFields;
+    return new LogEvent(other === undefined ? fields : Object.assign(fields, other));
   }
 }

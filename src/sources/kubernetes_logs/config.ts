@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { kubernetesMetadataOptionsShape } from '../../kubernetes/metadata/index.js';
 import { tailerOptionsSchema } from '../../tailer/options.js';
 
 const globs = (what: string) => z.array(z.string().min(1)).default([]).describe(what);
@@ -32,6 +33,13 @@ export const kubernetesLogsSchema = z.strictObject({
     .default(false)
     .describe('Also follow the pre-1.14 /var/log/containers/*.log links (resolved to their targets: each file is read once).'),
   legacy_container_links_directory: z.string().min(1).default('/var/log/containers').describe('Where the legacy links live.'),
+  pod_metadata: z
+    .enum(['auto', 'api', 'path'])
+    .default('auto')
+    .describe(
+      'Where pod metadata comes from: "api" (the Kubernetes API or kubelet, see metadata_source), "path" (the log path only: namespace, pod, uid, container), "auto" = api when kube_config_file is set or sluice runs in a cluster (KUBERNETES_SERVICE_HOST), else path.',
+    ),
+  ...kubernetesMetadataOptionsShape,
   ...tailerOptionsSchema,
 });
 

@@ -408,7 +408,8 @@ test('a metadata provider supplies fields, excludes containers, and updates file
   let listener: ((uid: string) => void) | undefined;
   let version = 1;
   const provider = {
-    kubernetesFields: (p: { podUid: string; containerName: string }) => Object.freeze({ pod_uid: p.podUid, container_name: p.containerName, version }),
+    eventFields: (p: { podUid: string; containerName: string }) =>
+      Object.freeze({ kubernetes: Object.freeze({ pod_uid: p.podUid, container_name: p.containerName, version }), ...(version > 1 ? { team: 'web' } : {}) }),
     isExcluded: (p: { containerName: string }) => p.containerName === 'istio-proxy',
     onChange: (cb: (uid: string) => void) => {
       listener = cb;
@@ -427,6 +428,7 @@ test('a metadata provider supplies fields, excludes containers, and updates file
   sim.stop();
   assert.deepEqual(out.messages(), ['before', 'after']);
   assert.deepEqual(out.events.map((e) => (e.fields.kubernetes as { version: number }).version), [1, 2]);
+  assert.deepEqual(out.events.map((e) => e.fields.team), [undefined, 'web'], 'top-level fields besides kubernetes');
   assert.equal(listener, undefined, 'unsubscribed on close');
 });
 
@@ -485,7 +487,10 @@ test('files of pods the provider does not know yet wait for it (bounded), then a
               resolve();
             }, 200),
           ),
-    kubernetesFields: (p: { podUid: string }) => pods.get(p.podUid),
+    eventFields: (p: { podUid: string }) => {
+      const kubernetes = pods.get(p.podUid);
+      return kubernetes && { kubernetes };
+    },
     isExcluded: (p: { podUid: string }) => pods.get(p.podUid)?.excluded === true,
     onChange: () => () => {},
   };

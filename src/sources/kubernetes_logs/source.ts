@@ -4,9 +4,11 @@ import type { ComponentContext, Source, SourceRunContext } from '../../core/comp
 import { ContainerLogDecoder } from '../../kubernetes/container-log-decoder.js';
 import { PodLogPathFilter } from '../../kubernetes/path-filter.js';
 import { parsePodLogPath, podLogSequence, type PodLogPath } from '../../kubernetes/pod-log-path.js';
+import { ApiPodMetadataProvider } from '../../kubernetes/api-metadata-provider.js';
 import {
-  createPodMetadataProvider,
-  pathKubernetesFields,
+  PathOnlyMetadataProvider,
+  overriddenPodMetadataProvider,
+  pathEventFields,
   type PodMetadataProvider,
 } from '../../kubernetes/pod-metadata-provider.js';
 import type { DecodeStats, TailedFileView } from '../../tailer/line-decoder.js';
@@ -16,16 +18,38 @@ import type { KubernetesLogsConfig } from './config.js';
 
 const LOG_FILE_NAME = /^\d+\.log(?:\.\d{8}-\d{6}(?:\.gz)?)?$/;
 
-/** The `kubernetes` object of one file's events; replaced (not mutated) when metadata changes. */
+/** The pod metadata of one file's events; replaced (not mutated) when the provider reports a change. */
 class FileMetadata {
-  kubernetes: Readonly<Record<string, unknown>>;
+  kubernetes: unknown;
+  otherFields: Readonly<Record<string, unknown>> | undefined;
 
   constructor(
     readonly pod: PodLogPath,
-    provider: PodMetadataProvider,
+    private readonly provider: PodMetadataProvider,
   ) {
-    this.kubernetes = provider.kubernetesFields(pod) ?? pathKubernetesFields(pod);
+    this.kubernetes = undefined;
+    this.otherFields = undefined;
+    this.refresh();
   }
+
+  refresh(): void {
+    const tree = this.provider.eventFields(this.pod) ?? pathEventFields(this.pod);
+    this.kubernetes = tree.kubernetes;
+    let others: Record<string, unknown> | undefined;
+    for (const key in tree) if (key !== 'kubernetes') (others ??= {})[key] = tree[key];
+    this.otherFields = others && Object.freeze(others);
+  }
+}
+
+/** `pod_metadata`: an explicit provider (embedding, tests), the API when there is one, else the path. */
+function choosePodMetadataProvider(config: KubernetesLogsConfig, ctx: ComponentContext): PodMetadataProvider {
+  const override = overriddenPodMetadataProvider({ componentId: ctx.id, config, ctx });
+  if (override !== undefined) return override;
+  const inCluster = process.env.KUBERNETES_SERVICE_HOST !== undefined;
+  const useApi = config.pod_metadata === 'api' || (config.pod_metadata === 'auto' && (config.kube_config_file !== undefined || inCluster));
+  if (useApi) return new ApiPodMetadataProvider(config, ctx);
+  ctx.logger.info('pod metadata from log paths only (no kube_config_file and not in a cluster)');
+  return new PathOnlyMetadataProvider();
 }
 
 /**
@@ -50,7 +74,7 @@ export class KubernetesLogsSource implements Source {
     timings: Partial<Pick<TailerOptions, 'idlePollMs' | 'rotatedQuietMs'>> = {},
   ) {
     this.logger = ctx.logger;
-    this.provider = provider ?? createPodMetadataProvider({ componentId: ctx.id, config, ctx });
+    this.provider = provider ?? choosePodMetadataProvider(config, ctx);
     this.unsubscribe = this.provider.onChange((podUid) => this.refreshPod(podUid));
     this.filter = new PodLogPathFilter({
       includePathGlobs: config.include_paths_glob_patterns,
@@ -136,8 +160,6 @@ export class KubernetesLogsSource implements Source {
   }
 
   private refreshPod(podUid: string): void {
-    for (const metadata of this.filesByPod.get(podUid) ?? []) {
-      metadata.kubernetes = this.provider.kubernetesFields(metadata.pod) ?? pathKubernetesFields(metadata.pod);
-    }
+    for (const metadata of this.filesByPod.get(podUid) ?? []) metadata.refresh();
   }
 }

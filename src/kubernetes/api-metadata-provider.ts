@@ -1,0 +1,79 @@
+import type { ComponentContext } from '../core/component.js';
+import type { Fields } from '../core/event.js';
+import {
+  KubernetesFieldsBuilder,
+  createPodMetadataStore,
+  type KubernetesMetadataOptions,
+  type PodMetadataStore,
+} from './metadata/index.js';
+import type { PodMetadataProvider } from './pod-metadata-provider.js';
+import type { PodLogPath } from './pod-log-path.js';
+
+/**
+ * Pod metadata from the Kubernetes API (or kubelet): the UID-keyed cache of
+ * `src/kubernetes/metadata`, behind the source's `PodMetadataProvider` hook. The store is built
+ * and started when the source runs; until it knows a pod, that pod's new files wait at most
+ * `pod_metadata_wait_ms`, then ship with what the path says (and upgrade when the pod arrives).
+ */
+export class ApiPodMetadataProvider implements PodMetadataProvider {
+  private store: PodMetadataStore | undefined;
+  private readonly storeReady: Promise<PodMetadataStore | undefined>;
+  private resolveStore!: (store: PodMetadataStore | undefined) => void;
+  private readonly fields: KubernetesFieldsBuilder;
+  private readonly listeners = new Set<(podUid: string) => void>();
+
+  constructor(
+    private readonly options: KubernetesMetadataOptions,
+    private readonly ctx: ComponentContext,
+  ) {
+    this.fields = new KubernetesFieldsBuilder(options);
+    this.storeReady = new Promise((resolve) => (this.resolveStore = resolve));
+  }
+
+  async start(): Promise<void> {
+    let store: PodMetadataStore;
+    try {
+      store = await createPodMetadataStore(this.options, { metrics: this.ctx.metrics, logger: this.ctx.logger });
+    } catch (error) {
+      this.resolveStore(undefined);
+      this.ctx.logger.error({ err: error }, 'no pod metadata from the Kubernetes API: shipping what log paths say');
+      return;
+    }
+    this.store = store;
+    store.onChange(({ uid }) => {
+      for (const listener of this.listeners) listener(uid);
+    });
+    this.resolveStore(store);
+    const synced = await store.start();
+    if (!synced) this.ctx.logger.warn('pod metadata not synced yet; events of unknown pods wait pod_metadata_wait_ms, then ship with path fields');
+  }
+
+  async stop(): Promise<void> {
+    this.resolveStore(undefined);
+    await this.store?.stop();
+  }
+
+  waitForPod(pod: PodLogPath): Promise<void> | undefined {
+    if (this.store?.getPod(pod.podUid) !== undefined) return undefined;
+    const waitMs = this.options.pod_metadata_wait_ms;
+    const deadline = Date.now() + waitMs;
+    return this.storeReady.then(async (store) => {
+      await store?.waitForPod(pod.podUid, Math.max(0, deadline - Date.now()));
+    });
+  }
+
+  eventFields(pod: PodLogPath): Readonly<Fields> {
+    const info = this.store?.getPod(pod.podUid);
+    if (info !== undefined) return this.fields.forContainer(info, pod.containerName);
+    return this.fields.fromPath({ namespace: pod.podNamespace, podName: pod.podName, uid: pod.podUid, container: pod.containerName });
+  }
+
+  isExcluded(pod: PodLogPath): boolean {
+    return this.store?.isExcluded(pod.podUid, pod.containerName) === true;
+  }
+
+  onChange(listener: (podUid: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
