@@ -1,11 +1,6 @@
 import type { ComponentContext } from '../core/component.js';
 import type { Fields } from '../core/event.js';
-import {
-  KubernetesFieldsBuilder,
-  createPodMetadataStore,
-  type KubernetesMetadataOptions,
-  type PodMetadataStore,
-} from './metadata/index.js';
+import type { KubernetesFieldsBuilder, KubernetesMetadataOptions, PodMetadataStore } from './metadata/index.js';
 import type { PodMetadataProvider } from './pod-metadata-provider.js';
 import type { PodLogPath } from './pod-log-path.js';
 
@@ -19,21 +14,23 @@ export class ApiPodMetadataProvider implements PodMetadataProvider {
   private store: PodMetadataStore | undefined;
   private readonly storeReady: Promise<PodMetadataStore | undefined>;
   private resolveStore!: (store: PodMetadataStore | undefined) => void;
-  private readonly fields: KubernetesFieldsBuilder;
+  private fields: KubernetesFieldsBuilder | undefined;
   private readonly listeners = new Set<(podUid: string) => void>();
 
   constructor(
     private readonly options: KubernetesMetadataOptions,
     private readonly ctx: ComponentContext,
   ) {
-    this.fields = new KubernetesFieldsBuilder(options);
     this.storeReady = new Promise((resolve) => (this.resolveStore = resolve));
   }
 
   async start(): Promise<void> {
     let store: PodMetadataStore;
     try {
-      store = await createPodMetadataStore(this.options, { metrics: this.ctx.metrics, logger: this.ctx.logger });
+      // Loaded here, not at import: the Kubernetes client costs ~0.6 s of CPU to load.
+      const metadata = await import('./metadata/index.js');
+      this.fields = new metadata.KubernetesFieldsBuilder(this.options);
+      store = await metadata.createPodMetadataStore(this.options, { metrics: this.ctx.metrics, logger: this.ctx.logger });
     } catch (error) {
       this.resolveStore(undefined);
       this.ctx.logger.error({ err: error }, 'no pod metadata from the Kubernetes API: shipping what log paths say');
@@ -62,10 +59,12 @@ export class ApiPodMetadataProvider implements PodMetadataProvider {
     });
   }
 
-  eventFields(pod: PodLogPath): Readonly<Fields> {
+  eventFields(pod: PodLogPath): Readonly<Fields> | undefined {
+    const fields = this.fields;
+    if (fields === undefined) return undefined; // not started: the source uses the path fields
     const info = this.store?.getPod(pod.podUid);
-    if (info !== undefined) return this.fields.forContainer(info, pod.containerName);
-    return this.fields.fromPath({ namespace: pod.podNamespace, podName: pod.podName, uid: pod.podUid, container: pod.containerName });
+    if (info !== undefined) return fields.forContainer(info, pod.containerName);
+    return fields.fromPath({ namespace: pod.podNamespace, podName: pod.podName, uid: pod.podUid, container: pod.containerName });
   }
 
   isExcluded(pod: PodLogPath): boolean {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { kubernetesMetadataOptionsShape } from '../../kubernetes/metadata/index.js';
+// options.js only: the metadata index loads the Kubernetes client, which path-only runs never need.
+import { kubernetesMetadataOptionsShape } from '../../kubernetes/metadata/options.js';
 import { tailerOptionsSchema } from '../../tailer/options.js';
 
 const globs = (what: string) => z.array(z.string().min(1)).default([]).describe(what);
