@@ -140,6 +140,17 @@ export class Tailer {
     }
   }
 
+  /**
+   * Stop reading the file at `path` for good (the source excluded it after it was opened, e.g.
+   * an exclude annotation added to a running pod). Lines not read yet are not shipped.
+   */
+  async stopReading(path: string): Promise<void> {
+    const file = this.files.atPath(path);
+    if (file === undefined || file.state === 'done') return;
+    await this.closeReader(file);
+    this.markDone(file, 'excluded by the source');
+  }
+
   /** Persists checkpoints one last time (every acknowledgement that will come has come). */
   async close(): Promise<void> {
     await this.persistCheckpoints(true);

@@ -432,6 +432,31 @@ test('a metadata provider supplies fields, excludes containers, and updates file
   assert.equal(listener, undefined, 'unsubscribed on close');
 });
 
+test('a pod excluded after its files were opened stops being read', async () => {
+  const { sim, config, dataDir, logDirectory } = setup();
+  const pod = sim.addPod('ns', 'p', ['app']);
+  sim.write(pod.container('app'), 'stdout', 'before');
+  let excluded = false;
+  let listener: ((uid: string) => void) | undefined;
+  const provider = {
+    eventFields: () => undefined,
+    isExcluded: () => excluded,
+    onChange: (cb: (uid: string) => void) => ((listener = cb), () => (listener = undefined)),
+  };
+  const out = new CollectingOutput();
+  const running = startSource(new KubernetesLogsSource(config, testContext(dataDir).ctx, provider), out);
+  await waitFor(() => out.events.length >= 1, 'first line');
+  excluded = true;
+  listener!(pod.uid);
+  await waitFor(() => openFilesUnder(logDirectory).filter((p) => p.endsWith('.log')).length === 1, 'file closed (only the runtime holds it)');
+  sim.write(pod.container('app'), 'stdout', 'after');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await running.stop();
+  sim.stop();
+  assert.deepEqual(out.messages(), ['before']);
+  assert.equal(listener, undefined, 'unsubscribed on close');
+});
+
 test('the sample tree in examples/pods reads as documented', async () => {
   const logDirectory = join(import.meta.dirname, '..', '..', '..', '..', 'examples', 'pods', 'log');
   const config = kubernetesLogsSchema.parse({ log_directory: logDirectory });

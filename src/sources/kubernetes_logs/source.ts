@@ -25,6 +25,8 @@ class FileMetadata {
 
   constructor(
     readonly pod: PodLogPath,
+    /** The file (its `path` follows renames). */
+    readonly file: TailedFileView,
     private readonly provider: PodMetadataProvider,
   ) {
     this.kubernetes = undefined;
@@ -148,7 +150,7 @@ export class KubernetesLogsSource implements Source {
   }
 
   private createDecoder(file: TailedFileView, stats: DecodeStats, pod: PodLogPath): ContainerLogDecoder {
-    const metadata = new FileMetadata(pod, this.provider);
+    const metadata = new FileMetadata(pod, file, this.provider);
     let files = this.filesByPod.get(pod.podUid);
     if (files === undefined) this.filesByPod.set(pod.podUid, (files = new Set()));
     files.add(metadata);
@@ -160,6 +162,9 @@ export class KubernetesLogsSource implements Source {
   }
 
   private refreshPod(podUid: string): void {
-    for (const metadata of this.filesByPod.get(podUid) ?? []) metadata.refresh();
+    for (const metadata of this.filesByPod.get(podUid) ?? []) {
+      if (this.provider.isExcluded(metadata.pod)) void this.tailer.stopReading(metadata.file.path);
+      else metadata.refresh();
+    }
   }
 }
