@@ -89,3 +89,35 @@ test('SIGKILL and restart through the CLI: every line shipped, in order, duplica
   // Only what was in flight at the kill (unacknowledged, or acknowledged after the last checkpoint write) repeats.
   assert.ok(duplicates < written / 4, `${duplicates} duplicates of ${written} lines`);
 });
+
+test('SIGTERM and restart through the CLI: nothing lost, nothing repeated', async () => {
+  const logDirectory = join(dir, 'pods-term');
+  const output = join(dir, 'out-term.ndjson');
+  const configPath = join(dir, 'sluice-term.json');
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      data_dir: join(dir, 'data-term'),
+      sources: { k8s: { type: 'kubernetes_logs', log_directory: logDirectory, checkpoint_interval_secs: 60 } },
+      sinks: { out: { type: 'file', inputs: ['k8s'], path: output } },
+    }),
+  );
+  const sim = new KubeletSim({ root: logDirectory, format: 'docker', rotateAtBytes: 30_000 });
+  const c = sim.addPod('ns', 'term', ['c']).container('c');
+  for (let i = 0; i < 2000; i++) sim.write(c, 'stdout', `term ${i}`);
+  let agent = startAgent(configPath);
+  await waitFor(() => shipped(output).length >= 2000, 'first run', 15_000);
+  agent.kill('SIGTERM'); // the checkpoint interval is long: only the shutdown write can save it
+  await new Promise((resolve) => agent.once('exit', resolve));
+  for (let i = 2000; i < 2500; i++) sim.write(c, 'stdout', `term ${i}`);
+  agent = startAgent(configPath);
+  await waitFor(() => shipped(output).length >= 2500, 'second run', 15_000);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  agent.kill('SIGTERM');
+  await new Promise((resolve) => agent.once('exit', resolve));
+  sim.stop();
+  assert.deepEqual(
+    shipped(output).map((e) => e.message),
+    c.written.stdout,
+  );
+});
