@@ -529,3 +529,51 @@ test('files of pods the provider does not know yet wait for it (bounded), then a
   assert.deepEqual(out.events[0]!.fields.kubernetes, { pod_name: 'late', labels: { app: 'web' } });
   assert.ok(started && stopped);
 });
+
+test('a new file reusing a checkpointed inode is read from its start (the head hash tells them apart)', async (t) => {
+  const { sim, build } = setup();
+  const c = sim.addPod('ns', 'reuse', ['c']).container('c');
+  for (let i = 0; i < 50; i++) sim.write(c, 'stdout', `old ${i}`);
+  const out1 = new CollectingOutput();
+  let running = startSource(build().source, out1);
+  await waitFor(() => out1.events.length >= 50, 'old lines');
+  await running.stop();
+  const { statSync, unlinkSync } = await import('node:fs');
+  const oldInode = statSync(c.currentPath).ino;
+  sim.stop();
+  unlinkSync(c.currentPath);
+  c.written.stdout.length = 0;
+  for (let i = 0; i < 200; i++) sim.write(c, 'stdout', `new ${i}`); // longer than the old checkpoint
+  if (statSync(c.currentPath).ino !== oldInode) {
+    t.skip('the filesystem did not reuse the inode');
+    sim.stop();
+    return;
+  }
+  const out2 = new CollectingOutput();
+  running = startSource(build().source, out2);
+  await waitFor(() => out2.events.length >= 200, 'new lines');
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  await running.stop();
+  sim.stop();
+  assert.deepEqual(out2.messages(), c.written.stdout);
+});
+
+test('a file still written under its rotated name until the runtime reopens: read to its end, then the new one', async () => {
+  const { sim, build } = setup();
+  const c = sim.addPod('ns', 'slowreopen', ['c']).container('c');
+  const out = new CollectingOutput();
+  const running = startSource(build().source, out);
+  for (let i = 0; i < 20; i++) sim.write(c, 'stdout', `first ${i}`);
+  await waitFor(() => out.events.length >= 20, 'first lines');
+  sim.rotate(c, false); // kubelet renamed; the runtime still writes to the renamed file
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  for (let i = 0; i < 20; i++) sim.write(c, 'stdout', `late ${i}`);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  sim.reopen(c);
+  for (let i = 0; i < 20; i++) sim.write(c, 'stdout', `second ${i}`);
+  await waitFor(() => out.events.length >= 60, 'all lines');
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  await running.stop();
+  sim.stop();
+  assertExactlyOnceInOrder(out, sim);
+});
