@@ -69,6 +69,8 @@ export class Tailer {
   private fullScanDue = true;
   private checkpointsDirty = false;
   private wakePending = false;
+  /** Resolves when the run is asked to stop. */
+  private stopped: Promise<void> = new Promise(() => {});
   private wakeUp: (() => void) | undefined;
   private readonly idlePollMs: number;
   private readonly rotatedQuietMs: number;
@@ -108,7 +110,12 @@ export class Tailer {
       this.options.metrics.error('checkpoint_file_corrupt');
       this.options.logger.error({ path: this.store.path }, 'checkpoint file is corrupt; files without a checkpoint are read per read_from');
     }
-    const onAbort = (): void => this.wake();
+    let resolveStopped!: () => void;
+    this.stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
+    const onAbort = (): void => {
+      resolveStopped();
+      this.wake();
+    };
     shutdown.addEventListener('abort', onAbort);
     const timers = [
       setInterval(() => {
@@ -554,7 +561,8 @@ export class Tailer {
     for (const event of events) event.finalizer = finalizer;
     this.options.metrics.receivedEvents.inc(events.length);
     const full = out.send(events);
-    if (full !== undefined) await full;
+    // The events are handed over either way; at shutdown, stop waiting for room downstream.
+    if (full !== undefined) await Promise.race([full, this.stopped]);
   }
 
   /** The file ends for good: emit what is pending, close it, let its successor start. */

@@ -577,3 +577,15 @@ test('a file still written under its rotated name until the runtime reopens: rea
   sim.stop();
   assertExactlyOnceInOrder(out, sim);
 });
+
+test('shutdown is not held up by a downstream that stays full', async () => {
+  const { sim, build } = setup();
+  const c = sim.addPod('ns', 'p', ['c']).container('c');
+  for (let i = 0; i < 10; i++) sim.write(c, 'stdout', `line ${i}`);
+  const out = new CollectingOutput();
+  out.block(); // never unblocked
+  const running = startSource(build().source, out);
+  await waitFor(() => out.events.length > 0, 'first batch');
+  await running.stop();
+  sim.stop();
+});
