@@ -45,14 +45,26 @@ export function pathEventFields(pod: PodLogPath): Readonly<Fields> {
   });
 }
 
-/** No API server: enrich from the path alone, exclude nothing. */
+/**
+ * No API server: enrich from the path alone. The only exclusion is sluice's own pod
+ * (`SLUICE_POD_NAME` / `SLUICE_POD_NAMESPACE` from the downward API): shipping its own logs
+ * would feed back on itself.
+ */
 export class PathOnlyMetadataProvider implements PodMetadataProvider {
+  private readonly selfName: string | undefined;
+  private readonly selfNamespace: string | undefined;
+
+  constructor(env: NodeJS.ProcessEnv = process.env) {
+    this.selfName = env.SLUICE_POD_NAME || undefined;
+    this.selfNamespace = env.SLUICE_POD_NAMESPACE || undefined;
+  }
+
   eventFields(pod: PodLogPath): Readonly<Fields> {
     return pathEventFields(pod);
   }
 
-  isExcluded(): boolean {
-    return false;
+  isExcluded(pod: PodLogPath): boolean {
+    return pod.podName === this.selfName && pod.podNamespace === this.selfNamespace;
   }
 
   onChange(): () => void {
