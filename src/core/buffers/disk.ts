@@ -1,0 +1,446 @@
+import { mkdir, open, readdir, readFile, rename, rm, stat, truncate, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LogEvent, type Fields } from '../event.js';
+import { Finalizer } from '../finalizer.js';
+import { decodeRecord, encodeRecord, HEADER_BYTES } from './disk_record.js';
+import type { WhenFull } from './memory.js';
+import type { EventBuffer } from './types.js';
+
+export interface DiskBufferOptions {
+  /** Directory owned by this buffer (`<data_dir>/buffer/<sink id>/`). */
+  dir: string;
+  /** Bytes of unacknowledged records the buffer may hold. */
+  maxBytes: number;
+  whenFull: WhenFull;
+  /** Roll to a new segment file past this size. Default: maxBytes / 8, at most 32 MiB. */
+  segmentBytes?: number;
+  /** Called with events dropped because the buffer was full (drop_newest). */
+  onDrop?: (events: LogEvent[]) => void;
+  /** Told about records skipped during recovery (corruption other than a torn tail). */
+  onCorruption?: (message: string) => void;
+  /** How often the read pointer is persisted while acks arrive. Default 1000 ms. */
+  ackPersistIntervalMs?: number;
+}
+
+interface Position {
+  segment: number;
+  offset: number;
+}
+
+interface PendingWrite {
+  record: Buffer;
+  events: LogEvent[];
+  count: number;
+  synced?: () => void;
+}
+
+/** A record handed to the consumer, waiting for its events to be released. */
+interface OutstandingRecord {
+  segment: number;
+  end: number;
+  bytes: number;
+  count: number;
+  done: boolean;
+}
+
+const POINTER_FILE = 'ack-pointer.json';
+const SEGMENT_PATTERN = /^segment-(\d{12})\.log$/;
+const READ_CHUNK_BYTES = 4 * 1024 * 1024;
+/** Past this many bytes waiting for their fsync, push() makes the producer wait. */
+const UNSYNCED_HIGH_WATER_BYTES = 8 * 1024 * 1024;
+
+function segmentName(segment: number): string {
+  return `segment-${String(segment).padStart(12, '0')}.log`;
+}
+
+/**
+ * A crash-safe buffer on disk: an append-only log of segment files plus a persisted read pointer.
+ *
+ * - push: the batch becomes one record (JSON of the events' fields with a length+CRC header);
+ *   records queued while a write is in progress are written together and made durable with one
+ *   fdatasync (group commit). Only then are the original events acked upstream as 'delivered':
+ *   from that moment the source may move its checkpoint, because the data survives a crash here.
+ * - iteration yields fresh LogEvents read back from disk, one batch per record. Each record's
+ *   Finalizer, once every event in it is released by the sink (delivered or rejected for good),
+ *   lets the read pointer advance over the contiguous prefix of finished records. The pointer is
+ *   persisted (write, fsync, rename) on a timer and at the end, and segments behind it deleted.
+ * - After kill -9, recovery replays from the persisted pointer: records the sink had finished
+ *   since the last persist come again (duplicates), nothing acked upstream is lost. A torn record
+ *   at the tail (written, not synced, never acked upstream) fails its CRC and is cut off.
+ */
+export class DiskBuffer implements EventBuffer {
+  private writeSegment: number;
+  private writeHandle: FileHandle | undefined;
+  private writeOffset: number;
+  /** End of durable data per segment: what the reader may read. */
+  private readonly syncedEnds = new Map<number, number>();
+  private pending: PendingWrite[] = [];
+  private pendingBytes = 0;
+  private writing: Promise<void> | undefined;
+  private writeError: Error | undefined;
+
+  private readPosition: Position;
+  private ackPointer: Position;
+  private persistedPointer: Position;
+  private readonly outstanding: OutstandingRecord[] = [];
+  private usedBytes: number;
+  private heldEvents: number;
+
+  private closed = false;
+  private readerDone = false;
+  private finished: Promise<void> | undefined;
+  private persistTimer: NodeJS.Timeout | undefined;
+  private wakeReader: (() => void) | undefined;
+  private readonly waitingForSpace: Array<{ bytes: number; admit: () => void }> = [];
+
+  private constructor(
+    private readonly options: Required<Pick<DiskBufferOptions, 'dir' | 'maxBytes' | 'whenFull' | 'segmentBytes' | 'ackPersistIntervalMs'>> &
+      DiskBufferOptions,
+    recovered: { pointer: Position; segments: Map<number, number>; usedBytes: number; events: number },
+  ) {
+    this.ackPointer = recovered.pointer;
+    this.persistedPointer = recovered.pointer;
+    this.readPosition = recovered.pointer;
+    for (const [segment, end] of recovered.segments) this.syncedEnds.set(segment, end);
+    const last = Math.max(recovered.pointer.segment, ...recovered.segments.keys());
+    this.writeSegment = last;
+    this.writeOffset = recovered.segments.get(last) ?? 0;
+    this.syncedEnds.set(last, this.writeOffset);
+    this.usedBytes = recovered.usedBytes;
+    this.heldEvents = recovered.events;
+  }
+
+  /** Open (creating or recovering) the buffer in `options.dir`. */
+  static async open(options: DiskBufferOptions): Promise<DiskBuffer> {
+    const segmentBytes = options.segmentBytes ?? Math.min(32 * 1024 * 1024, Math.max(64 * 1024, Math.floor(options.maxBytes / 8)));
+    const full = { ackPersistIntervalMs: 1000, ...options, segmentBytes };
+    await mkdir(options.dir, { recursive: true });
+    const recovered = await recover(options.dir, options.onCorruption);
+    const buffer = new DiskBuffer(full, recovered);
+    buffer.writeHandle = await open(join(options.dir, segmentName(buffer.writeSegment)), 'a');
+    await fsyncDir(options.dir);
+    return buffer;
+  }
+
+  get size(): number {
+    return this.heldEvents;
+  }
+
+  /** Bytes of records not yet finished by the consumer (what max_size bounds). */
+  get bytes(): number {
+    return this.usedBytes;
+  }
+
+  push(events: LogEvent[]): Promise<void> | undefined {
+    if (this.closed) throw new Error('push to a closed buffer');
+    if (this.writeError) throw this.writeError;
+    if (events.length === 0) return undefined;
+    const record = encodeRecord(events.map((event) => event.fields));
+    if (this.hasRoomFor(record.length)) return this.enqueue(record, events);
+    if (this.options.whenFull === 'drop_newest') {
+      this.options.onDrop?.(events);
+      return undefined;
+    }
+    return new Promise<void>((resolve) => {
+      this.waitingForSpace.push({
+        bytes: record.length,
+        admit: () => {
+          const synced = this.enqueue(record, events);
+          if (synced) void synced.then(resolve);
+          else resolve();
+        },
+      });
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    this.wake();
+    void this.finishIfDrained();
+  }
+
+  /**
+   * Resolves once the buffer has shut down: closed, drained by the consumer, every record
+   * finished, the read pointer persisted and files closed. Callers that stop early can call
+   * `shutdown()` instead.
+   */
+  whenFinished(): Promise<void> {
+    return this.finished ?? new Promise<void>((resolve) => this.finishedWaiters.push(resolve));
+  }
+  private readonly finishedWaiters: Array<() => void> = [];
+
+  /** Persist the pointer and close files now, whatever is still unread (it stays on disk). */
+  async shutdown(): Promise<void> {
+    this.closed = true;
+    this.readerDone = true;
+    this.wake();
+    await this.finish();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<LogEvent[]> {
+    let chunk: { segment: number; start: number; bytes: Buffer } | undefined;
+      for (;;) {
+        if (this.readerDone) return;
+        const syncedEnd = this.syncedEnds.get(this.readPosition.segment) ?? 0;
+        if (this.readPosition.offset < syncedEnd) {
+          if (!chunk || chunk.segment !== this.readPosition.segment || this.readPosition.offset >= chunk.start + chunk.bytes.length) {
+            chunk = await this.readChunk(this.readPosition, syncedEnd, HEADER_BYTES);
+          }
+          let decoded = decodeRecord(chunk.bytes, this.readPosition.offset - chunk.start);
+          if (decoded.kind === 'incomplete') {
+            const need = chunk.bytes.length - (this.readPosition.offset - chunk.start) >= HEADER_BYTES
+              ? HEADER_BYTES + chunk.bytes.readUInt32LE(this.readPosition.offset - chunk.start)
+              : HEADER_BYTES;
+            chunk = await this.readChunk(this.readPosition, syncedEnd, need);
+            decoded = decodeRecord(chunk.bytes, 0);
+          }
+          if (decoded.kind !== 'record') throw new Error(`disk buffer: unreadable record at ${segmentName(this.readPosition.segment)}:${this.readPosition.offset}`);
+          const record = decoded.record;
+          const segment = this.readPosition.segment;
+          const end = chunk.start + record.end;
+          this.readPosition = { segment, offset: end };
+          yield this.eventsOf(record.payload, { segment, end, bytes: end - (chunk.start + record.start), count: record.count, done: false });
+          continue;
+        }
+        if (this.readPosition.segment < this.writeSegment) {
+          this.readPosition = { segment: this.readPosition.segment + 1, offset: 0 };
+          chunk = undefined;
+          continue;
+        }
+        if (this.closed && this.pending.length === 0 && !this.writing && this.waitingForSpace.length === 0) break;
+        await new Promise<void>((resolve) => (this.wakeReader = resolve));
+      }
+    // Only the natural end counts as drained: a consumer that breaks out early may iterate again.
+    this.readerDone = true;
+    void this.finishIfDrained();
+  }
+
+  private hasRoomFor(recordBytes: number): boolean {
+    const committed = this.usedBytes + this.pendingBytes;
+    return committed === 0 || committed + recordBytes <= this.options.maxBytes;
+  }
+
+  private enqueue(record: Buffer, events: LogEvent[]): Promise<void> | undefined {
+    const write: PendingWrite = { record, events, count: events.length };
+    this.pending.push(write);
+    this.pendingBytes += record.length;
+    this.heldEvents += events.length;
+    const mustWait = this.pendingBytes > UNSYNCED_HIGH_WATER_BYTES;
+    const synced = mustWait ? new Promise<void>((resolve) => (write.synced = resolve)) : undefined;
+    this.writing ??= this.writeLoop();
+    return synced;
+  }
+
+  /** Group commit: write everything queued, fdatasync once, then ack upstream. */
+  private async writeLoop(): Promise<void> {
+    try {
+      while (this.pending.length > 0) {
+        const group = this.pending;
+        this.pending = [];
+        let start = 0;
+        while (start < group.length) {
+          // A record never straddles segments; one larger than a segment gets a segment of its own.
+          if (this.writeOffset > 0 && this.writeOffset + group[start]!.record.length > this.options.segmentBytes) await this.rollSegment();
+          let end = start;
+          let size = 0;
+          while (end < group.length && (end === start || this.writeOffset + size + group[end]!.record.length <= this.options.segmentBytes)) {
+            size += group[end]!.record.length;
+            end++;
+          }
+          const slice = group.slice(start, end);
+          await this.writeHandle!.writev(slice.map((w) => w.record));
+          await this.writeHandle!.datasync();
+          this.writeOffset += size;
+          this.syncedEnds.set(this.writeSegment, this.writeOffset);
+          for (const write of slice) {
+            this.pendingBytes -= write.record.length;
+            this.usedBytes += write.record.length;
+            for (const event of write.events) event.ack('delivered');
+            write.synced?.();
+          }
+          this.wake();
+          start = end;
+        }
+      }
+    } catch (error) {
+      this.writeError = error as Error;
+      throw error;
+    } finally {
+      this.writing = undefined;
+      this.wake();
+    }
+  }
+
+  private async rollSegment(): Promise<void> {
+    await this.writeHandle!.close();
+    this.writeSegment++;
+    this.writeOffset = 0;
+    this.syncedEnds.set(this.writeSegment, 0);
+    this.writeHandle = await open(join(this.options.dir, segmentName(this.writeSegment)), 'a');
+    await fsyncDir(this.options.dir);
+  }
+
+  private async readChunk(position: Position, syncedEnd: number, atLeast: number) {
+    const length = Math.min(syncedEnd - position.offset, Math.max(READ_CHUNK_BYTES, atLeast));
+    const handle = await open(join(this.options.dir, segmentName(position.segment)), 'r');
+    try {
+      const bytes = Buffer.allocUnsafe(length);
+      const { bytesRead } = await handle.read(bytes, 0, length, position.offset);
+      return { segment: position.segment, start: position.offset, bytes: bytes.subarray(0, bytesRead) };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private eventsOf(payload: Buffer, record: OutstandingRecord): LogEvent[] {
+    const fieldsList = JSON.parse(payload.toString()) as Fields[];
+    this.outstanding.push(record);
+    const finalizer = new Finalizer(fieldsList.length, () => {
+      record.done = true;
+      this.advanceAckPointer();
+    });
+    return fieldsList.map((fields) => new LogEvent(fields, finalizer));
+  }
+
+  private advanceAckPointer(): void {
+    let moved = false;
+    while (this.outstanding.length > 0 && this.outstanding[0]!.done) {
+      const record = this.outstanding.shift()!;
+      this.ackPointer = { segment: record.segment, offset: record.end };
+      this.usedBytes -= record.bytes;
+      this.heldEvents -= record.count;
+      moved = true;
+    }
+    if (!moved) return;
+    // FIFO: the oldest blocked producer goes first, once its record fits.
+    while (this.waitingForSpace.length > 0 && this.hasRoomFor(this.waitingForSpace[0]!.bytes)) this.waitingForSpace.shift()!.admit();
+    if (this.finishIfDrained()) return;
+    this.persistTimer ??= setTimeout(() => {
+      this.persistTimer = undefined;
+      void this.persistPointer();
+    }, this.options.ackPersistIntervalMs);
+  }
+
+  private persisting: Promise<void> = Promise.resolve();
+
+  /** Atomically record the ack pointer, then delete the segments it has passed. */
+  private persistPointer(): Promise<void> {
+    this.persisting = this.persisting.then(async () => {
+      let pointer = this.ackPointer;
+      if (pointer.segment < this.writeSegment && pointer.offset >= (this.syncedEnds.get(pointer.segment) ?? 0)) {
+        pointer = { segment: pointer.segment + 1, offset: 0 };
+      }
+      if (pointer.segment === this.persistedPointer.segment && pointer.offset === this.persistedPointer.offset) return;
+      await writeFileDurably(this.options.dir, POINTER_FILE, JSON.stringify(pointer));
+      for (let segment = this.persistedPointer.segment; segment < pointer.segment; segment++) {
+        await rm(join(this.options.dir, segmentName(segment)), { force: true });
+        this.syncedEnds.delete(segment);
+      }
+      this.persistedPointer = pointer;
+    });
+    return this.persisting;
+  }
+
+  /** Starts the final shutdown once closed, read to the end and every record finished. */
+  private finishIfDrained(): boolean {
+        if (!this.closed || !this.readerDone || this.outstanding.length > 0) return false;
+    if (this.pending.length > 0 || this.writing || this.waitingForSpace.length > 0) return false;
+    void this.finish();
+    return true;
+  }
+
+  private finish(): Promise<void> {
+    this.finished ??= (async () => {
+      if (this.persistTimer) clearTimeout(this.persistTimer);
+      this.persistTimer = undefined;
+      await this.writing;
+      await this.persistPointer();
+      await this.writeHandle?.close();
+      this.writeHandle = undefined;
+      for (const resolve of this.finishedWaiters.splice(0)) resolve();
+    })();
+    return this.finished;
+  }
+
+  private wake(): void {
+    const wake = this.wakeReader;
+    this.wakeReader = undefined;
+    wake?.();
+  }
+}
+
+/** Scan the log from the persisted pointer: find each segment's valid end, cut a torn tail. */
+async function recover(dir: string, onCorruption: ((message: string) => void) | undefined) {
+  let pointer: Position = { segment: 1, offset: 0 };
+  try {
+    pointer = JSON.parse(await readFile(join(dir, POINTER_FILE), 'utf8')) as Position;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') onCorruption?.(`unreadable ${POINTER_FILE}, replaying the whole log: ${(error as Error).message}`);
+  }
+  const segmentNumbers = (await readdir(dir))
+    .map((name) => SEGMENT_PATTERN.exec(name)?.[1])
+    .filter((n): n is string => n !== undefined)
+    .map(Number)
+    .sort((a, b) => a - b);
+  const segments = new Map<number, number>();
+  let usedBytes = 0;
+  let events = 0;
+  if (segmentNumbers.length > 0 && segmentNumbers[0]! > pointer.segment) pointer = { segment: segmentNumbers[0]!, offset: 0 };
+  for (const segment of segmentNumbers) {
+    const path = join(dir, segmentName(segment));
+    if (segment < pointer.segment) {
+      await rm(path, { force: true });
+      continue;
+    }
+    const bytes = await readFile(path);
+    let offset = segment === pointer.segment ? Math.min(pointer.offset, bytes.length) : 0;
+    for (;;) {
+      const decoded = decodeRecord(bytes, offset);
+      if (decoded.kind !== 'record') {
+        if (offset < bytes.length) {
+          const isLast = segment === segmentNumbers.at(-1);
+          if (!isLast || decoded.kind === 'corrupt') {
+            onCorruption?.(`${segmentName(segment)}: ${decoded.kind === 'corrupt' ? decoded.why : 'truncated record'} at byte ${offset}; dropping ${bytes.length - offset} bytes after it`);
+          }
+          await truncate(path, offset);
+        }
+        break;
+      }
+      usedBytes += decoded.record.end - decoded.record.start;
+      events += decoded.record.count;
+      offset = decoded.record.end;
+    }
+    segments.set(segment, offset);
+  }
+  if (segments.size === 0) segments.set(pointer.segment, 0);
+  return { pointer, segments, usedBytes, events };
+}
+
+async function writeFileDurably(dir: string, name: string, content: string): Promise<void> {
+  const tmp = join(dir, `${name}.tmp`);
+  const handle = await open(tmp, 'w');
+  try {
+    await handle.writeFile(content);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(tmp, join(dir, name));
+  await fsyncDir(dir);
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Bytes the buffer's files take on disk (for tests and diagnostics). */
+export async function diskBufferFootprint(dir: string): Promise<number> {
+  let total = 0;
+  for (const name of await readdir(dir)) total += (await stat(join(dir, name))).size;
+  return total;
+}
