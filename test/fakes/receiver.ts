@@ -11,6 +11,8 @@ export interface ReceivedRequest {
   body: string;
   /** Size on the wire (compressed if it was). */
   wireBytes: number;
+  /** The status the server answered (undefined while pending or when the connection was cut). */
+  status?: number;
   /** Subject CN of the client certificate, when mutual TLS presented one. */
   clientCertCn?: string | undefined;
 }
@@ -92,6 +94,7 @@ export class Receiver {
     }
     if (behaviour.delayMs) await new Promise((resolve) => setTimeout(resolve, behaviour.delayMs));
     if (res.destroyed) return;
+    received.status = behaviour.status;
     res.writeHead(behaviour.status, { 'content-type': 'application/json', ...behaviour.headers });
     res.end(behaviour.body ?? '');
   }

@@ -1,3 +1,4 @@
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, truncate, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LogEvent, type Fields } from '../event.js';
@@ -16,8 +17,8 @@ export interface DiskBufferOptions {
   segmentBytes?: number;
   /** Called with events dropped because the buffer was full (drop_newest). */
   onDrop?: (events: LogEvent[]) => void;
-  /** Told about records skipped during recovery (corruption other than a torn tail). */
-  onCorruption?: (message: string) => void;
+  /** Told about problems: records skipped during recovery (other than a torn tail), failed writes or pointer persists. */
+  onError?: (message: string) => void;
   /** How often the read pointer is persisted while acks arrive. Default 1000 ms. */
   ackPersistIntervalMs?: number;
 }
@@ -89,6 +90,7 @@ export class DiskBuffer implements EventBuffer {
   private closed = false;
   private readerDone = false;
   private finished: Promise<void> | undefined;
+  private finalized = false;
   private persistTimer: NodeJS.Timeout | undefined;
   private wakeReader: (() => void) | undefined;
   private readonly waitingForSpace: Array<{ bytes: number; admit: () => void }> = [];
@@ -115,7 +117,7 @@ export class DiskBuffer implements EventBuffer {
     const segmentBytes = options.segmentBytes ?? Math.min(32 * 1024 * 1024, Math.max(64 * 1024, Math.floor(options.maxBytes / 8)));
     const full = { ackPersistIntervalMs: 1000, ...options, segmentBytes };
     await mkdir(options.dir, { recursive: true });
-    const recovered = await recover(options.dir, options.onCorruption);
+    const recovered = await recover(options.dir, options.onError);
     const buffer = new DiskBuffer(full, recovered);
     buffer.writeHandle = await open(join(options.dir, segmentName(buffer.writeSegment)), 'a');
     await fsyncDir(options.dir);
@@ -165,7 +167,10 @@ export class DiskBuffer implements EventBuffer {
    * `shutdown()` instead.
    */
   whenFinished(): Promise<void> {
-    return this.finished ?? new Promise<void>((resolve) => this.finishedWaiters.push(resolve));
+    return new Promise<void>((resolve) => {
+      if (this.finished) void this.finished.then(resolve);
+      else this.finishedWaiters.push(resolve);
+    });
   }
   private readonly finishedWaiters: Array<() => void> = [];
 
@@ -174,7 +179,9 @@ export class DiskBuffer implements EventBuffer {
     this.closed = true;
     this.readerDone = true;
     this.wake();
-    await this.finish();
+    await this.writing?.catch(() => undefined);
+    this.finalize();
+    await this.finished;
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<LogEvent[]> {
@@ -263,8 +270,9 @@ export class DiskBuffer implements EventBuffer {
         }
       }
     } catch (error) {
+      // The disk is full or gone: later pushes throw; events not written were never acked upstream.
       this.writeError = error as Error;
-      throw error;
+      this.options.onError?.(`write failed: ${(error as Error).message}`);
     } finally {
       this.writing = undefined;
       this.wake();
@@ -322,44 +330,100 @@ export class DiskBuffer implements EventBuffer {
   }
 
   private persisting: Promise<void> = Promise.resolve();
+  private tmpCounter = 0;
 
-  /** Atomically record the ack pointer, then delete the segments it has passed. */
+  /** The pointer worth persisting: one at the very end of a finished segment moves to the next. */
+  private pointerToPersist(): Position {
+    const pointer = this.ackPointer;
+    if (pointer.segment < this.writeSegment && pointer.offset >= (this.syncedEnds.get(pointer.segment) ?? 0)) {
+      return { segment: pointer.segment + 1, offset: 0 };
+    }
+    return pointer;
+  }
+
+  /**
+   * While running: persist the pointer off the event loop (write a temp file, fsync, rename),
+   * then delete the segments it has passed. Skipped once the buffer has finished: the final,
+   * synchronous persist is then the last word.
+   */
   private persistPointer(): Promise<void> {
     this.persisting = this.persisting.then(async () => {
-      let pointer = this.ackPointer;
-      if (pointer.segment < this.writeSegment && pointer.offset >= (this.syncedEnds.get(pointer.segment) ?? 0)) {
-        pointer = { segment: pointer.segment + 1, offset: 0 };
-      }
+      if (this.finalized) return;
+      const pointer = this.pointerToPersist();
       if (pointer.segment === this.persistedPointer.segment && pointer.offset === this.persistedPointer.offset) return;
-      await writeFileDurably(this.options.dir, POINTER_FILE, JSON.stringify(pointer));
-      for (let segment = this.persistedPointer.segment; segment < pointer.segment; segment++) {
-        await rm(join(this.options.dir, segmentName(segment)), { force: true });
-        this.syncedEnds.delete(segment);
+      const tmp = join(this.options.dir, `${POINTER_FILE}.${this.tmpCounter++}.tmp`);
+      try {
+        const handle = await open(tmp, 'w');
+        try {
+          await handle.writeFile(JSON.stringify(pointer));
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+        if (this.finalized) return void (await rm(tmp, { force: true }));
+        await rename(tmp, join(this.options.dir, POINTER_FILE));
+        await fsyncDir(this.options.dir);
+        for (let segment = this.persistedPointer.segment; segment < pointer.segment; segment++) {
+          await rm(join(this.options.dir, segmentName(segment)), { force: true });
+          this.syncedEnds.delete(segment);
+        }
+        this.persistedPointer = pointer;
+      } catch (error) {
+        if (!this.finalized) this.options.onError?.(`cannot persist the read pointer: ${(error as Error).message}`);
       }
-      this.persistedPointer = pointer;
     });
     return this.persisting;
   }
 
-  /** Starts the final shutdown once closed, read to the end and every record finished. */
+  /** Finishes once closed, read to the end and every record finished. */
   private finishIfDrained(): boolean {
-        if (!this.closed || !this.readerDone || this.outstanding.length > 0) return false;
+    if (!this.closed || !this.readerDone || this.outstanding.length > 0) return false;
     if (this.pending.length > 0 || this.writing || this.waitingForSpace.length > 0) return false;
-    void this.finish();
+    this.finalize();
     return true;
   }
 
-  private finish(): Promise<void> {
-    this.finished ??= (async () => {
-      if (this.persistTimer) clearTimeout(this.persistTimer);
-      this.persistTimer = undefined;
-      await this.writing;
-      await this.persistPointer();
-      await this.writeHandle?.close();
-      this.writeHandle = undefined;
+  /**
+   * The final persist is synchronous (a few small syscalls, once): when the sink's last ack
+   * returns, the pointer is on disk, so a runtime that exits right after the sink finished
+   * replays nothing already delivered.
+   */
+  private finalize(): void {
+    if (this.finalized) return;
+    this.finalized = true;
+    if (this.persistTimer) clearTimeout(this.persistTimer);
+    this.persistTimer = undefined;
+    const pointer = this.pointerToPersist();
+    try {
+      if (pointer.segment !== this.persistedPointer.segment || pointer.offset !== this.persistedPointer.offset) {
+        const tmp = join(this.options.dir, `${POINTER_FILE}.final.tmp`);
+        const fd = openSync(tmp, 'w');
+        try {
+          writeSync(fd, JSON.stringify(pointer));
+          fsyncSync(fd);
+        } finally {
+          closeSync(fd);
+        }
+        renameSync(tmp, join(this.options.dir, POINTER_FILE));
+        const dirFd = openSync(this.options.dir, 'r');
+        try {
+          fsyncSync(dirFd);
+        } finally {
+          closeSync(dirFd);
+        }
+        for (let segment = this.persistedPointer.segment; segment < pointer.segment; segment++) {
+          rmSync(join(this.options.dir, segmentName(segment)), { force: true });
+        }
+        this.persistedPointer = pointer;
+      }
+    } catch (error) {
+      this.options.onError?.(`cannot persist the read pointer at shutdown: ${(error as Error).message}`);
+    }
+    const handle = this.writeHandle;
+    this.writeHandle = undefined;
+    this.finished = (handle ? handle.close().catch(() => undefined) : Promise.resolve()).then(() => {
       for (const resolve of this.finishedWaiters.splice(0)) resolve();
-    })();
-    return this.finished;
+    });
   }
 
   private wake(): void {
@@ -370,12 +434,12 @@ export class DiskBuffer implements EventBuffer {
 }
 
 /** Scan the log from the persisted pointer: find each segment's valid end, cut a torn tail. */
-async function recover(dir: string, onCorruption: ((message: string) => void) | undefined) {
+async function recover(dir: string, onError: ((message: string) => void) | undefined) {
   let pointer: Position = { segment: 1, offset: 0 };
   try {
     pointer = JSON.parse(await readFile(join(dir, POINTER_FILE), 'utf8')) as Position;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') onCorruption?.(`unreadable ${POINTER_FILE}, replaying the whole log: ${(error as Error).message}`);
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') onError?.(`unreadable ${POINTER_FILE}, replaying the whole log: ${(error as Error).message}`);
   }
   const segmentNumbers = (await readdir(dir))
     .map((name) => SEGMENT_PATTERN.exec(name)?.[1])
@@ -400,7 +464,7 @@ async function recover(dir: string, onCorruption: ((message: string) => void) | 
         if (offset < bytes.length) {
           const isLast = segment === segmentNumbers.at(-1);
           if (!isLast || decoded.kind === 'corrupt') {
-            onCorruption?.(`${segmentName(segment)}: ${decoded.kind === 'corrupt' ? decoded.why : 'truncated record'} at byte ${offset}; dropping ${bytes.length - offset} bytes after it`);
+            onError?.(`${segmentName(segment)}: ${decoded.kind === 'corrupt' ? decoded.why : 'truncated record'} at byte ${offset}; dropping ${bytes.length - offset} bytes after it`);
           }
           await truncate(path, offset);
         }
@@ -414,19 +478,6 @@ async function recover(dir: string, onCorruption: ((message: string) => void) | 
   }
   if (segments.size === 0) segments.set(pointer.segment, 0);
   return { pointer, segments, usedBytes, events };
-}
-
-async function writeFileDurably(dir: string, name: string, content: string): Promise<void> {
-  const tmp = join(dir, `${name}.tmp`);
-  const handle = await open(tmp, 'w');
-  try {
-    await handle.writeFile(content);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(tmp, join(dir, name));
-  await fsyncDir(dir);
 }
 
 async function fsyncDir(dir: string): Promise<void> {

@@ -64,8 +64,8 @@ export async function createBuffer(options: BufferOptions, ctx: BufferContext): 
     maxBytes: options.max_size!,
     whenFull: options.when_full,
     onDrop,
-    onCorruption: (message) => {
-      ctx.metrics.error('buffer_corrupt');
+    onError: (message) => {
+      ctx.metrics.error('buffer_disk');
       ctx.logger.error({ dir }, `disk buffer: ${message}`);
     },
   });
