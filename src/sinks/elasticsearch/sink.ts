@@ -86,15 +86,15 @@ export class ElasticsearchSink implements Sink {
 
   private async send(batch: Batch<string>): Promise<AttemptOutcome<string>> {
     const endpoint = this.config.endpoints[this.nextEndpoint++ % this.config.endpoints.length]!;
-    const { body, headers } = await this.client.encodeBody(batch.payloads.join(''));
+    const { body, bytes, headers } = await this.client.encodeBody(batch.payloads.join(''));
     const response = await this.client.send({
       method: 'POST',
       url: `${baseUrl(endpoint)}/_bulk?${this.bulkQuery}`,
       headers: { 'content-type': 'application/x-ndjson', ...headers },
       body,
     });
-    if (response.status !== 200) return outcomeFromStatus(batch, response, body.length);
-    return outcomeFromBulkResponse(batch, response.body, body.length, this.action === 'create' && this.idPath !== undefined);
+    if (response.status !== 200) return outcomeFromStatus(batch, response, bytes);
+    return outcomeFromBulkResponse(batch, response.body, bytes, this.action === 'create' && this.idPath !== undefined);
   }
 }
 

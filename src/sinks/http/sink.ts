@@ -63,13 +63,13 @@ export class HttpSink implements Sink {
   private async send(batch: Batch<string>): Promise<AttemptOutcome<string>> {
     const codec = this.config.encoding.codec;
     const text = codec === 'json' ? '[' + batch.payloads.join(',') + ']' : batch.payloads.join('\n') + '\n';
-    const { body, headers } = await this.client.encodeBody(text);
+    const { body, bytes, headers } = await this.client.encodeBody(text);
     const response = await this.client.send({
       method: this.config.method.toUpperCase(),
       url: batch.key,
       headers: { 'content-type': CONTENT_TYPES[codec], ...headers },
       body,
     });
-    return outcomeFromStatus(batch, response, body.length);
+    return outcomeFromStatus(batch, response, bytes);
   }
 }

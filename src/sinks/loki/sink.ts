@@ -98,7 +98,7 @@ export class LokiSink implements Sink {
     const sendable = dropped.length === 0 ? batch.events : batch.events.filter((event) => !droppedSet.has(event));
     if (streams.length === 0) return outcome;
     const json = JSON.stringify({ streams });
-    const { body, headers } = await this.client.encodeBody(json);
+    const { body, bytes, headers } = await this.client.encodeBody(json);
     const response = await this.client.send({
       method: 'POST',
       url: this.baseUrl() + this.config.path,
@@ -113,11 +113,11 @@ export class LokiSink implements Sink {
       }
       this.ctx.logger.warn({ ignored, detail: bodyExcerpt(response.body) }, 'loki refused out-of-order entries; the rest of the push was stored');
       outcome.delivered = sendable;
-      outcome.deliveredBytes = body.length;
+      outcome.deliveredBytes = bytes;
       this.remember(newest);
       return outcome;
     }
-    const status = outcomeFromStatus({ ...batch, events: sendable }, response, body.length);
+    const status = outcomeFromStatus({ ...batch, events: sendable }, response, bytes);
     if (status.delivered.length > 0) this.remember(newest);
     return { ...status, rejected: [...outcome.rejected, ...status.rejected] };
   }

@@ -55,11 +55,16 @@ export class HttpClient {
     return this.options.compression ?? 'none';
   }
 
-  /** Compress a body if configured; returns the bytes to send and the headers that say so. */
-  async encodeBody(body: string | Buffer): Promise<{ body: Buffer; headers: Record<string, string> }> {
-    const raw = typeof body === 'string' ? Buffer.from(body) : body;
-    if (this.compression === 'gzip') return { body: await gzip(raw), headers: { 'content-encoding': 'gzip' } };
-    return { body: raw, headers: {} };
+  /**
+   * Compress a body if configured; returns what to send, its size on the wire and the headers
+   * that say so. An uncompressed string is handed to undici as is (no extra copy into a Buffer).
+   */
+  async encodeBody(body: string | Buffer): Promise<{ body: string | Buffer; bytes: number; headers: Record<string, string> }> {
+    if (this.compression === 'gzip') {
+      const compressed = await gzip(body);
+      return { body: compressed, bytes: compressed.length, headers: { 'content-encoding': 'gzip' } };
+    }
+    return { body, bytes: typeof body === 'string' ? Buffer.byteLength(body) : body.length, headers: {} };
   }
 
   async send(req: HttpRequest): Promise<HttpResponse> {
