@@ -19,6 +19,8 @@ export interface DiskBufferOptions {
   onDrop?: (events: LogEvent[]) => void;
   /** Told about problems: records skipped during recovery (other than a torn tail), failed writes or pointer persists. */
   onError?: (message: string) => void;
+  /** Told the bytes held (unacknowledged records) whenever that changes, for a gauge. */
+  onUsage?: (bytes: number) => void;
   /** How often the read pointer is persisted while acks arrive. Default 1000 ms. */
   ackPersistIntervalMs?: number;
 }
@@ -265,6 +267,7 @@ export class DiskBuffer implements EventBuffer {
             for (const event of write.events) event.ack('delivered');
             write.synced?.();
           }
+          this.options.onUsage?.(this.usedBytes);
           this.wake();
           start = end;
         }
@@ -320,6 +323,7 @@ export class DiskBuffer implements EventBuffer {
       moved = true;
     }
     if (!moved) return;
+    this.options.onUsage?.(this.usedBytes);
     // FIFO: the oldest blocked producer goes first, once its record fits.
     while (this.waitingForSpace.length > 0 && this.hasRoomFor(this.waitingForSpace[0]!.bytes)) this.waitingForSpace.shift()!.admit();
     if (this.finishIfDrained()) return;

@@ -43,14 +43,20 @@ test('createBuffer: memory buffer drops newest with a rejected ack and a buffer_
 test('createBuffer: disk buffer lives under <data_dir>/buffer/<sink id>/', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'sluice-data-'));
   try {
+    const registry = new MetricsRegistry();
     const buffer = await createBuffer(bufferOptionsSchema.parse({ type: 'disk', max_size: 2 * 1024 * 1024 }), {
       dataDir,
       sinkId: 'es_out',
-      metrics: new MetricsRegistry().forComponent('sink', 'es_out', 'elasticsearch'),
+      metrics: registry.forComponent('sink', 'es_out', 'elasticsearch'),
       logger: pino({ level: 'silent' }),
     });
     assert.ok(buffer instanceof DiskBuffer);
     assert.ok(existsSync(join(dataDir, 'buffer', 'es_out', 'segment-000000000001.log')));
+    let delivered = 0;
+    buffer.push([new LogEvent({ message: 'kept on disk' }, new Finalizer(1, () => delivered++))]);
+    while (delivered === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    const gauge = await registry.registry.getSingleMetric('sluice_component_buffer_bytes')!.get();
+    assert.ok(gauge.values[0]!.value > 12, 'bytes gauge follows the disk buffer');
     await buffer.shutdown();
   } finally {
     rmSync(dataDir, { recursive: true, force: true });

@@ -59,16 +59,19 @@ export async function createBuffer(options: BufferOptions, ctx: BufferContext): 
     return new MemoryBuffer({ maxEvents: options.max_events, whenFull: options.when_full, onDrop });
   }
   const dir = join(ctx.dataDir, 'buffer', ctx.sinkId);
+  const bytesGauge = ctx.metrics.gauge('sluice_component_buffer_bytes', 'Bytes of unacknowledged events in a disk buffer.').labels(ctx.metrics.labels);
   const buffer = await DiskBuffer.open({
     dir,
     maxBytes: options.max_size!,
     whenFull: options.when_full,
     onDrop,
+    onUsage: (bytes) => bytesGauge.set(bytes),
     onError: (message) => {
       ctx.metrics.error('buffer_disk');
       ctx.logger.error({ dir }, `disk buffer: ${message}`);
     },
   });
+  bytesGauge.set(buffer.bytes);
   if (buffer.size > 0) ctx.logger.info({ dir, events: buffer.size, bytes: buffer.bytes }, 'disk buffer: replaying events left from the last run');
   return buffer;
 }

@@ -15,13 +15,20 @@ export const SECRET_OPTION_NAMES: ReadonlySet<string> = new Set(['password', 'to
 
 export const REDACTED = '**REDACTED**';
 
-/** A deep copy of a config with every secret option replaced by `**REDACTED**`. */
-export function redactSecrets<T>(value: T): T {
-  if (Array.isArray(value)) return value.map(redactSecrets) as T;
+/** Request headers that carry credentials when users set them by hand in `headers`. */
+const SECRET_HEADER = /authorization|api[-_]?key|token|secret|password|cookie/i;
+
+/**
+ * A deep copy of a config with every secret option, and every credential-looking entry of a
+ * `headers` table, replaced by `**REDACTED**`.
+ */
+export function redactSecrets<T>(value: T, inHeaders = false): T {
+  if (Array.isArray(value)) return value.map((item) => redactSecrets(item)) as T;
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
   for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
-    out[key] = SECRET_OPTION_NAMES.has(key) && child !== undefined ? REDACTED : redactSecrets(child);
+    const secret = SECRET_OPTION_NAMES.has(key) || (inHeaders && SECRET_HEADER.test(key));
+    out[key] = secret && child !== undefined ? REDACTED : redactSecrets(child, key === 'headers');
   }
   return out as T;
 }

@@ -43,6 +43,7 @@ test('redactSecrets blanks secrets at any depth and leaves the rest', () => {
   const config = {
     sinks: { es: { type: 'elasticsearch', auth: { strategy: 'basic', user: 'elastic', password: 'hunter2' }, tls: { key_pass: 'pp' } } },
     list: [{ token: 't' }],
+    http: { headers: { 'X-Api-Key': 'k1', Authorization: 'Bearer b', 'x-team': 'logs' }, request: { headers: { 'x-auth-token': 'k2' } } },
   };
   const redacted = redactSecrets(config);
   assert.equal(redacted.sinks.es.auth.password, REDACTED);
@@ -50,6 +51,8 @@ test('redactSecrets blanks secrets at any depth and leaves the rest', () => {
   assert.equal(redacted.sinks.es.tls.key_pass, REDACTED);
   assert.equal(redacted.list[0]!.token, REDACTED);
   assert.equal(config.sinks.es.auth.password, 'hunter2', 'the original is untouched');
+  assert.deepEqual(redacted.http.headers, { 'X-Api-Key': REDACTED, Authorization: REDACTED, 'x-team': 'logs' });
+  assert.equal(redacted.http.request.headers['x-auth-token'], REDACTED);
   assert.ok(!JSON.stringify(redacted).includes('hunter2'));
 });
 
