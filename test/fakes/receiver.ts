@@ -35,6 +35,9 @@ export interface ReceiverOptions {
  */
 export class Receiver {
   readonly requests: ReceivedRequest[] = [];
+  /** Requests being answered right now, and the most seen at once. */
+  inFlight = 0;
+  maxInFlight = 0;
   private readonly scripted: Behaviour[] = [];
   private server!: Server;
   private waiters: Array<() => void> = [];
@@ -83,6 +86,16 @@ export class Receiver {
       clientCertCn: socket.getPeerCertificate?.()?.subject?.CN,
     };
     this.requests.push(received);
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      await this.answer(req, res, received);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private async answer(req: IncomingMessage, res: ServerResponse, received: ReceivedRequest): Promise<void> {
     const waiters = this.waiters;
     this.waiters = [];
     for (const wake of waiters) wake();

@@ -147,6 +147,30 @@ describe('http sink', () => {
     assert.equal(acks.count('delivered'), 2);
   });
 
+  test('request.concurrency bounds the requests in flight', async () => {
+    receiver.requests.length = 0;
+    receiver.maxInFlight = 0;
+    receiver.script(...Array.from({ length: 6 }, () => ({ kind: 'answer' as const, status: 200, delayMs: 60 })));
+    const acks = new AckRecorder();
+    const { sink } = build({ uri: `${receiver.url}/c`, batch: { max_events: 2 }, request: { concurrency: 2 } });
+    await sink.run(streamOf(acks.events(lines(12))));
+    assert.equal(receiver.requests.length, 6);
+    assert.equal(receiver.maxInFlight, 2);
+    assert.equal(acks.count('delivered'), 12);
+  });
+
+  test('adaptive concurrency starts at one request and grows while the server keeps up', async () => {
+    receiver.requests.length = 0;
+    receiver.maxInFlight = 0;
+    receiver.script(...Array.from({ length: 12 }, () => ({ kind: 'answer' as const, status: 200, delayMs: 30 })));
+    const acks = new AckRecorder();
+    const { sink, ctx } = build({ uri: `${receiver.url}/adaptive`, batch: { max_events: 1 }, request: { concurrency: 'adaptive', adaptive_max_concurrency: 3 } });
+    await sink.run(streamOf(acks.events(lines(12))));
+    assert.equal(acks.count('delivered'), 12);
+    assert.equal(receiver.maxInFlight, 3);
+    assert.equal(await metricValue(ctx.registry, 'sluice_sink_concurrency_limit'), 3);
+  });
+
   test('request.timeout_secs aborts a hung request and retries it', async () => {
     receiver.requests.length = 0;
     receiver.script({ kind: 'answer', status: 200, delayMs: 2000 });
