@@ -19,12 +19,15 @@ function open(options: Partial<DiskBufferOptions> = {}) {
   return DiskBuffer.open({ dir, maxBytes: 16 * 1024 * 1024, whenFull: 'block', ...options });
 }
 
+/** Pod metadata as sources attach it: one frozen object shared by many events. */
+const POD = Object.freeze({ pod_name: 'p' });
+
 /** Events with ids, each recording its upstream ack into `acked`. */
 function events(from: number, count: number, acked: Map<number, string>): LogEvent[] {
   return Array.from({ length: count }, (_, i) => {
     const id = from + i;
     return new LogEvent(
-      { id, message: `m${id}`, timestamp: '2026-11-24T10:00:00.123456789Z', kubernetes: Object.freeze({ pod_name: 'p' }) },
+      { id, message: `m${id}`, timestamp: '2026-11-24T10:00:00.123456789Z', kubernetes: POD },
       new Finalizer(1, ({ rejected }) => acked.set(id, rejected ? 'rejected' : 'delivered')),
     );
   });
@@ -73,6 +76,9 @@ describe('DiskBuffer', () => {
     const [first, second] = await take(buffer, 2);
     assert.deepEqual(first!.map((e) => e.fields), [0, 1, 2].map((id) => ({ id, message: `m${id}`, timestamp: '2026-11-24T10:00:00.123456789Z', kubernetes: { pod_name: 'p' } })));
     assert.deepEqual(second!.map((e) => e.fields.id), [3, 4]);
+    const metadata = first!.map((e) => e.fields.kubernetes);
+    assert.ok(metadata[0] === metadata[1] && Object.isFrozen(metadata[0]), 'shared frozen metadata comes back shared and frozen');
+    assert.ok(!Object.isFrozen(first![0]!.fields), 'the events themselves stay writable');
     assert.deepEqual([...acked.values()], Array(5).fill('delivered'));
     assert.equal(buffer.size, 0);
     buffer.close();

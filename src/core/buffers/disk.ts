@@ -1,9 +1,9 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, truncate, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LogEvent, type Fields } from '../event.js';
+import { LogEvent } from '../event.js';
 import { Finalizer } from '../finalizer.js';
-import { decodeRecord, encodeRecord, HEADER_BYTES } from './disk_record.js';
+import { decodeEvents, decodeRecord, encodeRecord, HEADER_BYTES } from './disk_record.js';
 import type { WhenFull } from './memory.js';
 import type { EventBuffer } from './types.js';
 
@@ -304,7 +304,7 @@ export class DiskBuffer implements EventBuffer {
   }
 
   private eventsOf(payload: Buffer, record: OutstandingRecord): LogEvent[] {
-    const fieldsList = JSON.parse(payload.toString()) as Fields[];
+    const fieldsList = decodeEvents(payload);
     this.outstanding.push(record);
     const finalizer = new Finalizer(fieldsList.length, () => {
       record.done = true;
