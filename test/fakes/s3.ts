@@ -13,6 +13,9 @@ export interface RunningS3 {
   close(): Promise<void>;
 }
 
+// The SDK warns once per process that its 2027 releases will need Node 22: noise in test output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
 /**
  * s3rver (an S3-compatible server from npm, run in-process) on 127.0.0.1 with the given buckets.
  * It checks SigV4-signed requests' shape, stores objects on disk and speaks the real XML API.

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { encodingSchema } from '../shared/encoding.js';
-import { batchSchema, compressionSchema, requestSchema, secretString, tlsSchema } from '../shared/schemas.js';
+import { batchSchema, compressionSchema, endpointUrl, requestSchema, secretString, tlsSchema } from '../shared/schemas.js';
 
 export const awsS3SinkSchema = z.strictObject({
   bucket: z.string().min(1).describe('Bucket to write objects to.'),
   region: z.string().min(1).optional().describe('AWS region; unset: from the SDK default chain (AWS_REGION, profile).'),
-  endpoint: z.url({ protocol: /^https?$/ }).optional().describe('Custom endpoint for S3-compatible stores (MinIO, Ceph, R2...).'),
+  endpoint: endpointUrl('Custom endpoint for S3-compatible stores (MinIO, Ceph, R2...).').optional(),
   force_path_style: z.boolean().default(false).describe('Address the bucket as <endpoint>/<bucket> instead of <bucket>.<endpoint> (most S3-compatible stores need it).'),
   key_prefix: z
     .string()

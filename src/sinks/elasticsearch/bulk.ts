@@ -1,6 +1,6 @@
 import type { Batch } from '../shared/batcher.js';
 import { subBatch } from '../shared/batcher.js';
-import type { AttemptOutcome, Rejection } from '../shared/outcome.js';
+import { retryAll, type AttemptOutcome, type Rejection } from '../shared/outcome.js';
 import { isRetryableStatus } from '../shared/retry.js';
 
 /** One bulk item as the response reports it (after filter_path). */
@@ -21,10 +21,18 @@ interface BulkResponse {
  * error type as detail.
  */
 export function outcomeFromBulkResponse(batch: Batch<string>, body: string, sentBytes: number, createMeansIdempotent: boolean): AttemptOutcome<string> {
-  const response = JSON.parse(body) as BulkResponse;
+  let response: BulkResponse;
+  try {
+    response = JSON.parse(body) as BulkResponse;
+  } catch {
+    // A proxy's HTML page or a cut body: the cluster's verdict is unknown, so send again.
+    return retryAll(batch, 'es_bad_response', `bulk answer is not JSON: ${body.slice(0, 200)}`);
+  }
   if (!response.errors) return { delivered: batch.events, deliveredBytes: sentBytes, rejected: [] };
   const items = response.items ?? [];
-  if (items.length !== batch.events.length) throw new Error(`bulk response has ${items.length} items for ${batch.events.length} documents`);
+  if (items.length !== batch.events.length) {
+    return retryAll(batch, 'es_bad_response', `bulk answer has ${items.length} items for ${batch.events.length} documents`);
+  }
   const delivered = [];
   const retry: number[] = [];
   const rejected = new Map<string, Rejection>();

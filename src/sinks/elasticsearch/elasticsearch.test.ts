@@ -79,6 +79,13 @@ describe('elasticsearch sink', () => {
     assert.equal(acks.count('delivered'), 3);
     assert.equal(es.index('app').length, 3);
 
+    es.receiver.script({ kind: 'answer', status: 200, body: '<html>gateway says hi</html>' });
+    const acks3 = new AckRecorder();
+    const third = build({ endpoints: [es.url], bulk: { index: 'app' }, request: fastRetries });
+    await third.sink.run(streamOf(acks3.events(docs(1))));
+    assert.equal(acks3.count('delivered'), 1, 'a non-JSON 200 is retried, not trusted');
+    assert.equal(await metricValue(third.ctx.registry, 'sluice_sink_retries_total', { reason: 'es_bad_response' }), 1);
+
     es.receiver.script({ kind: 'answer', status: 400, body: '{"error":{"type":"illegal_argument_exception"}}' });
     const acks2 = new AckRecorder();
     await build({ endpoints: [es.url], bulk: { index: 'app' }, request: fastRetries }).sink.run(streamOf(acks2.events(docs(2))));

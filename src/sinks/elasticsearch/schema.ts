@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { encodingSchema } from '../shared/encoding.js';
-import { authSchema, batchSchema, compressionSchema, requestSchema, tlsSchema } from '../shared/schemas.js';
+import { authSchema, batchSchema, compressionSchema, endpointUrl, requestSchema, tlsSchema } from '../shared/schemas.js';
 
 export const elasticsearchSinkSchema = z.strictObject({
   endpoints: z
-    .array(z.url({ protocol: /^https?$/ }))
+    .array(endpointUrl('Base URL of a cluster node.'))
     .min(1)
     .describe('Base URLs of the cluster nodes (`https://es:9200`); requests rotate over them.'),
   mode: z

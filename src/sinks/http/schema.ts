@@ -6,6 +6,7 @@ export const httpSinkSchema = z.strictObject({
   uri: z
     .string()
     .min(1)
+    .refine((uri) => !/^[a-z][a-z0-9+.-]*:\/\/[^/@{}]*@/i.test(uri), 'credentials in the URI are not allowed: use auth (its password/token are kept secret)')
     .describe('Where to send batches. May hold field templates (`https://h/{{ kubernetes.pod_namespace }}`): batches are then partitioned by the rendered URI.'),
   method: z.enum(['post', 'put', 'patch']).default('post').describe('HTTP method.'),
   headers: z.record(z.string(), z.string()).default({}).describe('Extra request headers (merged with request.headers).'),

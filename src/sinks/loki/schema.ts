@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { encodingSchema } from '../shared/encoding.js';
-import { authSchema, batchSchema, compressionSchema, requestSchema, tlsSchema } from '../shared/schemas.js';
+import { authSchema, batchSchema, compressionSchema, endpointUrl, requestSchema, tlsSchema } from '../shared/schemas.js';
 
 export const lokiSinkSchema = z.strictObject({
-  endpoint: z.url({ protocol: /^https?$/ }).describe('Base URL of Loki (`http://loki:3100`); `path` is appended.'),
+  endpoint: endpointUrl('Base URL of Loki (`http://loki:3100`); `path` is appended.'),
   path: z.string().default('/loki/api/v1/push').describe('Push API path.'),
   labels: z
     .record(z.string(), z.string())

@@ -20,7 +20,10 @@ const DEAD = 'http://127.0.0.1:1';
 
 /** Run the child until `minAcks` events are on disk, kill it with SIGKILL, return the acked ids. */
 async function runUntilKilled(dir: string, type: string, minAcks: number): Promise<Set<number>> {
-  const proc = spawn(process.execPath, [child, dir, type, DEAD], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, [child, dir, type, DEAD], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+  });
   const acked = new Set<number>();
   let rest = '';
   await new Promise<void>((resolve, reject) => {

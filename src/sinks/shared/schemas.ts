@@ -33,6 +33,24 @@ export function redactSecrets<T>(value: T, inHeaders = false): T {
   return out as T;
 }
 
+/**
+ * An http(s) URL option. User info (`https://user:pass@host`) is refused: the password would sit
+ * in a plain option that config dumps and logs show; `auth` keeps it secret.
+ */
+export function endpointUrl(description: string) {
+  return z
+    .url({ protocol: /^https?$/ })
+    .refine((url) => {
+      try {
+        const parsed = new URL(url);
+        return parsed.username === '' && parsed.password === '';
+      } catch {
+        return true; // z.url() reports the malformed URL
+      }
+    }, 'credentials in the URL are not allowed: use auth (its password/token are kept secret)')
+    .describe(description);
+}
+
 export interface BatchDefaults {
   maxEvents: number;
   maxBytes: number;

@@ -56,6 +56,16 @@ test('redactSecrets blanks secrets at any depth and leaves the rest', () => {
   assert.ok(!JSON.stringify(redacted).includes('hunter2'));
 });
 
+test('endpoints with credentials in the URL are refused at config load', () => {
+  const es = elasticsearchSinkSchema.safeParse({ endpoints: ['https://elastic:pw@es:9200'] });
+  assert.equal(es.success, false);
+  assert.match(JSON.stringify(es.error?.issues), /credentials in the URL are not allowed/);
+  assert.equal(lokiSinkSchema.safeParse({ endpoint: 'http://u:p@loki:3100', labels: { a: 'b' } }).success, false);
+  assert.equal(httpSinkSchema.safeParse({ uri: 'https://u:p@h/{{ x }}' }).success, false);
+  assert.equal(httpSinkSchema.safeParse({ uri: 'https://h/path/{{ user }}@x' }).success, true);
+  assert.equal(awsS3SinkSchema.safeParse({ bucket: 'b', endpoint: 'http://minio:9000' }).success, true);
+});
+
 test('redactUrl hides user info and query strings', () => {
   assert.equal(redactUrl('https://user:pw@es:9200/_bulk?token=abc'), 'https://redacted@es:9200/_bulk?redacted');
   assert.equal(redactUrl('http://loki:3100/ready'), 'http://loki:3100/ready');
