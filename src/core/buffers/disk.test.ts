@@ -128,6 +128,18 @@ describe('DiskBuffer', () => {
     await buffer.shutdown();
   });
 
+  test('an event that cannot be written as JSON is handed back; the rest of its batch is kept', async () => {
+    const refused: LogEvent[] = [];
+    const buffer = await open({ onUnencodable: (events) => refused.push(...events) });
+    const acked = new Map<number, string>();
+    const batch = events(0, 3, acked);
+    batch[1]!.fields.size = 10n; // a BigInt: JSON.stringify throws
+    buffer.push(batch);
+    assert.deepEqual(refused.map((e) => e.fields.id), [1]);
+    buffer.close();
+    assert.deepEqual(await drain(buffer), [0, 2]);
+  });
+
   test('rolls segments and deletes them once the pointer passes them', async () => {
     const buffer = await open({ segmentBytes: 400, ackPersistIntervalMs: 1 });
     const acked = new Map<number, string>();

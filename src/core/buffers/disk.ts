@@ -19,6 +19,8 @@ export interface DiskBufferOptions {
   onDrop?: (events: LogEvent[]) => void;
   /** Told about problems: records skipped during recovery (other than a torn tail), failed writes or pointer persists. */
   onError?: (message: string) => void;
+  /** Events whose fields cannot be written as JSON (a BigInt, a cycle): acked rejected by the callee. */
+  onUnencodable?: (events: LogEvent[], message: string) => void;
   /** Told the bytes held (unacknowledged records) whenever that changes, for a gauge. */
   onUsage?: (bytes: number) => void;
   /** How often the read pointer is persisted while acks arrive. Default 1000 ms. */
@@ -139,7 +141,15 @@ export class DiskBuffer implements EventBuffer {
     if (this.closed) throw new Error('push to a closed buffer');
     if (this.writeError) throw this.writeError;
     if (events.length === 0) return undefined;
-    const record = encodeRecord(events.map((event) => event.fields));
+    let record: Buffer;
+    try {
+      record = encodeRecord(events.map((event) => event.fields));
+    } catch (error) {
+      const encodable = events.filter((event) => isEncodable(event));
+      this.options.onUnencodable?.(events.filter((event) => !encodable.includes(event)), (error as Error).message);
+      if (encodable.length === 0) return undefined;
+      return this.push(encodable);
+    }
     if (this.hasRoomFor(record.length)) return this.enqueue(record, events);
     if (this.options.whenFull === 'drop_newest') {
       this.options.onDrop?.(events);
@@ -434,6 +444,15 @@ export class DiskBuffer implements EventBuffer {
     const wake = this.wakeReader;
     this.wakeReader = undefined;
     wake?.();
+  }
+}
+
+function isEncodable(event: LogEvent): boolean {
+  try {
+    JSON.stringify(event.fields);
+    return true;
+  } catch {
+    return false;
   }
 }
 

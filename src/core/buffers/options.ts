@@ -66,6 +66,11 @@ export async function createBuffer(options: BufferOptions, ctx: BufferContext): 
     whenFull: options.when_full,
     onDrop,
     onUsage: (bytes) => bytesGauge.set(bytes),
+    onUnencodable: (events, message) => {
+      ctx.metrics.discarded('unencodable', events.length);
+      ctx.logger.error({ events: events.length, err: message }, 'disk buffer: events that cannot be written as JSON dropped');
+      ackAll(events, 'rejected');
+    },
     onError: (message) => {
       ctx.metrics.error('buffer_disk');
       ctx.logger.error({ dir }, `disk buffer: ${message}`);
