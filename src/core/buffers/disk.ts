@@ -267,7 +267,8 @@ export class DiskBuffer implements EventBuffer {
             end++;
           }
           const slice = group.slice(start, end);
-          await this.writeHandle!.writev(slice.map((w) => w.record));
+          const { bytesWritten } = await this.writeHandle!.writev(slice.map((w) => w.record));
+          if (bytesWritten !== size) throw new Error(`short write: ${bytesWritten} of ${size} bytes (disk full?)`);
           await this.writeHandle!.datasync();
           this.writeOffset += size;
           this.syncedEnds.set(this.writeSegment, this.writeOffset);
