@@ -1,7 +1,11 @@
-import { createServer, request, type Server } from 'node:http';
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type Fault = { kind: 'status'; status: number; body?: string; headers?: Record<string, string> } | { kind: 'drop' };
+export type Fault =
+  | { kind: 'status'; status: number; body?: string; headers?: Record<string, string> }
+  | { kind: 'drop' }
+  /** Forward the request, but only after this long. */
+  | { kind: 'slow'; delayMs: number };
 
 /**
  * An HTTP proxy in front of a real server (s3rver) that fails the next requests as scripted
@@ -23,6 +27,13 @@ export class FaultyProxy {
     this.server = createServer((req, res) => {
       this.authorizations.push(req.headers.authorization ?? '');
       const fault = this.faults.shift();
+      if (fault?.kind === 'slow') {
+        req.pause();
+        return void setTimeout(() => {
+          req.resume();
+          this.forward(target, req, res);
+        }, fault.delayMs);
+      }
       if (fault) {
         this.failed++;
         req.resume();
@@ -30,20 +41,21 @@ export class FaultyProxy {
         res.writeHead(fault.status, { 'content-type': 'application/xml', ...fault.headers });
         return void res.end(fault.body ?? '');
       }
-      this.forwarded++;
-      const upstream = request(
-        { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        },
-      );
-      upstream.on('error', () => res.destroy());
-      req.pipe(upstream);
+      this.forward(target, req, res);
     });
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
+  }
+
+  private forward(target: URL, req: IncomingMessage, res: ServerResponse): void {
+    this.forwarded++;
+    const upstream = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
   }
 
   script(...faults: Fault[]): void {

@@ -117,6 +117,26 @@ describe('aws_s3 sink against s3rver', () => {
   });
 });
 
+test('aws_s3: acknowledges only once the store answered the PUT', async () => {
+  const s3 = await startS3(['slow']);
+  const proxy = await new FaultyProxy(s3.url).start();
+  try {
+    proxy.script({ kind: 'slow', delayMs: 200 });
+    const acks = new AckRecorder();
+    const { sink } = build({ bucket: 'slow', endpoint: proxy.url, auth: credentials });
+    const running = sink.run(streamOf(acks.events(lines(3))));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(acks.settled, 0, 'nothing acked while the PUT is pending');
+    assert.equal((await s3.objects('slow')).length, 0);
+    await running;
+    assert.equal(acks.count('delivered'), 3);
+    assert.equal((await s3.objects('slow')).length, 1);
+  } finally {
+    await proxy.close();
+    await s3.close();
+  }
+});
+
 describe('aws_s3 sink over TLS', () => {
   test('trusts the store through tls.ca_file', async () => {
     const pki = createTestPki();

@@ -119,6 +119,17 @@ describe('elasticsearch sink', () => {
     assert.equal(await metricValue(ctx.registry, 'sluice_component_discarded_events_total'), 0);
   });
 
+  test('acknowledges only once the bulk answer came', async () => {
+    es.receiver.script({ kind: 'answer', status: 200, body: '{"errors":false}', delayMs: 150 });
+    const acks = new AckRecorder();
+    const running = build({ endpoints: [es.url], bulk: { index: 'slow' } }).sink.run(streamOf(acks.events(docs(2))));
+    const before = es.receiver.requests.length;
+    await es.receiver.waitForRequests(before + 1);
+    assert.equal(acks.settled, 0);
+    await running;
+    assert.equal(acks.count('delivered'), 2);
+  });
+
   test('rotates over endpoints', async () => {
     const second = await new FakeElasticsearch().start();
     try {

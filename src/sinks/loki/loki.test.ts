@@ -86,6 +86,17 @@ describe('loki sink', () => {
     assert.equal(loki.stream({ job: 'k8s' })[0]!.line, 'plain line');
   });
 
+  test('acknowledges only once Loki answered the push', async () => {
+    loki.receiver.script({ kind: 'answer', status: 204, delayMs: 150 });
+    const acks = new AckRecorder();
+    const before = loki.receiver.requests.length;
+    const running = build({ endpoint: loki.url, tenant_id: 's', labels: { job: 'slow' } }).sink.run(streamOf(acks.events([event('n', 1, 'x')])));
+    await loki.receiver.waitForRequests(before + 1);
+    assert.equal(acks.settled, 0);
+    await running;
+    assert.equal(acks.count('delivered'), 1);
+  });
+
   test('retries 500 and 429, rejects another 400, batches by max_events', async () => {
     loki.receiver.requests.length = 0;
     loki.receiver.script({ kind: 'answer', status: 500, body: 'internal' }, { kind: 'answer', status: 429, body: 'Ingestion rate limit exceeded' });
