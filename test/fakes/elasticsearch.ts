@@ -1,4 +1,5 @@
 import { Receiver, type ReceivedRequest, type ReceiverOptions } from './receiver.js';
+import { checkSigV4, type SigV4Expectation } from './sigv4.js';
 
 export interface StoredDoc {
   index: string;
@@ -13,6 +14,8 @@ export interface FakeElasticsearchOptions {
   itemStatus?: (doc: StoredDoc) => number;
   /** Expected Authorization header; requests without it get 401 like a secured cluster. */
   authorization?: string;
+  /** Require AWS SigV4 (Amazon OpenSearch Service); bad signatures get 403 like the real one. */
+  sigv4?: SigV4Expectation;
   /** Answer GET / as OpenSearch does. */
   flavour?: 'elasticsearch' | 'opensearch';
 }
@@ -66,6 +69,10 @@ export class FakeElasticsearch {
   private handle(request: ReceivedRequest): { status: number; body: string } {
     if (this.options.authorization && request.headers.authorization !== this.options.authorization) {
       return { status: 401, body: JSON.stringify({ error: { type: 'security_exception', reason: 'missing authentication credentials' }, status: 401 }) };
+    }
+    if (this.options.sigv4) {
+      const problem = checkSigV4(request, this.options.sigv4);
+      if (problem) return { status: 403, body: JSON.stringify({ message: `The request signature we calculated does not match the signature you provided (${problem})` }) };
     }
     const path = request.url.split('?')[0]!;
     if (request.method === 'GET' && path === '/') {

@@ -9,6 +9,8 @@ export interface ReceivedRequest {
   url: string;
   headers: IncomingMessage['headers'];
   body: string;
+  /** The body bytes as sent (compressed if they were). */
+  raw: Buffer;
   /** Size on the wire (compressed if it was). */
   wireBytes: number;
   /** The status the server answered (undefined while pending or when the connection was cut). */
@@ -82,6 +84,7 @@ export class Receiver {
       url: req.url ?? '',
       headers: req.headers,
       body,
+      raw,
       wireBytes: raw.length,
       clientCertCn: socket.getPeerCertificate?.()?.subject?.CN,
     };

@@ -181,3 +181,35 @@ describe('elasticsearch sink over TLS with basic auth', () => {
     assert.equal(es.receiver.requests.at(-1)!.headers['content-encoding'], 'gzip');
   });
 });
+
+describe('elasticsearch sink signing requests for Amazon OpenSearch Service (SigV4)', () => {
+  const keys = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
+  let es: FakeElasticsearch;
+  const savedEnv = { ...process.env };
+  before(async () => {
+    es = await new FakeElasticsearch({ sigv4: { region: 'eu-west-1', service: 'es', ...keys } }).start();
+  });
+  after(async () => {
+    process.env = savedEnv;
+    await es.close();
+  });
+
+  test('static keys: healthcheck and gzip bulk requests carry a valid signature', async () => {
+    const auth = { strategy: 'aws', region: 'eu-west-1', access_key_id: keys.accessKeyId, secret_access_key: keys.secretAccessKey };
+    const { sink } = build({ endpoints: [es.url], auth, compression: 'gzip', bulk: { index: 'signed' } });
+    await sink.healthcheck();
+    const acks = new AckRecorder();
+    await sink.run(streamOf(acks.events(docs(3))));
+    assert.equal(acks.count('delivered'), 3);
+    assert.equal(es.index('signed').length, 3);
+  });
+
+  test('credentials from the default chain (environment); a wrong secret is refused with 403', async () => {
+    process.env.AWS_ACCESS_KEY_ID = keys.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = keys.secretAccessKey;
+    await build({ endpoints: [es.url], auth: { strategy: 'aws', region: 'eu-west-1' } }).sink.healthcheck();
+    const wrong = build({ endpoints: [es.url], auth: { strategy: 'aws', region: 'eu-west-1', access_key_id: keys.accessKeyId, secret_access_key: 'not-it' } });
+    await assert.rejects(wrong.sink.healthcheck(), /HTTP 403.*signature mismatch/);
+    assert.throws(() => build({ endpoints: [es.url], auth: { strategy: 'aws', region: 'eu-west-1', access_key_id: 'only-half' } }), /go together/);
+  });
+});

@@ -1,6 +1,18 @@
 import { z } from 'zod';
 import { encodingSchema } from '../shared/encoding.js';
-import { authSchema, batchSchema, compressionSchema, endpointUrl, requestSchema, tlsSchema } from '../shared/schemas.js';
+import { authSchema, batchSchema, compressionSchema, endpointUrl, requestSchema, secretString, tlsSchema } from '../shared/schemas.js';
+
+/** basic / bearer, or AWS SigV4 for Amazon OpenSearch Service (Vector's `strategy = "aws"`). */
+const elasticsearchAuthSchema = z.discriminatedUnion('strategy', [
+  ...authSchema.options,
+  z.strictObject({
+    strategy: z.literal('aws'),
+    region: z.string().min(1).describe('Region of the OpenSearch domain.'),
+    service: z.enum(['es', 'aoss']).default('es').describe('Signing name: es (OpenSearch Service) or aoss (OpenSearch Serverless).'),
+    access_key_id: z.string().min(1).optional().describe('Static key; unset: the AWS SDK default credential chain (IRSA, pod identity...).'),
+    secret_access_key: secretString('Static secret key, with access_key_id.').optional(),
+  }),
+]);
 
 export const elasticsearchSinkSchema = z.strictObject({
   endpoints: z
@@ -36,7 +48,7 @@ export const elasticsearchSinkSchema = z.strictObject({
   query: z.record(z.string(), z.string()).default({}).describe('Extra query parameters on bulk requests.'),
   encoding: encodingSchema.omit({ codec: true }).prefault({}),
   compression: compressionSchema,
-  auth: authSchema.optional(),
+  auth: elasticsearchAuthSchema.optional(),
   tls: tlsSchema.optional(),
   batch: batchSchema({ maxEvents: 1000, maxBytes: 10_000_000, timeoutSecs: 1 }),
   request: requestSchema,

@@ -2,6 +2,7 @@ import type { ComponentContext, EventStream, Sink } from '../../core/component.j
 import { getField, parsePath, type Fields, type LogEvent } from '../../core/event.js';
 import type { Batch } from '../shared/batcher.js';
 import { EventRejected, SinkDriver, type Prepared } from '../shared/driver.js';
+import { AwsRequestSigner } from '../shared/aws_sigv4.js';
 import { EventEncoder } from '../shared/encoding.js';
 import { httpHealthcheck } from '../shared/healthcheck.js';
 import { HttpClient } from '../shared/http_client.js';
@@ -40,7 +41,24 @@ export class ElasticsearchSink implements Sink {
     this.action = dataStream ? 'create' : config.bulk.action;
     this.idPath = config.id_key ? parsePath(config.id_key) : undefined;
     this.encoder = new EventEncoder({ codec: 'json', ...config.encoding });
-    this.client = new HttpClient({ request: config.request, tls: config.tls, auth: config.auth, compression: config.compression });
+    const auth = config.auth;
+    if (auth?.strategy === 'aws' && !auth.access_key_id !== !auth.secret_access_key) {
+      throw new Error('auth: access_key_id and secret_access_key go together (or leave both out for the default credential chain)');
+    }
+    this.client = new HttpClient({
+      request: config.request,
+      tls: config.tls,
+      compression: config.compression,
+      ...(auth?.strategy === 'aws'
+        ? {
+            signer: new AwsRequestSigner({
+              region: auth.region,
+              service: auth.service,
+              credentials: auth.access_key_id && auth.secret_access_key ? { accessKeyId: auth.access_key_id, secretAccessKey: auth.secret_access_key } : undefined,
+            }),
+          }
+        : { auth }),
+    });
     const query = new URLSearchParams({ filter_path: FILTER_PATH, ...config.query });
     if (config.pipeline) query.set('pipeline', config.pipeline);
     this.bulkQuery = query.toString();

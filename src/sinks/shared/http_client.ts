@@ -13,6 +13,8 @@ export interface HttpClientOptions {
   compression?: Compression;
   /** Sockets per origin; the sink's concurrency bounds requests anyway. */
   connections?: number;
+  /** Per-request signing (AWS SigV4) instead of a static Authorization header. */
+  signer?: { sign(req: { method: string; url: string; headers: Record<string, string>; body?: string | Buffer }): Promise<Record<string, string>> } | undefined;
 }
 
 export interface HttpResponse {
@@ -68,10 +70,12 @@ export class HttpClient {
   }
 
   async send(req: HttpRequest): Promise<HttpResponse> {
+    let headers = { ...this.baseHeaders, ...req.headers };
+    if (this.options.signer) headers = await this.options.signer.sign({ method: req.method, url: req.url, headers, body: req.body });
     const response = await request(req.url, {
       dispatcher: this.agent,
       method: req.method as 'POST',
-      headers: { ...this.baseHeaders, ...req.headers },
+      headers,
       body: req.body ?? null,
       signal: AbortSignal.timeout(this.timeoutMs),
     });
