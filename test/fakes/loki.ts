@@ -1,3 +1,4 @@
+import { decodeSnappyPush } from './loki_protobuf.js';
 import { Receiver, type ReceivedRequest, type ReceiverOptions } from './receiver.js';
 
 export interface LokiStoredEntry {
@@ -19,14 +20,17 @@ export interface FakeLokiOptions {
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /**
- * A fake Loki that validates pushes as Loki's JSON push handler does: Content-Type
- * application/json, `{"streams":[{"stream":{labels},"values":[["<ns digits>","<line>"],...]}]}`,
+ * A fake Loki that validates pushes as Loki's push handler does: JSON (Content-Type
+ * application/json) or snappy protobuf (application/x-protobuf, decoded to the same shape),
+ * `{"streams":[{"stream":{labels},"values":[["<ns digits>","<line>"],...]}]}`,
  * valid non-empty label names, string nanosecond timestamps. Like Loki, a push with refused
  * entries stores the others and answers 400 listing them with "total ignored: N out of M".
  */
 export class FakeLoki {
   readonly receiver: Receiver;
   readonly entries: LokiStoredEntry[] = [];
+  /** Push format of every accepted-for-parsing request. */
+  readonly formats: Array<'json' | 'protobuf'> = [];
   private readonly newest = new Map<string, bigint>();
 
   constructor(private readonly options: FakeLokiOptions = {}) {
@@ -58,13 +62,16 @@ export class FakeLoki {
     if (request.method !== 'POST' || request.url !== '/loki/api/v1/push') return text(404, '404 page not found\n');
     const tenant = String(request.headers['x-scope-orgid'] ?? '');
     if (this.options.requireTenant && !tenant) return text(401, 'no org id\n');
-    if (!String(request.headers['content-type'] ?? '').startsWith('application/json')) return text(400, 'loghttp: unsupported content type (protobuf body expected)\n');
+    const contentType = String(request.headers['content-type'] ?? '');
     let push: { streams?: unknown };
     try {
-      push = JSON.parse(request.body) as typeof push;
+      if (contentType.startsWith('application/json')) push = JSON.parse(request.body) as typeof push;
+      else if (contentType === 'application/x-protobuf') push = decodeSnappyPush(request.raw);
+      else return text(415, `unsupported content type ${contentType}\n`);
     } catch (error) {
       return text(400, `loghttp: ${(error as Error).message}\n`);
     }
+    this.formats.push(contentType.startsWith('application/json') ? 'json' : 'protobuf');
     if (!Array.isArray(push.streams)) return text(400, 'loghttp: streams must be an array\n');
     const accepted: LokiStoredEntry[] = [];
     const refusals: string[] = [];

@@ -86,6 +86,21 @@ describe('loki sink', () => {
     assert.equal(loki.stream({ job: 'k8s' })[0]!.line, 'plain line');
   });
 
+  test('compression = snappy pushes snappy protobuf with the same streams, labels and ns timestamps', async () => {
+    const acks = new AckRecorder();
+    const { sink } = build({ endpoint: loki.url, tenant_id: 'pb', compression: 'snappy', labels: { job: 'protobuf', quote: 'a "b" \\ c' } });
+    await sink.run(streamOf(acks.events([event('n', 2, 'second'), event('n', 1, 'first, with ünïcode')]), acks.events([{ message: 'no time' }])));
+    assert.equal(acks.count('delivered'), 3);
+    assert.equal(loki.formats.at(-1), 'protobuf');
+    const stored = loki.stream({ job: 'protobuf' });
+    assert.deepEqual(stored[0]!.labels, { job: 'protobuf', quote: 'a "b" \\ c' });
+    assert.deepEqual(stored.slice(0, 2).map((e) => [e.nanos, JSON.parse(e.line).message]), [
+      ['1795514401123456789', 'first, with ünïcode'],
+      ['1795514402123456789', 'second'],
+    ]);
+    assert.match(stored[2]!.nanos, /^\d{19}$/);
+  });
+
   test('acknowledges only once Loki answered the push', async () => {
     loki.receiver.script({ kind: 'answer', status: 204, delayMs: 150 });
     const acks = new AckRecorder();

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { encodingSchema } from '../shared/encoding.js';
-import { authSchema, batchSchema, compressionSchema, endpointUrl, requestSchema, tlsSchema } from '../shared/schemas.js';
+import { authSchema, batchSchema, endpointUrl, requestSchema, tlsSchema } from '../shared/schemas.js';
 
 export const lokiSinkSchema = z.strictObject({
   endpoint: endpointUrl('Base URL of Loki (`http://loki:3100`); `path` is appended.'),
@@ -21,7 +21,10 @@ export const lokiSinkSchema = z.strictObject({
       'Entries older than the newest one already sent on their stream. accept (Loki >= 2.4 takes them within its window); drop (counted); rewrite_timestamp (set to that newest time, for Loki < 2.4 which refuses them).',
     ),
   encoding: encodingSchema.prefault({}),
-  compression: compressionSchema,
+  compression: z
+    .enum(['none', 'gzip', 'snappy'])
+    .default('none')
+    .describe('none / gzip: JSON push (gzip as Content-Encoding); snappy: protobuf push compressed with snappy, as Promtail sends.'),
   auth: authSchema.optional(),
   tls: tlsSchema.optional(),
   batch: batchSchema({ maxEvents: 100_000, maxBytes: 1_000_000, timeoutSecs: 1 }),

@@ -11,6 +11,7 @@ import type { AttemptOutcome } from '../shared/outcome.js';
 import { SinkMetrics } from '../shared/sink_metrics.js';
 import { EventTemplate } from '../shared/templating.js';
 import { StreamLabels } from './labels.js';
+import { snappyPushBody, type PushStream } from './protobuf.js';
 import type { LokiSinkConfig } from './schema.js';
 import { compareNanos, nanosecondsOf } from './timestamp.js';
 
@@ -55,7 +56,12 @@ export class LokiSink implements Sink {
     this.tenant = config.tenant_id ? new EventTemplate(config.tenant_id, 'tenant_id') : undefined;
     this.encoder = new EventEncoder(config.encoding);
     this.removedPaths = [...(config.remove_label_fields ? this.labels.fieldPaths : []), ...(config.remove_timestamp ? [parsePath('timestamp')] : [])];
-    this.client = new HttpClient({ request: config.request, tls: config.tls, auth: config.auth, compression: config.compression });
+    this.client = new HttpClient({
+      request: config.request,
+      tls: config.tls,
+      auth: config.auth,
+      compression: config.compression === 'gzip' ? 'gzip' : 'none',
+    });
     this.metrics = new SinkMetrics(ctx.metrics);
     this.driver = new SinkDriver<LokiEntry>(
       { prepare: (event) => this.prepare(event), send: (batch) => this.send(batch) },
@@ -97,8 +103,7 @@ export class LokiSink implements Sink {
     const droppedSet = new Set(dropped);
     const sendable = dropped.length === 0 ? batch.events : batch.events.filter((event) => !droppedSet.has(event));
     if (streams.length === 0) return outcome;
-    const json = JSON.stringify({ streams });
-    const { body, bytes, headers } = await this.client.encodeBody(json);
+    const { body, bytes, headers } = await this.encodePush(streams);
     const response = await this.client.send({
       method: 'POST',
       url: this.baseUrl() + this.config.path,
@@ -122,6 +127,15 @@ export class LokiSink implements Sink {
     return { ...status, rejected: [...outcome.rejected, ...status.rejected] };
   }
 
+  /** JSON (optionally gzip) or snappy-compressed protobuf, with the headers that say which. */
+  private async encodePush(streams: PushStream[]) {
+    if (this.config.compression === 'snappy') {
+      const body = snappyPushBody(streams);
+      return { body, bytes: body.length, headers: { 'content-type': 'application/x-protobuf' } };
+    }
+    return this.client.encodeBody(JSON.stringify({ streams }));
+  }
+
   /** Once Loki has the entries, later ones are judged against them (only when out_of_order_action needs it). */
   private remember(newest: Map<string, string>): void {
     if (this.config.out_of_order_action === 'accept') return;
@@ -140,7 +154,7 @@ export class LokiSink implements Sink {
       stream.items.push({ entry, event: batch.events[i]! });
     });
     const dropped: LogEvent[] = [];
-    const streams = [];
+    const streams: PushStream[] = [];
     const newestInBatch = new Map<string, string>();
     for (const [streamKey, stream] of byStream) {
       stream.items.sort((a, b) => compareNanos(a.entry.nanos, b.entry.nanos));

@@ -107,7 +107,7 @@ export class SinkDriver<P> {
   reject(events: LogEvent[], reason: string, detail: string): void {
     if (events.length === 0) return;
     this.options.metrics.rejected(reason, events.length);
-    this.options.logger.warn({ reason, events: events.length, detail }, 'events rejected by the destination: dropped');
+    this.options.logger.warn({ reason, events: events.length, detail }, 'events dropped: rejected for good');
     ackAll(events, 'rejected');
   }
 
