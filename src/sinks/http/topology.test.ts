@@ -36,7 +36,8 @@ test('memory buffer: the source hears of its events only after the server accept
 
 test('disk buffer: the source is acked once events are on disk, the sink delivers when the server recovers', async () => {
   receiver.requests.length = 0;
-  receiver.script(...Array.from({ length: 5 }, () => ({ kind: 'answer' as const, status: 503, delayMs: 40 })));
+  // The server is "down" for over a second: ample time for the disk acks, even on a slow CI disk.
+  receiver.script(...Array.from({ length: 3 }, () => ({ kind: 'answer' as const, status: 503, delayMs: 400 })));
   const running = await startTopology({
     sources: { gen_disk: { type: 'test_counter', count: 40, batch_size: 10 } },
     sinks: {
