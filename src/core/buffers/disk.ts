@@ -1,8 +1,9 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, truncate, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LogEvent } from '../event.js';
 import { Finalizer } from '../finalizer.js';
+import { fsyncDir, POINTER_FILE, recover, segmentName, type Position } from './disk_log.js';
 import { decodeEvents, decodeRecord, encodeRecord, HEADER_BYTES } from './disk_record.js';
 import type { WhenFull } from './memory.js';
 import type { EventBuffer } from './types.js';
@@ -27,10 +28,9 @@ export interface DiskBufferOptions {
   ackPersistIntervalMs?: number;
 }
 
-interface Position {
-  segment: number;
-  offset: number;
-}
+const READ_CHUNK_BYTES = 4 * 1024 * 1024;
+/** Past this many bytes waiting for their fsync, push() makes the producer wait. */
+const UNSYNCED_HIGH_WATER_BYTES = 8 * 1024 * 1024;
 
 interface PendingWrite {
   record: Buffer;
@@ -46,16 +46,6 @@ interface OutstandingRecord {
   bytes: number;
   count: number;
   done: boolean;
-}
-
-const POINTER_FILE = 'ack-pointer.json';
-const SEGMENT_PATTERN = /^segment-(\d{12})\.log$/;
-const READ_CHUNK_BYTES = 4 * 1024 * 1024;
-/** Past this many bytes waiting for their fsync, push() makes the producer wait. */
-const UNSYNCED_HIGH_WATER_BYTES = 8 * 1024 * 1024;
-
-function segmentName(segment: number): string {
-  return `segment-${String(segment).padStart(12, '0')}.log`;
 }
 
 /**
@@ -457,65 +447,3 @@ function isEncodable(event: LogEvent): boolean {
   }
 }
 
-/** Scan the log from the persisted pointer: find each segment's valid end, cut a torn tail. */
-async function recover(dir: string, onError: ((message: string) => void) | undefined) {
-  let pointer: Position = { segment: 1, offset: 0 };
-  try {
-    pointer = JSON.parse(await readFile(join(dir, POINTER_FILE), 'utf8')) as Position;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') onError?.(`unreadable ${POINTER_FILE}, replaying the whole log: ${(error as Error).message}`);
-  }
-  const segmentNumbers = (await readdir(dir))
-    .map((name) => SEGMENT_PATTERN.exec(name)?.[1])
-    .filter((n): n is string => n !== undefined)
-    .map(Number)
-    .sort((a, b) => a - b);
-  const segments = new Map<number, number>();
-  let usedBytes = 0;
-  let events = 0;
-  if (segmentNumbers.length > 0 && segmentNumbers[0]! > pointer.segment) pointer = { segment: segmentNumbers[0]!, offset: 0 };
-  for (const segment of segmentNumbers) {
-    const path = join(dir, segmentName(segment));
-    if (segment < pointer.segment) {
-      await rm(path, { force: true });
-      continue;
-    }
-    const bytes = await readFile(path);
-    let offset = segment === pointer.segment ? Math.min(pointer.offset, bytes.length) : 0;
-    for (;;) {
-      const decoded = decodeRecord(bytes, offset);
-      if (decoded.kind !== 'record') {
-        if (offset < bytes.length) {
-          const isLast = segment === segmentNumbers.at(-1);
-          if (!isLast || decoded.kind === 'corrupt') {
-            onError?.(`${segmentName(segment)}: ${decoded.kind === 'corrupt' ? decoded.why : 'truncated record'} at byte ${offset}; dropping ${bytes.length - offset} bytes after it`);
-          }
-          await truncate(path, offset);
-        }
-        break;
-      }
-      usedBytes += decoded.record.end - decoded.record.start;
-      events += decoded.record.count;
-      offset = decoded.record.end;
-    }
-    segments.set(segment, offset);
-  }
-  if (segments.size === 0) segments.set(pointer.segment, 0);
-  return { pointer, segments, usedBytes, events };
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Bytes the buffer's files take on disk (for tests and diagnostics). */
-export async function diskBufferFootprint(dir: string): Promise<number> {
-  let total = 0;
-  for (const name of await readdir(dir)) total += (await stat(join(dir, name))).size;
-  return total;
-}
