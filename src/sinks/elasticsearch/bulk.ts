@@ -37,13 +37,11 @@ export function outcomeFromBulkResponse(batch: Batch<string>, body: string, sent
   const retry: number[] = [];
   const rejected = new Map<string, Rejection>();
   let firstRetryDetail = '';
-  let deliveredBytes = 0;
   for (let i = 0; i < items.length; i++) {
     const result = Object.values(items[i]!)[0]!;
     const status = result.status;
     if ((status >= 200 && status < 300) || (status === 409 && createMeansIdempotent)) {
       delivered.push(batch.events[i]!);
-      deliveredBytes += Buffer.byteLength(batch.payloads[i]!);
     } else if (isRetryableStatus(status)) {
       retry.push(i);
       firstRetryDetail ||= describe(result);
@@ -57,6 +55,8 @@ export function outcomeFromBulkResponse(batch: Batch<string>, body: string, sent
       rejection.events.push(batch.events[i]!);
     }
   }
+  // Wire bytes are known per request, not per document: count the accepted share.
+  const deliveredBytes = Math.round((sentBytes * delivered.length) / items.length);
   const outcome: AttemptOutcome<string> = { delivered, deliveredBytes, rejected: [...rejected.values()] };
   if (retry.length > 0) {
     outcome.retry = {
