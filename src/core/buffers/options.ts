@@ -1,18 +1,45 @@
-import { z } from 'zod';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { ackAll } from '../event.js';
+import { z } from 'zod';
+import { ackAll, type LogEvent } from '../event.js';
 import type { ComponentMetrics } from '../metrics.js';
+import { DiskBuffer } from './disk.js';
 import { MemoryBuffer } from './memory.js';
 import type { EventBuffer } from './types.js';
 
-/** The `buffer` table of a sink. */
+const MIB = 1024 * 1024;
+/**
+ * Smallest disk buffer accepted. Vector asks for ~256 MiB because of its ledger layout; ours
+ * only needs room for a few segments (the segment size is max_size / 8, at most 32 MiB), so 1 MiB
+ * works, though production buffers should be sized for the outage they must ride out
+ * (throughput x outage length).
+ */
+export const MIN_DISK_BUFFER_BYTES = 1 * MIB;
+
+/** A sink's `buffer` block (owned by the core, stripped before the sink's own schema). */
 export const bufferOptionsSchema = z
   .strictObject({
-    type: z.enum(['memory']).default('memory'),
-    max_events: z.number().int().positive().default(500).describe('Events held in memory before when_full applies.'),
-    when_full: z.enum(['block', 'drop_newest']).default('block'),
+    type: z
+      .enum(['memory', 'disk'])
+      .default('memory')
+      .describe('memory: fast, lost on crash (sources re-read unacked data). disk: survives restarts and crashes; acks upstream once fsynced.'),
+    max_events: z.number().int().positive().default(500).describe('memory: events held before when_full applies.'),
+    max_size: z
+      .number()
+      .int()
+      .min(MIN_DISK_BUFFER_BYTES)
+      .optional()
+      .describe('disk (required): bytes of unacknowledged events kept under <data_dir>/buffer/<sink id>/, at least 1 MiB.'),
+    when_full: z
+      .enum(['block', 'drop_newest'])
+      .default('block')
+      .describe('block: slow the sources down (no loss); drop_newest: drop incoming events (counted, acked as rejected).'),
   })
-  .default({ type: 'memory', max_events: 500, when_full: 'block' });
+  .refine((options) => options.type !== 'disk' || options.max_size !== undefined, {
+    message: 'buffer.max_size is required when buffer.type = "disk"',
+    path: ['max_size'],
+  })
+  .prefault({});
 export type BufferOptions = z.infer<typeof bufferOptionsSchema>;
 
 export interface BufferContext {
@@ -22,13 +49,34 @@ export interface BufferContext {
   logger: Logger;
 }
 
+/** Build the buffer in front of a sink. */
 export async function createBuffer(options: BufferOptions, ctx: BufferContext): Promise<EventBuffer> {
-  return new MemoryBuffer({
-    maxEvents: options.max_events,
+  const onDrop = (events: LogEvent[]) => {
+    ctx.metrics.discarded('buffer_full', events.length);
+    ackAll(events, 'rejected');
+  };
+  if (options.type === 'memory') {
+    return new MemoryBuffer({ maxEvents: options.max_events, whenFull: options.when_full, onDrop });
+  }
+  const dir = join(ctx.dataDir, 'buffer', ctx.sinkId);
+  const bytesGauge = ctx.metrics.gauge('sluice_component_buffer_bytes', 'Bytes of unacknowledged events in a disk buffer.').labels(ctx.metrics.labels);
+  const buffer = await DiskBuffer.open({
+    dir,
+    maxBytes: options.max_size!,
     whenFull: options.when_full,
-    onDrop: (events) => {
-      ctx.metrics.discarded('buffer_full', events.length);
+    onDrop,
+    onUsage: (bytes) => bytesGauge.set(bytes),
+    onUnencodable: (events, message) => {
+      ctx.metrics.discarded('unencodable', events.length);
+      ctx.logger.error({ events: events.length, err: message }, 'disk buffer: events that cannot be written as JSON dropped');
       ackAll(events, 'rejected');
     },
+    onError: (message) => {
+      ctx.metrics.error('buffer_disk');
+      ctx.logger.error({ dir }, `disk buffer: ${message}`);
+    },
   });
+  bytesGauge.set(buffer.bytes);
+  if (buffer.size > 0) ctx.logger.info({ dir, events: buffer.size, bytes: buffer.bytes }, 'disk buffer: replaying events left from the last run');
+  return buffer;
 }

@@ -50,6 +50,11 @@ export class EventEncoder {
     return this.toJson(this.shippedFields(event));
   }
 
+  /** JSON of a field tree already selected (e.g. by `shippedFields` then trimmed by the sink). */
+  encodeFields(fields: Fields): string {
+    return this.toJson(fields);
+  }
+
   private toJson(fields: Fields): string {
     let out = '{';
     let first = true;

@@ -1,0 +1,235 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import { LogEvent } from '../event.js';
+import { Finalizer } from '../finalizer.js';
+import { DiskBuffer, type DiskBufferOptions } from './disk.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'sluice-disk-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function open(options: Partial<DiskBufferOptions> = {}) {
+  return DiskBuffer.open({ dir, maxBytes: 16 * 1024 * 1024, whenFull: 'block', ...options });
+}
+
+/** Pod metadata as sources attach it: one frozen object shared by many events. */
+const POD = Object.freeze({ pod_name: 'p' });
+
+/** Events with ids, each recording its upstream ack into `acked`. */
+function events(from: number, count: number, acked: Map<number, string>): LogEvent[] {
+  return Array.from({ length: count }, (_, i) => {
+    const id = from + i;
+    return new LogEvent(
+      { id, message: `m${id}`, timestamp: '2026-11-24T10:00:00.123456789Z', kubernetes: POD },
+      new Finalizer(1, ({ rejected }) => acked.set(id, rejected ? 'rejected' : 'delivered')),
+    );
+  });
+}
+
+/** Read batches until `count` are read; optionally release each batch's events. */
+async function take(buffer: DiskBuffer, count: number, release = true): Promise<LogEvent[][]> {
+  const batches: LogEvent[][] = [];
+  if (count === 0) return batches;
+  for await (const batch of buffer) {
+    batches.push(batch);
+    if (release) for (const event of batch) event.ack('delivered');
+    if (batches.length === count) break;
+  }
+  return batches;
+}
+
+/** Read a closed buffer to its end, finishing every event; returns the ids read. */
+async function drain(buffer: DiskBuffer): Promise<number[]> {
+  const ids: number[] = [];
+  for await (const batch of buffer) {
+    for (const event of batch) {
+      ids.push(event.fields.id as number);
+      event.ack('delivered');
+    }
+  }
+  return ids;
+}
+
+/** Everything left in a buffer directory, by reopening it and draining it. */
+async function replay(options: Partial<DiskBufferOptions> = {}): Promise<number[]> {
+  const buffer = await open(options);
+  buffer.close();
+  const ids = await drain(buffer);
+  await buffer.whenFinished();
+  return ids;
+}
+
+describe('DiskBuffer', () => {
+  test('acks upstream once written, yields the same fields back in order, persists the pointer', async () => {
+    const buffer = await open();
+    const acked = new Map<number, string>();
+    assert.equal(buffer.push(events(0, 3, acked)), undefined);
+    assert.equal(acked.size, 0, 'not acked before the fsync');
+    buffer.push(events(3, 2, acked));
+    const [first, second] = await take(buffer, 2);
+    assert.deepEqual(first!.map((e) => e.fields), [0, 1, 2].map((id) => ({ id, message: `m${id}`, timestamp: '2026-11-24T10:00:00.123456789Z', kubernetes: { pod_name: 'p' } })));
+    assert.deepEqual(second!.map((e) => e.fields.id), [3, 4]);
+    const metadata = first!.map((e) => e.fields.kubernetes);
+    assert.ok(metadata[0] === metadata[1] && Object.isFrozen(metadata[0]), 'shared frozen metadata comes back shared and frozen');
+    assert.ok(!Object.isFrozen(first![0]!.fields), 'the events themselves stay writable');
+    assert.deepEqual([...acked.values()], Array(5).fill('delivered'));
+    assert.equal(buffer.size, 0);
+    buffer.close();
+    assert.deepEqual(await drain(buffer), []);
+    await buffer.whenFinished();
+    assert.deepEqual(await replay(), [], 'finished records are not replayed after a clean shutdown');
+  });
+
+  test('replays records the consumer had not finished, including ones behind an out-of-order ack', async () => {
+    const buffer = await open();
+    const acked = new Map<number, string>();
+    for (let i = 0; i < 5; i++) buffer.push(events(i * 2, 2, acked));
+    const batches = await take(buffer, 4, false);
+    for (const event of batches[0]!) event.ack('delivered');
+    for (const event of batches[2]!) event.ack('rejected'); // finished, but batch 1 is not: the pointer stays after batch 0
+    assert.equal(buffer.size, 8);
+    await buffer.shutdown();
+    assert.deepEqual(await replay(), [2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  test('when_full=block makes the producer wait until the consumer frees room', async () => {
+    const buffer = await open({ maxBytes: 1000 });
+    const acked = new Map<number, string>();
+    const big = (from: number) => events(from, 4, acked); // ~4 x 110 bytes of JSON per record
+    assert.equal(buffer.push(big(0)), undefined);
+    assert.equal(buffer.push(big(4)), undefined);
+    const blocked = buffer.push(big(8));
+    assert.ok(blocked instanceof Promise, 'third record does not fit in 1000 bytes');
+    let admitted = false;
+    void blocked.then(() => (admitted = true));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    assert.equal(admitted, false);
+    await take(buffer, 1);
+    await blocked;
+    buffer.close();
+    assert.deepEqual(await drain(buffer), [4, 5, 6, 7, 8, 9, 10, 11]);
+    await buffer.whenFinished();
+  });
+
+  test('when_full=drop_newest hands the batch to onDrop', async () => {
+    const dropped: LogEvent[][] = [];
+    const buffer = await open({ maxBytes: 500, whenFull: 'drop_newest', onDrop: (e) => dropped.push(e) });
+    const acked = new Map<number, string>();
+    buffer.push(events(0, 4, acked));
+    assert.equal(buffer.push(events(4, 4, acked)), undefined);
+    assert.deepEqual(dropped.flat().map((e) => e.fields.id), [4, 5, 6, 7]);
+    await buffer.shutdown();
+  });
+
+  test('an event that cannot be written as JSON is handed back; the rest of its batch is kept', async () => {
+    const refused: LogEvent[] = [];
+    const buffer = await open({ onUnencodable: (events) => refused.push(...events) });
+    const acked = new Map<number, string>();
+    const batch = events(0, 3, acked);
+    batch[1]!.fields.size = 10n; // a BigInt: JSON.stringify throws
+    buffer.push(batch);
+    assert.deepEqual(refused.map((e) => e.fields.id), [1]);
+    buffer.close();
+    assert.deepEqual(await drain(buffer), [0, 2]);
+  });
+
+  test('rolls segments and deletes them once the pointer passes them', async () => {
+    const buffer = await open({ segmentBytes: 400, ackPersistIntervalMs: 1 });
+    const acked = new Map<number, string>();
+    for (let i = 0; i < 20; i++) buffer.push(events(i * 2, 2, acked));
+    while (acked.size < 40) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.equal(readdirSync(dir).filter((n) => n.startsWith('segment-')).length, 20, 'one ~250-byte record per 400-byte segment');
+    buffer.close();
+    assert.equal((await drain(buffer)).length, 40);
+    await buffer.whenFinished();
+    assert.equal(readdirSync(dir).filter((n) => n.startsWith('segment-')).length, 1, 'only the current segment is left');
+    assert.deepEqual(await replay(), []);
+  });
+
+  test('cuts a torn record at the tail and keeps working after it', async () => {
+    const first = await open();
+    const acked = new Map<number, string>();
+    first.push(events(0, 3, acked));
+    await first.shutdown();
+    while (acked.size < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+    const segment = readdirSync(dir).find((n) => n.startsWith('segment-'))!;
+    appendFileSync(join(dir, segment), Buffer.from([200, 0, 0, 0, 1, 2, 3, 4, 1, 0, 0, 0, 0x7b])); // header + 1 byte of a 200-byte payload
+
+    const corruption: string[] = [];
+    const second = await open({ onError: (m) => corruption.push(m) });
+    assert.equal(second.size, 3);
+    second.push(events(3, 1, acked));
+    second.close();
+    assert.deepEqual(await drain(second), [0, 1, 2, 3]);
+    assert.deepEqual(corruption, [], 'a torn tail is expected after a crash, not reported as corruption');
+    await second.whenFinished();
+  });
+
+  test('reports a corrupt record (bad checksum) and drops the rest of its segment', async () => {
+    const first = await open();
+    const acked = new Map<number, string>();
+    first.push(events(0, 3, acked));
+    await first.shutdown();
+    while (acked.size < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+    const segment = join(dir, readdirSync(dir).find((n) => n.startsWith('segment-'))!);
+    const payload = Buffer.from('[{"id":99}]');
+    const header = Buffer.alloc(12);
+    header.writeUInt32LE(payload.length, 0);
+    header.writeUInt32LE(12345, 4);
+    header.writeUInt32LE(1, 8);
+    appendFileSync(segment, Buffer.concat([header, payload]));
+    const corruption: string[] = [];
+    assert.deepEqual(await replay({ onError: (m) => corruption.push(m) }), [0, 1, 2]);
+    assert.match(corruption[0]!, /checksum mismatch/);
+  });
+});
+
+describe('DiskBuffer after kill -9', () => {
+  const child = join(dirname(fileURLToPath(import.meta.url)), 'disk_crash_child.js');
+
+  async function runAndKill(mode: 'produce' | 'consume', minAcks: number) {
+    const proc = spawn(process.execPath, [child, dir, mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const acked = new Set<number>();
+    const done = new Set<number>();
+    let rest = '';
+    await new Promise<void>((resolve, reject) => {
+      proc.on('error', reject);
+      proc.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`child exited early: ${code ?? signal}`))));
+      proc.stdout.on('data', (chunk: Buffer) => {
+        const lines = (rest + chunk.toString()).split('\n');
+        rest = lines.pop()!;
+        for (const line of lines) {
+          const [kind, id] = line.split(' ');
+          (kind === 'acked' ? acked : done).add(Number(id));
+        }
+        if (acked.size >= minAcks && !proc.killed) proc.kill('SIGKILL');
+      });
+    });
+    return { acked, done };
+  }
+
+  test('every event acked upstream before the kill is on disk after it', async () => {
+    const { acked } = await runAndKill('produce', 3000);
+    const replayed = new Set(await replay());
+    const lost = [...acked].filter((id) => !replayed.has(id));
+    assert.deepEqual(lost, []);
+    assert.ok(acked.size >= 3000);
+  });
+
+  test('with a consumer finishing events: nothing acked and not finished is lost', async () => {
+    const { acked, done } = await runAndKill('consume', 3000);
+    assert.ok(done.size > 0, 'the consumer made progress');
+    const replayed = new Set(await replay());
+    const lost = [...acked].filter((id) => !done.has(id) && !replayed.has(id));
+    assert.deepEqual(lost, []);
+    // a second replay after a clean drain has nothing left
+    assert.deepEqual(await replay(), []);
+  });
+});

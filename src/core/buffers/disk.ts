@@ -1,0 +1,449 @@
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LogEvent } from '../event.js';
+import { Finalizer } from '../finalizer.js';
+import { fsyncDir, POINTER_FILE, recover, segmentName, type Position } from './disk_log.js';
+import { decodeEvents, decodeRecord, encodeRecord, HEADER_BYTES } from './disk_record.js';
+import type { WhenFull } from './memory.js';
+import type { EventBuffer } from './types.js';
+
+export interface DiskBufferOptions {
+  /** Directory owned by this buffer (`<data_dir>/buffer/<sink id>/`). */
+  dir: string;
+  /** Bytes of unacknowledged records the buffer may hold. */
+  maxBytes: number;
+  whenFull: WhenFull;
+  /** Roll to a new segment file past this size. Default: maxBytes / 8, at most 32 MiB. */
+  segmentBytes?: number;
+  /** Called with events dropped because the buffer was full (drop_newest). */
+  onDrop?: (events: LogEvent[]) => void;
+  /** Told about problems: records skipped during recovery (other than a torn tail), failed writes or pointer persists. */
+  onError?: (message: string) => void;
+  /** Events whose fields cannot be written as JSON (a BigInt, a cycle): acked rejected by the callee. */
+  onUnencodable?: (events: LogEvent[], message: string) => void;
+  /** Told the bytes held (unacknowledged records) whenever that changes, for a gauge. */
+  onUsage?: (bytes: number) => void;
+  /** How often the read pointer is persisted while acks arrive. Default 1000 ms. */
+  ackPersistIntervalMs?: number;
+}
+
+const READ_CHUNK_BYTES = 4 * 1024 * 1024;
+/** Past this many bytes waiting for their fsync, push() makes the producer wait. */
+const UNSYNCED_HIGH_WATER_BYTES = 8 * 1024 * 1024;
+
+interface PendingWrite {
+  record: Buffer;
+  events: LogEvent[];
+  count: number;
+  synced?: () => void;
+}
+
+/** A record handed to the consumer, waiting for its events to be released. */
+interface OutstandingRecord {
+  segment: number;
+  end: number;
+  bytes: number;
+  count: number;
+  done: boolean;
+}
+
+/**
+ * A crash-safe buffer on disk: an append-only log of segment files plus a persisted read pointer.
+ *
+ * - push: the batch becomes one record (JSON of the events' fields with a length+CRC header);
+ *   records queued while a write is in progress are written together and made durable with one
+ *   fdatasync (group commit). Only then are the original events acked upstream as 'delivered':
+ *   from that moment the source may move its checkpoint, because the data survives a crash here.
+ * - iteration yields fresh LogEvents read back from disk, one batch per record. Each record's
+ *   Finalizer, once every event in it is released by the sink (delivered or rejected for good),
+ *   lets the read pointer advance over the contiguous prefix of finished records. The pointer is
+ *   persisted (write, fsync, rename) on a timer and at the end, and segments behind it deleted.
+ * - After kill -9, recovery replays from the persisted pointer: records the sink had finished
+ *   since the last persist come again (duplicates), nothing acked upstream is lost. A torn record
+ *   at the tail (written, not synced, never acked upstream) fails its CRC and is cut off.
+ */
+export class DiskBuffer implements EventBuffer {
+  private writeSegment: number;
+  private writeHandle: FileHandle | undefined;
+  private writeOffset: number;
+  /** End of durable data per segment: what the reader may read. */
+  private readonly syncedEnds = new Map<number, number>();
+  private pending: PendingWrite[] = [];
+  private pendingBytes = 0;
+  private writing: Promise<void> | undefined;
+  private writeError: Error | undefined;
+
+  private readPosition: Position;
+  private ackPointer: Position;
+  private persistedPointer: Position;
+  private readonly outstanding: OutstandingRecord[] = [];
+  private usedBytes: number;
+  private heldEvents: number;
+
+  private closed = false;
+  private readerDone = false;
+  private finished: Promise<void> | undefined;
+  private finalized = false;
+  private persistTimer: NodeJS.Timeout | undefined;
+  private wakeReader: (() => void) | undefined;
+  private readonly waitingForSpace: Array<{ bytes: number; admit: () => void }> = [];
+
+  private constructor(
+    private readonly options: Required<Pick<DiskBufferOptions, 'dir' | 'maxBytes' | 'whenFull' | 'segmentBytes' | 'ackPersistIntervalMs'>> &
+      DiskBufferOptions,
+    recovered: { pointer: Position; segments: Map<number, number>; usedBytes: number; events: number },
+  ) {
+    this.ackPointer = recovered.pointer;
+    this.persistedPointer = recovered.pointer;
+    this.readPosition = recovered.pointer;
+    for (const [segment, end] of recovered.segments) this.syncedEnds.set(segment, end);
+    const last = Math.max(recovered.pointer.segment, ...recovered.segments.keys());
+    this.writeSegment = last;
+    this.writeOffset = recovered.segments.get(last) ?? 0;
+    this.syncedEnds.set(last, this.writeOffset);
+    this.usedBytes = recovered.usedBytes;
+    this.heldEvents = recovered.events;
+  }
+
+  /** Open (creating or recovering) the buffer in `options.dir`. */
+  static async open(options: DiskBufferOptions): Promise<DiskBuffer> {
+    const segmentBytes = options.segmentBytes ?? Math.min(32 * 1024 * 1024, Math.max(64 * 1024, Math.floor(options.maxBytes / 8)));
+    const full = { ackPersistIntervalMs: 1000, ...options, segmentBytes };
+    await mkdir(options.dir, { recursive: true });
+    const recovered = await recover(options.dir, options.onError);
+    const buffer = new DiskBuffer(full, recovered);
+    buffer.writeHandle = await open(join(options.dir, segmentName(buffer.writeSegment)), 'a');
+    await fsyncDir(options.dir);
+    return buffer;
+  }
+
+  get size(): number {
+    return this.heldEvents;
+  }
+
+  /** Bytes of records not yet finished by the consumer (what max_size bounds). */
+  get bytes(): number {
+    return this.usedBytes;
+  }
+
+  push(events: LogEvent[]): Promise<void> | undefined {
+    if (this.closed) throw new Error('push to a closed buffer');
+    if (this.writeError) throw this.writeError;
+    if (events.length === 0) return undefined;
+    let record: Buffer;
+    try {
+      record = encodeRecord(events.map((event) => event.fields));
+    } catch (error) {
+      const encodable = events.filter((event) => isEncodable(event));
+      this.options.onUnencodable?.(events.filter((event) => !encodable.includes(event)), (error as Error).message);
+      if (encodable.length === 0) return undefined;
+      return this.push(encodable);
+    }
+    if (this.hasRoomFor(record.length)) return this.enqueue(record, events);
+    if (this.options.whenFull === 'drop_newest') {
+      this.options.onDrop?.(events);
+      return undefined;
+    }
+    return new Promise<void>((resolve) => {
+      this.waitingForSpace.push({
+        bytes: record.length,
+        admit: () => {
+          const synced = this.enqueue(record, events);
+          if (synced) void synced.then(resolve);
+          else resolve();
+        },
+      });
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    this.wake();
+    void this.finishIfDrained();
+  }
+
+  /**
+   * Resolves once the buffer has shut down: closed, drained by the consumer, every record
+   * finished, the read pointer persisted and files closed. Callers that stop early can call
+   * `shutdown()` instead.
+   */
+  whenFinished(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (this.finished) void this.finished.then(resolve);
+      else this.finishedWaiters.push(resolve);
+    });
+  }
+  private readonly finishedWaiters: Array<() => void> = [];
+
+  /** Persist the pointer and close files now, whatever is still unread (it stays on disk). */
+  async shutdown(): Promise<void> {
+    this.closed = true;
+    this.readerDone = true;
+    this.wake();
+    await this.writing?.catch(() => undefined);
+    this.finalize();
+    await this.finished;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<LogEvent[]> {
+    let chunk: { segment: number; start: number; bytes: Buffer } | undefined;
+      for (;;) {
+        if (this.readerDone) return;
+        const syncedEnd = this.syncedEnds.get(this.readPosition.segment) ?? 0;
+        if (this.readPosition.offset < syncedEnd) {
+          if (!chunk || chunk.segment !== this.readPosition.segment || this.readPosition.offset >= chunk.start + chunk.bytes.length) {
+            chunk = await this.readChunk(this.readPosition, syncedEnd, HEADER_BYTES);
+          }
+          let decoded = decodeRecord(chunk.bytes, this.readPosition.offset - chunk.start);
+          if (decoded.kind === 'incomplete') {
+            const need = chunk.bytes.length - (this.readPosition.offset - chunk.start) >= HEADER_BYTES
+              ? HEADER_BYTES + chunk.bytes.readUInt32LE(this.readPosition.offset - chunk.start)
+              : HEADER_BYTES;
+            chunk = await this.readChunk(this.readPosition, syncedEnd, need);
+            decoded = decodeRecord(chunk.bytes, 0);
+          }
+          if (decoded.kind !== 'record') throw new Error(`disk buffer: unreadable record at ${segmentName(this.readPosition.segment)}:${this.readPosition.offset}`);
+          const record = decoded.record;
+          const segment = this.readPosition.segment;
+          const end = chunk.start + record.end;
+          this.readPosition = { segment, offset: end };
+          yield this.eventsOf(record.payload, { segment, end, bytes: end - (chunk.start + record.start), count: record.count, done: false });
+          continue;
+        }
+        if (this.readPosition.segment < this.writeSegment) {
+          this.readPosition = { segment: this.readPosition.segment + 1, offset: 0 };
+          chunk = undefined;
+          continue;
+        }
+        if (this.closed && this.pending.length === 0 && !this.writing && this.waitingForSpace.length === 0) break;
+        await new Promise<void>((resolve) => (this.wakeReader = resolve));
+      }
+    // Only the natural end counts as drained: a consumer that breaks out early may iterate again.
+    this.readerDone = true;
+    void this.finishIfDrained();
+  }
+
+  private hasRoomFor(recordBytes: number): boolean {
+    const committed = this.usedBytes + this.pendingBytes;
+    return committed === 0 || committed + recordBytes <= this.options.maxBytes;
+  }
+
+  private enqueue(record: Buffer, events: LogEvent[]): Promise<void> | undefined {
+    const write: PendingWrite = { record, events, count: events.length };
+    this.pending.push(write);
+    this.pendingBytes += record.length;
+    this.heldEvents += events.length;
+    const mustWait = this.pendingBytes > UNSYNCED_HIGH_WATER_BYTES;
+    const synced = mustWait ? new Promise<void>((resolve) => (write.synced = resolve)) : undefined;
+    this.writing ??= this.writeLoop();
+    return synced;
+  }
+
+  /** Group commit: write everything queued, fdatasync once, then ack upstream. */
+  private async writeLoop(): Promise<void> {
+    try {
+      while (this.pending.length > 0) {
+        const group = this.pending;
+        this.pending = [];
+        let start = 0;
+        while (start < group.length) {
+          // A record never straddles segments; one larger than a segment gets a segment of its own.
+          if (this.writeOffset > 0 && this.writeOffset + group[start]!.record.length > this.options.segmentBytes) await this.rollSegment();
+          let end = start;
+          let size = 0;
+          while (end < group.length && (end === start || this.writeOffset + size + group[end]!.record.length <= this.options.segmentBytes)) {
+            size += group[end]!.record.length;
+            end++;
+          }
+          const slice = group.slice(start, end);
+          const { bytesWritten } = await this.writeHandle!.writev(slice.map((w) => w.record));
+          if (bytesWritten !== size) throw new Error(`short write: ${bytesWritten} of ${size} bytes (disk full?)`);
+          await this.writeHandle!.datasync();
+          this.writeOffset += size;
+          this.syncedEnds.set(this.writeSegment, this.writeOffset);
+          for (const write of slice) {
+            this.pendingBytes -= write.record.length;
+            this.usedBytes += write.record.length;
+            for (const event of write.events) event.ack('delivered');
+            write.synced?.();
+          }
+          this.options.onUsage?.(this.usedBytes);
+          this.wake();
+          start = end;
+        }
+      }
+    } catch (error) {
+      // The disk is full or gone: later pushes throw; events not written were never acked upstream.
+      this.writeError = error as Error;
+      this.options.onError?.(`write failed: ${(error as Error).message}`);
+    } finally {
+      this.writing = undefined;
+      this.wake();
+    }
+  }
+
+  private async rollSegment(): Promise<void> {
+    await this.writeHandle!.close();
+    this.writeSegment++;
+    this.writeOffset = 0;
+    this.syncedEnds.set(this.writeSegment, 0);
+    this.writeHandle = await open(join(this.options.dir, segmentName(this.writeSegment)), 'a');
+    await fsyncDir(this.options.dir);
+  }
+
+  private async readChunk(position: Position, syncedEnd: number, atLeast: number) {
+    const length = Math.min(syncedEnd - position.offset, Math.max(READ_CHUNK_BYTES, atLeast));
+    const handle = await open(join(this.options.dir, segmentName(position.segment)), 'r');
+    try {
+      const bytes = Buffer.allocUnsafe(length);
+      const { bytesRead } = await handle.read(bytes, 0, length, position.offset);
+      return { segment: position.segment, start: position.offset, bytes: bytes.subarray(0, bytesRead) };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private eventsOf(payload: Buffer, record: OutstandingRecord): LogEvent[] {
+    const fieldsList = decodeEvents(payload);
+    this.outstanding.push(record);
+    const finalizer = new Finalizer(fieldsList.length, () => {
+      record.done = true;
+      this.advanceAckPointer();
+    });
+    return fieldsList.map((fields) => new LogEvent(fields, finalizer));
+  }
+
+  private advanceAckPointer(): void {
+    let moved = false;
+    while (this.outstanding.length > 0 && this.outstanding[0]!.done) {
+      const record = this.outstanding.shift()!;
+      this.ackPointer = { segment: record.segment, offset: record.end };
+      this.usedBytes -= record.bytes;
+      this.heldEvents -= record.count;
+      moved = true;
+    }
+    if (!moved) return;
+    this.options.onUsage?.(this.usedBytes);
+    // FIFO: the oldest blocked producer goes first, once its record fits.
+    while (this.waitingForSpace.length > 0 && this.hasRoomFor(this.waitingForSpace[0]!.bytes)) this.waitingForSpace.shift()!.admit();
+    if (this.finishIfDrained()) return;
+    this.persistTimer ??= setTimeout(() => {
+      this.persistTimer = undefined;
+      void this.persistPointer();
+    }, this.options.ackPersistIntervalMs);
+  }
+
+  private persisting: Promise<void> = Promise.resolve();
+  private tmpCounter = 0;
+
+  /** The pointer worth persisting: one at the very end of a finished segment moves to the next. */
+  private pointerToPersist(): Position {
+    const pointer = this.ackPointer;
+    if (pointer.segment < this.writeSegment && pointer.offset >= (this.syncedEnds.get(pointer.segment) ?? 0)) {
+      return { segment: pointer.segment + 1, offset: 0 };
+    }
+    return pointer;
+  }
+
+  /**
+   * While running: persist the pointer off the event loop (write a temp file, fsync, rename),
+   * then delete the segments it has passed. Skipped once the buffer has finished: the final,
+   * synchronous persist is then the last word.
+   */
+  private persistPointer(): Promise<void> {
+    this.persisting = this.persisting.then(async () => {
+      if (this.finalized) return;
+      const pointer = this.pointerToPersist();
+      if (pointer.segment === this.persistedPointer.segment && pointer.offset === this.persistedPointer.offset) return;
+      const tmp = join(this.options.dir, `${POINTER_FILE}.${this.tmpCounter++}.tmp`);
+      try {
+        const handle = await open(tmp, 'w');
+        try {
+          await handle.writeFile(JSON.stringify(pointer));
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+        if (this.finalized) return void (await rm(tmp, { force: true }));
+        await rename(tmp, join(this.options.dir, POINTER_FILE));
+        await fsyncDir(this.options.dir);
+        for (let segment = this.persistedPointer.segment; segment < pointer.segment; segment++) {
+          await rm(join(this.options.dir, segmentName(segment)), { force: true });
+          this.syncedEnds.delete(segment);
+        }
+        this.persistedPointer = pointer;
+      } catch (error) {
+        if (!this.finalized) this.options.onError?.(`cannot persist the read pointer: ${(error as Error).message}`);
+      }
+    });
+    return this.persisting;
+  }
+
+  /** Finishes once closed, read to the end and every record finished. */
+  private finishIfDrained(): boolean {
+    if (!this.closed || !this.readerDone || this.outstanding.length > 0) return false;
+    if (this.pending.length > 0 || this.writing || this.waitingForSpace.length > 0) return false;
+    this.finalize();
+    return true;
+  }
+
+  /**
+   * The final persist is synchronous (a few small syscalls, once): when the sink's last ack
+   * returns, the pointer is on disk, so a runtime that exits right after the sink finished
+   * replays nothing already delivered.
+   */
+  private finalize(): void {
+    if (this.finalized) return;
+    this.finalized = true;
+    if (this.persistTimer) clearTimeout(this.persistTimer);
+    this.persistTimer = undefined;
+    const pointer = this.pointerToPersist();
+    try {
+      if (pointer.segment !== this.persistedPointer.segment || pointer.offset !== this.persistedPointer.offset) {
+        const tmp = join(this.options.dir, `${POINTER_FILE}.final.tmp`);
+        const fd = openSync(tmp, 'w');
+        try {
+          writeSync(fd, JSON.stringify(pointer));
+          fsyncSync(fd);
+        } finally {
+          closeSync(fd);
+        }
+        renameSync(tmp, join(this.options.dir, POINTER_FILE));
+        const dirFd = openSync(this.options.dir, 'r');
+        try {
+          fsyncSync(dirFd);
+        } finally {
+          closeSync(dirFd);
+        }
+        for (let segment = this.persistedPointer.segment; segment < pointer.segment; segment++) {
+          rmSync(join(this.options.dir, segmentName(segment)), { force: true });
+        }
+        this.persistedPointer = pointer;
+      }
+    } catch (error) {
+      this.options.onError?.(`cannot persist the read pointer at shutdown: ${(error as Error).message}`);
+    }
+    const handle = this.writeHandle;
+    this.writeHandle = undefined;
+    this.finished = (handle ? handle.close().catch(() => undefined) : Promise.resolve()).then(() => {
+      for (const resolve of this.finishedWaiters.splice(0)) resolve();
+    });
+  }
+
+  private wake(): void {
+    const wake = this.wakeReader;
+    this.wakeReader = undefined;
+    wake?.();
+  }
+}
+
+function isEncodable(event: LogEvent): boolean {
+  try {
+    JSON.stringify(event.fields);
+    return true;
+  } catch {
+    return false;
+  }
+}
+

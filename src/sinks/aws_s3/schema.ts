@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { encodingSchema } from '../shared/encoding.js';
+import { batchSchema, compressionSchema, endpointUrl, requestSchema, secretString, tlsSchema } from '../shared/schemas.js';
+
+export const awsS3SinkSchema = z.strictObject({
+  bucket: z.string().min(1).describe('Bucket to write objects to.'),
+  region: z.string().min(1).optional().describe('AWS region; unset: from the SDK default chain (AWS_REGION, profile).'),
+  endpoint: endpointUrl('Custom endpoint for S3-compatible stores (MinIO, Ceph, R2...).').optional(),
+  force_path_style: z.boolean().default(false).describe('Address the bucket as <endpoint>/<bucket> instead of <bucket>.<endpoint> (most S3-compatible stores need it).'),
+  key_prefix: z
+    .string()
+    .default('date=%F/')
+    .describe('Object key prefix: strftime from the event timestamp (UTC) and field templates; batches are partitioned by it.'),
+  filename_time_format: z.string().default('%s').describe('strftime of the upload time (UTC) in the object name.'),
+  filename_append_uuid: z.boolean().default(true).describe('Append a UUID to each object name, so two batches never share a key.'),
+  filename_extension: z.string().optional().describe('Object name extension; default "log", "log.gz" with gzip.'),
+  content_type: z.string().optional().describe('Content-Type of the objects; default application/x-ndjson (json) or text/plain (text).'),
+  storage_class: z
+    .enum(['STANDARD', 'REDUCED_REDUNDANCY', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'GLACIER', 'DEEP_ARCHIVE', 'GLACIER_IR'])
+    .optional(),
+  server_side_encryption: z.enum(['AES256', 'aws:kms']).optional(),
+  ssekms_key_id: z.string().optional().describe('KMS key for server_side_encryption = "aws:kms".'),
+  auth: z
+    .strictObject({
+      access_key_id: z.string().min(1).describe('Access key id (prefer the SDK default chain: env, profile, IRSA / pod identity).'),
+      secret_access_key: secretString('Secret access key.'),
+    })
+    .optional()
+    .describe('Static credentials; unset: the AWS SDK default credential chain.'),
+  encoding: encodingSchema.prefault({}),
+  compression: compressionSchema.default('gzip'),
+  tls: tlsSchema.optional(),
+  batch: batchSchema({ maxEvents: 100_000, maxBytes: 10_000_000, timeoutSecs: 300 }),
+  request: requestSchema,
+});
+export type AwsS3SinkConfig = z.infer<typeof awsS3SinkSchema>;

@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { encodingSchema } from '../shared/encoding.js';
+import { authSchema, batchSchema, endpointUrl, requestSchema, tlsSchema } from '../shared/schemas.js';
+
+export const lokiSinkSchema = z.strictObject({
+  endpoint: endpointUrl('Base URL of Loki (`http://loki:3100`); `path` is appended.'),
+  path: z.string().default('/loki/api/v1/push').describe('Push API path.'),
+  labels: z
+    .record(z.string(), z.string())
+    .refine((labels) => Object.keys(labels).length > 0, 'at least one label is needed: Loki indexes streams by labels')
+    .describe(
+      'Stream labels, values templated from fields (`namespace = "{{ kubernetes.pod_namespace }}"`). A key ending in `*` expands an object field (`"pod_labels_*" = "{{ kubernetes.pod_labels }}"`). Every distinct label set is a stream: see the label cardinality note in the sink.',
+    ),
+  tenant_id: z.string().optional().describe('Sent as X-Scope-OrgID (template allowed: batches are then split per tenant).'),
+  remove_label_fields: z.boolean().default(false).describe('Drop the fields used in label templates from the log line.'),
+  remove_timestamp: z.boolean().default(true).describe('Drop `timestamp` from the log line (Loki stores it as the entry time).'),
+  out_of_order_action: z
+    .enum(['accept', 'drop', 'rewrite_timestamp'])
+    .default('accept')
+    .describe(
+      'Entries older than the newest one already sent on their stream. accept (Loki >= 2.4 takes them within its window); drop (counted); rewrite_timestamp (set to that newest time, for Loki < 2.4 which refuses them).',
+    ),
+  encoding: encodingSchema.prefault({}),
+  compression: z
+    .enum(['none', 'gzip', 'snappy'])
+    .default('none')
+    .describe('none / gzip: JSON push (gzip as Content-Encoding); snappy: protobuf push compressed with snappy, as Promtail sends.'),
+  auth: authSchema.optional(),
+  tls: tlsSchema.optional(),
+  batch: batchSchema({ maxEvents: 100_000, maxBytes: 1_000_000, timeoutSecs: 1 }),
+  request: requestSchema,
+});
+export type LokiSinkConfig = z.infer<typeof lokiSinkSchema>;
