@@ -17,6 +17,10 @@ registerSink({
     const stream = config.target === 'stdout' ? process.stdout : process.stderr;
     return {
       async run(input) {
+        // A closed pipe (`sluice | head`) surfaces through the write callback; without a listener
+        // the stream's 'error' event would crash the process instead of failing this sink.
+        const ignore = (): void => undefined;
+        stream.on('error', ignore);
         for await (const batch of input) {
           let text = '';
           for (const event of batch) text += encoder.encode(event) + '\n';
