@@ -49,7 +49,7 @@ export async function runAgentUntil(options: {
     }
     if (Date.now() > deadline || running.child.exitCode !== null) break;
   }
-  running.child.kill('SIGTERM');
+  running.stop();
   const measured = await running.result();
   const secondsToComplete = completedAt ? (completedAt - running.started) / 1000 : measured.wallSeconds;
   return { ...measured, secondsToComplete, sent };

@@ -18,7 +18,10 @@ export function ensureGnuTime(): void {
 }
 
 export interface Running {
+  /** The GNU time process; signal the measured command with `stop()`, not through this. */
   child: ChildProcess;
+  /** SIGTERM the measured command (GNU time itself would die without writing its report). */
+  stop(): void;
   started: number;
   /** Wait for exit and read the figures GNU time wrote. */
   result(): Promise<Measured>;
@@ -35,6 +38,10 @@ export function startMeasured(command: string, args: string[], options: { env?: 
   return {
     child,
     started,
+    stop() {
+      const children = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+      for (const pid of children) process.kill(Number(pid), 'SIGTERM');
+    },
     async result() {
       const exitCode = await exited;
       const [wall, user, sys, maxKiB] = readFileSync(report, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
