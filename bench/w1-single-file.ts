@@ -30,7 +30,7 @@ export async function runW1(lines = Number(process.env.W1_LINES ?? 2_000_000)): 
         sources: { k8s: { type: 'kubernetes_logs', log_directory: join(dir, 'pods'), read_from: 'beginning' } },
         sinks: { out: sink === 'file' ? { type: 'file', inputs: ['k8s'], path: outPath } : { type: 'blackhole', inputs: ['k8s'] } },
       },
-      nodeArgs: process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${join(dir, 'profiles')}`] : [],
+      nodeArgs: [...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${join(dir, 'profiles')}`] : [])],
     });
     if (run.sent < lines) throw new Error(`W1 ${sink}: only ${run.sent} of ${lines} events arrived`);
     rows.push({ workload: `W1 sluice -> ${sink}`, lines, bytes: file.bytes, seconds: run.secondsToComplete, cpuSeconds: run.cpuSeconds, peakRssMiB: run.peakRssMiB });

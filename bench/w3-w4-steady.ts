@@ -36,7 +36,8 @@ export async function runSteady(options: { name: string; containers: number; lin
       sinks: { out: { type: 'blackhole', inputs: ['k8s'] } },
     }),
   );
-  const agent = spawn(process.execPath, [CLI, '--config', configPath, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const agent = spawn(process.execPath, [...nodeArgs, CLI, '--config', configPath, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
   const pid = agent.pid!;
   const sleep = (s: number) => new Promise((resolve) => setTimeout(resolve, s * 1000));
   await sleep(options.warmupSeconds);

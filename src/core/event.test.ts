@@ -41,6 +41,20 @@ describe('events', () => {
     assert.equal(line, '{"timestamp":"2026-11-24T10:00:00.123456789Z","message":"x"}');
   });
 
+  it('produces exactly what JSON.stringify would, escapes and surrogates included', () => {
+    const encoder = new EventEncoder({ codec: 'json' });
+    const cases: Record<string, unknown>[] = [
+      { message: 'plain' },
+      { message: 'quote" backslash\\ newline\n tab\t control\u0001' },
+      { message: 'emoji 😀 ünïcödé', '"odd key"': 1 },
+      { message: 'lone surrogate \ud800 here' },
+      { n: 1.5, b: true, z: null, list: [1, 'a', { x: 2 }], nested: { y: 'q"' } },
+      {},
+      { skipped: undefined, message: 'x' },
+    ];
+    for (const fields of cases) assert.equal(encoder.encode(new LogEvent(fields)), JSON.stringify(fields));
+  });
+
   it('encodes with only_fields / except_fields and text codec', () => {
     const event = new LogEvent({ message: 'hi', kubernetes: Object.freeze({ pod_name: 'p', pod_uid: 'u' }), secret: 's' });
     assert.equal(new EventEncoder({ codec: 'json', except_fields: ['secret', 'kubernetes.pod_uid'] }).encode(event), '{"message":"hi","kubernetes":{"pod_name":"p"}}');
