@@ -15,7 +15,8 @@ export async function runW1(lines = Number(process.env.W1_LINES ?? 2_000_000)): 
   const wc = await measure('wc', ['-l', file.path]);
   rows.push({ workload: 'W1 baseline: wc -l', lines, bytes: file.bytes, seconds: wc.wallSeconds || 0.001, cpuSeconds: wc.cpuSeconds, peakRssMiB: wc.peakRssMiB });
 
-  for (const sink of ['file', 'blackhole'] as const) {
+  const sinks = (process.env.W1_SINKS?.split(',') ?? ['file', 'blackhole']) as Array<'file' | 'blackhole'>;
+  for (const sink of sinks) {
     const dataDir = join(dir, `data-${sink}`);
     const outPath = join(dir, 'out.ndjson');
     rmSync(dataDir, { recursive: true, force: true });

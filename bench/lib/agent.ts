@@ -34,6 +34,8 @@ export async function runAgentUntil(options: {
   timeoutMs?: number;
   nodeArgs?: string[];
 }): Promise<AgentRun> {
+  if ((await fetch(`http://127.0.0.1:${options.port}/health`).catch(() => undefined)) !== undefined)
+    throw new Error(`port ${options.port} already answers: a sluice from an earlier run is still running`);
   const configPath = join(options.dir, 'bench-config.json');
   writeFileSync(configPath, JSON.stringify({ ...options.config, api: { enabled: true, address: `127.0.0.1:${options.port}` } }));
   const running = startMeasured(process.execPath, [...(options.nodeArgs ?? []), CLI, '--config', configPath, '--log-level', 'warn']);

@@ -4,6 +4,7 @@ import { gzipSync } from 'node:zlib';
 import type { ComponentContext, EventStream, Sink } from '../../core/component.js';
 import { ackAll, type LogEvent } from '../../core/event.js';
 import { FieldTemplate } from '../../core/template.js';
+import { ByteBatch } from '../shared/byte-batch.js';
 import { EventEncoder } from '../shared/encoding.js';
 import type { FileSinkOptions } from './index.js';
 
@@ -20,6 +21,8 @@ export class FileSink implements Sink {
   private readonly encoder: EventEncoder;
   private readonly path: FieldTemplate;
   private readonly files = new Map<string, OpenFile>();
+  /** Reused for every write: see ByteBatch. */
+  private readonly pending = new ByteBatch();
 
   constructor(
     private readonly options: FileSinkOptions,
@@ -41,16 +44,17 @@ export class FileSink implements Sink {
   }
 
   private async write(batch: LogEvent[]): Promise<void> {
-    const byPath = new Map<string, { text: string; events: LogEvent[] }>();
+    const byPath = new Map<string, LogEvent[]>();
     for (const event of batch) {
       const path = this.path.render(event.fields, () => this.ctx.metrics.error('template_field_missing'));
-      let group = byPath.get(path);
-      if (!group) byPath.set(path, (group = { text: '', events: [] }));
-      group.text += this.encoder.encode(event) + '\n';
-      group.events.push(event);
+      const group = byPath.get(path);
+      if (group) group.push(event);
+      else byPath.set(path, [event]);
     }
-    for (const [path, group] of byPath) {
-      const bytes = this.options.compression === 'gzip' ? gzipSync(group.text) : Buffer.from(group.text);
+    for (const [path, events] of byPath) {
+      this.pending.reset();
+      for (const event of events) this.pending.append(this.encoder.encode(event) + '\n');
+      const bytes = this.options.compression === 'gzip' ? gzipSync(this.pending.bytes()) : this.pending.bytes();
       try {
         const file = await this.fileFor(path);
         await file.handle.write(bytes);
@@ -62,9 +66,9 @@ export class FileSink implements Sink {
         this.ctx.logger.error({ path, err: (error as Error).message }, 'write failed');
         throw error;
       }
-      this.ctx.metrics.sentEvents.inc(group.events.length);
+      this.ctx.metrics.sentEvents.inc(events.length);
       this.ctx.metrics.sentBytes.inc(bytes.length);
-      ackAll(group.events);
+      ackAll(events);
     }
   }
 
