@@ -282,6 +282,11 @@ export class Tailer {
     for (const dir of dirs) {
       for (const file of [...this.files.inDirectory(dir)]) {
         if (!file.rankPending) continue;
+        if (file.splitter === undefined) {
+          // Never opened, and no longer listed: gone. Its inode may already be another file's.
+          this.forget(file);
+          continue;
+        }
         const copy = await this.findGzipCopy(file);
         const sequence = file.admission.sequence!;
         if (copy !== undefined) this.files.rerank(file, { ...file.admission, sequence: { key: sequence.key, rank: copy.rank } });

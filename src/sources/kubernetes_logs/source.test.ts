@@ -601,7 +601,11 @@ test('Docker format: long lines split into partials, rotation and gzip: every me
     // A rotation every few milliseconds (kubelet: at most every 10 s); files live ~10 rotations.
     if (i % 5 === 0) await new Promise((resolve) => setTimeout(resolve, 3));
   }
-  await waitFor(() => out.events.length >= 300, 'all messages', 15_000);
+  await waitFor(() => out.events.length >= 300, 'all messages', 15_000).catch((error: Error) => {
+    const got = new Set(out.messages().map((m) => m.split(':')[0]));
+    const missing = Array.from({ length: 300 }, (_, i) => String(i)).filter((i) => !got.has(i));
+    throw new Error(`${error.message}: missing ${missing.join(',')}`);
+  });
   await new Promise((resolve) => setTimeout(resolve, 200));
   await running.stop();
   sim.stop();
