@@ -6,17 +6,10 @@ import type { LogEvent } from '../core/event.js';
 import { Finalizer } from '../core/finalizer.js';
 import type { ComponentMetrics } from '../core/metrics.js';
 import { AckTracker } from './ack-tracker.js';
-import { CheckpointStore, type CheckpointRecord } from './checkpoint-store.js';
+import { CheckpointStore } from './checkpoint-store.js';
 import { GzipChunkReader, PlainChunkReader } from './chunk-reader.js';
 import { Discovery, type DiscoveredFile, type DiscoveryRoot } from './discovery.js';
-import {
-  FINGERPRINT_HEAD_BYTES,
-  hashHead,
-  headMatches,
-  readGzipHead,
-  readPlainHead,
-  type Fingerprint,
-} from './fingerprint.js';
+import { fingerprintFromHead, headMatches, pathStillHolds, readGzipHead, readPlainHead, type Fingerprint } from './fingerprint.js';
 import { DecodeStats } from './line-decoder.js';
 import { LineSplitter } from './line-splitter.js';
 import { FileRegistry } from './file-registry.js';
@@ -400,7 +393,7 @@ export class Tailer {
         }
         start = file.splitter.readOffset;
       } else {
-        const record = this.findRecord(this.store.byInode(file.dev, file.ino), head);
+        const record = CheckpointStore.bestMatch(this.store.byInode(file.dev, file.ino), head);
         if (record !== undefined && record.offset <= stats.size) {
           start = record.offset;
           file.fingerprint = record.fingerprint;
@@ -436,7 +429,7 @@ export class Tailer {
       this.markDone(file, 'gzip of a file already read'); // the plain file is (being) read to its end: the gzip is a duplicate
       return;
     }
-    const record = this.findRecord(this.store.inDirectory(dir), head);
+    const record = CheckpointStore.bestMatch(this.store.inDirectory(dir), head);
     let start = 0;
     if (record !== undefined) {
       start = record.offset;
@@ -472,33 +465,13 @@ export class Tailer {
     this.rememberCheckpoint(file);
   }
 
-  private findRecord(records: CheckpointRecord[], head: Buffer): CheckpointRecord | undefined {
-    let best: CheckpointRecord | undefined;
-    for (const record of records) {
-      if (!headMatches(record.fingerprint, head)) continue;
-      if (best === undefined || record.fingerprint.headLength > best.fingerprint.headLength) best = record;
-    }
-    return best;
-  }
-
   private fingerprintOf(file: TailedFile, head: Buffer): Fingerprint {
-    const headLength = Math.min(head.length, FINGERPRINT_HEAD_BYTES);
-    return { dev: file.dev, ino: file.ino, headLength, headHash: hashHead(head, headLength) };
+    return fingerprintFromHead(file.dev, file.ino, head);
   }
 
   private async sameIdentity(file: TailedFile, path: string): Promise<boolean> {
     if (file.fingerprint === undefined) return path === file.path; // never had a byte: cannot tell, assume new
-    try {
-      if (file.compressed) return headMatches(file.fingerprint, await readGzipHead(path));
-      const handle = await open(path, 'r');
-      try {
-        return headMatches(file.fingerprint, await readPlainHead(handle));
-      } finally {
-        await handle.close();
-      }
-    } catch {
-      return true; // gone: nothing to re-identify
-    }
+    return pathStillHolds(file.fingerprint, file.compressed, path);
   }
 
   private markDone(file: TailedFile, reason: string): void {
@@ -666,11 +639,7 @@ export class Tailer {
       const offset = file.acks.acknowledgedOffset;
       this.store.set({ fingerprint: file.fingerprint, offset, path: file.path, updatedAt: now });
     }
-    for (const record of [...this.store.all()]) {
-      const fp = record.fingerprint;
-      const referenced = liveInodes.has(`${fp.dev}:${fp.ino}`) || liveDirs.has(dirname(record.path));
-      if (!referenced && now - record.updatedAt > CHECKPOINT_RECORD_TTL_MS) this.store.delete(fp);
-    }
+    this.store.prune(now, CHECKPOINT_RECORD_TTL_MS, liveInodes, liveDirs);
     try {
       await this.store.persist();
     } catch (error) {
