@@ -112,6 +112,7 @@ export class Tailer {
       this.wake();
     };
     shutdown.addEventListener('abort', onAbort);
+    if (shutdown.aborted) resolveStopped();
     const timers = [
       setInterval(() => {
         this.fullScanDue = true;
