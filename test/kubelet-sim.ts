@@ -89,11 +89,26 @@ export class KubeletSim {
 
   /** Writes one message the way a runtime does (split into partials when long); rotates if due. */
   write(container: SimContainer, stream: Stream, message: string): void {
-    container.written[stream].push(message);
+    container.written[stream].push(this.asShipped(message));
     const bytes = this.encode(stream, message);
     this.append(container, bytes);
     const limit = this.options.rotateAtBytes ?? 0;
     if (limit > 0 && container.size >= limit) this.rotate(container);
+  }
+
+  /**
+   * The message a perfect reader ships. CRI keeps the bytes; json-file encodes each 16 KiB
+   * piece as a JSON string, so a UTF-8 character cut at a piece boundary becomes U+FFFD there
+   * (Docker does the same).
+   */
+  asShipped(message: string): string {
+    if (this.options.format === 'cri') return message;
+    const body = Buffer.from(message, 'utf8');
+    let shipped = '';
+    for (let offset = 0; offset < body.length; offset += this.partialBytes) {
+      shipped += body.subarray(offset, offset + this.partialBytes).toString('utf8');
+    }
+    return shipped;
   }
 
   /** The on-disk bytes for one message (all its partial records). */

@@ -68,7 +68,8 @@ export function testContext(dataDir: string, id = 'logs', type = 'kubernetes_log
   const metrics = new MetricsRegistry();
   const ctx: ComponentContext = {
     id,
-    logger: pino({ level: 'silent' }),
+    // SLUICE_TEST_DEBUG_LOG=<file>: the component's debug log, to investigate a failing test.
+    logger: process.env.SLUICE_TEST_DEBUG_LOG ? pino({ level: 'debug' }, pino.destination(process.env.SLUICE_TEST_DEBUG_LOG)) : pino({ level: 'silent' }),
     metrics: metrics.forComponent('source', id, type),
     dataDir,
   };

@@ -36,7 +36,7 @@ for (let i = 0; i < containers; i++) {
   files.push(path);
 }
 
-const ENTRY = join(import.meta.dirname, 'agent-entry.js');
+const ENTRY = join(import.meta.dirname, '..', '..', 'src', 'cli.js');
 const DIRECT = join(import.meta.dirname, 'direct.js');
 
 async function runAgent(name: string, sink: Record<string, unknown>, port: number): Promise<Measured & { seconds: number }> {

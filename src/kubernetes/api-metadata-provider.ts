@@ -16,6 +16,8 @@ export class ApiPodMetadataProvider implements PodMetadataProvider {
   private resolveStore!: (store: PodMetadataStore | undefined) => void;
   private fields: KubernetesFieldsBuilder | undefined;
   private readonly listeners = new Set<(podUid: string) => void>();
+  /** The store's first listing of namespaces, the node and pods (true when done in time). */
+  private firstSync: Promise<boolean> = Promise.resolve(false);
 
   constructor(
     private readonly options: KubernetesMetadataOptions,
@@ -40,8 +42,9 @@ export class ApiPodMetadataProvider implements PodMetadataProvider {
     store.onChange(({ uid }) => {
       for (const listener of this.listeners) listener(uid);
     });
+    this.firstSync = store.start();
     this.resolveStore(store);
-    const synced = await store.start();
+    const synced = await this.firstSync;
     if (!synced) this.ctx.logger.warn('pod metadata not synced yet; events of unknown pods wait pod_metadata_wait_ms, then ship with path fields');
   }
 
@@ -55,7 +58,11 @@ export class ApiPodMetadataProvider implements PodMetadataProvider {
     const waitMs = this.options.pod_metadata_wait_ms;
     const deadline = Date.now() + waitMs;
     return this.storeReady.then(async (store) => {
-      await store?.waitForPod(pod.podUid, Math.max(0, deadline - Date.now()));
+      if (store === undefined) return;
+      // At startup, first the cache's initial listing (bounded by the store), so exclusions
+      // are known before any file opens; then the pod's own bounded wait.
+      if (!(await this.firstSync)) return;
+      await store.waitForPod(pod.podUid, Math.max(0, deadline - Date.now()));
     });
   }
 

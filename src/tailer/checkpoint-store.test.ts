@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { CheckpointStore } from './checkpoint-store.js';
+import { hashHead } from './fingerprint.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-checkpoints-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -31,4 +32,29 @@ test('a missing file is an empty store; a corrupt one is reported, not fatal', a
   const store = new CheckpointStore(path);
   assert.deepEqual(await store.load(), { corrupt: true });
   assert.equal(store.size, 0);
+});
+
+test('prune drops only old records of files gone from both their inode and their directory', () => {
+  const store = new CheckpointStore(join(dir, 'prune.json'));
+  const record = (ino: number, path: string, updatedAt: number) => ({ fingerprint: { dev: 1, ino, headLength: 1, headHash: `h${ino}` }, offset: 1, path, updatedAt });
+  store.set(record(1, '/gone/0.log', 0)); // old, file and directory gone: dropped
+  store.set(record(2, '/live-dir/0.log.1', 0)); // old, but its directory still has files (a gzip copy may come)
+  store.set(record(3, '/other/0.log', 0)); // old, but its inode is still tracked
+  store.set(record(4, '/gone/1.log', 9_000)); // recent
+  store.prune(10_000, 5_000, new Set(['1:3']), new Set(['/live-dir']));
+  assert.equal(store.size, 3);
+  assert.deepEqual(store.byInode(1, 1), []);
+  assert.equal(store.byInode(1, 2).length, 1);
+});
+
+test('bestMatch picks the record whose longest head matches', () => {
+  const head = Buffer.from('2024-01-01T00:00:00Z stdout F hello\n');
+  const fp = (length: number, text = head) => ({ dev: 1, ino: 1, headLength: length, headHash: hashHead(text, length) });
+  const records = [
+    { fingerprint: fp(10), offset: 10, path: '/a', updatedAt: 0 },
+    { fingerprint: fp(20), offset: 20, path: '/a', updatedAt: 0 },
+    { fingerprint: fp(30, Buffer.from('x'.repeat(40))), offset: 30, path: '/a', updatedAt: 0 },
+  ];
+  assert.equal(CheckpointStore.bestMatch(records, head)?.offset, 20);
+  assert.equal(CheckpointStore.bestMatch(records, Buffer.from('other')), undefined);
 });

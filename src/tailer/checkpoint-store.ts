@@ -1,6 +1,6 @@
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { fingerprintKey, type Fingerprint } from './fingerprint.js';
+import { fingerprintKey, headMatches, type Fingerprint } from './fingerprint.js';
 
 export interface CheckpointRecord {
   fingerprint: Fingerprint;
@@ -60,10 +60,6 @@ export class CheckpointStore {
     return this.records.size;
   }
 
-  all(): IterableIterator<CheckpointRecord> {
-    return this.records.values();
-  }
-
   set(record: CheckpointRecord): void {
     const key = fingerprintKey(record.fingerprint);
     this.records.set(key, record);
@@ -96,6 +92,33 @@ export class CheckpointStore {
     const found: CheckpointRecord[] = [];
     for (const record of this.records.values()) if (dirname(record.path) === dir) found.push(record);
     return found;
+  }
+
+  /** Of `records`, the one whose head matches `head` best (the longest matching head). */
+  static bestMatch(records: readonly CheckpointRecord[], head: Buffer): CheckpointRecord | undefined {
+    let best: CheckpointRecord | undefined;
+    for (const record of records) {
+      if (!headMatches(record.fingerprint, head)) continue;
+      if (best === undefined || record.fingerprint.headLength > best.fingerprint.headLength) best = record;
+    }
+    return best;
+  }
+
+  /**
+   * Drops records older than `ttlMs` whose file is gone: neither its inode nor its directory
+   * holds a tracked file any more (a gzip copy of a rotated file may still need its record).
+   */
+  prune(now: number, ttlMs: number, liveInodes: ReadonlySet<string>, liveDirs: ReadonlySet<string>): void {
+    for (const [key, record] of this.records) {
+      const fp = record.fingerprint;
+      if (now - record.updatedAt <= ttlMs) continue;
+      if (liveInodes.has(`${fp.dev}:${fp.ino}`) || liveDirs.has(dirname(record.path))) continue;
+      this.records.delete(key);
+      const inode = `${fp.dev}:${fp.ino}`;
+      const keys = this.byInodeIndex.get(inode);
+      keys?.delete(key);
+      if (keys?.size === 0) this.byInodeIndex.delete(inode);
+    }
   }
 
   /** Writes the current records; concurrent calls are serialised. */

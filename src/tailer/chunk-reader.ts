@@ -1,5 +1,5 @@
-import { createReadStream, read as readCallback } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
+import { read as readCallback } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { createGunzip, type Gunzip } from 'node:zlib';
 
 /** A chunk of file bytes: a view valid until the next read of the same reader. */
@@ -56,9 +56,21 @@ export class GzipChunkReader implements ChunkReader {
   private waiting: (() => void) | undefined;
   private skip: number;
 
-  constructor(path: string, skip: number, chunkBytes: number) {
+  /**
+   * Opens the file and keeps it open until `close` (not only until the stream ends): while the
+   * tailer tracks the file, its inode must not be handed to a new file.
+   */
+  static async open(path: string, skip: number, chunkBytes: number): Promise<GzipChunkReader> {
+    return new GzipChunkReader(await open(path, 'r'), skip, chunkBytes);
+  }
+
+  private constructor(
+    private readonly handle: FileHandle,
+    skip: number,
+    chunkBytes: number,
+  ) {
     this.skip = skip;
-    const input = createReadStream(path, { highWaterMark: chunkBytes });
+    const input = handle.createReadStream({ highWaterMark: chunkBytes, autoClose: false, start: 0 });
     this.gunzip = createGunzip({ chunkSize: Math.max(1024, Math.min(chunkBytes, 1024 * 1024)) });
     input.on('error', (error) => this.fail(error));
     this.gunzip.on('error', (error) => this.fail(error));
@@ -92,6 +104,7 @@ export class GzipChunkReader implements ChunkReader {
 
   async close(): Promise<void> {
     this.gunzip.destroy();
+    await this.handle.close();
   }
 
   private fail(error: Error): void {

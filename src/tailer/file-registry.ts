@@ -71,6 +71,13 @@ export class FileRegistry {
     this.joinSequence(file);
   }
 
+  /** The file keeps its path but is read per `admission` now (its rank was worked out). */
+  rerank(file: TailedFile, admission: FileAdmission): void {
+    this.leaveSequence(file);
+    file.admission = admission;
+    this.joinSequence(file);
+  }
+
   /** Every earlier file of the sequence is finished (equal ranks: the one found first goes first). */
   isNextInSequence(file: TailedFile): boolean {
     const key = file.sequenceKey;
@@ -86,7 +93,9 @@ export class FileRegistry {
   hasSuccessor(file: TailedFile): boolean {
     const key = file.sequenceKey;
     if (key === undefined) return false;
-    for (const other of this.sequences.get(key) ?? []) if (other.rank > file.rank) return true;
+    for (const other of this.sequences.get(key) ?? []) {
+      if (other.rank > file.rank || (other.rank === file.rank && other.order > file.order)) return true;
+    }
     return false;
   }
 

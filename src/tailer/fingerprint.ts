@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 
 /**
@@ -67,3 +67,24 @@ export function readGzipHead(path: string, maxBytes = FINGERPRINT_HEAD_BYTES): P
   });
 }
 
+
+/** The fingerprint of a file from its first bytes (at most FINGERPRINT_HEAD_BYTES are used). */
+export function fingerprintFromHead(dev: number, ino: number, head: Buffer): Fingerprint {
+  const headLength = Math.min(head.length, FINGERPRINT_HEAD_BYTES);
+  return { dev, ino, headLength, headHash: hashHead(head, headLength) };
+}
+
+/** Whether the file now at `path` starts with the bytes `fingerprint` was made from (true if it is gone). */
+export async function pathStillHolds(fingerprint: Fingerprint, compressed: boolean, path: string): Promise<boolean> {
+  try {
+    if (compressed) return headMatches(fingerprint, await readGzipHead(path));
+    const handle = await open(path, 'r');
+    try {
+      return headMatches(fingerprint, await readPlainHead(handle));
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return true; // gone: nothing to re-identify
+  }
+}

@@ -44,6 +44,8 @@ export class TailedFile implements TailedFileView {
   orphaned = false;
   /** The source's admission has not settled yet (`FileAdmission.ready`). */
   admissionPending = false;
+  /** Renamed away under a name not seen yet: its place in the sequence is being worked out. */
+  rankPending = false;
   lastDataAt = Date.now();
   /** Size and mtime when last seen by a scan (a finished file that changes is re-identified). */
   seenSize: number;

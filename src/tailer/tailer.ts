@@ -6,17 +6,10 @@ import type { LogEvent } from '../core/event.js';
 import { Finalizer } from '../core/finalizer.js';
 import type { ComponentMetrics } from '../core/metrics.js';
 import { AckTracker } from './ack-tracker.js';
-import { CheckpointStore, type CheckpointRecord } from './checkpoint-store.js';
+import { CheckpointStore } from './checkpoint-store.js';
 import { GzipChunkReader, PlainChunkReader } from './chunk-reader.js';
 import { Discovery, type DiscoveredFile, type DiscoveryRoot } from './discovery.js';
-import {
-  FINGERPRINT_HEAD_BYTES,
-  hashHead,
-  headMatches,
-  readGzipHead,
-  readPlainHead,
-  type Fingerprint,
-} from './fingerprint.js';
+import { fingerprintFromHead, headMatches, pathStillHolds, readGzipHead, readPlainHead, type Fingerprint } from './fingerprint.js';
 import { DecodeStats } from './line-decoder.js';
 import { LineSplitter } from './line-splitter.js';
 import { FileRegistry } from './file-registry.js';
@@ -63,6 +56,8 @@ export class Tailer {
   private readonly discovery: Discovery;
   private readonly files = new FileRegistry();
   private readonly dirtyPaths = new Set<string>();
+  /** Directories holding a file renamed away unseen (`renamedAwayUnseen`). */
+  private readonly rankPendingDirs = new Set<string>();
   private readonly sharedReadBuffer: Buffer;
   private readonly stats = new DecodeStats();
   private openCount = 0;
@@ -117,6 +112,7 @@ export class Tailer {
       this.wake();
     };
     shutdown.addEventListener('abort', onAbort);
+    if (shutdown.aborted) resolveStopped();
     const timers = [
       setInterval(() => {
         this.fullScanDue = true;
@@ -173,11 +169,13 @@ export class Tailer {
       await this.registerAll(found, false);
       this.forgetVanished(found);
     }
-    if (this.dirtyPaths.size > 0) {
+    // Registering may ask for more listings (a file renamed away unseen): until none is left.
+    while (this.dirtyPaths.size > 0) {
       const paths = [...this.dirtyPaths];
       this.dirtyPaths.clear();
       for (const path of paths) await this.registerAll(await this.discovery.scanPath(path), false);
     }
+    if (this.rankPendingDirs.size > 0) await this.resolvePendingRanks();
   }
 
   private async registerAll(found: readonly DiscoveredFile[], initial: boolean): Promise<void> {
@@ -198,6 +196,12 @@ export class Tailer {
         }
         known.seenSize = stats.size;
         known.seenMtimeMs = stats.mtimeMs;
+      }
+      if (known.path !== path && this.options.admit(path)?.compressed === !known.compressed) {
+        // A gzip name for a plain file or the reverse: the inode of a deleted file was reused.
+        this.forget(known);
+        await this.register({ path, stats }, false);
+        return;
       }
       known.orphaned = false;
       if (known.path !== path) this.renamed(known, path);
@@ -243,18 +247,58 @@ export class Tailer {
     this.options.logger.debug({ path: file.path, to: canonical, key: file.key, state: file.state }, 'file renamed');
     // Renamed to a name the source does not read: finish it like a rotated file.
     this.files.move(file, canonical, admission ?? { ...file.admission, rotated: true });
+    file.rankPending = false;
     if (file.state === 'waiting') file.readable = true;
   }
 
   /**
-   * A new file took the name of one still being read, whose new name was not seen (rotated and
-   * already gzipped or deleted): it is older than anything still unread in its sequence.
+   * A new file took the name of one still being read, whose new name was not seen yet. Its
+   * place in the sequence comes from that name, so the file (and the files after it) wait until
+   * the directory is listed again: found under its rotated name, it takes that rank (see
+   * `renamed`); already gzipped, it takes the rank of its gzip copy; gone, it is the oldest file
+   * left (kubelet deletes the oldest first).
    */
   private renamedAwayUnseen(file: TailedFile): void {
     this.options.logger.debug({ path: file.path, key: file.key, state: file.state }, 'file renamed away unseen');
     const sequence = file.admission.sequence;
     this.files.releasePath(file, { ...file.admission, rotated: true, sequence: sequence && { key: sequence.key, rank: '' } });
     file.readable = true; // its writes no longer reach it by name: check it now
+    if (sequence === undefined) return;
+    file.rankPending = true;
+    this.dirtyPaths.add(dirname(file.path));
+    this.rankPendingDirs.add(dirname(file.path));
+  }
+
+  /** After the directories were listed again: place the files renamed away unseen. */
+  private async resolvePendingRanks(): Promise<void> {
+    const dirs = [...this.rankPendingDirs];
+    this.rankPendingDirs.clear();
+    for (const dir of dirs) {
+      for (const file of [...this.files.inDirectory(dir)]) {
+        if (!file.rankPending) continue;
+        if (file.splitter === undefined) {
+          // Never opened, and no longer listed: gone. Its inode may already be another file's.
+          this.forget(file);
+          continue;
+        }
+        const copy = await this.findGzipCopy(file);
+        const sequence = file.admission.sequence!;
+        if (copy !== undefined) this.files.rerank(file, { ...file.admission, sequence: { key: sequence.key, rank: copy.rank } });
+        file.rankPending = false;
+        this.wake();
+      }
+    }
+  }
+
+  /** The gzip file of the directory holding the same bytes as `file`, if any. */
+  private async findGzipCopy(file: TailedFile): Promise<TailedFile | undefined> {
+    if (file.fingerprint === undefined) await this.fingerprintOpenFile(file);
+    if (file.fingerprint === undefined) return undefined;
+    for (const other of this.files.inDirectory(dirname(file.path))) {
+      if (!other.compressed || other === file) continue;
+      if (headMatches(file.fingerprint, await readGzipHead(other.path))) return other;
+    }
+    return undefined;
   }
 
   /** Tracked files not found by a full scan: finished ones are forgotten, open ones finish at EOF. */
@@ -350,7 +394,7 @@ export class Tailer {
         }
         start = file.splitter.readOffset;
       } else {
-        const record = this.findRecord(this.store.byInode(file.dev, file.ino), head);
+        const record = CheckpointStore.bestMatch(this.store.byInode(file.dev, file.ino), head);
         if (record !== undefined && record.offset <= stats.size) {
           start = record.offset;
           file.fingerprint = record.fingerprint;
@@ -386,7 +430,7 @@ export class Tailer {
       this.markDone(file, 'gzip of a file already read'); // the plain file is (being) read to its end: the gzip is a duplicate
       return;
     }
-    const record = this.findRecord(this.store.inDirectory(dir), head);
+    const record = CheckpointStore.bestMatch(this.store.inDirectory(dir), head);
     let start = 0;
     if (record !== undefined) {
       start = record.offset;
@@ -399,7 +443,7 @@ export class Tailer {
       }
     }
     this.startReading(file, start);
-    file.reader = new GzipChunkReader(file.path, start, this.options.maxReadBytes);
+    file.reader = await GzipChunkReader.open(file.path, start, this.options.maxReadBytes);
     file.state = 'open';
     file.readable = true;
     this.openCount++;
@@ -422,33 +466,13 @@ export class Tailer {
     this.rememberCheckpoint(file);
   }
 
-  private findRecord(records: CheckpointRecord[], head: Buffer): CheckpointRecord | undefined {
-    let best: CheckpointRecord | undefined;
-    for (const record of records) {
-      if (!headMatches(record.fingerprint, head)) continue;
-      if (best === undefined || record.fingerprint.headLength > best.fingerprint.headLength) best = record;
-    }
-    return best;
-  }
-
   private fingerprintOf(file: TailedFile, head: Buffer): Fingerprint {
-    const headLength = Math.min(head.length, FINGERPRINT_HEAD_BYTES);
-    return { dev: file.dev, ino: file.ino, headLength, headHash: hashHead(head, headLength) };
+    return fingerprintFromHead(file.dev, file.ino, head);
   }
 
   private async sameIdentity(file: TailedFile, path: string): Promise<boolean> {
     if (file.fingerprint === undefined) return path === file.path; // never had a byte: cannot tell, assume new
-    try {
-      if (file.compressed) return headMatches(file.fingerprint, await readGzipHead(path));
-      const handle = await open(path, 'r');
-      try {
-        return headMatches(file.fingerprint, await readPlainHead(handle));
-      } finally {
-        await handle.close();
-      }
-    } catch {
-      return true; // gone: nothing to re-identify
-    }
+    return pathStillHolds(file.fingerprint, file.compressed, path);
   }
 
   private markDone(file: TailedFile, reason: string): void {
@@ -477,7 +501,7 @@ export class Tailer {
     let worked = false;
     for (const file of this.files.snapshot()) {
       if (shutdown.aborted) break;
-      if (file.state !== 'open' || !file.readable || !this.files.isNextInSequence(file)) continue;
+      if (file.state !== 'open' || !file.readable || file.rankPending || !this.files.isNextInSequence(file)) continue;
       worked = true;
       await this.readTurn(file, out);
       this.flushStats();
@@ -616,11 +640,7 @@ export class Tailer {
       const offset = file.acks.acknowledgedOffset;
       this.store.set({ fingerprint: file.fingerprint, offset, path: file.path, updatedAt: now });
     }
-    for (const record of [...this.store.all()]) {
-      const fp = record.fingerprint;
-      const referenced = liveInodes.has(`${fp.dev}:${fp.ino}`) || liveDirs.has(dirname(record.path));
-      if (!referenced && now - record.updatedAt > CHECKPOINT_RECORD_TTL_MS) this.store.delete(fp);
-    }
+    this.store.prune(now, CHECKPOINT_RECORD_TTL_MS, liveInodes, liveDirs);
     try {
       await this.store.persist();
     } catch (error) {

@@ -7,8 +7,8 @@ import { after, test } from 'node:test';
 import { KubeletSim, type SimContainer } from '../../../test/kubelet-sim.js';
 import { waitFor } from '../../../test/source-driver.js';
 
-// The agent binary with the node-side sources registered (see bench/node-side/agent-entry.ts).
-const AGENT = join(import.meta.dirname, '..', '..', '..', 'bench', 'node-side', 'agent-entry.js');
+// The sluice CLI, as deployed.
+const AGENT = join(import.meta.dirname, '..', '..', 'cli.js');
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-kill-'));
 const children: ChildProcess[] = [];

@@ -589,3 +589,25 @@ test('shutdown is not held up by a downstream that stays full', async () => {
   await running.stop();
   sim.stop();
 });
+
+test('Docker format: long lines split into partials, rotation and gzip: every message once, merged, in order', async () => {
+  const { sim, build } = setup({ max_read_bytes: 8192 }, 'docker', { rotateAtBytes: 64 * 1024, maxFiles: 30, compress: true, partialBytes: 4096 });
+  const c = sim.addPod('ns', 'big', ['c']).container('c');
+  const out = new CollectingOutput();
+  const running = startSource(build().source, out);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  for (let i = 0; i < 300; i++) {
+    sim.write(c, i % 3 === 0 ? 'stderr' : 'stdout', `${i}:` + 'ü'.repeat((i * 37) % 5000));
+    // A rotation every ~20 ms (kubelet: at most every 10 s); a rotated file lives ~30 rotations.
+    if (i % 2 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  await waitFor(() => out.events.length >= 300, 'all messages', 15_000).catch((error: Error) => {
+    const got = new Set(out.messages().map((m) => m.split(':')[0]));
+    const missing = Array.from({ length: 300 }, (_, i) => String(i)).filter((i) => !got.has(i));
+    throw new Error(`${error.message}: missing ${missing.join(',')}`);
+  });
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  await running.stop();
+  sim.stop();
+  assertExactlyOnceInOrder(out, sim);
+});
