@@ -32,7 +32,7 @@ export async function runSteady(options: { name: string; containers: number; lin
     JSON.stringify({
       data_dir: join(dir, 'data'),
       api: { enabled: true, address: `127.0.0.1:${options.port}` },
-      sources: { k8s: { type: 'kubernetes_logs', log_directory: join(dir, 'pods') } },
+      sources: { k8s: { type: 'kubernetes_logs', log_directory: join(dir, 'pods'), ...JSON.parse(process.env.BENCH_SOURCE_OPTIONS ?? '{}') } },
       sinks: { out: { type: 'blackhole', inputs: ['k8s'] } },
     }),
   );

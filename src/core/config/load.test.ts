@@ -112,5 +112,6 @@ describe('interpolateEnv', () => {
   it('handles defaults, empty values and $$ escapes', () => {
     assert.equal(interpolateEnv('a=${A} b=${B:-x} c=${C:-} d=$$HOME', { A: '1', B: '' }).text, 'a=1 b=x c= d=$HOME');
     assert.deepEqual(interpolateEnv('${A}\n${B}', { A: '1' }).errors, ['line 2: environment variable B is not set (use ${B:-default} for a default)']);
+    assert.deepEqual(interpolateEnv('  # defaults to ${UNSET}\nx = 1', {}), { text: '  # defaults to ${UNSET}\nx = 1', errors: [] });
   });
 });
