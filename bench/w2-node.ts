@@ -34,6 +34,8 @@ export interface W2Details {
   wireMB: number;
   /** Seconds from the writer's last line until the receiver had every line (or gave up). */
   drainSeconds: number;
+  /** CPU seconds of this process (receiver, fake API server) over the run: if near the wall time, the receiver limits the figure. */
+  receiverCpuSeconds: number;
   timedOut: boolean;
   agentExitCode: number | null;
   missing: Array<{ container: number; count: number; first: number[] }>;
@@ -136,6 +138,7 @@ export async function runW2Detailed(options: { containers?: number; linesPerCont
       }),
     );
     const nodeArgs = [...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${join(dir, 'profiles')}`] : [])];
+    const selfCpu0 = process.cpuUsage();
     const agent = startMeasured(process.execPath, [...nodeArgs, CLI, '--config', configPath, '--log-level', 'warn']);
     const writerOptions: WriterOptions = { dirs: specs.map((s) => s.dir), linesPerContainer, rotateBytes, chunkLines: 64 };
     const writer = startMeasured(process.execPath, [WRITER_SCRIPT, JSON.stringify(writerOptions)], { stdout: 'pipe' });
@@ -153,6 +156,7 @@ export async function runW2Detailed(options: { containers?: number; linesPerCont
     ]);
     clearTimeout(timer);
     const endedAt = receiver.completedAt || performance.now();
+    const selfCpu = process.cpuUsage(selfCpu0);
     const sent = await sinkSentEvents(AGENT_PORT, 'out');
     if (agent.child.exitCode === null) agent.stop();
     const agentMeasured = await agent.result();
@@ -187,6 +191,7 @@ export async function runW2Detailed(options: { containers?: number; linesPerCont
       requests: receiver.requests,
       wireMB: receiver.wireBytes / 1e6,
       drainSeconds: writerDoneAt ? Math.max(0, (endedAt - writerDoneAt) / 1000) : NaN,
+      receiverCpuSeconds: (selfCpu.user + selfCpu.system) / 1e6,
       timedOut: outcome !== 'complete',
       agentExitCode: agentMeasured.exitCode,
       missing: receiver.missing(),
@@ -204,6 +209,7 @@ export function formatW2Details(d: W2Details): string {
     `lines: ${d.expected.toLocaleString('en-US')} written, ${d.received.toLocaleString('en-US')} received once or more; lost ${d.lost}, duplicated ${d.duplicates}` +
       `; not enriched ${d.unenriched}, malformed ${d.malformed}, wrong pod ${d.wrongPod} of ${d.sampled} sampled`,
     `rotations: ${d.rotations} (${d.gzipped} gzipped); ${d.requests} requests, ${d.wireMB.toFixed(1)} MB on the wire; receiver complete ${d.drainSeconds.toFixed(2)} s after the writer finished` +
+      `; receiver + fake API CPU ${d.receiverCpuSeconds.toFixed(2)} s` +
       `${d.timedOut ? ' (gave up: timeout or agent exit)' : ''}; agent exit code ${d.agentExitCode}`,
   ];
   for (const m of d.missing.slice(0, 10)) lines.push(`missing: container ${m.container}: ${m.count} lines, first seq ${m.first.join(', ')}`);
