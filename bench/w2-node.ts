@@ -4,7 +4,7 @@
 // receiver that checks every line arrives exactly once and enriched.
 // Baseline in the same invocation: the writer alone (its own lines/s and CPU).
 // Env: W2_CONTAINERS (100), W2_LINES_PER_CONTAINER (20000), W2_ROTATE_BYTES (10 MiB),
-// W2_TIMEOUT_SECS (600), W2_KEEP=1 keeps the log tree, BENCH_NODE_ARGS / BENCH_CPU_PROF as in W1.
+// W2_TIMEOUT_SECS (600), W2_BATCH_EVENTS (http sink batch.max_events, 1000), W2_KEEP=1 keeps the log tree, BENCH_NODE_ARGS / BENCH_CPU_PROF as in W1.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FakeApiServer } from '../test/k8s/fake-apiserver.js';
@@ -131,7 +131,7 @@ export async function runW2Detailed(options: { containers?: number; linesPerCont
             inputs: ['k8s'],
             uri: receiver.url,
             encoding: { codec: 'ndjson' },
-            batch: { max_events: 2000, max_bytes: 4_000_000, timeout_secs: 1 },
+            batch: { max_events: Number(process.env.W2_BATCH_EVENTS ?? 1000), max_bytes: 4_000_000, timeout_secs: 1 },
             buffer: { max_events: 4000 },
           },
         },
