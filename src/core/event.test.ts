@@ -52,7 +52,11 @@ describe('events', () => {
       {},
       { skipped: undefined, message: 'x' },
     ];
-    for (const fields of cases) assert.equal(encoder.encode(new LogEvent(fields)), JSON.stringify(fields));
+    cases.push({ message: 'shared', kubernetes: Object.freeze({ pod_name: 'p', pod_labels: Object.freeze({ 'app.kubernetes.io/name': 'ü"x' }) }) });
+    for (const fields of cases) {
+      assert.equal(encoder.encode(new LogEvent(fields)), JSON.stringify(fields));
+      assert.equal(encoder.encodeToBuffer(new LogEvent(fields)).toString(), JSON.stringify(fields));
+    }
   });
 
   it('encodes with only_fields / except_fields and text codec', () => {

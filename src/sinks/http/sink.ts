@@ -18,7 +18,7 @@ export class HttpSink implements Sink {
   private readonly client: HttpClient;
   private readonly encoder: EventEncoder;
   private readonly uri: EventTemplate;
-  private readonly driver: SinkDriver<string>;
+  private readonly driver: SinkDriver<Buffer>;
 
   constructor(
     private readonly config: HttpSinkConfig,
@@ -32,7 +32,7 @@ export class HttpSink implements Sink {
       auth: config.auth,
       compression: config.compression,
     });
-    this.driver = new SinkDriver<string>(
+    this.driver = new SinkDriver<Buffer>(
       { prepare: (event) => this.prepare(event), send: (batch) => this.send(batch) },
       { batch: config.batch, request: config.request, logger: ctx.logger, metrics: new SinkMetrics(ctx.metrics) },
     );
@@ -54,16 +54,16 @@ export class HttpSink implements Sink {
     }
   }
 
-  private prepare(event: LogEvent): Prepared<string> {
+  private prepare(event: LogEvent): Prepared<Buffer> {
     const key = this.uri.isDynamic ? this.uri.render(event.fields) : this.config.uri;
-    const payload = this.encoder.encode(event);
-    return { key, payload, bytes: Buffer.byteLength(payload) + 1 };
+    const payload = this.encoder.encodeToBuffer(event);
+    return { key, payload, bytes: payload.length + 1 };
   }
 
-  private async send(batch: Batch<string>): Promise<AttemptOutcome<string>> {
+  /** The body is assembled as bytes: no multi-MiB string per batch (those live until a full GC). */
+  private async send(batch: Batch<Buffer>): Promise<AttemptOutcome<Buffer>> {
     const codec = this.config.encoding.codec;
-    const text = codec === 'json' ? '[' + batch.payloads.join(',') + ']' : batch.payloads.join('\n') + '\n';
-    const { body, bytes, headers } = await this.client.encodeBody(text);
+    const { body, bytes, headers } = await this.client.encodeBody(joinPayloads(batch.payloads, codec === 'json'));
     const response = await this.client.send({
       method: this.config.method.toUpperCase(),
       url: batch.key,
@@ -72,4 +72,21 @@ export class HttpSink implements Sink {
     });
     return outcomeFromStatus(batch, response, bytes);
   }
+}
+
+const COMMA = Buffer.from(',');
+const NEWLINE = Buffer.from('\n');
+const OPEN = Buffer.from('[');
+const CLOSE = Buffer.from(']');
+
+/** A JSON array (`[a,b]`) or newline-terminated lines (`a\nb\n`). */
+function joinPayloads(payloads: readonly Buffer[], asArray: boolean): Buffer {
+  const parts: Buffer[] = asArray ? [OPEN] : [];
+  payloads.forEach((payload, i) => {
+    if (asArray && i > 0) parts.push(COMMA);
+    parts.push(payload);
+    if (!asArray) parts.push(NEWLINE);
+  });
+  if (asArray) parts.push(CLOSE);
+  return Buffer.concat(parts);
 }

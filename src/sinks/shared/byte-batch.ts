@@ -22,6 +22,11 @@ export class ByteBatch {
     this.used += this.buffer.write(text, this.used, 'utf8');
   }
 
+  appendBytes(bytes: Buffer): void {
+    if (this.used + bytes.length > this.buffer.length) this.grow(this.used + bytes.length);
+    this.used += bytes.copy(this.buffer, this.used);
+  }
+
   /** A view of the bytes so far; valid until the next append() or reset(). */
   bytes(): Buffer {
     return this.buffer.subarray(0, this.used);
