@@ -3,7 +3,7 @@
 // pod metadata from the fake API server, kubernetes_logs -> http sink (NDJSON) into a local
 // receiver that checks every line arrives exactly once and enriched.
 // Baseline in the same invocation: the writer alone (its own lines/s and CPU).
-// Env: W2_CONTAINERS (100), W2_LINES_PER_CONTAINER (20000), W2_ROTATE_BYTES (10 MiB),
+// Env: W2_CONTAINERS (100), W2_LINES_PER_CONTAINER (60000: ~12.5 MB per container, so every container rotates once at 10 MiB), W2_ROTATE_BYTES (10 MiB),
 // W2_TIMEOUT_SECS (600), W2_BATCH_EVENTS (http sink batch.max_events, 1000), W2_KEEP=1 keeps the log tree, BENCH_NODE_ARGS / BENCH_CPU_PROF as in W1.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -89,7 +89,7 @@ function apiPod(spec: PodSpec, i: number) {
 
 export async function runW2Detailed(options: { containers?: number; linesPerContainer?: number; rotateBytes?: number; timeoutSecs?: number } = {}): Promise<{ rows: Row[]; details: W2Details }> {
   const containers = options.containers ?? Number(process.env.W2_CONTAINERS ?? 100);
-  const linesPerContainer = options.linesPerContainer ?? Number(process.env.W2_LINES_PER_CONTAINER ?? 20_000);
+  const linesPerContainer = options.linesPerContainer ?? Number(process.env.W2_LINES_PER_CONTAINER ?? 60_000);
   const rotateBytes = options.rotateBytes ?? Number(process.env.W2_ROTATE_BYTES ?? 10 * 1024 * 1024);
   const timeoutSecs = options.timeoutSecs ?? Number(process.env.W2_TIMEOUT_SECS ?? 600);
   ensureGnuTime();
