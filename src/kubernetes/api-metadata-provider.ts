@@ -78,6 +78,15 @@ export class ApiPodMetadataProvider implements PodMetadataProvider {
     return this.store?.isExcluded(pod.podUid, pod.containerName) === true;
   }
 
+  knowsPod(pod: PodLogPath): boolean {
+    return this.store?.getPod(pod.podUid) !== undefined;
+  }
+
+  countEvents({ held, withoutMetadata }: { held: number; withoutMetadata: number }): void {
+    if (held > 0) this.store?.metrics.eventsHeld(held);
+    if (withoutMetadata > 0) this.store?.metrics.eventsWithoutMetadata(withoutMetadata);
+  }
+
   onChange(listener: (podUid: string) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

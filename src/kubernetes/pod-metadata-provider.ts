@@ -31,6 +31,10 @@ export interface PodMetadataProvider {
   isExcluded(pod: PodLogPath): boolean;
   /** Calls `listener(podUid)` when a pod's metadata changes; returns the unsubscribe function. */
   onChange(listener: (podUid: string) => void): () => void;
+  /** True when the provider has metadata for the pod (false: events ship with path fields only). */
+  knowsPod?(pod: PodLogPath): boolean;
+  /** Counts events the source held for metadata, and events shipped without it. */
+  countEvents?(counts: { held: number; withoutMetadata: number }): void;
 }
 
 /** The fields the path gives, frozen; built once per file. */

@@ -46,6 +46,10 @@ export class TailedFile implements TailedFileView {
   admissionPending = false;
   /** Renamed away under a name not seen yet: its place in the sequence is being worked out. */
   rankPending = false;
+  /** Finished because the source excluded it (it may be resumed, see `Tailer.resumeReading`). */
+  excludedBySource = false;
+  /** Resumed after an exclusion: the next open starts at the end of the file, past any checkpoint. */
+  resumeAtEnd = false;
   lastDataAt = Date.now();
   /** Size and mtime when last seen by a scan (a finished file that changes is re-identified). */
   seenSize: number;

@@ -58,6 +58,8 @@ export class Tailer {
   private readonly dirtyPaths = new Set<string>();
   /** Directories holding a file renamed away unseen (`renamedAwayUnseen`). */
   private readonly rankPendingDirs = new Set<string>();
+  /** Paths un-excluded before the tailer tracked them: registered to start at their end. */
+  private readonly resumeAtEndPaths = new Set<string>();
   private readonly sharedReadBuffer: Buffer;
   private readonly stats = new DecodeStats();
   private openCount = 0;
@@ -152,6 +154,29 @@ export class Tailer {
     if (file === undefined || file.state === 'done') return;
     await this.closeReader(file);
     this.markDone(file, 'excluded by the source');
+    file.excludedBySource = true;
+  }
+
+  /**
+   * Read again a file the source had excluded (the exclusion was lifted). Reading starts at the
+   * end of the file as it is when reopened: lines written while excluded are never collected.
+   * A path not tracked (excluded before it was registered) is registered again the same way.
+   */
+  resumeReading(path: string): void {
+    const file = this.files.atPath(path);
+    if (file === undefined) {
+      this.resumeAtEndPaths.add(path);
+      this.dirtyPaths.add(path);
+    } else {
+      if (!file.excludedBySource || file.state !== 'done') return;
+      file.excludedBySource = false;
+      file.resumeAtEnd = true;
+      file.decoder?.release?.();
+      file.splitter = undefined; // opened afresh (new splitter, acks and decoder)
+      file.state = 'waiting';
+      file.readable = true;
+    }
+    this.wake();
   }
 
   /** Persists checkpoints one last time (every acknowledgement that will come has come). */
@@ -167,6 +192,7 @@ export class Tailer {
       this.dirtyPaths.clear();
       const found = await this.discovery.scanAll();
       await this.registerAll(found, false);
+      this.resumeAtEndPaths.clear(); // every listed path was registered (or is not there)
       this.forgetVanished(found);
     }
     // Registering may ask for more listings (a file renamed away unseen): until none is left.
@@ -215,6 +241,7 @@ export class Tailer {
     const previous = this.files.atPath(canonical);
     if (previous !== undefined && previous.state !== 'done') this.renamedAwayUnseen(previous);
     const file = new TailedFile(canonical, key, stats.dev, stats.ino, admission, initial && this.options.readFrom === 'end', stats);
+    file.resumeAtEnd = this.resumeAtEndPaths.delete(canonical);
     this.options.logger.debug({ path: canonical, key }, 'file found');
     this.files.add(file);
     if (admission.ready !== undefined) this.awaitAdmission(file, admission.ready);
@@ -226,7 +253,10 @@ export class Tailer {
     const settle = (read: boolean): void => {
       file.admissionPending = false;
       if (read) file.readable = true;
-      else if (file.state === 'waiting') this.markDone(file, 'excluded by the source');
+      else if (file.state === 'waiting') {
+        this.markDone(file, 'excluded by the source');
+        file.excludedBySource = true;
+      }
       this.wake();
     };
     ready.then(settle, (error: unknown) => {
@@ -395,7 +425,10 @@ export class Tailer {
         start = file.splitter.readOffset;
       } else {
         const record = CheckpointStore.bestMatch(this.store.byInode(file.dev, file.ino), head);
-        if (record !== undefined && record.offset <= stats.size) {
+        if (file.resumeAtEnd) {
+          start = stats.size;
+          file.fingerprint ??= head.length > 0 ? this.fingerprintOf(file, head) : undefined;
+        } else if (record !== undefined && record.offset <= stats.size) {
           start = record.offset;
           file.fingerprint = record.fingerprint;
         } else {
@@ -430,6 +463,10 @@ export class Tailer {
       this.markDone(file, 'gzip of a file already read'); // the plain file is (being) read to its end: the gzip is a duplicate
       return;
     }
+    if (file.resumeAtEnd) {
+      this.markDone(file, 'resumed after an exclusion: a gzip gets no new lines');
+      return;
+    }
     const record = CheckpointStore.bestMatch(this.store.inDirectory(dir), head);
     let start = 0;
     if (record !== undefined) {
@@ -437,7 +474,7 @@ export class Tailer {
       file.fingerprint = record.fingerprint;
     } else {
       file.fingerprint = head.length > 0 ? this.fingerprintOf(file, head) : undefined;
-      if (file.startAtEnd) {
+      if (file.startAtEnd || file.resumeAtEnd) {
         this.markDone(file, 'read_from end');
         return;
       }

@@ -1,6 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { basename, join, resolve, sep } from 'node:path';
-import type { ComponentContext, Source, SourceRunContext } from '../../core/component.js';
+import type { ComponentContext, EventOutput, Source, SourceRunContext } from '../../core/component.js';
+import type { LogEvent } from '../../core/event.js';
 import { ContainerLogDecoder } from '../../kubernetes/container-log-decoder.js';
 import { PodLogPathFilter } from '../../kubernetes/path-filter.js';
 import { parsePodLogPath, podLogSequence, type PodLogPath } from '../../kubernetes/pod-log-path.js';
@@ -28,6 +29,8 @@ class FileMetadata {
     /** The file (its `path` follows renames). */
     readonly file: TailedFileView,
     private readonly provider: PodMetadataProvider,
+    /** Trees of events shipped without the pod's metadata (counted by the source). */
+    private readonly pathOnlyTrees: WeakSet<object>,
   ) {
     this.kubernetes = undefined;
     this.otherFields = undefined;
@@ -37,6 +40,9 @@ class FileMetadata {
   refresh(): void {
     const tree = this.provider.eventFields(this.pod) ?? pathEventFields(this.pod);
     this.kubernetes = tree.kubernetes;
+    if (this.provider.knowsPod?.(this.pod) === false && typeof tree.kubernetes === 'object' && tree.kubernetes !== null) {
+      this.pathOnlyTrees.add(tree.kubernetes);
+    }
     let others: Record<string, unknown> | undefined;
     for (const key in tree) if (key !== 'kubernetes') (others ??= {})[key] = tree[key];
     this.otherFields = others && Object.freeze(others);
@@ -63,6 +69,11 @@ export class KubernetesLogsSource implements Source {
   private readonly tailer: Tailer;
   private readonly provider: PodMetadataProvider;
   private readonly filesByPod = new Map<string, Set<FileMetadata>>();
+  /** Paths not read because their pod is excluded, by pod UID: resumed when the exclusion is lifted. */
+  private readonly excludedPaths = new Map<string, Set<string>>();
+  private readonly pathOnlyTrees = new WeakSet<object>();
+  /** Trees of files that waited for their pod's metadata: their first batch counts as held. */
+  private readonly heldTrees = new WeakSet<object>();
   private readonly unsubscribe: () => void;
   private readonly filter: PodLogPathFilter;
   private readonly legacyDirectory: string | undefined;
@@ -113,7 +124,7 @@ export class KubernetesLogsSource implements Source {
   async run({ out, shutdown }: SourceRunContext): Promise<void> {
     // The provider warms up in the background: files of pods it does not know yet wait (bounded).
     const starting = this.provider.start?.().catch((error: unknown) => this.logger.error({ err: error }, 'pod metadata provider failed to start'));
-    await this.tailer.run(out, shutdown);
+    await this.tailer.run(this.countingOutput(out), shutdown);
     await starting;
   }
 
@@ -137,20 +148,52 @@ export class KubernetesLogsSource implements Source {
       }
     }
     const pod = parsePodLogPath(target);
-    if (pod === undefined || !this.filter.accepts(target, pod) || this.provider.isExcluded(pod)) return undefined;
+    if (pod === undefined || !this.filter.accepts(target, pod)) return undefined;
+    if (this.provider.isExcluded(pod)) {
+      this.rememberExcluded(pod, target);
+      return undefined;
+    }
     const waiting = this.provider.waitForPod?.(pod);
+    const ready = waiting?.then(() => {
+      if (!this.provider.isExcluded(pod)) return true;
+      this.rememberExcluded(pod, target);
+      return false;
+    });
     return {
       canonicalPath: target,
-      ...(waiting ? { ready: waiting.then(() => !this.provider.isExcluded(pod)) } : {}),
+      ...(ready ? { ready } : {}),
       sequence: podLogSequence(target, pod),
       rotated: pod.rotation !== 'current',
       compressed: pod.rotation === 'compressed',
-      createDecoder: (file, stats) => this.createDecoder(file, stats, pod),
+      createDecoder: (file, stats) => this.createDecoder(file, stats, pod, ready !== undefined),
     };
   }
 
-  private createDecoder(file: TailedFileView, stats: DecodeStats, pod: PodLogPath): ContainerLogDecoder {
-    const metadata = new FileMetadata(pod, file, this.provider);
+  private rememberExcluded(pod: PodLogPath, path: string): void {
+    let paths = this.excludedPaths.get(pod.podUid);
+    if (paths === undefined) this.excludedPaths.set(pod.podUid, (paths = new Set()));
+    paths.add(path);
+  }
+
+  /** Counts held and unenriched events (a batch holds the events of one file). */
+  private countingOutput(out: EventOutput): EventOutput {
+    if (this.provider.countEvents === undefined) return out;
+    return {
+      send: (events: LogEvent[]) => {
+        const tree = events[0]?.fields.kubernetes;
+        if (typeof tree === 'object' && tree !== null) {
+          const held = this.heldTrees.delete(tree) ? events.length : 0;
+          const withoutMetadata = this.pathOnlyTrees.has(tree) ? events.length : 0;
+          if (held > 0 || withoutMetadata > 0) this.provider.countEvents!({ held, withoutMetadata });
+        }
+        return out.send(events);
+      },
+    };
+  }
+
+  private createDecoder(file: TailedFileView, stats: DecodeStats, pod: PodLogPath, waited: boolean): ContainerLogDecoder {
+    const metadata = new FileMetadata(pod, file, this.provider, this.pathOnlyTrees);
+    if (waited && typeof metadata.kubernetes === 'object' && metadata.kubernetes !== null) this.heldTrees.add(metadata.kubernetes);
     let files = this.filesByPod.get(pod.podUid);
     if (files === undefined) this.filesByPod.set(pod.podUid, (files = new Set()));
     files.add(metadata);
@@ -161,10 +204,28 @@ export class KubernetesLogsSource implements Source {
     });
   }
 
+  /**
+   * The pod's metadata changed: new fields for its files' next lines, and exclusion flips both
+   * ways. An excluded file stops being read at once; when the exclusion is lifted, reading resumes
+   * at the end of the file as it is then (lines written while excluded are never collected).
+   */
   private refreshPod(podUid: string): void {
-    for (const metadata of this.filesByPod.get(podUid) ?? []) {
-      if (this.provider.isExcluded(metadata.pod)) void this.tailer.stopReading(metadata.file.path);
-      else metadata.refresh();
+    for (const metadata of [...(this.filesByPod.get(podUid) ?? [])]) {
+      if (this.provider.isExcluded(metadata.pod)) {
+        this.rememberExcluded(metadata.pod, metadata.file.path);
+        void this.tailer.stopReading(metadata.file.path);
+      } else {
+        metadata.refresh();
+      }
     }
+    const excluded = this.excludedPaths.get(podUid);
+    if (excluded === undefined) return;
+    for (const path of [...excluded]) {
+      const pod = parsePodLogPath(path);
+      if (pod !== undefined && this.provider.isExcluded(pod)) continue;
+      excluded.delete(path);
+      this.tailer.resumeReading(path);
+    }
+    if (excluded.size === 0) this.excludedPaths.delete(podUid);
   }
 }
