@@ -30,6 +30,7 @@ let sim: KubeletSim;
 let agent: ChildProcess;
 let agentStderr = '';
 let agentExit: Promise<number | null>;
+let metricsUrl: string;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -64,6 +65,7 @@ before(async () => {
   sim = new KubeletSim({ root: join(dir, 'pods'), format: 'cri' });
   const config = {
     data_dir: join(dir, 'data'),
+    api: { enabled: true, address: '127.0.0.1:0' },
     sources: {
       k8s: {
         type: 'kubernetes_logs',
@@ -83,7 +85,21 @@ before(async () => {
   agent.stderr!.on('data', (chunk: Buffer) => (agentStderr += chunk.toString()));
   agentExit = new Promise((resolve) => agent.on('exit', (code) => resolve(code)));
   await eventually(() => (agentStderr.includes('sluice started') ? true : undefined), 'the agent to start');
+  const port = /"address":"127\.0\.0\.1:(\d+)"/.exec(agentStderr)![1];
+  metricsUrl = `http://127.0.0.1:${port}/metrics`;
 });
+
+/** Sum of a Prometheus counter's samples whose labels include every `labels` pair. */
+async function counter(name: string, labels: Record<string, string> = {}): Promise<number> {
+  const text = await (await fetch(metricsUrl)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name + '{') && !line.startsWith(name + ' ')) continue;
+    if (!Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
 
 after(async () => {
   if (agent.exitCode === null) {
@@ -147,6 +163,7 @@ describe('kubernetes_logs with the Kubernetes API, through the sluice process', 
     assert.equal(shippedMessage('late 1').length, 0, 'held while the pod is unknown');
     server.upsert('pods', pod({ name: 'late', namespace: 'shop', uid: 'u-late', labels: { app: 'late' } }));
     assert.deepEqual((await one('late 1')).kubernetes.pod_labels, { app: 'late' });
+    assert.ok((await counter('sluice_kubernetes_events_held_total')) >= 1, 'held events counted');
   });
 
   it('a pod deleted while its lines are still being read: its last lines are still enriched (delay_deletion_ms)', async () => {
@@ -190,12 +207,14 @@ describe('kubernetes_logs with the Kubernetes API, through the sluice process', 
     server.update('pods', 'relist', 'shop', (o) => {
       o.metadata.labels = { v: '2' };
     });
+    const expiredBefore = await counter('sluice_kubernetes_watch_restarts_total', { resource: 'pods', reason: 'expired' });
     server.compact(); // the watch resumes from a resourceVersion that is gone: 410, then a fresh list
     const enriched = await eventually(() => {
       sim.write(relist, 'stdout', 'relist tick');
       return shippedMessage('relist tick').find((e) => e.kubernetes.pod_labels?.v === '2');
     }, 'a line with the label changed during the 410');
     assert.equal(enriched.kubernetes.pod_uid, 'u-relist');
+    assert.ok((await counter('sluice_kubernetes_watch_restarts_total', { resource: 'pods', reason: 'expired' })) > expiredBefore, 'the pod watch got 410 Gone');
   });
 
   it('API server down and back: events keep flowing with cached metadata; a pod added while it was down is enriched after it returns', async () => {
