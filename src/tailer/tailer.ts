@@ -190,9 +190,11 @@ export class Tailer {
     if (this.fullScanDue) {
       this.fullScanDue = false;
       this.dirtyPaths.clear();
+      const resumesBefore = [...this.resumeAtEndPaths];
       const found = await this.discovery.scanAll();
       await this.registerAll(found, false);
-      this.resumeAtEndPaths.clear(); // every listed path was registered (or is not there)
+      // Those were registered by this scan, or are gone (added meanwhile: left for their own listing).
+      for (const path of resumesBefore) this.resumeAtEndPaths.delete(path);
       this.forgetVanished(found);
     }
     // Registering may ask for more listings (a file renamed away unseen): until none is left.
