@@ -60,6 +60,8 @@ export class Tailer {
   private readonly rankPendingDirs = new Set<string>();
   /** Paths un-excluded before the tailer tracked them: registered to start at their end. */
   private readonly resumeAtEndPaths = new Set<string>();
+  /** Files the source excluded, closed by the loop before its next reads. */
+  private readonly pendingStops = new Set<TailedFile>();
   private readonly sharedReadBuffer: Buffer;
   private readonly stats = new DecodeStats();
   private openCount = 0;
@@ -133,6 +135,7 @@ export class Tailer {
       this.fullScanDue = false;
       while (!shutdown.aborted) {
         await this.discover();
+        if (this.pendingStops.size > 0) await this.applyPendingStops();
         await this.openWaitingFiles();
         const worked = await this.readRound(out, shutdown);
         if (!worked && !shutdown.aborted) await this.sleep();
@@ -146,15 +149,25 @@ export class Tailer {
   }
 
   /**
-   * Stop reading the file at `path` for good (the source excluded it after it was opened, e.g.
-   * an exclude annotation added to a running pod). Lines not read yet are not shipped.
+   * Stop reading the file at `path` (the source excluded it after it was opened, e.g. an exclude
+   * annotation added to a running pod). Lines not read yet are not shipped. Applied by the loop
+   * between reads, never in the middle of one (the reader must not close under a read).
    */
   async stopReading(path: string): Promise<void> {
     const file = this.files.atPath(path);
     if (file === undefined || file.state === 'done') return;
-    await this.closeReader(file);
-    this.markDone(file, 'excluded by the source');
-    file.excludedBySource = true;
+    this.pendingStops.add(file);
+    this.wake();
+  }
+
+  private async applyPendingStops(): Promise<void> {
+    for (const file of this.pendingStops) {
+      this.pendingStops.delete(file);
+      if (file.state === 'done') continue;
+      await this.closeReader(file);
+      this.markDone(file, 'excluded by the source');
+      file.excludedBySource = true;
+    }
   }
 
   /**
@@ -164,6 +177,7 @@ export class Tailer {
    */
   resumeReading(path: string): void {
     const file = this.files.atPath(path);
+    if (file !== undefined && this.pendingStops.delete(file)) return; // never stopped: it reads on
     if (file === undefined) {
       this.resumeAtEndPaths.add(path);
       this.dirtyPaths.add(path);
@@ -541,6 +555,7 @@ export class Tailer {
     for (const file of this.files.snapshot()) {
       if (shutdown.aborted) break;
       if (file.state !== 'open' || !file.readable || file.rankPending || !this.files.isNextInSequence(file)) continue;
+      if (this.pendingStops.size > 0 && this.pendingStops.has(file)) continue; // excluded meanwhile
       worked = true;
       await this.readTurn(file, out);
       this.flushStats();
