@@ -25,6 +25,16 @@ export class PlainChunkReader implements ChunkReader {
     private readonly shared: Buffer,
   ) {}
 
+  /** Offset of the next read. */
+  get offset(): number {
+    return this.position;
+  }
+
+  /** Most bytes one read returns: a shorter read stopped at the end of the file. */
+  get chunkBytes(): number {
+    return this.shared.length;
+  }
+
   read(): Promise<Chunk> {
     const shared = this.shared;
     return new Promise((resolve, reject) => {

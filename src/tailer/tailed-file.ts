@@ -40,6 +40,10 @@ export class TailedFile implements TailedFileView {
   acks: AckTracker | undefined;
   /** There may be bytes to read (set by fs events and the idle poll, cleared at end of file). */
   readable = true;
+  /** Bumped by every fs event naming the file (or its directory): a read that raced one keeps the file readable. */
+  eventSeq = 0;
+  /** Made readable only by the idle poll: one `fstat` tells whether there is anything to read. */
+  pollOnly = false;
   /** Not found under any accepted path by the last full scan (renamed away or deleted). */
   orphaned = false;
   /** The source's admission has not settled yet (`FileAdmission.ready`). */

@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
@@ -39,6 +40,9 @@ export interface TailerOptions {
   readonly logger: Logger;
 }
 
+/** How long an fs event waits for others before the loop reads (bounds the added latency). */
+const WAKE_COALESCE_MS = 20;
+
 /** Checkpoints of vanished files are kept this long (a gzip of a rotated file may still appear). */
 const CHECKPOINT_RECORD_TTL_MS = 15 * 60 * 1000;
 
@@ -68,6 +72,7 @@ export class Tailer {
   private fullScanDue = true;
   private checkpointsDirty = false;
   private wakePending = false;
+  private coalesceTimer: NodeJS.Timeout | undefined;
   /** Resolves when the run is asked to stop. */
   private stopped: Promise<void> = new Promise(() => {});
   private wakeUp: (() => void) | undefined;
@@ -88,14 +93,20 @@ export class Tailer {
       pathChanged: (path) => {
         this.dirtyPaths.add(path);
         const file = this.files.atPath(path);
-        if (file) file.readable = true;
-        this.wake();
+        if (file) this.markWritten(file);
+        this.wakeSoon();
       },
       fileWritten: (dir) => {
-        for (const file of this.files.inDirectory(dir)) file.readable = true;
-        this.wake();
+        for (const file of this.files.inDirectory(dir)) this.markWritten(file);
+        this.wakeSoon();
       },
     });
+  }
+
+  private markWritten(file: TailedFile): void {
+    file.readable = true;
+    file.pollOnly = false;
+    file.eventSeq++;
   }
 
   /** Files currently open (for tests and metrics). */
@@ -142,6 +153,8 @@ export class Tailer {
       }
     } finally {
       for (const timer of timers) clearInterval(timer);
+      clearTimeout(this.coalesceTimer);
+      this.coalesceTimer = undefined;
       shutdown.removeEventListener('abort', onAbort);
       this.discovery.close();
       for (const file of this.files.all()) if (file.state === 'open') await this.closeReader(file);
@@ -565,38 +578,65 @@ export class Tailer {
 
   private async readTurn(file: TailedFile, out: EventOutput): Promise<void> {
     const successorKnown = file.admission.rotated && this.files.hasSuccessor(file);
-    let chunk: Buffer;
-    try {
-      chunk = await file.reader!.read();
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return this.finish(file, out, 'vanished'); // deleted before opened
-      this.options.metrics.error(file.compressed ? 'gzip_corrupt' : 'read_failed');
-      this.options.logger.warn({ path: file.path, err: error }, file.compressed ? 'corrupt or truncated gzip file; lines before the damage were read' : 'read failed');
-      await this.finish(file, out, 'read error');
-      return;
+    const plain = file.reader instanceof PlainChunkReader ? file.reader : undefined;
+    const eventSeq = file.eventSeq;
+    let stats: Stats | undefined;
+    if (file.pollOnly && plain !== undefined) {
+      // Idle poll without an fs event: one fstat instead of a read that most likely returns nothing.
+      file.pollOnly = false;
+      stats = await this.statOpen(file, plain);
+      if (stats === undefined) return this.finish(file, out, 'stat failed');
+      if (stats.size > plain.offset) stats = undefined;
     }
-    if (chunk.length > 0) {
-      const splitter = file.splitter!;
-      if (file.fingerprint === undefined && splitter.readOffset === 0) {
-        file.fingerprint = this.fingerprintOf(file, chunk);
-        this.rememberCheckpoint(file);
+    if (stats === undefined) {
+      let chunk: Buffer;
+      try {
+        chunk = await file.reader!.read();
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return this.finish(file, out, 'vanished'); // deleted before opened
+        this.options.metrics.error(file.compressed ? 'gzip_corrupt' : 'read_failed');
+        this.options.logger.warn({ path: file.path, err: error }, file.compressed ? 'corrupt or truncated gzip file; lines before the damage were read' : 'read failed');
+        await this.finish(file, out, 'read error');
+        return;
       }
-      const events: LogEvent[] = [];
-      splitter.push(chunk, file.decoder!, events);
-      file.lastDataAt = Date.now();
-      this.options.metrics.receivedBytes.inc(chunk.length);
-      await this.emit(file, events, out);
-      return;
+      if (chunk.length > 0) {
+        const splitter = file.splitter!;
+        if (file.fingerprint === undefined && splitter.readOffset === 0) {
+          file.fingerprint = this.fingerprintOf(file, chunk);
+          this.rememberCheckpoint(file);
+        }
+        // A short read of a live file reached its end: skip the read that would return nothing
+        // (and its fstat) unless an fs event came meanwhile. Deletion, truncation and quiet
+        // periods are still checked on the next event or idle poll.
+        const atEnd = plain !== undefined && chunk.length < plain.chunkBytes && !file.admission.rotated && !file.orphaned;
+        const events: LogEvent[] = [];
+        splitter.push(chunk, file.decoder!, events);
+        file.lastDataAt = Date.now();
+        this.options.metrics.receivedBytes.inc(chunk.length);
+        if (atEnd && file.eventSeq === eventSeq) file.readable = false;
+        await this.emit(file, events, out);
+        return;
+      }
     }
     file.readable = false;
     if (file.compressed || successorKnown) return this.finish(file, out, successorKnown ? 'successor' : 'gzip end');
     const quiet = Date.now() - file.lastDataAt >= this.rotatedQuietMs;
     if ((file.admission.rotated || file.orphaned) && quiet) return this.finish(file, out, 'quiet');
     if (quiet && file.decoder!.pendingOffset() !== undefined) await this.flushStalledMerge(file, out);
-    const reader = file.reader as PlainChunkReader;
-    const stats = await reader.handle.stat();
+    stats ??= await this.statOpen(file, plain!);
+    if (stats === undefined) return this.finish(file, out, 'stat failed');
     if (stats.nlink === 0) return this.finish(file, out, 'deleted'); // deleted: release its disk space now
     if (stats.size < file.splitter!.readOffset) await this.restartTruncated(file);
+  }
+
+  private async statOpen(file: TailedFile, reader: PlainChunkReader): Promise<Stats | undefined> {
+    try {
+      return await reader.handle.stat();
+    } catch (error) {
+      this.options.metrics.error('read_failed');
+      this.options.logger.warn({ path: file.path, err: error }, 'stat of an open file failed');
+      return undefined;
+    }
   }
 
   /**
@@ -658,6 +698,7 @@ export class Tailer {
     for (const file of this.files.all()) {
       if (file.state !== 'done' && !file.readable) {
         file.readable = true;
+        file.pollOnly = true;
         any = true;
       }
     }
@@ -714,6 +755,22 @@ export class Tailer {
     } else {
       this.wakePending = true;
     }
+  }
+
+  /**
+   * Wakes the loop a little later (fs events): writes to many files in the same moment are then
+   * served by one read round instead of one wake-up each.
+   */
+  private wakeSoon(): void {
+    if (this.coalesceTimer !== undefined) return;
+    if (this.wakeUp === undefined) {
+      this.wakePending = true; // the loop is busy: it goes round again anyway
+      return;
+    }
+    this.coalesceTimer = setTimeout(() => {
+      this.coalesceTimer = undefined;
+      this.wake();
+    }, WAKE_COALESCE_MS);
   }
 
   private sleep(): Promise<void> {
