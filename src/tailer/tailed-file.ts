@@ -42,6 +42,8 @@ export class TailedFile implements TailedFileView {
   readable = true;
   /** Bumped by every fs event naming the file (or its directory): a read that raced one keeps the file readable. */
   eventSeq = 0;
+  /** `eventSeq` at the last idle poll: a file with events since is served by them and skipped. */
+  polledSeq = 0;
   /** Made readable only by the idle poll: one `fstat` tells whether there is anything to read. */
   pollOnly = false;
   /** Not found under any accepted path by the last full scan (renamed away or deleted). */

@@ -696,7 +696,10 @@ export class Tailer {
   private pollIdleFiles(): void {
     let any = false;
     for (const file of this.files.all()) {
-      if (file.state !== 'done' && !file.readable) {
+      // An fs event since the last poll made the file readable and was served: events work for it.
+      const servedByEvents = file.eventSeq !== file.polledSeq;
+      file.polledSeq = file.eventSeq;
+      if (file.state !== 'done' && !file.readable && !servedByEvents) {
         file.readable = true;
         file.pollOnly = true;
         any = true;
