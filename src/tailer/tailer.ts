@@ -150,6 +150,8 @@ export class Tailer {
         await this.openWaitingFiles();
         const worked = await this.readRound(out, shutdown);
         if (!worked && !shutdown.aborted) await this.sleep();
+        // Reads are synchronous: let timers, fs events and the other components run between rounds.
+        else await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } finally {
       for (const timer of timers) clearInterval(timer);
