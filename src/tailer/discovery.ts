@@ -1,5 +1,5 @@
-import { watch, type FSWatcher, type Stats } from 'node:fs';
-import { lstat, readdir, stat } from 'node:fs/promises';
+import { readdirSync, statSync, watch, type FSWatcher, type Stats } from 'node:fs';
+import { lstat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 /** A directory tree to search: files up to `depth` directory levels below `dir` (0 = only `dir`). */
@@ -28,6 +28,7 @@ interface KnownDir {
 }
 
 const MAX_WATCHED_DIRECTORIES = 8192;
+const DIRECTORIES_PER_YIELD = 64;
 
 /**
  * Finds files by walking the roots, and watches every directory it walked (non-recursive
@@ -38,6 +39,7 @@ const MAX_WATCHED_DIRECTORIES = 8192;
 export class Discovery {
   private readonly dirs = new Map<string, KnownDir>();
   private closed = false;
+  private listedSinceYield = 0;
 
   constructor(
     private readonly roots: readonly DiscoveryRoot[],
@@ -97,9 +99,15 @@ export class Discovery {
   }
 
   private async walk(dir: string, root: DiscoveryRoot, level: number, found: DiscoveredFile[], seen: Set<string>): Promise<void> {
+    // Listing is synchronous (cheaper than a threadpool round trip per directory and per file);
+    // big trees yield to the event loop now and then so one scan never blocks it for long.
+    if (++this.listedSinceYield >= DIRECTORIES_PER_YIELD) {
+      this.listedSinceYield = 0;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
     let entries;
     try {
-      entries = await readdir(dir, { withFileTypes: true });
+      entries = readdirSync(dir, { withFileTypes: true });
     } catch {
       return; // gone meanwhile, or unreadable: the next scan tries again
     }
@@ -118,7 +126,7 @@ export class Discovery {
   private async consider(path: string, found: DiscoveredFile[]): Promise<void> {
     if (!this.accept(path)) return;
     try {
-      const stats = await stat(path);
+      const stats = statSync(path);
       if (stats.isFile()) found.push({ path, stats });
     } catch {
       // deleted between readdir and stat, or a dangling link
