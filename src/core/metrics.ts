@@ -9,7 +9,9 @@ export class MetricsRegistry {
   readonly registry = new Registry();
 
   constructor(options: { processMetrics?: boolean } = {}) {
-    if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'sluice_' });
+    // Event-loop lag sampled every second, not every 10 ms (the default): an idle agent on every
+    // node should not wake 100 times a second to measure itself.
+    if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'sluice_', eventLoopMonitoringPrecision: 1000 });
   }
 
   counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> {
