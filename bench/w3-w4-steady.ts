@@ -43,10 +43,18 @@ export async function runSteady(options: { name: string; containers: number; lin
   await sleep(options.warmupSeconds);
   const cpu0 = cpuSeconds(pid);
   const selfCpu0 = process.cpuUsage();
-  const rssStart = memoryMiB(pid).rss;
+  // RSS saw-tooths with each GC: compare averages over the first and the last minute of the
+  // window (one sample a second), not two single readings that may land on different GC phases.
+  const samples: number[] = [];
+  const sampler = setInterval(() => samples.push(memoryMiB(pid).rss), 1000);
   const t0 = performance.now();
   await sleep(options.seconds);
+  clearInterval(sampler);
   const elapsed = (performance.now() - t0) / 1000;
+  const edge = Math.max(1, Math.min(60, Math.floor(samples.length / 2)));
+  const average = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+  const rssStart = average(samples.slice(0, edge));
+  const rssEnd = average(samples.slice(-edge));
   const cpu1 = cpuSeconds(pid);
   const self = process.cpuUsage(selfCpu0);
   const memory = memoryMiB(pid);
@@ -62,7 +70,7 @@ export async function runSteady(options: { name: string; containers: number; lin
     linesShipped: shipped,
     agentCpuPercent: ((cpu1 - cpu0) / elapsed) * 100,
     agentRssStartMiB: rssStart,
-    agentRssEndMiB: memory.rss,
+    agentRssEndMiB: rssEnd,
     agentPeakRssMiB: memory.peak,
     writerCpuPercent: ((self.user + self.system) / 1e6 / elapsed) * 100,
   };
@@ -84,7 +92,7 @@ export function formatSteady(r: SteadyResult): string {
 }
 
 export const STEADY_HEADER =
-  '| run | window | lines | agent CPU (% of one core) | agent RSS start -> end | agent peak RSS | baseline: writer CPU % |\n|---|---|---|---:|---|---:|---:|';
+  '| run | window | lines | agent CPU (% of one core) | agent RSS, mean of first -> last minute | agent peak RSS | baseline: writer CPU % |\n|---|---|---|---:|---|---:|---:|';
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const which = process.argv[2] ?? 'w3';
