@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import { z } from 'zod';
+import type { ComponentContext } from '../core/component.js';
 
 /** Options every tailing source shares (Vector's names), with their defaults. */
 export const tailerOptionsSchema = {
@@ -43,3 +45,22 @@ export const tailerOptionsSchema = {
     .default(1)
     .describe('How often checkpoints are written to <data_dir>/<component id>/checkpoints.json (and always at shutdown).'),
 };
+
+/** The parsed tailer options of a source. */
+export type TailerConfig = z.infer<z.ZodObject<typeof tailerOptionsSchema>>;
+
+/** The Tailer settings every tailing source derives the same way from its options. */
+export function commonTailerSettings(config: TailerConfig, ctx: ComponentContext) {
+  return {
+    maxReadBytes: config.max_read_bytes,
+    maxLineBytes: config.max_line_bytes,
+    maxOpenFiles: config.max_open_files,
+    scanIntervalMs: config.glob_minimum_cooldown_ms,
+    readFrom: config.read_from,
+    ignoreOlderSecs: config.ignore_older_secs,
+    checkpointIntervalMs: config.checkpoint_interval_secs * 1000,
+    checkpointPath: join(ctx.dataDir, ctx.id, 'checkpoints.json'),
+    metrics: ctx.metrics,
+    logger: ctx.logger,
+  };
+}

@@ -18,6 +18,16 @@ export type EncodingOptions = z.infer<typeof encodingSchema>;
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 const keyPrefixes = new Map<string, string>();
 
+/** `,"key":`, computed once per key name. */
+function keyPrefix(key: string): string {
+  let prefix = keyPrefixes.get(key);
+  if (prefix === undefined) {
+    prefix = ',' + JSON.stringify(key) + ':';
+    keyPrefixes.set(key, prefix);
+  }
+  return prefix;
+}
+
 export class EventEncoder {
   private readonly only: ReturnType<typeof parsePath>[] | undefined;
   private readonly except: ReturnType<typeof parsePath>[] | undefined;
@@ -75,11 +85,7 @@ export class EventEncoder {
     for (const key in fields) {
       const value = fields[key];
       if (value === undefined) continue;
-      let prefix = keyPrefixes.get(key);
-      if (prefix === undefined) {
-        prefix = ',' + JSON.stringify(key) + ':';
-        keyPrefixes.set(key, prefix);
-      }
+      const prefix = keyPrefix(key);
       scratch.append(first ? '{' + prefix.slice(1) : prefix);
       first = false;
       if (value !== null && typeof value === 'object' && Object.isFrozen(value)) scratch.appendBytes(this.frozenBytes(value));
@@ -113,11 +119,7 @@ export class EventEncoder {
     for (const key in fields) {
       const value = fields[key];
       if (value === undefined) continue;
-      let prefix = keyPrefixes.get(key);
-      if (prefix === undefined) {
-        prefix = ',' + JSON.stringify(key) + ':';
-        keyPrefixes.set(key, prefix);
-      }
+      const prefix = keyPrefix(key);
       out += prefix + this.valueJson(value);
     }
     return out.length === 0 ? '{}' : '{' + out.slice(1) + '}';

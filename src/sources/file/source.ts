@@ -1,7 +1,7 @@
-import { join } from 'node:path';
 import picomatch from 'picomatch';
 import type { ComponentContext, Source, SourceRunContext } from '../../core/component.js';
 import type { DiscoveryRoot } from '../../tailer/discovery.js';
+import { commonTailerSettings } from '../../tailer/options.js';
 import { Tailer } from '../../tailer/tailer.js';
 import type { FileSourceConfig } from './config.js';
 import { PlainLineDecoder } from './plain-line-decoder.js';
@@ -26,16 +26,7 @@ export class FileSource implements Source {
       roots: config.include.map(rootOf),
       acceptPath: accept,
       admit: (path) => (accept(path) ? { rotated: false, compressed: false, createDecoder: (file, stats) => new PlainLineDecoder(file, stats) } : undefined),
-      maxReadBytes: config.max_read_bytes,
-      maxLineBytes: config.max_line_bytes,
-      maxOpenFiles: config.max_open_files,
-      scanIntervalMs: config.glob_minimum_cooldown_ms,
-      readFrom: config.read_from,
-      ignoreOlderSecs: config.ignore_older_secs,
-      checkpointIntervalMs: config.checkpoint_interval_secs * 1000,
-      checkpointPath: join(ctx.dataDir, ctx.id, 'checkpoints.json'),
-      metrics: ctx.metrics,
-      logger: ctx.logger,
+      ...commonTailerSettings(config, ctx),
     });
   }
 

@@ -1,5 +1,5 @@
 import { realpathSync } from 'node:fs';
-import { basename, join, resolve, sep } from 'node:path';
+import { basename, resolve, sep } from 'node:path';
 import type { ComponentContext, EventOutput, Source, SourceRunContext } from '../../core/component.js';
 import type { LogEvent } from '../../core/event.js';
 import { ContainerLogDecoder } from '../../kubernetes/container-log-decoder.js';
@@ -14,6 +14,7 @@ import {
 } from '../../kubernetes/pod-metadata-provider.js';
 import type { DecodeStats, TailedFileView } from '../../tailer/line-decoder.js';
 import type { FileAdmission } from '../../tailer/tailed-file.js';
+import { commonTailerSettings } from '../../tailer/options.js';
 import { Tailer, type TailerOptions } from '../../tailer/tailer.js';
 import type { KubernetesLogsConfig } from './config.js';
 
@@ -107,16 +108,7 @@ export class KubernetesLogsSource implements Source {
       roots,
       acceptPath: (path) => this.isLegacyLink(path) ? path.endsWith('.log') : LOG_FILE_NAME.test(basename(path)),
       admit: (path) => this.admit(path),
-      maxReadBytes: config.max_read_bytes,
-      maxLineBytes: config.max_line_bytes,
-      maxOpenFiles: config.max_open_files,
-      scanIntervalMs: config.glob_minimum_cooldown_ms,
-      readFrom: config.read_from,
-      ignoreOlderSecs: config.ignore_older_secs,
-      checkpointIntervalMs: config.checkpoint_interval_secs * 1000,
-      checkpointPath: join(ctx.dataDir, ctx.id, 'checkpoints.json'),
-      metrics: ctx.metrics,
-      logger: ctx.logger,
+      ...commonTailerSettings(config, ctx),
       ...timings,
     });
   }
