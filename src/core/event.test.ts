@@ -4,6 +4,7 @@ import { LogEvent, deleteField, getField, parsePath, setField } from './event.js
 import { Finalizer } from './finalizer.js';
 import { FieldTemplate } from './template.js';
 import { EventEncoder } from '../sinks/shared/encoding.js';
+import { ByteBatch } from '../sinks/shared/byte-batch.js';
 
 describe('events', () => {
   it('parses dotted and quoted paths', () => {
@@ -53,9 +54,13 @@ describe('events', () => {
       { skipped: undefined, message: 'x' },
     ];
     cases.push({ message: 'shared', kubernetes: Object.freeze({ pod_name: 'p', pod_labels: Object.freeze({ 'app.kubernetes.io/name': 'ü"x' }) }) });
+    // A small batch buffer so encodeInto also crosses a grow mid-event.
+    const bytes = new ByteBatch(8);
     for (const fields of cases) {
       assert.equal(encoder.encode(new LogEvent(fields)), JSON.stringify(fields));
-      assert.equal(encoder.encodeToBuffer(new LogEvent(fields)).toString(), JSON.stringify(fields));
+      bytes.reset();
+      encoder.encodeInto(new LogEvent(fields), bytes);
+      assert.equal(bytes.bytes().toString(), JSON.stringify(fields));
     }
   });
 

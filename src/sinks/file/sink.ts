@@ -8,6 +8,8 @@ import { ByteBatch } from '../shared/byte-batch.js';
 import { EventEncoder } from '../shared/encoding.js';
 import type { FileSinkOptions } from './index.js';
 
+const NEWLINE = 0x0a;
+
 interface OpenFile {
   handle: FileHandle;
   lastWrite: number;
@@ -53,7 +55,10 @@ export class FileSink implements Sink {
     }
     for (const [path, events] of byPath) {
       this.pending.reset();
-      for (const event of events) this.pending.append(this.encoder.encode(event) + '\n');
+      for (const event of events) {
+        this.encoder.encodeInto(event, this.pending);
+        this.pending.appendByte(NEWLINE);
+      }
       const bytes = this.options.compression === 'gzip' ? gzipSync(this.pending.bytes()) : this.pending.bytes();
       try {
         const file = await this.fileFor(path);

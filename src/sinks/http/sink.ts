@@ -6,6 +6,8 @@ import { EventEncoder, type EncodingOptions } from '../shared/encoding.js';
 import { httpHealthcheck } from '../shared/healthcheck.js';
 import { HttpClient } from '../shared/http_client.js';
 import { outcomeFromStatus } from '../shared/http_outcome.js';
+import { PayloadSlabs } from '../shared/payload-slabs.js';
+import { ReusableBuffers } from '../shared/reusable-buffers.js';
 import type { AttemptOutcome } from '../shared/outcome.js';
 import { SinkMetrics } from '../shared/sink_metrics.js';
 import { EventTemplate } from '../shared/templating.js';
@@ -19,6 +21,8 @@ export class HttpSink implements Sink {
   private readonly encoder: EventEncoder;
   private readonly uri: EventTemplate;
   private readonly driver: SinkDriver<Buffer>;
+  private readonly payloads = new PayloadSlabs();
+  private readonly bodies = new ReusableBuffers();
 
   constructor(
     private readonly config: HttpSinkConfig,
@@ -33,7 +37,7 @@ export class HttpSink implements Sink {
       compression: config.compression,
     });
     this.driver = new SinkDriver<Buffer>(
-      { prepare: (event) => this.prepare(event), send: (batch) => this.send(batch) },
+      { prepare: (event) => this.prepare(event), send: (batch) => this.send(batch), release: (batch) => this.payloads.release(batch.payloads) },
       { batch: config.batch, request: config.request, logger: ctx.logger, metrics: new SinkMetrics(ctx.metrics) },
     );
   }
@@ -56,37 +60,50 @@ export class HttpSink implements Sink {
 
   private prepare(event: LogEvent): Prepared<Buffer> {
     const key = this.uri.isDynamic ? this.uri.render(event.fields) : this.config.uri;
-    const payload = this.encoder.encodeToBuffer(event);
+    this.payloads.begin();
+    this.encoder.encodeInto(event, this.payloads);
+    const payload = this.payloads.end();
     return { key, payload, bytes: payload.length + 1 };
   }
 
-  /** The body is assembled as bytes: no multi-MiB string per batch (those live until a full GC). */
+  /**
+   * The body is assembled as bytes in a reused buffer: no multi-MiB string or fresh Buffer per
+   * batch. The buffer is reused only after a 2xx: then the server has read the whole body, so no
+   * socket write can still be reading it.
+   */
   private async send(batch: Batch<Buffer>): Promise<AttemptOutcome<Buffer>> {
     const codec = this.config.encoding.codec;
-    const { body, bytes, headers } = await this.client.encodeBody(joinPayloads(batch.payloads, codec === 'json'));
+    const joined = joinPayloads(batch.payloads, codec === 'json', this.bodies);
+    const { body, bytes, headers } = await this.client.encodeBody(joined);
+    if (body !== joined) this.bodies.give(joined);
     const response = await this.client.send({
       method: this.config.method.toUpperCase(),
       url: batch.key,
       headers: { 'content-type': CONTENT_TYPES[codec], ...headers },
       body,
     });
+    if (body === joined && response.status >= 200 && response.status < 300) this.bodies.give(joined);
     return outcomeFromStatus(batch, response, bytes);
   }
 }
 
-const COMMA = Buffer.from(',');
-const NEWLINE = Buffer.from('\n');
-const OPEN = Buffer.from('[');
-const CLOSE = Buffer.from(']');
+const COMMA = 0x2c;
+const NEWLINE = 0x0a;
+const OPEN = 0x5b;
+const CLOSE = 0x5d;
 
-/** A JSON array (`[a,b]`) or newline-terminated lines (`a\nb\n`). */
-function joinPayloads(payloads: readonly Buffer[], asArray: boolean): Buffer {
-  const parts: Buffer[] = asArray ? [OPEN] : [];
-  payloads.forEach((payload, i) => {
-    if (asArray && i > 0) parts.push(COMMA);
-    parts.push(payload);
-    if (!asArray) parts.push(NEWLINE);
-  });
-  if (asArray) parts.push(CLOSE);
-  return Buffer.concat(parts);
+/** A JSON array (`[a,b]`) or newline-terminated lines (`a\nb\n`), in a buffer from `pool`. */
+function joinPayloads(payloads: readonly Buffer[], asArray: boolean, pool: ReusableBuffers): Buffer {
+  let size = asArray ? 2 + Math.max(0, payloads.length - 1) : payloads.length;
+  for (const payload of payloads) size += payload.length;
+  const out = pool.take(size);
+  let at = 0;
+  if (asArray) out[at++] = OPEN;
+  for (let i = 0; i < payloads.length; i++) {
+    if (asArray && i > 0) out[at++] = COMMA;
+    at += payloads[i]!.copy(out, at);
+    if (!asArray) out[at++] = NEWLINE;
+  }
+  if (asArray) out[at++] = CLOSE;
+  return out.subarray(0, at);
 }

@@ -1,10 +1,16 @@
+/** Where an encoder writes bytes. */
+export interface ByteSink {
+  append(text: string): void;
+  appendBytes(bytes: Buffer): void;
+}
+
 /**
  * Encoded events accumulated straight into one reusable Buffer. Building a batch as one big JS
  * string makes a "large object" (>128 KiB) per batch that only a full GC frees: measured on the
  * W1 benchmark, that alone kept 20-50 MiB of dead strings alive. Writing each event's text into a
  * buffer that lives as long as the sink keeps the heap flat.
  */
-export class ByteBatch {
+export class ByteBatch implements ByteSink {
   private buffer: Buffer;
   private used = 0;
 
@@ -25,6 +31,11 @@ export class ByteBatch {
   appendBytes(bytes: Buffer): void {
     if (this.used + bytes.length > this.buffer.length) this.grow(this.used + bytes.length);
     this.used += bytes.copy(this.buffer, this.used);
+  }
+
+  appendByte(byte: number): void {
+    if (this.used + 1 > this.buffer.length) this.grow(this.used + 1);
+    this.buffer[this.used++] = byte;
   }
 
   /** A view of the bytes so far; valid until the next append() or reset(). */

@@ -31,6 +31,8 @@ export interface SinkService<P> {
   prepare(event: LogEvent): Prepared<P>;
   /** One attempt. Throwing means a transport failure: the whole batch is retried. */
   send(batch: Batch<P>): Promise<AttemptOutcome<P>>;
+  /** The batch is finished (every event acked): its payloads are not read again. */
+  release?(batch: Batch<P>): void;
 }
 
 export interface SinkDriverOptions {
@@ -120,6 +122,7 @@ export class SinkDriver<P> {
     while (this.ready.length > 0 && this.limit.tryAcquire()) {
       const batch = this.ready.shift()!;
       const delivery: Promise<void> = this.deliver(batch).finally(() => {
+        this.service.release?.(batch);
         this.inFlight.delete(delivery);
         this.limit.release();
         this.reportInFlight();
