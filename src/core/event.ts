@@ -13,6 +13,8 @@ import type { DeliveryStatus, Finalizer } from './finalizer.js';
  */
 export type Fields = Record<string, unknown>;
 
+const DROPPED_FIELDS: Fields = Object.freeze({});
+
 export class LogEvent {
   fields: Fields;
   finalizer: Finalizer | undefined;
@@ -36,6 +38,17 @@ export class LogEvent {
     if (finalizer === undefined) return;
     this.finalizer = undefined;
     finalizer.release(status);
+  }
+
+  /**
+   * The holder has encoded the fields and only waits to acknowledge: let the fields be collected
+   * now. A network sink keeps events for a round trip or longer, long enough for V8 to promote
+   * them; without this a ~1 KB field tree per event went to the old generation (W2: old space
+   * swinging 50 -> 200 MiB between full GCs). Each sink owns its LogEvent (fan-out wraps per
+   * target), so no other reader is affected.
+   */
+  dropFields(): void {
+    this.fields = DROPPED_FIELDS;
   }
 
   /** A copy whose fields can be changed without touching this one; it shares the finalizer. */

@@ -93,6 +93,8 @@ export class SinkDriver<P> {
             this.reject([event], reason, (error as Error).message);
             continue;
           }
+          // Retries resend the payload: only the acknowledgement handle is needed from here on.
+          event.dropFields();
           batcher.add(prepared.key, event, prepared.payload, prepared.bytes);
         }
         while (this.ready.length > 0) await new Promise<void>((resolve) => (this.wakeReader = resolve));
