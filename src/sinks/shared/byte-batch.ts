@@ -2,7 +2,15 @@
 export interface ByteSink {
   append(text: string): void;
   appendBytes(bytes: Buffer): void;
+  appendByte(byte: number): void;
 }
+
+/**
+ * `buf.utf8Write(text, offset)`: the binding behind `buf.write(text, offset, 'utf8')` without its
+ * argument parsing, which cost as much as the encoding itself for ~200-byte log lines. Present on
+ * Buffer.prototype in every Node release this project supports.
+ */
+export const utf8Write = (Buffer.prototype as unknown as { utf8Write: (this: Buffer, text: string, offset: number) => number }).utf8Write;
 
 /**
  * Encoded events accumulated straight into one reusable Buffer. Building a batch as one big JS
@@ -25,7 +33,7 @@ export class ByteBatch implements ByteSink {
   append(text: string): void {
     const worst = text.length * 3;
     if (this.used + worst > this.buffer.length) this.grow(this.used + worst);
-    this.used += this.buffer.write(text, this.used, 'utf8');
+    this.used += utf8Write.call(this.buffer, text, this.used);
   }
 
   appendBytes(bytes: Buffer): void {

@@ -12,6 +12,7 @@ export type EncodingOptions = z.infer<typeof encodingSchema>;
 
 /** Characters JSON.stringify would escape (quotes, backslash, controls, lone surrogates). */
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+const CLOSE_BRACE = 0x7d;
 const keyPrefixes = new Map<string, string>();
 const firstKeyPrefixes = new Map<string, string>();
 /** Field names can come from parsed user JSON: past this many, prefixes are built, not cached. */
@@ -105,7 +106,9 @@ export class EventEncoder {
         text = '';
       } else text += this.valueJson(value);
     }
-    out.append(first ? '{}' : text + '}');
+    if (first) out.append('{}');
+    else if (text === '') out.appendByte(CLOSE_BRACE);
+    else out.append(text + '}');
   }
 
   private frozenBytes(value: object): Buffer {

@@ -1,4 +1,4 @@
-import type { ByteSink } from './byte-batch.js';
+import { utf8Write, type ByteSink } from './byte-batch.js';
 
 class Slab {
   /** Payloads handed out and not yet released. */
@@ -41,12 +41,17 @@ export class PayloadSlabs implements ByteSink {
     let slab = this.current;
     // UTF-8 takes at most 3 bytes per UTF-16 unit; count exactly only near the end of a slab.
     if (slab.used + text.length * 3 > slab.buffer.length) slab = this.ensureRoom(Buffer.byteLength(text));
-    slab.used += slab.buffer.write(text, slab.used, 'utf8');
+    slab.used += utf8Write.call(slab.buffer, text, slab.used);
   }
 
   appendBytes(bytes: Buffer): void {
     const slab = this.ensureRoom(bytes.length);
     slab.used += bytes.copy(slab.buffer, slab.used);
+  }
+
+  appendByte(byte: number): void {
+    const slab = this.ensureRoom(1);
+    slab.buffer[slab.used++] = byte;
   }
 
   end(): Buffer {
