@@ -21,8 +21,11 @@ export class HttpSink implements Sink {
   private readonly encoder: EventEncoder;
   private readonly uri: EventTemplate;
   private readonly driver: SinkDriver<Buffer>;
-  private readonly payloads = new PayloadSlabs();
+  /** 4 MiB slabs: a typical batch (1-2 MiB) lies in one slab, so its body is one buffer. */
+  private readonly payloads = new PayloadSlabs(4 * 1024 * 1024, 4);
+  /** Only for JSON arrays, whose separators are known once the batch is closed. */
   private readonly bodies = new ReusableBuffers();
+  private readonly lineDelimited: boolean;
 
   constructor(
     private readonly config: HttpSinkConfig,
@@ -30,6 +33,7 @@ export class HttpSink implements Sink {
   ) {
     this.uri = new EventTemplate(config.uri, 'uri');
     this.encoder = new EventEncoder(config.encoding as EncodingOptions);
+    this.lineDelimited = config.encoding.codec !== 'json';
     this.client = new HttpClient({
       request: { ...config.request, headers: { ...config.request.headers, ...config.headers } },
       tls: config.tls,
@@ -62,48 +66,71 @@ export class HttpSink implements Sink {
     const key = this.uri.isDynamic ? this.uri.render(event.fields) : this.config.uri;
     this.payloads.begin();
     this.encoder.encodeInto(event, this.payloads);
+    if (this.lineDelimited) this.payloads.appendByte(NEWLINE);
     const payload = this.payloads.end();
-    return { key, payload, bytes: payload.length + 1 };
+    return { key, payload, bytes: this.lineDelimited ? payload.length : payload.length + 1 };
   }
 
   /**
-   * The body is assembled as bytes in a reused buffer: no multi-MiB string or fresh Buffer per
-   * batch. The buffer is reused only after a 2xx: then the server has read the whole body, so no
-   * socket write can still be reading it.
+   * Line-delimited bodies are the payloads themselves, sent in place: a batch's lines were
+   * encoded one after another into the same slabs (each with its newline), so they form one or
+   * two contiguous runs, and no byte is copied (joining them was ~9 % of the W2 profile). A JSON
+   * array is joined into a reused buffer, taken back only after a 2xx: then the server has read
+   * the whole body, so no socket write can still be reading it.
    */
   private async send(batch: Batch<Buffer>): Promise<AttemptOutcome<Buffer>> {
     const codec = this.config.encoding.codec;
-    const joined = joinPayloads(batch.payloads, codec === 'json', this.bodies);
+    const joined = this.lineDelimited ? contiguousRuns(batch.payloads) : joinJsonArray(batch.payloads, this.bodies);
     const { body, bytes, headers } = await this.client.encodeBody(joined);
-    if (body !== joined) this.bodies.give(joined);
+    const pooled = !this.lineDelimited && body === joined;
+    if (!this.lineDelimited && !pooled) this.bodies.give(joined as Buffer);
     const response = await this.client.send({
       method: this.config.method.toUpperCase(),
       url: batch.key,
       headers: { 'content-type': CONTENT_TYPES[codec], ...headers },
       body,
     });
-    if (body === joined && response.status >= 200 && response.status < 300) this.bodies.give(joined);
+    if (pooled && response.status >= 200 && response.status < 300) this.bodies.give(joined as Buffer);
     return outcomeFromStatus(batch, response, bytes);
   }
 }
 
-const COMMA = 0x2c;
 const NEWLINE = 0x0a;
+const COMMA = 0x2c;
 const OPEN = 0x5b;
 const CLOSE = 0x5d;
 
-/** A JSON array (`[a,b]`) or newline-terminated lines (`a\nb\n`), in a buffer from `pool`. */
-function joinPayloads(payloads: readonly Buffer[], asArray: boolean, pool: ReusableBuffers): Buffer {
-  let size = asArray ? 2 + Math.max(0, payloads.length - 1) : payloads.length;
+/** Adjacent views of the same memory merged into one view each. */
+function contiguousRuns(payloads: readonly Buffer[]): Buffer[] {
+  const runs: Buffer[] = [];
+  let memory: ArrayBufferLike | undefined;
+  let start = 0;
+  let end = 0;
+  for (const payload of payloads) {
+    if (payload.buffer === memory && payload.byteOffset === end) {
+      end += payload.length;
+      continue;
+    }
+    if (memory !== undefined) runs.push(Buffer.from(memory, start, end - start));
+    memory = payload.buffer;
+    start = payload.byteOffset;
+    end = start + payload.length;
+  }
+  if (memory !== undefined) runs.push(Buffer.from(memory, start, end - start));
+  return runs;
+}
+
+/** `[a,b]`, in a buffer from `pool`. */
+function joinJsonArray(payloads: readonly Buffer[], pool: ReusableBuffers): Buffer {
+  let size = 2 + Math.max(0, payloads.length - 1);
   for (const payload of payloads) size += payload.length;
   const out = pool.take(size);
   let at = 0;
-  if (asArray) out[at++] = OPEN;
+  out[at++] = OPEN;
   for (let i = 0; i < payloads.length; i++) {
-    if (asArray && i > 0) out[at++] = COMMA;
+    if (i > 0) out[at++] = COMMA;
     at += payloads[i]!.copy(out, at);
-    if (!asArray) out[at++] = NEWLINE;
   }
-  if (asArray) out[at++] = CLOSE;
+  out[at++] = CLOSE;
   return out.subarray(0, at);
 }

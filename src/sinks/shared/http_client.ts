@@ -27,7 +27,8 @@ export interface HttpRequest {
   method: string;
   url: string;
   headers?: Record<string, string>;
-  body?: string | Buffer;
+  /** Several buffers are sent back to back, without being joined first. */
+  body?: string | Buffer | readonly Buffer[];
 }
 
 /**
@@ -61,22 +62,30 @@ export class HttpClient {
    * Compress a body if configured; returns what to send, its size on the wire and the headers
    * that say so. An uncompressed string is handed to undici as is (no extra copy into a Buffer).
    */
-  async encodeBody(body: string | Buffer): Promise<{ body: string | Buffer; bytes: number; headers: Record<string, string> }> {
+  async encodeBody<B extends string | Buffer | readonly Buffer[]>(body: B): Promise<{ body: B | Buffer; bytes: number; headers: Record<string, string> }> {
     if (this.compression === 'gzip') {
-      const compressed = await gzip(body);
+      const compressed = await gzip(Array.isArray(body) ? Buffer.concat(body) : (body as string | Buffer));
       return { body: compressed, bytes: compressed.length, headers: { 'content-encoding': 'gzip' } };
     }
-    return { body, bytes: typeof body === 'string' ? Buffer.byteLength(body) : body.length, headers: {} };
+    return { body, bytes: byteLength(body), headers: {} };
   }
 
   async send(req: HttpRequest): Promise<HttpResponse> {
     let headers = { ...this.baseHeaders, ...req.headers };
-    if (this.options.signer) headers = await this.options.signer.sign({ method: req.method, url: req.url, headers, body: req.body });
+    let payload = req.body;
+    if (Array.isArray(payload)) {
+      // undici writes an iterable chunk by chunk; a signer needs the whole body to hash it.
+      if (payload.length === 1 || this.options.signer) payload = payload.length === 1 ? payload[0]! : Buffer.concat(payload);
+      else headers['content-length'] = String(byteLength(payload));
+    }
+    const single = payload as string | Buffer | undefined;
+    if (this.options.signer) headers = await this.options.signer.sign({ method: req.method, url: req.url, headers, body: single });
     const response = await request(req.url, {
       dispatcher: this.agent,
       method: req.method as 'POST',
       headers,
-      body: req.body ?? null,
+      // Iterables are part of undici's documented body types, missing from its typings.
+      body: (payload ?? null) as string | Buffer | null,
       signal: AbortSignal.timeout(this.timeoutMs),
     });
     const body = await response.body.text();
@@ -86,6 +95,12 @@ export class HttpClient {
   async close(): Promise<void> {
     await this.agent.close();
   }
+}
+
+function byteLength(body: string | Buffer | readonly Buffer[]): number {
+  if (typeof body === 'string') return Buffer.byteLength(body);
+  if (Array.isArray(body)) return body.reduce((sum: number, part: Buffer) => sum + part.length, 0);
+  return (body as Buffer).length;
 }
 
 function authorizationHeader(auth: AuthOptions | undefined): string | undefined {
