@@ -20,7 +20,7 @@ interface BulkResponse {
  * a crash), so it counts as delivered; any other failure is rejected for good with the cluster's
  * error type as detail.
  */
-export function outcomeFromBulkResponse(batch: Batch<string>, body: string, sentBytes: number, createMeansIdempotent: boolean): AttemptOutcome<string> {
+export function outcomeFromBulkResponse(batch: Batch<Buffer>, body: string, sentBytes: number, createMeansIdempotent: boolean): AttemptOutcome<Buffer> {
   let response: BulkResponse;
   try {
     response = JSON.parse(body) as BulkResponse;
@@ -57,10 +57,10 @@ export function outcomeFromBulkResponse(batch: Batch<string>, body: string, sent
   }
   // Wire bytes are known per request, not per document: count the accepted share.
   const deliveredBytes = Math.round((sentBytes * delivered.length) / items.length);
-  const outcome: AttemptOutcome<string> = { delivered, deliveredBytes, rejected: [...rejected.values()] };
+  const outcome: AttemptOutcome<Buffer> = { delivered, deliveredBytes, rejected: [...rejected.values()] };
   if (retry.length > 0) {
     outcome.retry = {
-      batch: subBatch(batch, retry, (payload) => Buffer.byteLength(payload)),
+      batch: subBatch(batch, retry, (payload) => payload.length),
       reason: 'es_item_retry',
       detail: `${retry.length} of ${items.length} bulk items failed transiently, first: ${firstRetryDetail}`,
     };

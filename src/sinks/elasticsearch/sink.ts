@@ -7,6 +7,7 @@ import { EventEncoder } from '../shared/encoding.js';
 import { httpHealthcheck } from '../shared/healthcheck.js';
 import { HttpClient } from '../shared/http_client.js';
 import { outcomeFromStatus } from '../shared/http_outcome.js';
+import { PayloadSlabs, contiguousRuns } from '../shared/payload-slabs.js';
 import type { AttemptOutcome } from '../shared/outcome.js';
 import { SinkMetrics } from '../shared/sink_metrics.js';
 import { EventTemplate } from '../shared/templating.js';
@@ -27,7 +28,8 @@ export class ElasticsearchSink implements Sink {
   private readonly index: EventTemplate;
   private readonly action: 'index' | 'create';
   private readonly idPath: readonly string[] | undefined;
-  private readonly driver: SinkDriver<string>;
+  private readonly driver: SinkDriver<Buffer>;
+  private readonly payloads = new PayloadSlabs(4 * 1024 * 1024, 4);
   private readonly bulkQuery: string;
   private nextEndpoint = 0;
 
@@ -62,8 +64,8 @@ export class ElasticsearchSink implements Sink {
     const query = new URLSearchParams({ filter_path: FILTER_PATH, ...config.query });
     if (config.pipeline) query.set('pipeline', config.pipeline);
     this.bulkQuery = query.toString();
-    this.driver = new SinkDriver<string>(
-      { prepare: (event) => this.prepare(event), send: (batch) => this.send(batch) },
+    this.driver = new SinkDriver<Buffer>(
+      { prepare: (event) => this.prepare(event), send: (batch) => this.send(batch), release: (batch) => this.payloads.release(batch.payloads) },
       { batch: config.batch, request: config.request, logger: ctx.logger, metrics: new SinkMetrics(ctx.metrics) },
     );
   }
@@ -81,30 +83,41 @@ export class ElasticsearchSink implements Sink {
     }
   }
 
-  private prepare(event: LogEvent): Prepared<string> {
+  /** The action line and the source line, encoded into the payload slabs (see the http sink). */
+  private prepare(event: LogEvent): Prepared<Buffer> {
     const meta: Record<string, string> = { _index: this.index.render(event.fields) };
     if (this.idPath) {
       const id = getField(event.fields, this.idPath);
       if (id !== undefined && id !== null) meta._id = typeof id === 'string' ? id : JSON.stringify(id);
     }
-    const source = this.config.mode === 'data_stream' ? this.withTimestamp(event) : this.encoder.encode(event);
-    const payload = `{"${this.action}":${JSON.stringify(meta)}}\n${source}\n`;
-    return { key: '', payload, bytes: Buffer.byteLength(payload) };
+    const source = this.config.mode === 'data_stream' ? this.withTimestamp(event) : this.encoder.shippedFields(event);
+    const payloads = this.payloads;
+    payloads.begin();
+    payloads.append(`{"${this.action}":${JSON.stringify(meta)}}\n`);
+    this.encoder.encodeFieldsInto(source, payloads);
+    payloads.appendByte(NEWLINE);
+    const payload = payloads.end();
+    return { key: '', payload, bytes: payload.length };
   }
 
-  /** Data streams index on `@timestamp`: take it from the event's `timestamp` when absent. */
-  private withTimestamp(event: LogEvent): string {
+  /**
+   * Data streams index on `@timestamp`: take it from the event's `timestamp` when absent. Only the
+   * top level is rebuilt: the frozen pod metadata keeps its cached JSON.
+   */
+  private withTimestamp(event: LogEvent): Fields {
     const fields: Fields = this.encoder.shippedFields(event);
-    if (fields['@timestamp'] !== undefined) return JSON.stringify(fields);
+    if (fields['@timestamp'] !== undefined) return fields;
     const timestamp = event.fields.timestamp;
     if (typeof timestamp !== 'string') throw new EventRejected('missing_timestamp', 'data_stream mode needs a timestamp field');
     const { timestamp: _, ...rest } = fields;
-    return JSON.stringify({ '@timestamp': timestamp, ...rest });
+    return { '@timestamp': timestamp, ...rest };
   }
 
-  private async send(batch: Batch<string>): Promise<AttemptOutcome<string>> {
+  private async send(batch: Batch<Buffer>): Promise<AttemptOutcome<Buffer>> {
     const endpoint = this.config.endpoints[this.nextEndpoint++ % this.config.endpoints.length]!;
-    const { body, bytes, headers } = await this.client.encodeBody(batch.payloads.join(''));
+    const runs = contiguousRuns(batch.payloads);
+    // A partial retry holds scattered documents: join them rather than send many small writes.
+    const { body, bytes, headers } = await this.client.encodeBody(runs.length > MAX_BODY_RUNS ? Buffer.concat(runs) : runs);
     const response = await this.client.send({
       method: 'POST',
       url: `${baseUrl(endpoint)}/_bulk?${this.bulkQuery}`,
@@ -115,6 +128,9 @@ export class ElasticsearchSink implements Sink {
     return outcomeFromBulkResponse(batch, response.body, bytes, this.action === 'create' && this.idPath !== undefined);
   }
 }
+
+const NEWLINE = 0x0a;
+const MAX_BODY_RUNS = 4;
 
 function baseUrl(endpoint: string): string {
   return endpoint.replace(/\/+$/, '');

@@ -6,7 +6,7 @@ import { EventEncoder, type EncodingOptions } from '../shared/encoding.js';
 import { httpHealthcheck } from '../shared/healthcheck.js';
 import { HttpClient } from '../shared/http_client.js';
 import { outcomeFromStatus } from '../shared/http_outcome.js';
-import { PayloadSlabs } from '../shared/payload-slabs.js';
+import { PayloadSlabs, contiguousRuns } from '../shared/payload-slabs.js';
 import { ReusableBuffers } from '../shared/reusable-buffers.js';
 import type { AttemptOutcome } from '../shared/outcome.js';
 import { SinkMetrics } from '../shared/sink_metrics.js';
@@ -99,26 +99,6 @@ const NEWLINE = 0x0a;
 const COMMA = 0x2c;
 const OPEN = 0x5b;
 const CLOSE = 0x5d;
-
-/** Adjacent views of the same memory merged into one view each. */
-function contiguousRuns(payloads: readonly Buffer[]): Buffer[] {
-  const runs: Buffer[] = [];
-  let memory: ArrayBufferLike | undefined;
-  let start = 0;
-  let end = 0;
-  for (const payload of payloads) {
-    if (payload.buffer === memory && payload.byteOffset === end) {
-      end += payload.length;
-      continue;
-    }
-    if (memory !== undefined) runs.push(Buffer.from(memory, start, end - start));
-    memory = payload.buffer;
-    start = payload.byteOffset;
-    end = start + payload.length;
-  }
-  if (memory !== undefined) runs.push(Buffer.from(memory, start, end - start));
-  return runs;
-}
 
 /** `[a,b]`, in a buffer from `pool`. */
 function joinJsonArray(payloads: readonly Buffer[], pool: ReusableBuffers): Buffer {

@@ -92,7 +92,11 @@ export class EventEncoder {
       out.append(this.encode(event));
       return;
     }
-    const fields = this.shippedFields(event);
+    this.encodeFieldsInto(this.shippedFields(event), out);
+  }
+
+  /** JSON of a field tree already selected (see `encodeFields`), appended to `out`. */
+  encodeFieldsInto(fields: Fields, out: ByteSink): void {
     let text = '';
     let first = true;
     for (const key in fields) {

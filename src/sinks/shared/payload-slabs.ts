@@ -114,3 +114,26 @@ export class PayloadSlabs implements ByteSink {
     this.idle.push(slab);
   }
 }
+
+/**
+ * Adjacent views of the same memory merged into one view each: payloads encoded one after another
+ * into the slabs come back as one or two runs, sendable in place without a copy.
+ */
+export function contiguousRuns(payloads: readonly Buffer[]): Buffer[] {
+  const runs: Buffer[] = [];
+  let memory: ArrayBufferLike | undefined;
+  let start = 0;
+  let end = 0;
+  for (const payload of payloads) {
+    if (payload.buffer === memory && payload.byteOffset === end) {
+      end += payload.length;
+      continue;
+    }
+    if (memory !== undefined) runs.push(Buffer.from(memory, start, end - start));
+    memory = payload.buffer;
+    start = payload.byteOffset;
+    end = start + payload.length;
+  }
+  if (memory !== undefined) runs.push(Buffer.from(memory, start, end - start));
+  return runs;
+}
