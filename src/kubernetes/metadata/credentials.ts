@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
 
 /** Where and how to reach an API server: base URL, TLS material, and a fresh auth header per request. */
@@ -69,6 +68,9 @@ export function inClusterCredentials(
  * client-node only knows `token-file` and reads it once) is re-read here when it changes.
  */
 export async function kubeconfigCredentials(path: string): Promise<ApiCredentials> {
+  // Loaded only here: importing client-node (its whole generated API) costs ~70 MiB of RSS
+  // (measured 39 -> 111 MiB), which an agent using in-cluster credentials never needs.
+  const { KubeConfig } = await import('@kubernetes/client-node');
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(path);
   const cluster = kubeConfig.getCurrentCluster();
