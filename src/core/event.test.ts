@@ -64,6 +64,24 @@ describe('events', () => {
     }
   });
 
+  it('encodes repeated and shifted field values exactly (per-position string cache)', () => {
+    const encoder = new EventEncoder({ codec: 'json' });
+    const sequence: Record<string, unknown>[] = [
+      { message: 'a', stream: 'stdout', file: '/p/0.log' },
+      { message: 'b', stream: 'stdout', file: '/p/0.log' },
+      { message: 'b"q', stream: 'stderr', file: '/p/0.log' },
+      { stream: 'stderr', message: '/p/0.log', file: 'b"q' },
+      { n: 1, message: 'stdout', file: '/p/0.log' },
+      { message: 'a', stream: 'stdout', file: '/p/0.log' },
+    ];
+    const bytes = new ByteBatch(64);
+    for (const fields of sequence) {
+      bytes.reset();
+      encoder.encodeInto(new LogEvent(fields), bytes);
+      assert.equal(bytes.bytes().toString(), JSON.stringify(fields));
+    }
+  });
+
   it('encodes with only_fields / except_fields and text codec', () => {
     const event = new LogEvent({ message: 'hi', kubernetes: Object.freeze({ pod_name: 'p', pod_uid: 'u' }), secret: 's' });
     assert.equal(new EventEncoder({ codec: 'json', except_fields: ['secret', 'kubernetes.pod_uid'] }).encode(event), '{"message":"hi","kubernetes":{"pod_name":"p"}}');

@@ -28,6 +28,12 @@ function keyPrefix(key: string): string {
   return prefix;
 }
 
+const RECENT_SLOTS = 8;
+
+function stringJson(value: string): string {
+  return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : '"' + value + '"';
+}
+
 /** `{"key":`, for the first field of an object. */
 function firstKeyPrefix(key: string): string {
   let prefix = firstKeyPrefixes.get(key);
@@ -46,6 +52,13 @@ export class EventEncoder {
   private readonly only: ReturnType<typeof parsePath>[] | undefined;
   private readonly except: ReturnType<typeof parsePath>[] | undefined;
   private readonly frozenJson = new WeakMap<object, string>();
+  /**
+   * The last string seen at each field position and its JSON. Per-file values (file, stream,
+   * source_type) repeat from one event to the next: a hit skips the escape scan. A hit only needs
+   * the same string, so a position mix-up costs a miss, never a wrong result.
+   */
+  private readonly recentStrings: string[] = new Array<string>(RECENT_SLOTS).fill('');
+  private readonly recentJson: string[] = new Array<string>(RECENT_SLOTS).fill('""');
   private readonly frozenBuffers = new WeakMap<object, Buffer>();
 
   constructor(readonly options: EncodingOptions) {
@@ -99,16 +112,19 @@ export class EventEncoder {
   encodeFieldsInto(fields: Fields, out: ByteSink): void {
     let text = '';
     let first = true;
+    let slot = 0;
     for (const key in fields) {
       const value = fields[key];
       if (value === undefined) continue;
       text += first ? firstKeyPrefix(key) : keyPrefix(key);
       first = false;
-      if (value !== null && typeof value === 'object' && Object.isFrozen(value)) {
+      if (typeof value === 'string' && slot < RECENT_SLOTS) text += this.recentStringJson(value, slot);
+      else if (value !== null && typeof value === 'object' && Object.isFrozen(value)) {
         out.append(text);
         out.appendBytes(this.frozenBytes(value));
         text = '';
       } else text += this.valueJson(value);
+      slot++;
     }
     if (first) out.append('{}');
     else if (text === '') out.appendByte(CLOSE_BRACE);
@@ -145,8 +161,16 @@ export class EventEncoder {
     return out.length === 0 ? '{}' : '{' + out.slice(1) + '}';
   }
 
+  private recentStringJson(value: string, slot: number): string {
+    if (this.recentStrings[slot] === value) return this.recentJson[slot]!;
+    const json = stringJson(value);
+    this.recentStrings[slot] = value;
+    this.recentJson[slot] = json;
+    return json;
+  }
+
   private valueJson(value: unknown): string {
-    if (typeof value === 'string') return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : '"' + value + '"';
+    if (typeof value === 'string') return stringJson(value);
     if (value !== null && typeof value === 'object' && Object.isFrozen(value)) {
       let json = this.frozenJson.get(value);
       if (json === undefined) {
