@@ -46,6 +46,8 @@ export interface FakeApiServerOptions {
   historyLimit?: number;
   /** The node the kubelet `/pods` endpoint answers for. */
   kubeletNodeName?: string;
+  /** Serve with this certificate instead of the shared test CA's (a kubelet's own serving cert). */
+  tls?: { certPem: string | Buffer; keyPem: string | Buffer; caPem: string };
 }
 
 function status(code: number, reason: string, message: string) {
@@ -88,10 +90,11 @@ export class FakeApiServer {
   /** Called for every request before it is answered (tests use it to act between list pages). */
   onRequest: ((verb: Verb, resource: string, url: URL) => void) | undefined;
   private listening = false;
-  private readonly options: Required<Omit<FakeApiServerOptions, 'kubeletNodeName' | 'token'>> & { kubeletNodeName?: string };
+  private readonly options: Required<Omit<FakeApiServerOptions, 'kubeletNodeName' | 'token' | 'tls'>> & { kubeletNodeName?: string };
 
   private constructor(options: FakeApiServerOptions) {
-    const pki = testPki();
+    const shared = testPki();
+    const pki = options.tls ?? { certPem: shared.serverCertPem, keyPem: shared.serverKeyPem, caPem: shared.caPem };
     this.caPem = pki.caPem;
     this.acceptedTokens = new Set([options.token ?? 'test-token']);
     this.options = {
@@ -100,7 +103,7 @@ export class FakeApiServer {
       historyLimit: options.historyLimit ?? 10_000,
       ...(options.kubeletNodeName !== undefined ? { kubeletNodeName: options.kubeletNodeName } : {}),
     };
-    this.server = createServer({ cert: pki.serverCertPem, key: pki.serverKeyPem }, (req, res) => this.handle(req, res));
+    this.server = createServer({ cert: pki.certPem, key: pki.keyPem }, (req, res) => this.handle(req, res));
     this.server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));

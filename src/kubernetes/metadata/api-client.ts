@@ -37,9 +37,10 @@ export class ApiClient {
     this.agent = new Agent({ connect: { ...credentials.tls }, keepAliveTimeout: 30_000 });
   }
 
-  /** A client for another base URL (the kubelet) sharing these credentials. */
-  withBaseUrl(url: string): ApiClient {
-    return new ApiClient(this.credentials, this.metrics, url.replace(/\/+$/, ''));
+  /** A client for another base URL (the kubelet) sharing these credentials, with TLS overrides. */
+  withBaseUrl(url: string, tls: ApiCredentials['tls'] = {}): ApiClient {
+    const credentials: ApiCredentials = { ...this.credentials, tls: { ...this.credentials.tls, ...tls } };
+    return new ApiClient(credentials, this.metrics, url.replace(/\/+$/, ''));
   }
 
   /** GET `path`; resolves with a 200 response whose body the caller must consume or dump. */

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { ComponentMetrics } from '../../core/metrics.js';
 import type { BackoffOptions } from './backoff.js';
@@ -38,7 +39,13 @@ export async function createPodMetadataStore(options: KubernetesMetadataOptions,
     delayDeletionMs: options.delay_deletion_ms,
     metadataSource: options.metadata_source,
     ...(options.metadata_source === 'kubelet'
-      ? { kubelet: { url: resolveKubeletEndpoint(options, env), pollIntervalMs: options.kubelet_poll_interval_ms } }
+      ? {
+          kubelet: {
+            url: resolveKubeletEndpoint(options, env),
+            pollIntervalMs: options.kubelet_poll_interval_ms,
+            tls: { ...(options.kubelet_ca_file ? { ca: readFileSync(options.kubelet_ca_file) } : {}), ...(options.kubelet_tls_verify ? {} : { rejectUnauthorized: false }) },
+          },
+        }
       : {}),
     ...(self ? { self } : {}),
     ...(runtime.backoff ? { backoff: runtime.backoff } : {}),

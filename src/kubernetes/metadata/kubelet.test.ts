@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
+import { createTestPki } from '../../../test/fakes/tls.js';
+import { FakeApiServer } from '../../../test/k8s/fake-apiserver.js';
 import { eventually } from '../../../test/k8s/eventually.js';
 import { pod } from '../../../test/k8s/fixtures.js';
 import { cleanUpAfterEach, startStore } from '../../../test/k8s/store-setup.js';
@@ -29,5 +31,22 @@ describe('metadata_source = "kubelet"', () => {
     await eventually(() => assert.equal(store.isDeleted('uid-web-0'), true), 3000);
     assert.equal(server.requestCount('watch', 'pods') + server.requestCount('list', 'pods'), 0);
     assert.ok(server.requestCount('list', 'kubelet_pods') >= 2);
+  });
+
+  it('verifies the kubelet certificate: another CA is refused unless kubelet_ca_file names it or kubelet_tls_verify = false', async () => {
+    const pki = createTestPki();
+    after(() => pki.cleanup());
+    // A kubelet with its own serving certificate (signed by a CA the API server's kubeconfig does not name).
+    const kubelet = await FakeApiServer.start({ kubeletNodeName: 'node-a', tls: { certPem: pki.serverCert, keyPem: pki.serverKey, caPem: pki.ca.toString() } });
+    after(() => kubelet.close());
+    kubelet.upsert('pods', pod({ name: 'from-kubelet', uid: 'uid-k' }));
+    const kubeletMode = { metadata_source: 'kubelet', kubelet_endpoint: kubelet.url, kubelet_poll_interval_ms: 60_000 };
+
+    await assert.rejects(startStore({ options: kubeletMode }), /initial sync/);
+    assert.equal(kubelet.requestCount('list', 'kubelet_pods'), 0, 'no request got past the TLS handshake');
+    for (const tls of [{ kubelet_ca_file: pki.caFile }, { kubelet_tls_verify: false }]) {
+      const { store } = await startStore({ options: { ...kubeletMode, ...tls } });
+      assert.equal(store.getPod('uid-k')?.name, 'from-kubelet', JSON.stringify(tls));
+    }
   });
 });

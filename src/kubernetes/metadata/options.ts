@@ -64,6 +64,10 @@ export const kubernetesMetadataOptionsShape = {
   /** Kubelet base URL; unset: `https://${SLUICE_NODE_IP}:10250` (downward API `status.hostIP`). */
   kubelet_endpoint: z.string().url().optional(),
   kubelet_poll_interval_ms: z.number().int().min(100).default(10_000),
+  /** CA of the kubelet's serving certificate; unset: the API server's CA (fits `serverTLSBootstrap`). */
+  kubelet_ca_file: z.string().min(1).optional(),
+  /** false: accept any kubelet certificate (kubelets with self-signed serving certs); the token still goes only to this node's kubelet. */
+  kubelet_tls_verify: z.boolean().default(true),
   pod_annotation_fields: fieldsObject(podFieldDefaults),
   namespace_annotation_fields: fieldsObject({ namespace_labels: 'kubernetes.namespace_labels' }),
   node_annotation_fields: fieldsObject({ node_labels: 'kubernetes.node_labels' }),

@@ -27,7 +27,7 @@ export interface PodMetadataStoreOptions {
   readonly delayDeletionMs?: number;
   /** `kubelet`: pods from the kubelet's `/pods` (namespaces and the node still come from the API). */
   readonly metadataSource?: 'kubernetes_api' | 'kubelet';
-  readonly kubelet?: { readonly url: string; readonly pollIntervalMs: number };
+  readonly kubelet?: { readonly url: string; readonly pollIntervalMs: number; readonly tls?: ApiCredentials['tls'] };
   /** sluice's own pod, excluded by default (undefined: not running in a pod). */
   readonly self?: { readonly name: string; readonly namespace: string };
   readonly backoff?: BackoffOptions;
@@ -116,8 +116,8 @@ export class PodMetadataStore {
     this.nodeFeed = listWatch('nodes', '/api/v1/nodes', this.nodeHandler(), `metadata.name=${options.nodeName}`);
     if (options.metadataSource === 'kubelet') {
       if (!options.kubelet) throw new Error('metadata_source = "kubelet" needs a kubelet endpoint');
-      // Same CA and token as the API server (kubelet serving certs signed by the cluster CA).
-      this.kubeletClient = this.apiClient.withBaseUrl(options.kubelet.url);
+      // The API server's token; its CA too unless kubelet_ca_file / kubelet_tls_verify say otherwise.
+      this.kubeletClient = this.apiClient.withBaseUrl(options.kubelet.url, options.kubelet.tls);
       this.kubeletPoller = new KubeletPodPoller(this.kubeletClient, options.kubelet.pollIntervalMs, this.podHandler(), this.metrics, this.logger, options.backoff);
       this.podFeed = this.kubeletPoller;
     } else {
