@@ -1,6 +1,6 @@
 // Bench child: pushes synthetic Kubernetes log events through a buffer into the http sink and
 // exits once every event is acknowledged. Measured from outside with GNU time (CPU, peak RSS).
-// Usage: node agent.js <uri> <events> <codec> <compression> <buffer: memory|disk> <dataDir>
+// Usage: node agent.js <uri> <events> <codec> <compression> <buffer: memory|disk> <dataDir> [sink: http|es-bulk|es-data-stream]
 import pino from 'pino';
 import { createBuffer, bufferOptionsSchema } from '../../src/core/buffers/options.js';
 import { LogEvent } from '../../src/core/event.js';
@@ -8,8 +8,10 @@ import { Finalizer } from '../../src/core/finalizer.js';
 import { MetricsRegistry } from '../../src/core/metrics.js';
 import { httpSinkSchema } from '../../src/sinks/http/schema.js';
 import { HttpSink } from '../../src/sinks/http/sink.js';
+import { elasticsearchSinkSchema } from '../../src/sinks/elasticsearch/schema.js';
+import { ElasticsearchSink } from '../../src/sinks/elasticsearch/sink.js';
 
-const [uri, countArg, codec, compression, bufferType, dataDir] = process.argv.slice(2);
+const [uri, countArg, codec, compression, bufferType, dataDir, sinkKind = 'http'] = process.argv.slice(2);
 const total = Number(countArg);
 const BATCH = 500;
 
@@ -19,10 +21,15 @@ const buffer = await createBuffer(
   bufferOptionsSchema.parse(bufferType === 'disk' ? { type: 'disk', max_size: 512 * 1024 * 1024 } : { max_events: 20_000 }),
   { dataDir: dataDir!, sinkId: 'out', metrics, logger },
 );
-const sink = new HttpSink(
-  httpSinkSchema.parse({ uri, encoding: { codec }, compression, batch: { max_events: 1000, timeout_secs: 0.2 }, request: { concurrency: 8 } }),
-  { id: 'out', logger, metrics, dataDir: dataDir! },
-);
+const context = { id: 'out', logger, metrics, dataDir: dataDir! };
+const batch = { max_events: 1000, timeout_secs: 0.2 };
+const sink =
+  sinkKind === 'http'
+    ? new HttpSink(httpSinkSchema.parse({ uri, encoding: { codec }, compression, batch, request: { concurrency: 8 } }), context)
+    : new ElasticsearchSink(
+        elasticsearchSinkSchema.parse({ endpoints: [uri], mode: sinkKind === 'es-data-stream' ? 'data_stream' : 'bulk', compression, batch, request: { concurrency: 8 } }),
+        context,
+      );
 
 // 100 pods' metadata, shared and frozen as the kubernetes_logs source shares it per file.
 const pods = Array.from({ length: 100 }, (_, i) =>
