@@ -1,6 +1,6 @@
 // Bench child: pushes synthetic Kubernetes log events through a buffer into the http sink and
 // exits once every event is acknowledged. Measured from outside with GNU time (CPU, peak RSS).
-// Usage: node agent.js <uri> <events> <codec> <compression> <buffer: memory|disk> <dataDir> [sink: http|es-bulk|es-data-stream]
+// Usage: node agent.js <uri> <events> <codec> <compression> <buffer: memory|disk> <dataDir> [sink: http|es-bulk|es-data-stream|loki]
 import pino from 'pino';
 import { createBuffer, bufferOptionsSchema } from '../../src/core/buffers/options.js';
 import { LogEvent } from '../../src/core/event.js';
@@ -10,6 +10,8 @@ import { httpSinkSchema } from '../../src/sinks/http/schema.js';
 import { HttpSink } from '../../src/sinks/http/sink.js';
 import { elasticsearchSinkSchema } from '../../src/sinks/elasticsearch/schema.js';
 import { ElasticsearchSink } from '../../src/sinks/elasticsearch/sink.js';
+import { lokiSinkSchema } from '../../src/sinks/loki/schema.js';
+import { LokiSink } from '../../src/sinks/loki/sink.js';
 
 const [uri, countArg, codec, compression, bufferType, dataDir, sinkKind = 'http'] = process.argv.slice(2);
 const total = Number(countArg);
@@ -23,13 +25,24 @@ const buffer = await createBuffer(
 );
 const context = { id: 'out', logger, metrics, dataDir: dataDir! };
 const batch = { max_events: 1000, timeout_secs: 0.2 };
-const sink =
-  sinkKind === 'http'
-    ? new HttpSink(httpSinkSchema.parse({ uri, encoding: { codec }, compression, batch, request: { concurrency: 8 } }), context)
-    : new ElasticsearchSink(
-        elasticsearchSinkSchema.parse({ endpoints: [uri], mode: sinkKind === 'es-data-stream' ? 'data_stream' : 'bulk', compression, batch, request: { concurrency: 8 } }),
+const request = { concurrency: 8 };
+function buildSink() {
+  switch (sinkKind) {
+    case 'http':
+      return new HttpSink(httpSinkSchema.parse({ uri, encoding: { codec }, compression, batch, request }), context);
+    case 'loki':
+      return new LokiSink(
+        lokiSinkSchema.parse({ endpoint: uri, labels: { namespace: '{{ kubernetes.pod_namespace }}', container: '{{ kubernetes.container_name }}' }, compression, batch, request }),
         context,
       );
+    default:
+      return new ElasticsearchSink(
+        elasticsearchSinkSchema.parse({ endpoints: [uri], mode: sinkKind === 'es-data-stream' ? 'data_stream' : 'bulk', compression, batch, request }),
+        context,
+      );
+  }
+}
+const sink = buildSink();
 
 // 100 pods' metadata, shared and frozen as the kubernetes_logs source shares it per file.
 const pods = Array.from({ length: 100 }, (_, i) =>

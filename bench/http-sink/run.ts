@@ -33,6 +33,8 @@ const variants = [
   { name: 'ndjson, disk buffer', codec: 'ndjson', compression: 'none', buffer: 'disk' },
   { name: 'elasticsearch bulk, memory buffer', codec: 'json', compression: 'none', buffer: 'memory', sink: 'es-bulk' },
   { name: 'elasticsearch data_stream, memory buffer', codec: 'json', compression: 'none', buffer: 'memory', sink: 'es-data-stream' },
+  { name: 'loki (JSON push, 10 streams), memory buffer', codec: 'json', compression: 'none', buffer: 'memory', sink: 'loki' },
+  { name: 'loki (snappy protobuf), memory buffer', codec: 'json', compression: 'snappy', buffer: 'memory', sink: 'loki' },
 ];
 
 console.log(`http sink -> local receiver, ${events.toLocaleString('en-US')} events of ~330 bytes (JSON), node ${process.version}\n`);
@@ -43,7 +45,7 @@ for (const variant of variants) {
   bodies = 0;
   wireBytes = 0;
   try {
-    const running = startMeasured(process.execPath, [AGENT, variant.sink ? uri.replace(/\/ingest$/, '') : uri, String(events), variant.codec, variant.compression, variant.buffer, dataDir, variant.sink ?? 'http'], { stdout: 'pipe' });
+    const running = startMeasured(process.execPath, [...(process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []), AGENT, variant.sink ? uri.replace(/\/ingest$/, '') : uri, String(events), variant.codec, variant.compression, variant.buffer, dataDir, variant.sink ?? 'http'], { stdout: 'pipe' });
     let output = '';
     running.child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const measured = await running.result();

@@ -21,10 +21,22 @@ interface LabelRule {
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
+export interface RenderedLabels {
+  labels: Record<string, string>;
+  key: string;
+}
+
 export class StreamLabels {
   private readonly rules: LabelRule[];
   /** Field paths the templates read (for remove_label_fields). */
   readonly fieldPaths: FieldPath[] = [];
+  /**
+   * When every template reads below one top-level field (the usual `kubernetes.*`) and that
+   * field holds a frozen object (one per container log file, replaced when metadata changes),
+   * the label set is a function of that object: rendered once per object, not per event.
+   */
+  private readonly sharedRoot: string | undefined;
+  private readonly byRoot = new WeakMap<object, RenderedLabels>();
 
   constructor(labels: Record<string, string>) {
     this.rules = Object.entries(labels).map(([name, value]) => {
@@ -38,13 +50,27 @@ export class StreamLabels {
       if (!LABEL_NAME.test(name)) throw new Error(`labels."${name}": Loki label names match [a-zA-Z_][a-zA-Z0-9_]*`);
       return { name, template };
     });
+    const roots = new Set(this.fieldPaths.map((path) => (path.length > 1 ? path[0] : undefined)));
+    this.sharedRoot = roots.size === 1 && !roots.has(undefined) ? [...roots][0] : undefined;
   }
 
   /**
    * The label set of one event and its canonical key (sorted `name="value"` pairs). A label
    * whose field is missing is left out rather than sent empty (Loki drops empty labels anyway).
    */
-  render(fields: Fields): { labels: Record<string, string>; key: string } {
+  render(fields: Fields): RenderedLabels {
+    const root = this.sharedRoot === undefined ? undefined : fields[this.sharedRoot];
+    if (root === null || typeof root !== 'object' || !Object.isFrozen(root)) return this.renderNow(fields);
+    let rendered = this.byRoot.get(root);
+    if (rendered === undefined) {
+      rendered = this.renderNow(fields);
+      Object.freeze(rendered.labels); // shared by every event of that file
+      this.byRoot.set(root, rendered);
+    }
+    return rendered;
+  }
+
+  private renderNow(fields: Fields): RenderedLabels {
     const labels: Record<string, string> = {};
     for (const rule of this.rules) {
       if (rule.expand) {
