@@ -75,7 +75,7 @@ export class HttpClient {
     let payload = req.body;
     if (Array.isArray(payload)) {
       // undici writes an iterable chunk by chunk; a signer needs the whole body to hash it.
-      if (payload.length === 1 || this.options.signer) payload = payload.length === 1 ? payload[0]! : Buffer.concat(payload);
+      if (payload.length <= 1 || this.options.signer) payload = payload.length === 1 ? payload[0]! : Buffer.concat(payload);
       else headers['content-length'] = String(byteLength(payload));
     }
     const single = payload as string | Buffer | undefined;
