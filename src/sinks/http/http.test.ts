@@ -94,6 +94,30 @@ describe('http sink', () => {
     assert.equal(seen.size, events.length);
   });
 
+  test('request.rate_limit_num bounds the requests started per window, retries included', async () => {
+    const arrivals: number[] = [];
+    const limited = await new Receiver({ handle: () => (arrivals.push(Date.now()), { status: 200 }) }).start();
+    try {
+      limited.script({ kind: 'answer', status: 503 }); // the retry counts against the limit too
+      const acks = new AckRecorder();
+      const { sink } = build({
+        uri: `${limited.url}/limited`,
+        batch: { max_events: 1 },
+        request: { ...fastRetries, concurrency: 4, rate_limit_num: 2, rate_limit_duration_secs: 0.4 },
+      });
+      await sink.run(streamOf(acks.events(lines(5))));
+      assert.equal(acks.count('delivered'), 5);
+      assert.equal(limited.requests.length, 6);
+      // The scripted 503 answered first, unrecorded by `handle`: 5 arrivals recorded, 6 started.
+      // Arrival is not start: 100 ms of slack for scheduling (unlimited, they all arrive within a few ms).
+      for (let i = 2; i < arrivals.length; i++) {
+        assert.ok(arrivals[i]! - arrivals[i - 2]! >= 300, `requests ${i - 2} and ${i} started ${arrivals[i]! - arrivals[i - 2]!} ms apart`);
+      }
+    } finally {
+      await limited.close();
+    }
+  });
+
   test('batch.timeout_secs flushes a partial batch while the input stays open', async () => {
     receiver.requests.length = 0;
     const acks = new AckRecorder();

@@ -4,6 +4,7 @@ import type { EventStream } from '../../core/component.js';
 import { Batcher, type Batch } from './batcher.js';
 import { ConcurrencyLimit } from './concurrency.js';
 import type { AttemptOutcome } from './outcome.js';
+import { RequestRateLimit } from './rate-limit.js';
 import { Backoff, networkErrorReason, sleep } from './retry.js';
 import type { BatchOptions, RequestOptions } from './schemas.js';
 import type { SinkMetrics } from './sink_metrics.js';
@@ -46,6 +47,8 @@ export interface SinkDriverOptions {
     | 'retry_initial_backoff_secs'
     | 'retry_max_duration_secs'
     | 'retry_jitter_mode'
+    | 'rate_limit_num'
+    | 'rate_limit_duration_secs'
   >;
   logger: Logger;
   metrics: SinkMetrics;
@@ -62,6 +65,7 @@ export interface SinkDriverOptions {
  */
 export class SinkDriver<P> {
   private readonly limit: ConcurrencyLimit;
+  private readonly rateLimit: RequestRateLimit;
   private readonly ready: Batch<P>[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   private wakeReader: (() => void) | undefined;
@@ -71,6 +75,7 @@ export class SinkDriver<P> {
     private readonly options: SinkDriverOptions,
   ) {
     this.limit = new ConcurrencyLimit(options.request.concurrency, options.request.adaptive_max_concurrency);
+    this.rateLimit = new RequestRateLimit(options.request.rate_limit_num, options.request.rate_limit_duration_secs * 1000);
   }
 
   async run(input: EventStream): Promise<void> {
@@ -177,6 +182,7 @@ export class SinkDriver<P> {
   }
 
   private async attempt(batch: Batch<P>): Promise<AttemptOutcome<P>> {
+    await this.rateLimit.take();
     const start = process.hrtime.bigint();
     let outcome: AttemptOutcome<P>;
     try {

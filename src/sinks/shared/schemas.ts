@@ -99,6 +99,13 @@ export const requestSchema = z
       .optional()
       .describe('Give up on a batch (reject its events) once it has been retried for this long. Unset: no limit.'),
     retry_jitter_mode: z.enum(['full', 'none']).default('full').describe('full: each wait is random in [0, backoff] (spreads retries of many agents).'),
+    rate_limit_num: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe('Most requests started per rate_limit_duration_secs, retries included (a destination quota). Unset: no limit.'),
+    rate_limit_duration_secs: z.number().positive().default(1).describe('The window of rate_limit_num.'),
     headers: z.record(z.string(), z.string()).default({}).describe('Extra HTTP headers sent with every request.'),
   })
   .prefault({});
