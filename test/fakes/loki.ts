@@ -6,6 +6,8 @@ export interface LokiStoredEntry {
   labels: Record<string, string>;
   nanos: string;
   line: string;
+  /** Structured metadata (the optional third element of a value). */
+  metadata?: Record<string, string>;
 }
 
 export interface FakeLokiOptions {
@@ -90,6 +92,10 @@ export class FakeLoki {
         if (!Array.isArray(value) || value.length < 2 || typeof value[0] !== 'string' || !/^\d+$/.test(value[0]) || typeof value[1] !== 'string') {
           return text(400, `loghttp: each value must be ["<unix epoch in nanoseconds as a string>", "<log line>"], got ${JSON.stringify(value)}\n`);
         }
+        const metadata = value[2] as unknown;
+        if (metadata !== undefined && (metadata === null || typeof metadata !== 'object' || Object.values(metadata).some((v) => typeof v !== 'string'))) {
+          return text(400, `loghttp: structured metadata must be an object of strings, got ${JSON.stringify(metadata)}\n`);
+        }
         const nanos = BigInt(value[0]);
         const newest = this.newest.get(tenant + key);
         if (this.options.rejectOutOfOrder && newest !== undefined && nanos < newest) {
@@ -97,7 +103,7 @@ export class FakeLoki {
           continue;
         }
         this.newest.set(tenant + key, newest === undefined || nanos > newest ? nanos : newest);
-        accepted.push({ tenant, labels: labels as Record<string, string>, nanos: value[0], line: value[1] });
+        accepted.push({ tenant, labels: labels as Record<string, string>, nanos: value[0], line: value[1], ...(metadata ? { metadata: metadata as Record<string, string> } : {}) });
       }
     }
     this.entries.push(...accepted);

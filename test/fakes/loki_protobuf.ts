@@ -55,7 +55,9 @@ function parseLabels(text: string): Record<string, string> {
   return labels;
 }
 
-export function decodeSnappyPush(body: Buffer): { streams: Array<{ stream: Record<string, string>; values: string[][] }> } {
+type DecodedValue = [string, string] | [string, string, Record<string, string>];
+
+export function decodeSnappyPush(body: Buffer): { streams: Array<{ stream: Record<string, string>; values: DecodedValue[] }> } {
   const raw = Buffer.from(uncompress(body));
   const streams = [];
   const request = new ProtoReader(raw);
@@ -64,7 +66,7 @@ export function decodeSnappyPush(body: Buffer): { streams: Array<{ stream: Recor
     if (field !== 1 || !Buffer.isBuffer(value)) throw new Error('PushRequest: expected streams (field 1)');
     const adapter = new ProtoReader(value);
     let labels = '';
-    const values: string[][] = [];
+    const values: DecodedValue[] = [];
     while (!adapter.done) {
       const item = adapter.next();
       if (item.field === 1 && Buffer.isBuffer(item.value)) labels = item.value.toString();
@@ -73,6 +75,7 @@ export function decodeSnappyPush(body: Buffer): { streams: Array<{ stream: Recor
         let seconds = 0;
         let nanos = 0;
         let line = '';
+        const metadata: Record<string, string> = {};
         while (!entry.done) {
           const part = entry.next();
           if (part.field === 1 && Buffer.isBuffer(part.value)) {
@@ -83,8 +86,20 @@ export function decodeSnappyPush(body: Buffer): { streams: Array<{ stream: Recor
               else if (t.field === 2) nanos = t.value as number;
             }
           } else if (part.field === 2 && Buffer.isBuffer(part.value)) line = part.value.toString();
+          else if (part.field === 3 && Buffer.isBuffer(part.value)) {
+            const pair = new ProtoReader(part.value);
+            let name = '';
+            let value = '';
+            while (!pair.done) {
+              const p = pair.next();
+              if (p.field === 1 && Buffer.isBuffer(p.value)) name = p.value.toString();
+              else if (p.field === 2 && Buffer.isBuffer(p.value)) value = p.value.toString();
+            }
+            metadata[name] = value;
+          }
         }
-        values.push([`${seconds}${String(nanos).padStart(9, '0')}`, line]);
+        const time = `${seconds}${String(nanos).padStart(9, '0')}`;
+        values.push(Object.keys(metadata).length > 0 ? [time, line, metadata] : [time, line]);
       }
     }
     streams.push({ stream: parseLabels(labels), values });

@@ -38,7 +38,11 @@ export class StreamLabels {
   private readonly sharedRoot: string | undefined;
   private readonly byRoot = new WeakMap<object, RenderedLabels>();
 
-  constructor(labels: Record<string, string>) {
+  /** `fallbackLabel`: a stream needs one label, so an empty set becomes `agent="sluice"` (not for structured metadata). */
+  constructor(
+    labels: Record<string, string>,
+    private readonly fallbackLabel = true,
+  ) {
     this.rules = Object.entries(labels).map(([name, value]) => {
       const template = new FieldTemplate(value);
       const single = /^\{\{\s*([^}\s]+)\s*\}\}$/.exec(value);
@@ -86,7 +90,7 @@ export class StreamLabels {
       const value = rule.template.render(fields, () => (missing = true));
       if (!missing && value !== '') labels[rule.name] = value;
     }
-    if (Object.keys(labels).length === 0) labels.agent = 'sluice';
+    if (this.fallbackLabel && Object.keys(labels).length === 0) labels.agent = 'sluice';
     const key = Object.keys(labels)
       .sort()
       .map((name) => `${name}=${JSON.stringify(labels[name])}`)

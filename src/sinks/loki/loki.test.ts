@@ -87,6 +87,28 @@ describe('loki sink', () => {
     assert.equal(loki.stream({ job: 'k8s' })[0]!.line, 'plain line');
   });
 
+  test('structured_metadata rides on each entry, in the JSON and the snappy protobuf push', async () => {
+    for (const compression of ['none', 'snappy'] as const) {
+      const acks = new AckRecorder();
+      const job = `sm-${compression}`;
+      const { sink } = build({
+        endpoint: loki.url,
+        tenant_id: 't',
+        labels: { job },
+        structured_metadata: { pod: '{{ kubernetes.pod_name }}', 'pod_label_*': '{{ kubernetes.pod_labels }}' },
+        compression,
+      });
+      const withPod = event('shop', 1, 'first', {});
+      (withPod.kubernetes as Record<string, unknown>).pod_name = 'web-7d9f-abcde';
+      await sink.run(streamOf(acks.events([withPod, { message: 'no metadata at all', timestamp: '2026-11-24T10:00:02Z' }])));
+      assert.equal(acks.count('delivered'), 2);
+      const [first, second] = loki.stream({ job });
+      assert.deepEqual(first!.metadata, { pod: 'web-7d9f-abcde', pod_label_app_kubernetes_io_name: 'web', pod_label_tier: 'front' }, compression);
+      assert.equal(second!.metadata, undefined, 'an entry with nothing to attach carries no metadata');
+      assert.deepEqual(first!.labels, { job }, 'metadata never becomes a label');
+    }
+  });
+
   test('compression = snappy pushes snappy protobuf with the same streams, labels and ns timestamps', async () => {
     const acks = new AckRecorder();
     const { sink } = build({ endpoint: loki.url, tenant_id: 'pb', compression: 'snappy', labels: { job: 'protobuf', quote: 'a "b" \\ c' } });

@@ -6,14 +6,19 @@ import { compress } from 'snappyjs';
  *
  *   PushRequest   { repeated StreamAdapter streams = 1; }
  *   StreamAdapter { string labels = 1; repeated EntryAdapter entries = 2; }
- *   EntryAdapter  { google.protobuf.Timestamp timestamp = 1; string line = 2; }
+ *   EntryAdapter  { google.protobuf.Timestamp timestamp = 1; string line = 2;
+ *                   repeated LabelPairAdapter structuredMetadata = 3; }
+ *   LabelPairAdapter { string name = 1; string value = 2; }
  *   Timestamp     { int64 seconds = 1; int32 nanos = 2; }
  *
  * Hand-encoded: four message types do not justify a protobuf runtime on the hot path.
  */
+/** `[nanos, line]`, or `[nanos, line, structured metadata]` as the JSON push API takes it. */
+export type PushValue = [string, string] | [string, string, Record<string, string>];
+
 export interface PushStream {
   stream: Record<string, string>;
-  values: Array<[string, string]>;
+  values: PushValue[];
 }
 
 class ProtoWriter {
@@ -59,18 +64,22 @@ export function labelString(labels: Record<string, string>): string {
   return '{' + Object.entries(labels).map(([name, value]) => `${name}=${JSON.stringify(value)}`).join(', ') + '}';
 }
 
-function encodeEntry(nanos: string, line: string): Buffer {
+function encodeEntry([nanos, line, metadata]: PushValue): Buffer {
   const seconds = nanos.length > 9 ? Number(nanos.slice(0, -9)) : 0;
   const fraction = Number(nanos.slice(-9));
   const timestamp = new ProtoWriter().varintField(1, seconds).varintField(2, fraction).finish();
-  return new ProtoWriter().field(1, timestamp).field(2, Buffer.from(line)).finish();
+  const entry = new ProtoWriter().field(1, timestamp).field(2, Buffer.from(line));
+  for (const [name, value] of Object.entries(metadata ?? {})) {
+    entry.field(3, new ProtoWriter().field(1, Buffer.from(name)).field(2, Buffer.from(value)).finish());
+  }
+  return entry.finish();
 }
 
 export function encodePushRequest(streams: readonly PushStream[]): Buffer {
   const request = new ProtoWriter();
   for (const { stream, values } of streams) {
     const adapter = new ProtoWriter().field(1, Buffer.from(labelString(stream)));
-    for (const [nanos, line] of values) adapter.field(2, encodeEntry(nanos, line));
+    for (const value of values) adapter.field(2, encodeEntry(value));
     request.field(1, adapter.finish());
   }
   return request.finish();

@@ -11,6 +11,12 @@ export const lokiSinkSchema = z.strictObject({
     .describe(
       'Stream labels, values templated from fields (`namespace = "{{ kubernetes.pod_namespace }}"`). A key ending in `*` expands an object field (`"pod_labels_*" = "{{ kubernetes.pod_labels }}"`). Every distinct label set is a stream: see the label cardinality note in the sink.',
     ),
+  structured_metadata: z
+    .record(z.string(), z.string())
+    .default({})
+    .describe(
+      'Loki >= 3.0 structured metadata on each entry, templated like labels (`pod = "{{ kubernetes.pod_name }}"`, `"pod_label_*" = "{{ kubernetes.pod_labels }}"`). Not indexed: the place for high-cardinality values (pod names, UIDs, trace ids) that must not become labels.',
+    ),
   tenant_id: z.string().optional().describe('Sent as X-Scope-OrgID (template allowed: batches are then split per tenant).'),
   remove_label_fields: z.boolean().default(false).describe('Drop the fields used in label templates from the log line.'),
   remove_timestamp: z.boolean().default(true).describe('Drop `timestamp` from the log line (Loki stores it as the entry time).'),

@@ -11,7 +11,7 @@ import type { AttemptOutcome } from '../shared/outcome.js';
 import { SinkMetrics } from '../shared/sink_metrics.js';
 import { EventTemplate } from '../shared/templating.js';
 import { StreamLabels } from './labels.js';
-import { snappyPushBody, type PushStream } from './protobuf.js';
+import { snappyPushBody, type PushStream, type PushValue } from './protobuf.js';
 import type { LokiSinkConfig } from './schema.js';
 import { compareNanos, nanosecondsOf } from './timestamp.js';
 
@@ -20,6 +20,8 @@ export interface LokiEntry {
   labels: Record<string, string>;
   nanos: string;
   line: string;
+  /** Structured metadata (Loki >= 3.0), when configured and not empty. */
+  metadata: Record<string, string> | undefined;
 }
 
 const OUT_OF_ORDER = /entry out of order|too far behind|timestamp too old/i;
@@ -42,6 +44,7 @@ export class LokiSink implements Sink {
   private readonly client: HttpClient;
   private readonly encoder: EventEncoder;
   private readonly labels: StreamLabels;
+  private readonly structuredMetadata: StreamLabels | undefined;
   private readonly tenant: EventTemplate | undefined;
   private readonly removedPaths;
   private readonly driver: SinkDriver<LokiEntry>;
@@ -53,6 +56,7 @@ export class LokiSink implements Sink {
     private readonly ctx: ComponentContext,
   ) {
     this.labels = new StreamLabels(config.labels);
+    this.structuredMetadata = Object.keys(config.structured_metadata).length > 0 ? new StreamLabels(config.structured_metadata, false) : undefined;
     this.tenant = config.tenant_id ? new EventTemplate(config.tenant_id, 'tenant_id') : undefined;
     this.encoder = new EventEncoder(config.encoding);
     this.removedPaths = [...(config.remove_label_fields ? this.labels.fieldPaths : []), ...(config.remove_timestamp ? [parsePath('timestamp')] : [])];
@@ -93,7 +97,9 @@ export class LokiSink implements Sink {
         ? this.encoder.encode(event)
         : this.encoder.encodeFields(omitPaths(this.encoder.shippedFields(event), this.removedPaths));
     const tenant = this.tenant ? this.tenant.render(event.fields) : '';
-    return { key: tenant, payload: { streamKey: key, labels, nanos, line }, bytes: line.length + nanos.length + 8 };
+    const rendered = this.structuredMetadata?.render(event.fields).labels;
+    const metadata = rendered && Object.keys(rendered).length > 0 ? rendered : undefined;
+    return { key: tenant, payload: { streamKey: key, labels, nanos, line, metadata }, bytes: line.length + nanos.length + 8 };
   }
 
   private async send(batch: Batch<LokiEntry>): Promise<AttemptOutcome<LokiEntry>> {
@@ -158,7 +164,7 @@ export class LokiSink implements Sink {
     const newestInBatch = new Map<string, string>();
     for (const [streamKey, stream] of byStream) {
       stream.items.sort((a, b) => compareNanos(a.entry.nanos, b.entry.nanos));
-      const values: Array<[string, string]> = [];
+      const values: PushValue[] = [];
       const newest = this.newestSent.get(streamKey);
       for (const { entry, event } of stream.items) {
         let nanos = entry.nanos;
@@ -169,7 +175,7 @@ export class LokiSink implements Sink {
           }
           nanos = newest;
         }
-        values.push([nanos, entry.line]);
+        values.push(entry.metadata ? [nanos, entry.line, entry.metadata] : [nanos, entry.line]);
       }
       if (values.length === 0) continue;
       newestInBatch.set(streamKey, values[values.length - 1]![0]);
