@@ -25,6 +25,17 @@ test('persists atomically and loads back, keyed by fingerprint', async () => {
   assert.equal(loaded.inDirectory('/x').length, 1);
 });
 
+test('paths needing JSON escapes are written and read back exactly', async () => {
+  const path = join(dir, 'escapes', 'checkpoints.json');
+  const store = new CheckpointStore(path);
+  const odd = '/logs/ns_pod "quoted" \\ back\nslash_ü/0.log';
+  store.set({ fingerprint: { ...fingerprint, headHash: 'h"\\' }, offset: 7, path: odd, updatedAt: 9 });
+  await store.persist();
+  const loaded = new CheckpointStore(path);
+  assert.deepEqual(await loaded.load(), { corrupt: false });
+  assert.deepEqual(loaded.byInode(1, 2), [{ fingerprint: { ...fingerprint, headHash: 'h"\\' }, offset: 7, path: odd, updatedAt: 9 }]);
+});
+
 test('a data directory removed while running is made again', async () => {
   const path = join(dir, 'removed', 'checkpoints.json');
   const store = new CheckpointStore(path);

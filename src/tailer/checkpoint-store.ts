@@ -115,6 +115,12 @@ export class CheckpointStore {
     return best;
   }
 
+  /** Whether any record was last updated before `cutoff` (epoch ms): only then can `prune` drop one. */
+  hasRecordsOlderThan(cutoff: number): boolean {
+    for (const record of this.records.values()) if (record.updatedAt < cutoff) return true;
+    return false;
+  }
+
   /**
    * Drops records older than `ttlMs` whose file is gone: neither its inode nor its directory
    * holds a tracked file any more (a gzip copy of a rotated file may still need its record).
@@ -132,6 +138,20 @@ export class CheckpointStore {
     }
   }
 
+  /** The file's JSON (`CheckpointFile`), written out directly: no object per record per write. */
+  private serialize(): string {
+    let text = '{"version":1,"checkpoints":{';
+    let first = true;
+    for (const [key, r] of this.records) {
+      const fp = r.fingerprint;
+      text +=
+        `${first ? '' : ','}${JSON.stringify(key)}:{"dev":${fp.dev},"ino":${fp.ino},"head_length":${fp.headLength},` +
+        `"head_hash":${JSON.stringify(fp.headHash)},"offset":${r.offset},"path":${JSON.stringify(r.path)},"updated_at":${r.updatedAt}}`;
+      first = false;
+    }
+    return `${text}}}`;
+  }
+
   /** Writes the current records; concurrent calls are serialised, and a failed write does not block the next. */
   persist(): Promise<void> {
     const previous = this.writing ?? Promise.resolve();
@@ -145,25 +165,13 @@ export class CheckpointStore {
   }
 
   private async writeNow(): Promise<void> {
-    const body: CheckpointFile = { version: 1, checkpoints: {} };
-    for (const [key, r] of this.records) {
-      body.checkpoints[key] = {
-        dev: r.fingerprint.dev,
-        ino: r.fingerprint.ino,
-        head_length: r.fingerprint.headLength,
-        head_hash: r.fingerprint.headHash,
-        offset: r.offset,
-        path: r.path,
-        updated_at: r.updatedAt,
-      };
-    }
+    const text = this.serialize();
     const dir = dirname(this.path);
     if (!this.directoryMade) {
       mkdirSync(dir, { recursive: true });
       this.directoryMade = true;
     }
     const tmp = `${this.path}.tmp`;
-    const text = JSON.stringify(body);
     try {
       await syncedWrite(tmp, text);
     } catch (error) {
