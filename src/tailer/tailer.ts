@@ -55,6 +55,22 @@ const WRITE_COALESCE_MS = 100;
  */
 const DISCOVERY_COALESCE_MS = 20;
 
+/**
+ * Small reads of one round travel downstream as one batch: on a quiet node, a round reads one
+ * line from each of many files, and each batch costs a trip through the queues and the sinks
+ * whatever its size. A read of a busy file (up to `max_read_bytes`) is sent about on its own.
+ */
+const SEND_BATCH_EVENTS = 128;
+
+/** What a read round found. */
+const enum Round {
+  nothingRead,
+  /** Every file read reached its end (a short read with no fs event meanwhile) or finished. */
+  allAtEnd,
+  /** A file read may have more: go round again soon. */
+  moreToRead,
+}
+
 /** Checkpoints of vanished files are kept this long (a gzip of a rotated file may still appear). */
 const CHECKPOINT_RECORD_TTL_MS = 15 * 60 * 1000;
 
@@ -78,6 +94,8 @@ export class Tailer {
   private readonly resumeAtEndPaths = new Set<string>();
   /** Files the source excluded, closed by the loop before its next reads. */
   private readonly pendingStops = new Set<TailedFile>();
+  /** Events read in this round, not sent yet (one batch for the small reads of many files). */
+  private outgoing: LogEvent[] = [];
   private readonly sharedReadBuffer: Buffer;
   private readonly stats = new DecodeStats();
   /** Bytes read and events sent since the last `flushStats`. */
@@ -88,8 +106,9 @@ export class Tailer {
   private checkpointsDirty = false;
   private wakePending = false;
   private coalesceTimer: NodeJS.Timeout | undefined;
-  /** `performance.now()` when `coalesceTimer` fires. */
+  /** `performance.now()` when `coalesceTimer` fires, and the delay it was set with. */
   private coalesceDueAt = 0;
+  private coalesceDelayMs = 0;
   /** Resolves when the run is asked to stop. */
   private stopped: Promise<void> = new Promise(() => {});
   private wakeUp: (() => void) | undefined;
@@ -167,8 +186,11 @@ export class Tailer {
         await this.discover();
         if (this.pendingStops.size > 0) await this.applyPendingStops();
         await this.openWaitingFiles();
-        const worked = await this.readRound(out, shutdown);
-        if (!worked && !shutdown.aborted) await this.sleep();
+        const round = await this.readRound(out, shutdown);
+        if (shutdown.aborted) break;
+        // Every file read reached its end and nothing else is due: sleep now rather than after one
+        // more pass that finds nothing (one pass per wake-up, not two).
+        if (round === Round.nothingRead || (round === Round.allAtEnd && !this.loopWorkDue())) await this.sleep();
         // Reads are synchronous: let timers, fs events and the other components run between rounds.
         else await new Promise<void>((resolve) => setImmediate(resolve));
       }
@@ -594,20 +616,27 @@ export class Tailer {
 
   // ---- reading ---------------------------------------------------------------------------
 
-  /** One read from every open file that may have data; true when any file was read. */
-  private async readRound(out: EventOutput, shutdown: AbortSignal): Promise<boolean> {
-    let worked = false;
+  /** One read from every open file that may have data. */
+  private async readRound(out: EventOutput, shutdown: AbortSignal): Promise<Round> {
+    let round = Round.nothingRead;
     const files = this.files.snapshot();
     for (let i = 0; i < files.length; i++) {
       const file = files[i]!;
       if (shutdown.aborted) break;
       if (file.state !== 'open' || !file.readable || file.rankPending || !this.files.isNextInSequence(file)) continue;
       if (this.pendingStops.size > 0 && this.pendingStops.has(file)) continue; // excluded meanwhile
-      worked = true;
       await this.readTurn(file, out);
+      if (file.readable) round = Round.moreToRead;
+      else if (round === Round.nothingRead) round = Round.allAtEnd;
     }
-    if (worked) this.flushStats();
-    return worked;
+    await this.sendOutgoing(out);
+    if (round !== Round.nothingRead) this.flushStats();
+    return round;
+  }
+
+  /** Work for the loop besides reading readable files (it would otherwise wait for a wake-up). */
+  private loopWorkDue(): boolean {
+    return this.fullScanDue || this.dirtyPaths.size > 0 || this.pendingStops.size > 0 || this.rankPendingDirs.size > 0 || this.anyOpenableFile();
   }
 
   private async readTurn(file: TailedFile, out: EventOutput): Promise<void> {
@@ -712,6 +741,16 @@ export class Tailer {
     });
     for (const event of events) event.finalizer = finalizer;
     this.receivedEvents += events.length;
+    if (this.outgoing.length === 0) this.outgoing = events;
+    else for (const event of events) this.outgoing.push(event);
+    if (this.outgoing.length >= SEND_BATCH_EVENTS) await this.sendOutgoing(out);
+  }
+
+  /** Sends the events read so far in this round as one batch. */
+  private async sendOutgoing(out: EventOutput): Promise<void> {
+    const events = this.outgoing;
+    if (events.length === 0) return;
+    this.outgoing = [];
     const full = out.send(events);
     // The events are handed over either way; at shutdown, stop waiting for room downstream.
     if (full !== undefined) await Promise.race([full, this.stopped]);
@@ -817,10 +856,11 @@ export class Tailer {
       return;
     }
     if (this.coalesceTimer !== undefined) {
-      const dueAt = performance.now() + delayMs;
-      if (dueAt >= this.coalesceDueAt) return;
+      if (delayMs >= this.coalesceDelayMs) return; // the pending one comes no later
+      if (performance.now() + delayMs >= this.coalesceDueAt) return;
       clearTimeout(this.coalesceTimer);
     }
+    this.coalesceDelayMs = delayMs;
     this.coalesceDueAt = performance.now() + delayMs;
     this.coalesceTimer = setTimeout(() => {
       this.coalesceTimer = undefined;
