@@ -25,6 +25,39 @@ test('persists atomically and loads back, keyed by fingerprint', async () => {
   assert.equal(loaded.inDirectory('/x').length, 1);
 });
 
+test('paths needing JSON escapes are written and read back exactly', async () => {
+  const path = join(dir, 'escapes', 'checkpoints.json');
+  const store = new CheckpointStore(path);
+  const odd = '/logs/ns_pod "quoted" \\ back\nslash_ü/0.log';
+  store.set({ fingerprint: { ...fingerprint, headHash: 'h"\\' }, offset: 7, path: odd, updatedAt: 9 });
+  await store.persist();
+  const loaded = new CheckpointStore(path);
+  assert.deepEqual(await loaded.load(), { corrupt: false });
+  assert.deepEqual(loaded.byInode(1, 2), [{ fingerprint: { ...fingerprint, headHash: 'h"\\' }, offset: 7, path: odd, updatedAt: 9 }]);
+});
+
+test('a data directory removed while running is made again', async () => {
+  const path = join(dir, 'removed', 'checkpoints.json');
+  const store = new CheckpointStore(path);
+  store.set({ fingerprint, offset: 1, path: '/x/0.log', updatedAt: 5 });
+  await store.persist();
+  rmSync(join(dir, 'removed'), { recursive: true });
+  store.set({ fingerprint, offset: 2, path: '/x/0.log', updatedAt: 6 });
+  await store.persist();
+  assert.equal(JSON.parse(readFileSync(path, 'utf8')).checkpoints['1:2:10:abc'].offset, 2);
+});
+
+test('a failed write is reported and does not block the next ones', async () => {
+  const blocked = join(dir, 'blocked');
+  writeFileSync(blocked, 'a file where the directory should be');
+  const store = new CheckpointStore(join(blocked, 'checkpoints.json'));
+  store.set({ fingerprint, offset: 3, path: '/x/0.log', updatedAt: 5 });
+  await assert.rejects(store.persist());
+  rmSync(blocked);
+  await store.persist();
+  assert.equal(JSON.parse(readFileSync(join(blocked, 'checkpoints.json'), 'utf8')).checkpoints['1:2:10:abc'].offset, 3);
+});
+
 test('a missing file is an empty store; a corrupt one is reported, not fatal', async () => {
   assert.deepEqual(await new CheckpointStore(join(dir, 'none.json')).load(), { corrupt: false });
   const path = join(dir, 'corrupt.json');

@@ -1,6 +1,11 @@
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { closeSync, fsync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { dirname } from 'node:path';
 import { fingerprintKey, headMatches, type Fingerprint } from './fingerprint.js';
+
+const fsyncAsync = promisify(fsync);
+const ignore = (): void => {};
 
 export interface CheckpointRecord {
   fingerprint: Fingerprint;
@@ -21,12 +26,18 @@ interface CheckpointFile {
  * `<data_dir>/<component id>/checkpoints.json`, keyed by fingerprint. Written atomically:
  * a temporary file is written and fsynced, then renamed over the old one and the directory
  * fsynced, so a crash (kill -9, power loss) leaves either the old or the new file, never half.
+ *
+ * Only the two fsyncs go to the threadpool (they wait for the disk); open, write, close and
+ * rename of a file of a few KiB in the page cache take microseconds, less than a threadpool
+ * round trip each (futex, eventfd, loop wake-up). Measured on an idle node (W3): 9 round trips
+ * a second down to 2.
  */
 export class CheckpointStore {
   private readonly records = new Map<string, CheckpointRecord>();
   /** `dev:ino` -> fingerprint keys, so looking up a newly found file does not scan every record. */
   private readonly byInodeIndex = new Map<string, Set<string>>();
   private writing: Promise<void> | undefined;
+  private directoryMade = false;
 
   constructor(readonly path: string) {}
 
@@ -104,6 +115,12 @@ export class CheckpointStore {
     return best;
   }
 
+  /** Whether any record was last updated before `cutoff` (epoch ms): only then can `prune` drop one. */
+  hasRecordsOlderThan(cutoff: number): boolean {
+    for (const record of this.records.values()) if (record.updatedAt < cutoff) return true;
+    return false;
+  }
+
   /**
    * Drops records older than `ttlMs` whose file is gone: neither its inode nor its directory
    * holds a tracked file any more (a gzip copy of a rotated file may still need its record).
@@ -121,45 +138,62 @@ export class CheckpointStore {
     }
   }
 
-  /** Writes the current records; concurrent calls are serialised. */
+  /** The file's JSON (`CheckpointFile`), written out directly: no object per record per write. */
+  private serialize(): string {
+    let text = '{"version":1,"checkpoints":{';
+    let first = true;
+    for (const [key, r] of this.records) {
+      const fp = r.fingerprint;
+      text +=
+        `${first ? '' : ','}${JSON.stringify(key)}:{"dev":${fp.dev},"ino":${fp.ino},"head_length":${fp.headLength},` +
+        `"head_hash":${JSON.stringify(fp.headHash)},"offset":${r.offset},"path":${JSON.stringify(r.path)},"updated_at":${r.updatedAt}}`;
+      first = false;
+    }
+    return `${text}}}`;
+  }
+
+  /** Writes the current records; concurrent calls are serialised, and a failed write does not block the next. */
   persist(): Promise<void> {
     const previous = this.writing ?? Promise.resolve();
     const next = previous.then(() => this.writeNow());
-    this.writing = next.finally(() => {
-      if (this.writing === next) this.writing = undefined;
+    const settled = next.then(ignore, ignore); // never rejects: the caller handles `next`
+    this.writing = settled;
+    void settled.then(() => {
+      if (this.writing === settled) this.writing = undefined;
     });
     return next;
   }
 
   private async writeNow(): Promise<void> {
-    const body: CheckpointFile = { version: 1, checkpoints: {} };
-    for (const [key, r] of this.records) {
-      body.checkpoints[key] = {
-        dev: r.fingerprint.dev,
-        ino: r.fingerprint.ino,
-        head_length: r.fingerprint.headLength,
-        head_hash: r.fingerprint.headHash,
-        offset: r.offset,
-        path: r.path,
-        updated_at: r.updatedAt,
-      };
-    }
+    const text = this.serialize();
     const dir = dirname(this.path);
-    await mkdir(dir, { recursive: true });
+    if (!this.directoryMade) {
+      mkdirSync(dir, { recursive: true });
+      this.directoryMade = true;
+    }
     const tmp = `${this.path}.tmp`;
-    const handle = await open(tmp, 'w');
     try {
-      await handle.writeFile(JSON.stringify(body));
-      await handle.sync();
-    } finally {
-      await handle.close();
+      await syncedWrite(tmp, text);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      mkdirSync(dir, { recursive: true }); // the directory was removed meanwhile
+      await syncedWrite(tmp, text);
     }
-    await rename(tmp, this.path);
-    const dirHandle = await open(dir, 'r');
-    try {
-      await dirHandle.sync();
-    } finally {
-      await dirHandle.close();
+    renameSync(tmp, this.path);
+    await syncedWrite(dir, undefined);
+  }
+}
+
+/** Writes `text` to `path` (or opens directory `path` when undefined) and fsyncs it. */
+async function syncedWrite(path: string, text: string | undefined): Promise<void> {
+  const fd = openSync(path, text === undefined ? 'r' : 'w');
+  try {
+    if (text !== undefined) {
+      const bytes = Buffer.from(text);
+      for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
     }
+    await fsyncAsync(fd);
+  } finally {
+    closeSync(fd);
   }
 }

@@ -8,6 +8,8 @@ import type { FileAdmission, TailedFile } from './tailed-file.js';
  */
 export class FileRegistry {
   private readonly byInode = new Map<string, TailedFile>();
+  /** The same files as an array: the loop walks every file several times per wake-up, and indexed loops over an array allocate nothing. */
+  private readonly list: TailedFile[] = [];
   private readonly byPath = new Map<string, TailedFile>();
   private readonly byDir = new Map<string, Set<TailedFile>>();
   private readonly sequences = new Map<string, Set<TailedFile>>();
@@ -16,13 +18,14 @@ export class FileRegistry {
     return this.byInode.size;
   }
 
-  all(): IterableIterator<TailedFile> {
-    return this.byInode.values();
+  /** Every file, in registration order (live: do not add or remove files while walking it). */
+  all(): readonly TailedFile[] {
+    return this.list;
   }
 
   /** A copy, for loops that may add or remove files. */
   snapshot(): TailedFile[] {
-    return [...this.byInode.values()];
+    return this.list.slice();
   }
 
   get(key: string): TailedFile | undefined {
@@ -38,14 +41,20 @@ export class FileRegistry {
   }
 
   add(file: TailedFile): void {
+    const replaced = this.byInode.get(file.key);
+    if (replaced !== undefined) this.remove(replaced);
     this.byInode.set(file.key, file);
+    this.list.push(file);
     this.byPath.set(file.path, file);
     this.addToDir(file);
     this.joinSequence(file);
   }
 
   remove(file: TailedFile): void {
-    this.byInode.delete(file.key);
+    if (this.byInode.get(file.key) === file) {
+      this.byInode.delete(file.key);
+      this.list.splice(this.list.indexOf(file), 1);
+    }
     if (this.byPath.get(file.path) === file) this.byPath.delete(file.path);
     this.removeFromDir(file);
     this.leaveSequence(file);

@@ -133,3 +133,37 @@ test('metrics: events held for a late pod and events shipped without metadata ar
   assert.equal(await counterValue(metrics, 'sluice_kubernetes_events_held_total'), 5, 'both files waited: all their first lines were held');
   assert.equal(await counterValue(metrics, 'sluice_kubernetes_events_without_metadata_total'), 2, 'the ghost pod never arrived');
 });
+
+test('metrics: a batch holding the reads of several files counts each file by its own metadata', async () => {
+  const server = await FakeApiServer.start({ bookmarkIntervalMs: 200 });
+  cleanups.push(() => server.close());
+  server.upsert('nodes', node('node-a'));
+  server.upsert('namespaces', namespace('shop'));
+  server.upsert('pods', pod({ name: 'known', namespace: 'shop', uid: 'u-known' }));
+  const sim = new KubeletSim({ root: join(dir, 'pods-mixed'), format: 'cri' });
+  cleanups.push(() => sim.stop());
+  const known = sim.addPod('shop', 'known', ['app'], 'u-known').container('app');
+  const late = sim.addPod('shop', 'late', ['app'], 'u-late').container('app');
+  const config = kubernetesLogsSchema.parse({
+    log_directory: join(dir, 'pods-mixed'),
+    kube_config_file: writeKubeconfig(dir, { server: server.url, caPem: server.caPem, token: 'test-token' }, 'kubeconfig-mixed'),
+    self_node_name: 'node-a',
+    pod_metadata_wait_ms: 5000,
+  });
+  const { ctx, metrics } = testContext(join(dir, 'data-mixed'));
+  const out = new CollectingOutput();
+  const running = startSource(new KubernetesLogsSource(config, ctx, undefined, { idlePollMs: 100 }), out);
+  cleanups.push(() => running.stop());
+  sim.write(known, 'stdout', 'known 0');
+  await waitFor(() => out.events.length >= 1, 'the known pod is read', 8000);
+  const heldBefore = await counterValue(metrics, 'sluice_kubernetes_events_held_total'); // 1 if it waited for the start
+  for (let i = 0; i < 3; i++) sim.write(late, 'stdout', `late ${i}`);
+  await sleep(300);
+  // A write to the known pod just before the late pod arrives: both files are read in one round.
+  for (let i = 1; i < 3; i++) sim.write(known, 'stdout', `known ${i}`);
+  server.upsert('pods', pod({ name: 'late', namespace: 'shop', uid: 'u-late' }));
+  await waitFor(() => out.events.length >= 6, 'six events', 8000);
+  await running.stop();
+  assert.equal((await counterValue(metrics, 'sluice_kubernetes_events_held_total')) - heldBefore, 3, 'only the late pod waited');
+  assert.equal(await counterValue(metrics, 'sluice_kubernetes_events_without_metadata_total'), 0);
+});

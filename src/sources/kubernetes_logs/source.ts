@@ -167,17 +167,25 @@ export class KubernetesLogsSource implements Source {
     paths.add(path);
   }
 
-  /** Counts held and unenriched events (a batch holds the events of one file). */
+  /**
+   * Counts held and unenriched events. A batch may hold the reads of several files: each read
+   * (a run of events sharing one finalizer) is counted as a whole, by its file's metadata tree.
+   */
   private countingOutput(out: EventOutput): EventOutput {
     if (this.provider.countEvents === undefined) return out;
     return {
       send: (events: LogEvent[]) => {
-        const tree = events[0]?.fields.kubernetes;
-        if (typeof tree === 'object' && tree !== null) {
-          const held = this.heldTrees.delete(tree) ? events.length : 0;
-          const withoutMetadata = this.pathOnlyTrees.has(tree) ? events.length : 0;
-          if (held > 0 || withoutMetadata > 0) this.provider.countEvents!({ held, withoutMetadata });
+        let held = 0;
+        let withoutMetadata = 0;
+        for (let start = 0, end = 0; start < events.length; start = end) {
+          const first = events[start]!;
+          for (end = start + 1; end < events.length && events[end]!.finalizer === first.finalizer; end++);
+          const tree = first.fields.kubernetes;
+          if (typeof tree !== 'object' || tree === null) continue;
+          if (this.heldTrees.delete(tree)) held += end - start;
+          if (this.pathOnlyTrees.has(tree)) withoutMetadata += end - start;
         }
+        if (held > 0 || withoutMetadata > 0) this.provider.countEvents!({ held, withoutMetadata });
         return out.send(events);
       },
     };
