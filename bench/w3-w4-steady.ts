@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, sinkSentEvents } from './lib/agent.js';
+import { agentLaunch, benchNodeArgs, describeLaunch } from './lib/product-node.js';
 import { cpuSeconds, memoryMiB } from './lib/proc.js';
 import { startRateWriter } from './lib/rate-writer.js';
 import { workDir } from './lib/workspace.js';
@@ -19,6 +20,30 @@ export interface SteadyResult {
   agentRssEndMiB: number;
   agentPeakRssMiB: number;
   writerCpuPercent: number;
+  /** V8 heap from the agent's /metrics (one scrape every 10 s), means of the first and last minute. */
+  heap: { usedStartMiB: number; usedEndMiB: number; totalStartMiB: number; totalEndMiB: number; youngStartMiB: number; youngEndMiB: number };
+}
+
+interface HeapSample {
+  used: number;
+  total: number;
+  /** Size of the young generation (V8's "new" space, both semi-spaces). */
+  young: number;
+}
+
+/** The V8 heap figures of the agent's default process metrics (prom-client, `sluice_` prefix), in MiB. */
+async function scrapeHeap(port: number): Promise<HeapSample | undefined> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const value = (pattern: string): number => Number(new RegExp(`^${pattern} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20;
+    return {
+      used: value('sluice_nodejs_heap_size_used_bytes'),
+      total: value('sluice_nodejs_heap_size_total_bytes'),
+      young: value('sluice_nodejs_heap_space_size_total_bytes\\{space="new"\\}'),
+    };
+  } catch {
+    return undefined;
+  }
 }
 
 export async function runSteady(options: { name: string; containers: number; linesPerSecond: number; seconds: number; warmupSeconds: number; port: number }): Promise<SteadyResult> {
@@ -36,8 +61,8 @@ export async function runSteady(options: { name: string; containers: number; lin
       sinks: { out: { type: 'blackhole', inputs: ['k8s'] } },
     }),
   );
-  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const agent = spawn(process.execPath, [...nodeArgs, CLI, '--config', configPath, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const { nodeArgs, env } = agentLaunch(benchNodeArgs());
+  const agent = spawn(process.execPath, [...nodeArgs, CLI, '--config', configPath, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'], env });
   const pid = agent.pid!;
   const sleep = (s: number) => new Promise((resolve) => setTimeout(resolve, s * 1000));
   await sleep(options.warmupSeconds);
@@ -47,14 +72,24 @@ export async function runSteady(options: { name: string; containers: number; lin
   // window (one sample a second), not two single readings that may land on different GC phases.
   const samples: number[] = [];
   const sampler = setInterval(() => samples.push(memoryMiB(pid).rss), 1000);
+  // The heap split tells V8's young generation growing (settling) from live data growing (a leak).
+  const heapSamples: HeapSample[] = [];
+  const heapSampler = setInterval(() => void scrapeHeap(options.port).then((sample) => sample && heapSamples.push(sample)), 10_000);
   const t0 = performance.now();
   await sleep(options.seconds);
   clearInterval(sampler);
+  clearInterval(heapSampler);
   const elapsed = (performance.now() - t0) / 1000;
-  const edge = Math.max(1, Math.min(60, Math.floor(samples.length / 2)));
   const average = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
-  const rssStart = average(samples.slice(0, edge));
-  const rssEnd = average(samples.slice(-edge));
+  const firstAndLast = <T>(values: T[], perMinute: number): [T[], T[]] => {
+    const edge = Math.max(1, Math.min(perMinute, Math.floor(values.length / 2)));
+    return [values.slice(0, edge), values.slice(-edge)];
+  };
+  const [rssFirst, rssLast] = firstAndLast(samples, 60);
+  const rssStart = average(rssFirst);
+  const rssEnd = average(rssLast);
+  const [heapFirst, heapLast] = firstAndLast(heapSamples, 6);
+  const heapMean = (values: HeapSample[], key: keyof HeapSample) => average(values.map((sample) => sample[key]));
   const cpu1 = cpuSeconds(pid);
   const self = process.cpuUsage(selfCpu0);
   const memory = memoryMiB(pid);
@@ -73,6 +108,14 @@ export async function runSteady(options: { name: string; containers: number; lin
     agentRssEndMiB: rssEnd,
     agentPeakRssMiB: memory.peak,
     writerCpuPercent: ((self.user + self.system) / 1e6 / elapsed) * 100,
+    heap: {
+      usedStartMiB: heapMean(heapFirst, 'used'),
+      usedEndMiB: heapMean(heapLast, 'used'),
+      totalStartMiB: heapMean(heapFirst, 'total'),
+      totalEndMiB: heapMean(heapLast, 'total'),
+      youngStartMiB: heapMean(heapFirst, 'young'),
+      youngEndMiB: heapMean(heapLast, 'young'),
+    },
   };
 }
 
@@ -91,6 +134,16 @@ export function formatSteady(r: SteadyResult): string {
   );
 }
 
+/** A line under the table: where the RSS went (V8 heap used vs reserved, young generation). */
+export function formatHeap(r: SteadyResult): string {
+  const h = r.heap;
+  const pair = (start: number, end: number) => `${start.toFixed(1)} -> ${end.toFixed(1)} MiB`;
+  return (
+    `${r.workload}: V8 heap (agent /metrics, mean of first -> last minute): used ${pair(h.usedStartMiB, h.usedEndMiB)}, ` +
+    `total ${pair(h.totalStartMiB, h.totalEndMiB)}, of which young generation ${pair(h.youngStartMiB, h.youngEndMiB)}`
+  );
+}
+
 export const STEADY_HEADER =
   '| run | window | lines | agent CPU (% of one core) | agent RSS, mean of first -> last minute | agent peak RSS | baseline: writer CPU % |\n|---|---|---|---:|---|---:|---:|';
 
@@ -99,4 +152,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const result = which === 'w4' ? await runW4() : await runW3();
   console.log(STEADY_HEADER);
   console.log(formatSteady(result));
+  console.log('');
+  console.log(formatHeap(result));
+  console.log(describeLaunch());
 }

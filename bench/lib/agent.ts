@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startMeasured, type Measured } from './measure.js';
+import { agentLaunch } from './product-node.js';
 
 export const CLI = join(import.meta.dirname, '..', '..', 'src', 'cli.js');
 
@@ -24,6 +25,7 @@ export interface AgentRun extends Measured {
 /**
  * Start sluice with `config` (an object written as JSON, api enabled on `port`), wait until sink
  * `sinkId` reports `expected` events sent (or `timeoutMs`), then SIGTERM and collect the figures.
+ * Node runs with the product image's settings, then `nodeArgs`.
  */
 export async function runAgentUntil(options: {
   dir: string;
@@ -38,7 +40,8 @@ export async function runAgentUntil(options: {
     throw new Error(`port ${options.port} already answers: a sluice from an earlier run is still running`);
   const configPath = join(options.dir, 'bench-config.json');
   writeFileSync(configPath, JSON.stringify({ ...options.config, api: { enabled: true, address: `127.0.0.1:${options.port}` } }));
-  const running = startMeasured(process.execPath, [...(options.nodeArgs ?? []), CLI, '--config', configPath, '--log-level', 'warn']);
+  const { nodeArgs, env } = agentLaunch(options.nodeArgs);
+  const running = startMeasured(process.execPath, [...nodeArgs, CLI, '--config', configPath, '--log-level', 'warn'], { env });
   const deadline = Date.now() + (options.timeoutMs ?? 600_000);
   let sent = 0;
   let completedAt = 0;
