@@ -14,6 +14,7 @@ import { CLI, sinkSentEvents } from './lib/agent.js';
 import { CountingReceiver } from './lib/counting-receiver.js';
 import { TABLE_HEADER, ensureGnuTime, formatRow, startMeasured, type Row } from './lib/measure.js';
 import { WRITER_SCRIPT, type WriterOptions, type WriterResult } from './lib/node-writer.js';
+import { agentLaunch, benchNodeArgs } from './lib/product-node.js';
 import { workDir } from './lib/workspace.js';
 
 const NAMESPACES = ['shop', 'payments', 'search', 'identity', 'platform'];
@@ -137,9 +138,10 @@ export async function runW2Detailed(options: { containers?: number; linesPerCont
         },
       }),
     );
-    const nodeArgs = [...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${join(dir, 'profiles')}`] : [])];
+    // The product image's node settings, then BENCH_NODE_ARGS / the profiler.
+    const { nodeArgs, env } = agentLaunch([...benchNodeArgs(), ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${join(dir, 'profiles')}`] : [])]);
     const selfCpu0 = process.cpuUsage();
-    const agent = startMeasured(process.execPath, [...nodeArgs, CLI, '--config', configPath, '--log-level', 'warn']);
+    const agent = startMeasured(process.execPath, [...nodeArgs, CLI, '--config', configPath, '--log-level', 'warn'], { env });
     const writerOptions: WriterOptions = { dirs: specs.map((s) => s.dir), linesPerContainer, rotateBytes, chunkLines: 64 };
     const writer = startMeasured(process.execPath, [WRITER_SCRIPT, JSON.stringify(writerOptions)], { stdout: 'pipe' });
     let writerOutput = '';
