@@ -13,7 +13,8 @@ export async function runW1(lines = Number(process.env.W1_LINES ?? 2_000_000)): 
   const rows: Row[] = [];
 
   const wc = await measure('wc', ['-l', file.path]);
-  rows.push({ workload: 'W1 baseline: wc -l', lines, bytes: file.bytes, seconds: wc.wallSeconds || 0.001, cpuSeconds: wc.cpuSeconds, peakRssMiB: wc.peakRssMiB });
+  const baseline: Row = { workload: 'W1 baseline: wc -l', lines, bytes: file.bytes, seconds: wc.wallSeconds || 0.001, cpuSeconds: wc.cpuSeconds, peakRssMiB: wc.peakRssMiB };
+  rows.push(baseline);
 
   const sinks = (process.env.W1_SINKS?.split(',') ?? ['file', 'blackhole']) as Array<'file' | 'blackhole'>;
   for (const sink of sinks) {
@@ -34,7 +35,7 @@ export async function runW1(lines = Number(process.env.W1_LINES ?? 2_000_000)): 
       nodeArgs: [...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${join(dir, 'profiles')}`] : [])],
     });
     if (run.sent < lines) throw new Error(`W1 ${sink}: only ${run.sent} of ${lines} events arrived`);
-    rows.push({ workload: `W1 sluice -> ${sink}`, lines, bytes: file.bytes, seconds: run.secondsToComplete, cpuSeconds: run.cpuSeconds, peakRssMiB: run.peakRssMiB });
+    rows.push({ workload: `W1 sluice -> ${sink}`, lines, bytes: file.bytes, seconds: run.secondsToComplete, cpuSeconds: run.cpuSeconds, peakRssMiB: run.peakRssMiB, baseline });
     rmSync(outPath, { force: true });
   }
   return rows;

@@ -168,8 +168,9 @@ export async function runW2Detailed(options: { containers?: number; linesPerCont
     if (outcome !== 'complete') console.error(`W2: ${outcome}: ${receiver.unique} of ${receiver.expected} lines arrived (sink reported ${sent} sent)`);
 
     const bytesPerLine = written.bytes / written.lines;
+    const baseline: Row = { workload: 'W2 baseline: writer alone', lines: written.lines, bytes: written.bytes, seconds: written.seconds, cpuSeconds: writerFigures.cpuSeconds, peakRssMiB: writerFigures.peakRssMiB };
     const rows: Row[] = [
-      { workload: 'W2 baseline: writer alone', lines: written.lines, bytes: written.bytes, seconds: written.seconds, cpuSeconds: writerFigures.cpuSeconds, peakRssMiB: writerFigures.peakRssMiB },
+      baseline,
       {
         workload: `W2 sluice -> http (${containers} containers, enriched)`,
         lines: receiver.unique,
@@ -177,6 +178,7 @@ export async function runW2Detailed(options: { containers?: number; linesPerCont
         seconds: (endedAt - agent.started) / 1000,
         cpuSeconds: agentMeasured.cpuSeconds,
         peakRssMiB: agentMeasured.peakRssMiB,
+        baseline,
       },
     ];
     const details: W2Details = {

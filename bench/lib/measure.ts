@@ -62,16 +62,20 @@ export interface Row {
   seconds: number;
   cpuSeconds: number;
   peakRssMiB: number;
+  /** The baseline run of the same invocation this row is compared with (`wc -l`, the writer alone). */
+  baseline?: Row;
 }
 
 export function formatRow(row: Row): string {
   const linesPerSec = row.lines / row.seconds;
   const mbPerSec = row.bytes / 1e6 / row.seconds;
   const perCpu = row.cpuSeconds > 0 ? row.lines / row.cpuSeconds : Infinity;
-  return `| ${row.workload} | ${fmt(linesPerSec)} | ${mbPerSec.toFixed(1)} | ${row.cpuSeconds.toFixed(2)} | ${fmt(perCpu)} | ${row.peakRssMiB.toFixed(0)} |`;
+  const ratio = row.baseline ? `${(linesPerSec / (row.baseline.lines / row.baseline.seconds)).toFixed(3)}` : '';
+  return `| ${row.workload} | ${fmt(linesPerSec)} | ${mbPerSec.toFixed(1)} | ${row.cpuSeconds.toFixed(2)} | ${fmt(perCpu)} | ${row.peakRssMiB.toFixed(0)} | ${ratio} |`;
 }
 
-export const TABLE_HEADER = '| run | lines/s | MB/s | CPU s | lines per CPU-s | peak RSS MiB |\n|---|---:|---:|---:|---:|---:|';
+export const TABLE_HEADER =
+  '| run | lines/s | MB/s | CPU s | lines per CPU-s | peak RSS MiB | lines/s ÷ baseline lines/s |\n|---|---:|---:|---:|---:|---:|---:|';
 
 function fmt(n: number): string {
   return Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '∞';

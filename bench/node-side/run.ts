@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { sinkSentEvents } from '../lib/agent.js';
 import { writeCriFile } from '../lib/generate-cri.js';
-import { TABLE_HEADER, ensureGnuTime, formatRow, measure, startMeasured, type Measured } from '../lib/measure.js';
+import { TABLE_HEADER, ensureGnuTime, formatRow, measure, startMeasured, type Measured, type Row } from '../lib/measure.js';
 
 const { values } = parseArgs({
   options: {
@@ -78,8 +78,12 @@ function stopMeasuredChild(timePid: number): void {
 }
 
 const rows: string[] = [];
-const row = (workload: string, m: Measured, seconds = m.wallSeconds) =>
-  rows.push(formatRow({ workload, lines: totalLines, bytes: totalBytes, seconds, cpuSeconds: m.cpuSeconds, peakRssMiB: m.peakRssMiB }));
+let baseline: Row | undefined;
+const row = (workload: string, m: Measured, seconds = m.wallSeconds) => {
+  const measured: Row = { workload, lines: totalLines, bytes: totalBytes, seconds, cpuSeconds: m.cpuSeconds, peakRssMiB: m.peakRssMiB, ...(baseline ? { baseline } : {}) };
+  baseline ??= measured; // the first row (wc -l) is the others' baseline
+  rows.push(formatRow(measured));
+};
 
 row('wc -l (same files)', await measure('wc', ['-l', ...files]));
 row('kubernetes_logs source alone -> counting output', await measure(process.execPath, [DIRECT, logDirectory, join(dir, 'direct-data'), String(totalLines)]));
