@@ -28,12 +28,6 @@ function keyPrefix(key: string): string {
   return prefix;
 }
 
-const RECENT_SLOTS = 8;
-
-function stringJson(value: string): string {
-  return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : '"' + value + '"';
-}
-
 /** `{"key":`, for the first field of an object. */
 function firstKeyPrefix(key: string): string {
   let prefix = firstKeyPrefixes.get(key);
@@ -42,6 +36,13 @@ function firstKeyPrefix(key: string): string {
     if (firstKeyPrefixes.size < MAX_CACHED_KEYS) firstKeyPrefixes.set(key, prefix);
   }
   return prefix;
+}
+
+/** Field positions whose last string and JSON each encoder remembers. */
+const RECENT_SLOTS = 8;
+
+function stringJson(value: string): string {
+  return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : '"' + value + '"';
 }
 
 /**

@@ -73,11 +73,6 @@ export class PayloadSlabs implements ByteSink {
     }
   }
 
-  /** Slabs waiting for reuse (for tests and metrics). */
-  get idleSlabs(): number {
-    return this.idle.length;
-  }
-
   /** The current slab, or a fresh one holding the payload begun so far, with `extra` bytes free. */
   private ensureRoom(extra: number): Slab {
     const slab = this.current;
