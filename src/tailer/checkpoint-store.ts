@@ -38,6 +38,10 @@ export class CheckpointStore {
   private readonly byInodeIndex = new Map<string, Set<string>>();
   private writing: Promise<void> | undefined;
   private directoryMade = false;
+  /** Per record key: its JSON up to the offset, which changes only with the path (written every second). */
+  private readonly jsonHeads = new Map<string, { path: string; head: string }>();
+  /** The file's bytes, reused from one write to the next. */
+  private writeBuffer = Buffer.alloc(0);
 
   constructor(readonly path: string) {}
 
@@ -73,7 +77,9 @@ export class CheckpointStore {
 
   set(record: CheckpointRecord): void {
     const key = fingerprintKey(record.fingerprint);
+    const known = this.records.has(key);
     this.records.set(key, record);
+    if (known) return; // already indexed
     const inode = `${record.fingerprint.dev}:${record.fingerprint.ino}`;
     let keys = this.byInodeIndex.get(inode);
     if (keys === undefined) this.byInodeIndex.set(inode, (keys = new Set()));
@@ -83,6 +89,7 @@ export class CheckpointStore {
   delete(fingerprint: Fingerprint): void {
     const key = fingerprintKey(fingerprint);
     this.records.delete(key);
+    this.jsonHeads.delete(key);
     const inode = `${fingerprint.dev}:${fingerprint.ino}`;
     const keys = this.byInodeIndex.get(inode);
     keys?.delete(key);
@@ -131,6 +138,7 @@ export class CheckpointStore {
       if (now - record.updatedAt <= ttlMs) continue;
       if (liveInodes.has(`${fp.dev}:${fp.ino}`) || liveDirs.has(dirname(record.path))) continue;
       this.records.delete(key);
+      this.jsonHeads.delete(key);
       const inode = `${fp.dev}:${fp.ino}`;
       const keys = this.byInodeIndex.get(inode);
       keys?.delete(key);
@@ -138,18 +146,32 @@ export class CheckpointStore {
     }
   }
 
-  /** The file's JSON (`CheckpointFile`), written out directly: no object per record per write. */
+  /**
+   * The file's JSON (`CheckpointFile`), written out directly: no object per record per write, and
+   * each record's unchanging part (identity, path) is escaped once, not every second.
+   */
   private serialize(): string {
     let text = '{"version":1,"checkpoints":{';
-    let first = true;
+    let separator = '';
     for (const [key, r] of this.records) {
-      const fp = r.fingerprint;
-      text +=
-        `${first ? '' : ','}${JSON.stringify(key)}:{"dev":${fp.dev},"ino":${fp.ino},"head_length":${fp.headLength},` +
-        `"head_hash":${JSON.stringify(fp.headHash)},"offset":${r.offset},"path":${JSON.stringify(r.path)},"updated_at":${r.updatedAt}}`;
-      first = false;
+      let cached = this.jsonHeads.get(key);
+      if (cached === undefined || cached.path !== r.path) {
+        const fp = r.fingerprint;
+        const head =
+          `${JSON.stringify(key)}:{"dev":${fp.dev},"ino":${fp.ino},"head_length":${fp.headLength},` +
+          `"head_hash":${JSON.stringify(fp.headHash)},"path":${JSON.stringify(r.path)},"offset":`;
+        this.jsonHeads.set(key, (cached = { path: r.path, head }));
+      }
+      text += `${separator}${cached.head}${r.offset},"updated_at":${r.updatedAt}}`;
+      separator = ',';
     }
     return `${text}}}`;
+  }
+
+  /** `text` as UTF-8 in the reused write buffer (grown when too small). */
+  private encode(text: string): Buffer {
+    if (this.writeBuffer.length < text.length * 3) this.writeBuffer = Buffer.allocUnsafe(text.length * 4);
+    return this.writeBuffer.subarray(0, this.writeBuffer.write(text));
   }
 
   /** Writes the current records; concurrent calls are serialised, and a failed write does not block the next. */
@@ -165,7 +187,7 @@ export class CheckpointStore {
   }
 
   private async writeNow(): Promise<void> {
-    const text = this.serialize();
+    const bytes = this.encode(this.serialize());
     const dir = dirname(this.path);
     if (!this.directoryMade) {
       mkdirSync(dir, { recursive: true });
@@ -173,23 +195,22 @@ export class CheckpointStore {
     }
     const tmp = `${this.path}.tmp`;
     try {
-      await syncedWrite(tmp, text);
+      await syncedWrite(tmp, bytes);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       mkdirSync(dir, { recursive: true }); // the directory was removed meanwhile
-      await syncedWrite(tmp, text);
+      await syncedWrite(tmp, bytes);
     }
     renameSync(tmp, this.path);
     await syncedWrite(dir, undefined);
   }
 }
 
-/** Writes `text` to `path` (or opens directory `path` when undefined) and fsyncs it. */
-async function syncedWrite(path: string, text: string | undefined): Promise<void> {
-  const fd = openSync(path, text === undefined ? 'r' : 'w');
+/** Writes `bytes` to `path` (or opens directory `path` when undefined) and fsyncs it. */
+async function syncedWrite(path: string, bytes: Buffer | undefined): Promise<void> {
+  const fd = openSync(path, bytes === undefined ? 'r' : 'w');
   try {
-    if (text !== undefined) {
-      const bytes = Buffer.from(text);
+    if (bytes !== undefined) {
       for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
     }
     await fsyncAsync(fd);

@@ -25,8 +25,13 @@ export function hashHead(head: Buffer, length: number): string {
   return createHash('sha256').update(head.subarray(0, length)).digest('base64url').slice(0, 22);
 }
 
+/** Keys of the fingerprints in use (a file's fingerprint is looked up every checkpoint write). */
+const fingerprintKeys = new WeakMap<Fingerprint, string>();
+
 export function fingerprintKey(fp: Fingerprint): string {
-  return `${fp.dev}:${fp.ino}:${fp.headLength}:${fp.headHash}`;
+  let key = fingerprintKeys.get(fp);
+  if (key === undefined) fingerprintKeys.set(fp, (key = `${fp.dev}:${fp.ino}:${fp.headLength}:${fp.headHash}`));
+  return key;
 }
 
 /** True when `head` (at least `fp.headLength` bytes long) starts with the bytes `fp` was made from. */
