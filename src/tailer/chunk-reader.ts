@@ -1,4 +1,4 @@
-import { readSync } from 'node:fs';
+import { constants, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { createGunzip, type Gunzip } from 'node:zlib';
 
@@ -13,6 +13,28 @@ export interface ChunkReader {
   readonly compressed: boolean;
   read(): Promise<Chunk>;
   close(): Promise<void>;
+}
+
+/** O_NOATIME where the platform has it (Linux); cleared after the first EPERM. */
+let noAtimeFlag = constants.O_NOATIME ?? 0;
+
+/**
+ * Opens a log file for reading without updating its access time. Reading a file just written
+ * otherwise dirties its inode on every read (relatime updates atime when it is older than mtime,
+ * which it always is here): a journal write per read for nothing, ~10 % of the main thread's
+ * read cost on an idle node. The kernel allows it to the file's owner (uid 0 reading root-owned
+ * logs, as deployed) or with CAP_FOWNER; anyone else gets EPERM, and plain opens from then on.
+ */
+export async function openForReading(path: string): Promise<FileHandle> {
+  if (noAtimeFlag !== 0) {
+    try {
+      return await open(path, constants.O_RDONLY | noAtimeFlag);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EPERM') throw error;
+      noAtimeFlag = 0;
+    }
+  }
+  return open(path, 'r');
 }
 
 /** Reads into one buffer shared by every plain file: data is consumed before the next read. */

@@ -1,5 +1,4 @@
 import type { Stats } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { EventOutput } from '../core/component.js';
@@ -8,7 +7,7 @@ import { Finalizer } from '../core/finalizer.js';
 import type { ComponentMetrics } from '../core/metrics.js';
 import { AckTracker } from './ack-tracker.js';
 import { CheckpointStore } from './checkpoint-store.js';
-import { GzipChunkReader, PlainChunkReader } from './chunk-reader.js';
+import { GzipChunkReader, PlainChunkReader, openForReading } from './chunk-reader.js';
 import { Discovery, type DiscoveredFile, type DiscoveryRoot } from './discovery.js';
 import { fingerprintFromHead, headMatches, pathStillHolds, readGzipHead, readPlainHead, type Fingerprint } from './fingerprint.js';
 import { DecodeStats } from './line-decoder.js';
@@ -486,7 +485,7 @@ export class Tailer {
   }
 
   private async openPlain(file: TailedFile): Promise<void> {
-    const handle = await open(file.path, 'r');
+    const handle = await openForReading(file.path);
     let started = false;
     try {
       const stats = await handle.stat();

@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { PlainChunkReader, openForReading } from './chunk-reader.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'sluice-chunk-reader-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A file just written whose atime is older than its mtime (as a log file is between reads). */
+function freshlyWrittenLog(name: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, '2024-01-01T00:00:00Z stdout F a line\n');
+  const { mtime } = statSync(path);
+  utimesSync(path, new Date(mtime.getTime() - 3_600_000), mtime);
+  return path;
+}
+
+async function atimeAfterRead(path: string, openFile: (path: string) => ReturnType<typeof open>): Promise<number> {
+  const before = statSync(path).atimeMs;
+  const handle = await openFile(path);
+  try {
+    const chunk = await new PlainChunkReader(handle, 0, Buffer.alloc(1024)).read();
+    assert.equal(chunk.toString(), '2024-01-01T00:00:00Z stdout F a line\n');
+  } finally {
+    await handle.close();
+  }
+  return statSync(path).atimeMs - before;
+}
+
+test('log files are read without updating their access time (no inode write per read)', async (t) => {
+  const control = await atimeAfterRead(freshlyWrittenLog('control.log'), (path) => open(path, 'r'));
+  if (control === 0) return t.skip('this filesystem does not update atime on reads (noatime mount)');
+  assert.equal(await atimeAfterRead(freshlyWrittenLog('0.log'), openForReading), 0);
+});
