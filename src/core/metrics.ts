@@ -32,9 +32,59 @@ export class MetricsRegistry {
     return new Histogram({ name, help, labelNames, registers: [this.registry], ...(buckets ? { buckets } : {}) });
   }
 
+  /**
+   * A counter whose per-label-set children are plain numbers, handed to prom-client at scrape
+   * time. A prom-client child re-hashes its labels on every `inc`; the component counters are
+   * incremented on every read round and batch (measured ~160 KiB/s of garbage on an idle node).
+   */
+  tally<L extends string>(name: string, help: string, labels: Record<L, string>): Tally {
+    let entries = this.tallies.get(name);
+    if (entries === undefined) {
+      const tallied: TallyEntry[] = (entries = []);
+      this.tallies.set(name, entries);
+      new Counter({
+        name,
+        help,
+        labelNames: Object.keys(labels),
+        registers: [this.registry],
+        collect() {
+          for (const entry of tallied) {
+            const delta = entry.tally.value - entry.reported;
+            // inc(0) the first time, so a component that has counted nothing yet shows a 0 series.
+            if (delta > 0 || !entry.exported) this.inc(entry.labels, delta);
+            entry.reported = entry.tally.value;
+            entry.exported = true;
+          }
+        },
+      });
+    }
+    const tally = new Tally();
+    entries.push({ labels, tally, reported: 0, exported: false });
+    return tally;
+  }
+
+  private readonly tallies = new Map<string, TallyEntry[]>();
+
   forComponent(kind: string, id: string, type: string): ComponentMetrics {
     return new ComponentMetrics(this, { component_kind: kind, component_id: id, component_type: type });
   }
+}
+
+/** A monotonically increasing count kept as a number (see `MetricsRegistry.tally`). */
+export class Tally {
+  value = 0;
+
+  inc(count = 1): void {
+    this.value += count;
+  }
+}
+
+interface TallyEntry {
+  labels: Record<string, string>;
+  tally: Tally;
+  /** What prom-client has been given so far. */
+  reported: number;
+  exported: boolean;
 }
 
 type ComponentLabels = { component_kind: string; component_id: string; component_type: string };
@@ -42,10 +92,10 @@ const COMPONENT_LABELS = ['component_kind', 'component_id', 'component_type'] as
 
 /** The metrics every component has, with its labels bound once (no per-event label lookups). */
 export class ComponentMetrics {
-  readonly receivedEvents;
-  readonly sentEvents;
-  readonly sentBytes;
-  readonly receivedBytes;
+  readonly receivedEvents: Tally;
+  readonly sentEvents: Tally;
+  readonly sentBytes: Tally;
+  readonly receivedBytes: Tally;
   readonly labels: ComponentLabels;
 
   constructor(
@@ -53,18 +103,10 @@ export class ComponentMetrics {
     labels: ComponentLabels,
   ) {
     this.labels = labels;
-    this.receivedEvents = root
-      .counter('sluice_component_received_events_total', 'Events received by the component.', COMPONENT_LABELS)
-      .labels(labels);
-    this.sentEvents = root
-      .counter('sluice_component_sent_events_total', 'Events sent on by the component (for sinks: accepted by the destination).', COMPONENT_LABELS)
-      .labels(labels);
-    this.receivedBytes = root
-      .counter('sluice_component_received_bytes_total', 'Bytes read by the component from outside.', COMPONENT_LABELS)
-      .labels(labels);
-    this.sentBytes = root
-      .counter('sluice_component_sent_bytes_total', 'Bytes written by the component to outside.', COMPONENT_LABELS)
-      .labels(labels);
+    this.receivedEvents = root.tally('sluice_component_received_events_total', 'Events received by the component.', labels);
+    this.sentEvents = root.tally('sluice_component_sent_events_total', 'Events sent on by the component (for sinks: accepted by the destination).', labels);
+    this.receivedBytes = root.tally('sluice_component_received_bytes_total', 'Bytes read by the component from outside.', labels);
+    this.sentBytes = root.tally('sluice_component_sent_bytes_total', 'Bytes written by the component to outside.', labels);
   }
 
   /** Count an error; `reason` is a fixed string such as "malformed_line" or "http_5xx". */
