@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { delay, eventually } from '../../../test/k8s/eventually.js';
-import { namespace, node, pod } from '../../../test/k8s/fixtures.js';
+import { namespace, pod } from '../../../test/k8s/fixtures.js';
 import { cleanUpAfterEach, metricValue, startStore } from '../../../test/k8s/store-setup.js';
 
 cleanUpAfterEach();
