@@ -55,6 +55,20 @@ describe('sluice CLI', () => {
     assert.match(ok.stdout, /valid: 1 file\(s\), 1 source\(s\), 0 transform\(s\), 1 sink\(s\)/);
   });
 
+  it('validate: environment values stay inside their string and cannot add a sink', () => {
+    const validate = (config: string, OUT: string) =>
+      spawnSync(process.execPath, [CLI, 'validate', '--config', config], { encoding: 'utf8', env: { ...process.env, OUT } });
+    const flow = write('env-flow.yaml', 'sources: {in: {type: demo_logs}}\nsinks: {out: {type: file, inputs: [in], path: "${OUT}"}}\n');
+    const ok = validate(flow, '/tmp/x"}, evil: {type: console, inputs: [in], target: "stdout');
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /1 source\(s\), 0 transform\(s\), 1 sink\(s\)/);
+    const toml = write('env-inject.toml', '[sources.in]\ntype = "demo_logs"\n[sinks.out]\ntype = "file"\ninputs = ["in"]\npath = "${OUT}"\n');
+    const bad = validate(toml, '/tmp/x"\n[sinks.evil]\ntype = "console"\ninputs = ["in"]\ntarget = "stdout');
+    assert.equal(bad.status, 78);
+    assert.match(bad.stderr, /env-inject\.toml: sinks\.out\.path: environment variable OUT contains a line break/);
+    assert.doesNotMatch(bad.stderr + bad.stdout, /evil/);
+  });
+
   it('generates a JSON Schema of the configuration', () => {
     const result = spawnSync(process.execPath, [CLI, 'generate-schema'], { encoding: 'utf8' });
     assert.equal(result.status, 0);

@@ -59,3 +59,61 @@ for (const [name, line, expected] of table) {
     assert.deepEqual(parse(line), expected);
   });
 }
+
+// Timestamps: what kubelet's time.Parse(time.RFC3339Nano, …) accepts parses; anything else makes
+// the line malformed, in CRI and in both Docker paths (the fast layout and the generic JSON parse).
+const goodStamps = [
+  '2026-01-02T03:04:05Z',
+  '2026-01-02T03:04:05.1Z',
+  '2026-01-02T03:04:05.123456789Z',
+  '2026-01-02T03:04:05+01:00',
+  '2026-01-02T03:04:05.5-07:30',
+  '2024-02-29T23:59:59.000000001+14:00',
+  '0000-12-31T00:00:00Z',
+];
+const badStamps = [
+  'qwerty',
+  '123',
+  '2026-01-02t03:04:05Z', // lowercase t
+  '2026-01-02T03:04:05z', // lowercase z
+  '2026-01-02T03:04:05+0100', // offset without colon
+  '2026-01-02T03:04:05.123+0100',
+  '2026-01-02T03:04:05', // no offset
+  '2026-01-02T03:04:05.Z', // dot without digits
+  '2026-01-02T03:04:05.1234567890Z', // 10 fraction digits
+  '2026-01-02T03:04:05.12a4Z',
+  '2026-01-02T03:04:05Zjunk',
+  '2026-01-02T03:04:05+01:00:00',
+  '2026-13-02T03:04:05Z',
+  '2026-00-02T03:04:05Z',
+  '2026-02-29T03:04:05Z', // not a leap year
+  '2026-04-31T03:04:05Z',
+  '2026-01-00T03:04:05Z',
+  '2026-01-02T24:00:00Z',
+  '2026-01-02T03:60:05Z',
+  '2026-01-02T03:04:60Z', // Go rejects leap seconds too
+  '2026-01-02T03:04:05+24:00',
+  '2026-01-02T03:04:05+01:60',
+  '2026-1-02T03:04:05.000Z',
+  '20x6-01-02T03:04:05Z',
+  '2026-01-02T03:04:05\u0130Z', // not ASCII
+  '2026_01_02T03:04:05Z',
+  'yyyy-mm-ddThh:mm:ssZ',
+];
+
+for (const stamp of goodStamps) {
+  test(`timestamp accepted: ${stamp}`, () => {
+    const expected = (message: string, partial = false) => ({ stream: 'stdout' as const, partial, timestamp: stamp, message });
+    assert.deepEqual(parse(`${stamp} stdout F ok`), expected('ok'));
+    assert.deepEqual(parse(`{"log":"ok\\n","stream":"stdout","time":"${stamp}"}`), expected('ok'));
+    assert.deepEqual(parse(`{"stream":"stdout","log":"ok\\n","time":"${stamp}"}`), expected('ok'));
+  });
+}
+
+for (const stamp of badStamps) {
+  test(`timestamp rejected, line malformed: ${stamp}`, () => {
+    assert.equal(parse(`${stamp} stdout F x`), undefined, 'cri');
+    assert.equal(parse(`{"log":"x\\n","stream":"stdout","time":"${stamp}"}`), undefined, 'docker');
+    assert.equal(parse(`{"time":"${stamp}","log":"x\\n","stream":"stdout"}`), undefined, 'docker, other key order');
+  });
+}

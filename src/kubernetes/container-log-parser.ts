@@ -1,3 +1,5 @@
+import { isRfc3339 } from './rfc3339.js';
+
 /**
  * Parses one container log line (without its trailing `\n`) in either format kubelet reads,
  * detected per line like kubelet's `getParseFunc` (CRI first, then Docker json-file):
@@ -12,7 +14,8 @@
  * Where kubelet (pkg/kubelet/kuberuntime/logs) decides, we follow it:
  * - CRI partial = first tag is exactly `P`; any other tag (`F`, future tags) is a full line.
  *   Extra tags after `:` are ignored (forward compatible).
- * - CRI stream must be `stdout` or `stderr`; the timestamp must look like RFC 3339.
+ * - CRI stream must be `stdout` or `stderr`; CRI and Docker timestamps must be RFC 3339 as Go
+ *   parses it (kubelet uses time.RFC3339Nano); anything else (`qwerty`, `+0100`) is malformed.
  * - Docker partial = `log` not ending in `\n` (the runtime split a long line or the process wrote
  *   no newline); the trailing `\n` of a full line is not part of the message.
  * Deliberate difference: a CRI line that ends right after its tag (`<ts> stdout F`, no space)
@@ -42,19 +45,6 @@ export function parseContainerLogLine(buf: Buffer, start: number, end: number, o
   return parseCriLine(buf, start, end, out);
 }
 
-function looksLikeRfc3339(buf: Buffer, start: number, end: number): boolean {
-  // `2006-01-02T15:04:05Z` is the shortest form; fractions and offsets only make it longer.
-  return (
-    end - start >= 20 &&
-    end - start <= 40 &&
-    buf[start + 4] === 0x2d &&
-    buf[start + 7] === 0x2d &&
-    (buf[start + 10] === 0x54 || buf[start + 10] === 0x74) &&
-    buf[start + 13] === COLON &&
-    buf[start + 16] === COLON
-  );
-}
-
 /** Matches `stdout` or `stderr` at `pos`; returns the stream or undefined. */
 function streamAt(buf: Buffer, pos: number): LogStream | undefined {
   if (buf[pos] !== 0x73 || buf[pos + 1] !== 0x74 || buf[pos + 2] !== 0x64) return undefined; // "std"
@@ -68,7 +58,7 @@ function streamAt(buf: Buffer, pos: number): LogStream | undefined {
 
 function parseCriLine(buf: Buffer, start: number, end: number, out: ParsedLine): boolean {
   const timestampEnd = buf.indexOf(SPACE, start);
-  if (timestampEnd < 0 || timestampEnd >= end || !looksLikeRfc3339(buf, start, timestampEnd)) return false;
+  if (timestampEnd < 0 || timestampEnd >= end || !isRfc3339(buf, start, timestampEnd)) return false;
   const streamStart = timestampEnd + 1;
   if (streamStart + 7 > end) return false;
   const stream = streamAt(buf, streamStart);
@@ -120,7 +110,7 @@ function parseDockerFastPath(buf: Buffer, start: number, end: number, out: Parse
   const timeStart = streamStart + 6 + TIME_KEY.length;
   const timeEnd = end - 2;
   if (timeEnd <= timeStart || buf[timeEnd] !== QUOTE || buf[timeEnd + 1] !== 0x7d) return false;
-  if (!looksLikeRfc3339(buf, timeStart, timeEnd)) return false;
+  if (!isRfc3339(buf, timeStart, timeEnd)) return false;
 
   out.stream = stream;
   out.timestamp = buf.toString('latin1', timeStart, timeEnd);
@@ -176,6 +166,8 @@ function parseDockerGeneric(buf: Buffer, start: number, end: number, out: Parsed
   if (value === null || typeof value !== 'object') return false;
   const { log, stream, time } = value as Record<string, unknown>;
   if (typeof log !== 'string' || (stream !== 'stdout' && stream !== 'stderr') || typeof time !== 'string') return false;
+  const timeBytes = Buffer.from(time, 'utf8'); // utf8, not latin1: no other character maps onto a digit
+  if (!isRfc3339(timeBytes, 0, timeBytes.length)) return false;
   out.stream = stream;
   out.timestamp = time;
   setDockerText(out, log);

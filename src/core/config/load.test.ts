@@ -5,7 +5,6 @@ import { after, describe, it } from 'node:test';
 import '../../components.js';
 import { tempDir } from '../../../test/harness.js';
 import { ConfigError } from './errors.js';
-import { interpolateEnv } from './interpolate.js';
 import { loadConfig } from './load.js';
 
 const dir = tempDir();
@@ -98,20 +97,50 @@ describe('config loading', () => {
     assert.deepEqual(problems, [`${path}: sources.in.inputs: sources take no inputs`, `${path}: transforms.f.buffer: only sinks have a buffer`]);
   });
 
-  it('interpolates ${VAR} and ${VAR:-default}, and fails on an unset variable', () => {
+  it('interpolates ${VAR} and ${VAR:-default}, and fails on an unset variable naming file and key', () => {
     const path = file('env.yaml', 'data_dir: ${DATA:-/tmp/d}\nsources:\n  in: {type: demo_logs, format: "${FMT}"}\n');
     const config = loadConfig({ files: [path] }, { FMT: 'syslog' });
     assert.equal(config.dataDir, '/tmp/d');
     assert.equal((config.components[0]!.options as { format: string }).format, 'syslog');
     const [problem] = problemsOf(() => loadConfig({ files: [path] }, {}));
-    assert.equal(problem, `${path}: line 3: environment variable FMT is not set (use \${FMT:-default} for a default)`);
+    assert.equal(problem, `${path}: sources.in.format: environment variable FMT is not set (use \${FMT:-default} for a default)`);
   });
-});
 
-describe('interpolateEnv', () => {
-  it('handles defaults, empty values and $$ escapes', () => {
-    assert.equal(interpolateEnv('a=${A} b=${B:-x} c=${C:-} d=$$HOME', { A: '1', B: '' }).text, 'a=1 b=x c= d=$HOME');
-    assert.deepEqual(interpolateEnv('${A}\n${B}', { A: '1' }).errors, ['line 2: environment variable B is not set (use ${B:-default} for a default)']);
-    assert.deepEqual(interpolateEnv('  # defaults to ${UNSET}\nx = 1', {}), { text: '  # defaults to ${UNSET}\nx = 1', errors: [] });
+  it('reports a required variable with its message, naming file and key', () => {
+    const path = file('req.toml', '[sources.in]\ntype = "demo_logs"\nformat = "${FMT:?set FMT to json or syslog}"\n');
+    assert.deepEqual(problemsOf(() => loadConfig({ files: [path] }, { FMT: '' })), [`${path}: sources.in.format: environment variable FMT is empty: set FMT to json or syslog`]);
+    assert.equal((loadConfig({ files: [path] }, { FMT: 'json' }).components[0]!.options as { format: string }).format, 'json');
+  });
+
+  it('replaces bare $VAR, keeps $$VAR literal, and ignores references in comments and keys', () => {
+    const path = file('bare.toml', '# ${UNSET} in a comment\n[sources.in]\ntype = "demo_logs" # $UNSET here too\n[sinks.out]\ntype = "file"\ninputs = ["in"]\npath = "$DIR/$$HOME/x"\n');
+    const out = loadConfig({ files: [path] }, { DIR: '/data' }).components.find((c) => c.id === 'out')!;
+    assert.equal((out.options as { path: string }).path, '/data/$HOME/x');
+    const keyed = file('key.yaml', 'sources: {"${ID}": {type: demo_logs}}\n');
+    assert.deepEqual(problemsOf(() => loadConfig({ files: [keyed] }, { ID: 'in' })), [`${keyed}: sources.\${ID}: component ids may use letters, digits, "_" and "-" only`]);
+  });
+
+  describe('a value from the environment never changes the config shape', () => {
+    const evilToml = '/tmp/x"\n[sinks.evil]\ntype = "console"\ninputs = ["in"]\nencoding.codec = "json';
+    const evilYaml = '/tmp/x"\n  evil:\n    type: console\n    inputs: [in]\n    target: "stdout';
+
+    it('TOML: quotes stay in the string, a line break is an error naming file and key', () => {
+      const path = file('inject.toml', '[sources.in]\ntype = "demo_logs"\n[sinks.out]\ntype = "file"\ninputs = ["${IN}"]\npath = "${OUT}"\n');
+      const config = loadConfig({ files: [path] }, { IN: 'in", "other', OUT: '/tmp/x' });
+      assert.deepEqual(config.components.find((c) => c.id === 'out')!.inputs, ['in", "other']);
+      const problems = problemsOf(() => loadConfig({ files: [path] }, { IN: 'in', OUT: evilToml }));
+      assert.deepEqual(problems, [`${path}: sinks.out.path: environment variable OUT contains a line break (values from the environment must be a single line)`]);
+    });
+
+    it('YAML: a flow-style break-out is one string, a block-style one an error', () => {
+      const flow = file('inject.yaml', 'sources: {in: {type: demo_logs}}\nsinks: {out: {type: file, inputs: [in], path: "${OUT}"}}\n');
+      const breakOut = '/tmp/x"}, evil: {type: file, inputs: [in], path: "/tmp/evil';
+      const config = loadConfig({ files: [flow] }, { OUT: breakOut });
+      assert.deepEqual(config.components.map((c) => c.id), ['in', 'out']);
+      assert.equal((config.components[1]!.options as { path: string }).path, breakOut);
+      const block = file('block.yaml', 'sources: {in: {type: demo_logs}}\nsinks:\n  out:\n    type: file\n    inputs: [in]\n    path: "${OUT}"\n');
+      const problems = problemsOf(() => loadConfig({ files: [block] }, { OUT: evilYaml }));
+      assert.deepEqual(problems, [`${block}: sinks.out.path: environment variable OUT contains a line break (values from the environment must be a single line)`]);
+    });
   });
 });

@@ -48,7 +48,7 @@ const TABLES = [
   ['sinks', 'sink'],
 ] as const;
 
-/** Read, interpolate, parse and validate every file; throw a ConfigError listing every problem. */
+/** Read, parse, interpolate and validate every file; throw a ConfigError listing every problem. */
 export function loadConfig(sources: ConfigSources, env: NodeJS.ProcessEnv = process.env): AgentConfig {
   const problems: string[] = [];
   const files = listFiles(sources, problems);
@@ -131,22 +131,24 @@ function readFile(file: string, env: NodeJS.ProcessEnv, problems: string[]): unk
     problems.push(`${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
     return undefined;
   }
-  const interpolated = interpolateEnv(text, env);
-  if (interpolated.errors.length > 0) {
-    problems.push(...interpolated.errors.map((e) => `${file}: ${e}`));
-    return undefined;
-  }
+  let parsed: unknown;
   try {
-    const parsed = parseConfigText(interpolated.text, format);
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      problems.push(`${file}: expected a table/mapping at the top level`);
-      return undefined;
-    }
-    return parsed;
+    parsed = parseConfigText(text, format);
   } catch (error) {
     problems.push(`${file}: syntax error: ${(error as Error).message.split('\n')[0]}`);
     return undefined;
   }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    problems.push(`${file}: expected a table/mapping at the top level`);
+    return undefined;
+  }
+  // Parse first, then interpolate string values: the environment cannot change the shape.
+  const errors = interpolateEnv(parsed, env);
+  if (errors.length > 0) {
+    problems.push(...errors.map((e) => `${file}: ${e}`));
+    return undefined;
+  }
+  return parsed;
 }
 
 function validateComponent(

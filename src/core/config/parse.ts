@@ -18,7 +18,7 @@ export function formatOf(path: string): ConfigFormat | undefined {
   }
 }
 
-/** Parse one file's (interpolated) text; syntax errors carry the parser's line/column. */
+/** Parse one file's text (interpolation comes after, into string values); syntax errors carry the parser's line/column. */
 export function parseConfigText(text: string, format: ConfigFormat): unknown {
   switch (format) {
     case 'toml':

@@ -258,6 +258,26 @@ test('malformed lines, invalid UTF-8 and a 10 MiB line: shipped or cut per rule,
   assert.ok(logDirectory);
 });
 
+test('a CRI or Docker line whose timestamp is not RFC 3339 is shipped raw and counted as malformed', async () => {
+  const { sim, build } = setup();
+  const c = sim.addPod('ns', 'stamps', ['c']).container('c');
+  const lines = ['2024-01-01T00:00:00+0100 stdout F no colon', '{"log":"x\\n","stream":"stdout","time":"qwerty"}'];
+  sim.append(c, `${lines.join('\n')}\n2024-01-01T00:00:00.5+01:00 stdout F good\n`);
+  const out = new CollectingOutput();
+  const { source, metrics } = build();
+  const running = startSource(source, out);
+  await waitFor(() => out.messages().includes('good'), 'the line after the bad stamps');
+  await running.stop();
+  sim.stop();
+  assert.deepEqual(out.messages(), [...lines, 'good']);
+  for (const event of out.events.slice(0, 2)) {
+    assert.equal(event.fields.stream, undefined);
+    assert.match(event.fields.timestamp as string, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z$/, 'read time, not the bad stamp');
+  }
+  assert.equal(out.events[2]!.fields.timestamp, '2024-01-01T00:00:00.5+01:00');
+  assert.equal(await errorCount(metrics, 'malformed_line'), 2);
+});
+
 test('a 10 MiB message split into partials is bounded by max_merged_line_bytes', async () => {
   const { sim, build } = setup({ max_merged_line_bytes: 1024 * 1024 });
   const c = sim.addPod('ns', 'big', ['c']).container('c');
