@@ -22,7 +22,8 @@ export class FieldTemplate {
     this.isDynamic = this.parts.some((p) => typeof p !== 'string');
   }
 
-  render(fields: Fields, missing?: (path: string) => void): string {
+  /** `escape` rewrites each rendered field value (not the literal parts), e.g. to keep it one path segment. */
+  render(fields: Fields, missing?: (path: string) => void, escape?: (value: string) => string): string {
     if (!this.isDynamic) return this.source;
     let out = '';
     for (const part of this.parts) {
@@ -32,7 +33,10 @@ export class FieldTemplate {
       }
       const value = getField(fields, part);
       if (value === undefined || value === null) missing?.(part.join('.'));
-      else out += typeof value === 'string' ? value : JSON.stringify(value);
+      else {
+        const text = typeof value === 'string' ? value : JSON.stringify(value);
+        out += escape ? escape(text) : text;
+      }
     }
     return out;
   }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import { sourceOutcomes, startTopology } from '../../../test/harness.js';
@@ -47,6 +47,34 @@ describe('file sink', () => {
     await running.finished();
     assert.deepEqual(sourceOutcomes.get('numbers'), [], 'unwritten events are not acknowledged');
     assert.match(running.topology.failure?.message ?? '', /sink "bad" failed/);
+    await running.stop();
+  });
+
+  it('keeps hostile template values inside the output dir: "/", NUL, "." and ".." are made harmless', async () => {
+    const pods: Array<[string, string]> = [['../../etc', 'x/../../passwd'], ['..', '.'], ['ns', 'a\0b']];
+    const running = await startTopology((dir) => ({
+      sources: Object.fromEntries(pods.map(([namespace, name], i) => [`pod${i}`, { type: 'test_counter', count: 2, extra: { kubernetes: { pod_namespace: namespace, pod_name: name } } }])),
+      // Deep enough that the old, unsanitised paths would still land inside the temp dir.
+      sinks: { out: { type: 'file', inputs: pods.map((_, i) => `pod${i}`), path: join(dir, 'a', 'b', 'out', '{{ kubernetes.pod_namespace }}', '{{ kubernetes.pod_name }}.log') } },
+    }));
+    await running.finished();
+    const written = (readdirSync(running.dir, { recursive: true, withFileTypes: true }) as Array<{ name: string; parentPath: string; isFile(): boolean }>)
+      .filter((entry) => entry.isFile() && entry.name.endsWith('.log'))
+      .map((entry) => relative(running.dir, join(entry.parentPath, entry.name)))
+      .sort();
+    assert.deepEqual(written, ['a/b/out/.._.._etc/x_.._.._passwd.log', 'a/b/out/__/_.log', 'a/b/out/ns/a_b.log']);
+    for (const file of written) assert.equal(readFileSync(join(running.dir, file), 'utf8').trim().split('\n').length, 2);
+    await running.stop();
+  });
+
+  it('rejects, and never writes, an event whose path resolves outside the template prefix', async () => {
+    const running = await startTopology((dir) => ({
+      sources: { numbers: { type: 'test_counter', count: 3, batch_size: 3 } },
+      sinks: { out: { type: 'file', inputs: ['numbers'], path: `${dir}/out/{{ message }}/../../escaped.log` } },
+    }));
+    await running.finished();
+    assert.deepEqual(readdirSync(running.dir), ['sluice.json']);
+    assert.deepEqual(sourceOutcomes.get('numbers'), [{ rejected: 3 }]);
     await running.stop();
   });
 });

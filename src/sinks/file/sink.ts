@@ -7,6 +7,7 @@ import { FieldTemplate } from '../../core/template.js';
 import { ByteBatch } from '../shared/byte-batch.js';
 import { EventEncoder } from '../shared/encoding.js';
 import type { FileSinkOptions } from './index.js';
+import { PathPrefix, sanitizePathValue } from './safe-path.js';
 
 const NEWLINE = 0x0a;
 
@@ -22,6 +23,7 @@ interface OpenFile {
 export class FileSink implements Sink {
   private readonly encoder: EventEncoder;
   private readonly path: FieldTemplate;
+  private readonly prefix: PathPrefix;
   private readonly files = new Map<string, OpenFile>();
   /** Reused for every write: see ByteBatch. */
   private readonly pending = new ByteBatch();
@@ -32,6 +34,7 @@ export class FileSink implements Sink {
   ) {
     this.encoder = new EventEncoder(options.encoding);
     this.path = new FieldTemplate(options.path);
+    this.prefix = new PathPrefix(options.path);
   }
 
   async run(input: EventStream): Promise<void> {
@@ -47,12 +50,18 @@ export class FileSink implements Sink {
 
   private async write(batch: LogEvent[]): Promise<void> {
     const byPath = new Map<string, LogEvent[]>();
+    const outside: LogEvent[] = [];
     for (const event of batch) {
-      const path = this.path.render(event.fields, () => this.ctx.metrics.error('template_field_missing'));
+      const path = this.path.render(event.fields, () => this.ctx.metrics.error('template_field_missing'), sanitizePathValue);
+      if (this.path.isDynamic && !this.prefix.contains(path)) {
+        outside.push(event);
+        continue;
+      }
       const group = byPath.get(path);
       if (group) group.push(event);
       else byPath.set(path, [event]);
     }
+    if (outside.length > 0) this.reject(outside);
     for (const [path, events] of byPath) {
       this.pending.reset();
       for (const event of events) {
@@ -75,6 +84,14 @@ export class FileSink implements Sink {
       this.ctx.metrics.sentBytes.inc(bytes.length);
       ackAll(events);
     }
+  }
+
+  /** Never written, so never retried: the same event would render the same path again. */
+  private reject(events: LogEvent[]): void {
+    this.ctx.metrics.error('path_outside_prefix');
+    this.ctx.metrics.discarded('path_outside_prefix', events.length);
+    this.ctx.logger.warn({ prefix: this.prefix.source, events: events.length }, 'rendered path leaves the template prefix: events rejected');
+    ackAll(events, 'rejected');
   }
 
   private async fileFor(path: string): Promise<OpenFile> {

@@ -1,6 +1,7 @@
 import { Environment } from '@marcbachmann/cel-js';
 import { z } from 'zod';
 import type { Fields } from '../../core/event.js';
+import { compileRegex, RegexCache, type Regex } from '../../core/regex.js';
 
 /**
  * Conditions are CEL expressions (the language of Kubernetes ValidatingAdmissionPolicy and CRD
@@ -21,6 +22,9 @@ import type { Fields } from '../../core/event.js';
  * position); per event only the compiled tree runs. A reference to a field the event lacks makes
  * the condition false rather than an error: logs are heterogeneous and `has()` is there when the
  * difference matters.
+ *
+ * `matches` runs on RE2 (linear time; `(?i)` flags; no lookaround or backreferences), see
+ * core/regex.ts: a literal pattern is compiled once at parse time, so a bad one fails validation.
  */
 const celEnvironment = createEnvironment();
 
@@ -37,6 +41,7 @@ function createEnvironment(): Environment {
     env.registerOperator(`double ${op} int: double`, (a: number, b: bigint) => apply(a, Number(b)));
     env.registerOperator(`int ${op} double: double`, (a: bigint, b: number) => apply(Number(a), b));
   }
+  registerRe2Matches(env);
   return env;
 }
 
@@ -62,4 +67,70 @@ export function compileCondition(source: string, onError?: (error: Error) => voi
       return false;
     }
   };
+}
+
+// Minimal views of cel-js's parse-time macro API (README "Custom macros"); it ships no types for it.
+interface CelNode { op: string; args: unknown }
+interface CelType { kind: string; name: string }
+interface CelChecker {
+  check(node: CelNode, ctx: unknown): CelType;
+  getType(name: string): CelType;
+  createError(code: string, message: string, node: CelNode): Error;
+}
+interface CelEvaluator {
+  run(node: CelNode, ctx: unknown): unknown;
+  createError(code: string, message: string, node: CelNode): Error;
+}
+interface MatchesMacro {
+  receiver: CelNode;
+  pattern: CelNode;
+  literal?: Regex;
+  typeCheck(checker: CelChecker, macro: MatchesMacro, ctx: unknown): CelType;
+  evaluate(evaluator: CelEvaluator, macro: MatchesMacro, ctx: unknown): boolean;
+}
+
+const runtimePatterns = new RegexCache();
+
+/**
+ * Replaces the standard library's `string.matches`, which runs JS RegExp (backtracking, and no
+ * `(?i)`). cel-js refuses a second `string.matches` overload, but a macro is found by name and
+ * arity before any overload (whatever the receiver), and a macro declared on a receiver type no
+ * value has does not clash with it.
+ */
+function registerRe2Matches(env: Environment): void {
+  env.registerType('sluice.MacroOnly', class MacroOnly {});
+  env.registerFunction('sluice.MacroOnly.matches(ast): bool', ({ receiver, args }: { receiver: CelNode; args: CelNode[] }): MatchesMacro => {
+    const pattern = args[0]!;
+    return {
+      receiver,
+      pattern,
+      // Throws at parse time, so config validation reports the pattern.
+      literal: pattern.op === 'value' && typeof pattern.args === 'string' ? compileRegex(pattern.args) : undefined,
+      typeCheck(checker, macro, ctx) {
+        for (const node of [macro.receiver, macro.pattern]) {
+          const type = checker.check(node, ctx);
+          if (type.kind !== 'dyn' && type.name !== 'string') {
+            throw checker.createError('no_matching_overload', `matches() takes strings, got '${type.name}'`, node);
+          }
+        }
+        return checker.getType('bool');
+      },
+      evaluate(evaluator, macro, ctx) {
+        const subject = evaluator.run(macro.receiver, ctx);
+        const source = macro.literal ? undefined : evaluator.run(macro.pattern, ctx);
+        if (typeof subject !== 'string' || (!macro.literal && typeof source !== 'string')) {
+          throw evaluator.createError('no_matching_overload', 'matches() takes strings', macro.receiver);
+        }
+        let regex = macro.literal;
+        if (regex === undefined) {
+          try {
+            regex = runtimePatterns.get(source as string);
+          } catch (error) {
+            throw evaluator.createError('invalid_regular_expression', (error as Error).message, macro.pattern);
+          }
+        }
+        return regex.test(subject);
+      },
+    };
+  });
 }
