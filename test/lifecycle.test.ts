@@ -1,7 +1,8 @@
 // The agent as a process: it runs until told to stop, and it never exits without saying why.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { tempDir } from './harness.js';
@@ -131,4 +132,52 @@ describe('agent process lifecycle', () => {
       assert.equal(child.stderr().trim().split('\n').length, 1, child.stderr());
     });
   }
+
+  /** Runs the CLI with `[api] address` and expects exit 1 with one log line naming address and code. */
+  async function assertListenFailure(address: string, code: string, options: SpawnOptions = {}): Promise<void> {
+    const own = tempDir('sluice-api-');
+    after(() => own.cleanup());
+    const configDir = own.path;
+    chmodSync(configDir, 0o755); // readable by the unprivileged user of the EACCES case
+    const config = join(configDir, 'sluice.toml');
+    writeFileSync(
+      config,
+      `data_dir = "${join(configDir, 'data')}"\n[api]\nenabled = true\naddress = "${address}"\n` +
+        `[sources.demo]\ntype = "demo_logs"\n[sinks.out]\ntype = "blackhole"\ninputs = ["demo"]\n`,
+    );
+    chmodSync(config, 0o644);
+    const agent = start([CLI, '--config', config], options);
+    assert.equal(await agent.exit, 1, agent.stderr());
+    const stderr = agent.stderr().trim();
+    assert.doesNotMatch(stderr, /^\s+at /m, 'no stack trace');
+    const lines = logLines(stderr);
+    assert.equal(lines.length, stderr.split('\n').length, `only log lines on stderr:\n${stderr}`);
+    const failure = lines.find((line) => line.level === 'error');
+    assert.ok(failure, stderr);
+    assert.equal(failure['address'], address);
+    assert.equal(failure['code'], code);
+    assert.ok(failure.msg.startsWith(`API cannot listen on ${address}: `) && failure.msg.endsWith(`(${code})`), failure.msg);
+    assert.doesNotMatch(stderr, /sluice started/);
+  }
+
+  it('a busy [api] port: one log line naming the address and EADDRINUSE, exit 1', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = holder.address() as { port: number };
+      await assertListenFailure(`127.0.0.1:${port}`, 'EADDRINUSE');
+    } finally {
+      holder.close();
+    }
+  });
+
+  it('a privileged [api] port without the privilege: one log line naming the address and EACCES, exit 1', async (t) => {
+    if (Number(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8')) <= 1) {
+      t.skip('this kernel lets anyone bind port 1');
+      return;
+    }
+    // As root, bind as nobody so the kernel refuses the port.
+    const asNobody: SpawnOptions = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    await assertListenFailure('127.0.0.1:1', 'EACCES', asNobody);
+  });
 });

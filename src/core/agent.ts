@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { ApiServer } from './api.js';
+import { ApiListenError, ApiServer } from './api.js';
 import { loadConfig, type ConfigSources } from './config/load.js';
 import { holdProcessOpen } from './lifecycle.js';
 import { MetricsRegistry } from './metrics.js';
@@ -44,7 +44,16 @@ async function run(options: AgentOptions): Promise<number> {
 
   const metrics = new MetricsRegistry({ processMetrics: true });
   const api = config.api.enabled ? new ApiServer(metrics, logger) : undefined;
-  if (api) await api.listen(config.api.address);
+  if (api) {
+    try {
+      await api.listen(config.api.address);
+    } catch (error) {
+      // A busy or forbidden port is an operator's mistake: say which address and why, no stack.
+      if (!(error instanceof ApiListenError)) throw error;
+      logger.error({ address: error.address, code: error.code }, error.message);
+      return ExitCode.failed;
+    }
+  }
 
   let topology: Topology | undefined;
   let shuttingDown = false;
