@@ -6,6 +6,7 @@ import { ExitCode, runAgent } from './core/agent.js';
 import { ConfigError } from './core/config/errors.js';
 import { configJsonSchema } from './core/config/json-schema.js';
 import { loadConfig } from './core/config/load.js';
+import { logCrashes } from './core/lifecycle.js';
 import { createLogger, LOG_LEVELS } from './core/logger.js';
 import { planTopology } from './core/topology/plan.js';
 
@@ -40,6 +41,7 @@ configOptions(program)
   )
   .action(async (opts: { config: string[] | string; configDir: string[]; gracefulShutdownLimitSecs: number; requireHealthy: boolean; logLevel: string }) => {
     const logger = createLogger(opts.logLevel);
+    logCrashes(logger);
     try {
       const code = await runAgent({
         config: { files: toList(opts.config), dirs: opts.configDir },

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
-import { ApiServer } from './api.js';
+import { ApiListenError, ApiServer } from './api.js';
 import { loadConfig, type ConfigSources } from './config/load.js';
+import { holdProcessOpen } from './lifecycle.js';
 import { MetricsRegistry } from './metrics.js';
 import { planTopology } from './topology/plan.js';
 import { Topology } from './topology/runtime.js';
@@ -25,6 +26,16 @@ export interface AgentOptions {
 
 /** Load, start, run until the sources end or a signal arrives, drain, and return the exit code. */
 export async function runAgent(options: AgentOptions): Promise<number> {
+  // An agent runs until told to stop, whether or not its components hold the event loop open.
+  const hold = holdProcessOpen(options.logger);
+  try {
+    return await run(options);
+  } finally {
+    hold.release();
+  }
+}
+
+async function run(options: AgentOptions): Promise<number> {
   const { logger } = options;
   const exitNow = options.exitNow ?? ((code: number) => process.exit(code));
   const config = loadConfig(options.config);
@@ -33,7 +44,16 @@ export async function runAgent(options: AgentOptions): Promise<number> {
 
   const metrics = new MetricsRegistry({ processMetrics: true });
   const api = config.api.enabled ? new ApiServer(metrics, logger) : undefined;
-  if (api) await api.listen(config.api.address);
+  if (api) {
+    try {
+      await api.listen(config.api.address);
+    } catch (error) {
+      // A busy or forbidden port is an operator's mistake: say which address and why, no stack.
+      if (!(error instanceof ApiListenError)) throw error;
+      logger.error({ address: error.address, code: error.code }, error.message);
+      return ExitCode.failed;
+    }
+  }
 
   let topology: Topology | undefined;
   let shuttingDown = false;

@@ -57,7 +57,7 @@ export class ApiServer {
     const host = address.slice(0, separator).replace(/^\[|\]$/g, '') || '0.0.0.0';
     const port = Number(address.slice(separator + 1));
     await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
+      this.server.once('error', (error: NodeJS.ErrnoException) => reject(new ApiListenError(`${host}:${port}`, error)));
       this.server.listen(port, host, () => resolve());
     });
     const bound = this.server.address();
@@ -69,5 +69,24 @@ export class ApiServer {
   async close(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+const LISTEN_HINTS: Record<string, string> = {
+  EADDRINUSE: 'address already in use (another process holds the port)',
+  EACCES: 'permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)',
+  EADDRNOTAVAIL: 'address not available (no such IP address on this host)',
+};
+
+/** The API could not bind its address: one line that names the address and the cause. */
+export class ApiListenError extends Error {
+  readonly code: string | undefined;
+  constructor(
+    readonly address: string,
+    cause: NodeJS.ErrnoException,
+  ) {
+    const reason = (cause.code && LISTEN_HINTS[cause.code]) ?? cause.message;
+    super(`API cannot listen on ${address}: ${reason}${cause.code ? ` (${cause.code})` : ''}`, { cause });
+    this.code = cause.code;
   }
 }
