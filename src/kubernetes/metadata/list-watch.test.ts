@@ -7,7 +7,9 @@ import { pod } from '../../../test/k8s/fixtures.js';
 import { ApiClient } from './api-client.js';
 import type { ApiCredentials } from './credentials.js';
 import type { Pod } from './kube-types.js';
-import { ListWatch } from './list-watch.js';
+import { MetricsRegistry } from '../../core/metrics.js';
+import { metricValue } from '../../../test/k8s/store-setup.js';
+import { ListWatch, type ListWatchOptions } from './list-watch.js';
 import { MetadataMetrics } from './metrics.js';
 
 describe('ListWatch', () => {
@@ -30,7 +32,8 @@ describe('ListWatch', () => {
     await server.close();
   });
 
-  function start(pageSize: number) {
+  function start(pageSize: number, options: Partial<ListWatchOptions> = {}) {
+    const registry = new MetricsRegistry();
     const lists: string[][] = [];
     const applied: string[] = [];
     const onApply = (p: Pod) => {
@@ -38,18 +41,18 @@ describe('ListWatch', () => {
     };
     const watch = new ListWatch<Pod>(
       client,
-      { resource: 'pods', path: '/api/v1/pods', fieldSelector: 'spec.nodeName=node-a', pageSize, backoff: { initialMs: 20, maxMs: 100 } },
+      { resource: 'pods', path: '/api/v1/pods', fieldSelector: 'spec.nodeName=node-a', pageSize, backoff: { initialMs: 20, maxMs: 100 }, ...options },
       { replace: (items) => lists.push(items.map((p) => p.metadata.name).sort()), apply: (type, p) => {
           onApply(p);
           applied.push(`${type} ${p.metadata.name}`);
         },
       },
-      new MetadataMetrics(),
+      new MetadataMetrics(registry.forComponent('source', 'k8s', 'kubernetes_logs')),
       pino({ enabled: false }),
     );
     watch.start();
     started.push(watch);
-    return { watch, lists, applied };
+    return { watch, lists, applied, registry };
   }
 
   it('lists in pages, then watches from the list\'s resourceVersion with bookmarks', async () => {
@@ -97,5 +100,23 @@ describe('ListWatch', () => {
     await eventually(() => assert.deepEqual(lists, [['exp-0', 'exp-1', 'exp-2', 'exp-3', 'exp-late']]));
     server.onRequest = undefined;
     await watch.stop();
+  });
+
+  it('restarts a watch silent for two bookmark intervals from its resourceVersion, and sees what came after', async () => {
+    server.upsert('pods', pod({ name: 'before-hang' }));
+    const { watch, lists, applied, registry } = start(500, { bookmarkIntervalMs: 500 }); // the server sends one every 100 ms
+    await watch.firstListDone;
+    await eventually(() => assert.equal(server.activeWatches('pods'), 1));
+    server.resetRequestCounts();
+    server.hangWatches(); // open, but nothing more arrives: a half-open connection
+    server.upsert('pods', pod({ name: 'after-hang' }));
+    await eventually(() => assert.deepEqual(applied, ['ADDED after-hang']));
+    assert.equal(await metricValue(registry, 'sluice_kubernetes_watch_restarts_total', { resource: 'pods', reason: 'silent' }), 1);
+    assert.equal(server.requestCount('watch', 'pods'), 1, 'one new watch');
+    assert.equal(server.requestCount('list', 'pods'), 0, 'resumed from the resourceVersion, no relist');
+    assert.equal(lists.length, 1);
+    await watch.stop();
+    server.remove('pods', 'before-hang');
+    server.remove('pods', 'after-hang');
   });
 });

@@ -4,6 +4,7 @@ import { ApiError, type ApiClient } from './api-client.js';
 import { Backoff, sleep, type BackoffOptions } from './backoff.js';
 import type { KubeObject, ObjectList, WatchEvent } from './kube-types.js';
 import type { MetadataMetrics } from './metrics.js';
+import { DEFAULT_WATCH_BOOKMARK_INTERVAL_MS } from './options.js';
 
 /** What a list+watch tells its owner. */
 export interface ListWatchHandler<T extends KubeObject> {
@@ -25,9 +26,19 @@ export interface ListWatchOptions {
   readonly backoff?: BackoffOptions;
   /** Server-side watch timeout; default: random in [5, 10) minutes like client-go, to spread reconnects. */
   readonly watchTimeoutSeconds?: () => number;
+  /** The server's bookmark interval (default one minute, like kube-apiserver's watch cache). */
+  readonly bookmarkIntervalMs?: number;
 }
 
+/**
+ * Bookmarks missed before a silent watch counts as dead. Two: one late bookmark (the server
+ * buckets them by the second, and it may be busy) is no reason to reconnect every node at once.
+ */
+const SILENT_BOOKMARK_INTERVALS = 2;
+
 class Gone extends Error {}
+/** A watch stream that went silent past the limit (see `silenceLimitMs`). */
+class SilentWatch extends Error {}
 
 /** A watch that ended this fast without a single event is treated as a failure (backoff applies). */
 const MIN_HEALTHY_WATCH_MS = 1000;
@@ -160,7 +171,9 @@ export class ListWatch<T extends KubeObject> {
     try {
       response = await this.client.get(
         this.query({ watch: 'true', resourceVersion: this.resourceVersion, allowWatchBookmarks: 'true', timeoutSeconds: String(timeoutSeconds) }),
-        { verb: 'watch', resource: this.options.resource, signal, bodyTimeoutMs: (timeoutSeconds + 30) * 1000 },
+        // The body timeout is the longest silence between chunks: without it a half-open connection
+        // would only be noticed when the server-side timeout passed (5-10 min), metadata frozen meanwhile.
+        { verb: 'watch', resource: this.options.resource, signal, bodyTimeoutMs: this.silenceLimitMs },
       );
     } catch (error) {
       if (error instanceof ApiError && error.status === 410) throw new Gone('watch: 410');
@@ -169,18 +182,28 @@ export class ListWatch<T extends KubeObject> {
     // A multi-byte character can straddle two chunks: decode as a stream, not chunk by chunk.
     const decoder = new StringDecoder('utf8');
     let buffered = '';
-    for await (const chunk of response.body) {
-      buffered += decoder.write(chunk);
-      let newline: number;
-      while ((newline = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, newline).trim();
-        buffered = buffered.slice(newline + 1);
-        if (line === '') continue;
-        this.handleEvent(JSON.parse(line) as WatchEvent);
-        if (++events === 1) this.backoff.reset();
+    try {
+      for await (const chunk of response.body) {
+        buffered += decoder.write(chunk);
+        let newline: number;
+        while ((newline = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, newline).trim();
+          buffered = buffered.slice(newline + 1);
+          if (line === '') continue;
+          this.handleEvent(JSON.parse(line) as WatchEvent);
+          if (++events === 1) this.backoff.reset();
+        }
       }
+    } catch (error) {
+      if (isTimeout(error)) throw new SilentWatch(`watch ${this.options.resource}: no event or bookmark for ${this.silenceLimitMs} ms`);
+      throw error;
     }
     if (events === 0 && Date.now() - started < MIN_HEALTHY_WATCH_MS) throw new Error('watch ended at once without events');
+  }
+
+  /** A watch that sent neither an event nor a bookmark for this long is dead. */
+  private get silenceLimitMs(): number {
+    return SILENT_BOOKMARK_INTERVALS * (this.options.bookmarkIntervalMs ?? DEFAULT_WATCH_BOOKMARK_INTERVAL_MS);
   }
 
   private handleEvent(event: WatchEvent): void {
@@ -202,5 +225,13 @@ function reasonOf(error: unknown): string {
     return 'http_error';
   }
   if (error instanceof SyntaxError) return 'decode';
+  if (error instanceof SilentWatch) return 'silent';
+  if (isTimeout(error)) return 'timeout';
   return 'connection';
+}
+
+/** undici's connect, response-header and body (silence between chunks) timeouts. */
+function isTimeout(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
 }

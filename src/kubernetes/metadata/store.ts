@@ -32,6 +32,8 @@ export interface PodMetadataStoreOptions {
   readonly self?: { readonly name: string; readonly namespace: string };
   readonly backoff?: BackoffOptions;
   readonly watchTimeoutSeconds?: () => number;
+  /** The API server's bookmark interval; a watch silent for twice this long is restarted. */
+  readonly watchBookmarkIntervalMs?: number;
   readonly metrics?: ComponentMetrics;
   readonly logger?: Logger;
 }
@@ -106,6 +108,7 @@ export class PodMetadataStore {
           ...(labelSelector ? { labelSelector } : {}),
           ...(options.backoff ? { backoff: options.backoff } : {}),
           ...(options.watchTimeoutSeconds ? { watchTimeoutSeconds: options.watchTimeoutSeconds } : {}),
+          ...(options.watchBookmarkIntervalMs ? { bookmarkIntervalMs: options.watchBookmarkIntervalMs } : {}),
         },
         handler,
         this.metrics,
