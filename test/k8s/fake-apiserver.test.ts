@@ -218,6 +218,9 @@ describe('FakeApiServer', () => {
     await assert.rejects(request(`${server.url}/api/v1/nodes`, { dispatcher: fresh, headers: { authorization: 'Bearer test-token' } }), { code: 'UND_ERR_CONNECT_TIMEOUT' });
     await fresh.close();
     server.setMode('normal');
+    // no_handshake cut the shared agent's pooled connections: start the later tests on fresh ones.
+    await agent.destroy();
+    agent = new Agent({ connect: { ca: server.caPem } });
     assert.equal((await get('/api/v1/nodes')).status, 200);
   });
 

@@ -257,9 +257,16 @@ export class FakeApiServer {
     for (const watcher of this.watchers) watcher.hung = true;
   }
 
-  /** How later requests (and connections, for `no_handshake`) are treated; see FakeApiServerMode. */
+  /**
+   * How later requests are treated; see FakeApiServerMode. `no_handshake` also cuts every open
+   * connection (what sits behind the listening port went away), so no client has one to reuse.
+   */
   setMode(mode: FakeApiServerMode): void {
     this.mode = mode;
+    if (mode === 'no_handshake') {
+      for (const watcher of [...this.watchers]) this.forget(watcher);
+      for (const socket of this.sockets) socket.destroy();
+    }
   }
 
   /** Answer the next `count` authenticated requests with `status` (a Status object body). */

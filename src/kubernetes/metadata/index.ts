@@ -44,6 +44,7 @@ export async function createPodMetadataStore(options: KubernetesMetadataOptions,
     extraNamespaceLabelSelector: options.extra_namespace_label_selector,
     delayDeletionMs: options.delay_deletion_ms,
     watchBookmarkIntervalMs: options.watch_bookmark_interval_ms,
+    requestTimeoutMs: options.api_request_timeout_ms,
     metadataSource: options.metadata_source,
     ...(options.metadata_source === 'kubelet'
       ? {

@@ -71,6 +71,12 @@ export const kubernetesMetadataOptionsShape = {
    * from its last resourceVersion. Raise it for API servers without a watch cache (no bookmarks).
    */
   watch_bookmark_interval_ms: z.number().int().min(50).default(DEFAULT_WATCH_BOOKMARK_INTERVAL_MS),
+  /**
+   * Longest wait to connect (TCP and TLS), then for a response's headers, on every list, watch and
+   * kubelet poll; and the longest silence inside a list's body. A server that accepts connections
+   * but never answers then costs one retry with backoff, not a frozen cache.
+   */
+  api_request_timeout_ms: z.number().int().min(50).default(30_000),
   /** `kubernetes_api` (one watch per resource) or `kubelet` (poll this node's kubelet `/pods`). */
   metadata_source: z.enum(['kubernetes_api', 'kubelet']).default('kubernetes_api'),
   /** Kubelet base URL; unset: `https://${SLUICE_NODE_IP}:10250` (downward API `status.hostIP`). */

@@ -177,4 +177,17 @@ describe('PodMetadataStore against the fake API server', () => {
     server.upsert('pods', pod({ name: 'after', uid: 'uid-after' }));
     assert.ok(await store.waitForPod('uid-after', 5000));
   });
+
+  for (const mode of ['no_response', 'no_handshake'] as const) {
+    it(`times out requests to a server that accepts and never answers (${mode}), retries, and recovers`, async () => {
+      const { server, store, registry } = await startStore({ options: { api_request_timeout_ms: 200 }, seed: (s) => s.upsert('pods', pod({ name: 'a', uid: 'uid-a' })) });
+      server.setMode(mode);
+      server.dropWatches(); // the watches reconnect into the void
+      await eventually(async () => assert.ok((await metricValue(registry, 'sluice_kubernetes_watch_restarts_total', { resource: 'pods', reason: 'timeout' })) >= 2, 'timed out twice'));
+      assert.equal(store.getPod('uid-a')?.name, 'a', 'cache kept');
+      server.setMode('normal');
+      server.upsert('pods', pod({ name: 'after', uid: 'uid-after' }));
+      assert.ok(await store.waitForPod('uid-after', 5000));
+    });
+  }
 });
