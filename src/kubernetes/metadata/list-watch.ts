@@ -44,6 +44,13 @@ class SilentWatch extends Error {}
 const MIN_HEALTHY_WATCH_MS = 1000;
 
 /**
+ * A watch open for this many bookmark intervals proved the server sound: the backoff starts over.
+ * Not a successful list, nor a first event: a server that lists fine and then answers every watch
+ * with 410 (or cuts it) would otherwise get a full LIST per initial delay, forever.
+ */
+const HEALTHY_WATCH_BOOKMARK_INTERVALS = 1;
+
+/**
  * One list+watch of one resource (what client-go calls a reflector), written here instead of using
  * client-node 1.x's `ListWatch` informer because that one:
  * - stops for good on any error or dropped stream (it only emits `error`), so every user must
@@ -74,6 +81,9 @@ export class ListWatch<T extends KubeObject> {
   /** Resolves after the first list attempt, successful or not (startup ordering). */
   readonly firstListDone: Promise<void> = new Promise((resolve) => (this.firstListSettled = resolve));
   private everSynced = false;
+  private listAttempted = false;
+  /** When the current watch got its response; cleared once the backoff has taken it into account. */
+  private watchOpenedAt: number | undefined;
 
   constructor(
     private readonly client: ApiClient,
@@ -101,24 +111,36 @@ export class ListWatch<T extends KubeObject> {
 
   private async loop(): Promise<void> {
     const signal = this.stopping.signal;
-    let previousWasGone = false;
+    this.metrics.setStale(this.options.resource, true);
     while (!signal.aborted) {
       try {
         if (this.resourceVersion === '') await this.list(signal);
         await this.watch(signal);
-        previousWasGone = false;
+        this.settleWatch();
       } catch (error) {
         if (signal.aborted) break;
+        this.settleWatch();
+        this.metrics.setStale(this.options.resource, true);
         const gone = error instanceof Gone;
         if (gone) this.resourceVersion = '';
         const reason = gone ? 'expired' : reasonOf(error);
         this.metrics.restart(this.options.resource, reason);
         this.logger.warn({ resource: this.options.resource, reason, err: (error as Error).message }, 'kubernetes list/watch restarting');
-        // A first 410 relists at once (the normal way to catch up); anything else waits.
-        if (!gone || previousWasGone) await sleep(this.backoff.next(), signal);
-        previousWasGone = gone;
+        // The first 410 after a sound watch relists at once (the normal way to catch up); every
+        // other restart waits, relists included, so the delay keeps growing while nothing works.
+        const first = this.backoff.pristine;
+        const delay = this.backoff.next();
+        if (!(gone && first)) await sleep(delay, signal);
       }
     }
+    this.metrics.setStale(this.options.resource, true);
+  }
+
+  /** After a watch ended: one that stayed open long enough resets the backoff. */
+  private settleWatch(): void {
+    const healthyMs = HEALTHY_WATCH_BOOKMARK_INTERVALS * (this.options.bookmarkIntervalMs ?? DEFAULT_WATCH_BOOKMARK_INTERVAL_MS);
+    if (this.watchOpenedAt !== undefined && Date.now() - this.watchOpenedAt >= healthyMs) this.backoff.reset();
+    this.watchOpenedAt = undefined;
   }
 
   private query(extra: Record<string, string>): string {
@@ -130,6 +152,8 @@ export class ListWatch<T extends KubeObject> {
   }
 
   private async list(signal: AbortSignal): Promise<void> {
+    if (this.listAttempted) this.metrics.relist(this.options.resource);
+    this.listAttempted = true;
     try {
       const items: T[] = [];
       let continueToken: string | undefined;
@@ -154,7 +178,6 @@ export class ListWatch<T extends KubeObject> {
       } while (continueToken);
       this.listedOnce = true;
       this.everSynced = true;
-      this.backoff.reset();
       this.handler.replace(items);
       this.resourceVersion = resourceVersion;
     } finally {
@@ -179,6 +202,8 @@ export class ListWatch<T extends KubeObject> {
       if (error instanceof ApiError && error.status === 410) throw new Gone('watch: 410');
       throw error;
     }
+    this.watchOpenedAt = Date.now();
+    this.metrics.setStale(this.options.resource, false);
     // A multi-byte character can straddle two chunks: decode as a stream, not chunk by chunk.
     const decoder = new StringDecoder('utf8');
     let buffered = '';
@@ -191,7 +216,7 @@ export class ListWatch<T extends KubeObject> {
           buffered = buffered.slice(newline + 1);
           if (line === '') continue;
           this.handleEvent(JSON.parse(line) as WatchEvent);
-          if (++events === 1) this.backoff.reset();
+          events++;
         }
       }
     } catch (error) {
