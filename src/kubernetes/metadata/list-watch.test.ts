@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { FakeApiServer } from '../../../test/k8s/fake-apiserver.js';
-import { eventually } from '../../../test/k8s/eventually.js';
+import { delay, eventually } from '../../../test/k8s/eventually.js';
 import { pod } from '../../../test/k8s/fixtures.js';
 import { ApiClient } from './api-client.js';
 import type { ApiCredentials } from './credentials.js';
@@ -118,5 +118,24 @@ describe('ListWatch', () => {
     await watch.stop();
     server.remove('pods', 'before-hang');
     server.remove('pods', 'after-hang');
+  });
+
+  it('relists at once after a 410 that follows a watch open a bookmark interval (the backoff starts over)', async () => {
+    server.upsert('pods', pod({ name: 'sound' }));
+    // A minute-long first delay: a relist that waited for it would never come within eventually().
+    const { watch, lists, registry } = start(500, { bookmarkIntervalMs: 300, backoff: { initialMs: 60_000, maxMs: 60_000 } });
+    await watch.firstListDone;
+    await eventually(() => assert.equal(server.activeWatches('pods'), 1));
+    await delay(400); // open longer than one bookmark interval: a sound watch
+    server.hangWatches(); // the watch misses the next change ...
+    server.upsert('pods', pod({ name: 'while-compacted' }));
+    server.compact();
+    server.endWatches(); // ... and resumes from a resourceVersion now gone: 410
+    await eventually(() => assert.equal(lists.length, 2));
+    assert.ok(lists[1]!.includes('while-compacted'));
+    assert.equal(await metricValue(registry, 'sluice_kubernetes_relists_total', { resource: 'pods' }), 1);
+    await watch.stop();
+    server.remove('pods', 'sound');
+    server.remove('pods', 'while-compacted');
   });
 });
