@@ -68,8 +68,10 @@ const HEALTHY_WATCH_BOOKMARK_INTERVALS = 1;
  *
  * Behaviour: list (paged, resourceVersion=0 first: served from the API server's watch cache),
  * then watch from the list's resourceVersion with bookmarks, resume from the last seen
- * resourceVersion when a watch ends; relist on 410 Gone; back off with jitter on errors. A failed
- * list never clears anything: the owner's cache stays as it was until a list succeeds.
+ * resourceVersion when a watch ends or goes silent (no event, no bookmark for two bookmark
+ * intervals); relist on 410 Gone; back off with jitter on errors and relists alike, until a watch
+ * stays open a bookmark interval. A failed list never clears anything: the owner's cache stays as
+ * it was until a list succeeds.
  */
 export class ListWatch<T extends KubeObject> {
   private resourceVersion = '';
@@ -220,7 +222,7 @@ export class ListWatch<T extends KubeObject> {
         }
       }
     } catch (error) {
-      if (isTimeout(error)) throw new SilentWatch(`watch ${this.options.resource}: no event or bookmark for ${this.silenceLimitMs} ms`);
+      if ((error as { code?: unknown }).code === 'UND_ERR_BODY_TIMEOUT') throw new SilentWatch(`watch ${this.options.resource}: no event or bookmark for ${this.silenceLimitMs} ms`);
       throw error;
     }
     if (events === 0 && Date.now() - started < MIN_HEALTHY_WATCH_MS) throw new Error('watch ended at once without events');
