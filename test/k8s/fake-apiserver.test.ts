@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Agent, request } from 'undici';
+import { eventually } from './eventually.js';
 import { FakeApiServer } from './fake-apiserver.js';
 import { namespace, node, pod } from './fixtures.js';
 
@@ -157,6 +158,70 @@ describe('FakeApiServer', () => {
     const kubelet = await get('/pods');
     assert.ok(kubelet.body.items.length > 0);
     assert.equal(server.requestCount('list', 'kubelet_pods'), 1);
+  });
+
+  /** A watch whose lines accumulate in `lines` until `close()`. */
+  async function openWatch(path: string) {
+    const lines: WatchLine[] = [];
+    const controller = new AbortController();
+    const res = await request(`${server.url}${path}`, { dispatcher: agent, headers: { authorization: 'Bearer test-token' }, signal: controller.signal });
+    const reading = (async () => {
+      for await (const chunk of res.body) for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+    })().catch(() => {});
+    return { lines, status: res.statusCode, close: () => (controller.abort(), reading) };
+  }
+
+  it('hangs open watches (connection kept, nothing written) and, in hang_watches mode, new ones', async () => {
+    const open = await openWatch(`/api/v1/namespaces?watch=true&allowWatchBookmarks=true&resourceVersion=${server.resourceVersion}`);
+    await eventually(() => assert.ok(open.lines.some((l) => l.type === 'BOOKMARK'), 'bookmarks flow at first'));
+    server.hangWatches();
+    const seen = open.lines.length;
+    server.upsert('namespaces', namespace('hung-1'));
+    server.sendBookmarks();
+    await new Promise((r) => setTimeout(r, 200)); // four bookmark intervals
+    assert.equal(open.lines.length, seen, 'nothing after the hang');
+    assert.equal(server.activeWatches('namespaces'), 1, 'still open');
+    await open.close();
+
+    server.setMode('hang_watches');
+    const fresh = await openWatch(`/api/v1/namespaces?watch=true&allowWatchBookmarks=true`);
+    server.upsert('namespaces', namespace('hung-2'));
+    await new Promise((r) => setTimeout(r, 200));
+    server.setMode('normal');
+    assert.equal(fresh.status, 200);
+    assert.deepEqual(fresh.lines, [], 'headers only: no synthetic ADDED, no event, no bookmark');
+    await fresh.close();
+  });
+
+  it('sends no bookmarks when bookmarkIntervalMs is 0', async () => {
+    const quiet = await FakeApiServer.start({ bookmarkIntervalMs: 0 });
+    const quietAgent = new Agent({ connect: { ca: quiet.caPem } });
+    const res = await request(`${quiet.url}/api/v1/nodes?watch=true&allowWatchBookmarks=true&timeoutSeconds=1`, { dispatcher: quietAgent, headers: { authorization: 'Bearer test-token' } });
+    assert.equal(await res.body.text(), '', 'a whole second, then the timeout: no bookmark');
+    await quiet.close();
+    await quietAgent.close();
+  });
+
+  it('gone_watches: every watch gets a 410 ERROR event while lists still work', async () => {
+    server.setMode('gone_watches');
+    const rv = (await get('/api/v1/pods')).body.metadata.resourceVersion;
+    const lines = await watch(`/api/v1/pods?watch=true&resourceVersion=${rv}`);
+    server.setMode('normal');
+    assert.deepEqual(lines.map((l) => [l.type, l.object.code]), [['ERROR', 410]]);
+  });
+
+  it('no_response and no_handshake: the connection is accepted and nothing ever comes back', async () => {
+    server.setMode('no_response');
+    await assert.rejects(request(`${server.url}/api/v1/nodes`, { dispatcher: agent, headers: { authorization: 'Bearer test-token' }, headersTimeout: 300 }), { code: 'UND_ERR_HEADERS_TIMEOUT' });
+    server.setMode('no_handshake');
+    const fresh = new Agent({ connect: { ca: server.caPem, timeout: 300 } });
+    await assert.rejects(request(`${server.url}/api/v1/nodes`, { dispatcher: fresh, headers: { authorization: 'Bearer test-token' } }), { code: 'UND_ERR_CONNECT_TIMEOUT' });
+    await fresh.close();
+    server.setMode('normal');
+    // no_handshake cut the shared agent's pooled connections: start the later tests on fresh ones.
+    await agent.destroy();
+    agent = new Agent({ connect: { ca: server.caPem } });
+    assert.equal((await get('/api/v1/nodes')).status, 200);
   });
 
   it('drops watches abruptly, and refuses connections while stopped', async () => {

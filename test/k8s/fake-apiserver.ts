@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import { parseFieldSelector, parseLabelSelector, SelectorError, type KubeObject, type Matcher } from './selectors.js';
 import { testPki } from './tls.js';
 
@@ -28,7 +28,20 @@ interface Watcher {
   readonly res: ServerResponse;
   readonly bookmarks: boolean;
   readonly timers: NodeJS.Timeout[];
+  /** Hung: the connection stays open but nothing more is written (a dead path the server does not see). */
+  hung: boolean;
 }
+
+/**
+ * What the server does with requests, for failure tests:
+ * - `normal`;
+ * - `hang_watches`: new watches get their 200 and headers, then nothing at all (no event, no bookmark);
+ * - `gone_watches`: every watch is answered with a 410 Expired ERROR event, like a resourceVersion
+ *   always too old (lists still work: a client relists, watches, gets 410, relists ...);
+ * - `no_response`: requests are read and never answered (no status line), connection held open;
+ * - `no_handshake`: TCP connections are accepted and held, the TLS handshake never starts.
+ */
+export type FakeApiServerMode = 'normal' | 'hang_watches' | 'gone_watches' | 'no_response' | 'no_handshake';
 
 interface ListSnapshot {
   readonly rv: number;
@@ -38,7 +51,7 @@ interface ListSnapshot {
 export interface FakeApiServerOptions {
   /** The bearer token accepted at start (default "test-token"). */
   token?: string;
-  /** How often a watch that asked for bookmarks gets one (default 1000 ms; the real server: ~1 min). */
+  /** How often a watch that asked for bookmarks gets one (default 1000 ms; the real server: ~1 min); 0: never. */
   bookmarkIntervalMs?: number;
   /** Server-side cap of a watch without timeoutSeconds (default 30 min, like the real server's range). */
   defaultWatchTimeoutMs?: number;
@@ -69,13 +82,18 @@ function clone<T>(value: T): T {
  * DELETED, BOOKMARK; selector transitions become ADDED/DELETED), 410 Gone for resourceVersions older
  * than the retained history, and a kubelet-style `/pods`.
  *
- * The control methods (upsert, remove, compact, dropWatches, stop/start, failRequests,
- * setAcceptedTokens, requestCount) let a test drive every failure a client has to survive.
+ * The control methods (upsert, remove, compact, dropWatches, hangWatches, setMode, stop/start,
+ * failRequests, setAcceptedTokens, requestCount) let a test drive every failure a client has to survive.
  */
 export class FakeApiServer {
   readonly caPem: string;
+  /** Accepts TCP connections and hands them to `server` (HTTPS) unless in `no_handshake` mode. */
+  private readonly tcp: TcpServer;
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
+  private mode: FakeApiServerMode = 'normal';
+  /** Requests held unanswered in `no_response` mode (ended on stop). */
+  private readonly unanswered = new Set<ServerResponse>();
   private readonly store: Record<Resource, Map<string, KubeObject>> = { pods: new Map(), namespaces: new Map(), nodes: new Map() };
   private readonly history: HistoryEvent[] = [];
   private readonly watchers = new Set<Watcher>();
@@ -104,9 +122,11 @@ export class FakeApiServer {
       ...(options.kubeletNodeName !== undefined ? { kubeletNodeName: options.kubeletNodeName } : {}),
     };
     this.server = createServer({ cert: pki.certPem, key: pki.keyPem }, (req, res) => this.handle(req, res));
-    this.server.on('connection', (socket: Socket) => {
+    this.tcp = createTcpServer((socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
+      socket.on('error', () => {});
+      if (this.mode !== 'no_handshake') this.server.emit('connection', socket);
     });
   }
 
@@ -126,13 +146,13 @@ export class FakeApiServer {
   async start(): Promise<void> {
     if (this.listening) return;
     await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.port, '127.0.0.1', () => {
-        this.server.off('error', reject);
+      this.tcp.once('error', reject);
+      this.tcp.listen(this.port, '127.0.0.1', () => {
+        this.tcp.off('error', reject);
         resolve();
       });
     });
-    this.port = (this.server.address() as AddressInfo).port;
+    this.port = (this.tcp.address() as AddressInfo).port;
     this.listening = true;
   }
 
@@ -140,8 +160,9 @@ export class FakeApiServer {
   async stop(): Promise<void> {
     if (!this.listening) return;
     this.listening = false;
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.tcp.close(() => resolve()));
     for (const watcher of [...this.watchers]) this.endWatcher(watcher);
+    this.unanswered.clear();
     for (const socket of this.sockets) socket.destroy();
     await closed;
   }
@@ -231,6 +252,23 @@ export class FakeApiServer {
     for (const watcher of this.watchers) if (watcher.bookmarks) this.sendBookmark(watcher);
   }
 
+  /** Every open watch goes silent: its connection stays open, nothing more is written to it. */
+  hangWatches(): void {
+    for (const watcher of this.watchers) watcher.hung = true;
+  }
+
+  /**
+   * How later requests are treated; see FakeApiServerMode. `no_handshake` also cuts every open
+   * connection (what sits behind the listening port went away), so no client has one to reuse.
+   */
+  setMode(mode: FakeApiServerMode): void {
+    this.mode = mode;
+    if (mode === 'no_handshake') {
+      for (const watcher of [...this.watchers]) this.forget(watcher);
+      for (const socket of this.sockets) socket.destroy();
+    }
+  }
+
   /** Answer the next `count` authenticated requests with `status` (a Status object body). */
   failRequests(status = 500, count = Number.POSITIVE_INFINITY): void {
     this.failures = { status, remaining: count };
@@ -290,6 +328,11 @@ export class FakeApiServer {
     const auth = req.headers.authorization ?? '';
     const token = auth.startsWith('Bearer ') ? auth.slice('Bearer '.length) : undefined;
     if (token === undefined || !this.acceptedTokens.has(token)) return this.reply(res, 401, status(401, 'Unauthorized', 'Unauthorized'));
+    if (this.mode === 'no_response') {
+      this.unanswered.add(res);
+      res.on('close', () => this.unanswered.delete(res));
+      return;
+    }
     if (this.failures && this.failures.remaining > 0) {
       this.failures.remaining--;
       return this.reply(res, this.failures.status, status(this.failures.status, 'InternalError', 'injected failure'));
@@ -392,8 +435,13 @@ export class FakeApiServer {
   private serveWatch(req: IncomingMessage, res: ServerResponse, resource: Resource, matches: Matcher, params: URLSearchParams): void {
     res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
     res.flushHeaders();
-    const watcher: Watcher = { resource, matches, res, bookmarks: params.get('allowWatchBookmarks') === 'true', timers: [] };
+    const watcher: Watcher = { resource, matches, res, bookmarks: params.get('allowWatchBookmarks') === 'true', timers: [], hung: this.mode === 'hang_watches' };
     const rvParam = params.get('resourceVersion') ?? '';
+    if (this.mode === 'gone_watches') {
+      this.write(watcher, 'ERROR', status(410, 'Expired', `too old resource version: ${rvParam} (${this.currentRv})`));
+      res.end();
+      return;
+    }
     if (rvParam === '' || rvParam === '0') {
       // "Start at most recent" (or "any"): synthetic ADDED events for the current state.
       for (const object of this.store[resource].values()) if (matches(object)) this.write(watcher, 'ADDED', object);
@@ -408,8 +456,9 @@ export class FakeApiServer {
     }
     const timeoutSeconds = Number(params.get('timeoutSeconds') ?? 0);
     const timeoutMs = timeoutSeconds > 0 ? timeoutSeconds * 1000 : this.options.defaultWatchTimeoutMs;
-    watcher.timers.push(setTimeout(() => this.endWatcher(watcher), timeoutMs));
-    if (watcher.bookmarks) {
+    // A hung watch is not ended at its timeout either: from the client's side the path is dead.
+    watcher.timers.push(setTimeout(() => (watcher.hung ? this.forget(watcher) : this.endWatcher(watcher)), timeoutMs));
+    if (watcher.bookmarks && this.options.bookmarkIntervalMs > 0) {
       const interval = setInterval(() => this.sendBookmark(watcher), this.options.bookmarkIntervalMs);
       watcher.timers.push(interval);
     }
@@ -434,7 +483,7 @@ export class FakeApiServer {
   }
 
   private write(watcher: Watcher, type: string, object: unknown): void {
-    if (!watcher.res.writableEnded && !watcher.res.destroyed) watcher.res.write(`${JSON.stringify({ type, object })}\n`);
+    if (!watcher.hung && !watcher.res.writableEnded && !watcher.res.destroyed) watcher.res.write(`${JSON.stringify({ type, object })}\n`);
   }
 
   private forget(watcher: Watcher): void {

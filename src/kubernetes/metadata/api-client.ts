@@ -17,9 +17,11 @@ export interface ApiRequest {
   /** Fixed label for metrics ("pods", "namespaces", "nodes", "kubelet_pods"). */
   readonly resource: string;
   readonly signal: AbortSignal;
-  /** Longest silence allowed between body chunks (watches: a dead connection shows up as silence). */
+  /** Longest silence allowed between body chunks (default: the request timeout; watches: see ListWatch). */
   readonly bodyTimeoutMs?: number;
 }
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 /**
  * One keep-alive TLS connection pool to the API server (or kubelet) and the auth header, fresh per
@@ -33,14 +35,16 @@ export class ApiClient {
     readonly credentials: ApiCredentials,
     private readonly metrics: MetadataMetrics,
     private readonly baseUrl: string = credentials.server,
+    /** Connect (TCP + TLS) and response-header timeout: a server that accepts and never answers fails the request. */
+    private readonly timeoutMs: number = DEFAULT_REQUEST_TIMEOUT_MS,
   ) {
-    this.agent = new Agent({ connect: { ...credentials.tls }, keepAliveTimeout: 30_000 });
+    this.agent = new Agent({ connect: { ...credentials.tls, timeout: timeoutMs }, keepAliveTimeout: 30_000 });
   }
 
   /** A client for another base URL (the kubelet) sharing these credentials, with TLS overrides. */
   withBaseUrl(url: string, tls: ApiCredentials['tls'] = {}): ApiClient {
     const credentials: ApiCredentials = { ...this.credentials, tls: { ...this.credentials.tls, ...tls } };
-    return new ApiClient(credentials, this.metrics, url.replace(/\/+$/, ''));
+    return new ApiClient(credentials, this.metrics, url.replace(/\/+$/, ''), this.timeoutMs);
   }
 
   /** GET `path`; resolves with a 200 response whose body the caller must consume or dump. */
@@ -68,8 +72,8 @@ export class ApiClient {
         dispatcher: this.agent,
         signal: req.signal,
         headers: { accept: 'application/json', ...(authorization ? { authorization } : {}) },
-        headersTimeout: 30_000,
-        bodyTimeout: req.bodyTimeoutMs ?? 60_000,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: req.bodyTimeoutMs ?? this.timeoutMs,
       });
       this.metrics.request(req.verb, req.resource, String(response.statusCode));
       return response;

@@ -30,6 +30,11 @@ export class Backoff {
   reset(): void {
     this.failures = 0;
   }
+
+  /** No failure since the start or the last reset. */
+  get pristine(): boolean {
+    return this.failures === 0;
+  }
 }
 
 /** Sleep that an abort ends early (resolves, never rejects); leaves no timer behind. */

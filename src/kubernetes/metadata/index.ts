@@ -7,7 +7,13 @@ import { resolveKubeletEndpoint, resolveNodeName, resolveSelfPod, type Kubernete
 import { PodMetadataStore } from './store.js';
 
 export { KubernetesFieldsBuilder, type PathMetadata } from './enrichment.js';
-export { kubernetesMetadataOptionsShape, kubernetesMetadataOptionsSchema, DEFAULT_POD_METADATA_WAIT_MS, type KubernetesMetadataOptions } from './options.js';
+export {
+  kubernetesMetadataOptionsShape,
+  kubernetesMetadataOptionsSchema,
+  DEFAULT_POD_METADATA_WAIT_MS,
+  DEFAULT_WATCH_BOOKMARK_INTERVAL_MS,
+  type KubernetesMetadataOptions,
+} from './options.js';
 export type { PodInfo, ContainerInfo, ExclusionReason } from './pod-info.js';
 export { EXCLUDE_ANNOTATION, EXCLUDE_CONTAINERS_ANNOTATION } from './pod-info.js';
 export { PodMetadataStore, type PodChange, type PodMetadataStoreOptions } from './store.js';
@@ -37,6 +43,8 @@ export async function createPodMetadataStore(options: KubernetesMetadataOptions,
     extraFieldSelector: options.extra_field_selector,
     extraNamespaceLabelSelector: options.extra_namespace_label_selector,
     delayDeletionMs: options.delay_deletion_ms,
+    watchBookmarkIntervalMs: options.watch_bookmark_interval_ms,
+    requestTimeoutMs: options.api_request_timeout_ms,
     metadataSource: options.metadata_source,
     ...(options.metadata_source === 'kubelet'
       ? {

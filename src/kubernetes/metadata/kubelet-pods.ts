@@ -54,6 +54,7 @@ export class KubeletPodPoller {
 
   private async loop(): Promise<void> {
     const signal = this.stopping.signal;
+    this.metrics.setStale('kubelet_pods', true);
     while (!signal.aborted) {
       let delay = this.intervalMs;
       try {
@@ -63,9 +64,11 @@ export class KubeletPodPoller {
         this.handler.replace(list.items ?? []);
         this.everSynced = true;
         this.backoff.reset();
+        this.metrics.setStale('kubelet_pods', false);
       } catch (error) {
         if (signal.aborted) break;
         this.metrics.restart('kubelet_pods', 'error');
+        this.metrics.setStale('kubelet_pods', true);
         this.logger.warn({ err: (error as Error).message }, 'kubelet /pods poll failed; keeping the cache');
         delay = Math.max(delay, this.backoff.next());
       } finally {

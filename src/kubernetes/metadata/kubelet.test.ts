@@ -4,7 +4,7 @@ import { createTestPki } from '../../../test/fakes/tls.js';
 import { FakeApiServer } from '../../../test/k8s/fake-apiserver.js';
 import { eventually } from '../../../test/k8s/eventually.js';
 import { pod } from '../../../test/k8s/fixtures.js';
-import { cleanUpAfterEach, startStore } from '../../../test/k8s/store-setup.js';
+import { cleanUpAfterEach, metricValue, startStore } from '../../../test/k8s/store-setup.js';
 
 cleanUpAfterEach();
 
@@ -48,5 +48,22 @@ describe('metadata_source = "kubelet"', () => {
       const { store } = await startStore({ options: { ...kubeletMode, ...tls } });
       assert.equal(store.getPod('uid-k')?.name, 'from-kubelet', JSON.stringify(tls));
     }
+  });
+
+  it('reports kubelet_pods stale while polls fail, and fresh again after one succeeds', async () => {
+    const { server, store, registry } = await startStore({
+      server: { kubeletNodeName: 'node-a' },
+      options: (s) => ({ metadata_source: 'kubelet', kubelet_endpoint: s.url, kubelet_poll_interval_ms: 60_000 }),
+      seed: (s) => s.upsert('pods', pod({ name: 'a', uid: 'uid-a' })),
+    });
+    assert.equal(await metricValue(registry, 'sluice_kubernetes_metadata_stale', { resource: 'kubelet_pods' }), 0);
+    server.failRequests(500);
+    await store.waitForPod('uid-trigger-a-poll', 1500);
+    await eventually(async () => assert.equal(await metricValue(registry, 'sluice_kubernetes_metadata_stale', { resource: 'kubelet_pods' }), 1));
+    assert.equal(store.getPod('uid-a')?.name, 'a', 'cache kept');
+    server.stopFailing();
+    server.upsert('pods', pod({ name: 'b', uid: 'uid-b' }));
+    assert.ok(await store.waitForPod('uid-b', 5000));
+    assert.equal(await metricValue(registry, 'sluice_kubernetes_metadata_stale', { resource: 'kubelet_pods' }), 0);
   });
 });

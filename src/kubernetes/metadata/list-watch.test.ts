@@ -2,12 +2,14 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { FakeApiServer } from '../../../test/k8s/fake-apiserver.js';
-import { eventually } from '../../../test/k8s/eventually.js';
+import { delay, eventually } from '../../../test/k8s/eventually.js';
 import { pod } from '../../../test/k8s/fixtures.js';
 import { ApiClient } from './api-client.js';
 import type { ApiCredentials } from './credentials.js';
 import type { Pod } from './kube-types.js';
-import { ListWatch } from './list-watch.js';
+import { MetricsRegistry } from '../../core/metrics.js';
+import { metricValue } from '../../../test/k8s/store-setup.js';
+import { ListWatch, type ListWatchOptions } from './list-watch.js';
 import { MetadataMetrics } from './metrics.js';
 
 describe('ListWatch', () => {
@@ -30,7 +32,8 @@ describe('ListWatch', () => {
     await server.close();
   });
 
-  function start(pageSize: number) {
+  function start(pageSize: number, options: Partial<ListWatchOptions> = {}) {
+    const registry = new MetricsRegistry();
     const lists: string[][] = [];
     const applied: string[] = [];
     const onApply = (p: Pod) => {
@@ -38,18 +41,18 @@ describe('ListWatch', () => {
     };
     const watch = new ListWatch<Pod>(
       client,
-      { resource: 'pods', path: '/api/v1/pods', fieldSelector: 'spec.nodeName=node-a', pageSize, backoff: { initialMs: 20, maxMs: 100 } },
+      { resource: 'pods', path: '/api/v1/pods', fieldSelector: 'spec.nodeName=node-a', pageSize, backoff: { initialMs: 20, maxMs: 100 }, ...options },
       { replace: (items) => lists.push(items.map((p) => p.metadata.name).sort()), apply: (type, p) => {
           onApply(p);
           applied.push(`${type} ${p.metadata.name}`);
         },
       },
-      new MetadataMetrics(),
+      new MetadataMetrics(registry.forComponent('source', 'k8s', 'kubernetes_logs')),
       pino({ enabled: false }),
     );
     watch.start();
     started.push(watch);
-    return { watch, lists, applied };
+    return { watch, lists, applied, registry };
   }
 
   it('lists in pages, then watches from the list\'s resourceVersion with bookmarks', async () => {
@@ -97,5 +100,42 @@ describe('ListWatch', () => {
     await eventually(() => assert.deepEqual(lists, [['exp-0', 'exp-1', 'exp-2', 'exp-3', 'exp-late']]));
     server.onRequest = undefined;
     await watch.stop();
+  });
+
+  it('restarts a watch silent for two bookmark intervals from its resourceVersion, and sees what came after', async () => {
+    server.upsert('pods', pod({ name: 'before-hang' }));
+    const { watch, lists, applied, registry } = start(500, { bookmarkIntervalMs: 500 }); // the server sends one every 100 ms
+    await watch.firstListDone;
+    await eventually(() => assert.equal(server.activeWatches('pods'), 1));
+    server.resetRequestCounts();
+    server.hangWatches(); // open, but nothing more arrives: a half-open connection
+    server.upsert('pods', pod({ name: 'after-hang' }));
+    await eventually(() => assert.deepEqual(applied, ['ADDED after-hang']));
+    assert.equal(await metricValue(registry, 'sluice_kubernetes_watch_restarts_total', { resource: 'pods', reason: 'silent' }), 1);
+    assert.equal(server.requestCount('watch', 'pods'), 1, 'one new watch');
+    assert.equal(server.requestCount('list', 'pods'), 0, 'resumed from the resourceVersion, no relist');
+    assert.equal(lists.length, 1);
+    await watch.stop();
+    server.remove('pods', 'before-hang');
+    server.remove('pods', 'after-hang');
+  });
+
+  it('relists at once after a 410 that follows a watch open a bookmark interval (the backoff starts over)', async () => {
+    server.upsert('pods', pod({ name: 'sound' }));
+    // A minute-long first delay: a relist that waited for it would never come within eventually().
+    const { watch, lists, registry } = start(500, { bookmarkIntervalMs: 300, backoff: { initialMs: 60_000, maxMs: 60_000 } });
+    await watch.firstListDone;
+    await eventually(() => assert.equal(server.activeWatches('pods'), 1));
+    await delay(400); // open longer than one bookmark interval: a sound watch
+    server.hangWatches(); // the watch misses the next change ...
+    server.upsert('pods', pod({ name: 'while-compacted' }));
+    server.compact();
+    server.endWatches(); // ... and resumes from a resourceVersion now gone: 410
+    await eventually(() => assert.equal(lists.length, 2));
+    assert.ok(lists[1]!.includes('while-compacted'));
+    assert.equal(await metricValue(registry, 'sluice_kubernetes_relists_total', { resource: 'pods' }), 1);
+    await watch.stop();
+    server.remove('pods', 'sound');
+    server.remove('pods', 'while-compacted');
   });
 });

@@ -4,6 +4,7 @@ import { ApiError, type ApiClient } from './api-client.js';
 import { Backoff, sleep, type BackoffOptions } from './backoff.js';
 import type { KubeObject, ObjectList, WatchEvent } from './kube-types.js';
 import type { MetadataMetrics } from './metrics.js';
+import { DEFAULT_WATCH_BOOKMARK_INTERVAL_MS } from './options.js';
 
 /** What a list+watch tells its owner. */
 export interface ListWatchHandler<T extends KubeObject> {
@@ -25,12 +26,29 @@ export interface ListWatchOptions {
   readonly backoff?: BackoffOptions;
   /** Server-side watch timeout; default: random in [5, 10) minutes like client-go, to spread reconnects. */
   readonly watchTimeoutSeconds?: () => number;
+  /** The server's bookmark interval (default one minute, like kube-apiserver's watch cache). */
+  readonly bookmarkIntervalMs?: number;
 }
 
+/**
+ * Bookmarks missed before a silent watch counts as dead. Two: one late bookmark (the server
+ * buckets them by the second, and it may be busy) is no reason to reconnect every node at once.
+ */
+const SILENT_BOOKMARK_INTERVALS = 2;
+
 class Gone extends Error {}
+/** A watch stream that went silent past the limit (see `silenceLimitMs`). */
+class SilentWatch extends Error {}
 
 /** A watch that ended this fast without a single event is treated as a failure (backoff applies). */
 const MIN_HEALTHY_WATCH_MS = 1000;
+
+/**
+ * A watch open for this many bookmark intervals proved the server sound: the backoff starts over.
+ * Not a successful list, nor a first event: a server that lists fine and then answers every watch
+ * with 410 (or cuts it) would otherwise get a full LIST per initial delay, forever.
+ */
+const HEALTHY_WATCH_BOOKMARK_INTERVALS = 1;
 
 /**
  * One list+watch of one resource (what client-go calls a reflector), written here instead of using
@@ -50,8 +68,10 @@ const MIN_HEALTHY_WATCH_MS = 1000;
  *
  * Behaviour: list (paged, resourceVersion=0 first: served from the API server's watch cache),
  * then watch from the list's resourceVersion with bookmarks, resume from the last seen
- * resourceVersion when a watch ends; relist on 410 Gone; back off with jitter on errors. A failed
- * list never clears anything: the owner's cache stays as it was until a list succeeds.
+ * resourceVersion when a watch ends or goes silent (no event, no bookmark for two bookmark
+ * intervals); relist on 410 Gone; back off with jitter on errors and relists alike, until a watch
+ * stays open a bookmark interval. A failed list never clears anything: the owner's cache stays as
+ * it was until a list succeeds.
  */
 export class ListWatch<T extends KubeObject> {
   private resourceVersion = '';
@@ -63,6 +83,9 @@ export class ListWatch<T extends KubeObject> {
   /** Resolves after the first list attempt, successful or not (startup ordering). */
   readonly firstListDone: Promise<void> = new Promise((resolve) => (this.firstListSettled = resolve));
   private everSynced = false;
+  private listAttempted = false;
+  /** When the current watch got its response; cleared once the backoff has taken it into account. */
+  private watchOpenedAt: number | undefined;
 
   constructor(
     private readonly client: ApiClient,
@@ -90,24 +113,36 @@ export class ListWatch<T extends KubeObject> {
 
   private async loop(): Promise<void> {
     const signal = this.stopping.signal;
-    let previousWasGone = false;
+    this.metrics.setStale(this.options.resource, true);
     while (!signal.aborted) {
       try {
         if (this.resourceVersion === '') await this.list(signal);
         await this.watch(signal);
-        previousWasGone = false;
+        this.settleWatch();
       } catch (error) {
         if (signal.aborted) break;
+        this.settleWatch();
+        this.metrics.setStale(this.options.resource, true);
         const gone = error instanceof Gone;
         if (gone) this.resourceVersion = '';
         const reason = gone ? 'expired' : reasonOf(error);
         this.metrics.restart(this.options.resource, reason);
         this.logger.warn({ resource: this.options.resource, reason, err: (error as Error).message }, 'kubernetes list/watch restarting');
-        // A first 410 relists at once (the normal way to catch up); anything else waits.
-        if (!gone || previousWasGone) await sleep(this.backoff.next(), signal);
-        previousWasGone = gone;
+        // The first 410 after a sound watch relists at once (the normal way to catch up); every
+        // other restart waits, relists included, so the delay keeps growing while nothing works.
+        const first = this.backoff.pristine;
+        const delay = this.backoff.next();
+        if (!(gone && first)) await sleep(delay, signal);
       }
     }
+    this.metrics.setStale(this.options.resource, true);
+  }
+
+  /** After a watch ended: one that stayed open long enough resets the backoff. */
+  private settleWatch(): void {
+    const healthyMs = HEALTHY_WATCH_BOOKMARK_INTERVALS * (this.options.bookmarkIntervalMs ?? DEFAULT_WATCH_BOOKMARK_INTERVAL_MS);
+    if (this.watchOpenedAt !== undefined && Date.now() - this.watchOpenedAt >= healthyMs) this.backoff.reset();
+    this.watchOpenedAt = undefined;
   }
 
   private query(extra: Record<string, string>): string {
@@ -119,6 +154,8 @@ export class ListWatch<T extends KubeObject> {
   }
 
   private async list(signal: AbortSignal): Promise<void> {
+    if (this.listAttempted) this.metrics.relist(this.options.resource);
+    this.listAttempted = true;
     try {
       const items: T[] = [];
       let continueToken: string | undefined;
@@ -143,7 +180,6 @@ export class ListWatch<T extends KubeObject> {
       } while (continueToken);
       this.listedOnce = true;
       this.everSynced = true;
-      this.backoff.reset();
       this.handler.replace(items);
       this.resourceVersion = resourceVersion;
     } finally {
@@ -160,27 +196,41 @@ export class ListWatch<T extends KubeObject> {
     try {
       response = await this.client.get(
         this.query({ watch: 'true', resourceVersion: this.resourceVersion, allowWatchBookmarks: 'true', timeoutSeconds: String(timeoutSeconds) }),
-        { verb: 'watch', resource: this.options.resource, signal, bodyTimeoutMs: (timeoutSeconds + 30) * 1000 },
+        // The body timeout is the longest silence between chunks: without it a half-open connection
+        // would only be noticed when the server-side timeout passed (5-10 min), metadata frozen meanwhile.
+        { verb: 'watch', resource: this.options.resource, signal, bodyTimeoutMs: this.silenceLimitMs },
       );
     } catch (error) {
       if (error instanceof ApiError && error.status === 410) throw new Gone('watch: 410');
       throw error;
     }
+    this.watchOpenedAt = Date.now();
+    this.metrics.setStale(this.options.resource, false);
     // A multi-byte character can straddle two chunks: decode as a stream, not chunk by chunk.
     const decoder = new StringDecoder('utf8');
     let buffered = '';
-    for await (const chunk of response.body) {
-      buffered += decoder.write(chunk);
-      let newline: number;
-      while ((newline = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, newline).trim();
-        buffered = buffered.slice(newline + 1);
-        if (line === '') continue;
-        this.handleEvent(JSON.parse(line) as WatchEvent);
-        if (++events === 1) this.backoff.reset();
+    try {
+      for await (const chunk of response.body) {
+        buffered += decoder.write(chunk);
+        let newline: number;
+        while ((newline = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, newline).trim();
+          buffered = buffered.slice(newline + 1);
+          if (line === '') continue;
+          this.handleEvent(JSON.parse(line) as WatchEvent);
+          events++;
+        }
       }
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'UND_ERR_BODY_TIMEOUT') throw new SilentWatch(`watch ${this.options.resource}: no event or bookmark for ${this.silenceLimitMs} ms`);
+      throw error;
     }
     if (events === 0 && Date.now() - started < MIN_HEALTHY_WATCH_MS) throw new Error('watch ended at once without events');
+  }
+
+  /** A watch that sent neither an event nor a bookmark for this long is dead. */
+  private get silenceLimitMs(): number {
+    return SILENT_BOOKMARK_INTERVALS * (this.options.bookmarkIntervalMs ?? DEFAULT_WATCH_BOOKMARK_INTERVAL_MS);
   }
 
   private handleEvent(event: WatchEvent): void {
@@ -202,5 +252,13 @@ function reasonOf(error: unknown): string {
     return 'http_error';
   }
   if (error instanceof SyntaxError) return 'decode';
+  if (error instanceof SilentWatch) return 'silent';
+  if (isTimeout(error)) return 'timeout';
   return 'connection';
+}
+
+/** undici's connect, response-header and body (silence between chunks) timeouts. */
+function isTimeout(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
 }

@@ -5,6 +5,8 @@ import { MetricsRegistry } from '../../core/metrics.js';
 export class MetadataMetrics {
   private readonly requests;
   private readonly restarts;
+  private readonly relists;
+  private readonly stale;
   private readonly cacheSize;
   private readonly held;
   private readonly withoutMetadata;
@@ -14,6 +16,12 @@ export class MetadataMetrics {
     this.labels = metrics.labels;
     this.requests = metrics.counter('sluice_kubernetes_api_requests_total', 'Requests to the Kubernetes API (or kubelet), by verb, resource and outcome.', ['verb', 'resource', 'code']);
     this.restarts = metrics.counter('sluice_kubernetes_watch_restarts_total', 'List/watch restarts after an error, a dropped stream or 410 Gone.', ['resource', 'reason']);
+    this.relists = metrics.counter('sluice_kubernetes_relists_total', 'Full lists after the first (410 Gone, a failed list retried): each one costs the API server a full LIST.', ['resource']);
+    this.stale = metrics.gauge(
+      'sluice_kubernetes_metadata_stale',
+      '1 while the cache may miss changes: before the first list, and from a failed list or watch (error, 410, silence, timeout) until a watch is open again; 0 while a watch follows the API server.',
+      ['resource'],
+    );
     this.held = metrics.counter('sluice_kubernetes_events_held_total', 'Events held while waiting for their pod\'s metadata (pod_metadata_wait_ms).').labels(metrics.labels);
     this.withoutMetadata = metrics
       .counter('sluice_kubernetes_events_without_metadata_total', 'Events shipped with path metadata only: their pod was not known within pod_metadata_wait_ms.')
@@ -27,6 +35,14 @@ export class MetadataMetrics {
 
   restart(resource: string, reason: string): void {
     this.restarts.inc({ ...this.labels, resource, reason });
+  }
+
+  relist(resource: string): void {
+    this.relists.inc({ ...this.labels, resource });
+  }
+
+  setStale(resource: string, stale: boolean): void {
+    this.stale.set({ ...this.labels, resource }, stale ? 1 : 0);
   }
 
   /** For the log source: events it held for metadata. */

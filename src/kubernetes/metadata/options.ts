@@ -37,6 +37,12 @@ function fieldsObject<T extends Record<string, string>>(defaults: T) {
   return z.strictObject(shape).prefault({} as never); // every key has a default
 }
 
+/**
+ * How often kube-apiserver's watch cache sends a bookmark to a watch that asked for them
+ * (`defaultBookmarkFrequency` in the apiserver's cacher: one minute, plus one 2 s before the watch's deadline).
+ */
+export const DEFAULT_WATCH_BOOKMARK_INTERVAL_MS = 60_000;
+
 /** Default wait for the metadata of a pod not yet in the cache, before shipping with path metadata. */
 export const DEFAULT_POD_METADATA_WAIT_MS = 1000;
 
@@ -59,6 +65,18 @@ export const kubernetesMetadataOptionsShape = {
    * usual delay after kubelet starts a container, without holding a new pod's first lines long.
    */
   pod_metadata_wait_ms: z.number().int().min(0).default(DEFAULT_POD_METADATA_WAIT_MS),
+  /**
+   * The API server's watch bookmark interval. A watch silent for twice this long (no event, no
+   * bookmark) is taken for dead (a half-open connection, a stuck proxy): it is aborted and resumed
+   * from its last resourceVersion. Raise it for API servers without a watch cache (no bookmarks).
+   */
+  watch_bookmark_interval_ms: z.number().int().min(50).default(DEFAULT_WATCH_BOOKMARK_INTERVAL_MS),
+  /**
+   * Longest wait to connect (TCP and TLS), then for a response's headers, on every list, watch and
+   * kubelet poll; and the longest silence inside a list's body. A server that accepts connections
+   * but never answers then costs one retry with backoff, not a frozen cache.
+   */
+  api_request_timeout_ms: z.number().int().min(50).default(30_000),
   /** `kubernetes_api` (one watch per resource) or `kubelet` (poll this node's kubelet `/pods`). */
   metadata_source: z.enum(['kubernetes_api', 'kubelet']).default('kubernetes_api'),
   /** Kubelet base URL; unset: `https://${SLUICE_NODE_IP}:10250` (downward API `status.hostIP`). */

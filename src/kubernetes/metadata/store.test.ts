@@ -6,6 +6,22 @@ import { cleanUpAfterEach, metricValue, startStore } from '../../../test/k8s/sto
 
 cleanUpAfterEach();
 
+/** The backoff startStore gives the store. */
+const STORE_BACKOFF = { initialMs: 50, maxMs: 400 };
+
+/**
+ * The most attempts one list+watch can make in `windowMs` when every one fails: one at once, then
+ * one after each backoff sleep, each at least d/2 (d doubling from initialMs to maxMs).
+ */
+function maxAttempts(windowMs: number, { initialMs, maxMs }: { initialMs: number; maxMs: number }): number {
+  let attempts = 1;
+  for (let failures = 0, slept = 0; ; failures++) {
+    slept += Math.min(maxMs, initialMs * 2 ** failures) / 2;
+    if (slept > windowMs) return attempts;
+    attempts++;
+  }
+}
+
 describe('PodMetadataStore against the fake API server', () => {
   it('lists and watches this node\'s pods, keyed by UID, with namespace and node metadata', async () => {
     const { server, store, registry } = await startStore({
@@ -160,21 +176,62 @@ describe('PodMetadataStore against the fake API server', () => {
     assert.ok(await store.waitForPod('uid-c', 3000), 'watching again after the relist');
   });
 
-  it('backs off on 500s instead of hammering, and recovers', async () => {
+  it('backs off on 500s instead of hammering, reports the cache stale meanwhile, and recovers', async () => {
     const { server, store, registry } = await startStore({ seed: (s) => s.upsert('pods', pod({ name: 'a', uid: 'uid-a' })) });
+    await eventually(async () => assert.equal(await metricValue(registry, 'sluice_kubernetes_metadata_stale', { resource: 'pods' }), 0, 'live once watching'));
     server.failRequests(500);
     server.resetRequestCounts();
+    const started = Date.now();
     server.dropWatches();
     await delay(2000);
     const during = server.requestCount();
-    // Backoff 50 ms doubling to a 400 ms cap, jitter in [d/2, d]: at most ~12 tries per resource
-    // in 2 s (the first drop only cuts the watches, so namespaces and nodes retry too).
-    assert.ok(during <= 3 * 12, `requests during 2 s of 500s: ${during}`);
+    const elapsed = Date.now() - started;
+    // Each of the three list+watches (pods, namespaces, the node) retries within its own backoff.
+    assert.ok(during <= 3 * maxAttempts(elapsed, STORE_BACKOFF), `requests during ${elapsed} ms of 500s: ${during}`);
     assert.ok(during >= 3, 'it did retry');
     assert.equal(store.getPod('uid-a')?.name, 'a', 'cache kept');
     assert.ok((await metricValue(registry, 'sluice_kubernetes_watch_restarts_total', { reason: 'http_5xx' })) >= 3);
+    assert.equal(await metricValue(registry, 'sluice_kubernetes_metadata_stale', { resource: 'pods' }), 1, 'stale while failing');
     server.stopFailing();
     server.upsert('pods', pod({ name: 'after', uid: 'uid-after' }));
     assert.ok(await store.waitForPod('uid-after', 5000));
+    assert.equal(await metricValue(registry, 'sluice_kubernetes_metadata_stale', { resource: 'pods' }), 0, 'live again');
   });
+
+  it('410 on every watch: relists back off too (a bounded number of LISTs), counted and reported stale; recovers', async () => {
+    const { server, store, registry } = await startStore({ seed: (s) => s.upsert('pods', pod({ name: 'a', uid: 'uid-a' })) });
+    const relistsBefore = await metricValue(registry, 'sluice_kubernetes_relists_total', { resource: 'pods' });
+    server.setMode('gone_watches');
+    server.resetRequestCounts();
+    const started = Date.now();
+    server.dropWatches(); // each resumed watch now gets 410: list, watch, 410, list ...
+    await delay(2000);
+    const lists = server.requestCount('list', 'pods');
+    const elapsed = Date.now() - started;
+    // Before: every list reset the backoff, so this was a LIST per 25-50 ms (~50 in 2 s).
+    assert.ok(lists <= maxAttempts(elapsed, STORE_BACKOFF), `${lists} LISTs of pods in ${elapsed} ms`);
+    assert.ok(lists >= 2, `it did relist: ${lists}`);
+    const relists = (await metricValue(registry, 'sluice_kubernetes_relists_total', { resource: 'pods' })) - relistsBefore;
+    assert.ok(relists >= lists && relists <= lists + 1, `relists_total ${relists} vs ${lists} LISTs (one may be on its way)`);
+    assert.ok((await metricValue(registry, 'sluice_kubernetes_watch_restarts_total', { resource: 'pods', reason: 'expired' })) >= lists);
+    await eventually(async () => assert.equal(await metricValue(registry, 'sluice_kubernetes_metadata_stale', { resource: 'pods' }), 1));
+    assert.equal(store.getPod('uid-a')?.name, 'a', 'cache kept');
+    server.setMode('normal');
+    server.upsert('pods', pod({ name: 'after', uid: 'uid-after' }));
+    assert.ok(await store.waitForPod('uid-after', 5000));
+    await eventually(async () => assert.equal(await metricValue(registry, 'sluice_kubernetes_metadata_stale', { resource: 'pods' }), 0));
+  });
+
+  for (const mode of ['no_response', 'no_handshake'] as const) {
+    it(`times out requests to a server that accepts and never answers (${mode}), retries, and recovers`, async () => {
+      const { server, store, registry } = await startStore({ options: { api_request_timeout_ms: 200 }, seed: (s) => s.upsert('pods', pod({ name: 'a', uid: 'uid-a' })) });
+      server.setMode(mode);
+      server.dropWatches(); // the watches reconnect into the void
+      await eventually(async () => assert.ok((await metricValue(registry, 'sluice_kubernetes_watch_restarts_total', { resource: 'pods', reason: 'timeout' })) >= 2, 'timed out twice'));
+      assert.equal(store.getPod('uid-a')?.name, 'a', 'cache kept');
+      server.setMode('normal');
+      server.upsert('pods', pod({ name: 'after', uid: 'uid-after' }));
+      assert.ok(await store.waitForPod('uid-after', 5000));
+    });
+  }
 });

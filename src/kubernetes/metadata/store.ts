@@ -32,6 +32,10 @@ export interface PodMetadataStoreOptions {
   readonly self?: { readonly name: string; readonly namespace: string };
   readonly backoff?: BackoffOptions;
   readonly watchTimeoutSeconds?: () => number;
+  /** The API server's bookmark interval; a watch silent for twice this long is restarted. */
+  readonly watchBookmarkIntervalMs?: number;
+  /** Connect and response-header timeout of every request (default 30 s). */
+  readonly requestTimeoutMs?: number;
   readonly metrics?: ComponentMetrics;
   readonly logger?: Logger;
 }
@@ -95,7 +99,7 @@ export class PodMetadataStore {
     this.metrics = new MetadataMetrics(options.metrics);
     this.logger = options.logger ?? pino({ enabled: false });
     this.delayDeletionMs = options.delayDeletionMs ?? 60_000;
-    this.apiClient = new ApiClient(options.credentials, this.metrics);
+    this.apiClient = new ApiClient(options.credentials, this.metrics, options.credentials.server, options.requestTimeoutMs);
     const listWatch = <T extends KubeObject>(resource: string, path: string, handler: ListWatchHandler<T>, fieldSelector?: string, labelSelector?: string) =>
       new ListWatch<T>(
         this.apiClient,
@@ -106,6 +110,7 @@ export class PodMetadataStore {
           ...(labelSelector ? { labelSelector } : {}),
           ...(options.backoff ? { backoff: options.backoff } : {}),
           ...(options.watchTimeoutSeconds ? { watchTimeoutSeconds: options.watchTimeoutSeconds } : {}),
+          ...(options.watchBookmarkIntervalMs ? { bookmarkIntervalMs: options.watchBookmarkIntervalMs } : {}),
         },
         handler,
         this.metrics,

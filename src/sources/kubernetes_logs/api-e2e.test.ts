@@ -18,6 +18,8 @@ const CLI = join(import.meta.dirname, '..', '..', 'cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'sluice-k8s-e2e-'));
 const outputPath = join(dir, 'out', 'events.ndjson');
 const POD_METADATA_WAIT_MS = 3000;
+/** The agent's idea of the bookmark interval (the fake sends one every 500 ms): silent for 2 s = dead. */
+const WATCH_BOOKMARK_INTERVAL_MS = 1000;
 
 type Kubernetes = Record<string, unknown> & { pod_labels?: Record<string, string> };
 interface ShippedEvent {
@@ -45,10 +47,10 @@ function shippedMessage(message: string): ShippedEvent[] {
   return shipped().filter((e) => e.message === message);
 }
 
-async function eventually<T>(probe: () => T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
+async function eventually<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = probe();
+    const value = await probe();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; agent stderr:\n${agentStderr.slice(-3000)}`);
     await sleep(50);
@@ -73,6 +75,7 @@ before(async () => {
         kube_config_file: writeKubeconfig(dir, { server: server.url, caPem: server.caPem, token: 'test-token' }),
         self_node_name: 'node-a',
         pod_metadata_wait_ms: POD_METADATA_WAIT_MS,
+        watch_bookmark_interval_ms: WATCH_BOOKMARK_INTERVAL_MS,
         delay_deletion_ms: 30_000,
         glob_minimum_cooldown_ms: 1000,
       },
@@ -215,6 +218,22 @@ describe('kubernetes_logs with the Kubernetes API, through the sluice process', 
     }, 'a line with the label changed during the 410');
     assert.equal(enriched.kubernetes.pod_uid, 'u-relist');
     assert.ok((await counter('sluice_kubernetes_watch_restarts_total', { resource: 'pods', reason: 'expired' })) > expiredBefore, 'the pod watch got 410 Gone');
+  });
+
+  it('a hung watch (open, silent) is replaced; a pod created meanwhile gets full metadata on its first line', async () => {
+    const silentBefore = await counter('sluice_kubernetes_watch_restarts_total', { resource: 'pods', reason: 'silent' });
+    server.hangWatches();
+    server.upsert('pods', pod({ name: 'after-hang', namespace: 'shop', uid: 'u-after-hang', labels: { app: 'after-hang' } }));
+    // Two bookmark intervals of silence, then a new watch from the last resourceVersion replays the pod.
+    await eventually(
+      async () => ((await counter('sluice_kubernetes_watch_restarts_total', { resource: 'pods', reason: 'silent' })) > silentBefore ? true : undefined),
+      'the silent pod watch restarted',
+    );
+    const fresh = sim.addPod('shop', 'after-hang', ['app'], 'u-after-hang').container('app');
+    sim.write(fresh, 'stdout', 'after-hang 1');
+    const first = await one('after-hang 1');
+    assert.deepEqual(first.kubernetes.pod_labels, { app: 'after-hang' });
+    assert.equal(first.kubernetes.pod_uid, 'u-after-hang');
   });
 
   it('API server down and back: events keep flowing with cached metadata; a pod added while it was down is enriched after it returns', async () => {
