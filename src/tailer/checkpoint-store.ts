@@ -1,5 +1,6 @@
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { open, readFile, rename } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import { makePrivateDir, PRIVATE_FILE_MODE, tightenExisting } from '../core/private-files.js';
 import { fingerprintKey, headMatches, type Fingerprint } from './fingerprint.js';
 
 const ignore = (): void => {};
@@ -38,15 +39,23 @@ export class CheckpointStore {
   /** The file's bytes, reused from one write to the next. */
   private writeBuffer = Buffer.alloc(0);
 
-  constructor(readonly path: string) {}
+  private readonly tmpPath: string;
 
-  /** Loads the file if there is one. A corrupt file is reported and ignored (files are re-read). */
-  async load(): Promise<{ corrupt: boolean }> {
+  constructor(readonly path: string) {
+    this.tmpPath = `${path}.tmp`;
+  }
+
+  /**
+   * Loads the file if there is one. A corrupt file is reported and ignored (files are re-read).
+   * `untightened`: files or directories left with wider modes than 0600/0700 (see private-files).
+   */
+  async load(): Promise<{ corrupt: boolean; untightened: string[] }> {
+    const untightened = await tightenExisting(dirname(this.path), [basename(this.path), basename(this.tmpPath)]);
     let text: string;
     try {
       text = await readFile(this.path, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { corrupt: false };
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { corrupt: false, untightened };
       throw error;
     }
     try {
@@ -60,9 +69,9 @@ export class CheckpointStore {
           updatedAt: entry.updated_at,
         });
       }
-      return { corrupt: false };
+      return { corrupt: false, untightened };
     } catch {
-      return { corrupt: true };
+      return { corrupt: true, untightened };
     }
   }
 
@@ -185,15 +194,15 @@ export class CheckpointStore {
     const bytes = this.encode(this.serialize());
     const dir = dirname(this.path);
     if (!this.directoryMade) {
-      await mkdir(dir, { recursive: true });
+      await makePrivateDir(dir);
       this.directoryMade = true;
     }
-    const tmp = `${this.path}.tmp`;
+    const tmp = this.tmpPath;
     try {
       await syncedWrite(tmp, bytes);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      await mkdir(dir, { recursive: true }); // the directory was removed meanwhile
+      await makePrivateDir(dir); // the directory was removed meanwhile
       await syncedWrite(tmp, bytes);
     }
     await rename(tmp, this.path);
@@ -203,7 +212,7 @@ export class CheckpointStore {
 
 /** Writes `bytes` to `path` (or opens directory `path` when undefined) and fsyncs it. */
 async function syncedWrite(path: string, bytes: Buffer | undefined): Promise<void> {
-  const handle = await open(path, bytes === undefined ? 'r' : 'w');
+  const handle = await open(path, bytes === undefined ? 'r' : 'w', PRIVATE_FILE_MODE);
   try {
     if (bytes !== undefined) {
       for (let written = 0; written < bytes.length; ) written += (await handle.write(bytes, written, bytes.length - written)).bytesWritten;

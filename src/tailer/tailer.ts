@@ -152,7 +152,8 @@ export class Tailer {
   }
 
   async run(out: EventOutput, shutdown: AbortSignal): Promise<void> {
-    const { corrupt } = await this.store.load();
+    const { corrupt, untightened } = await this.store.load();
+    if (untightened.length > 0) this.options.logger.warn({ paths: untightened }, 'cannot make checkpoint files private (0600/0700)');
     if (corrupt) {
       this.options.metrics.error('checkpoint_file_corrupt');
       this.options.logger.error({ path: this.store.path }, 'checkpoint file is corrupt; files without a checkpoint are read per read_from');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -278,5 +278,42 @@ describe('DiskBuffer after kill -9', () => {
     assert.deepEqual(lost, []);
     // a second replay after a clean drain has nothing left
     assert.deepEqual(await replay(), []);
+  });
+});
+
+describe('DiskBuffer file modes', () => {
+  const modeOf = (path: string) => statSync(path).mode & 0o777;
+
+  test('segments and the pointer are 0600 in a directory made 0700', async () => {
+    const nested = join(dir, 'buffer', 'out');
+    const buffer = await open({ dir: nested, segmentBytes: 1024, ackPersistIntervalMs: 1 });
+    const acked = new Map<number, string>();
+    for (let i = 0; i < 20; i++) buffer.push(events(i * 10, 10, acked));
+    buffer.close();
+    assert.equal((await drain(buffer)).length, 200);
+    await buffer.whenFinished();
+    assert.equal(modeOf(nested), 0o700);
+    assert.equal(modeOf(join(dir, 'buffer')), 0o700);
+    const names = readdirSync(nested);
+    assert.ok(names.includes('ack-pointer.json') && names.some((n) => n.startsWith('segment-')), names.join());
+    for (const name of names) assert.equal(modeOf(join(nested, name)), 0o600, name);
+  });
+
+  test('a directory and files left world-readable are tightened when the buffer opens', async () => {
+    const acked = new Map<number, string>();
+    const first = await open();
+    first.push(events(0, 3, acked));
+    first.close();
+    await drain(first);
+    await first.whenFinished();
+    chmodSync(dir, 0o755);
+    for (const name of readdirSync(dir)) chmodSync(join(dir, name), 0o644);
+    writeFileSync(join(dir, 'ack-pointer.json.0.tmp'), '{}', { mode: 0o666 });
+    const untightened: string[] = [];
+    const second = await open({ onUntightened: (paths) => untightened.push(...paths) });
+    assert.deepEqual(untightened, []);
+    assert.equal(modeOf(dir), 0o700);
+    for (const name of readdirSync(dir)) assert.equal(modeOf(join(dir, name)), 0o600, name);
+    await second.shutdown();
   });
 });

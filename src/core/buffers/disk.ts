@@ -1,7 +1,8 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LogEvent } from '../event.js';
+import { makePrivateDir, PRIVATE_FILE_MODE } from '../private-files.js';
 import { Finalizer } from '../finalizer.js';
 import { fsyncDir, POINTER_FILE, recover, segmentName, type Position } from './disk_log.js';
 import { decodeEvents, decodeRecord, encodeRecord, HEADER_BYTES } from './disk_record.js';
@@ -20,6 +21,8 @@ export interface DiskBufferOptions {
   onDrop?: (events: LogEvent[]) => void;
   /** Told about problems: records skipped during recovery (other than a torn tail), failed writes or pointer persists. */
   onError?: (message: string) => void;
+  /** Told about files or directories whose wider modes could not be tightened to 0600/0700. */
+  onUntightened?: (paths: string[]) => void;
   /** Events whose fields cannot be written as JSON (a BigInt, a cycle): acked rejected by the callee. */
   onUnencodable?: (events: LogEvent[], message: string) => void;
   /** Told the bytes held (unacknowledged records) whenever that changes, for a gauge. */
@@ -110,10 +113,12 @@ export class DiskBuffer implements EventBuffer {
   static async open(options: DiskBufferOptions): Promise<DiskBuffer> {
     const segmentBytes = options.segmentBytes ?? Math.min(32 * 1024 * 1024, Math.max(64 * 1024, Math.floor(options.maxBytes / 8)));
     const full = { ackPersistIntervalMs: 1000, ...options, segmentBytes };
-    await mkdir(options.dir, { recursive: true });
+    const untightened = await makePrivateDir(options.dir);
     const recovered = await recover(options.dir, options.onError);
+    untightened.push(...recovered.untightened);
+    if (untightened.length > 0) options.onUntightened?.(untightened);
     const buffer = new DiskBuffer(full, recovered);
-    buffer.writeHandle = await open(join(options.dir, segmentName(buffer.writeSegment)), 'a');
+    buffer.writeHandle = await open(join(options.dir, segmentName(buffer.writeSegment)), 'a', PRIVATE_FILE_MODE);
     await fsyncDir(options.dir);
     return buffer;
   }
@@ -288,7 +293,7 @@ export class DiskBuffer implements EventBuffer {
     this.writeSegment++;
     this.writeOffset = 0;
     this.syncedEnds.set(this.writeSegment, 0);
-    this.writeHandle = await open(join(this.options.dir, segmentName(this.writeSegment)), 'a');
+    this.writeHandle = await open(join(this.options.dir, segmentName(this.writeSegment)), 'a', PRIVATE_FILE_MODE);
     await fsyncDir(this.options.dir);
   }
 
@@ -358,7 +363,7 @@ export class DiskBuffer implements EventBuffer {
       if (pointer.segment === this.persistedPointer.segment && pointer.offset === this.persistedPointer.offset) return;
       const tmp = join(this.options.dir, `${POINTER_FILE}.${this.tmpCounter++}.tmp`);
       try {
-        const handle = await open(tmp, 'w');
+        const handle = await open(tmp, 'w', PRIVATE_FILE_MODE);
         try {
           await handle.writeFile(JSON.stringify(pointer));
           await handle.sync();
@@ -402,7 +407,7 @@ export class DiskBuffer implements EventBuffer {
     try {
       if (pointer.segment !== this.persistedPointer.segment || pointer.offset !== this.persistedPointer.offset) {
         const tmp = join(this.options.dir, `${POINTER_FILE}.final.tmp`);
-        const fd = openSync(tmp, 'w');
+        const fd = openSync(tmp, 'w', PRIVATE_FILE_MODE);
         try {
           writeSync(fd, JSON.stringify(pointer));
           fsyncSync(fd);

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ackAll, type LogEvent } from '../event.js';
 import type { ComponentMetrics } from '../metrics.js';
+import { makePrivateDir } from '../private-files.js';
 import { DiskBuffer } from './disk.js';
 import { MemoryBuffer } from './memory.js';
 import type { EventBuffer } from './types.js';
@@ -59,6 +60,9 @@ export async function createBuffer(options: BufferOptions, ctx: BufferContext): 
     return new MemoryBuffer({ maxEvents: options.max_events, whenFull: options.when_full, onDrop });
   }
   const dir = join(ctx.dataDir, 'buffer', ctx.sinkId);
+  const warnUntightened = (paths: string[]) => ctx.logger.warn({ paths }, 'disk buffer: cannot make files private (0600/0700)');
+  const untightened = await makePrivateDir(join(ctx.dataDir, 'buffer'));
+  if (untightened.length > 0) warnUntightened(untightened);
   const bytesGauge = ctx.metrics.gauge('sluice_component_buffer_bytes', 'Bytes of unacknowledged events in a disk buffer.').labels(ctx.metrics.labels);
   const buffer = await DiskBuffer.open({
     dir,
@@ -66,6 +70,7 @@ export async function createBuffer(options: BufferOptions, ctx: BufferContext): 
     whenFull: options.when_full,
     onDrop,
     onUsage: (bytes) => bytesGauge.set(bytes),
+    onUntightened: warnUntightened,
     onUnencodable: (events, message) => {
       ctx.metrics.discarded('unencodable', events.length);
       ctx.logger.error({ events: events.length, err: message }, 'disk buffer: events that cannot be written as JSON dropped');
