@@ -117,3 +117,62 @@ test('a checkpoint directory and files left world-readable are tightened at load
   assert.equal(modeOf(path), 0o600);
   assert.equal(modeOf(`${path}.tmp`), 0o600);
 });
+
+/** A checkpoint file with `records` besides one valid record under key `good`. */
+function fileWith(records: Record<string, unknown>): string {
+  const good = { dev: 1, ino: 2, head_length: 10, head_hash: 'abc', offset: 42, path: '/x/0.log', updated_at: 5 };
+  return JSON.stringify({ version: 1, checkpoints: { '1:2:10:abc': good, ...records } });
+}
+
+test('records with a negative, fractional, NaN or string offset or a wrong shape are dropped and named; the rest load', async () => {
+  const base = { dev: 1, ino: 3, head_length: 10, head_hash: 'def', path: '/x/1.log', updated_at: 5 };
+  const path = join(dir, 'invalid-records.json');
+  const text = fileWith({
+    negative: { ...base, offset: -5 },
+    fractional: { ...base, offset: 10.5 },
+    nan: { ...base, offset: null }, // what JSON.stringify makes of NaN
+    nanText: { ...base, offset: 'NaN' },
+    string: { ...base, offset: '42' },
+    noHash: { dev: 1, ino: 3, head_length: 10, offset: 1, path: '/x/1.log', updated_at: 5 },
+    notAnObject: 17,
+  });
+  writeFileSync(path, text);
+  const store = new CheckpointStore(path);
+  const report = await store.load();
+  assert.equal(report.corrupt, false);
+  assert.deepEqual(report.invalid.map((r) => r.key).sort(), ['fractional', 'nan', 'nanText', 'negative', 'noHash', 'notAnObject', 'string']);
+  const negative = report.invalid.find((r) => r.key === 'negative')!;
+  assert.match(negative.problem, /^offset: /);
+  assert.match(negative.record, /"offset":-5/);
+  assert.match(report.invalid.find((r) => r.key === 'noHash')!.problem, /^head_hash: /);
+  assert.equal(store.size, 1);
+  assert.deepEqual(store.byInode(1, 2).map((r) => r.offset), [42]);
+  assert.deepEqual(store.byInode(1, 3), []);
+  assert.equal(readFileSync(path, 'utf8'), text, 'a file with some bad records is not moved');
+});
+
+test('a file that is not a checkpoint file (truncated, wrong shape) is kept aside, not replaced', async () => {
+  const cases = {
+    truncated: '{"version":1,"checkpoints":{"1:2:10:abc":{"dev":1,"ino"',
+    array: '[1,2,3]',
+    otherVersion: '{"version":2,"checkpoints":{}}',
+    noCheckpoints: '{"version":1}',
+    checkpointsNotObject: '{"version":1,"checkpoints":"x"}',
+  };
+  for (const [name, text] of Object.entries(cases)) {
+    const sub = join(dir, `unusable-${name}`);
+    mkdirSync(sub);
+    const path = join(sub, 'checkpoints.json');
+    writeFileSync(path, text);
+    const store = new CheckpointStore(path);
+    const report = await store.load();
+    assert.equal(report.corrupt, true, name);
+    assert.ok(report.problem, name);
+    assert.match(report.keptAs ?? '', /checkpoints\.json\.corrupt-\d+$/, name);
+    assert.equal(readFileSync(report.keptAs!, 'utf8'), text, `${name}: kept byte for byte`);
+    assert.equal(store.size, 0);
+    store.set({ fingerprint, offset: 1, path: '/x/0.log', updatedAt: 5 });
+    await store.persist();
+    assert.deepEqual(readdirSync(sub).sort(), ['checkpoints.json', report.keptAs!.slice(sub.length + 1)].sort(), `${name}: the next persist leaves the kept copy alone`);
+  }
+});

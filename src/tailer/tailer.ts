@@ -71,6 +71,7 @@ const enum Round {
 }
 
 /** Checkpoints of vanished files are kept this long (a gzip of a rotated file may still appear). */
+const MAX_INVALID_RECORD_WARNINGS = 20;
 const CHECKPOINT_RECORD_TTL_MS = 15 * 60 * 1000;
 
 /**
@@ -152,12 +153,7 @@ export class Tailer {
   }
 
   async run(out: EventOutput, shutdown: AbortSignal): Promise<void> {
-    const { corrupt, untightened } = await this.store.load();
-    if (untightened.length > 0) this.options.logger.warn({ paths: untightened }, 'cannot make checkpoint files private (0600/0700)');
-    if (corrupt) {
-      this.options.metrics.error('checkpoint_file_corrupt');
-      this.options.logger.error({ path: this.store.path }, 'checkpoint file is corrupt; files without a checkpoint are read per read_from');
-    }
+    await this.loadCheckpoints();
     let resolveStopped!: () => void;
     this.stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
     const onAbort = (): void => {
@@ -798,6 +794,28 @@ export class Tailer {
   }
 
   // ---- checkpoints -----------------------------------------------------------------------
+
+  private async loadCheckpoints(): Promise<void> {
+    const { logger, metrics } = this.options;
+    const path = this.store.path;
+    const report = await this.store.load();
+    if (report.untightened.length > 0) logger.warn({ paths: report.untightened }, 'cannot make checkpoint files private (0600/0700)');
+    if (report.corrupt) {
+      metrics.error('checkpoint_file_corrupt');
+      logger.error({ path, problem: report.problem, kept_as: report.keptAs }, 'checkpoint file is unusable; files are read per read_from');
+    }
+    if (report.invalid.length === 0) return;
+    metrics
+      .counter('sluice_checkpoint_records_invalid_total', 'Checkpoint records dropped at load because they failed validation.')
+      .inc(metrics.labels, report.invalid.length);
+    // One line per record, up to a bound: a file of garbage must not flood the agent's own logs.
+    for (const { key, record, problem } of report.invalid.slice(0, MAX_INVALID_RECORD_WARNINGS)) {
+      logger.warn({ path, key, record, problem }, 'invalid checkpoint record dropped; its file is read per read_from');
+    }
+    if (report.invalid.length > MAX_INVALID_RECORD_WARNINGS) {
+      logger.warn({ path, more: report.invalid.length - MAX_INVALID_RECORD_WARNINGS }, 'more invalid checkpoint records dropped');
+    }
+  }
 
   private rememberCheckpoint(file: TailedFile): void {
     if (file.fingerprint === undefined || file.acks === undefined) return;
