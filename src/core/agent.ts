@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { ApiServer } from './api.js';
 import { loadConfig, type ConfigSources } from './config/load.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { MetricsRegistry } from './metrics.js';
 import { planTopology } from './topology/plan.js';
 import { Topology } from './topology/runtime.js';
@@ -30,6 +31,8 @@ export async function runAgent(options: AgentOptions): Promise<number> {
   const config = loadConfig(options.config);
   const plan = planTopology(config);
   for (const warning of plan.warnings) logger.warn(warning);
+  const dataDirLock = await lockDataDir(config.dataDir, logger);
+  if (!dataDirLock) return ExitCode.failed;
 
   const metrics = new MetricsRegistry({ processMetrics: true });
   const api = config.api.enabled ? new ApiServer(metrics, logger) : undefined;
@@ -77,6 +80,7 @@ export async function runAgent(options: AgentOptions): Promise<number> {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
     await api?.close();
+    dataDirLock.release();
   }
 }
 
