@@ -1,7 +1,7 @@
 // The data directory end to end, through the sluice process: one agent per data_dir.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { tempDir } from './harness.js';
@@ -10,18 +10,36 @@ const CLI = join(import.meta.dirname, '..', 'src', 'cli.js');
 const dir = tempDir('sluice-data-dir-');
 after(() => dir.cleanup());
 
-function startAgent(config: string): { child: ChildProcess; stderr: () => string; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, [CLI, '--config', config, '--graceful-shutdown-limit-secs', '5'], { stdio: ['ignore', 'ignore', 'pipe'] });
+function startAgent(config: string, stdin: 'ignore' | 'pipe' = 'ignore'): { child: ChildProcess; stderr: () => string; exit: Promise<number | null> } {
+  const child = spawn(process.execPath, [CLI, '--config', config, '--graceful-shutdown-limit-secs', '5'], { stdio: [stdin, 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));
   const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, stderr: () => stderr, exit };
 }
 
-async function waitForLog(get: () => string, pattern: RegExp, timeoutMs = 10_000): Promise<void> {
+async function waitForLog(get: () => string, pattern: RegExp, timeoutMs = 10_000): Promise<RegExpMatchArray> {
   const deadline = Date.now() + timeoutMs;
-  while (!pattern.test(get())) {
+  for (;;) {
+    const match = get().match(pattern);
+    if (match) return match;
     if (Date.now() > deadline) throw new Error(`no log matching ${pattern}; stderr:\n${get()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function get(port: string, path: string): Promise<{ status: number; body: string }> {
+  const response = await fetch(`http://127.0.0.1:${port}${path}`);
+  return { status: response.status, body: await response.text() };
+}
+
+/** Polls `path` until `accept` says yes (what is awaited is a state, not a duration). */
+async function poll(port: string, path: string, accept: (r: { status: number; body: string }) => boolean, what: string): Promise<{ status: number; body: string }> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const response = await get(port, path);
+    if (accept(response)) return response;
+    if (Date.now() > deadline) throw new Error(`${what}: last answer ${response.status} ${response.body.slice(0, 2000)}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -44,5 +62,43 @@ describe('data directory', () => {
     first.child.kill('SIGTERM');
     assert.equal(await first.exit, 0);
     assert.equal(existsSync(join(dataDir, 'sluice.lock')), false, 'the lock is released at exit');
+  });
+
+  it('a disk buffer that cannot write (ENOSPC) stalls its sink visibly (/ready 503, metrics), then delivers everything once space returns', async () => {
+    const dataDir = join(dir.path, 'full');
+    const out = join(dir.path, 'full-out.txt');
+    const config = join(dir.path, 'full.yaml');
+    writeFileSync(
+      config,
+      `data_dir: ${dataDir}\napi: {enabled: true, address: "127.0.0.1:0"}\nsources: {in: {type: stdin}}\n` +
+        `sinks: {out: {type: file, inputs: [in], path: "${out}", encoding: {codec: text}, buffer: {type: disk, max_size: 1048576}}}\n`,
+    );
+    const agent = startAgent(config, 'pipe');
+    const [, port] = await waitForLog(agent.stderr, /"address":"127\.0\.0\.1:(\d+)"/);
+    await waitForLog(agent.stderr, /sluice started/);
+    assert.equal((await get(port!, '/ready')).status, 200);
+    // The buffer's next segment (after 128 KiB, max_size / 8) is /dev/full: writes fail with ENOSPC as on a full disk.
+    const nextSegment = join(dataDir, 'buffer', 'out', 'segment-000000000002.log');
+    symlinkSync('/dev/full', nextSegment);
+    const lines = Array.from({ length: 3000 }, (_, i) => `line ${i} ${'x'.repeat(80)}`);
+    agent.child.stdin!.write(lines.join('\n') + '\n');
+
+    const stuck = await poll(port!, '/ready', (r) => r.status === 503, '/ready turns 503 while the buffer cannot write');
+    const body = JSON.parse(stuck.body) as { ready: boolean; phase: string; reasons: string[] };
+    assert.equal(body.ready, false);
+    assert.equal(body.phase, 'running');
+    assert.equal(body.reasons.length, 1);
+    assert.match(body.reasons[0]!, /^sink out: disk buffer cannot write \(ENOSPC\)/);
+    const metrics = (await get(port!, '/metrics')).body;
+    assert.match(metrics, /sluice_component_stalled\{[^}]*component_id="out"[^}]*\} 1/);
+    assert.match(metrics, /sluice_buffer_write_errors_total\{[^}]*component_id="out"[^}]*code="ENOSPC"\} [1-9]/);
+
+    rmSync(nextSegment); // space returns
+    await poll(port!, '/ready', (r) => r.status === 200, '/ready is 200 again once writes succeed');
+    assert.match((await get(port!, '/metrics')).body, /sluice_component_stalled\{[^}]*component_id="out"[^}]*\} 0/);
+    agent.child.stdin!.end(); // the source ends: the agent drains and exits
+    assert.equal(await agent.exit, 0, agent.stderr());
+    assert.deepEqual(readFileSync(out, 'utf8').split('\n').slice(0, -1), lines, 'every line once, in order');
+    assert.equal(agent.stderr().match(/disk buffer: write failed/g)?.length, 1, 'the stall is logged once, not per retry');
   });
 });

@@ -3,6 +3,7 @@ import { ApiServer } from './api.js';
 import { loadConfig, type ConfigSources } from './config/load.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { MetricsRegistry } from './metrics.js';
+import { Readiness } from './readiness.js';
 import { planTopology } from './topology/plan.js';
 import { Topology } from './topology/runtime.js';
 
@@ -35,7 +36,8 @@ export async function runAgent(options: AgentOptions): Promise<number> {
   if (!dataDirLock) return ExitCode.failed;
 
   const metrics = new MetricsRegistry({ processMetrics: true });
-  const api = config.api.enabled ? new ApiServer(metrics, logger) : undefined;
+  const readiness = new Readiness();
+  const api = config.api.enabled ? new ApiServer(metrics, logger, readiness) : undefined;
   if (api) await api.listen(config.api.address);
 
   let topology: Topology | undefined;
@@ -60,7 +62,7 @@ export async function runAgent(options: AgentOptions): Promise<number> {
   process.on('SIGINT', onSignal);
 
   try {
-    topology = await Topology.start({ config, plan, logger, metrics, requireHealthy: options.requireHealthy });
+    topology = await Topology.start({ config, plan, logger, metrics, readiness, requireHealthy: options.requireHealthy });
     registerBufferGauge(metrics, topology);
     if (shuttingDown) void topology.stop();
     else if (api) api.phase = 'running';

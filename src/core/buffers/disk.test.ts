@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { appendFileSync, chmodSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -315,5 +315,60 @@ describe('DiskBuffer file modes', () => {
     assert.equal(modeOf(dir), 0o700);
     for (const name of readdirSync(dir)) assert.equal(modeOf(join(dir, name)), 0o600, name);
     await second.shutdown();
+  });
+});
+
+describe('DiskBuffer when writes fail', () => {
+  test('a failed write (ENOSPC) is retried: producers wait, nothing unwritten is acked, everything arrives once space returns', async () => {
+    const failures: string[] = [];
+    let recovered = 0;
+    const buffer = await open({
+      segmentBytes: 1024,
+      writeRetryInitialMs: 5,
+      writeRetryMaxMs: 20,
+      onWriteFailed: (error) => failures.push(error.code ?? error.message),
+      onWriteRecovered: () => recovered++,
+    });
+    // The next segment is /dev/full: every write to it fails with ENOSPC, as on a full disk.
+    const nextSegment = join(dir, 'segment-000000000002.log');
+    symlinkSync('/dev/full', nextSegment);
+    const acked = new Map<number, string>();
+    const batches = 40;
+    for (let i = 0; i < batches; i++) buffer.push(events(i * 5, 5, acked));
+    const deadline = Date.now() + 10_000;
+    while (failures.length < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.ok(failures.length >= 3, 'retried');
+    assert.deepEqual([...new Set(failures)], ['ENOSPC']);
+    assert.equal(recovered, 0);
+    const ackedWhileFull = acked.size;
+    assert.ok(ackedWhileFull > 0 && ackedWhileFull < batches * 5, `only what reached segment 1 is acked (${ackedWhileFull})`);
+    assert.deepEqual([...acked.keys()], Array.from({ length: ackedWhileFull }, (_, i) => i), 'a contiguous prefix');
+    rmSync(nextSegment); // space returns
+    buffer.close();
+    const ids = await drain(buffer);
+    await buffer.whenFinished();
+    assert.equal(recovered, 1);
+    assert.deepEqual(ids, Array.from({ length: batches * 5 }, (_, i) => i), 'every event once, in order');
+    assert.equal(acked.size, batches * 5);
+    assert.ok([...acked.values()].every((status) => status === 'delivered'));
+    assert.deepEqual(await replay(), [], 'nothing left behind');
+  });
+
+  test('shutdown while writes fail ends the retries; nothing unwritten is acked', async () => {
+    let failures = 0;
+    const buffer = await open({ segmentBytes: 1024, writeRetryInitialMs: 5, writeRetryMaxMs: 5, onWriteFailed: () => failures++ });
+    symlinkSync('/dev/full', join(dir, 'segment-000000000002.log'));
+    const acked = new Map<number, string>();
+    for (let i = 0; i < 40; i++) buffer.push(events(i * 5, 5, acked));
+    const deadline = Date.now() + 10_000;
+    while (failures === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.ok(failures > 0);
+    await buffer.shutdown();
+    const ackedAtShutdown = acked.size;
+    assert.ok(ackedAtShutdown < 200);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(acked.size, ackedAtShutdown, 'no write after shutdown');
+    rmSync(join(dir, 'segment-000000000002.log'));
+    assert.deepEqual(await replay(), Array.from({ length: ackedAtShutdown }, (_, i) => i), 'what was acked is on disk');
   });
 });
