@@ -1,17 +1,22 @@
 // The data directory end to end, through the sluice process: one agent per data_dir.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { tempDir } from './harness.js';
 
 const CLI = join(import.meta.dirname, '..', 'src', 'cli.js');
 const dir = tempDir('sluice-data-dir-');
-after(() => dir.cleanup());
+const children: ChildProcess[] = [];
+after(() => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL'); // a failed test leaves no agent behind
+  dir.cleanup();
+});
 
-function startAgent(config: string, stdin: 'ignore' | 'pipe' = 'ignore'): { child: ChildProcess; stderr: () => string; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, [CLI, '--config', config, '--graceful-shutdown-limit-secs', '5'], { stdio: [stdin, 'ignore', 'pipe'] });
+function startAgent(config: string, stdin: 'ignore' | 'pipe' = 'ignore', user: { uid?: number; gid?: number } = {}) {
+  const child: ChildProcess = spawn(process.execPath, [CLI, '--config', config, '--graceful-shutdown-limit-secs', '5'], { stdio: [stdin, 'ignore', 'pipe'], ...user });
+  children.push(child);
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));
   const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -100,5 +105,43 @@ describe('data directory', () => {
     assert.equal(await agent.exit, 0, agent.stderr());
     assert.deepEqual(readFileSync(out, 'utf8').split('\n').slice(0, -1), lines, 'every line once, in order');
     assert.equal(agent.stderr().match(/disk buffer: write failed/g)?.length, 1, 'the stall is logged once, not per retry');
+  });
+
+  it('a read-only data dir: the real error code is logged once and counted, writes back off, and checkpoints are written once it is writable', async () => {
+    // Root ignores permissions: run the agent as nobody then (a non-root runner is refused by the mode alone).
+    const asRoot = process.getuid?.() === 0;
+    const user = asRoot ? { uid: 65534, gid: 65534 } : {};
+    chmodSync(dir.path, 0o755);
+    const base = join(dir.path, 'readonly');
+    const podDir = join(base, 'pods', 'ns_web_0b6ac1f6-0000-4000-8000-000000000001', 'c');
+    mkdirSync(podDir, { recursive: true });
+    writeFileSync(join(podDir, '0.log'), '2026-12-01T00:00:00.000000000Z stdout F hello\n');
+    const dataDir = join(base, 'data');
+    mkdirSync(dataDir);
+    if (asRoot) chownSync(dataDir, 65534, 65534);
+    chmodSync(dataDir, 0o500);
+    const config = join(base, 'agent.yaml');
+    writeFileSync(
+      config,
+      `data_dir: ${dataDir}\napi: {enabled: true, address: "127.0.0.1:0"}\n` +
+        `sources: {k8s: {type: kubernetes_logs, log_directory: ${join(base, 'pods')}, checkpoint_interval_secs: 0.1}}\n` +
+        `sinks: {out: {type: blackhole, inputs: [k8s]}}\n`,
+    );
+    const agent = startAgent(config, 'ignore', user);
+    const [, port] = await waitForLog(agent.stderr, /"address":"127\.0\.0\.1:(\d+)"/);
+    const errorsOf = (metrics: string) => Number(/sluice_checkpoint_write_errors_total\{[^}]*code="EACCES"[^}]*\} (\d+)/.exec(metrics)?.[1] ?? 0);
+    await poll(port!, '/metrics', (r) => errorsOf(r.body) >= 4, 'several failed attempts counted');
+    const reports = agent.stderr().match(/cannot write checkpoints[^"]*/g) ?? [];
+    assert.deepEqual(reports, ['cannot write checkpoints (EACCES); retrying with backoff, reported once until they are written again'], agent.stderr());
+    assert.doesNotMatch(agent.stderr(), /ENOENT/);
+
+    chmodSync(dataDir, 0o700); // writable again
+    await waitForLog(agent.stderr, /checkpoints written again/);
+    const checkpoints = join(dataDir, 'k8s', 'checkpoints.json');
+    const records = Object.values((JSON.parse(readFileSync(checkpoints, 'utf8')) as { checkpoints: Record<string, { offset: number }> }).checkpoints);
+    assert.deepEqual(records.map((r) => r.offset), [46], 'the line read while read-only is checkpointed');
+    assert.equal(statSync(checkpoints).mode & 0o777, 0o600);
+    agent.child.kill('SIGTERM');
+    assert.equal(await agent.exit, 0, agent.stderr());
   });
 });

@@ -7,6 +7,7 @@ import { Finalizer } from '../core/finalizer.js';
 import type { ComponentMetrics } from '../core/metrics.js';
 import { AckTracker } from './ack-tracker.js';
 import { CheckpointStore } from './checkpoint-store.js';
+import { CheckpointWriteBackoff } from './checkpoint-write-backoff.js';
 import { GzipChunkReader, PlainChunkReader, openForReading } from './chunk-reader.js';
 import { Discovery, type DiscoveredFile, type DiscoveryRoot } from './discovery.js';
 import { fingerprintFromHead, headMatches, pathStillHolds, readGzipHead, readPlainHead, type Fingerprint } from './fingerprint.js';
@@ -104,6 +105,7 @@ export class Tailer {
   private openCount = 0;
   private fullScanDue = true;
   private checkpointsDirty = false;
+  private readonly checkpointWrites: CheckpointWriteBackoff;
   private wakePending = false;
   private coalesceTimer: NodeJS.Timeout | undefined;
   /** `performance.now()` when `coalesceTimer` fires, and the delay it was set with. */
@@ -120,6 +122,7 @@ export class Tailer {
 
   constructor(private readonly options: TailerOptions) {
     this.store = new CheckpointStore(options.checkpointPath);
+    this.checkpointWrites = new CheckpointWriteBackoff(options.checkpointIntervalMs);
     this.sharedReadBuffer = Buffer.allocUnsafe(options.maxReadBytes);
     this.idlePollMs = options.idlePollMs ?? 1000;
     this.rotatedQuietMs = options.rotatedQuietMs ?? 5000;
@@ -823,7 +826,7 @@ export class Tailer {
   }
 
   private async persistCheckpoints(force = false): Promise<void> {
-    if (!this.checkpointsDirty && !force) return;
+    if (!force && (!this.checkpointsDirty || !this.checkpointWrites.due())) return;
     this.checkpointsDirty = false;
     const now = Date.now();
     const files = this.files.all();
@@ -842,12 +845,21 @@ export class Tailer {
       }
       this.store.prune(now, CHECKPOINT_RECORD_TTL_MS, liveInodes, liveDirs);
     }
+    const { logger, metrics } = this.options;
     try {
       await this.store.persist();
+      if (this.checkpointWrites.succeeded()) logger.info({ path: this.store.path }, 'checkpoints written again');
     } catch (error) {
       this.checkpointsDirty = true;
-      this.options.metrics.error('checkpoint_write_failed');
-      this.options.logger.error({ err: error, path: this.store.path }, 'cannot write checkpoints');
+      const { code, report, retryInMs } = this.checkpointWrites.failed(error);
+      metrics.error('checkpoint_write_failed');
+      metrics.counter('sluice_checkpoint_write_errors_total', 'Failed checkpoint writes (retried with backoff), by error code.', ['code']).inc({ ...metrics.labels, code });
+      if (report) {
+        logger.error(
+          { path: this.store.path, code, err: (error as Error).message, retry_in_ms: retryInMs },
+          `cannot write checkpoints (${code}); retrying with backoff, reported once until they are written again`,
+        );
+      }
     }
   }
 
