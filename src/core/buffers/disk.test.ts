@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { appendFileSync, chmodSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -370,5 +370,31 @@ describe('DiskBuffer when writes fail', () => {
     assert.equal(acked.size, ackedAtShutdown, 'no write after shutdown');
     rmSync(join(dir, 'segment-000000000002.log'));
     assert.deepEqual(await replay(), Array.from({ length: ackedAtShutdown }, (_, i) => i), 'what was acked is on disk');
+  });
+
+  test('a pointer that cannot be persisted is reported once, leaves no temporary files, and is persisted once it can', async () => {
+    const errors: string[] = [];
+    const buffer = await open({ ackPersistIntervalMs: 1, onError: (message) => errors.push(message) });
+    mkdirSync(join(dir, 'ack-pointer.json', 'in-the-way'), { recursive: true }); // the rename over it fails
+    const acked = new Map<number, string>();
+    const attempts = () => (buffer as unknown as { tmpCounter: number }).tmpCounter;
+    for (let i = 0; i < 5; i++) {
+      const before = attempts();
+      buffer.push(events(i, 1, acked));
+      await take(buffer, 1);
+      const deadline = Date.now() + 10_000;
+      while (attempts() === before && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 2));
+      await (buffer as unknown as { persisting: Promise<void> }).persisting;
+    }
+    assert.equal(attempts(), 5);
+    assert.equal(errors.length, 1, errors.join('\n'));
+    assert.match(errors[0]!, /cannot persist the read pointer/);
+    assert.deepEqual(readdirSync(dir).filter((name) => name.endsWith('.tmp')), []);
+    rmSync(join(dir, 'ack-pointer.json'), { recursive: true });
+    buffer.push(events(5, 1, acked));
+    buffer.close();
+    assert.deepEqual(await drain(buffer), [5]);
+    await buffer.whenFinished();
+    assert.deepEqual(await replay(), [], 'the pointer reached the end');
   });
 });

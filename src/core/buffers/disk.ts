@@ -409,6 +409,7 @@ export class DiskBuffer implements EventBuffer {
 
   private persisting: Promise<void> = Promise.resolve();
   private tmpCounter = 0;
+  private pointerPersistFailing = false;
 
   /** The pointer worth persisting: one at the very end of a finished segment moves to the next. */
   private pointerToPersist(): Position {
@@ -446,8 +447,12 @@ export class DiskBuffer implements EventBuffer {
           this.syncedEnds.delete(segment);
         }
         this.persistedPointer = pointer;
+        this.pointerPersistFailing = false;
       } catch (error) {
-        if (!this.finalized) this.options.onError?.(`cannot persist the read pointer: ${(error as Error).message}`);
+        await rm(tmp, { force: true }).catch(() => undefined); // a full disk must not fill up with temporaries
+        // Not fatal (a restart replays a little more): told once per outage, not once per ack interval.
+        if (!this.finalized && !this.pointerPersistFailing) this.options.onError?.(`cannot persist the read pointer (retried on the next acks): ${(error as Error).message}`);
+        this.pointerPersistFailing = true;
       }
     });
     return this.persisting;
