@@ -50,12 +50,16 @@ async function poll(port: string, path: string, accept: (r: { status: number; bo
 }
 
 describe('data directory', () => {
-  it('a second agent on the same data_dir exits 1 with one line naming the dir and the holder', async () => {
+  it('a second agent on the same data_dir exits 1 with one line naming the dir and the holder; the dir is made private', async () => {
     const dataDir = join(dir.path, 'shared');
+    mkdirSync(dataDir, { mode: 0o755 });
+    chmodSync(dataDir, 0o755); // as an older version left it
     const config = join(dir.path, 'shared.yaml');
     writeFileSync(config, `data_dir: ${dataDir}\nsources: {demo: {type: demo_logs, interval_secs: 0.05}}\nsinks: {out: {type: blackhole, inputs: [demo]}}\n`);
     const first = startAgent(config);
     await waitForLog(first.stderr, /sluice started/);
+    assert.equal(statSync(dataDir).mode & 0o777, 0o700);
+    assert.equal(statSync(join(dataDir, 'sluice.lock')).mode & 0o777, 0o600);
     const second = startAgent(config);
     assert.equal(await second.exit, 1);
     const lines = second.stderr().trim().split('\n');
