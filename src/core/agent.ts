@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
 import { ApiListenError, ApiServer } from './api.js';
 import { loadConfig, type ConfigSources } from './config/load.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { holdProcessOpen } from './lifecycle.js';
 import { MetricsRegistry } from './metrics.js';
+import { Readiness } from './readiness.js';
 import { planTopology } from './topology/plan.js';
 import { Topology } from './topology/runtime.js';
 
@@ -41,13 +43,17 @@ async function run(options: AgentOptions): Promise<number> {
   const config = loadConfig(options.config);
   const plan = planTopology(config);
   for (const warning of plan.warnings) logger.warn(warning);
+  const dataDirLock = await lockDataDir(config.dataDir, logger);
+  if (!dataDirLock) return ExitCode.failed;
 
   const metrics = new MetricsRegistry({ processMetrics: true });
-  const api = config.api.enabled ? new ApiServer(metrics, logger) : undefined;
+  const readiness = new Readiness();
+  const api = config.api.enabled ? new ApiServer(metrics, logger, readiness) : undefined;
   if (api) {
     try {
       await api.listen(config.api.address);
     } catch (error) {
+      dataDirLock.release();
       // A busy or forbidden port is an operator's mistake: say which address and why, no stack.
       if (!(error instanceof ApiListenError)) throw error;
       logger.error({ address: error.address, code: error.code }, error.message);
@@ -77,7 +83,7 @@ async function run(options: AgentOptions): Promise<number> {
   process.on('SIGINT', onSignal);
 
   try {
-    topology = await Topology.start({ config, plan, logger, metrics, requireHealthy: options.requireHealthy });
+    topology = await Topology.start({ config, plan, logger, metrics, readiness, requireHealthy: options.requireHealthy });
     registerBufferGauge(metrics, topology);
     if (shuttingDown) void topology.stop();
     else if (api) api.phase = 'running';
@@ -97,6 +103,7 @@ async function run(options: AgentOptions): Promise<number> {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
     await api?.close();
+    dataDirLock.release();
   }
 }
 

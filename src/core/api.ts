@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { MetricsRegistry } from './metrics.js';
+import { Readiness } from './readiness.js';
 
 /**
  * The agent's HTTP API. It exposes state, never event data.
@@ -8,7 +9,8 @@ import type { MetricsRegistry } from './metrics.js';
  * - `GET /health`  liveness: 200 whenever the event loop answers (a wedged loop fails the probe).
  * - `GET /started` startup: 200 once the topology is built and the initial sink healthchecks ran;
  *                  503 before. Kubernetes' startupProbe points here so slow starts are not killed.
- * - `GET /ready`   readiness: 200 while running and not draining; 503 while starting or shutting down.
+ * - `GET /ready`   readiness: 200 while running and not draining; 503 while starting or shutting down,
+ *                  or while a component is stuck (`reasons` in the body, see Readiness).
  * - `GET /metrics` Prometheus text format.
  */
 export type AgentPhase = 'starting' | 'running' | 'draining' | 'stopped';
@@ -20,6 +22,7 @@ export class ApiServer {
   constructor(
     private readonly metrics: MetricsRegistry,
     private readonly logger: Logger,
+    private readonly readiness: Readiness = new Readiness(),
   ) {
     this.server = createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0];
@@ -37,9 +40,12 @@ export class ApiServer {
         case '/started':
           json(this.phase === 'starting' ? 503 : 200, { started: this.phase !== 'starting', phase: this.phase });
           return;
-        case '/ready':
-          json(this.phase === 'running' ? 200 : 503, { ready: this.phase === 'running', phase: this.phase });
+        case '/ready': {
+          const reasons = this.readiness.notReadyBecause();
+          const ready = this.phase === 'running' && reasons.length === 0;
+          json(ready ? 200 : 503, { ready, phase: this.phase, ...(reasons.length > 0 ? { reasons } : {}) });
           return;
+        }
         case '/metrics':
           this.metrics.registry
             .metrics()

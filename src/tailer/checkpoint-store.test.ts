@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -20,7 +20,7 @@ test('persists atomically and loads back, keyed by fingerprint', async () => {
   const body = JSON.parse(readFileSync(path, 'utf8'));
   assert.deepEqual(Object.keys(body.checkpoints), ['1:2:10:abc']);
   const loaded = new CheckpointStore(path);
-  assert.deepEqual(await loaded.load(), { corrupt: false });
+  assert.equal((await loaded.load()).corrupt, false);
   assert.deepEqual(loaded.byInode(1, 2), [{ fingerprint, offset: 42, path: '/x/0.log', updatedAt: 5 }]);
   assert.equal(loaded.inDirectory('/x').length, 1);
 });
@@ -32,7 +32,7 @@ test('paths needing JSON escapes are written and read back exactly', async () =>
   store.set({ fingerprint: { ...fingerprint, headHash: 'h"\\' }, offset: 7, path: odd, updatedAt: 9 });
   await store.persist();
   const loaded = new CheckpointStore(path);
-  assert.deepEqual(await loaded.load(), { corrupt: false });
+  assert.equal((await loaded.load()).corrupt, false);
   assert.deepEqual(loaded.byInode(1, 2), [{ fingerprint: { ...fingerprint, headHash: 'h"\\' }, offset: 7, path: odd, updatedAt: 9 }]);
 });
 
@@ -59,11 +59,11 @@ test('a failed write is reported and does not block the next ones', async () => 
 });
 
 test('a missing file is an empty store; a corrupt one is reported, not fatal', async () => {
-  assert.deepEqual(await new CheckpointStore(join(dir, 'none.json')).load(), { corrupt: false });
+  assert.equal((await new CheckpointStore(join(dir, 'none.json')).load()).corrupt, false);
   const path = join(dir, 'corrupt.json');
   writeFileSync(path, '{"version":1,"checkp');
   const store = new CheckpointStore(path);
-  assert.deepEqual(await store.load(), { corrupt: true });
+  assert.equal((await store.load()).corrupt, true);
   assert.equal(store.size, 0);
 });
 
@@ -90,4 +90,89 @@ test('bestMatch picks the record whose longest head matches', () => {
   ];
   assert.equal(CheckpointStore.bestMatch(records, head)?.offset, 20);
   assert.equal(CheckpointStore.bestMatch(records, Buffer.from('other')), undefined);
+});
+
+const modeOf = (path: string) => statSync(path).mode & 0o777;
+
+test('checkpoints are written 0600 in directories made 0700', async () => {
+  const path = join(dir, 'private', 'nested', 'checkpoints.json');
+  const store = new CheckpointStore(path);
+  store.set({ fingerprint, offset: 1, path: '/x/0.log', updatedAt: 5 });
+  await store.persist();
+  assert.equal(modeOf(path), 0o600);
+  assert.equal(modeOf(join(dir, 'private', 'nested')), 0o700);
+  assert.equal(modeOf(join(dir, 'private')), 0o700);
+});
+
+test('a checkpoint directory and files left world-readable are tightened at load', async () => {
+  const wide = join(dir, 'wide');
+  mkdirSync(wide);
+  chmodSync(wide, 0o755);
+  const path = join(wide, 'checkpoints.json');
+  writeFileSync(path, '{"version":1,"checkpoints":{}}', { mode: 0o644 });
+  writeFileSync(`${path}.tmp`, 'left by a crash', { mode: 0o666 });
+  const { untightened } = await new CheckpointStore(path).load();
+  assert.deepEqual(untightened, []);
+  assert.equal(modeOf(wide), 0o700);
+  assert.equal(modeOf(path), 0o600);
+  assert.equal(modeOf(`${path}.tmp`), 0o600);
+});
+
+/** A checkpoint file with `records` besides one valid record under key `good`. */
+function fileWith(records: Record<string, unknown>): string {
+  const good = { dev: 1, ino: 2, head_length: 10, head_hash: 'abc', offset: 42, path: '/x/0.log', updated_at: 5 };
+  return JSON.stringify({ version: 1, checkpoints: { '1:2:10:abc': good, ...records } });
+}
+
+test('records with a negative, fractional, NaN or string offset or a wrong shape are dropped and named; the rest load', async () => {
+  const base = { dev: 1, ino: 3, head_length: 10, head_hash: 'def', path: '/x/1.log', updated_at: 5 };
+  const path = join(dir, 'invalid-records.json');
+  const text = fileWith({
+    negative: { ...base, offset: -5 },
+    fractional: { ...base, offset: 10.5 },
+    nan: { ...base, offset: null }, // what JSON.stringify makes of NaN
+    nanText: { ...base, offset: 'NaN' },
+    string: { ...base, offset: '42' },
+    noHash: { dev: 1, ino: 3, head_length: 10, offset: 1, path: '/x/1.log', updated_at: 5 },
+    notAnObject: 17,
+  });
+  writeFileSync(path, text);
+  const store = new CheckpointStore(path);
+  const report = await store.load();
+  assert.equal(report.corrupt, false);
+  assert.deepEqual(report.invalid.map((r) => r.key).sort(), ['fractional', 'nan', 'nanText', 'negative', 'noHash', 'notAnObject', 'string']);
+  const negative = report.invalid.find((r) => r.key === 'negative')!;
+  assert.match(negative.problem, /^offset: /);
+  assert.match(negative.record, /"offset":-5/);
+  assert.match(report.invalid.find((r) => r.key === 'noHash')!.problem, /^head_hash: /);
+  assert.equal(store.size, 1);
+  assert.deepEqual(store.byInode(1, 2).map((r) => r.offset), [42]);
+  assert.deepEqual(store.byInode(1, 3), []);
+  assert.equal(readFileSync(path, 'utf8'), text, 'a file with some bad records is not moved');
+});
+
+test('a file that is not a checkpoint file (truncated, wrong shape) is kept aside, not replaced', async () => {
+  const cases = {
+    truncated: '{"version":1,"checkpoints":{"1:2:10:abc":{"dev":1,"ino"',
+    array: '[1,2,3]',
+    otherVersion: '{"version":2,"checkpoints":{}}',
+    noCheckpoints: '{"version":1}',
+    checkpointsNotObject: '{"version":1,"checkpoints":"x"}',
+  };
+  for (const [name, text] of Object.entries(cases)) {
+    const sub = join(dir, `unusable-${name}`);
+    mkdirSync(sub);
+    const path = join(sub, 'checkpoints.json');
+    writeFileSync(path, text);
+    const store = new CheckpointStore(path);
+    const report = await store.load();
+    assert.equal(report.corrupt, true, name);
+    assert.ok(report.problem, name);
+    assert.match(report.keptAs ?? '', /checkpoints\.json\.corrupt-\d+$/, name);
+    assert.equal(readFileSync(report.keptAs!, 'utf8'), text, `${name}: kept byte for byte`);
+    assert.equal(store.size, 0);
+    store.set({ fingerprint, offset: 1, path: '/x/0.log', updatedAt: 5 });
+    await store.persist();
+    assert.deepEqual(readdirSync(sub).sort(), ['checkpoints.json', report.keptAs!.slice(sub.length + 1)].sort(), `${name}: the next persist leaves the kept copy alone`);
+  }
 });

@@ -1,5 +1,7 @@
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { open, readFile, rename } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import { makePrivateDir, PRIVATE_FILE_MODE, tightenExisting } from '../core/private-files.js';
+import { parseCheckpointFile, type InvalidRecord } from './checkpoint-file.js';
 import { fingerprintKey, headMatches, type Fingerprint } from './fingerprint.js';
 
 const ignore = (): void => {};
@@ -14,9 +16,14 @@ export interface CheckpointRecord {
   updatedAt: number;
 }
 
-interface CheckpointFile {
-  version: 1;
-  checkpoints: Record<string, { dev: number; ino: number; head_length: number; head_hash: string; offset: number; path: string; updated_at: number }>;
+export interface LoadReport {
+  /** The file was unusable as a whole: `problem` says why, `keptAs` where it went. */
+  corrupt: boolean;
+  problem?: string;
+  keptAs?: string;
+  /** Records dropped because they failed validation (the others are loaded). */
+  invalid: InvalidRecord[];
+  untightened: string[];
 }
 
 /**
@@ -38,32 +45,39 @@ export class CheckpointStore {
   /** The file's bytes, reused from one write to the next. */
   private writeBuffer = Buffer.alloc(0);
 
-  constructor(readonly path: string) {}
+  private readonly tmpPath: string;
 
-  /** Loads the file if there is one. A corrupt file is reported and ignored (files are re-read). */
-  async load(): Promise<{ corrupt: boolean }> {
+  constructor(readonly path: string) {
+    this.tmpPath = `${path}.tmp`;
+  }
+
+  /**
+   * Loads the file if there is one. Invalid records are dropped and reported; a file that is
+   * unusable as a whole (not JSON, wrong shape) is renamed to `keptAs` for a human to look at,
+   * rather than overwritten by the next persist, and its files are read per read_from.
+   * `untightened`: files or directories left with wider modes than 0600/0700 (see private-files).
+   */
+  async load(): Promise<LoadReport> {
+    const untightened = await tightenExisting(dirname(this.path), [basename(this.path), basename(this.tmpPath)]);
     let text: string;
     try {
       text = await readFile(this.path, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { corrupt: false };
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { corrupt: false, invalid: [], untightened };
       throw error;
     }
-    try {
-      const parsed = JSON.parse(text) as CheckpointFile;
-      for (const entry of Object.values(parsed.checkpoints ?? {})) {
-        if (typeof entry.offset !== 'number' || typeof entry.head_hash !== 'string') continue;
-        this.set({
-          fingerprint: { dev: entry.dev, ino: entry.ino, headLength: entry.head_length, headHash: entry.head_hash },
-          offset: entry.offset,
-          path: entry.path,
-          updatedAt: entry.updated_at,
-        });
+    const parsed = parseCheckpointFile(text);
+    if (parsed.kind === 'unusable') {
+      const keptAs = `${this.path}.corrupt-${Date.now()}`;
+      try {
+        await rename(this.path, keptAs);
+        return { corrupt: true, problem: parsed.problem, keptAs, invalid: [], untightened };
+      } catch (error) {
+        return { corrupt: true, problem: `${parsed.problem} (cannot keep it aside: ${(error as Error).message})`, invalid: [], untightened };
       }
-      return { corrupt: false };
-    } catch {
-      return { corrupt: true };
     }
+    for (const record of parsed.records) this.set(record);
+    return { corrupt: false, invalid: parsed.invalid, untightened };
   }
 
   get size(): number {
@@ -142,7 +156,7 @@ export class CheckpointStore {
   }
 
   /**
-   * The file's JSON (`CheckpointFile`), written out directly: no object per record per write, and
+   * The file's JSON (shape in checkpoint-file.ts), written out directly: no object per record per write, and
    * each record's unchanging part (identity, path) is escaped once, not every second.
    */
   private serialize(): string {
@@ -185,15 +199,15 @@ export class CheckpointStore {
     const bytes = this.encode(this.serialize());
     const dir = dirname(this.path);
     if (!this.directoryMade) {
-      await mkdir(dir, { recursive: true });
+      await makePrivateDir(dir);
       this.directoryMade = true;
     }
-    const tmp = `${this.path}.tmp`;
+    const tmp = this.tmpPath;
     try {
       await syncedWrite(tmp, bytes);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      await mkdir(dir, { recursive: true }); // the directory was removed meanwhile
+      await makePrivateDir(dir); // the directory was removed meanwhile
       await syncedWrite(tmp, bytes);
     }
     await rename(tmp, this.path);
@@ -203,7 +217,7 @@ export class CheckpointStore {
 
 /** Writes `bytes` to `path` (or opens directory `path` when undefined) and fsyncs it. */
 async function syncedWrite(path: string, bytes: Buffer | undefined): Promise<void> {
-  const handle = await open(path, bytes === undefined ? 'r' : 'w');
+  const handle = await open(path, bytes === undefined ? 'r' : 'w', PRIVATE_FILE_MODE);
   try {
     if (bytes !== undefined) {
       for (let written = 0; written < bytes.length; ) written += (await handle.write(bytes, written, bytes.length - written)).bytesWritten;

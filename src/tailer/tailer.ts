@@ -7,6 +7,7 @@ import { Finalizer } from '../core/finalizer.js';
 import type { ComponentMetrics } from '../core/metrics.js';
 import { AckTracker } from './ack-tracker.js';
 import { CheckpointStore } from './checkpoint-store.js';
+import { CheckpointWriteBackoff } from './checkpoint-write-backoff.js';
 import { GzipChunkReader, PlainChunkReader, openForReading } from './chunk-reader.js';
 import { Discovery, type DiscoveredFile, type DiscoveryRoot } from './discovery.js';
 import { fingerprintFromHead, headMatches, pathStillHolds, readGzipHead, readPlainHead, type Fingerprint } from './fingerprint.js';
@@ -71,6 +72,7 @@ const enum Round {
 }
 
 /** Checkpoints of vanished files are kept this long (a gzip of a rotated file may still appear). */
+const MAX_INVALID_RECORD_WARNINGS = 20;
 const CHECKPOINT_RECORD_TTL_MS = 15 * 60 * 1000;
 
 /**
@@ -103,6 +105,7 @@ export class Tailer {
   private openCount = 0;
   private fullScanDue = true;
   private checkpointsDirty = false;
+  private readonly checkpointWrites: CheckpointWriteBackoff;
   private wakePending = false;
   private coalesceTimer: NodeJS.Timeout | undefined;
   /** `performance.now()` when `coalesceTimer` fires, and the delay it was set with. */
@@ -119,6 +122,7 @@ export class Tailer {
 
   constructor(private readonly options: TailerOptions) {
     this.store = new CheckpointStore(options.checkpointPath);
+    this.checkpointWrites = new CheckpointWriteBackoff(options.checkpointIntervalMs);
     this.sharedReadBuffer = Buffer.allocUnsafe(options.maxReadBytes);
     this.idlePollMs = options.idlePollMs ?? 1000;
     this.rotatedQuietMs = options.rotatedQuietMs ?? 5000;
@@ -152,11 +156,7 @@ export class Tailer {
   }
 
   async run(out: EventOutput, shutdown: AbortSignal): Promise<void> {
-    const { corrupt } = await this.store.load();
-    if (corrupt) {
-      this.options.metrics.error('checkpoint_file_corrupt');
-      this.options.logger.error({ path: this.store.path }, 'checkpoint file is corrupt; files without a checkpoint are read per read_from');
-    }
+    await this.loadCheckpoints();
     let resolveStopped!: () => void;
     this.stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
     const onAbort = (): void => {
@@ -798,13 +798,35 @@ export class Tailer {
 
   // ---- checkpoints -----------------------------------------------------------------------
 
+  private async loadCheckpoints(): Promise<void> {
+    const { logger, metrics } = this.options;
+    const path = this.store.path;
+    const report = await this.store.load();
+    if (report.untightened.length > 0) logger.warn({ paths: report.untightened }, 'cannot make checkpoint files private (0600/0700)');
+    if (report.corrupt) {
+      metrics.error('checkpoint_file_corrupt');
+      logger.error({ path, problem: report.problem, kept_as: report.keptAs }, 'checkpoint file is unusable; files are read per read_from');
+    }
+    if (report.invalid.length === 0) return;
+    metrics
+      .counter('sluice_checkpoint_records_invalid_total', 'Checkpoint records dropped at load because they failed validation.')
+      .inc(metrics.labels, report.invalid.length);
+    // One line per record, up to a bound: a file of garbage must not flood the agent's own logs.
+    for (const { key, record, problem } of report.invalid.slice(0, MAX_INVALID_RECORD_WARNINGS)) {
+      logger.warn({ path, key, record, problem }, 'invalid checkpoint record dropped; its file is read per read_from');
+    }
+    if (report.invalid.length > MAX_INVALID_RECORD_WARNINGS) {
+      logger.warn({ path, more: report.invalid.length - MAX_INVALID_RECORD_WARNINGS }, 'more invalid checkpoint records dropped');
+    }
+  }
+
   private rememberCheckpoint(file: TailedFile): void {
     if (file.fingerprint === undefined || file.acks === undefined) return;
     this.store.set({ fingerprint: file.fingerprint, offset: file.acks.acknowledgedOffset, path: file.path, updatedAt: Date.now() });
   }
 
   private async persistCheckpoints(force = false): Promise<void> {
-    if (!this.checkpointsDirty && !force) return;
+    if (!force && (!this.checkpointsDirty || !this.checkpointWrites.due())) return;
     this.checkpointsDirty = false;
     const now = Date.now();
     const files = this.files.all();
@@ -823,12 +845,21 @@ export class Tailer {
       }
       this.store.prune(now, CHECKPOINT_RECORD_TTL_MS, liveInodes, liveDirs);
     }
+    const { logger, metrics } = this.options;
     try {
       await this.store.persist();
+      if (this.checkpointWrites.succeeded()) logger.info({ path: this.store.path }, 'checkpoints written again');
     } catch (error) {
       this.checkpointsDirty = true;
-      this.options.metrics.error('checkpoint_write_failed');
-      this.options.logger.error({ err: error, path: this.store.path }, 'cannot write checkpoints');
+      const { code, report, retryInMs } = this.checkpointWrites.failed(error);
+      metrics.error('checkpoint_write_failed');
+      metrics.counter('sluice_checkpoint_write_errors_total', 'Failed checkpoint writes (retried with backoff), by error code.', ['code']).inc({ ...metrics.labels, code });
+      if (report) {
+        logger.error(
+          { path: this.store.path, code, err: (error as Error).message, retry_in_ms: retryInMs },
+          `cannot write checkpoints (${code}); retrying with backoff, reported once until they are written again`,
+        );
+      }
     }
   }
 

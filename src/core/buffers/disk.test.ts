@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -278,5 +278,123 @@ describe('DiskBuffer after kill -9', () => {
     assert.deepEqual(lost, []);
     // a second replay after a clean drain has nothing left
     assert.deepEqual(await replay(), []);
+  });
+});
+
+describe('DiskBuffer file modes', () => {
+  const modeOf = (path: string) => statSync(path).mode & 0o777;
+
+  test('segments and the pointer are 0600 in a directory made 0700', async () => {
+    const nested = join(dir, 'buffer', 'out');
+    const buffer = await open({ dir: nested, segmentBytes: 1024, ackPersistIntervalMs: 1 });
+    const acked = new Map<number, string>();
+    for (let i = 0; i < 20; i++) buffer.push(events(i * 10, 10, acked));
+    buffer.close();
+    assert.equal((await drain(buffer)).length, 200);
+    await buffer.whenFinished();
+    assert.equal(modeOf(nested), 0o700);
+    assert.equal(modeOf(join(dir, 'buffer')), 0o700);
+    const names = readdirSync(nested);
+    assert.ok(names.includes('ack-pointer.json') && names.some((n) => n.startsWith('segment-')), names.join());
+    for (const name of names) assert.equal(modeOf(join(nested, name)), 0o600, name);
+  });
+
+  test('a directory and files left world-readable are tightened when the buffer opens', async () => {
+    const acked = new Map<number, string>();
+    const first = await open();
+    first.push(events(0, 3, acked));
+    first.close();
+    await drain(first);
+    await first.whenFinished();
+    chmodSync(dir, 0o755);
+    for (const name of readdirSync(dir)) chmodSync(join(dir, name), 0o644);
+    writeFileSync(join(dir, 'ack-pointer.json.0.tmp'), '{}', { mode: 0o666 });
+    const untightened: string[] = [];
+    const second = await open({ onUntightened: (paths) => untightened.push(...paths) });
+    assert.deepEqual(untightened, []);
+    assert.equal(modeOf(dir), 0o700);
+    for (const name of readdirSync(dir)) assert.equal(modeOf(join(dir, name)), 0o600, name);
+    await second.shutdown();
+  });
+});
+
+describe('DiskBuffer when writes fail', () => {
+  test('a failed write (ENOSPC) is retried: producers wait, nothing unwritten is acked, everything arrives once space returns', async () => {
+    const failures: string[] = [];
+    let recovered = 0;
+    const buffer = await open({
+      segmentBytes: 1024,
+      writeRetryInitialMs: 5,
+      writeRetryMaxMs: 20,
+      onWriteFailed: (error) => failures.push(error.code ?? error.message),
+      onWriteRecovered: () => recovered++,
+    });
+    // The next segment is /dev/full: every write to it fails with ENOSPC, as on a full disk.
+    const nextSegment = join(dir, 'segment-000000000002.log');
+    symlinkSync('/dev/full', nextSegment);
+    const acked = new Map<number, string>();
+    const batches = 40;
+    for (let i = 0; i < batches; i++) buffer.push(events(i * 5, 5, acked));
+    const deadline = Date.now() + 10_000;
+    while (failures.length < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.ok(failures.length >= 3, 'retried');
+    assert.deepEqual([...new Set(failures)], ['ENOSPC']);
+    assert.equal(recovered, 0);
+    const ackedWhileFull = acked.size;
+    assert.ok(ackedWhileFull > 0 && ackedWhileFull < batches * 5, `only what reached segment 1 is acked (${ackedWhileFull})`);
+    assert.deepEqual([...acked.keys()], Array.from({ length: ackedWhileFull }, (_, i) => i), 'a contiguous prefix');
+    rmSync(nextSegment); // space returns
+    buffer.close();
+    const ids = await drain(buffer);
+    await buffer.whenFinished();
+    assert.equal(recovered, 1);
+    assert.deepEqual(ids, Array.from({ length: batches * 5 }, (_, i) => i), 'every event once, in order');
+    assert.equal(acked.size, batches * 5);
+    assert.ok([...acked.values()].every((status) => status === 'delivered'));
+    assert.deepEqual(await replay(), [], 'nothing left behind');
+  });
+
+  test('shutdown while writes fail ends the retries; nothing unwritten is acked', async () => {
+    let failures = 0;
+    const buffer = await open({ segmentBytes: 1024, writeRetryInitialMs: 5, writeRetryMaxMs: 5, onWriteFailed: () => failures++ });
+    symlinkSync('/dev/full', join(dir, 'segment-000000000002.log'));
+    const acked = new Map<number, string>();
+    for (let i = 0; i < 40; i++) buffer.push(events(i * 5, 5, acked));
+    const deadline = Date.now() + 10_000;
+    while (failures === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.ok(failures > 0);
+    await buffer.shutdown();
+    const ackedAtShutdown = acked.size;
+    assert.ok(ackedAtShutdown < 200);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(acked.size, ackedAtShutdown, 'no write after shutdown');
+    rmSync(join(dir, 'segment-000000000002.log'));
+    assert.deepEqual(await replay(), Array.from({ length: ackedAtShutdown }, (_, i) => i), 'what was acked is on disk');
+  });
+
+  test('a pointer that cannot be persisted is reported once, leaves no temporary files, and is persisted once it can', async () => {
+    const errors: string[] = [];
+    const buffer = await open({ ackPersistIntervalMs: 1, onError: (message) => errors.push(message) });
+    mkdirSync(join(dir, 'ack-pointer.json', 'in-the-way'), { recursive: true }); // the rename over it fails
+    const acked = new Map<number, string>();
+    const attempts = () => (buffer as unknown as { tmpCounter: number }).tmpCounter;
+    for (let i = 0; i < 5; i++) {
+      const before = attempts();
+      buffer.push(events(i, 1, acked));
+      await take(buffer, 1);
+      const deadline = Date.now() + 10_000;
+      while (attempts() === before && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 2));
+      await (buffer as unknown as { persisting: Promise<void> }).persisting;
+    }
+    assert.equal(attempts(), 5);
+    assert.equal(errors.length, 1, errors.join('\n'));
+    assert.match(errors[0]!, /cannot persist the read pointer/);
+    assert.deepEqual(readdirSync(dir).filter((name) => name.endsWith('.tmp')), []);
+    rmSync(join(dir, 'ack-pointer.json'), { recursive: true });
+    buffer.push(events(5, 1, acked));
+    buffer.close();
+    assert.deepEqual(await drain(buffer), [5]);
+    await buffer.whenFinished();
+    assert.deepEqual(await replay(), [], 'the pointer reached the end');
   });
 });

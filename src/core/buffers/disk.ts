@@ -1,7 +1,8 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LogEvent } from '../event.js';
+import { makePrivateDir, PRIVATE_FILE_MODE } from '../private-files.js';
 import { Finalizer } from '../finalizer.js';
 import { fsyncDir, POINTER_FILE, recover, segmentName, type Position } from './disk_log.js';
 import { decodeEvents, decodeRecord, encodeRecord, HEADER_BYTES } from './disk_record.js';
@@ -18,14 +19,27 @@ export interface DiskBufferOptions {
   segmentBytes?: number;
   /** Called with events dropped because the buffer was full (drop_newest). */
   onDrop?: (events: LogEvent[]) => void;
-  /** Told about problems: records skipped during recovery (other than a torn tail), failed writes or pointer persists. */
+  /** Told about problems: records skipped during recovery (other than a torn tail), failed pointer persists. */
   onError?: (message: string) => void;
+  /** Told about files or directories whose wider modes could not be tightened to 0600/0700. */
+  onUntightened?: (paths: string[]) => void;
   /** Events whose fields cannot be written as JSON (a BigInt, a cycle): acked rejected by the callee. */
   onUnencodable?: (events: LogEvent[], message: string) => void;
   /** Told the bytes held (unacknowledged records) whenever that changes, for a gauge. */
   onUsage?: (bytes: number) => void;
   /** How often the read pointer is persisted while acks arrive. Default 1000 ms. */
   ackPersistIntervalMs?: number;
+  /**
+   * Told about each failed write attempt (disk full, I/O error). Writes are retried with
+   * exponential backoff; producers wait meanwhile (nothing unwritten is acked upstream).
+   */
+  onWriteFailed?: (error: NodeJS.ErrnoException, attempt: number) => void;
+  /** Told when a write succeeds again after failures. */
+  onWriteRecovered?: () => void;
+  /** First wait before a failed write is retried (doubling up to `writeRetryMaxMs`). Default 100 ms. */
+  writeRetryInitialMs?: number;
+  /** Default 5 s: a full disk gets a cheap attempt every few seconds, and the sink resumes soon after space returns. */
+  writeRetryMaxMs?: number;
 }
 
 const READ_CHUNK_BYTES = 4 * 1024 * 1024;
@@ -37,6 +51,8 @@ interface PendingWrite {
   events: LogEvent[];
   count: number;
   synced?: () => void;
+  /** Written and synced (a group that failed part-way is retried from the first write without it). */
+  written?: boolean;
 }
 
 /** A record handed to the consumer, waiting for its events to be released. */
@@ -72,7 +88,10 @@ export class DiskBuffer implements EventBuffer {
   private pending: PendingWrite[] = [];
   private pendingBytes = 0;
   private writing: Promise<void> | undefined;
-  private writeError: Error | undefined;
+  /** Consecutive failed write attempts (0: writing works). */
+  private failedWrites = 0;
+  /** Ends the wait before the next write attempt early (shutdown). */
+  private endRetryWait: (() => void) | undefined;
 
   private readPosition: Position;
   private ackPointer: Position;
@@ -110,10 +129,12 @@ export class DiskBuffer implements EventBuffer {
   static async open(options: DiskBufferOptions): Promise<DiskBuffer> {
     const segmentBytes = options.segmentBytes ?? Math.min(32 * 1024 * 1024, Math.max(64 * 1024, Math.floor(options.maxBytes / 8)));
     const full = { ackPersistIntervalMs: 1000, ...options, segmentBytes };
-    await mkdir(options.dir, { recursive: true });
+    const untightened = await makePrivateDir(options.dir);
     const recovered = await recover(options.dir, options.onError);
+    untightened.push(...recovered.untightened);
+    if (untightened.length > 0) options.onUntightened?.(untightened);
     const buffer = new DiskBuffer(full, recovered);
-    buffer.writeHandle = await open(join(options.dir, segmentName(buffer.writeSegment)), 'a');
+    buffer.writeHandle = await open(join(options.dir, segmentName(buffer.writeSegment)), 'a', PRIVATE_FILE_MODE);
     await fsyncDir(options.dir);
     return buffer;
   }
@@ -129,7 +150,6 @@ export class DiskBuffer implements EventBuffer {
 
   push(events: LogEvent[]): Promise<void> | undefined {
     if (this.closed) throw new Error('push to a closed buffer');
-    if (this.writeError) throw this.writeError;
     if (events.length === 0) return undefined;
     let record: Buffer;
     try {
@@ -181,6 +201,7 @@ export class DiskBuffer implements EventBuffer {
     this.closed = true;
     this.readerDone = true;
     this.wake();
+    this.endRetryWait?.(); // what is still unwritten was never acked upstream: the sources re-read it
     await this.writing?.catch(() => undefined);
     this.finalize();
     await this.finished;
@@ -246,50 +267,102 @@ export class DiskBuffer implements EventBuffer {
       while (this.pending.length > 0) {
         const group = this.pending;
         this.pending = [];
-        let start = 0;
-        while (start < group.length) {
-          // A record never straddles segments; one larger than a segment gets a segment of its own.
-          if (this.writeOffset > 0 && this.writeOffset + group[start]!.record.length > this.options.segmentBytes) await this.rollSegment();
-          let end = start;
-          let size = 0;
-          while (end < group.length && (end === start || this.writeOffset + size + group[end]!.record.length <= this.options.segmentBytes)) {
-            size += group[end]!.record.length;
-            end++;
-          }
-          const slice = group.slice(start, end);
-          const { bytesWritten } = await this.writeHandle!.writev(slice.map((w) => w.record));
-          if (bytesWritten !== size) throw new Error(`short write: ${bytesWritten} of ${size} bytes (disk full?)`);
-          await this.writeHandle!.datasync();
-          this.writeOffset += size;
-          this.syncedEnds.set(this.writeSegment, this.writeOffset);
-          for (const write of slice) {
-            this.pendingBytes -= write.record.length;
-            this.usedBytes += write.record.length;
-            for (const event of write.events) event.ack('delivered');
-            write.synced?.();
-          }
-          this.options.onUsage?.(this.usedBytes);
-          this.wake();
-          start = end;
-        }
+        const written = await this.writeGroup(group).catch((error: NodeJS.ErrnoException) => {
+          this.failedWrites++;
+          this.options.onWriteFailed?.(error, this.failedWrites);
+          return error;
+        });
+        if (!(written instanceof Error)) continue;
+        // The disk is full or failing: keep what was not written, in order, and try again later.
+        this.pending = group.filter((write) => !write.written).concat(this.pending);
+        if (!(await this.waitBeforeRetry())) return;
+        await this.reopenWriteSegment().catch(() => undefined); // a failure shows on the next attempt
       }
-    } catch (error) {
-      // The disk is full or gone: later pushes throw; events not written were never acked upstream.
-      this.writeError = error as Error;
-      this.options.onError?.(`write failed: ${(error as Error).message}`);
     } finally {
       this.writing = undefined;
       this.wake();
     }
   }
 
+  /** Writes `group` (marking each write done as it is synced); throws at the first failure. */
+  private async writeGroup(group: PendingWrite[]): Promise<void> {
+    let start = 0;
+    while (start < group.length) {
+      // A record never straddles segments; one larger than a segment gets a segment of its own.
+      if (this.writeOffset > 0 && this.writeOffset + group[start]!.record.length > this.options.segmentBytes) await this.rollSegment();
+      let end = start;
+      let size = 0;
+      while (end < group.length && (end === start || this.writeOffset + size + group[end]!.record.length <= this.options.segmentBytes)) {
+        size += group[end]!.record.length;
+        end++;
+      }
+      const slice = group.slice(start, end);
+      const { bytesWritten } = await this.writeHandle!.writev(slice.map((w) => w.record));
+      if (bytesWritten !== size) throw Object.assign(new Error(`short write: ${bytesWritten} of ${size} bytes (disk full?)`), { code: 'ENOSPC' });
+      await this.writeHandle!.datasync();
+      this.writeOffset += size;
+      this.syncedEnds.set(this.writeSegment, this.writeOffset);
+      if (this.failedWrites > 0) {
+        this.failedWrites = 0;
+        this.options.onWriteRecovered?.();
+      }
+      for (const write of slice) {
+        write.written = true;
+        this.pendingBytes -= write.record.length;
+        this.usedBytes += write.record.length;
+        for (const event of write.events) event.ack('delivered');
+        write.synced?.();
+      }
+      this.options.onUsage?.(this.usedBytes);
+      this.wake();
+      start = end;
+    }
+  }
+
+  /** Waits out the backoff; false when the buffer shuts down meanwhile. */
+  private async waitBeforeRetry(): Promise<boolean> {
+    const initial = this.options.writeRetryInitialMs ?? 100;
+    const delay = Math.min(this.options.writeRetryMaxMs ?? 5000, initial * 2 ** Math.min(this.failedWrites - 1, 20));
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, delay);
+      this.endRetryWait = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.endRetryWait = undefined;
+    return !this.readerDone;
+  }
+
+  /**
+   * After a failed write: a fresh handle on the segment (the old one may be broken: EIO, a
+   * volume remounted), cut back to the last synced byte. A partial write may have landed past
+   * it, and after a failed fsync the kernel may have dropped those pages: they are written again.
+   */
+  private async reopenWriteSegment(): Promise<void> {
+    await this.writeHandle?.close().catch(() => undefined);
+    this.writeHandle = undefined;
+    const handle = await open(join(this.options.dir, segmentName(this.writeSegment)), 'a', PRIVATE_FILE_MODE);
+    this.writeHandle = handle;
+    if ((await handle.stat()).size !== this.writeOffset) await handle.truncate(this.writeOffset);
+  }
+
+  /** Opens the next segment before leaving the current one: a failure leaves the state as it was. */
   private async rollSegment(): Promise<void> {
-    await this.writeHandle!.close();
-    this.writeSegment++;
+    const next = this.writeSegment + 1;
+    const handle = await open(join(this.options.dir, segmentName(next)), 'a', PRIVATE_FILE_MODE);
+    try {
+      await fsyncDir(this.options.dir);
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+    const previous = this.writeHandle;
+    this.writeHandle = handle;
+    this.writeSegment = next;
     this.writeOffset = 0;
-    this.syncedEnds.set(this.writeSegment, 0);
-    this.writeHandle = await open(join(this.options.dir, segmentName(this.writeSegment)), 'a');
-    await fsyncDir(this.options.dir);
+    this.syncedEnds.set(next, 0);
+    await previous?.close().catch(() => undefined);
   }
 
   private async readChunk(position: Position, syncedEnd: number, atLeast: number) {
@@ -336,6 +409,7 @@ export class DiskBuffer implements EventBuffer {
 
   private persisting: Promise<void> = Promise.resolve();
   private tmpCounter = 0;
+  private pointerPersistFailing = false;
 
   /** The pointer worth persisting: one at the very end of a finished segment moves to the next. */
   private pointerToPersist(): Position {
@@ -358,7 +432,7 @@ export class DiskBuffer implements EventBuffer {
       if (pointer.segment === this.persistedPointer.segment && pointer.offset === this.persistedPointer.offset) return;
       const tmp = join(this.options.dir, `${POINTER_FILE}.${this.tmpCounter++}.tmp`);
       try {
-        const handle = await open(tmp, 'w');
+        const handle = await open(tmp, 'w', PRIVATE_FILE_MODE);
         try {
           await handle.writeFile(JSON.stringify(pointer));
           await handle.sync();
@@ -373,8 +447,12 @@ export class DiskBuffer implements EventBuffer {
           this.syncedEnds.delete(segment);
         }
         this.persistedPointer = pointer;
+        this.pointerPersistFailing = false;
       } catch (error) {
-        if (!this.finalized) this.options.onError?.(`cannot persist the read pointer: ${(error as Error).message}`);
+        await rm(tmp, { force: true }).catch(() => undefined); // a full disk must not fill up with temporaries
+        // Not fatal (a restart replays a little more): told once per outage, not once per ack interval.
+        if (!this.finalized && !this.pointerPersistFailing) this.options.onError?.(`cannot persist the read pointer (retried on the next acks): ${(error as Error).message}`);
+        this.pointerPersistFailing = true;
       }
     });
     return this.persisting;
@@ -402,7 +480,7 @@ export class DiskBuffer implements EventBuffer {
     try {
       if (pointer.segment !== this.persistedPointer.segment || pointer.offset !== this.persistedPointer.offset) {
         const tmp = join(this.options.dir, `${POINTER_FILE}.final.tmp`);
-        const fd = openSync(tmp, 'w');
+        const fd = openSync(tmp, 'w', PRIVATE_FILE_MODE);
         try {
           writeSync(fd, JSON.stringify(pointer));
           fsyncSync(fd);

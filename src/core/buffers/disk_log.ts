@@ -1,5 +1,6 @@
 import { open, readdir, readFile, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
+import { tightenExisting } from '../private-files.js';
 import { decodeRecord } from './disk_record.js';
 
 /**
@@ -26,7 +27,10 @@ export async function recover(dir: string, onError: ((message: string) => void) 
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') onError?.(`unreadable ${POINTER_FILE}, replaying the whole log: ${(error as Error).message}`);
   }
-  const segmentNumbers = (await readdir(dir))
+  const names = await readdir(dir);
+  // Files written by versions that did not create them 0600 (segments, pointer, leftover temporaries).
+  const untightened = await tightenExisting(dir, names);
+  const segmentNumbers = names
     .map((name) => SEGMENT_PATTERN.exec(name)?.[1])
     .filter((n): n is string => n !== undefined)
     .map(Number)
@@ -62,7 +66,7 @@ export async function recover(dir: string, onError: ((message: string) => void) 
     segments.set(segment, offset);
   }
   if (segments.size === 0) segments.set(pointer.segment, 0);
-  return { pointer, segments, usedBytes, events };
+  return { pointer, segments, usedBytes, events, untightened };
 }
 
 export async function fsyncDir(dir: string): Promise<void> {

@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ackAll, type LogEvent } from '../event.js';
 import type { ComponentMetrics } from '../metrics.js';
+import type { Readiness } from '../readiness.js';
+import { makePrivateDir } from '../private-files.js';
 import { DiskBuffer } from './disk.js';
 import { MemoryBuffer } from './memory.js';
 import type { EventBuffer } from './types.js';
@@ -47,6 +49,7 @@ export interface BufferContext {
   sinkId: string;
   metrics: ComponentMetrics;
   logger: Logger;
+  readiness?: Readiness | undefined;
 }
 
 /** Build the buffer in front of a sink. */
@@ -59,6 +62,9 @@ export async function createBuffer(options: BufferOptions, ctx: BufferContext): 
     return new MemoryBuffer({ maxEvents: options.max_events, whenFull: options.when_full, onDrop });
   }
   const dir = join(ctx.dataDir, 'buffer', ctx.sinkId);
+  const warnUntightened = (paths: string[]) => ctx.logger.warn({ paths }, 'disk buffer: cannot make files private (0600/0700)');
+  const untightened = await makePrivateDir(join(ctx.dataDir, 'buffer'));
+  if (untightened.length > 0) warnUntightened(untightened);
   const bytesGauge = ctx.metrics.gauge('sluice_component_buffer_bytes', 'Bytes of unacknowledged events in a disk buffer.').labels(ctx.metrics.labels);
   const buffer = await DiskBuffer.open({
     dir,
@@ -66,6 +72,8 @@ export async function createBuffer(options: BufferOptions, ctx: BufferContext): 
     whenFull: options.when_full,
     onDrop,
     onUsage: (bytes) => bytesGauge.set(bytes),
+    onUntightened: warnUntightened,
+    ...stallReporting(ctx, dir),
     onUnencodable: (events, message) => {
       ctx.metrics.discarded('unencodable', events.length);
       ctx.logger.error({ events: events.length, err: message }, 'disk buffer: events that cannot be written as JSON dropped');
@@ -79,4 +87,30 @@ export async function createBuffer(options: BufferOptions, ctx: BufferContext): 
   bytesGauge.set(buffer.bytes);
   if (buffer.size > 0) ctx.logger.info({ dir, events: buffer.size, bytes: buffer.bytes }, 'disk buffer: replaying events left from the last run');
   return buffer;
+}
+
+/**
+ * A disk buffer that cannot write stalls its sink: counted per attempt, logged once when it
+ * starts and once when it ends, shown as a gauge and as a reason `/ready` answers 503 for.
+ */
+function stallReporting(ctx: BufferContext, dir: string) {
+  const errors = ctx.metrics.counter('sluice_buffer_write_errors_total', 'Failed disk buffer writes (retried), by error code.', ['code']);
+  const stalled = ctx.metrics.gauge('sluice_component_stalled', '1 while the component cannot make progress (see /ready for why).').labels(ctx.metrics.labels);
+  stalled.set(0);
+  const readinessKey = `buffer:${ctx.sinkId}`;
+  return {
+    onWriteFailed: (error: NodeJS.ErrnoException, attempt: number) => {
+      const code = error.code ?? 'unknown';
+      errors.inc({ ...ctx.metrics.labels, code });
+      if (attempt > 1) return;
+      stalled.set(1);
+      ctx.readiness?.set(readinessKey, `sink ${ctx.sinkId}: disk buffer cannot write (${code}), retrying; its sources wait`);
+      ctx.logger.error({ dir, code, err: error.message }, 'disk buffer: write failed; retrying with backoff, producers wait (nothing is lost)');
+    },
+    onWriteRecovered: () => {
+      stalled.set(0);
+      ctx.readiness?.clear(readinessKey);
+      ctx.logger.info({ dir }, 'disk buffer: writing again');
+    },
+  };
 }

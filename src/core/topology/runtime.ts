@@ -6,6 +6,7 @@ import type { EventBuffer } from '../buffers/types.js';
 import type { AgentConfig, ComponentConfig } from '../config/load.js';
 import { ackAll, type LogEvent } from '../event.js';
 import type { ComponentMetrics, MetricsRegistry } from '../metrics.js';
+import type { Readiness } from '../readiness.js';
 import { Fanout, type FanoutTarget } from './fanout.js';
 import type { TopologyPlan } from './plan.js';
 
@@ -16,6 +17,8 @@ export interface TopologyOptions {
   plan: TopologyPlan;
   logger: Logger;
   metrics: MetricsRegistry;
+  /** Where stuck components say so (`/ready`). */
+  readiness?: Readiness;
   /** Fail startup when a sink healthcheck fails (`--require-healthy`). */
   requireHealthy?: boolean;
   healthcheckTimeoutMs?: number;
@@ -90,7 +93,13 @@ export class Topology {
       if (component.kind === 'transform') {
         built.input = new MemoryBuffer({ maxEvents: this.options.transformBufferEvents ?? 1000, whenFull: 'block' });
       } else if (component.kind === 'sink') {
-        built.input = await createBuffer(component.buffer!, { dataDir: config.dataDir, sinkId: component.id, metrics: componentMetrics, logger: componentLogger });
+        built.input = await createBuffer(component.buffer!, {
+          dataDir: config.dataDir,
+          sinkId: component.id,
+          metrics: componentMetrics,
+          logger: componentLogger,
+          readiness: this.options.readiness,
+        });
       }
       this.built.set(component.id, built);
     }

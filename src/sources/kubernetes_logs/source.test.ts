@@ -631,3 +631,30 @@ test('Docker format: long lines split into partials, rotation and gzip: every me
   sim.stop();
   assertExactlyOnceInOrder(out, sim);
 });
+
+test('a checkpoint with a negative offset is dropped and counted: its file is read per read_from, not stalled', async () => {
+  const { sim, build, dataDir } = setup();
+  const c = sim.addPod('ns', 'p', ['c']).container('c');
+  for (let i = 0; i < 10; i++) sim.write(c, 'stdout', `line ${i}`);
+  const out1 = new CollectingOutput();
+  let running = startSource(build().source, out1);
+  await waitFor(() => out1.events.length >= 10, 'first pass');
+  await running.stop();
+  const { readFileSync, writeFileSync } = await import('node:fs');
+  const path = join(dataDir, 'logs', 'checkpoints.json');
+  const file = JSON.parse(readFileSync(path, 'utf8')) as { checkpoints: Record<string, { offset: number }> };
+  const records = Object.values(file.checkpoints);
+  assert.equal(records.length, 1);
+  records[0]!.offset = -5;
+  writeFileSync(path, JSON.stringify(file));
+  sim.write(c, 'stdout', 'after the restart');
+  const out2 = new CollectingOutput();
+  const second = build();
+  running = startSource(second.source, out2);
+  await waitFor(() => out2.events.length >= 11, 'the whole file again (read_from = beginning)');
+  await running.stop();
+  sim.stop();
+  assert.deepEqual(out2.messages(), c.written.stdout);
+  const metric = await second.metrics.registry.getSingleMetric('sluice_checkpoint_records_invalid_total')!.get();
+  assert.deepEqual(metric.values.map((v) => [v.labels.component_id, v.value]), [['logs', 1]]);
+});
