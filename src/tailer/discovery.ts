@@ -1,16 +1,13 @@
-import { readdirSync, statSync, watch, type FSWatcher, type Stats } from 'node:fs';
+import { readdirSync, watch, type FSWatcher, type Stats } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { PathPolicy, type DiscoveryRoot, type RejectReason } from './path-policy.js';
 
-/** A directory tree to search: files up to `depth` directory levels below `dir` (0 = only `dir`). */
-export interface DiscoveryRoot {
-  readonly dir: string;
-  readonly depth: number;
-}
+export type { DiscoveryRoot } from './path-policy.js';
 
 export interface DiscoveredFile {
   readonly path: string;
-  /** `stat` (symlinks followed: a legacy link and its target have one identity). */
+  /** Of the file's validated real path (a legacy link and its target have one identity). */
   readonly stats: Stats;
 }
 
@@ -19,6 +16,8 @@ export interface DiscoveryEvents {
   pathChanged(path: string): void;
   /** A file in `dir` was written to (called per write: kept allocation-free). */
   fileWritten(dir: string): void;
+  /** `path` will not be read (see `PathPolicy`); reported once per path, not on every scan. */
+  rejected(path: string, reason: RejectReason): void;
 }
 
 interface KnownDir {
@@ -29,6 +28,8 @@ interface KnownDir {
 
 const MAX_WATCHED_DIRECTORIES = 8192;
 const DIRECTORIES_PER_YIELD = 64;
+/** Rejected paths remembered so each is reported once; past this, the memory starts over. */
+const MAX_REMEMBERED_REJECTIONS = 10_000;
 
 /**
  * Finds files by walking the roots, and watches every directory it walked (non-recursive
@@ -38,6 +39,9 @@ const DIRECTORIES_PER_YIELD = 64;
  */
 export class Discovery {
   private readonly dirs = new Map<string, KnownDir>();
+  private readonly policy: PathPolicy;
+  /** Paths already reported as rejected (a pod's bad link is listed again by every scan). */
+  private readonly reported = new Set<string>();
   private closed = false;
   private listedSinceYield = 0;
 
@@ -46,7 +50,14 @@ export class Discovery {
     /** Path-only decision, before any stat or open. */
     private readonly accept: (path: string) => boolean,
     private readonly events: DiscoveryEvents,
-  ) {}
+  ) {
+    this.policy = new PathPolicy(roots);
+  }
+
+  /** The path to open for a discovered `path`, validated again now (see `PathPolicy.openablePath`). */
+  openablePath(path: string): string {
+    return this.policy.openablePath(path);
+  }
 
   get watchedDirectories(): number {
     let count = 0;
@@ -58,6 +69,7 @@ export class Discovery {
   async scanAll(): Promise<DiscoveredFile[]> {
     const found: DiscoveredFile[] = [];
     const seen = new Set<string>();
+    this.policy.refresh();
     for (const root of this.roots) await this.walk(root.dir, root, 0, found, seen);
     for (const [dir, known] of this.dirs) {
       if (!seen.has(dir)) {
@@ -117,20 +129,26 @@ export class Discovery {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) {
         if (level < root.depth) await this.walk(path, root, level + 1, found, seen);
-      } else if (entry.isFile() || entry.isSymbolicLink()) {
-        await this.consider(path, found);
+      } else {
+        await this.consider(path, found); // FIFOs and devices too: refused and reported, not ignored
       }
     }
   }
 
   private async consider(path: string, found: DiscoveredFile[]): Promise<void> {
     if (!this.accept(path)) return;
-    try {
-      const stats = statSync(path);
-      if (stats.isFile()) found.push({ path, stats });
-    } catch {
-      // deleted between readdir and stat, or a dangling link
-    }
+    const verdict = this.policy.check(path);
+    if (verdict === undefined) return; // deleted between readdir and stat, or a dangling link
+    if (verdict.ok) found.push({ path, stats: verdict.stats });
+    else this.reportRejected(path, verdict.reason);
+  }
+
+  private reportRejected(path: string, reason: RejectReason): void {
+    const key = `${reason}:${path}`;
+    if (this.reported.has(key)) return;
+    if (this.reported.size >= MAX_REMEMBERED_REJECTIONS) this.reported.clear();
+    this.reported.add(key);
+    this.events.rejected(path, reason);
   }
 
   private watchDir(dir: string, root: DiscoveryRoot, level: number): void {

@@ -1,4 +1,5 @@
 import type { Stats } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { EventOutput } from '../core/component.js';
@@ -7,9 +8,10 @@ import { Finalizer } from '../core/finalizer.js';
 import type { ComponentMetrics } from '../core/metrics.js';
 import { AckTracker } from './ack-tracker.js';
 import { CheckpointStore } from './checkpoint-store.js';
-import { GzipChunkReader, PlainChunkReader, openForReading } from './chunk-reader.js';
+import { GzipChunkReader, PlainChunkReader, openVerified } from './chunk-reader.js';
 import { Discovery, type DiscoveredFile, type DiscoveryRoot } from './discovery.js';
-import { fingerprintFromHead, headMatches, pathStillHolds, readGzipHead, readPlainHead, type Fingerprint } from './fingerprint.js';
+import { fingerprintFromHead, headMatches, pathStillHolds, readGzipHead, readHeadAt, readPlainHead, type Fingerprint } from './fingerprint.js';
+import { UnsafePathError } from './path-policy.js';
 import { DecodeStats } from './line-decoder.js';
 import { LineSplitter } from './line-splitter.js';
 import { FileRegistry } from './file-registry.js';
@@ -136,6 +138,10 @@ export class Tailer {
       fileWritten: (dir) => {
         for (const file of this.files.inDirectory(dir)) this.markWritten(file);
         this.wakeSoon(this.writeCoalesceMs);
+      },
+      rejected: (path, reason) => {
+        options.metrics.error(reason);
+        options.logger.warn({ path, reason }, 'not reading a path in the log tree: only regular files under the root are read');
       },
     });
   }
@@ -398,7 +404,7 @@ export class Tailer {
     if (file.fingerprint === undefined) return undefined;
     for (const other of this.files.inDirectory(dirname(file.path))) {
       if (!other.compressed || other === file) continue;
-      if (headMatches(file.fingerprint, await readGzipHead(other.path))) return other;
+      if (headMatches(file.fingerprint, await this.headAt(other.path, true))) return other;
     }
     return undefined;
   }
@@ -476,7 +482,11 @@ export class Tailer {
       else await this.openPlain(file);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT') {
+      if (error instanceof UnsafePathError) {
+        // Swapped for a link, a FIFO or a device since it was found: refused, never read.
+        this.options.metrics.error(error.reason);
+        this.options.logger.warn({ path: file.path, reason: error.reason }, 'not reading a file that is no longer a regular file under the root');
+      } else if (code !== 'ENOENT') {
         this.options.metrics.error('open_failed');
         this.options.logger.warn({ path: file.path, err: error }, 'cannot open file');
       }
@@ -484,18 +494,32 @@ export class Tailer {
     }
   }
 
+  /** Opens the file at `path` as validated now: its real path, no link followed, a regular file. */
+  private openChecked(path: string): ReturnType<typeof openVerified> {
+    return openVerified(this.discovery.openablePath(path));
+  }
+
+  /** The head of the file at `path` (empty when it cannot be read safely, as when gone). */
+  private async headAt(path: string, compressed: boolean): Promise<Buffer> {
+    try {
+      return await readHeadAt(this.discovery.openablePath(path), compressed);
+    } catch {
+      return Buffer.alloc(0);
+    }
+  }
+
+  /** Another file holds the name now (rotated between discovery and open): find it again under its new name. */
+  private movedBeforeOpen(file: TailedFile): void {
+    this.options.logger.debug({ path: file.path, key: file.key }, 'file renamed before open');
+    file.readable = false;
+    this.dirtyPaths.add(dirname(file.path));
+  }
+
   private async openPlain(file: TailedFile): Promise<void> {
-    const handle = await openForReading(file.path);
+    const { handle, stats } = await this.openChecked(file.path);
     let started = false;
     try {
-      const stats = await handle.stat();
-      if (inodeKey(stats) !== file.key) {
-        // Renamed (rotated) between discovery and open: find it again under its new name.
-        this.options.logger.debug({ path: file.path, key: file.key }, 'file renamed before open');
-        file.readable = false;
-        this.dirtyPaths.add(dirname(file.path));
-        return;
-      }
+      if (inodeKey(stats) !== file.key) return this.movedBeforeOpen(file);
       const head = await readPlainHead(handle);
       let start: number;
       if (file.splitter !== undefined) {
@@ -530,7 +554,19 @@ export class Tailer {
   }
 
   private async openCompressed(file: TailedFile): Promise<void> {
-    const head = await readGzipHead(file.path);
+    const { handle, stats } = await this.openChecked(file.path);
+    let started = false;
+    try {
+      if (inodeKey(stats) === file.key) started = await this.startCompressed(file, handle);
+      else this.movedBeforeOpen(file);
+    } finally {
+      if (!started) await handle.close();
+    }
+  }
+
+  /** Starts reading an open gzip file; false when it is not to be read (the handle is the caller's then). */
+  private async startCompressed(file: TailedFile, handle: FileHandle): Promise<boolean> {
+    const head = await readGzipHead(handle);
     const dir = dirname(file.path);
     // The same bytes under their uncompressed name, still tracked?
     for (const other of this.files.all()) {
@@ -543,11 +579,11 @@ export class Tailer {
         continue;
       }
       this.markDone(file, 'gzip of a file already read'); // the plain file is (being) read to its end: the gzip is a duplicate
-      return;
+      return false;
     }
     if (file.resumeAtEnd) {
       this.markDone(file, 'resumed after an exclusion: a gzip gets no new lines');
-      return;
+      return false;
     }
     const record = CheckpointStore.bestMatch(this.store.inDirectory(dir), head);
     let start = 0;
@@ -558,14 +594,15 @@ export class Tailer {
       file.fingerprint = head.length > 0 ? this.fingerprintOf(file, head) : undefined;
       if (file.startAtEnd || file.resumeAtEnd) {
         this.markDone(file, 'read_from end');
-        return;
+        return false;
       }
     }
     this.startReading(file, start);
-    file.reader = await GzipChunkReader.open(file.path, start, this.options.maxReadBytes);
+    file.reader = new GzipChunkReader(handle, start, this.options.maxReadBytes);
     file.state = 'open';
     file.readable = true;
     this.openCount++;
+    return true;
   }
 
   /** An open file that was empty when opened gets its fingerprint as soon as it has bytes. */
@@ -591,7 +628,13 @@ export class Tailer {
 
   private async sameIdentity(file: TailedFile, path: string): Promise<boolean> {
     if (file.fingerprint === undefined) return path === file.path; // never had a byte: cannot tell, assume new
-    return pathStillHolds(file.fingerprint, file.compressed, path);
+    let target: string;
+    try {
+      target = this.discovery.openablePath(path);
+    } catch {
+      return true; // gone or unsafe: nothing to re-identify (as when gone)
+    }
+    return pathStillHolds(file.fingerprint, file.compressed, target);
   }
 
   private markDone(file: TailedFile, reason: string): void {

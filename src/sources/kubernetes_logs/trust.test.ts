@@ -1,0 +1,112 @@
+// The log tree is written by pods: what a pod puts there (links, FIFOs, names) must not make the
+// agent read other files, loop, block, or stop serving the other pods.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { KubeletSim } from '../../../test/kubelet-sim.js';
+import { CollectingOutput, errorCount, startSource, testContext, waitFor } from '../../../test/source-driver.js';
+import { kubernetesLogsSchema, type KubernetesLogsConfig } from './config.js';
+import { KubernetesLogsSource } from './source.js';
+
+const tempDirs: string[] = [];
+after(() => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function setup(options: Partial<KubernetesLogsConfig> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-trust-'));
+  tempDirs.push(dir);
+  const logDirectory = join(dir, 'pods');
+  const sim = new KubeletSim({ root: logDirectory, format: 'cri' });
+  const config = kubernetesLogsSchema.parse({ log_directory: logDirectory, glob_minimum_cooldown_ms: 100, ...options });
+  const { ctx, metrics } = testContext(join(dir, 'data'));
+  return { dir, logDirectory, sim, config, ctx, metrics };
+}
+
+/** A container directory made by hand (the pod controls what is in it). */
+function containerDir(logDirectory: string, pod: string): string {
+  const path = join(logDirectory, `ns_${pod}_uid-${pod}`, 'c');
+  mkdirSync(path, { recursive: true });
+  return path;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitForErrors(metrics: ReturnType<typeof testContext>['metrics'], reason: string, count: number): Promise<void> {
+  for (let i = 0; (await errorCount(metrics, reason)) < count; i++) {
+    if (i > 500) throw new Error(`timed out waiting for ${count} ${reason}, got ${await errorCount(metrics, reason)}`);
+    await sleep(20);
+  }
+}
+
+test('a 0.log linked to a secret outside log_directory is not shipped; counted and reported once', async () => {
+  const { dir, logDirectory, sim, config, ctx, metrics } = setup();
+  const secret = join(dir, 'shadow');
+  writeFileSync(secret, '2024-01-01T00:00:00.000000000Z stdout F root:$6$secret-hash\n');
+  symlinkSync(secret, join(containerDir(logDirectory, 'evil'), '0.log'));
+  const good = sim.addPod('ns', 'good', ['c']).container('c');
+  sim.write(good, 'stdout', 'hello');
+  const out = new CollectingOutput();
+  const running = startSource(new KubernetesLogsSource(config, ctx), out);
+  await waitFor(() => out.events.length >= 1, 'the good line');
+  await sleep(400); // several rescans (100 ms): the link is listed again by each
+  await running.stop();
+  sim.stop();
+  assert.deepEqual(out.messages(), ['hello']);
+  assert.equal(await errorCount(metrics, 'link_outside_root'), 1);
+});
+
+test('a link to /proc/self/status named like a rotated file ships nothing and is not read again and again', async () => {
+  const { logDirectory, sim, config, ctx, metrics } = setup();
+  const good = sim.addPod('ns', 'good', ['c']).container('c');
+  symlinkSync('/proc/self/status', join(good.dir, '0.log.20240101-000000'));
+  sim.write(good, 'stdout', 'hello');
+  const evil = containerDir(logDirectory, 'evil');
+  symlinkSync('/proc/self/status', join(evil, '0.log.20240101-000000'));
+  const out = new CollectingOutput();
+  const running = startSource(new KubernetesLogsSource(config, ctx), out);
+  await waitFor(() => out.events.length >= 1, 'the good line');
+  await sleep(400);
+  sim.write(good, 'stdout', 'after'); // the current file, after the "rotated" one, still reads
+  await waitFor(() => out.events.length >= 2, 'the later line');
+  await running.stop();
+  sim.stop();
+  assert.deepEqual(out.messages(), ['hello', 'after']);
+  assert.equal(await errorCount(metrics, 'link_outside_root'), 2, 'each link reported once, not per rescan');
+  assert.equal(await errorCount(metrics, 'malformed_line'), 0);
+});
+
+test('a FIFO swapped in for a log file never blocks: other pods go on, the source stops promptly', { timeout: 60_000 }, async () => {
+  const { logDirectory, sim, config, ctx, metrics } = setup();
+  const victim = sim.addPod('ns', 'victim', ['c']);
+  const other = sim.addPod('ns', 'other', ['c']).container('c');
+  sim.write(victim.container('c'), 'stdout', 'never read');
+  sim.write(other, 'stdout', 'first');
+  // The victim's file is found, then waits for its pod's metadata; meanwhile it becomes a FIFO.
+  let admitVictim!: () => void;
+  const gate = new Promise<void>((resolve) => (admitVictim = resolve));
+  const provider = {
+    waitForPod: (pod: { podUid: string }) => (pod.podUid === victim.uid ? gate : undefined),
+    eventFields: () => undefined,
+    isExcluded: () => false,
+    onChange: () => () => {},
+  };
+  execFileSync('mkfifo', [join(containerDir(logDirectory, 'fifo'), '0.log')]); // and one from the start
+  const out = new CollectingOutput();
+  const running = startSource(new KubernetesLogsSource(config, ctx, provider), out);
+  await waitFor(() => out.events.length >= 1, 'the first line of the other pod');
+  const path = victim.container('c').currentPath;
+  unlinkSync(path);
+  execFileSync('mkfifo', [path]);
+  admitVictim();
+  // Both FIFOs reported by discovery, and the victim's refused when opened.
+  await waitForErrors(metrics, 'not_regular_file', 3);
+  sim.write(other, 'stdout', 'second');
+  await waitFor(() => out.events.length >= 2, 'the other pod still read');
+  await running.stop(); // returns: no thread or loop is stuck on the FIFO
+  sim.stop();
+  assert.deepEqual(out.messages(), ['first', 'second']);
+});
