@@ -27,11 +27,6 @@ let noAtimeFlag = constants.O_NOATIME ?? 0;
  */
 const SAFE_OPEN_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
 
-/** How files are opened (`fs.promises.open`; tests inject failures such as EMFILE). */
-export type FileOpener = (path: string, flags: number) => Promise<FileHandle>;
-
-const defaultOpener: FileOpener = (path, flags) => open(path, flags);
-
 /**
  * Opens a log file for reading without updating its access time. Reading a file just written
  * otherwise dirties its inode on every read (relatime updates atime when it is older than mtime,
@@ -39,16 +34,16 @@ const defaultOpener: FileOpener = (path, flags) => open(path, flags);
  * read cost on an idle node. The kernel allows it to the file's owner (uid 0 reading root-owned
  * logs, as deployed) or with CAP_FOWNER; anyone else gets EPERM, and plain opens from then on.
  */
-export async function openForReading(path: string, openFile: FileOpener = defaultOpener): Promise<FileHandle> {
+export async function openForReading(path: string): Promise<FileHandle> {
   if (noAtimeFlag !== 0) {
     try {
-      return await openFile(path, SAFE_OPEN_FLAGS | noAtimeFlag);
+      return await open(path, SAFE_OPEN_FLAGS | noAtimeFlag);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EPERM') throw error;
       noAtimeFlag = 0;
     }
   }
-  return openFile(path, SAFE_OPEN_FLAGS);
+  return open(path, SAFE_OPEN_FLAGS);
 }
 
 /**
@@ -56,8 +51,8 @@ export async function openForReading(path: string, openFile: FileOpener = defaul
  * is closed and `UnsafePathError` thrown. The caller compares `stats` with the identity it
  * discovered (the name may have been given to another file meanwhile).
  */
-export async function openVerified(path: string, openFile: FileOpener = defaultOpener): Promise<{ handle: FileHandle; stats: Stats }> {
-  const handle = await openForReading(path, openFile);
+export async function openVerified(path: string): Promise<{ handle: FileHandle; stats: Stats }> {
+  const handle = await openForReading(path);
   let stats: Stats;
   try {
     stats = await handle.stat();

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { constants as zlibConstants, gunzipSync } from 'node:zlib';
-import { openVerified, type FileOpener } from './chunk-reader.js';
+import { openVerified } from './chunk-reader.js';
 
 /**
  * File identity: device + inode AND a hash of the first bytes. The inode alone is fooled by
@@ -77,8 +77,8 @@ export function fingerprintFromHead(dev: number, ino: number, head: Buffer): Fin
 }
 
 /** The head of the file at `path` (a validated real path: see `PathPolicy`), opened safely and closed again. */
-export async function readHeadAt(path: string, compressed: boolean, openFile?: FileOpener): Promise<Buffer> {
-  const { handle } = await openVerified(path, openFile);
+export async function readHeadAt(path: string, compressed: boolean): Promise<Buffer> {
+  const { handle } = await openVerified(path);
   try {
     return compressed ? await readGzipHead(handle) : await readPlainHead(handle);
   } finally {
@@ -87,9 +87,9 @@ export async function readHeadAt(path: string, compressed: boolean, openFile?: F
 }
 
 /** Whether the file now at `path` starts with the bytes `fingerprint` was made from (true if it is gone). */
-export async function pathStillHolds(fingerprint: Fingerprint, compressed: boolean, path: string, openFile?: FileOpener): Promise<boolean> {
+export async function pathStillHolds(fingerprint: Fingerprint, compressed: boolean, path: string): Promise<boolean> {
   try {
-    return headMatches(fingerprint, await readHeadAt(path, compressed, openFile));
+    return headMatches(fingerprint, await readHeadAt(path, compressed));
   } catch {
     return true; // gone (or no longer a file to read): nothing to re-identify
   }

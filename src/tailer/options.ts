@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { ComponentContext } from '../core/component.js';
+import { clampMaxOpenFiles, openFilesSoftLimit } from './fd-limit.js';
 
 /** Options every tailing source shares (Vector's names), with their defaults. */
 export const tailerOptionsSchema = {
@@ -38,7 +39,7 @@ export const tailerOptionsSchema = {
     .int()
     .min(1)
     .default(1024)
-    .describe('Files open at once; beyond it, files idle at their end are closed and reopened when written to.'),
+    .describe('Files open at once; beyond it, files idle at their end are closed and reopened when written to. Lowered (with a warning) to the process RLIMIT_NOFILE minus a reserve for sinks and the API.'),
   checkpoint_interval_secs: z
     .number()
     .positive()
@@ -54,7 +55,7 @@ export function commonTailerSettings(config: TailerConfig, ctx: ComponentContext
   return {
     maxReadBytes: config.max_read_bytes,
     maxLineBytes: config.max_line_bytes,
-    maxOpenFiles: config.max_open_files,
+    maxOpenFiles: clampMaxOpenFiles(config.max_open_files, openFilesSoftLimit(), ctx.logger),
     scanIntervalMs: config.glob_minimum_cooldown_ms,
     readFrom: config.read_from,
     ignoreOlderSecs: config.ignore_older_secs,

@@ -14,6 +14,7 @@ import { fingerprintFromHead, headMatches, pathStillHolds, readGzipHead, readHea
 import { UnsafePathError } from './path-policy.js';
 import { DecodeStats } from './line-decoder.js';
 import { LineSplitter } from './line-splitter.js';
+import { OpenBackoff } from './open-backoff.js';
 import { FileRegistry } from './file-registry.js';
 import { TailedFile, inodeKey, type FileAdmission } from './tailed-file.js';
 
@@ -118,6 +119,8 @@ export class Tailer {
   private readonly writeCoalesceMs: number;
   private readonly openFilesGauge;
   private readonly trackedFilesGauge;
+  /** Opening paused while the process is out of descriptors. */
+  private readonly openBackoff = new OpenBackoff(() => this.wake());
 
   constructor(private readonly options: TailerOptions) {
     this.store = new CheckpointStore(options.checkpointPath);
@@ -205,6 +208,7 @@ export class Tailer {
       clearTimeout(this.coalesceTimer);
       this.coalesceTimer = undefined;
       shutdown.removeEventListener('abort', onAbort);
+      this.openBackoff.close();
       this.discovery.close();
       for (const file of this.files.all()) if (file.state === 'open') await this.closeReader(file);
     }
@@ -451,6 +455,7 @@ export class Tailer {
   }
 
   private anyOpenableFile(): boolean {
+    if (this.openBackoff.paused) return false; // the backoff wakes the loop when it ends
     const files = this.files.all();
     for (let i = 0; i < files.length; i++) {
       const file = files[i]!;
@@ -477,11 +482,20 @@ export class Tailer {
   }
 
   private async open(file: TailedFile): Promise<void> {
+    if (this.openBackoff.paused) return; // out of descriptors a moment ago: the file waits, readable
     try {
       if (file.compressed) await this.openCompressed(file);
       else await this.openPlain(file);
+      this.openBackoff.succeeded();
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EMFILE' || code === 'ENFILE') {
+        this.options.metrics.error('too_many_open_files');
+        if (this.openBackoff.failed()) {
+          this.options.logger.warn({ path: file.path, code, retry_ms: this.openBackoff.retryInMs }, 'out of file descriptors: files are opened again after a backoff (raise RLIMIT_NOFILE or lower max_open_files)');
+        }
+        return;
+      }
       if (error instanceof UnsafePathError) {
         // Swapped for a link, a FIFO or a device since it was found: refused, never read.
         this.options.metrics.error(error.reason);

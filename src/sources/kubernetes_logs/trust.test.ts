@@ -1,12 +1,13 @@
 // The log tree is written by pods: what a pod puts there (links, FIFOs, names) must not make the
 // agent read other files, loop, block, or stop serving the other pods.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { KubeletSim } from '../../../test/kubelet-sim.js';
+import { openFilesSoftLimit } from '../../tailer/fd-limit.js';
 import { CollectingOutput, errorCount, startSource, testContext, waitFor } from '../../../test/source-driver.js';
 import { kubernetesLogsSchema, type KubernetesLogsConfig } from './config.js';
 import { KubernetesLogsSource } from './source.js';
@@ -109,4 +110,82 @@ test('a FIFO swapped in for a log file never blocks: other pods go on, the sourc
   await running.stop(); // returns: no thread or loop is stuck on the FIFO
   sim.stop();
   assert.deepEqual(out.messages(), ['first', 'second']);
+});
+
+/** Takes every free descriptor of this process (a real EMFILE for the next open); undefined when the limit is too high to fill. */
+function exhaustDescriptors(): number[] | undefined {
+  if ((openFilesSoftLimit() ?? Infinity) > 200_000) return undefined;
+  const held: number[] = [];
+  for (;;) {
+    try {
+      held.push(openSync('/dev/null', 'r'));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EMFILE') return held;
+      throw error;
+    }
+  }
+}
+
+test('EMFILE when opening is retried with backoff, not taken as the end of the file', async (t) => {
+  // No rescan meanwhile: a file given up for good would be found again only by one.
+  const { sim, config, ctx, metrics } = setup({ glob_minimum_cooldown_ms: 60_000 });
+  const c = sim.addPod('ns', 'busy', ['c']);
+  sim.write(c.container('c'), 'stdout', 'one');
+  sim.write(c.container('c'), 'stdout', 'two');
+  let admit!: () => void;
+  const gate = new Promise<void>((resolve) => (admit = resolve));
+  let found = false;
+  const provider = { waitForPod: () => ((found = true), gate), eventFields: () => undefined, isExcluded: () => false, onChange: () => () => {} };
+  const out = new CollectingOutput();
+  const running = startSource(new KubernetesLogsSource(config, ctx, provider), out);
+  await waitFor(() => found, 'the file found, waiting for its pod (not opened yet)');
+  const held = exhaustDescriptors();
+  if (held === undefined) {
+    await running.stop();
+    return t.skip('RLIMIT_NOFILE too high to exhaust in a test');
+  }
+  admit();
+  // Out of descriptors: counted, whether as "retry later" or (before) as a failed open for good.
+  while ((await errorCount(metrics, 'too_many_open_files')) + (await errorCount(metrics, 'open_failed')) === 0) await sleep(10);
+  for (const fd of held) closeSync(fd);
+  await waitFor(() => out.events.length >= 2, 'the lines, once descriptors are back');
+  await running.stop();
+  sim.stop();
+  assert.deepEqual(out.messages(), ['one', 'two']);
+  assert.equal(await errorCount(metrics, 'open_failed'), 0);
+  assert.ok((await errorCount(metrics, 'too_many_open_files')) >= 1);
+});
+
+test('max_open_files above RLIMIT_NOFILE is lowered with a warning (the CLI under ulimit -n 200)', { skip: process.platform !== 'linux' }, async () => {
+  const { dir, logDirectory, sim } = setup();
+  const c = sim.addPod('ns', 'p', ['c']).container('c');
+  sim.write(c, 'stdout', 'hello');
+  const configPath = join(dir, 'sluice.json');
+  const output = join(dir, 'out.ndjson');
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      data_dir: join(dir, 'data'),
+      sources: { k8s: { type: 'kubernetes_logs', log_directory: logDirectory, pod_metadata: 'path', max_open_files: 1024 } },
+      sinks: { out: { type: 'file', inputs: ['k8s'], path: output } },
+    }),
+  );
+  const agent = join(import.meta.dirname, '..', '..', 'cli.js');
+  // `ulimit -n` sets the soft and the hard limit: Node cannot raise it back at startup.
+  const child = spawn('sh', ['-c', 'ulimit -n 200 && exec "$0" "$@"', process.execPath, agent, '--config', configPath, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let logs = '';
+  child.stdout.on('data', (chunk: Buffer) => (logs += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (logs += chunk.toString()));
+  try {
+    await waitFor(() => logs.includes('max_open_files is above') && existsSync(output) && readFileSync(output, 'utf8').includes('hello'), 'the warning and the line');
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+    sim.stop();
+  }
+  const warning = logs.split('\n').find((line) => line.includes('max_open_files is above'))!;
+  assert.deepEqual(
+    ((record) => [record.max_open_files, record.using, record.rlimit_nofile])(JSON.parse(warning) as Record<string, unknown>),
+    [1024, 150, 200],
+  );
 });
