@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, test } from 'node:test';
-import { Discovery } from './discovery.js';
+import { defaultMaxWatchedDirectories } from './watch-limit.js';
+import { Discovery, type DiscoveryLimits, type WatchRefusal } from './discovery.js';
 import type { DiscoveryRoot, RejectReason } from './path-policy.js';
 
 const dirs: string[] = [];
@@ -23,14 +24,21 @@ function tree() {
   return { base, root, container, docker };
 }
 
-function discovery(roots: DiscoveryRoot[]) {
+function discovery(roots: DiscoveryRoot[], limits: DiscoveryLimits = { maxWatchedDirectories: 100 }) {
   const rejected: Array<[string, RejectReason]> = [];
-  const found = new Discovery(roots, (path) => /^\d+\.log/.test(basename(path)), {
-    pathChanged: () => {},
-    fileWritten: () => {},
-    rejected: (path, reason) => rejected.push([path, reason]),
-  });
-  return { discovery: found, rejected };
+  const refused: Array<[string, WatchRefusal]> = [];
+  const found = new Discovery(
+    roots,
+    (path) => /^\d+\.log/.test(basename(path)),
+    {
+      pathChanged: () => {},
+      fileWritten: () => {},
+      rejected: (path, reason) => rejected.push([path, reason]),
+      watchRefused: (dir, cause) => refused.push([dir, cause]),
+    },
+    limits,
+  );
+  return { discovery: found, rejected, refused };
 }
 
 test('only regular files under the root (or links into a declared target) are found; the rest is reported once', async () => {
@@ -85,4 +93,54 @@ test('the path to open is validated again: a link swapped in after discovery is 
   } finally {
     d.close();
   }
+});
+
+test('max_watched_directories: directories beyond it are reported once and still scanned; a freed slot is used again', async () => {
+  const { root, container } = tree(); // root, pod and container directories
+  writeFileSync(join(container, '0.log'), 'fine\n');
+  const { discovery: d, refused } = discovery([{ dir: root, depth: 2 }], { maxWatchedDirectories: 2 });
+  try {
+    assert.equal((await d.scanAll()).length, 1, 'the unwatched directory is still scanned');
+    assert.equal(d.watchedDirectories, 2);
+    assert.deepEqual(refused, [[container, 'max_watched_directories']]);
+    await d.scanAll();
+    assert.equal(refused.length, 1, 'reported once, not per scan');
+    const other = join(root, 'ns_other_uid');
+    mkdirSync(other);
+    await d.scanAll();
+    assert.equal(d.watchedDirectories, 2);
+    rmSync(join(root, 'ns_pod_uid'), { recursive: true });
+    await d.scanAll(); // frees the slots of the directories gone
+    assert.equal(d.watchedDirectories, 1);
+    await d.scanAll();
+    assert.equal(d.watchedDirectories, 2, 'root and the new pod directory');
+  } finally {
+    d.close();
+  }
+  assert.equal(d.watchedDirectories, 0);
+});
+
+test('ENOSPC from fs.watch (inotify watches used up) is reported, not swallowed; the directory is still scanned', async () => {
+  const { root, container } = tree();
+  writeFileSync(join(container, '0.log'), 'fine\n');
+  const exhausted = ((dir: string, ...rest: unknown[]) => {
+    if (dir === container) throw Object.assign(new Error('ENOSPC: System limit for number of file watchers reached'), { code: 'ENOSPC' });
+    return (watch as (...args: unknown[]) => ReturnType<typeof watch>)(dir, ...rest);
+  }) as typeof watch;
+  const { discovery: d, refused } = discovery([{ dir: root, depth: 2 }], { maxWatchedDirectories: 100, watch: exhausted });
+  try {
+    assert.equal((await d.scanAll()).length, 1);
+    await d.scanAll();
+    assert.deepEqual(refused, [[container, 'inotify_watches_exhausted']]);
+    assert.equal(d.watchedDirectories, 2);
+  } finally {
+    d.close();
+  }
+});
+
+test('the default max_watched_directories is half the inotify watches per user, 8192 where unknown', () => {
+  const { base } = tree();
+  writeFileSync(join(base, 'max_user_watches'), '8192\n');
+  assert.equal(defaultMaxWatchedDirectories(join(base, 'max_user_watches')), 4096);
+  assert.equal(defaultMaxWatchedDirectories(join(base, 'missing')), 8192);
 });

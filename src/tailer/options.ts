@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { ComponentContext } from '../core/component.js';
 import { clampMaxOpenFiles, openFilesSoftLimit } from './fd-limit.js';
+import { defaultMaxWatchedDirectories } from './watch-limit.js';
 
 /** Options every tailing source shares (Vector's names), with their defaults. */
 export const tailerOptionsSchema = {
@@ -40,6 +41,14 @@ export const tailerOptionsSchema = {
     .min(1)
     .default(1024)
     .describe('Files open at once; beyond it, files idle at their end are closed and reopened when written to. Lowered (with a warning) to the process RLIMIT_NOFILE minus a reserve for sinks and the API.'),
+  max_watched_directories: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe(
+      'Directories watched for file events at most (default: half of fs.inotify.max_user_watches, 8192 where unknown). New files in further directories are found by the periodic rescan only; counted as watch_limit_reached, gauge sluice_source_watched_directories.',
+    ),
   checkpoint_interval_secs: z
     .number()
     .positive()
@@ -56,6 +65,7 @@ export function commonTailerSettings(config: TailerConfig, ctx: ComponentContext
     maxReadBytes: config.max_read_bytes,
     maxLineBytes: config.max_line_bytes,
     maxOpenFiles: clampMaxOpenFiles(config.max_open_files, openFilesSoftLimit(), ctx.logger),
+    maxWatchedDirectories: config.max_watched_directories ?? defaultMaxWatchedDirectories(),
     scanIntervalMs: config.glob_minimum_cooldown_ms,
     readFrom: config.read_from,
     ignoreOlderSecs: config.ignore_older_secs,

@@ -27,6 +27,8 @@ export interface TailerOptions {
   readonly maxReadBytes: number;
   readonly maxLineBytes: number;
   readonly maxOpenFiles: number;
+  /** Directories watched for events at most; the others are covered by the full rescan only. */
+  readonly maxWatchedDirectories: number;
   /** Full rescan period (fs events find most files much sooner). */
   readonly scanIntervalMs: number;
   readonly readFrom: 'beginning' | 'end';
@@ -119,6 +121,9 @@ export class Tailer {
   private readonly writeCoalesceMs: number;
   private readonly openFilesGauge;
   private readonly trackedFilesGauge;
+  private readonly watchedDirectoriesGauge;
+  /** Watch refusals already logged, by cause (each refused directory is still counted). */
+  private readonly loggedWatchRefusals = new Set<string>();
   /** Opening paused while the process is out of descriptors. */
   private readonly openBackoff = new OpenBackoff(() => this.wake());
 
@@ -131,6 +136,9 @@ export class Tailer {
     const labels = options.metrics.labels;
     this.openFilesGauge = options.metrics.gauge('sluice_source_open_files', 'Files the source holds open.').labels(labels);
     this.trackedFilesGauge = options.metrics.gauge('sluice_source_tracked_files', 'Files the source knows (open, waiting or finished).').labels(labels);
+    this.watchedDirectoriesGauge = options.metrics
+      .gauge('sluice_source_watched_directories', 'Directories watched for file events (max_watched_directories; the others wait for the rescan).')
+      .labels(labels);
     this.discovery = new Discovery(options.roots, options.acceptPath, {
       pathChanged: (path) => {
         this.dirtyPaths.add(path);
@@ -146,7 +154,18 @@ export class Tailer {
         options.metrics.error(reason);
         options.logger.warn({ path, reason }, 'not reading a path in the log tree: only regular files under the root are read');
       },
-    });
+      watchRefused: (dir, cause) => {
+        options.metrics.error(cause === 'max_watched_directories' ? 'watch_limit_reached' : 'inotify_watches_exhausted');
+        if (this.loggedWatchRefusals.has(cause)) return;
+        this.loggedWatchRefusals.add(cause);
+        options.logger.warn(
+          { dir, cause, max_watched_directories: options.maxWatchedDirectories, rescan_ms: options.scanIntervalMs },
+          cause === 'max_watched_directories'
+            ? 'max_watched_directories reached: new files in further directories are found by the periodic rescan only'
+            : 'the kernel refused an inotify watch (fs.inotify.max_user_watches used up): new files in further directories are found by the periodic rescan only',
+        );
+      },
+    }, { maxWatchedDirectories: options.maxWatchedDirectories });
   }
 
   private markWritten(file: TailedFile): void {
@@ -184,6 +203,7 @@ export class Tailer {
       setInterval(() => {
         this.openFilesGauge.set(this.openCount);
         this.trackedFilesGauge.set(this.files.size);
+        this.watchedDirectoriesGauge.set(this.discovery.watchedDirectories);
       }, 1000),
     ];
     for (const timer of timers) timer.unref();

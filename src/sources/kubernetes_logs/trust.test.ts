@@ -189,3 +189,26 @@ test('max_open_files above RLIMIT_NOFILE is lowered with a warning (the CLI unde
     [1024, 150, 200],
   );
 });
+
+test('max_watched_directories reached: logged and counted, the gauge shows it, later pods are still read (by the rescan)', async () => {
+  const { sim, config, ctx, metrics } = setup({ max_watched_directories: 3 }); // the root and one pod
+  const first = sim.addPod('ns', 'first', ['c']).container('c');
+  sim.write(first, 'stdout', 'first');
+  const out = new CollectingOutput();
+  const running = startSource(new KubernetesLogsSource(config, ctx), out);
+  await waitFor(() => out.events.length >= 1, 'the first pod');
+  const later = [1, 2, 3].map((n) => sim.addPod('ns', `later${n}`, ['c']).container('c'));
+  for (const c of later) sim.write(c, 'stdout', c.pod.name);
+  await waitFor(() => out.events.length >= 4, 'the later pods, found by the rescan');
+  await waitForErrors(metrics, 'watch_limit_reached', 6); // 3 pods x (pod + container directory), once each
+  const gauge = metrics.registry.getSingleMetric('sluice_source_watched_directories')!;
+  for (let i = 0; (await gauge.get()).values[0]?.value !== 3; i++) {
+    if (i > 200) throw new Error(`watched directories: ${JSON.stringify((await gauge.get()).values)}`);
+    await sleep(20);
+  }
+  await sleep(300); // more rescans: each directory is counted once, not per scan
+  await running.stop();
+  sim.stop();
+  assert.deepEqual(out.messages().sort(), ['first', 'later1', 'later2', 'later3']);
+  assert.equal(await errorCount(metrics, 'watch_limit_reached'), 6);
+});
