@@ -35,6 +35,7 @@ export class UnsafePathError extends Error {
 }
 
 interface ResolvedRoot {
+  /** The root as configured (absolute): discovered paths start with it. */
   readonly dir: string;
   /** Real paths a file may live under: the root's own, then its link targets. */
   readonly within: readonly string[];
@@ -93,8 +94,9 @@ export class PathPolicy {
     return verdict.realPath;
   }
 
+  /** By the configured or the real root dir: a legacy link's canonical path is its real target. */
   private rootOf(path: string): ResolvedRoot | undefined {
-    return this.resolved.find((root) => isUnder(path, root.dir));
+    return this.resolved.find((root) => isUnder(path, root.dir) || isUnder(path, root.within[0]!));
   }
 }
 

@@ -212,3 +212,38 @@ test('max_watched_directories reached: logged and counted, the gauge shows it, l
   assert.deepEqual(out.messages().sort(), ['first', 'later1', 'later2', 'later3']);
   assert.equal(await errorCount(metrics, 'watch_limit_reached'), 6);
 });
+
+test('the links kubelet makes are still followed: Docker json-file 0.log into docker_containers_directory, legacy links, a linked log_directory', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-trust-'));
+  tempDirs.push(dir);
+  const realPods = join(dir, 'real-pods');
+  const logDirectory = join(dir, 'pods');
+  mkdirSync(realPods);
+  symlinkSync(realPods, logDirectory); // log_directory on another mount, reached through a link
+  const docker = join(dir, 'docker', 'containers');
+  const id = 'c'.repeat(64);
+  mkdirSync(join(docker, id), { recursive: true });
+  const jsonLog = join(docker, id, `${id}-json.log`);
+  writeFileSync(jsonLog, '{"log":"from docker\\n","stream":"stdout","time":"2024-01-01T00:00:00.000000001Z"}\n');
+  symlinkSync(jsonLog, join(containerDir(logDirectory, 'dockerpod'), '0.log'));
+  const criLog = join(containerDir(logDirectory, 'cripod'), '0.log');
+  writeFileSync(criLog, '2024-01-01T00:00:00.000000001Z stdout F from cri\n');
+  const legacy = join(dir, 'containers');
+  mkdirSync(legacy);
+  symlinkSync(criLog, join(legacy, `cripod_ns_c-${'d'.repeat(64)}.log`));
+  const config = kubernetesLogsSchema.parse({
+    log_directory: logDirectory,
+    docker_containers_directory: docker,
+    use_legacy_container_links: true,
+    legacy_container_links_directory: legacy,
+    glob_minimum_cooldown_ms: 100,
+  });
+  const { ctx, metrics } = testContext(join(dir, 'data'));
+  const out = new CollectingOutput();
+  const running = startSource(new KubernetesLogsSource(config, ctx), out);
+  await waitFor(() => out.events.length >= 2, 'both lines');
+  await sleep(300);
+  await running.stop();
+  assert.deepEqual(out.messages().sort(), ['from cri', 'from docker']);
+  assert.equal((await errorCount(metrics, 'link_outside_root')) + (await errorCount(metrics, 'not_regular_file')), 0);
+});
