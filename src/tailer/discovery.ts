@@ -48,7 +48,9 @@ const MAX_REMEMBERED_REJECTIONS = 10_000;
  * Finds files by walking the roots, and watches every directory it walked (non-recursive
  * fs.watch per directory: recursive watching is unreliable on Linux with Node 20), so a new pod
  * directory, container directory or file is seen within milliseconds; the periodic full scan
- * is the safety net for lost events (inotify queue overflow, watcher errors).
+ * is the safety net for lost events (inotify queue overflow, watcher errors) and for the
+ * directories beyond `maxWatchedDirectories` or the kernel's inotify limit. Only paths the
+ * `PathPolicy` accepts are returned: the tree is written by pods.
  */
 export class Discovery {
   private readonly dirs = new Map<string, KnownDir>();

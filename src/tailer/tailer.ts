@@ -14,6 +14,7 @@ import { fingerprintFromHead, headMatches, pathStillHolds, readGzipHead, readHea
 import { UnsafePathError } from './path-policy.js';
 import { DecodeStats } from './line-decoder.js';
 import { LineSplitter } from './line-splitter.js';
+import { LogBudget } from './log-budget.js';
 import { OpenBackoff } from './open-backoff.js';
 import { FileRegistry } from './file-registry.js';
 import { TailedFile, inodeKey, type FileAdmission } from './tailed-file.js';
@@ -122,6 +123,8 @@ export class Tailer {
   private readonly openFilesGauge;
   private readonly trackedFilesGauge;
   private readonly watchedDirectoriesGauge;
+  /** Warnings about refused paths (their number is the pods' choice); each is still counted. */
+  private readonly refusalLogs = new LogBudget();
   /** Watch refusals already logged, by cause (each refused directory is still counted). */
   private readonly loggedWatchRefusals = new Set<string>();
   /** Opening paused while the process is out of descriptors. */
@@ -152,7 +155,8 @@ export class Tailer {
       },
       rejected: (path, reason) => {
         options.metrics.error(reason);
-        options.logger.warn({ path, reason }, 'not reading a path in the log tree: only regular files under the root are read');
+        const suppressed = this.refusalLogs.take();
+        if (suppressed !== undefined) options.logger.warn({ path, reason, suppressed }, 'not reading a path in the log tree: only regular files under the root are read');
       },
       watchRefused: (dir, cause) => {
         options.metrics.error(cause === 'max_watched_directories' ? 'watch_limit_reached' : 'inotify_watches_exhausted');
@@ -519,7 +523,8 @@ export class Tailer {
       if (error instanceof UnsafePathError) {
         // Swapped for a link, a FIFO or a device since it was found: refused, never read.
         this.options.metrics.error(error.reason);
-        this.options.logger.warn({ path: file.path, reason: error.reason }, 'not reading a file that is no longer a regular file under the root');
+        const suppressed = this.refusalLogs.take();
+        if (suppressed !== undefined) this.options.logger.warn({ path: file.path, reason: error.reason, suppressed }, 'not reading a file that is no longer a regular file under the root');
       } else if (code !== 'ENOENT') {
         this.options.metrics.error('open_failed');
         this.options.logger.warn({ path: file.path, err: error }, 'cannot open file');

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { pino } from 'pino';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { KubeletSim } from '../../../test/kubelet-sim.js';
@@ -23,8 +24,11 @@ function setup(options: Partial<KubernetesLogsConfig> = {}) {
   const logDirectory = join(dir, 'pods');
   const sim = new KubeletSim({ root: logDirectory, format: 'cri' });
   const config = kubernetesLogsSchema.parse({ log_directory: logDirectory, glob_minimum_cooldown_ms: 100, ...options });
-  const { ctx, metrics } = testContext(join(dir, 'data'));
-  return { dir, logDirectory, sim, config, ctx, metrics };
+  const { ctx: silent, metrics } = testContext(join(dir, 'data'));
+  // The source's warnings, kept to be checked.
+  const warnings: Array<Record<string, unknown>> = [];
+  const ctx = { ...silent, logger: pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line)) }) };
+  return { dir, logDirectory, sim, config, ctx, metrics, warnings };
 }
 
 /** A container directory made by hand (the pod controls what is in it). */
@@ -44,7 +48,7 @@ async function waitForErrors(metrics: ReturnType<typeof testContext>['metrics'],
 }
 
 test('a 0.log linked to a secret outside log_directory is not shipped; counted and reported once', async () => {
-  const { dir, logDirectory, sim, config, ctx, metrics } = setup();
+  const { dir, logDirectory, sim, config, ctx, metrics, warnings } = setup();
   const secret = join(dir, 'shadow');
   writeFileSync(secret, '2024-01-01T00:00:00.000000000Z stdout F root:$6$secret-hash\n');
   symlinkSync(secret, join(containerDir(logDirectory, 'evil'), '0.log'));
@@ -58,6 +62,10 @@ test('a 0.log linked to a secret outside log_directory is not shipped; counted a
   sim.stop();
   assert.deepEqual(out.messages(), ['hello']);
   assert.equal(await errorCount(metrics, 'link_outside_root'), 1);
+  assert.deepEqual(
+    warnings.map((w) => [w.reason, w.path]),
+    [['link_outside_root', join(logDirectory, 'ns_evil_uid-evil', 'c', '0.log')]],
+  );
 });
 
 test('a link to /proc/self/status named like a rotated file ships nothing and is not read again and again', async () => {
@@ -128,7 +136,7 @@ function exhaustDescriptors(): number[] | undefined {
 
 test('EMFILE when opening is retried with backoff, not taken as the end of the file', async (t) => {
   // No rescan meanwhile: a file given up for good would be found again only by one.
-  const { sim, config, ctx, metrics } = setup({ glob_minimum_cooldown_ms: 60_000 });
+  const { sim, config, ctx, metrics, warnings } = setup({ glob_minimum_cooldown_ms: 60_000 });
   const c = sim.addPod('ns', 'busy', ['c']);
   sim.write(c.container('c'), 'stdout', 'one');
   sim.write(c.container('c'), 'stdout', 'two');
@@ -154,6 +162,7 @@ test('EMFILE when opening is retried with backoff, not taken as the end of the f
   assert.deepEqual(out.messages(), ['one', 'two']);
   assert.equal(await errorCount(metrics, 'open_failed'), 0);
   assert.ok((await errorCount(metrics, 'too_many_open_files')) >= 1);
+  assert.equal(warnings.filter((w) => w.code === 'EMFILE').length, 1, 'logged once, however many retries failed');
 });
 
 test('max_open_files above RLIMIT_NOFILE is lowered with a warning (the CLI under ulimit -n 200)', { skip: process.platform !== 'linux' }, async () => {
@@ -191,7 +200,7 @@ test('max_open_files above RLIMIT_NOFILE is lowered with a warning (the CLI unde
 });
 
 test('max_watched_directories reached: logged and counted, the gauge shows it, later pods are still read (by the rescan)', async () => {
-  const { sim, config, ctx, metrics } = setup({ max_watched_directories: 3 }); // the root and one pod
+  const { sim, config, ctx, metrics, warnings } = setup({ max_watched_directories: 3 }); // the root and one pod
   const first = sim.addPod('ns', 'first', ['c']).container('c');
   sim.write(first, 'stdout', 'first');
   const out = new CollectingOutput();
@@ -211,6 +220,11 @@ test('max_watched_directories reached: logged and counted, the gauge shows it, l
   sim.stop();
   assert.deepEqual(out.messages().sort(), ['first', 'later1', 'later2', 'later3']);
   assert.equal(await errorCount(metrics, 'watch_limit_reached'), 6);
+  assert.deepEqual(
+    warnings.map((w) => [w.cause, w.max_watched_directories]),
+    [['max_watched_directories', 3]],
+    'logged once',
+  );
 });
 
 test('the links kubelet makes are still followed: Docker json-file 0.log into docker_containers_directory, legacy links, a linked log_directory', async () => {
