@@ -142,6 +142,7 @@ export class Tailer {
     this.watchedDirectoriesGauge = options.metrics
       .gauge('sluice_source_watched_directories', 'Directories watched for file events (max_watched_directories; the others wait for the rescan).')
       .labels(labels);
+    const limits = { maxWatchedDirectories: options.maxWatchedDirectories };
     this.discovery = new Discovery(options.roots, options.acceptPath, {
       pathChanged: (path) => {
         this.dirtyPaths.add(path);
@@ -169,7 +170,7 @@ export class Tailer {
             : 'the kernel refused an inotify watch (fs.inotify.max_user_watches used up): new files in further directories are found by the periodic rescan only',
         );
       },
-    }, { maxWatchedDirectories: options.maxWatchedDirectories });
+    }, limits);
   }
 
   private markWritten(file: TailedFile): void {
@@ -534,7 +535,7 @@ export class Tailer {
   }
 
   /** Opens the file at `path` as validated now: its real path, no link followed, a regular file. */
-  private openChecked(path: string): ReturnType<typeof openVerified> {
+  private async openChecked(path: string): ReturnType<typeof openVerified> {
     return openVerified(this.discovery.openablePath(path));
   }
 
