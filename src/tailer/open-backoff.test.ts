@@ -9,8 +9,9 @@ test('out of descriptors: opening pauses, doubling up to a bound; the first fail
   assert.equal(backoff.paused, true);
   assert.equal(backoff.failed(), false, 'the same run: not logged again');
   assert.deepEqual([backoff.retryInMs, (backoff.failed(), backoff.retryInMs), (backoff.failed(), backoff.retryInMs)], [120_000, 200_000, 200_000]);
-  backoff.succeeded();
+  backoff.close();
   assert.equal(backoff.paused, false);
+  backoff.succeeded();
   assert.equal(backoff.failed(), true, 'a new run after a success');
   assert.equal(backoff.retryInMs, 60_000);
   backoff.close();

@@ -5,7 +5,7 @@
  */
 export class OpenBackoff {
   private delayMs = 0;
-  private until = 0;
+  /** Pending while paused: the pause ends when it fires (not by clock: a timer may fire a hair early). */
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -16,7 +16,7 @@ export class OpenBackoff {
   ) {}
 
   get paused(): boolean {
-    return this.until !== 0 && performance.now() < this.until;
+    return this.timer !== undefined;
   }
 
   /** The pause before the next try, in ms. */
@@ -28,7 +28,6 @@ export class OpenBackoff {
   failed(): boolean {
     const first = this.delayMs === 0;
     this.delayMs = first ? this.minMs : Math.min(this.maxMs, this.delayMs * 2);
-    this.until = performance.now() + this.delayMs;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
@@ -41,7 +40,6 @@ export class OpenBackoff {
   /** An open succeeded: the next failure starts a new run at `minMs`. */
   succeeded(): void {
     this.delayMs = 0;
-    this.until = 0;
   }
 
   close(): void {

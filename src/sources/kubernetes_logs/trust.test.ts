@@ -156,7 +156,9 @@ test('EMFILE when opening is retried with backoff, not taken as the end of the f
   // Out of descriptors: counted, whether as "retry later" or (before) as a failed open for good.
   while ((await errorCount(metrics, 'too_many_open_files')) + (await errorCount(metrics, 'open_failed')) === 0) await sleep(10);
   for (const fd of held) closeSync(fd);
-  await waitFor(() => out.events.length >= 2, 'the lines, once descriptors are back');
+  await waitFor(() => out.events.length >= 2, 'the lines, once descriptors are back').catch((error: Error) => {
+    throw new Error(`${error.message}; warnings: ${JSON.stringify(warnings)}`);
+  });
   await running.stop();
   sim.stop();
   assert.deepEqual(out.messages(), ['one', 'two']);
