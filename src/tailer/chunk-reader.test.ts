@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { PlainChunkReader, openForReading } from './chunk-reader.js';
+import { PlainChunkReader, openForReading, openVerified } from './chunk-reader.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-chunk-reader-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -34,4 +35,17 @@ test('log files are read without updating their access time (no inode write per 
   const control = await atimeAfterRead(freshlyWrittenLog('control.log'), (path) => open(path, 'r'));
   if (control === 0) return t.skip('this filesystem does not update atime on reads (noatime mount)');
   assert.equal(await atimeAfterRead(freshlyWrittenLog('0.log'), openForReading), 0);
+});
+
+test('opening never blocks on a FIFO and never follows a final link: only regular files are opened', { timeout: 20_000 }, async () => {
+  const fifo = join(dir, 'fifo.log');
+  execFileSync('mkfifo', [fifo]);
+  // Without O_NONBLOCK this open waits for a writer forever (on a threadpool thread: the test times out).
+  await assert.rejects(openVerified(fifo), { code: 'EUNSAFE', reason: 'not_regular_file' });
+  const link = join(dir, 'link.log');
+  symlinkSync(freshlyWrittenLog('target.log'), link);
+  await assert.rejects(openVerified(link), { code: 'ELOOP' });
+  const { handle, stats } = await openVerified(join(dir, 'target.log'));
+  await handle.close();
+  assert.equal(stats.ino, statSync(join(dir, 'target.log')).ino);
 });

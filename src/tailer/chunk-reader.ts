@@ -1,6 +1,7 @@
-import { constants, readSync } from 'node:fs';
+import { constants, readSync, type Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { createGunzip, type Gunzip } from 'node:zlib';
+import { UnsafePathError } from './path-policy.js';
 
 /** A chunk of file bytes: a view valid until the next read of the same reader. */
 export type Chunk = Buffer;
@@ -19,6 +20,14 @@ export interface ChunkReader {
 let noAtimeFlag = constants.O_NOATIME ?? 0;
 
 /**
+ * Every log file open: a final symlink is never followed (callers open the validated real path),
+ * and nothing blocks: opening a FIFO put in place of a log waits for a writer, for good, on a
+ * threadpool thread (the tailer then stalls and the process cannot exit). Reads of regular
+ * files ignore O_NONBLOCK.
+ */
+const SAFE_OPEN_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+
+/**
  * Opens a log file for reading without updating its access time. Reading a file just written
  * otherwise dirties its inode on every read (relatime updates atime when it is older than mtime,
  * which it always is here): a journal write per read for nothing, ~10 % of the main thread's
@@ -28,13 +37,34 @@ let noAtimeFlag = constants.O_NOATIME ?? 0;
 export async function openForReading(path: string): Promise<FileHandle> {
   if (noAtimeFlag !== 0) {
     try {
-      return await open(path, constants.O_RDONLY | noAtimeFlag);
+      return await open(path, SAFE_OPEN_FLAGS | noAtimeFlag);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EPERM') throw error;
       noAtimeFlag = 0;
     }
   }
-  return open(path, 'r');
+  return open(path, SAFE_OPEN_FLAGS);
+}
+
+/**
+ * Opens `path` (see `openForReading`) and checks what was opened: a regular file, else the handle
+ * is closed and `UnsafePathError` thrown. The caller compares `stats` with the identity it
+ * discovered (the name may have been given to another file meanwhile).
+ */
+export async function openVerified(path: string): Promise<{ handle: FileHandle; stats: Stats }> {
+  const handle = await openForReading(path);
+  let stats: Stats;
+  try {
+    stats = await handle.stat();
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+  if (!stats.isFile()) {
+    await handle.close();
+    throw new UnsafePathError(path, 'not_regular_file');
+  }
+  return { handle, stats };
 }
 
 /** Reads into one buffer shared by every plain file: data is consumed before the next read. */
@@ -92,14 +122,10 @@ export class GzipChunkReader implements ChunkReader {
   private skip: number;
 
   /**
-   * Opens the file and keeps it open until `close` (not only until the stream ends): while the
-   * tailer tracks the file, its inode must not be handed to a new file.
+   * Takes an open file (see `openVerified`) and keeps it open until `close` (not only until the
+   * stream ends): while the tailer tracks the file, its inode must not be handed to a new file.
    */
-  static async open(path: string, skip: number, chunkBytes: number): Promise<GzipChunkReader> {
-    return new GzipChunkReader(await open(path, 'r'), skip, chunkBytes);
-  }
-
-  private constructor(
+  constructor(
     private readonly handle: FileHandle,
     skip: number,
     chunkBytes: number,

@@ -1,16 +1,13 @@
-import { readdirSync, statSync, watch, type FSWatcher, type Stats } from 'node:fs';
+import { readdirSync, watch as fsWatch, type FSWatcher, type Stats } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { PathPolicy, type DiscoveryRoot, type RejectReason } from './path-policy.js';
 
-/** A directory tree to search: files up to `depth` directory levels below `dir` (0 = only `dir`). */
-export interface DiscoveryRoot {
-  readonly dir: string;
-  readonly depth: number;
-}
+export type { DiscoveryRoot } from './path-policy.js';
 
 export interface DiscoveredFile {
   readonly path: string;
-  /** `stat` (symlinks followed: a legacy link and its target have one identity). */
+  /** Of the file's validated real path (a legacy link and its target have one identity). */
   readonly stats: Stats;
 }
 
@@ -19,51 +16,81 @@ export interface DiscoveryEvents {
   pathChanged(path: string): void;
   /** A file in `dir` was written to (called per write: kept allocation-free). */
   fileWritten(dir: string): void;
+  /** `path` will not be read (see `PathPolicy`); reported once per path, not on every scan. */
+  rejected(path: string, reason: RejectReason): void;
+  /**
+   * `dir` is not watched: `max_watched_directories` reached, or the kernel's inotify watches
+   * are exhausted (ENOSPC). Its new files are found by the periodic scan only. Once per directory.
+   */
+  watchRefused(dir: string, cause: WatchRefusal): void;
+}
+
+export type WatchRefusal = 'max_watched_directories' | 'inotify_watches_exhausted';
+
+export interface DiscoveryLimits {
+  readonly maxWatchedDirectories: number;
+  /** `fs.watch` (tests make it fail like the kernel does). */
+  readonly watch?: typeof fsWatch;
 }
 
 interface KnownDir {
   readonly root: DiscoveryRoot;
   readonly level: number;
   watcher: FSWatcher | undefined;
+  /** Not watched for a limit, already reported. */
+  refused: boolean;
 }
-
-const MAX_WATCHED_DIRECTORIES = 8192;
 const DIRECTORIES_PER_YIELD = 64;
+/** Rejected paths remembered so each is reported once; past this, the memory starts over. */
+const MAX_REMEMBERED_REJECTIONS = 10_000;
 
 /**
  * Finds files by walking the roots, and watches every directory it walked (non-recursive
  * fs.watch per directory: recursive watching is unreliable on Linux with Node 20), so a new pod
  * directory, container directory or file is seen within milliseconds; the periodic full scan
- * is the safety net for lost events (inotify queue overflow, watcher errors).
+ * is the safety net for lost events (inotify queue overflow, watcher errors) and for the
+ * directories beyond `maxWatchedDirectories` or the kernel's inotify limit. Only paths the
+ * `PathPolicy` accepts are returned: the tree is written by pods.
  */
 export class Discovery {
   private readonly dirs = new Map<string, KnownDir>();
+  private readonly policy: PathPolicy;
+  /** Paths already reported as rejected (a pod's bad link is listed again by every scan). */
+  private readonly reported = new Set<string>();
   private closed = false;
   private listedSinceYield = 0;
+  /** Directories with a watcher: a count kept up to date, as the limit is checked per directory walked. */
+  private watching = 0;
+  private readonly watch: typeof fsWatch;
 
   constructor(
     private readonly roots: readonly DiscoveryRoot[],
     /** Path-only decision, before any stat or open. */
     private readonly accept: (path: string) => boolean,
     private readonly events: DiscoveryEvents,
-  ) {}
+    private readonly limits: DiscoveryLimits,
+  ) {
+    this.policy = new PathPolicy(roots);
+    this.watch = limits.watch ?? fsWatch;
+  }
+
+  /** The path to open for a discovered `path`, validated again now (see `PathPolicy.openablePath`). */
+  openablePath(path: string): string {
+    return this.policy.openablePath(path);
+  }
 
   get watchedDirectories(): number {
-    let count = 0;
-    for (const dir of this.dirs.values()) if (dir.watcher) count++;
-    return count;
+    return this.watching;
   }
 
   /** Walks every root; directories no longer present stop being watched. */
   async scanAll(): Promise<DiscoveredFile[]> {
     const found: DiscoveredFile[] = [];
     const seen = new Set<string>();
+    this.policy.refresh();
     for (const root of this.roots) await this.walk(root.dir, root, 0, found, seen);
     for (const [dir, known] of this.dirs) {
-      if (!seen.has(dir)) {
-        known.watcher?.close();
-        this.dirs.delete(dir);
-      }
+      if (!seen.has(dir)) this.forgetDir(dir, known);
     }
     return found;
   }
@@ -78,10 +105,7 @@ export class Discovery {
       info = await lstat(path);
     } catch {
       const gone = this.dirs.get(path);
-      if (gone) {
-        gone.watcher?.close();
-        this.dirs.delete(path);
-      }
+      if (gone) this.forgetDir(path, gone);
       return found;
     }
     if (info.isDirectory()) {
@@ -94,8 +118,19 @@ export class Discovery {
 
   close(): void {
     this.closed = true;
-    for (const dir of this.dirs.values()) dir.watcher?.close();
-    this.dirs.clear();
+    for (const [dir, known] of this.dirs) this.forgetDir(dir, known);
+  }
+
+  private forgetDir(dir: string, known: KnownDir): void {
+    this.unwatch(known);
+    this.dirs.delete(dir);
+  }
+
+  private unwatch(known: KnownDir): void {
+    if (known.watcher === undefined) return;
+    known.watcher.close();
+    known.watcher = undefined;
+    this.watching--;
   }
 
   private async walk(dir: string, root: DiscoveryRoot, level: number, found: DiscoveredFile[], seen: Set<string>): Promise<void> {
@@ -117,42 +152,58 @@ export class Discovery {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) {
         if (level < root.depth) await this.walk(path, root, level + 1, found, seen);
-      } else if (entry.isFile() || entry.isSymbolicLink()) {
-        await this.consider(path, found);
+      } else {
+        await this.consider(path, found); // FIFOs and devices too: refused and reported, not ignored
       }
     }
   }
 
   private async consider(path: string, found: DiscoveredFile[]): Promise<void> {
     if (!this.accept(path)) return;
-    try {
-      const stats = statSync(path);
-      if (stats.isFile()) found.push({ path, stats });
-    } catch {
-      // deleted between readdir and stat, or a dangling link
-    }
+    const verdict = this.policy.check(path);
+    if (verdict === undefined) return; // deleted between readdir and stat, or a dangling link
+    if (verdict.ok) found.push({ path, stats: verdict.stats });
+    else this.reportRejected(path, verdict.reason);
+  }
+
+  private reportRejected(path: string, reason: RejectReason): void {
+    const key = `${reason}:${path}`;
+    if (this.reported.has(key)) return;
+    if (this.reported.size >= MAX_REMEMBERED_REJECTIONS) this.reported.clear();
+    this.reported.add(key);
+    this.events.rejected(path, reason);
   }
 
   private watchDir(dir: string, root: DiscoveryRoot, level: number): void {
     const known = this.dirs.get(dir);
     if (known?.watcher || this.closed) return;
-    const entry: KnownDir = known ?? { root, level, watcher: undefined };
+    const entry: KnownDir = known ?? { root, level, watcher: undefined, refused: false };
     this.dirs.set(dir, entry);
-    if (this.dirs.size > MAX_WATCHED_DIRECTORIES) return; // the periodic scan covers the rest
+    if (this.watching >= this.limits.maxWatchedDirectories) return this.refuse(dir, entry, 'max_watched_directories');
     try {
-      const watcher = watch(dir, { persistent: false }, (eventType, name) => {
+      const watcher = this.watch(dir, { persistent: false }, (eventType, name) => {
         if (eventType === 'change') this.events.fileWritten(dir);
         else if (name !== null && name !== undefined) this.events.pathChanged(join(dir, name.toString()));
       });
       watcher.on('error', () => {
-        watcher.close();
-        if (entry.watcher === watcher) entry.watcher = undefined;
+        if (entry.watcher === watcher) this.unwatch(entry);
+        else watcher.close();
         this.events.pathChanged(dir);
       });
       entry.watcher = watcher;
-    } catch {
-      // ENOENT (raced with deletion) or ENOSPC (inotify limit): scanning still finds files
+      entry.refused = false;
+      this.watching++;
+    } catch (error) {
+      // ENOENT: raced with deletion. ENOSPC: the kernel's inotify watches are used up.
+      if ((error as NodeJS.ErrnoException).code === 'ENOSPC') this.refuse(dir, entry, 'inotify_watches_exhausted');
     }
+  }
+
+  /** The periodic scan covers the directory (and tries to watch it again each time). */
+  private refuse(dir: string, entry: KnownDir, cause: WatchRefusal): void {
+    if (entry.refused) return;
+    entry.refused = true;
+    this.events.watchRefused(dir, cause);
   }
 }
 

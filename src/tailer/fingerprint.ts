@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
-import { createGunzip } from 'node:zlib';
+import type { FileHandle } from 'node:fs/promises';
+import { constants as zlibConstants, gunzipSync } from 'node:zlib';
+import { openVerified } from './chunk-reader.js';
 
 /**
  * File identity: device + inode AND a hash of the first bytes. The inode alone is fooled by
@@ -45,33 +45,30 @@ export async function readPlainHead(handle: FileHandle, maxBytes = FINGERPRINT_H
   return buf.subarray(0, bytesRead);
 }
 
-/** The first decompressed bytes of a gzip file; shorter (possibly empty) when it is truncated or corrupt. */
-export function readGzipHead(path: string, maxBytes = FINGERPRINT_HEAD_BYTES): Promise<Buffer> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let length = 0;
-    let settled = false;
-    const input = createReadStream(path);
-    const gunzip = createGunzip();
-    const finish = (): void => {
-      if (settled) return;
-      settled = true;
-      input.destroy();
-      gunzip.destroy();
-      resolve(Buffer.concat(chunks, length).subarray(0, maxBytes));
-    };
-    input.on('error', finish);
-    gunzip.on('error', finish);
-    gunzip.on('end', finish);
-    gunzip.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
-      length += chunk.length;
-      if (length >= maxBytes) finish();
-    });
-    input.pipe(gunzip);
-  });
-}
+/** Compressed bytes read for a gzip head at most (a huge gzip header is not worth more). */
+const GZIP_HEAD_INPUT_LIMIT = 1024 * 1024;
 
+/**
+ * The first decompressed bytes of an open gzip file (positional reads: the handle stays usable);
+ * shorter (possibly empty) when it is truncated or corrupt. Decompressed with a sync flush, so a
+ * prefix of the file yields what it holds without an "unexpected end" error.
+ */
+export async function readGzipHead(handle: FileHandle, maxBytes = FINGERPRINT_HEAD_BYTES): Promise<Buffer> {
+  let input = Buffer.alloc(0);
+  let head = Buffer.alloc(0);
+  const chunk = Buffer.alloc(16 * 1024);
+  while (head.length < maxBytes && input.length < GZIP_HEAD_INPUT_LIMIT) {
+    const { bytesRead } = await handle.read(chunk, 0, chunk.length, input.length);
+    if (bytesRead === 0) break;
+    input = Buffer.concat([input, chunk.subarray(0, bytesRead)]);
+    try {
+      head = gunzipSync(input, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+    } catch {
+      break; // corrupt: the bytes that did decompress before are the head
+    }
+  }
+  return head.subarray(0, maxBytes);
+}
 
 /** The fingerprint of a file from its first bytes (at most FINGERPRINT_HEAD_BYTES are used). */
 export function fingerprintFromHead(dev: number, ino: number, head: Buffer): Fingerprint {
@@ -79,17 +76,21 @@ export function fingerprintFromHead(dev: number, ino: number, head: Buffer): Fin
   return { dev, ino, headLength, headHash: hashHead(head, headLength) };
 }
 
+/** The head of the file at `path` (a validated real path: see `PathPolicy`), opened safely and closed again. */
+export async function readHeadAt(path: string, compressed: boolean): Promise<Buffer> {
+  const { handle } = await openVerified(path);
+  try {
+    return compressed ? await readGzipHead(handle) : await readPlainHead(handle);
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Whether the file now at `path` starts with the bytes `fingerprint` was made from (true if it is gone). */
 export async function pathStillHolds(fingerprint: Fingerprint, compressed: boolean, path: string): Promise<boolean> {
   try {
-    if (compressed) return headMatches(fingerprint, await readGzipHead(path));
-    const handle = await open(path, 'r');
-    try {
-      return headMatches(fingerprint, await readPlainHead(handle));
-    } finally {
-      await handle.close();
-    }
+    return headMatches(fingerprint, await readHeadAt(path, compressed));
   } catch {
-    return true; // gone: nothing to re-identify
+    return true; // gone (or no longer a file to read): nothing to re-identify
   }
 }

@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { ComponentContext } from '../core/component.js';
+import { clampMaxOpenFiles, openFilesSoftLimit } from './fd-limit.js';
+import { defaultMaxWatchedDirectories } from './watch-limit.js';
 
 /** Options every tailing source shares (Vector's names), with their defaults. */
 export const tailerOptionsSchema = {
@@ -38,7 +40,15 @@ export const tailerOptionsSchema = {
     .int()
     .min(1)
     .default(1024)
-    .describe('Files open at once; beyond it, files idle at their end are closed and reopened when written to.'),
+    .describe('Files open at once; beyond it, files idle at their end are closed and reopened when written to. Lowered (with a warning) to the process RLIMIT_NOFILE minus a reserve for sinks and the API.'),
+  max_watched_directories: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe(
+      'Directories watched for file events at most (default: half of fs.inotify.max_user_watches, 8192 where unknown). New files in further directories are found by the periodic rescan only; counted as watch_limit_reached, gauge sluice_source_watched_directories.',
+    ),
   checkpoint_interval_secs: z
     .number()
     .positive()
@@ -54,7 +64,8 @@ export function commonTailerSettings(config: TailerConfig, ctx: ComponentContext
   return {
     maxReadBytes: config.max_read_bytes,
     maxLineBytes: config.max_line_bytes,
-    maxOpenFiles: config.max_open_files,
+    maxOpenFiles: clampMaxOpenFiles(config.max_open_files, openFilesSoftLimit(), ctx.logger),
+    maxWatchedDirectories: config.max_watched_directories ?? defaultMaxWatchedDirectories(),
     scanIntervalMs: config.glob_minimum_cooldown_ms,
     readFrom: config.read_from,
     ignoreOlderSecs: config.ignore_older_secs,

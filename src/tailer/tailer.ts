@@ -1,4 +1,5 @@
 import type { Stats } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { EventOutput } from '../core/component.js';
@@ -8,11 +9,14 @@ import type { ComponentMetrics } from '../core/metrics.js';
 import { AckTracker } from './ack-tracker.js';
 import { CheckpointStore } from './checkpoint-store.js';
 import { CheckpointWriteBackoff } from './checkpoint-write-backoff.js';
-import { GzipChunkReader, PlainChunkReader, openForReading } from './chunk-reader.js';
+import { GzipChunkReader, PlainChunkReader, openVerified } from './chunk-reader.js';
 import { Discovery, type DiscoveredFile, type DiscoveryRoot } from './discovery.js';
-import { fingerprintFromHead, headMatches, pathStillHolds, readGzipHead, readPlainHead, type Fingerprint } from './fingerprint.js';
+import { fingerprintFromHead, headMatches, pathStillHolds, readGzipHead, readHeadAt, readPlainHead, type Fingerprint } from './fingerprint.js';
+import { UnsafePathError } from './path-policy.js';
 import { DecodeStats } from './line-decoder.js';
 import { LineSplitter } from './line-splitter.js';
+import { LogBudget } from './log-budget.js';
+import { OpenBackoff } from './open-backoff.js';
 import { FileRegistry } from './file-registry.js';
 import { TailedFile, inodeKey, type FileAdmission } from './tailed-file.js';
 
@@ -25,6 +29,8 @@ export interface TailerOptions {
   readonly maxReadBytes: number;
   readonly maxLineBytes: number;
   readonly maxOpenFiles: number;
+  /** Directories watched for events at most; the others are covered by the full rescan only. */
+  readonly maxWatchedDirectories: number;
   /** Full rescan period (fs events find most files much sooner). */
   readonly scanIntervalMs: number;
   readonly readFrom: 'beginning' | 'end';
@@ -119,6 +125,13 @@ export class Tailer {
   private readonly writeCoalesceMs: number;
   private readonly openFilesGauge;
   private readonly trackedFilesGauge;
+  private readonly watchedDirectoriesGauge;
+  /** Warnings about refused paths (their number is the pods' choice); each is still counted. */
+  private readonly refusalLogs = new LogBudget();
+  /** Watch refusals already logged, by cause (each refused directory is still counted). */
+  private readonly loggedWatchRefusals = new Set<string>();
+  /** Opening paused while the process is out of descriptors. */
+  private readonly openBackoff = new OpenBackoff(() => this.wake());
 
   constructor(private readonly options: TailerOptions) {
     this.store = new CheckpointStore(options.checkpointPath);
@@ -130,6 +143,10 @@ export class Tailer {
     const labels = options.metrics.labels;
     this.openFilesGauge = options.metrics.gauge('sluice_source_open_files', 'Files the source holds open.').labels(labels);
     this.trackedFilesGauge = options.metrics.gauge('sluice_source_tracked_files', 'Files the source knows (open, waiting or finished).').labels(labels);
+    this.watchedDirectoriesGauge = options.metrics
+      .gauge('sluice_source_watched_directories', 'Directories watched for file events (max_watched_directories; the others wait for the rescan).')
+      .labels(labels);
+    const limits = { maxWatchedDirectories: options.maxWatchedDirectories };
     this.discovery = new Discovery(options.roots, options.acceptPath, {
       pathChanged: (path) => {
         this.dirtyPaths.add(path);
@@ -141,7 +158,23 @@ export class Tailer {
         for (const file of this.files.inDirectory(dir)) this.markWritten(file);
         this.wakeSoon(this.writeCoalesceMs);
       },
-    });
+      rejected: (path, reason) => {
+        options.metrics.error(reason);
+        const suppressed = this.refusalLogs.take();
+        if (suppressed !== undefined) options.logger.warn({ path, reason, suppressed }, 'not reading a path in the log tree: only regular files under the root are read');
+      },
+      watchRefused: (dir, cause) => {
+        options.metrics.error(cause === 'max_watched_directories' ? 'watch_limit_reached' : 'inotify_watches_exhausted');
+        if (this.loggedWatchRefusals.has(cause)) return;
+        this.loggedWatchRefusals.add(cause);
+        options.logger.warn(
+          { dir, cause, max_watched_directories: options.maxWatchedDirectories, rescan_ms: options.scanIntervalMs },
+          cause === 'max_watched_directories'
+            ? 'max_watched_directories reached: new files in further directories are found by the periodic rescan only'
+            : 'the kernel refused an inotify watch (fs.inotify.max_user_watches used up): new files in further directories are found by the periodic rescan only',
+        );
+      },
+    }, limits);
   }
 
   private markWritten(file: TailedFile): void {
@@ -175,6 +208,7 @@ export class Tailer {
       setInterval(() => {
         this.openFilesGauge.set(this.openCount);
         this.trackedFilesGauge.set(this.files.size);
+        this.watchedDirectoriesGauge.set(this.discovery.watchedDirectories);
       }, 1000),
     ];
     for (const timer of timers) timer.unref();
@@ -199,6 +233,7 @@ export class Tailer {
       clearTimeout(this.coalesceTimer);
       this.coalesceTimer = undefined;
       shutdown.removeEventListener('abort', onAbort);
+      this.openBackoff.close();
       this.discovery.close();
       for (const file of this.files.all()) if (file.state === 'open') await this.closeReader(file);
     }
@@ -398,7 +433,7 @@ export class Tailer {
     if (file.fingerprint === undefined) return undefined;
     for (const other of this.files.inDirectory(dirname(file.path))) {
       if (!other.compressed || other === file) continue;
-      if (headMatches(file.fingerprint, await readGzipHead(other.path))) return other;
+      if (headMatches(file.fingerprint, await this.headAt(other.path, true))) return other;
     }
     return undefined;
   }
@@ -445,6 +480,7 @@ export class Tailer {
   }
 
   private anyOpenableFile(): boolean {
+    if (this.openBackoff.paused) return false; // the backoff wakes the loop when it ends
     const files = this.files.all();
     for (let i = 0; i < files.length; i++) {
       const file = files[i]!;
@@ -471,12 +507,26 @@ export class Tailer {
   }
 
   private async open(file: TailedFile): Promise<void> {
+    if (this.openBackoff.paused) return; // out of descriptors a moment ago: the file waits, readable
     try {
       if (file.compressed) await this.openCompressed(file);
       else await this.openPlain(file);
+      this.openBackoff.succeeded();
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT') {
+      if (code === 'EMFILE' || code === 'ENFILE') {
+        this.options.metrics.error('too_many_open_files');
+        if (this.openBackoff.failed()) {
+          this.options.logger.warn({ path: file.path, code, retry_ms: this.openBackoff.retryInMs }, 'out of file descriptors: files are opened again after a backoff (raise RLIMIT_NOFILE or lower max_open_files)');
+        }
+        return;
+      }
+      if (error instanceof UnsafePathError) {
+        // Swapped for a link, a FIFO or a device since it was found: refused, never read.
+        this.options.metrics.error(error.reason);
+        const suppressed = this.refusalLogs.take();
+        if (suppressed !== undefined) this.options.logger.warn({ path: file.path, reason: error.reason, suppressed }, 'not reading a file that is no longer a regular file under the root');
+      } else if (code !== 'ENOENT') {
         this.options.metrics.error('open_failed');
         this.options.logger.warn({ path: file.path, err: error }, 'cannot open file');
       }
@@ -484,18 +534,32 @@ export class Tailer {
     }
   }
 
+  /** Opens the file at `path` as validated now: its real path, no link followed, a regular file. */
+  private async openChecked(path: string): ReturnType<typeof openVerified> {
+    return openVerified(this.discovery.openablePath(path));
+  }
+
+  /** The head of the file at `path` (empty when it cannot be read safely, as when gone). */
+  private async headAt(path: string, compressed: boolean): Promise<Buffer> {
+    try {
+      return await readHeadAt(this.discovery.openablePath(path), compressed);
+    } catch {
+      return Buffer.alloc(0);
+    }
+  }
+
+  /** Another file holds the name now (rotated between discovery and open): find it again under its new name. */
+  private movedBeforeOpen(file: TailedFile): void {
+    this.options.logger.debug({ path: file.path, key: file.key }, 'file renamed before open');
+    file.readable = false;
+    this.dirtyPaths.add(dirname(file.path));
+  }
+
   private async openPlain(file: TailedFile): Promise<void> {
-    const handle = await openForReading(file.path);
+    const { handle, stats } = await this.openChecked(file.path);
     let started = false;
     try {
-      const stats = await handle.stat();
-      if (inodeKey(stats) !== file.key) {
-        // Renamed (rotated) between discovery and open: find it again under its new name.
-        this.options.logger.debug({ path: file.path, key: file.key }, 'file renamed before open');
-        file.readable = false;
-        this.dirtyPaths.add(dirname(file.path));
-        return;
-      }
+      if (inodeKey(stats) !== file.key) return this.movedBeforeOpen(file);
       const head = await readPlainHead(handle);
       let start: number;
       if (file.splitter !== undefined) {
@@ -530,7 +594,19 @@ export class Tailer {
   }
 
   private async openCompressed(file: TailedFile): Promise<void> {
-    const head = await readGzipHead(file.path);
+    const { handle, stats } = await this.openChecked(file.path);
+    let started = false;
+    try {
+      if (inodeKey(stats) === file.key) started = await this.startCompressed(file, handle);
+      else this.movedBeforeOpen(file);
+    } finally {
+      if (!started) await handle.close();
+    }
+  }
+
+  /** Starts reading an open gzip file; false when it is not to be read (the handle is the caller's then). */
+  private async startCompressed(file: TailedFile, handle: FileHandle): Promise<boolean> {
+    const head = await readGzipHead(handle);
     const dir = dirname(file.path);
     // The same bytes under their uncompressed name, still tracked?
     for (const other of this.files.all()) {
@@ -543,11 +619,11 @@ export class Tailer {
         continue;
       }
       this.markDone(file, 'gzip of a file already read'); // the plain file is (being) read to its end: the gzip is a duplicate
-      return;
+      return false;
     }
     if (file.resumeAtEnd) {
       this.markDone(file, 'resumed after an exclusion: a gzip gets no new lines');
-      return;
+      return false;
     }
     const record = CheckpointStore.bestMatch(this.store.inDirectory(dir), head);
     let start = 0;
@@ -558,14 +634,15 @@ export class Tailer {
       file.fingerprint = head.length > 0 ? this.fingerprintOf(file, head) : undefined;
       if (file.startAtEnd || file.resumeAtEnd) {
         this.markDone(file, 'read_from end');
-        return;
+        return false;
       }
     }
     this.startReading(file, start);
-    file.reader = await GzipChunkReader.open(file.path, start, this.options.maxReadBytes);
+    file.reader = new GzipChunkReader(handle, start, this.options.maxReadBytes);
     file.state = 'open';
     file.readable = true;
     this.openCount++;
+    return true;
   }
 
   /** An open file that was empty when opened gets its fingerprint as soon as it has bytes. */
@@ -591,7 +668,13 @@ export class Tailer {
 
   private async sameIdentity(file: TailedFile, path: string): Promise<boolean> {
     if (file.fingerprint === undefined) return path === file.path; // never had a byte: cannot tell, assume new
-    return pathStillHolds(file.fingerprint, file.compressed, path);
+    let target: string;
+    try {
+      target = this.discovery.openablePath(path);
+    } catch {
+      return true; // gone or unsafe: nothing to re-identify (as when gone)
+    }
+    return pathStillHolds(file.fingerprint, file.compressed, target);
   }
 
   private markDone(file: TailedFile, reason: string): void {

@@ -34,6 +34,11 @@ export const kubernetesLogsSchema = z.strictObject({
     .default(false)
     .describe('Also follow the pre-1.14 /var/log/containers/*.log links (resolved to their targets: each file is read once).'),
   legacy_container_links_directory: z.string().min(1).default('/var/log/containers').describe('Where the legacy links live.'),
+  docker_containers_directory: z
+    .string()
+    .min(1)
+    .default('/var/lib/docker/containers')
+    .describe('Docker json-file nodes: where the files behind the <log_directory> links live. The only place outside log_directory a link may lead; any other link is refused (counted as link_outside_root).'),
   pod_metadata: z
     .enum(['auto', 'api', 'path'])
     .default('auto')

@@ -13,6 +13,7 @@ import {
   type PodMetadataProvider,
 } from '../../kubernetes/pod-metadata-provider.js';
 import type { DecodeStats, TailedFileView } from '../../tailer/line-decoder.js';
+import type { DiscoveryRoot } from '../../tailer/discovery.js';
 import type { FileAdmission } from '../../tailer/tailed-file.js';
 import { commonTailerSettings } from '../../tailer/options.js';
 import { Tailer, type TailerOptions } from '../../tailer/tailer.js';
@@ -102,8 +103,10 @@ export class KubernetesLogsSource implements Source {
     });
     const logDirectory = resolve(config.log_directory);
     this.legacyDirectory = config.use_legacy_container_links ? resolve(config.legacy_container_links_directory) : undefined;
-    const roots = [{ dir: logDirectory, depth: 2 }];
-    if (this.legacyDirectory !== undefined) roots.push({ dir: this.legacyDirectory, depth: 0 });
+    // The tree is written by pods: a link may lead only to a Docker log file or (legacy links) into the tree.
+    const dockerDirectory = resolve(config.docker_containers_directory);
+    const roots: DiscoveryRoot[] = [{ dir: logDirectory, depth: 2, linkTargets: [dockerDirectory] }];
+    if (this.legacyDirectory !== undefined) roots.push({ dir: this.legacyDirectory, depth: 0, linkTargets: [logDirectory, dockerDirectory] });
     this.tailer = new Tailer({
       roots,
       acceptPath: (path) => this.isLegacyLink(path) ? path.endsWith('.log') : LOG_FILE_NAME.test(basename(path)),
