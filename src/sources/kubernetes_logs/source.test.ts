@@ -226,7 +226,7 @@ test('a pod that writes a few lines and is gone within 100 ms has every line shi
   }
   await new Promise((resolve) => setTimeout(resolve, 100));
   for (const pod of pods) sim.deletePod(pod);
-  await waitFor(() => out.events.length >= 15, 'lines of short-lived pods', 3000);
+  await waitFor(() => out.events.length >= 15, 'lines of short-lived pods');
   await running.stop();
   assertExactlyOnceInOrder(out, sim);
 });
