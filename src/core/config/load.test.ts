@@ -59,7 +59,36 @@ describe('config loading', () => {
   it('names the file and the key path of a misspelt option and of a bad enum value', () => {
     const path = file('custom.toml', '[sources.in]\ntype = "demo_logs"\nformatt = "json"\n[sinks.out]\ntype = "console"\ninputs = ["in"]\nencoding.codec = "yaml"\n');
     const problems = problemsOf(() => loadConfig({ files: [path] }));
-    assert.deepEqual(problems, [`${path}: sources.in.formatt: unknown option`, `${path}: sinks.out.encoding.codec: expected one of json, text`]);
+    assert.deepEqual(problems, [
+      `${path}: sources.in.formatt: unknown option (did you mean "format"?)`,
+      `${path}: sinks.out.encoding.codec: expected one of json, text`,
+    ]);
+  });
+
+  it('suggests the closest option name of the object the misspelt key sits in, core keys included', () => {
+    const path = file('typo.toml', [
+      '[sources.k]', 'type = "kubernetes_logs"', 'log_directroy = "/var/log/pods"',
+      '[sinks.out]', 'type = "http"', 'input = ["k"]', 'uri = "http://h/"', 'batch.max_event = 5', 'auth.strategy = "basic"', 'auth.user = "u"', 'auth.pasword = "p"',
+      '[sinks.far]', 'type = "blackhole"', 'inputs = ["k"]', 'zzzzzz = 1',
+    ].join('\n') + '\n');
+    const problems = problemsOf(() => loadConfig({ files: [path] }));
+    assert.deepEqual(problems.filter((p) => p.includes('unknown option')), [
+      `${path}: sources.k.log_directroy: unknown option (did you mean "log_directory"?)`,
+      `${path}: sinks.out.auth.pasword: unknown option (did you mean "password"?)`,
+      `${path}: sinks.out.batch.max_event: unknown option (did you mean "max_events"?)`,
+      `${path}: sinks.out.input: unknown option (did you mean "inputs"?)`,
+      `${path}: sinks.far.zzzzzz: unknown option`,
+    ]);
+  });
+
+  it('a value of the wrong type says what it expected and got, a missing one that it is missing', () => {
+    const path = file('types.toml', '[sources.in]\ntype = "demo_logs"\n[sinks.out]\ntype = "file"\ninputs = ["in"]\npath = "/tmp/x"\nidle_timeout_secs = "30"\nfsync = [true]\n[sinks.nopath]\ntype = "file"\ninputs = ["in"]\n');
+    const problems = problemsOf(() => loadConfig({ files: [path] }));
+    assert.deepEqual(problems, [
+      `${path}: sinks.out.idle_timeout_secs: expected number, got string`,
+      `${path}: sinks.out.fsync: expected boolean, got array`,
+      `${path}: sinks.nopath.path: required option is missing (expected string)`,
+    ]);
   });
 
   it('reports an unknown component type with the known ones', () => {

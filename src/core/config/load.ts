@@ -42,6 +42,9 @@ export interface ConfigSources {
   dirs?: readonly string[];
 }
 
+/** Issues then carry the value they refused, so a wrong type says what it got (never printed: secrets). */
+const REPORT_INPUT = { reportInput: true } as const;
+
 const TABLES = [
   ['sources', 'source'],
   ['transforms', 'transform'],
@@ -61,9 +64,9 @@ export function loadConfig(sources: ConfigSources, env: NodeJS.ProcessEnv = proc
   for (const file of files) {
     const parsed = readFile(file, env, problems);
     if (parsed === undefined) continue;
-    const top = fileSchema.safeParse(parsed);
+    const top = fileSchema.safeParse(parsed, REPORT_INPUT);
     if (!top.success) {
-      problems.push(...formatIssues(file, [], top.error.issues));
+      problems.push(...formatIssues(file, [], top.error.issues, { schema: fileSchema }));
       continue;
     }
     globals.take(file, 'data_dir', top.data.data_dir);
@@ -180,23 +183,24 @@ function validateComponent(
   if (kind === 'source') {
     if (inputs !== undefined) problems.push(`${file}: ${key}.inputs: sources take no inputs`);
   } else {
-    const result = inputsSchema.safeParse(inputs ?? []);
+    const result = inputsSchema.safeParse(inputs ?? [], REPORT_INPUT);
     if (result.success) parsedInputs = result.data;
     else problems.push(...formatIssues(file, [table, id, 'inputs'], result.error.issues));
   }
 
   let core: { buffer?: BufferOptions; healthcheck: { enabled: boolean } } = { healthcheck: { enabled: true } };
   if (kind === 'sink') {
-    const result = sinkCoreSchema.safeParse({ buffer, healthcheck });
+    const result = sinkCoreSchema.safeParse({ buffer, healthcheck }, REPORT_INPUT);
     if (result.success) core = result.data;
-    else problems.push(...formatIssues(file, [table, id], result.error.issues));
+    else problems.push(...formatIssues(file, [table, id], result.error.issues, { schema: sinkCoreSchema }));
   } else {
     if (buffer !== undefined) problems.push(`${file}: ${key}.buffer: only sinks have a buffer`);
     if (healthcheck !== undefined) problems.push(`${file}: ${key}.healthcheck: only sinks have a healthcheck`);
   }
 
-  const options = (definition.schema as z.ZodType).safeParse(rest);
-  if (!options.success) problems.push(...formatIssues(file, [table, id], options.error.issues));
+  const options = (definition.schema as z.ZodType).safeParse(rest, REPORT_INPUT);
+  const coreKeys = kind === 'source' ? ['type'] : kind === 'transform' ? ['type', 'inputs'] : ['type', 'inputs', 'buffer', 'healthcheck'];
+  if (!options.success) problems.push(...formatIssues(file, [table, id], options.error.issues, { schema: definition.schema as z.ZodType, extraKeys: coreKeys }));
   if (problems.length > before || !options.success) return undefined;
 
   return {
