@@ -116,8 +116,26 @@ describe('config loading', () => {
     const bad = file('bad.toml', '[sources.in\n');
     const problems = problemsOf(() => loadConfig({ files: [bad, join(dir.path, 'missing.yaml')] }));
     assert.equal(problems.length, 2);
-    assert.match(problems[0]!, /bad\.toml: syntax error/);
+    assert.match(problems[0]!, /bad\.toml:1:\d+: syntax error/);
     assert.match(problems[1]!, /missing\.yaml: cannot read: ENOENT/);
+  });
+
+  it('a syntax error names line and column (TOML, YAML, JSON) and shows the line with a caret', () => {
+    const toml = file('s.toml', '[sources.in]\ntype = "demo_logs"\n[sinks.out]\ntype = "console"\ninputs = ["in"]\nencoding.codec = json\n');
+    const yaml = file('s.yaml', 'sources:\n  in:\n    type: demo_logs\n   bad: x\n');
+    const json = file('s.json', '{\n  "sources": {"in": {"type": "demo_logs",}}\n}\n');
+    const problems = problemsOf(() => loadConfig({ files: [toml, yaml, json] }));
+    assert.deepEqual(problems, [
+      `${toml}:6:18: syntax error: invalid value\n    6 | encoding.codec = json\n      |                  ^`,
+      `${yaml}:4:1: syntax error: All mapping items must start at the same column\n    4 |    bad: x\n      | ^`,
+      `${json}:2:42: syntax error: Expected double-quoted property name\n    2 |   "sources": {"in": {"type": "demo_logs",}}\n      |                                          ^`,
+    ]);
+  });
+
+  it('an unclosed bracket reported at the end of the file shows the line before as context', () => {
+    const toml = file('eof.toml', '[sinks.out]\ntype = "console"\ninputs = ["in"\n');
+    const [problem] = problemsOf(() => loadConfig({ files: [toml] }));
+    assert.equal(problem, `${toml}:4:1: syntax error: expected comma or end of structure\n    3 | inputs = ["in"\n    4 | \n      | ^`);
   });
 
   it('rejects inputs on a source and a buffer on a transform', () => {

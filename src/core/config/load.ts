@@ -6,7 +6,7 @@ import type { BufferOptions } from '../buffers/options.js';
 import { findDefinition, knownTypes } from '../registry.js';
 import { ConfigError, formatIssues } from './errors.js';
 import { interpolateEnv } from './interpolate.js';
-import { formatOf, parseConfigText } from './parse.js';
+import { formatOf, parseConfigText, syntaxLocation, syntaxSnippet } from './parse.js';
 import {
   DEFAULT_API_ADDRESS,
   DEFAULT_DATA_DIR,
@@ -138,7 +138,12 @@ function readFile(file: string, env: NodeJS.ProcessEnv, problems: string[]): unk
   try {
     parsed = parseConfigText(text, format);
   } catch (error) {
-    problems.push(`${file}: syntax error: ${(error as Error).message.split('\n')[0]}`);
+    const at = syntaxLocation(error, text, format);
+    problems.push(
+      at
+        ? `${file}:${at.line}:${at.column}: syntax error: ${at.reason}${syntaxSnippet(text, at)}`
+        : `${file}: syntax error: ${(error as Error).message.split('\n')[0]}`,
+    );
     return undefined;
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
