@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { templateProblem } from '../../core/template.js';
+import { checkStrftime } from './strftime.js';
 
 /**
  * Option groups shared by the network sinks, with Vector's names. Each sink composes the groups it
@@ -39,7 +41,7 @@ export function redactSecrets<T>(value: T, inHeaders = false): T {
  */
 export function endpointUrl(description: string) {
   return z
-    .url({ protocol: /^https?$/ })
+    .url({ protocol: /^https?$/, error: (issue) => notHttpUrl(issue.input) })
     .refine((url) => {
       try {
         const parsed = new URL(url);
@@ -49,6 +51,46 @@ export function endpointUrl(description: string) {
       }
     }, 'credentials in the URL are not allowed: use auth (its password/token are kept secret)')
     .describe(description);
+}
+
+function notHttpUrl(value: unknown): string {
+  // User info would be a password in the error output: shown masked.
+  const shown = String(value).replace(/^([^@/]*\/\/)?[^@/]*@/, '$1***@');
+  return `expected an http:// or https:// URL (like "https://host:port"), got ${JSON.stringify(shown)}`;
+}
+
+/**
+ * A URL option that may hold field templates (`https://h/{{ kubernetes.pod_namespace }}`): each
+ * template stands for a value, and what remains must be an http(s) URL.
+ */
+export function templatedUrl() {
+  return templateString(z.string().min(1))
+    .refine((uri) => {
+      try {
+        const url = new URL(uri.replace(/\{\{[^}]*\}\}/g, 'x'));
+        return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+      } catch {
+        return false;
+      }
+    }, { error: (issue) => notHttpUrl(issue.input) });
+}
+
+/**
+ * A string option rendered per event as a field template (and, with `strftime`, dated from the
+ * event timestamp): a malformed one fails config validation rather than every event.
+ */
+export function templateString(schema: z.ZodString = z.string(), { strftime = false } = {}) {
+  return schema.superRefine((source, ctx) => {
+    let problem = templateProblem(source);
+    if (problem === undefined && strftime) {
+      try {
+        checkStrftime(source);
+      } catch (error) {
+        problem = (error as Error).message;
+      }
+    }
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `invalid template: ${problem}` });
+  });
 }
 
 export interface BatchDefaults {
