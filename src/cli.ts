@@ -61,9 +61,10 @@ configOptions(program)
 
 configOptions(program.command('validate'))
   .description('check config files and topology without running; exit 0 when valid, 78 with every problem listed otherwise')
-  .action((opts: { config: string[] | string; configDir: string[] }) => {
+  .option('--no-environment', "skip checks of this machine (files the config names exist and are readable): to validate away from the node, in CI")
+  .action((opts: { config: string[] | string; configDir: string[]; environment: boolean }) => {
     try {
-      const config = loadConfig({ files: toList(opts.config), dirs: opts.configDir });
+      const config = loadConfig({ files: toList(opts.config), dirs: opts.configDir }, process.env, { environment: opts.environment });
       const plan = planTopology(config);
       for (const warning of plan.warnings) process.stderr.write(`warning: ${warning}\n`);
       const count = (kind: string) => config.components.filter((c) => c.kind === kind).length;

@@ -138,6 +138,29 @@ describe('config loading', () => {
     assert.equal(problem, `${toml}:4:1: syntax error: expected comma or end of structure\n    3 | inputs = ["in"\n    4 | \n      | ^`);
   });
 
+  it('files the config names must exist (tls, kubeconfig), unless environment checks are off', () => {
+    const missing = join(dir.path, 'absent');
+    const path = file('env.toml', [
+      '[sources.k]', 'type = "kubernetes_logs"', `kube_config_file = "${missing}/kubeconfig"`,
+      '[sinks.h]', 'type = "http"', 'inputs = ["k"]', 'uri = "https://h/"', `tls.ca_file = "${missing}/ca.pem"`, `tls.crt_file = "${dir.path}"`, `tls.key_file = "${missing}/key.pem"`,
+    ].join('\n') + '\n');
+    const problems = problemsOf(() => loadConfig({ files: [path] }));
+    const hint = "(--no-environment skips checks of this machine's files)";
+    assert.deepEqual(problems, [
+      `${path}: sources.k.kube_config_file: "${missing}/kubeconfig" does not exist ${hint}`,
+      `${path}: sinks.h.tls.ca_file: "${missing}/ca.pem" does not exist ${hint}`,
+      `${path}: sinks.h.tls.crt_file: "${dir.path}" is not a file ${hint}`,
+      `${path}: sinks.h.tls.key_file: "${missing}/key.pem" does not exist ${hint}`,
+    ]);
+    assert.deepEqual(loadConfig({ files: [path] }, {}, { environment: false }).components.map((c) => c.id), ['k', 'h']);
+  });
+
+  it('a client certificate without its key is refused at load, not at start', () => {
+    const path = file('mtls.toml', '[sources.in]\ntype = "demo_logs"\n[sinks.h]\ntype = "http"\ninputs = ["in"]\nuri = "https://h/"\ntls.crt_file = "/c.pem"\n');
+    const problems = problemsOf(() => loadConfig({ files: [path] }, {}, { environment: false }));
+    assert.deepEqual(problems, [`${path}: sinks.h.tls.key_file: crt_file and key_file go together (a client certificate needs its key)`]);
+  });
+
   it('rejects inputs on a source and a buffer on a transform', () => {
     const path = file('c.toml', '[sources.in]\ntype = "demo_logs"\ninputs = ["x"]\n[transforms.f]\ntype = "filter"\ninputs = ["in"]\ncondition = "true"\nbuffer.max_events = 3\n');
     const problems = problemsOf(() => loadConfig({ files: [path] }));

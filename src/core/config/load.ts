@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import type { AnyDefinition, ComponentKind } from '../component.js';
 import type { BufferOptions } from '../buffers/options.js';
 import { findDefinition, knownTypes } from '../registry.js';
+import { withEnvironmentChecks } from './environment.js';
 import { ConfigError, formatIssues } from './errors.js';
 import { interpolateEnv } from './interpolate.js';
 import { formatOf, parseConfigText, syntaxLocation, syntaxSnippet } from './parse.js';
@@ -37,6 +38,11 @@ export interface AgentConfig {
   readonly components: readonly ComponentConfig[];
 }
 
+export interface LoadOptions {
+  /** Check this machine's files the config names (default true; `validate --no-environment` turns it off). */
+  environment?: boolean;
+}
+
 export interface ConfigSources {
   files?: readonly string[];
   dirs?: readonly string[];
@@ -52,7 +58,11 @@ const TABLES = [
 ] as const;
 
 /** Read, parse, interpolate and validate every file; throw a ConfigError listing every problem. */
-export function loadConfig(sources: ConfigSources, env: NodeJS.ProcessEnv = process.env): AgentConfig {
+export function loadConfig(sources: ConfigSources, env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): AgentConfig {
+  return withEnvironmentChecks(options.environment ?? true, () => load(sources, env));
+}
+
+function load(sources: ConfigSources, env: NodeJS.ProcessEnv): AgentConfig {
   const problems: string[] = [];
   const files = listFiles(sources, problems);
   if (files.length === 0 && problems.length === 0) problems.push('no config file given (use --config FILE or --config-dir DIR)');

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { readableFile } from '../../core/config/environment.js';
 import { templateProblem } from '../../core/template.js';
 import { checkStrftime } from './strftime.js';
 
@@ -154,13 +155,16 @@ export const requestSchema = z
 export type RequestOptions = z.infer<typeof requestSchema>;
 
 export const tlsSchema = z.strictObject({
-  ca_file: z.string().optional().describe('PEM file of CA certificates trusted for the server (added to none: replaces the system roots).'),
-  crt_file: z.string().optional().describe('PEM client certificate (mutual TLS).'),
-  key_file: z.string().optional().describe('PEM private key of the client certificate.'),
+  ca_file: readableFile().optional().describe('PEM file of CA certificates trusted for the server (added to none: replaces the system roots).'),
+  crt_file: readableFile().optional().describe('PEM client certificate (mutual TLS).'),
+  key_file: readableFile().optional().describe('PEM private key of the client certificate.'),
   key_pass: secretString('Passphrase of key_file.').optional(),
   verify_certificate: z.boolean().default(true).describe('Check the server certificate chain. Turn off only for tests.'),
   verify_hostname: z.boolean().default(true).describe("Check that the server certificate names the host."),
   server_name: z.string().optional().describe('SNI / name to verify instead of the URL host.'),
+}).refine((tls) => (tls.crt_file === undefined) === (tls.key_file === undefined), {
+  message: 'crt_file and key_file go together (a client certificate needs its key)',
+  path: ['key_file'],
 });
 export type TlsOptions = z.infer<typeof tlsSchema>;
 
