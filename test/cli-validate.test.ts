@@ -43,7 +43,7 @@ describe('sluice validate catches what the run would hit', () => {
   it('a tls.ca_file that does not exist, and --no-environment accepting the same config', () => {
     const missing = join(dir.path, 'no-such', 'ca.pem');
     const file = write('ca.toml', `${SOURCE}[sinks.h]\ntype = "http"\ninputs = ["in"]\nuri = "https://logs.example/ingest"\ntls.ca_file = "${missing}"\n`);
-    invalid(file, [`${file}: sinks.h.tls.ca_file: "${missing}" does not exist (--no-environment skips checks of this machine's files)`]);
+    invalid(file, [`${file}: sinks.h.tls.ca_file: "${missing}" does not exist (a check of this machine: validate --no-environment skips it)`]);
     const offNode = validate('--config', file, '--no-environment');
     assert.equal(offNode.status, 0, offNode.stderr);
     assert.match(offNode.stdout, /^valid: 1 file\(s\), 1 source\(s\), 0 transform\(s\), 1 sink\(s\)$/m);

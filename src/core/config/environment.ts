@@ -25,7 +25,7 @@ export function readableFile(schema: z.ZodString = z.string().min(1)) {
   return schema.superRefine((path, ctx) => {
     if (!environmentChecks) return;
     const problem = unreadableFile(path);
-    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `${problem} (--no-environment skips checks of this machine's files)` });
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `${problem} (a check of this machine: validate --no-environment skips it)` });
   });
 }
 

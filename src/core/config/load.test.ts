@@ -145,7 +145,7 @@ describe('config loading', () => {
       '[sinks.h]', 'type = "http"', 'inputs = ["k"]', 'uri = "https://h/"', `tls.ca_file = "${missing}/ca.pem"`, `tls.crt_file = "${dir.path}"`, `tls.key_file = "${missing}/key.pem"`,
     ].join('\n') + '\n');
     const problems = problemsOf(() => loadConfig({ files: [path] }));
-    const hint = "(--no-environment skips checks of this machine's files)";
+    const hint = "(a check of this machine: validate --no-environment skips it)";
     assert.deepEqual(problems, [
       `${path}: sources.k.kube_config_file: "${missing}/kubeconfig" does not exist ${hint}`,
       `${path}: sinks.h.tls.ca_file: "${missing}/ca.pem" does not exist ${hint}`,
