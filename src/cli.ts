@@ -5,9 +5,11 @@ import './components.js';
 import { ExitCode, runAgent } from './core/agent.js';
 import { ConfigError } from './core/config/errors.js';
 import { configJsonSchema } from './core/config/json-schema.js';
-import { loadConfig } from './core/config/load.js';
+import { loadConfig, type AgentConfig } from './core/config/load.js';
 import { logCrashes } from './core/lifecycle.js';
 import { createLogger, LOG_LEVELS } from './core/logger.js';
+import { MetricsRegistry } from './core/metrics.js';
+import { checkSinkHealth } from './core/topology/healthcheck.js';
 import { planTopology } from './core/topology/plan.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -61,21 +63,35 @@ configOptions(program)
 
 configOptions(program.command('validate'))
   .description('check config files and topology without running; exit 0 when valid, 78 with every problem listed otherwise')
-  .action((opts: { config: string[] | string; configDir: string[] }) => {
+  .option('--no-environment', "skip checks of this machine (files the config names exist and are readable): to validate away from the node, in CI")
+  .option('--healthchecks', "also run each sink's healthcheck (as the agent does at start); exit 1 naming the sinks that fail")
+  .action(async (opts: { config: string[] | string; configDir: string[]; environment: boolean; healthchecks?: boolean }) => {
+    let config: AgentConfig;
     try {
-      const config = loadConfig({ files: toList(opts.config), dirs: opts.configDir });
+      config = loadConfig({ files: toList(opts.config), dirs: opts.configDir }, process.env, { environment: opts.environment });
       const plan = planTopology(config);
       for (const warning of plan.warnings) process.stderr.write(`warning: ${warning}\n`);
-      const count = (kind: string) => config.components.filter((c) => c.kind === kind).length;
-      process.stdout.write(
-        `valid: ${config.files.length} file(s), ${count('source')} source(s), ${count('transform')} transform(s), ${count('sink')} sink(s)\n`,
-      );
-      process.exit(ExitCode.ok);
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       printProblems(error.problems);
       process.exit(ExitCode.config);
     }
+    const count = (kind: string) => config.components.filter((c) => c.kind === kind).length;
+    process.stdout.write(
+      `valid: ${config.files.length} file(s), ${count('source')} source(s), ${count('transform')} transform(s), ${count('sink')} sink(s)\n`,
+    );
+    if (opts.healthchecks) {
+      const results = await checkSinkHealth(config, { logger: createLogger('silent'), metrics: new MetricsRegistry() });
+      const failed = results.filter((r) => r.status === 'failed');
+      const shown = { passed: 'healthcheck passed', none: 'no healthcheck', disabled: 'healthcheck disabled' } as const;
+      for (const r of results) if (r.status !== 'failed') process.stdout.write(`${shown[r.status]}: sinks.${r.id}\n`);
+      if (failed.length > 0) {
+        process.stderr.write(`healthcheck failed (${failed.length} sink${failed.length === 1 ? '' : 's'}):\n`);
+        for (const r of failed) process.stderr.write(`  ${r.file}: sinks.${r.id}: ${r.error}\n`);
+        process.exit(ExitCode.failed);
+      }
+    }
+    process.exit(ExitCode.ok);
   });
 
 program

@@ -10,6 +10,8 @@ export class FieldTemplate {
   readonly isDynamic: boolean;
 
   constructor(readonly source: string) {
+    const problem = templateProblem(source);
+    if (problem) throw new Error(problem);
     this.parts = [];
     const pattern = /\{\{\s*([^}\s]+)\s*\}\}/g;
     let last = 0;
@@ -40,4 +42,26 @@ export class FieldTemplate {
     }
     return out;
   }
+}
+
+/**
+ * Why `source` is not a valid field template (an unclosed `{{`, `{{ }}` holding no field path),
+ * or undefined. Config schemas refine template options with it, so `validate` catches what the
+ * first event would otherwise render as literal braces.
+ */
+export function templateProblem(source: string): string | undefined {
+  for (let open = source.indexOf('{{'); open !== -1; open = source.indexOf('{{', open + 2)) {
+    const close = source.indexOf('}}', open + 2);
+    if (close === -1) return `unclosed "{{" at character ${open + 1} of "${source}" (a field reference is "{{ field.path }}")`;
+    const inner = source.slice(open + 2, close).trim();
+    const reference = source.slice(open, close + 2);
+    if (!/^[^{}\s]+$/.test(inner)) return `"${reference}" in "${source}" is not a field reference (expected "{{ field.path }}")`;
+    try {
+      parsePath(inner);
+    } catch (error) {
+      return `${(error as Error).message} in "${source}"`;
+    }
+    open = close;
+  }
+  return undefined;
 }

@@ -59,7 +59,36 @@ describe('config loading', () => {
   it('names the file and the key path of a misspelt option and of a bad enum value', () => {
     const path = file('custom.toml', '[sources.in]\ntype = "demo_logs"\nformatt = "json"\n[sinks.out]\ntype = "console"\ninputs = ["in"]\nencoding.codec = "yaml"\n');
     const problems = problemsOf(() => loadConfig({ files: [path] }));
-    assert.deepEqual(problems, [`${path}: sources.in.formatt: unknown option`, `${path}: sinks.out.encoding.codec: expected one of json, text`]);
+    assert.deepEqual(problems, [
+      `${path}: sources.in.formatt: unknown option (did you mean "format"?)`,
+      `${path}: sinks.out.encoding.codec: expected one of json, text`,
+    ]);
+  });
+
+  it('suggests the closest option name of the object the misspelt key sits in, core keys included', () => {
+    const path = file('typo.toml', [
+      '[sources.k]', 'type = "kubernetes_logs"', 'log_directroy = "/var/log/pods"',
+      '[sinks.out]', 'type = "http"', 'input = ["k"]', 'uri = "http://h/"', 'batch.max_event = 5', 'auth.strategy = "basic"', 'auth.user = "u"', 'auth.pasword = "p"',
+      '[sinks.far]', 'type = "blackhole"', 'inputs = ["k"]', 'zzzzzz = 1',
+    ].join('\n') + '\n');
+    const problems = problemsOf(() => loadConfig({ files: [path] }));
+    assert.deepEqual(problems.filter((p) => p.includes('unknown option')), [
+      `${path}: sources.k.log_directroy: unknown option (did you mean "log_directory"?)`,
+      `${path}: sinks.out.auth.pasword: unknown option (did you mean "password"?)`,
+      `${path}: sinks.out.batch.max_event: unknown option (did you mean "max_events"?)`,
+      `${path}: sinks.out.input: unknown option (did you mean "inputs"?)`,
+      `${path}: sinks.far.zzzzzz: unknown option`,
+    ]);
+  });
+
+  it('a value of the wrong type says what it expected and got, a missing one that it is missing', () => {
+    const path = file('types.toml', '[sources.in]\ntype = "demo_logs"\n[sinks.out]\ntype = "file"\ninputs = ["in"]\npath = "/tmp/x"\nidle_timeout_secs = "30"\nfsync = [true]\n[sinks.nopath]\ntype = "file"\ninputs = ["in"]\n');
+    const problems = problemsOf(() => loadConfig({ files: [path] }));
+    assert.deepEqual(problems, [
+      `${path}: sinks.out.idle_timeout_secs: expected number, got string`,
+      `${path}: sinks.out.fsync: expected boolean, got array`,
+      `${path}: sinks.nopath.path: required option is missing (expected string)`,
+    ]);
   });
 
   it('reports an unknown component type with the known ones', () => {
@@ -87,8 +116,49 @@ describe('config loading', () => {
     const bad = file('bad.toml', '[sources.in\n');
     const problems = problemsOf(() => loadConfig({ files: [bad, join(dir.path, 'missing.yaml')] }));
     assert.equal(problems.length, 2);
-    assert.match(problems[0]!, /bad\.toml: syntax error/);
+    assert.match(problems[0]!, /bad\.toml:1:\d+: syntax error/);
     assert.match(problems[1]!, /missing\.yaml: cannot read: ENOENT/);
+  });
+
+  it('a syntax error names line and column (TOML, YAML, JSON) and shows the line with a caret', () => {
+    const toml = file('s.toml', '[sources.in]\ntype = "demo_logs"\n[sinks.out]\ntype = "console"\ninputs = ["in"]\nencoding.codec = json\n');
+    const yaml = file('s.yaml', 'sources:\n  in:\n    type: demo_logs\n   bad: x\n');
+    const json = file('s.json', '{\n  "sources": {"in": {"type": "demo_logs",}}\n}\n');
+    const problems = problemsOf(() => loadConfig({ files: [toml, yaml, json] }));
+    assert.deepEqual(problems, [
+      `${toml}:6:18: syntax error: invalid value\n    6 | encoding.codec = json\n      |                  ^`,
+      `${yaml}:4:1: syntax error: All mapping items must start at the same column\n    4 |    bad: x\n      | ^`,
+      `${json}:2:42: syntax error: Expected double-quoted property name\n    2 |   "sources": {"in": {"type": "demo_logs",}}\n      |                                          ^`,
+    ]);
+  });
+
+  it('an unclosed bracket reported at the end of the file shows the line before as context', () => {
+    const toml = file('eof.toml', '[sinks.out]\ntype = "console"\ninputs = ["in"\n');
+    const [problem] = problemsOf(() => loadConfig({ files: [toml] }));
+    assert.equal(problem, `${toml}:4:1: syntax error: expected comma or end of structure\n    3 | inputs = ["in"\n    4 | \n      | ^`);
+  });
+
+  it('files the config names must exist (tls, kubeconfig), unless environment checks are off', () => {
+    const missing = join(dir.path, 'absent');
+    const path = file('env.toml', [
+      '[sources.k]', 'type = "kubernetes_logs"', `kube_config_file = "${missing}/kubeconfig"`,
+      '[sinks.h]', 'type = "http"', 'inputs = ["k"]', 'uri = "https://h/"', `tls.ca_file = "${missing}/ca.pem"`, `tls.crt_file = "${dir.path}"`, `tls.key_file = "${missing}/key.pem"`,
+    ].join('\n') + '\n');
+    const problems = problemsOf(() => loadConfig({ files: [path] }));
+    const hint = "(a check of this machine: validate --no-environment skips it)";
+    assert.deepEqual(problems, [
+      `${path}: sources.k.kube_config_file: "${missing}/kubeconfig" does not exist ${hint}`,
+      `${path}: sinks.h.tls.ca_file: "${missing}/ca.pem" does not exist ${hint}`,
+      `${path}: sinks.h.tls.crt_file: "${dir.path}" is not a file ${hint}`,
+      `${path}: sinks.h.tls.key_file: "${missing}/key.pem" does not exist ${hint}`,
+    ]);
+    assert.deepEqual(loadConfig({ files: [path] }, {}, { environment: false }).components.map((c) => c.id), ['k', 'h']);
+  });
+
+  it('a client certificate without its key is refused at load, not at start', () => {
+    const path = file('mtls.toml', '[sources.in]\ntype = "demo_logs"\n[sinks.h]\ntype = "http"\ninputs = ["in"]\nuri = "https://h/"\ntls.crt_file = "/c.pem"\n');
+    const problems = problemsOf(() => loadConfig({ files: [path] }, {}, { environment: false }));
+    assert.deepEqual(problems, [`${path}: sinks.h.tls.key_file: crt_file and key_file go together (a client certificate needs its key)`]);
   });
 
   it('rejects inputs on a source and a buffer on a transform', () => {

@@ -4,9 +4,10 @@ import type { z } from 'zod';
 import type { AnyDefinition, ComponentKind } from '../component.js';
 import type { BufferOptions } from '../buffers/options.js';
 import { findDefinition, knownTypes } from '../registry.js';
+import { withEnvironmentChecks } from './environment.js';
 import { ConfigError, formatIssues } from './errors.js';
 import { interpolateEnv } from './interpolate.js';
-import { formatOf, parseConfigText } from './parse.js';
+import { formatOf, parseConfigText, syntaxLocation, syntaxSnippet } from './parse.js';
 import {
   DEFAULT_API_ADDRESS,
   DEFAULT_DATA_DIR,
@@ -37,10 +38,18 @@ export interface AgentConfig {
   readonly components: readonly ComponentConfig[];
 }
 
+export interface LoadOptions {
+  /** Check this machine's files the config names (default true; `validate --no-environment` turns it off). */
+  environment?: boolean;
+}
+
 export interface ConfigSources {
   files?: readonly string[];
   dirs?: readonly string[];
 }
+
+/** Issues then carry the value they refused, so a wrong type says what it got (never printed: secrets). */
+const REPORT_INPUT = { reportInput: true } as const;
 
 const TABLES = [
   ['sources', 'source'],
@@ -49,7 +58,11 @@ const TABLES = [
 ] as const;
 
 /** Read, parse, interpolate and validate every file; throw a ConfigError listing every problem. */
-export function loadConfig(sources: ConfigSources, env: NodeJS.ProcessEnv = process.env): AgentConfig {
+export function loadConfig(sources: ConfigSources, env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): AgentConfig {
+  return withEnvironmentChecks(options.environment ?? true, () => load(sources, env));
+}
+
+function load(sources: ConfigSources, env: NodeJS.ProcessEnv): AgentConfig {
   const problems: string[] = [];
   const files = listFiles(sources, problems);
   if (files.length === 0 && problems.length === 0) problems.push('no config file given (use --config FILE or --config-dir DIR)');
@@ -61,9 +74,9 @@ export function loadConfig(sources: ConfigSources, env: NodeJS.ProcessEnv = proc
   for (const file of files) {
     const parsed = readFile(file, env, problems);
     if (parsed === undefined) continue;
-    const top = fileSchema.safeParse(parsed);
+    const top = fileSchema.safeParse(parsed, REPORT_INPUT);
     if (!top.success) {
-      problems.push(...formatIssues(file, [], top.error.issues));
+      problems.push(...formatIssues(file, [], top.error.issues, { schema: fileSchema }));
       continue;
     }
     globals.take(file, 'data_dir', top.data.data_dir);
@@ -135,7 +148,12 @@ function readFile(file: string, env: NodeJS.ProcessEnv, problems: string[]): unk
   try {
     parsed = parseConfigText(text, format);
   } catch (error) {
-    problems.push(`${file}: syntax error: ${(error as Error).message.split('\n')[0]}`);
+    const at = syntaxLocation(error, text, format);
+    problems.push(
+      at
+        ? `${file}:${at.line}:${at.column}: syntax error: ${at.reason}${syntaxSnippet(text, at)}`
+        : `${file}: syntax error: ${(error as Error).message.split('\n')[0]}`,
+    );
     return undefined;
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
@@ -180,23 +198,24 @@ function validateComponent(
   if (kind === 'source') {
     if (inputs !== undefined) problems.push(`${file}: ${key}.inputs: sources take no inputs`);
   } else {
-    const result = inputsSchema.safeParse(inputs ?? []);
+    const result = inputsSchema.safeParse(inputs ?? [], REPORT_INPUT);
     if (result.success) parsedInputs = result.data;
     else problems.push(...formatIssues(file, [table, id, 'inputs'], result.error.issues));
   }
 
   let core: { buffer?: BufferOptions; healthcheck: { enabled: boolean } } = { healthcheck: { enabled: true } };
   if (kind === 'sink') {
-    const result = sinkCoreSchema.safeParse({ buffer, healthcheck });
+    const result = sinkCoreSchema.safeParse({ buffer, healthcheck }, REPORT_INPUT);
     if (result.success) core = result.data;
-    else problems.push(...formatIssues(file, [table, id], result.error.issues));
+    else problems.push(...formatIssues(file, [table, id], result.error.issues, { schema: sinkCoreSchema }));
   } else {
     if (buffer !== undefined) problems.push(`${file}: ${key}.buffer: only sinks have a buffer`);
     if (healthcheck !== undefined) problems.push(`${file}: ${key}.healthcheck: only sinks have a healthcheck`);
   }
 
-  const options = (definition.schema as z.ZodType).safeParse(rest);
-  if (!options.success) problems.push(...formatIssues(file, [table, id], options.error.issues));
+  const options = (definition.schema as z.ZodType).safeParse(rest, REPORT_INPUT);
+  const coreKeys = kind === 'source' ? ['type'] : kind === 'transform' ? ['type', 'inputs'] : ['type', 'inputs', 'buffer', 'healthcheck'];
+  if (!options.success) problems.push(...formatIssues(file, [table, id], options.error.issues, { schema: definition.schema as z.ZodType, extraKeys: coreKeys }));
   if (problems.length > before || !options.success) return undefined;
 
   return {

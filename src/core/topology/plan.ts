@@ -1,6 +1,7 @@
 import picomatch from 'picomatch';
 import type { TransformDefinition } from '../component.js';
 import { ConfigError } from '../config/errors.js';
+import { suggest } from '../config/suggest.js';
 import type { AgentConfig, ComponentConfig } from '../config/load.js';
 
 /** An edge: events of `upstream`'s output (`undefined` = its default output) flow into a node. */
@@ -107,31 +108,4 @@ function findCycles(components: ReadonlyMap<string, PlannedComponent>): string[]
   };
   for (const id of components.keys()) visit(id, []);
   return problems;
-}
-
-function suggest(input: string, candidates: string[]): string {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const candidate of candidates) {
-    const distance = levenshtein(input, candidate);
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best ? ` (did you mean "${best}"?)` : '';
-}
-
-function levenshtein(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const saved = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = saved;
-    }
-  }
-  return row[b.length]!;
 }

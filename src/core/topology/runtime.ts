@@ -8,6 +8,7 @@ import { ackAll, type LogEvent } from '../event.js';
 import type { ComponentMetrics, MetricsRegistry } from '../metrics.js';
 import type { Readiness } from '../readiness.js';
 import { Fanout, type FanoutTarget } from './fanout.js';
+import { DEFAULT_HEALTHCHECK_TIMEOUT_MS, healthcheckWithin } from './healthcheck.js';
 import type { TopologyPlan } from './plan.js';
 
 export type TopologyState = 'starting' | 'running' | 'draining' | 'stopped';
@@ -134,25 +135,17 @@ export class Topology {
   }
 
   private async runHealthchecks(): Promise<void> {
-    const timeoutMs = this.options.healthcheckTimeoutMs ?? 10_000;
+    const timeoutMs = this.options.healthcheckTimeoutMs ?? DEFAULT_HEALTHCHECK_TIMEOUT_MS;
     const checks = [...this.built.values()]
       .filter((b) => b.config.kind === 'sink' && b.config.healthcheck && (b.instance as Sink).healthcheck)
       .map(async (b) => {
-        let timer: NodeJS.Timeout | undefined;
         try {
-          await Promise.race([
-            (b.instance as Sink).healthcheck!(),
-            new Promise((_, reject) => {
-              timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-            }),
-          ]);
+          await healthcheckWithin(b.instance as Sink, timeoutMs);
           b.logger.info('healthcheck passed');
         } catch (error) {
           b.metrics.error('healthcheck_failed');
           b.logger.error({ err: (error as Error).message }, 'healthcheck failed');
           if (this.options.requireHealthy) throw new Error(`sink "${b.config.id}" healthcheck failed: ${(error as Error).message}`);
-        } finally {
-          clearTimeout(timer);
         }
       });
     await Promise.all(checks);

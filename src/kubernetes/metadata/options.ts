@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { readableFile } from '../../core/config/environment.js';
 import { parsePath } from '../../core/event.js';
 
 /** A field path for an output field (`kubernetes.pod_name`, Vector's `.kubernetes.pod_name` too); "" disables the field. */
@@ -52,7 +53,7 @@ export const DEFAULT_POD_METADATA_WAIT_MS = 1000;
  */
 export const kubernetesMetadataOptionsShape = {
   /** A kubeconfig file; unset: in-cluster (service account token + CA, KUBERNETES_SERVICE_HOST). */
-  kube_config_file: z.string().min(1).optional(),
+  kube_config_file: readableFile().optional(),
   /** This node's name; unset: the env var SLUICE_NODE_NAME (downward API `spec.nodeName`), read at start. */
   self_node_name: z.string().min(1).optional(),
   extra_label_selector: z.string().default(''),
@@ -83,7 +84,7 @@ export const kubernetesMetadataOptionsShape = {
   kubelet_endpoint: z.string().url().optional(),
   kubelet_poll_interval_ms: z.number().int().min(100).default(10_000),
   /** CA of the kubelet's serving certificate; unset: the API server's CA (fits `serverTLSBootstrap`). */
-  kubelet_ca_file: z.string().min(1).optional(),
+  kubelet_ca_file: readableFile().optional(),
   /** false: accept any kubelet certificate (kubelets with self-signed serving certs); the token still goes only to this node's kubelet. */
   kubelet_tls_verify: z.boolean().default(true),
   pod_annotation_fields: fieldsObject(podFieldDefaults),

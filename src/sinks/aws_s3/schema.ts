@@ -1,14 +1,13 @@
 import { z } from 'zod';
 import { encodingSchema } from '../shared/encoding.js';
-import { batchSchema, compressionSchema, endpointUrl, requestSchema, secretString, tlsSchema } from '../shared/schemas.js';
+import { batchSchema, compressionSchema, endpointUrl, requestSchema, secretString, templateString, tlsSchema } from '../shared/schemas.js';
 
 export const awsS3SinkSchema = z.strictObject({
   bucket: z.string().min(1).describe('Bucket to write objects to.'),
   region: z.string().min(1).optional().describe('AWS region; unset: from the SDK default chain (AWS_REGION, profile).'),
   endpoint: endpointUrl('Custom endpoint for S3-compatible stores (MinIO, Ceph, R2...).').optional(),
   force_path_style: z.boolean().default(false).describe('Address the bucket as <endpoint>/<bucket> instead of <bucket>.<endpoint> (most S3-compatible stores need it).'),
-  key_prefix: z
-    .string()
+  key_prefix: templateString(z.string(), { strftime: true })
     .default('date=%F/')
     .describe('Object key prefix: strftime from the event timestamp (UTC) and field templates; batches are partitioned by it.'),
   filename_time_format: z.string().default('%s').describe('strftime of the upload time (UTC) in the object name.'),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { encodingSchema } from '../shared/encoding.js';
-import { authSchema, batchSchema, compressionSchema, endpointUrl, requestSchema, secretString, tlsSchema } from '../shared/schemas.js';
+import { authSchema, batchSchema, compressionSchema, endpointUrl, requestSchema, secretString, templateString, tlsSchema } from '../shared/schemas.js';
 
 /** basic / bearer, or AWS SigV4 for Amazon OpenSearch Service (Vector's `strategy = "aws"`). */
 const elasticsearchAuthSchema = z.discriminatedUnion('strategy', [
@@ -25,9 +25,7 @@ export const elasticsearchSinkSchema = z.strictObject({
     .describe('bulk: write to bulk.index with bulk.action; data_stream: `create` into <type>-<dataset>-<namespace>, @timestamp from timestamp.'),
   bulk: z
     .strictObject({
-      index: z
-        .string()
-        .min(1)
+      index: templateString(z.string().min(1), { strftime: true })
         .default('sluice-%Y.%m.%d')
         .describe('Target index: strftime directives from the event timestamp (UTC) and field templates (`logs-{{ kubernetes.pod_namespace }}-%Y.%m.%d`).'),
       action: z.enum(['index', 'create']).default('index').describe('Bulk action per document.'),
@@ -35,9 +33,9 @@ export const elasticsearchSinkSchema = z.strictObject({
     .prefault({}),
   data_stream: z
     .strictObject({
-      type: z.string().default('logs').describe('Data stream type (template allowed).'),
-      dataset: z.string().default('generic').describe('Data stream dataset (template allowed).'),
-      namespace: z.string().default('default').describe('Data stream namespace (template allowed).'),
+      type: templateString(z.string(), { strftime: true }).default('logs').describe('Data stream type (template allowed).'),
+      dataset: templateString(z.string(), { strftime: true }).default('generic').describe('Data stream dataset (template allowed).'),
+      namespace: templateString(z.string(), { strftime: true }).default('default').describe('Data stream namespace (template allowed).'),
     })
     .prefault({}),
   id_key: z

@@ -1,12 +1,11 @@
 import { z } from 'zod';
 import { registerSink } from '../../core/registry.js';
 import { encodingSchema } from '../shared/encoding.js';
+import { templateString } from '../shared/schemas.js';
 import { FileSink } from './sink.js';
 
 export const fileSinkSchema = z.strictObject({
-  path: z
-    .string()
-    .min(1)
+  path: templateString(z.string().min(1))
     .describe('Output path; may use field templates, e.g. /out/{{ kubernetes.pod_namespace }}.ndjson. In a rendered value "/" and NUL become "_" and a value "." or ".." becomes underscores; an event whose path resolves outside the part before the first {{ is rejected.'),
   encoding: encodingSchema.default({ codec: 'json' }),
   compression: z.enum(['none', 'gzip']).default('none').describe('gzip appends one gzip member per batch (a valid multi-member .gz).'),

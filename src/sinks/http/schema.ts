@@ -1,11 +1,9 @@
 import { z } from 'zod';
 import { encodingSchema } from '../shared/encoding.js';
-import { authSchema, batchSchema, compressionSchema, requestSchema, tlsSchema } from '../shared/schemas.js';
+import { authSchema, batchSchema, compressionSchema, requestSchema, templatedUrl, tlsSchema } from '../shared/schemas.js';
 
 export const httpSinkSchema = z.strictObject({
-  uri: z
-    .string()
-    .min(1)
+  uri: templatedUrl()
     .refine((uri) => !/^[a-z][a-z0-9+.-]*:\/\/[^/@{}]*@/i.test(uri), 'credentials in the URI are not allowed: use auth (its password/token are kept secret)')
     .describe('Where to send batches. May hold field templates (`https://h/{{ kubernetes.pod_namespace }}`): batches are then partitioned by the rendered URI.'),
   method: z.enum(['post', 'put', 'patch']).default('post').describe('HTTP method.'),

@@ -1,23 +1,23 @@
 import { z } from 'zod';
 import { encodingSchema } from '../shared/encoding.js';
-import { authSchema, batchSchema, endpointUrl, requestSchema, tlsSchema } from '../shared/schemas.js';
+import { authSchema, batchSchema, endpointUrl, requestSchema, templateString, tlsSchema } from '../shared/schemas.js';
 
 export const lokiSinkSchema = z.strictObject({
   endpoint: endpointUrl('Base URL of Loki (`http://loki:3100`); `path` is appended.'),
   path: z.string().default('/loki/api/v1/push').describe('Push API path.'),
   labels: z
-    .record(z.string(), z.string())
+    .record(z.string(), templateString())
     .refine((labels) => Object.keys(labels).length > 0, 'at least one label is needed: Loki indexes streams by labels')
     .describe(
       'Stream labels, values templated from fields (`namespace = "{{ kubernetes.pod_namespace }}"`). A key ending in `*` expands an object field (`"pod_labels_*" = "{{ kubernetes.pod_labels }}"`). Every distinct label set is a stream: see the label cardinality note in the sink.',
     ),
   structured_metadata: z
-    .record(z.string(), z.string())
+    .record(z.string(), templateString())
     .default({})
     .describe(
       'Loki >= 3.0 structured metadata on each entry, templated like labels (`pod = "{{ kubernetes.pod_name }}"`, `"pod_label_*" = "{{ kubernetes.pod_labels }}"`). Not indexed: the place for high-cardinality values (pod names, UIDs, trace ids) that must not become labels.',
     ),
-  tenant_id: z.string().optional().describe('Sent as X-Scope-OrgID (template allowed: batches are then split per tenant).'),
+  tenant_id: templateString(z.string(), { strftime: true }).optional().describe('Sent as X-Scope-OrgID (template allowed: batches are then split per tenant).'),
   remove_label_fields: z.boolean().default(false).describe('Drop the fields used in label templates from the log line.'),
   remove_timestamp: z.boolean().default(true).describe('Drop `timestamp` from the log line (Loki stores it as the entry time).'),
   out_of_order_action: z

@@ -96,3 +96,67 @@ buffer = { type = "disk" }
   assert.match(text, /max_size is required/);
   assert.ok(!text.includes('hunter2-secret'), text);
 });
+
+test('a URL option that is not an http(s) URL and a malformed template are refused naming file and key', () => {
+  const { file, load: run } = load(`${SOURCE}
+[sinks.h]
+type = "http"
+inputs = ["in"]
+uri = "localhost:8080/{{ kubernetes.pod_namespace }}"
+
+[sinks.hok]
+type = "http"
+inputs = ["in"]
+uri = "https://{{ host }}/logs/{{ kubernetes.pod_namespace }}"
+
+[sinks.hcreds]
+type = "http"
+inputs = ["in"]
+uri = "user:hunter2-secret@host"
+
+[sinks.l]
+type = "loki"
+inputs = ["in"]
+endpoint = "loki:3100"
+labels = { ns = "{{ kubernetes.pod_namespace" }
+tenant_id = "t-%Q"
+
+[sinks.es]
+type = "elasticsearch"
+inputs = ["in"]
+endpoints = ["ftp://es:9200"]
+bulk.index = "logs-{{ }}"
+
+[sinks.s3]
+type = "aws_s3"
+inputs = ["in"]
+bucket = "b"
+region = "eu-west-1"
+key_prefix = "{{ kubernetes.pod_namespace }/"
+
+[sinks.f]
+type = "file"
+inputs = ["in"]
+path = "/out/{{ kubernetes.pod_namespace .ndjson"
+`);
+  let problems: readonly string[] = [];
+  try {
+    run();
+    assert.fail('config should be refused');
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, String(error));
+    problems = error.problems;
+  }
+  const url = 'expected an http:// or https:// URL (like "https://host:port"), got';
+  assert.deepEqual(problems, [
+    `${file}: sinks.h.uri: ${url} "localhost:8080/{{ kubernetes.pod_namespace }}"`,
+    `${file}: sinks.hcreds.uri: ${url} "***@host"`,
+    `${file}: sinks.l.endpoint: ${url} "loki:3100"`,
+    `${file}: sinks.l.labels.ns: invalid template: unclosed "{{" at character 1 of "{{ kubernetes.pod_namespace" (a field reference is "{{ field.path }}")`,
+    `${file}: sinks.l.tenant_id: invalid template: unsupported strftime directive %Q in "t-%Q"`,
+    `${file}: sinks.es.endpoints.0: ${url} "ftp://es:9200"`,
+    `${file}: sinks.es.bulk.index: invalid template: "{{ }}" in "logs-{{ }}" is not a field reference (expected "{{ field.path }}")`,
+    `${file}: sinks.s3.key_prefix: invalid template: unclosed "{{" at character 1 of "{{ kubernetes.pod_namespace }/" (a field reference is "{{ field.path }}")`,
+    `${file}: sinks.f.path: invalid template: unclosed "{{" at character 6 of "/out/{{ kubernetes.pod_namespace .ndjson" (a field reference is "{{ field.path }}")`,
+  ]);
+});

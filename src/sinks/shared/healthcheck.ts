@@ -16,6 +16,7 @@ export async function httpHealthcheck(
     throw new Error(`healthcheck ${method} ${redactUrl(url)} failed: ${err.message}${err.cause ? ` (${err.cause.message})` : ''}`);
   }
   if (!healthy(status)) {
-    throw new Error(`healthcheck ${method} ${redactUrl(url)} answered HTTP ${status}: ${bodyExcerpt(body, 200)}`);
+    const excerpt = bodyExcerpt(body, 200);
+    throw new Error(`healthcheck ${method} ${redactUrl(url)} answered HTTP ${status}${excerpt ? `: ${excerpt}` : ''}`);
   }
 }

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { readableFile } from '../../core/config/environment.js';
+import { templateProblem } from '../../core/template.js';
+import { checkStrftime } from './strftime.js';
 
 /**
  * Option groups shared by the network sinks, with Vector's names. Each sink composes the groups it
@@ -39,7 +42,7 @@ export function redactSecrets<T>(value: T, inHeaders = false): T {
  */
 export function endpointUrl(description: string) {
   return z
-    .url({ protocol: /^https?$/ })
+    .url({ protocol: /^https?$/, error: (issue) => notHttpUrl(issue.input) })
     .refine((url) => {
       try {
         const parsed = new URL(url);
@@ -49,6 +52,46 @@ export function endpointUrl(description: string) {
       }
     }, 'credentials in the URL are not allowed: use auth (its password/token are kept secret)')
     .describe(description);
+}
+
+function notHttpUrl(value: unknown): string {
+  // User info would be a password in the error output: shown masked.
+  const shown = String(value).replace(/^([^@/]*\/\/)?[^@/]*@/, '$1***@');
+  return `expected an http:// or https:// URL (like "https://host:port"), got ${JSON.stringify(shown)}`;
+}
+
+/**
+ * A URL option that may hold field templates (`https://h/{{ kubernetes.pod_namespace }}`): each
+ * template stands for a value, and what remains must be an http(s) URL.
+ */
+export function templatedUrl() {
+  return templateString(z.string().min(1))
+    .refine((uri) => {
+      try {
+        const url = new URL(uri.replace(/\{\{[^}]*\}\}/g, 'x'));
+        return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+      } catch {
+        return false;
+      }
+    }, { error: (issue) => notHttpUrl(issue.input) });
+}
+
+/**
+ * A string option rendered per event as a field template (and, with `strftime`, dated from the
+ * event timestamp): a malformed one fails config validation rather than every event.
+ */
+export function templateString(schema: z.ZodString = z.string(), { strftime = false } = {}) {
+  return schema.superRefine((source, ctx) => {
+    let problem = templateProblem(source);
+    if (problem === undefined && strftime) {
+      try {
+        checkStrftime(source);
+      } catch (error) {
+        problem = (error as Error).message;
+      }
+    }
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `invalid template: ${problem}` });
+  });
 }
 
 export interface BatchDefaults {
@@ -112,13 +155,16 @@ export const requestSchema = z
 export type RequestOptions = z.infer<typeof requestSchema>;
 
 export const tlsSchema = z.strictObject({
-  ca_file: z.string().optional().describe('PEM file of CA certificates trusted for the server (added to none: replaces the system roots).'),
-  crt_file: z.string().optional().describe('PEM client certificate (mutual TLS).'),
-  key_file: z.string().optional().describe('PEM private key of the client certificate.'),
+  ca_file: readableFile().optional().describe('PEM file of CA certificates trusted for the server (added to none: replaces the system roots).'),
+  crt_file: readableFile().optional().describe('PEM client certificate (mutual TLS).'),
+  key_file: readableFile().optional().describe('PEM private key of the client certificate.'),
   key_pass: secretString('Passphrase of key_file.').optional(),
   verify_certificate: z.boolean().default(true).describe('Check the server certificate chain. Turn off only for tests.'),
   verify_hostname: z.boolean().default(true).describe("Check that the server certificate names the host."),
   server_name: z.string().optional().describe('SNI / name to verify instead of the URL host.'),
+}).refine((tls) => (tls.crt_file === undefined) === (tls.key_file === undefined), {
+  message: 'crt_file and key_file go together (a client certificate needs its key)',
+  path: ['key_file'],
 });
 export type TlsOptions = z.infer<typeof tlsSchema>;
 
