@@ -4,9 +4,11 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { createTestPki } from '../../../test/fakes/tls.js';
 import { tempDir } from '../../../test/harness.js';
 
 const CLI = join(import.meta.dirname, '..', '..', 'cli.js');
@@ -121,6 +123,43 @@ async function eventually(what: string, check: () => boolean, timeoutMs = 10_000
   }
 }
 
+
+/** A destination for the http sink that holds requests while `holding`, answering them on release. */
+async function holdingDestination(): Promise<{ port: number; events: () => number; held: () => number; requests: () => number; release: () => void; close: () => void }> {
+  const held: ServerResponse[] = [];
+  let holding = true;
+  let events = 0;
+  let requests = 0;
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => (body += chunk));
+    req.on('end', () => {
+      requests++;
+      events += body.split('\n').filter((line) => line.trim() !== '').length;
+      if (holding) held.push(res);
+      else res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    events: () => events,
+    held: () => held.length,
+    requests: () => requests,
+    release: () => {
+      holding = false;
+      for (const res of held.splice(0)) res.writeHead(200).end();
+    },
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
+const heldSink = (port: number, extra = '') =>
+  `[sinks.out]\ntype = "http"\ninputs = ["in"]\nuri = "http://127.0.0.1:${port}/bulk"\nencoding.codec = "ndjson"\nbatch.timeout_secs = 0.05\nbatch.max_events = 5\nrequest.concurrency = 1\nhealthcheck.enabled = false\n${extra}`;
+
 describe('http_server source (sluice process)', () => {
   it('an audit EventList posted like the webhook backend arrives once per item, keys unchanged', async () => {
     const out = join(dir.path, 'audit.ndjson');
@@ -227,6 +266,100 @@ describe('http_server source (sluice process)', () => {
     } finally {
       await stopAgent(agent);
       destination.close();
+    }
+  });
+  it('answers 503 while the buffer is full; a 503 request is not shipped, the others get 200 once delivered', async () => {
+    const destination = await holdingDestination();
+    const agent = await startAgent('full', `[sources.in]\ntype = "http_server"\naddress = "127.0.0.1:0"\ndecoding.codec = "json"\n` + heldSink(destination.port, 'buffer.max_events = 5\n'));
+    try {
+      const batch = (n: number) => JSON.stringify(Array.from({ length: 5 }, (_, i) => ({ request: n, i })));
+      const replies: Array<Promise<Reply>> = [];
+      let refusedSeen = false;
+      for (let n = 0; n < 40 && !refusedSeen; n++) {
+        const reply = send(agent.port, { body: batch(n) });
+        replies.push(reply);
+        // A round trip through the agent paces the loop: by its end this request was answered 503 or is waiting.
+        await send(agent.port, { method: 'GET', path: '/nowhere' });
+        const early = await Promise.race([reply, new Promise<undefined>((resolve) => setImmediate(() => resolve(undefined)))]);
+        refusedSeen = early?.status === 503;
+      }
+      destination.release();
+      const answers = await Promise.all(replies);
+      const refused = answers.filter((r) => r.status === 503);
+      const ok = answers.filter((r) => r.status === 200);
+      assert.ok(refused.length > 0, 'no 503 although the sink holds every request');
+      assert.equal(refused[0]!.headers['retry-after'], '1');
+      assert.ok(ok.length > 0);
+      assert.equal(ok.length + refused.length, answers.length, `statuses: ${answers.map((r) => r.status).join(',')}`);
+      // Every event of a 200 reached the destination; none of a 503.
+      assert.equal(destination.events(), ok.length * 5);
+    } finally {
+      await stopAgent(agent);
+      destination.close();
+    }
+  });
+
+  it('at shutdown: stops accepting, and a request in flight still gets its 200 once delivered', async () => {
+    const destination = await holdingDestination();
+    const agent = await startAgent('shutdown', `[sources.in]\ntype = "http_server"\naddress = "127.0.0.1:0"\ndecoding.codec = "json"\n` + heldSink(destination.port));
+    try {
+      let replied: Reply | undefined;
+      const inFlight = send(agent.port, { body: JSON.stringify({ n: 1 }) }).then((reply) => (replied = reply));
+      await eventually('the sink request at the destination', () => destination.held() === 1);
+      agent.child.kill('SIGINT');
+      await eventually('the listener closed', () => /signal received: draining/.test(agent.stderr()));
+      let refusedNew = false;
+      for (let i = 0; i < 100 && !refusedNew; i++) {
+        refusedNew = await send(agent.port, { body: '{}' }).then((r) => r.status === 503, () => true);
+        if (!refusedNew) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.ok(refusedNew, 'a new request was accepted during shutdown');
+      assert.equal(replied, undefined);
+      destination.release();
+      assert.equal((await inFlight).status, 200);
+      assert.equal(await agent.exit, 0, agent.stderr());
+      assert.equal(destination.events(), 1);
+    } finally {
+      if (agent.child.exitCode === null) agent.child.kill('SIGKILL');
+      destination.close();
+    }
+  });
+
+  it('tls with ca_file requires a client certificate signed by that CA (mutual TLS)', async () => {
+    const pki = createTestPki();
+    const out = join(dir.path, 'tls.ndjson');
+    const agent = await startAgent(
+      'tls',
+      `[sources.in]\ntype = "http_server"\naddress = "127.0.0.1:0"\ndecoding.codec = "json"\n` +
+        `tls = { crt_file = "${join(pki.dir, 'server.crt')}", key_file = "${join(pki.dir, 'server.key')}", ca_file = "${pki.caFile}" }\n` +
+        `[sinks.out]\ntype = "file"\ninputs = ["in"]\npath = "${out}"\nencoding.codec = "json"\n`,
+    );
+    const post = (withClientCert: boolean) =>
+      new Promise<number>((resolve, reject) => {
+        const req = httpsRequest(
+          {
+            host: '127.0.0.1',
+            port: agent.port,
+            method: 'POST',
+            path: '/',
+            ca: pki.ca,
+            ...(withClientCert ? { cert: readFileSync(pki.clientCertFile), key: readFileSync(pki.clientKeyFile) } : {}),
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode!));
+          },
+        );
+        req.on('error', reject);
+        req.end(JSON.stringify({ secure: withClientCert }));
+      });
+    try {
+      assert.equal(await post(true), 200);
+      await assert.rejects(post(false));
+      assert.deepEqual(readLines(out).map((l) => l.secure), [true]);
+    } finally {
+      await stopAgent(agent);
+      pki.cleanup();
     }
   });
 });
