@@ -27,11 +27,15 @@ export const httpServerSchema = z.strictObject({
     .describe('Credentials every request must carry; missing or wrong ones get 401.'),
   tls: z
     .strictObject({
-      enabled: z.boolean().default(true),
-      crt_file: z.string().describe('PEM server certificate (chain).'),
-      key_file: z.string().describe('PEM private key of the server certificate.'),
+      enabled: z.boolean().default(true).describe('false: plain HTTP although the block is present.'),
+      crt_file: z.string().optional().describe('PEM server certificate (chain); required when enabled.'),
+      key_file: z.string().optional().describe('PEM private key of the server certificate; required when enabled.'),
       key_pass: secretString('Passphrase of key_file.').optional(),
       ca_file: z.string().optional().describe('PEM CA certificates: set, clients must present a certificate signed by one of them (mutual TLS).'),
+    })
+    .refine((tls) => !tls.enabled || (tls.crt_file !== undefined && tls.key_file !== undefined), {
+      message: 'tls.crt_file and tls.key_file are required when tls is enabled',
+      path: ['crt_file'],
     })
     .optional(),
   max_body_bytes: z.number().int().positive().default(10 * 1024 * 1024).describe('Larger bodies get 413; reading stops at the limit.'),

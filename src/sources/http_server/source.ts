@@ -64,8 +64,8 @@ export class HttpServerSource implements Source {
     if (tls !== undefined && tls.enabled) {
       this.server = createHttpsServer(
         {
-          cert: readPem(tls.crt_file, 'crt_file'),
-          key: readPem(tls.key_file, 'key_file'),
+          cert: readPem(tls.crt_file!, 'crt_file'),
+          key: readPem(tls.key_file!, 'key_file'),
           ...(tls.key_pass !== undefined ? { passphrase: tls.key_pass } : {}),
           ...(tls.ca_file !== undefined ? { ca: readPem(tls.ca_file, 'ca_file'), requestCert: true, rejectUnauthorized: true } : {}),
         },

@@ -220,4 +220,15 @@ describe('journald source (real journal files, real journalctl)', () => {
       await running.stop();
     }
   });
+  it('a journalctl that cannot start is logged and retried, not a silent stall', async () => {
+    const agent = startAgent('missing', source('journal', join(dir.path, 'no-journal'), 'journalctl_path = "/nonexistent/journalctl"\n') + fileSink('out', 'journal', join(dir.path, 'missing.ndjson')), join(dir.path, 'missing-data'));
+    try {
+      await waitUntil(() => (agent.stderr().match(/journalctl exited; restarting it/g) ?? []).length >= 2, 15_000, 'two restart log lines');
+      const line = agent.stderr().split('\n').find((l) => l.includes('journalctl exited'))!;
+      assert.match(line, /ENOENT/);
+      assert.match(line, /"level":"warn"/);
+    } finally {
+      await stopAgent(agent);
+    }
+  });
 });
