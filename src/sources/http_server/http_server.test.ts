@@ -7,6 +7,7 @@ import { createServer, request, type IncomingMessage, type ServerResponse } from
 import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { after, describe, it } from 'node:test';
 import { createTestPki } from '../../../test/fakes/tls.js';
 import { tempDir } from '../../../test/harness.js';
@@ -191,7 +192,7 @@ describe('http_server source (sluice process)', () => {
     }
   });
 
-  it('answers 401, 400, 413, 415, 405 and 404, and ships nothing for them', async () => {
+  it('answers 401, 400, 413, 415, 405 and 404, and ships nothing for them; gzip bodies are inflated within the limit', async () => {
     const out = join(dir.path, 'codes.ndjson');
     const agent = await startAgent(
       'codes',
@@ -212,13 +213,18 @@ describe('http_server source (sluice process)', () => {
       assert.equal((await send(agent.port, { path: '/in', headers: { ...good, 'content-length': '5000' }, body: 'x'.repeat(5000) })).status, 413);
       assert.equal((await send(agent.port, { path: '/in', headers: good, chunks: [Buffer.from('{"a":1}\n'.repeat(100)), Buffer.from('{"a":1}\n'.repeat(100))] })).status, 413);
       assert.equal((await send(agent.port, { path: '/in', headers: { ...good, 'content-encoding': 'br' }, body: '{"a":1}\n' })).status, 415);
+      // gzip: the limit applies to the inflated body (a 100 KB bomb of a few hundred bytes), and a broken stream is a 400.
+      const bomb = gzipSync(Buffer.alloc(100_000, 0x20));
+      assert.ok(bomb.length < 1024);
+      assert.equal((await send(agent.port, { path: '/in', headers: { ...good, 'content-encoding': 'gzip' }, body: bomb })).status, 413);
+      assert.equal((await send(agent.port, { path: '/in', headers: { ...good, 'content-encoding': 'gzip' }, body: bomb.subarray(0, 20) })).status, 400);
       const get = await send(agent.port, { method: 'GET', path: '/in', headers: good });
       assert.equal(get.status, 405);
       assert.equal(get.headers.allow, 'POST');
       assert.equal((await send(agent.port, { path: '/elsewhere', headers: good, body: '{"a":1}\n' })).status, 404);
       assert.equal((await send(agent.port, { path: '/in/sub', headers: good, body: '{"a":1}\n' })).status, 404);
       // Only the good request is shipped.
-      const ok = await send(agent.port, { path: '/in', headers: good, body: '{"seq":1,"message":"kept"}\n{"seq":2}\n' });
+      const ok = await send(agent.port, { path: '/in', headers: { ...good, 'content-encoding': 'gzip' }, body: gzipSync('{"seq":1,"message":"kept"}\n{"seq":2}\n') });
       assert.equal(ok.status, 200, ok.body);
       assert.deepEqual(readLines(out).map((l) => l.seq), [1, 2]);
       assert.equal(readLines(out)[0]!.message, 'kept');

@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { gunzip, inflate } from 'node:zlib';
+import { promisify } from 'node:util';
 import type { ComponentContext, EventOutput, Source, SourceRunContext } from '../../core/component.js';
 import { LogEvent } from '../../core/event.js';
 import { Finalizer } from '../../core/finalizer.js';
@@ -10,6 +12,7 @@ import type { HttpServerConfig } from './config.js';
 import { BodyError, decodeBody } from './decode.js';
 
 const SOURCE_TYPE = 'http_server';
+const DECOMPRESS = { gzip: promisify(gunzip), deflate: promisify(inflate) } as const;
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
@@ -137,17 +140,28 @@ export class HttpServerSource implements Source {
     }
     if (this.shuttingDown) return this.refuse(req, res, 503, 'shutting down', { 'retry-after': '1' });
     if (this.blocked !== undefined) return this.refuse(req, res, 503, 'buffer full, retry later', { 'retry-after': '1' });
-    const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
-    if (encoding !== 'identity') return this.refuse(req, res, 415, `unsupported content-encoding "${encoding}"`);
+    const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    if (encoding !== 'identity' && encoding !== 'gzip' && encoding !== 'deflate') return this.refuse(req, res, 415, `unsupported content-encoding "${encoding}"`);
     const limit = this.config.max_body_bytes;
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > limit) return this.refuse(req, res, 413, `body larger than max_body_bytes (${limit})`);
 
     this.handingOver++;
     try {
-      const body = await readBody(req, limit);
-      if (body === 'too_large') return this.refuse(req, res, 413, `body larger than max_body_bytes (${limit})`);
-      if (body === 'aborted') return;
+      const raw = await readBody(req, limit);
+      if (raw === 'too_large') return this.refuse(req, res, 413, `body larger than max_body_bytes (${limit})`);
+      if (raw === 'aborted') return;
+      let body = raw;
+      if (encoding !== 'identity') {
+        try {
+          // The limit holds for the decompressed body too: a small bomb is refused, not inflated.
+          body = await DECOMPRESS[encoding](raw, { maxOutputLength: limit });
+        } catch (error) {
+          const tooLarge = (error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
+          if (!tooLarge) this.ctx.metrics.error('invalid_body');
+          return this.reply(res, tooLarge ? 413 : 400, tooLarge ? `decompressed body larger than max_body_bytes (${limit})` : `invalid ${encoding} body`);
+        }
+      }
       let trees;
       try {
         trees = decodeBody(body, this.config.decoding.codec);
