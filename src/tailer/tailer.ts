@@ -1,4 +1,5 @@
 import type { Stats } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { EventOutput } from '../core/component.js';
@@ -13,6 +14,7 @@ import { fingerprintFromHead, headMatches, pathStillHolds, readGzipHead, readPla
 import { DecodeStats } from './line-decoder.js';
 import { LineSplitter } from './line-splitter.js';
 import { FileRegistry } from './file-registry.js';
+import { ParkingOrder } from './parking-order.js';
 import { TailedFile, inodeKey, type FileAdmission } from './tailed-file.js';
 
 export interface TailerOptions {
@@ -86,6 +88,8 @@ export class Tailer {
   private readonly store: CheckpointStore;
   private readonly discovery: Discovery;
   private readonly files = new FileRegistry();
+  /** Open files that may be parked (closed under `max_open_files`), least recently active first. */
+  private readonly parking = new ParkingOrder<TailedFile>();
   private readonly dirtyPaths = new Set<string>();
   /** Directories holding a file renamed away unseen (`renamedAwayUnseen`). */
   private readonly rankPendingDirs = new Set<string>();
@@ -435,13 +439,43 @@ export class Tailer {
     for (const file of this.files.all()) {
       // A parked file (closed to respect max_open_files) reopens only when it may have data.
       if (file.state !== 'waiting' || !file.readable || file.admissionPending || !this.files.isNextInSequence(file)) continue;
+      if (await this.unchangedWhileParked(file)) continue;
       if (this.openCount >= this.options.maxOpenFiles && !(await this.parkOneFile())) break;
-      await this.open(file);
+      await this.openAndEnlist(file);
     }
     for (const file of this.files.all()) {
       if (this.openCount >= this.options.maxOpenFiles) return;
-      if (file.state === 'waiting' && file.readable && !file.admissionPending && file.splitter === undefined) await this.open(file);
+      if (file.state === 'waiting' && file.readable && !file.admissionPending && file.splitter === undefined) await this.openAndEnlist(file);
     }
+  }
+
+  /** A file just opened may be parked again (once idle, or while it waits for its turn). */
+  private async openAndEnlist(file: TailedFile): Promise<void> {
+    await this.open(file);
+    if (file.state === 'open' && !file.compressed) this.parking.touch(file);
+  }
+
+  /**
+   * A parked file made readable by the idle poll alone: a stat of its path tells whether it grew.
+   * Unchanged, it stays parked: reopening it would only park another quiet file, and past
+   * `max_open_files` every poll would cycle every parked file through open, head hash and close.
+   * Rotated or orphaned files, and files holding a partial line, are reopened: their end of file
+   * is what finishes them or flushes the partial.
+   */
+  private async unchangedWhileParked(file: TailedFile): Promise<boolean> {
+    if (!file.pollOnly || file.splitter === undefined || file.admission.rotated || file.orphaned) return false;
+    if (file.decoder?.pendingOffset() !== undefined) return false;
+    file.pollOnly = false;
+    const eventSeq = file.eventSeq;
+    let stats: Stats;
+    try {
+      stats = await stat(file.path);
+    } catch {
+      return false; // gone: the reopen sees why
+    }
+    if (file.eventSeq !== eventSeq || inodeKey(stats) !== file.key || stats.size !== file.splitter.readOffset) return false;
+    file.readable = false;
+    return true;
   }
 
   private anyOpenableFile(): boolean {
@@ -455,13 +489,10 @@ export class Tailer {
 
   /** Closes an open file that is idle at its end or cannot be read yet; false if there is none. */
   private async parkOneFile(): Promise<boolean> {
-    let candidate: TailedFile | undefined;
-    for (const file of this.files.all()) {
-      if (file.state !== 'open' || file.compressed || file.orphaned) continue;
-      const blocked = !this.files.isNextInSequence(file);
-      if (file.readable && !blocked) continue;
-      if (candidate === undefined || file.lastDataAt < candidate.lastDataAt) candidate = file;
-    }
+    const candidate = this.parking.choose((file) => {
+      if (file.state !== 'open' || file.compressed || file.orphaned) return false;
+      return !file.readable || !this.files.isNextInSequence(file);
+    });
     if (candidate === undefined) return false;
     const blocked = !this.files.isNextInSequence(candidate);
     await this.closeReader(candidate);
@@ -605,6 +636,7 @@ export class Tailer {
     const reader = file.reader;
     if (reader === undefined) return;
     file.reader = undefined;
+    this.parking.remove(file);
     this.openCount--;
     try {
       await reader.close();
@@ -624,7 +656,12 @@ export class Tailer {
       if (shutdown.aborted) break;
       if (file.state !== 'open' || !file.readable || file.rankPending || !this.files.isNextInSequence(file)) continue;
       if (this.pendingStops.size > 0 && this.pendingStops.has(file)) continue; // excluded meanwhile
+      const dataBefore = file.lastDataAt;
       await this.readTurn(file, out);
+      if (!file.readable && file.state === 'open') {
+        if (file.lastDataAt !== dataBefore) this.parking.touch(file);
+        else this.parking.enlist(file);
+      }
       if (file.readable) round = Round.moreToRead;
       else if (round === Round.nothingRead) round = Round.allAtEnd;
     }

@@ -337,6 +337,32 @@ test('max_open_files caps descriptors; idle files are parked and resumed', async
   assertExactlyOnceInOrder(out, sim);
 });
 
+test('past max_open_files, quiet parked files stay closed through idle polls; a write reopens one', async () => {
+  const { sim, config, dataDir, logDirectory } = setup({ max_open_files: 3 });
+  const containers = [];
+  for (let p = 0; p < 8; p++) containers.push(sim.addPod('quiet', `p${p}`, ['c']).container('c'));
+  for (const c of containers) sim.write(c, 'stdout', `${c.pod.name} first`);
+  sim.stop(); // the runtime closes its files: every .log descriptor left under the tree is the source's
+  const out = new CollectingOutput();
+  const source = new KubernetesLogsSource(config, testContext(dataDir).ctx, undefined, { idlePollMs: 20 });
+  const running = startSource(source, out);
+  await waitFor(() => out.events.length >= 8, 'first lines');
+  // Sample what is open across many idle polls: an unchanged parked file is not reopened (which
+  // would park another), so the same files stay open and the others stay closed.
+  const seenOpen = new Set<string>();
+  for (let i = 0; i < 150; i++) {
+    for (const path of openFilesUnder(logDirectory)) if (path.endsWith('.log')) seenOpen.add(path);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  const quiet = containers.find((c) => !seenOpen.has(c.currentPath))!;
+  sim.write(quiet, 'stdout', `${quiet.pod.name} late`);
+  await waitFor(() => out.events.length >= 9, 'the late line of a parked file');
+  await running.stop();
+  sim.stop();
+  assert.ok(seenOpen.size <= 3, `files open across idle polls: ${[...seenOpen].join(', ')}`);
+  assertExactlyOnceInOrder(out, sim);
+});
+
 test('read_from = end and ignore_older_secs apply to files without a checkpoint', async () => {
   const { sim, build } = setup({ read_from: 'end', ignore_older_secs: 3600 });
   const c = sim.addPod('ns', 'p', ['c']).container('c');
