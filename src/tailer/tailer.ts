@@ -15,7 +15,7 @@ import { DecodeStats } from './line-decoder.js';
 import { LineSplitter } from './line-splitter.js';
 import { FileRegistry } from './file-registry.js';
 import { ParkingOrder } from './parking-order.js';
-import { TailedFile, inodeKey, type FileAdmission } from './tailed-file.js';
+import { TailedFile, inodeKey, type FileAdmission, type InheritedMerges } from './tailed-file.js';
 
 export interface TailerOptions {
   readonly roots: readonly DiscoveryRoot[];
@@ -97,6 +97,8 @@ export class Tailer {
   private readonly resumeAtEndPaths = new Set<string>();
   /** Files the source excluded, closed by the loop before its next reads. */
   private readonly pendingStops = new Set<TailedFile>();
+  /** Merges handed to a next file that finished without taking them: emitted as they are by the next round. */
+  private strandedMerges: InheritedMerges[] = [];
   /** Events read in this round, not sent yet (one batch for the small reads of many files). */
   private outgoing: LogEvent[] = [];
   private readonly sharedReadBuffer: Buffer;
@@ -226,6 +228,7 @@ export class Tailer {
       if (file.state === 'done') continue;
       await this.closeReader(file);
       this.markDone(file, 'excluded by the source');
+      this.releaseInherited(file, true);
       file.excludedBySource = true;
     }
   }
@@ -423,6 +426,7 @@ export class Tailer {
   private forget(file: TailedFile): void {
     this.options.logger.debug({ path: file.path, state: file.state }, 'file forgotten');
     this.rememberCheckpoint(file);
+    this.releaseInherited(file, true);
     file.decoder?.release?.();
     this.files.remove(file);
   }
@@ -629,6 +633,7 @@ export class Tailer {
     this.options.logger.debug({ path: file.path, reason, offset: file.splitter?.readOffset }, 'file done');
     file.state = 'done';
     file.readable = false;
+    this.releaseInherited(file, false);
     this.wake(); // later files of its sequence may open now
   }
 
@@ -650,6 +655,7 @@ export class Tailer {
   /** One read from every open file that may have data. */
   private async readRound(out: EventOutput, shutdown: AbortSignal): Promise<Round> {
     let round = Round.nothingRead;
+    if (this.strandedMerges.length > 0) this.emitStrandedMerges();
     const files = this.files.snapshot();
     for (let i = 0; i < files.length; i++) {
       const file = files[i]!;
@@ -676,6 +682,7 @@ export class Tailer {
   }
 
   private async readTurn(file: TailedFile, out: EventOutput): Promise<void> {
+    if (file.inherited !== undefined && file.inherited.adoptedAt === undefined) this.adoptMerges(file);
     const successorKnown = file.admission.rotated && this.files.hasSuccessor(file);
     const plain = file.reader instanceof PlainChunkReader ? file.reader : undefined;
     const eventSeq = file.eventSeq;
@@ -699,6 +706,7 @@ export class Tailer {
         return;
       }
       if (chunk.length > 0) {
+        file.readAny = true;
         const splitter = file.splitter!;
         if (file.fingerprint === undefined && splitter.readOffset === 0) {
           file.fingerprint = this.fingerprintOf(file, chunk);
@@ -718,7 +726,7 @@ export class Tailer {
       }
     }
     file.readable = false;
-    if (file.compressed || successorKnown) return this.finish(file, out, successorKnown ? 'successor' : 'gzip end');
+    if (file.compressed || successorKnown) return this.finish(file, out, successorKnown ? 'successor' : 'gzip end', true);
     const quiet = Date.now() - file.lastDataAt >= this.rotatedQuietMs;
     if ((file.admission.rotated || file.orphaned) && quiet) return this.finish(file, out, 'quiet');
     if (quiet && file.decoder!.pendingOffset() !== undefined) await this.flushStalledMerge(file, out);
@@ -765,14 +773,20 @@ export class Tailer {
     const lineEnd = file.splitter!.nextLineOffset;
     const acks = file.acks!;
     const batch = acks.push(pending === undefined ? lineEnd : Math.min(lineEnd, pending));
+    // The merges taken over from the previous file are among these events: its end goes with them.
+    const inherited = file.inherited;
+    const settles = inherited?.adoptedAt !== undefined && (pending === undefined || pending > inherited.adoptedAt) ? inherited : undefined;
+    if (settles !== undefined) file.inherited = undefined;
     this.checkpointsDirty = true;
     if (events.length === 0) {
       acks.complete(batch);
+      settles?.settle();
       return;
     }
     const finalizer = new Finalizer(events.length, ({ rejected }) => {
       if (rejected > 0) this.options.metrics.discarded('rejected', rejected);
       acks.complete(batch);
+      settles?.settle();
       this.checkpointsDirty = true;
     });
     for (const event of events) event.finalizer = finalizer;
@@ -792,14 +806,87 @@ export class Tailer {
     if (full !== undefined) await Promise.race([full, this.stopped]);
   }
 
-  /** The file ends for good: emit what is pending, close it, let its successor start. */
-  private async finish(file: TailedFile, out: EventOutput, reason: string): Promise<void> {
+  /**
+   * The file ends for good: emit what is pending, close it, let its successor start. `continued`:
+   * the next file of its sequence carries on the same stream (rotation), so a partial line left at
+   * the end merges with its final part there, as kubelet reads it.
+   */
+  private async finish(file: TailedFile, out: EventOutput, reason: string, continued = false): Promise<void> {
     const events: LogEvent[] = [];
     file.splitter!.flush(file.decoder!, events);
-    file.decoder!.flush(events);
+    const heir = continued ? this.heirOf(file) : undefined;
+    if (heir === undefined) file.decoder!.flush(events);
     await this.closeReader(file);
     this.markDone(file, reason);
-    await this.emit(file, events, out);
+    await this.emit(file, events, out); // acknowledges up to the start of the unfinished merges
+    if (heir === undefined) return;
+    const acks = file.acks!;
+    const batch = acks.push(file.splitter!.nextLineOffset);
+    // Merges this file took over itself and passes on unfinished (a file of fragments only).
+    const earlier = file.inherited;
+    file.inherited = undefined;
+    const merges: InheritedMerges = {
+      decoder: file.decoder!,
+      settle: () => {
+        acks.complete(batch);
+        earlier?.settle();
+        this.checkpointsDirty = true;
+      },
+      adoptedAt: undefined,
+    };
+    if (heir.state === 'done') this.strandedMerges.push(merges);
+    else heir.inherited = merges;
+  }
+
+  /** The next file of `file`'s sequence, if it may take over the merges `file` left unfinished. */
+  private heirOf(file: TailedFile): TailedFile | undefined {
+    if (file.decoder!.pendingOffset() === undefined) return undefined;
+    const heir = this.files.successorOf(file);
+    if (heir === undefined || heir.readAny || heir.inherited !== undefined) return undefined;
+    return heir;
+  }
+
+  /** First read of a file that inherited merges: its decoder continues them. */
+  private adoptMerges(file: TailedFile): void {
+    const inherited = file.inherited!;
+    const offset = file.splitter!.readOffset;
+    if (file.decoder!.adoptPending?.(inherited.decoder, offset)) {
+      inherited.adoptedAt = offset;
+      return;
+    }
+    file.inherited = undefined;
+    this.strandedMerges.push(inherited);
+  }
+
+  /**
+   * A file that inherited merges will not read them: emit them as they are. `adoptedToo`: it
+   * took them over but will not emit them either (excluded, forgotten): let its predecessor go.
+   * (A file that finishes emits what it adopted, and `emit` settles it.)
+   */
+  private releaseInherited(file: TailedFile, adoptedToo: boolean): void {
+    const inherited = file.inherited;
+    if (inherited === undefined || (inherited.adoptedAt !== undefined && !adoptedToo)) return;
+    file.inherited = undefined;
+    if (inherited.adoptedAt === undefined) this.strandedMerges.push(inherited);
+    else inherited.settle(); // adopted, then dropped (excluded): nothing will come
+  }
+
+  /** Merges no next file took over: shipped as they are, with the next batch. */
+  private emitStrandedMerges(): void {
+    const stranded = this.strandedMerges;
+    this.strandedMerges = [];
+    for (const { decoder, settle } of stranded) {
+      const events: LogEvent[] = [];
+      decoder.flush(events);
+      if (events.length === 0) {
+        settle();
+        continue;
+      }
+      const finalizer = new Finalizer(events.length, settle);
+      for (const event of events) event.finalizer = finalizer;
+      this.receivedEvents += events.length;
+      for (const event of events) this.outgoing.push(event);
+    }
   }
 
   private pollIdleFiles(): void {

@@ -386,6 +386,64 @@ test('read_from = end and ignore_older_secs apply to files without a checkpoint'
   assert.deepEqual(out.messages().sort(), ['fresh', 'new pod']);
 });
 
+/** One partial record and its final part, in the sim's format. */
+function splitRecord(format: 'cri' | 'docker', n: number, part: 1 | 2): string {
+  const ts = `2024-01-01T00:00:0${n}.00000000${part}Z`;
+  if (format === 'cri') return part === 1 ? `${ts} stdout P split-${n} part-1 \n` : `${ts} stdout F part-2\n`;
+  return part === 1 ? `{"log":"split-${n} part-1 ","stream":"stdout","time":"${ts}"}\n` : `{"log":"part-2\\n","stream":"stdout","time":"${ts}"}\n`;
+}
+
+test('a partial line cut by a rotation (CRI P / Docker without \\n at the end of the rotated file) merges with its end in the next file', async () => {
+  for (const format of ['cri', 'docker'] as const) {
+    const { sim, build } = setup({}, format);
+    const c = sim.addPod('ns', 'rot', ['c']).container('c');
+    sim.write(c, 'stdout', 'before');
+    const out = new CollectingOutput();
+    const running = startSource(build().source, out);
+    await waitFor(() => out.events.length >= 1, 'the first line');
+    sim.append(c, splitRecord(format, 1, 1));
+    await new Promise((resolve) => setTimeout(resolve, 150)); // read while still the current file (or not: either way)
+    sim.rotate(c); // kubelet renames; the runtime goes on in a new 0.log
+    sim.append(c, splitRecord(format, 1, 2));
+    sim.write(c, 'stdout', 'after');
+    await waitFor(() => out.messages().includes('after'), 'the line after');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await running.stop();
+    sim.stop();
+    assert.deepEqual(out.messages(), ['before', 'split-1 part-1 part-2', 'after'], format);
+    assert.equal(out.events[1]!.fields.timestamp, '2024-01-01T00:00:01.000000001Z', 'the first fragment\'s timestamp');
+  }
+});
+
+test('a merge across a rotation survives a restart: the rotated file\'s checkpoint waits for the merged event', async () => {
+  for (const format of ['cri', 'docker'] as const) {
+    const { sim, build } = setup({}, format);
+    const c = sim.addPod('ns', 'rot', ['c']).container('c');
+    sim.write(c, 'stdout', 'before');
+    sim.append(c, splitRecord(format, 1, 1));
+    sim.rotate(c);
+    sim.append(c, splitRecord(format, 1, 2));
+    // First run: everything read, the merged event never acknowledged (lost downstream).
+    const out1 = new CollectingOutput('hold');
+    let running = startSource(build().source, out1);
+    await waitFor(() => out1.events.length >= 2, 'first run');
+    for (const event of out1.events.filter((e) => e.fields.message === 'before')) event.ack();
+    await running.stop();
+    assert.deepEqual(out1.messages(), ['before', 'split-1 part-1 part-2'], format);
+    // While stopped: a second split across a second rotation.
+    sim.append(c, splitRecord(format, 2, 1));
+    sim.rotate(c);
+    sim.append(c, splitRecord(format, 2, 2));
+    const out2 = new CollectingOutput();
+    running = startSource(build().source, out2);
+    await waitFor(() => out2.events.length >= 2, 'second run');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await running.stop();
+    sim.stop();
+    assert.deepEqual(out2.messages(), ['split-1 part-1 part-2', 'split-2 part-1 part-2'], format);
+  }
+});
+
 test('legacy /var/log/containers links: each file is read once', async () => {
   const { sim, dir, logDirectory, dataDir } = setup();
   const legacy = join(dir, 'containers');
