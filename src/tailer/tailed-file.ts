@@ -54,6 +54,8 @@ export class TailedFile implements TailedFileView {
   acks: AckTracker | undefined;
   /** Unfinished merges of the previous file of the sequence, until the merged events are emitted. */
   inherited: InheritedMerges | undefined;
+  /** The file this one is a copy of (copytruncate): it started at that file's offset. */
+  copyOf: TailedFile | undefined;
   /** Some bytes were read (a file that has read cannot take over its predecessor's merges). */
   readAny = false;
   /** There may be bytes to read (set by fs events and the idle poll, cleared at end of file). */

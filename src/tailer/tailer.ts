@@ -10,7 +10,7 @@ import { AckTracker } from './ack-tracker.js';
 import { CheckpointStore } from './checkpoint-store.js';
 import { GzipChunkReader, PlainChunkReader, openForReading } from './chunk-reader.js';
 import { Discovery, type DiscoveredFile, type DiscoveryRoot } from './discovery.js';
-import { fingerprintFromHead, headMatches, pathStillHolds, readGzipHead, readPlainHead, type Fingerprint } from './fingerprint.js';
+import { FINGERPRINT_HEAD_BYTES, fingerprintFromHead, headMatches, pathStillHolds, readGzipHead, readPlainHead, type Fingerprint } from './fingerprint.js';
 import { DecodeStats } from './line-decoder.js';
 import { LineSplitter } from './line-splitter.js';
 import { FileRegistry } from './file-registry.js';
@@ -549,7 +549,7 @@ export class Tailer {
           start = record.offset;
           file.fingerprint = record.fingerprint;
         } else {
-          start = file.startAtEnd ? stats.size : 0;
+          start = (await this.resumeCopy(file, head)) ?? (file.startAtEnd ? stats.size : 0);
           file.fingerprint = head.length > 0 ? this.fingerprintOf(file, head) : undefined;
         }
         this.startReading(file, start);
@@ -562,6 +562,59 @@ export class Tailer {
     } finally {
       if (!started) await handle.close();
     }
+  }
+
+  /**
+   * A new file named like a rotated one but with its own inode holds the bytes of the current
+   * file of its sequence: a copy (logrotate's copytruncate copies `0.log` to `0.log.<stamp>`,
+   * then truncates `0.log`; kubelet rotates by rename, which keeps the inode). The bytes the
+   * current file already read were shipped from it: the copy starts where it stands, at its last
+   * complete line (or unfinished merge, whose fragments the truncation drops from the original).
+   */
+  private async resumeCopy(file: TailedFile, head: Buffer): Promise<number | undefined> {
+    if (!file.admission.rotated || file.compressed || file.sequenceKey === undefined) return undefined;
+    for (const original of this.files.inDirectory(dirname(file.path))) {
+      if (original === file || original.admission.rotated || original.compressed || original.sequenceKey !== file.sequenceKey) continue;
+      const splitter = original.splitter;
+      if (splitter === undefined || !(await this.holdsStartOf(original, head))) continue;
+      file.copyOf = original;
+      const offset = Math.min(splitter.nextLineOffset, original.decoder?.pendingOffset() ?? Infinity);
+      this.options.logger.debug({ path: file.path, original: original.path, offset }, 'a copy of a file being read: resumed at its offset');
+      return offset;
+    }
+    return undefined;
+  }
+
+  /**
+   * Whether `head` is how `original` starts: by its fingerprint, or, for a copy still being
+   * written (shorter than the fingerprint), by the bytes the original holds now.
+   */
+  private async holdsStartOf(original: TailedFile, head: Buffer): Promise<boolean> {
+    if (original.fingerprint !== undefined && headMatches(original.fingerprint, head)) return true;
+    if (head.length >= FINGERPRINT_HEAD_BYTES || !(original.reader instanceof PlainChunkReader)) return false;
+    const now = await readPlainHead(original.reader.handle);
+    return now.length >= head.length && now.subarray(0, head.length).equals(head);
+  }
+
+  /**
+   * A copy was read to its end: the original, if it still holds the same bytes (not truncated
+   * yet), goes on after what the copy shipped rather than shipping it again. Its checkpoint
+   * moves there once its own earlier reads are acknowledged (the copy's checkpoint covers the rest).
+   */
+  private async skipCopiedBytes(original: TailedFile, end: number): Promise<void> {
+    const splitter = original.splitter;
+    const reader = original.reader;
+    if (original.state !== 'open' || !(reader instanceof PlainChunkReader) || splitter === undefined || splitter.readOffset >= end) return;
+    const stats = await this.statOpen(original, reader);
+    if (stats === undefined || stats.size < end || original.fingerprint === undefined) return;
+    if (!headMatches(original.fingerprint, await readPlainHead(reader.handle))) return;
+    this.options.logger.debug({ path: original.path, from: splitter.readOffset, to: end }, 'skipped the bytes its copy shipped');
+    original.decoder?.release?.();
+    original.decoder = original.admission.createDecoder(original, this.stats); // its unfinished merges were the copy's
+    original.splitter = new LineSplitter(end, this.options.maxLineBytes, this.stats);
+    original.reader = new PlainChunkReader(reader.handle, end, this.sharedReadBuffer);
+    original.acks!.complete(original.acks!.push(end));
+    this.checkpointsDirty = true;
   }
 
   private async openCompressed(file: TailedFile): Promise<void> {
@@ -819,6 +872,7 @@ export class Tailer {
     await this.closeReader(file);
     this.markDone(file, reason);
     await this.emit(file, events, out); // acknowledges up to the start of the unfinished merges
+    if (continued && file.copyOf !== undefined) await this.skipCopiedBytes(file.copyOf, file.splitter!.readOffset);
     if (heir === undefined) return;
     const acks = file.acks!;
     const batch = acks.push(file.splitter!.nextLineOffset);

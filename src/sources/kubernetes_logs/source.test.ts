@@ -444,6 +444,38 @@ test('a merge across a rotation survives a restart: the rotated file\'s checkpoi
   }
 });
 
+test('a copytruncate copy named like a rotation (0.log.<stamp>) is not shipped again: it resumes at the offset its original reached', async () => {
+  const { copyFileSync, truncateSync } = await import('node:fs');
+  const { sim, build } = setup();
+  const pod = sim.addPod('ns', 'logrotate', ['truncated-at-once', 'truncated-later']);
+  const out = new CollectingOutput();
+  const running = startSource(build().source, out);
+  for (const c of pod.containers.values()) for (let i = 0; i < 30; i++) sim.write(c, 'stdout', `${c.name} first ${i}`);
+  await waitFor(() => out.events.length >= 60, 'the first lines');
+  const copytruncate = (c: SimContainer, truncate: boolean): void => {
+    for (let i = 0; i < 5; i++) sim.write(c, 'stdout', `${c.name} copied ${i}`); // in the copy only, unless read first
+    copyFileSync(c.currentPath, `${c.currentPath}.20260101-000000`);
+    if (truncate) truncateCurrent(c);
+  };
+  const truncateCurrent = (c: SimContainer): void => {
+    truncateSync(c.currentPath, 0); // the runtime writes with O_APPEND: on at the new end
+    c.size = 0;
+  };
+  const atOnce = pod.container('truncated-at-once');
+  const later = pod.container('truncated-later');
+  copytruncate(atOnce, true);
+  copytruncate(later, false); // the copy is found and read while the original still holds the bytes
+  await waitFor(() => out.events.length >= 70, 'the copied lines');
+  await new Promise((resolve) => setTimeout(resolve, 200)); // nothing more may come
+  truncateCurrent(later);
+  for (const c of [atOnce, later]) for (let i = 0; i < 3; i++) sim.write(c, 'stdout', `${c.name} after ${i}`);
+  await waitFor(() => out.events.length >= 76, 'the lines after the truncation');
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  await running.stop();
+  sim.stop();
+  assertExactlyOnceInOrder(out, sim);
+});
+
 test('legacy /var/log/containers links: each file is read once', async () => {
   const { sim, dir, logDirectory, dataDir } = setup();
   const legacy = join(dir, 'containers');
