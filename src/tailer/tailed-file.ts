@@ -54,6 +54,8 @@ export class TailedFile implements TailedFileView {
   acks: AckTracker | undefined;
   /** Unfinished merges of the previous file of the sequence, until the merged events are emitted. */
   inherited: InheritedMerges | undefined;
+  /** Identity and read position before the last truncation (a copytruncate copy found later resumes there). */
+  beforeTruncation: { readonly fingerprint: Fingerprint; readonly offset: number } | undefined;
   /** The file this one is a copy of (copytruncate): it started at that file's offset. */
   copyOf: TailedFile | undefined;
   /** Some bytes were read (a file that has read cannot take over its predecessor's merges). */

@@ -575,14 +575,22 @@ export class Tailer {
     if (!file.admission.rotated || file.compressed || file.sequenceKey === undefined) return undefined;
     for (const original of this.files.inDirectory(dirname(file.path))) {
       if (original === file || original.admission.rotated || original.compressed || original.sequenceKey !== file.sequenceKey) continue;
-      const splitter = original.splitter;
-      if (splitter === undefined || !(await this.holdsStartOf(original, head))) continue;
+      if (original.splitter === undefined) continue;
+      const truncated = original.beforeTruncation;
+      let offset: number;
+      if (truncated !== undefined && headMatches(truncated.fingerprint, head)) offset = truncated.offset; // truncated before its copy was found
+      else if (await this.holdsStartOf(original, head)) offset = this.resumeOffsetOf(original);
+      else continue;
       file.copyOf = original;
-      const offset = Math.min(splitter.nextLineOffset, original.decoder?.pendingOffset() ?? Infinity);
       this.options.logger.debug({ path: file.path, original: original.path, offset }, 'a copy of a file being read: resumed at its offset');
       return offset;
     }
     return undefined;
+  }
+
+  /** Where a copy of `file` would go on: its last complete line, or its earliest unfinished merge. */
+  private resumeOffsetOf(file: TailedFile): number {
+    return Math.min(file.splitter!.nextLineOffset, file.decoder?.pendingOffset() ?? Infinity);
   }
 
   /**
@@ -815,6 +823,8 @@ export class Tailer {
   private async restartTruncated(file: TailedFile): Promise<void> {
     this.options.metrics.error('file_truncated');
     const handle = (file.reader as PlainChunkReader).handle;
+    // Its copy may not be found yet (copytruncate): it must still know where this file stood.
+    if (file.fingerprint !== undefined) file.beforeTruncation = { fingerprint: file.fingerprint, offset: this.resumeOffsetOf(file) };
     file.reader = new PlainChunkReader(handle, 0, this.sharedReadBuffer);
     file.fingerprint = undefined;
     this.startReading(file, 0);

@@ -445,13 +445,14 @@ test('a merge across a rotation survives a restart: the rotated file\'s checkpoi
 });
 
 test('a copytruncate copy named like a rotation (0.log.<stamp>) is not shipped again: it resumes at the offset its original reached', async () => {
-  const { copyFileSync, truncateSync } = await import('node:fs');
+  const { copyFileSync, readFileSync, truncateSync, writeFileSync } = await import('node:fs');
   const { sim, build } = setup();
-  const pod = sim.addPod('ns', 'logrotate', ['truncated-at-once', 'truncated-later']);
+  const pod = sim.addPod('ns', 'logrotate', ['truncated-at-once', 'truncated-later', 'copy-found-late']);
   const out = new CollectingOutput();
-  const running = startSource(build().source, out);
+  const { source, metrics } = build();
+  const running = startSource(source, out);
   for (const c of pod.containers.values()) for (let i = 0; i < 30; i++) sim.write(c, 'stdout', `${c.name} first ${i}`);
-  await waitFor(() => out.events.length >= 60, 'the first lines');
+  await waitFor(() => out.events.length >= 90, 'the first lines');
   const copytruncate = (c: SimContainer, truncate: boolean): void => {
     for (let i = 0; i < 5; i++) sim.write(c, 'stdout', `${c.name} copied ${i}`); // in the copy only, unless read first
     copyFileSync(c.currentPath, `${c.currentPath}.20260101-000000`);
@@ -465,11 +466,20 @@ test('a copytruncate copy named like a rotation (0.log.<stamp>) is not shipped a
   const later = pod.container('truncated-later');
   copytruncate(atOnce, true);
   copytruncate(later, false); // the copy is found and read while the original still holds the bytes
-  await waitFor(() => out.events.length >= 70, 'the copied lines');
+  await waitFor(() => out.events.length >= 100, 'the copied lines');
   await new Promise((resolve) => setTimeout(resolve, 200)); // nothing more may come
   truncateCurrent(later);
-  for (const c of [atOnce, later]) for (let i = 0; i < 3; i++) sim.write(c, 'stdout', `${c.name} after ${i}`);
-  await waitFor(() => out.events.length >= 76, 'the lines after the truncation');
+  // The truncation seen before the copy (the copy's directory event comes late).
+  const late = pod.container('copy-found-late');
+  for (let i = 0; i < 5; i++) sim.write(late, 'stdout', `${late.name} copied ${i}`);
+  const copied = readFileSync(late.currentPath);
+  truncateCurrent(late);
+  let truncations = 0; // the three originals' truncations noticed (the counter is read asynchronously)
+  const counting = setInterval(() => void errorCount(metrics, 'file_truncated').then((n) => (truncations = n)), 10);
+  await waitFor(() => truncations >= 3, 'the truncations noticed').finally(() => clearInterval(counting));
+  writeFileSync(`${late.currentPath}.20260101-000000`, copied);
+  for (const c of [atOnce, later, late]) for (let i = 0; i < 3; i++) sim.write(c, 'stdout', `${c.name} after ${i}`);
+  await waitFor(() => out.events.length >= 114, 'the lines after the truncation');
   await new Promise((resolve) => setTimeout(resolve, 200));
   await running.stop();
   sim.stop();
