@@ -611,18 +611,30 @@ export class Tailer {
    */
   private async skipCopiedBytes(original: TailedFile, end: number): Promise<void> {
     const splitter = original.splitter;
-    const reader = original.reader;
-    if (original.state !== 'open' || !(reader instanceof PlainChunkReader) || splitter === undefined || splitter.readOffset >= end) return;
-    const stats = await this.statOpen(original, reader);
-    if (stats === undefined || stats.size < end || original.fingerprint === undefined) return;
-    if (!headMatches(original.fingerprint, await readPlainHead(reader.handle))) return;
+    const fingerprint = original.fingerprint;
+    if (original.state === 'done' || splitter === undefined || splitter.readOffset >= end || fingerprint === undefined) return;
+    if (!(await this.stillHolds(original, fingerprint, end))) return;
     this.options.logger.debug({ path: original.path, from: splitter.readOffset, to: end }, 'skipped the bytes its copy shipped');
     original.decoder?.release?.();
     original.decoder = original.admission.createDecoder(original, this.stats); // its unfinished merges were the copy's
-    original.splitter = new LineSplitter(end, this.options.maxLineBytes, this.stats);
-    original.reader = new PlainChunkReader(reader.handle, end, this.sharedReadBuffer);
+    original.splitter = new LineSplitter(end, this.options.maxLineBytes, this.stats); // a parked file reopens there
+    if (original.reader instanceof PlainChunkReader) original.reader = new PlainChunkReader(original.reader.handle, end, this.sharedReadBuffer);
     original.acks!.complete(original.acks!.push(end));
     this.checkpointsDirty = true;
+  }
+
+  /** Whether `file` (open, or parked: by its path) still starts as `fingerprint` says and has `size` bytes or more. */
+  private async stillHolds(file: TailedFile, fingerprint: Fingerprint, size: number): Promise<boolean> {
+    const reader = file.reader;
+    try {
+      if (reader instanceof PlainChunkReader) {
+        return (await reader.handle.stat()).size >= size && headMatches(fingerprint, await readPlainHead(reader.handle));
+      }
+      const stats = await stat(file.path);
+      return inodeKey(stats) === file.key && stats.size >= size && (await pathStillHolds(fingerprint, false, file.path));
+    } catch {
+      return false;
+    }
   }
 
   private async openCompressed(file: TailedFile): Promise<void> {

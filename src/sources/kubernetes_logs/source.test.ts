@@ -486,6 +486,28 @@ test('a copytruncate copy named like a rotation (0.log.<stamp>) is not shipped a
   assertExactlyOnceInOrder(out, sim);
 });
 
+test('a copytruncate copy read while its original is parked (max_open_files): the original reopens past what the copy shipped', async () => {
+  const { copyFileSync, truncateSync } = await import('node:fs');
+  const { sim, build } = setup({ max_open_files: 1 });
+  const c = sim.addPod('ns', 'logrotate', ['c']).container('c');
+  const out = new CollectingOutput();
+  const running = startSource(build().source, out);
+  for (let i = 0; i < 30; i++) sim.write(c, 'stdout', `first ${i}`);
+  await waitFor(() => out.events.length >= 30, 'the first lines');
+  for (let i = 0; i < 5; i++) sim.write(c, 'stdout', `copied ${i}`);
+  copyFileSync(c.currentPath, `${c.currentPath}.20260101-000000`); // read first (lower rank): the original is parked for it
+  await waitFor(() => out.events.length >= 35, 'the copied lines');
+  await new Promise((resolve) => setTimeout(resolve, 200)); // nothing more may come
+  truncateSync(c.currentPath, 0);
+  c.size = 0;
+  for (let i = 0; i < 3; i++) sim.write(c, 'stdout', `after ${i}`);
+  await waitFor(() => out.events.length >= 38, 'the lines after the truncation');
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  await running.stop();
+  sim.stop();
+  assertExactlyOnceInOrder(out, sim);
+});
+
 test('legacy /var/log/containers links: each file is read once', async () => {
   const { sim, dir, logDirectory, dataDir } = setup();
   const legacy = join(dir, 'containers');
