@@ -443,7 +443,7 @@ export class Tailer {
     for (const file of this.files.all()) {
       // A parked file (closed to respect max_open_files) reopens only when it may have data.
       if (file.state !== 'waiting' || !file.readable || file.admissionPending || !this.files.isNextInSequence(file)) continue;
-      if (await this.unchangedWhileParked(file)) continue;
+      if (file.pollOnly && (await this.unchangedWhileParked(file))) continue;
       if (this.openCount >= this.options.maxOpenFiles && !(await this.parkOneFile())) break;
       await this.openAndEnlist(file);
     }
