@@ -38,6 +38,19 @@ class PendingMerge {
     this.bytes += part.length;
   }
 
+  /** Continues `other`'s fragments (it stays empty) as if they started at `offset`; false when there is nothing to take. */
+  adopt(other: PendingMerge, offset: number): boolean {
+    if (!other.active || this.active) return false;
+    this.parts = other.parts;
+    this.bytes = other.bytes;
+    this.timestamp = other.timestamp;
+    this.startOffset = offset;
+    other.parts = [];
+    other.bytes = 0;
+    other.startOffset = -1;
+    return true;
+  }
+
   take(): Buffer {
     const merged = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.bytes);
     this.parts = [];
@@ -110,6 +123,17 @@ export class ContainerLogDecoder implements LineDecoder {
         : ([this.stdout, this.stderr] as const);
     if (first.active) this.emitMerged(first, first === this.stdout ? 'stdout' : 'stderr', out);
     if (second.active) this.emitMerged(second, second === this.stdout ? 'stdout' : 'stderr', out);
+  }
+
+  /**
+   * A partial line at the end of a rotated file ends in the next file (kubelet reads the files of a
+   * container as one stream): the fragments go on here and merge with the final part.
+   */
+  adoptPending(previous: LineDecoder, offset: number): boolean {
+    if (!(previous instanceof ContainerLogDecoder) || !this.options.autoPartialMerge) return false;
+    const stdout = this.stdout.adopt(previous.stdout, offset);
+    const stderr = this.stderr.adopt(previous.stderr, offset);
+    return stdout || stderr;
   }
 
   private emitMerged(pending: PendingMerge, stream: LogStream, out: LogEvent[]): void {

@@ -108,6 +108,21 @@ export class FileRegistry {
     return false;
   }
 
+  /**
+   * The unfinished file of the sequence read right after this one, if it is known. A later rank
+   * only: an equal rank is the same bytes (a rotated file and its gzip copy).
+   */
+  successorOf(file: TailedFile): TailedFile | undefined {
+    const key = file.sequenceKey;
+    if (key === undefined) return undefined;
+    let next: TailedFile | undefined;
+    for (const other of this.sequences.get(key) ?? []) {
+      if (other.state === 'done' || other.rank <= file.rank) continue;
+      if (next === undefined || other.rank < next.rank || (other.rank === next.rank && other.order < next.order)) next = other;
+    }
+    return next;
+  }
+
   private addToDir(file: TailedFile): void {
     const dir = dirname(file.path);
     let files = this.byDir.get(dir);

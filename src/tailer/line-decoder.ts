@@ -18,6 +18,12 @@ export interface LineDecoder {
   pendingOffset(): number | undefined;
   /** The file ends here for good: emit whatever is still pending. */
   flush(out: LogEvent[]): void;
+  /**
+   * Takes over the unfinished merges of `previous`, the decoder of the file this one continues
+   * (the same container's next file after a rotation), as if they had started at `offset` of this
+   * file. False when there was nothing this decoder could take.
+   */
+  adoptPending?(previous: LineDecoder, offset: number): boolean;
   /** The tailer forgot the file (it is gone): drop any subscription the decoder holds. */
   release?(): void;
 }

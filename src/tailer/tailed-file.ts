@@ -30,6 +30,20 @@ export interface FileAdmission {
 
 export type TailedFileState = 'waiting' | 'open' | 'done';
 
+/**
+ * Merges the previous file of the sequence left unfinished at its end (a partial line cut by a
+ * rotation), handed to the next file. The previous file's checkpoint stays at the merges' start
+ * until the merged events are acknowledged (`settle`), so a restart reads the first fragments again.
+ */
+export interface InheritedMerges {
+  /** The previous file's decoder: it holds the merges until they are adopted. */
+  readonly decoder: LineDecoder;
+  /** The merged events were acknowledged (or will never be emitted): the previous file's end is. */
+  readonly settle: () => void;
+  /** Offset of this file the merges were taken over at; undefined until its first read. */
+  adoptedAt: number | undefined;
+}
+
 /** Everything the tailer knows about one file identity (device + inode). */
 export class TailedFile implements TailedFileView {
   state: TailedFileState = 'waiting';
@@ -38,6 +52,14 @@ export class TailedFile implements TailedFileView {
   splitter: LineSplitter | undefined;
   decoder: LineDecoder | undefined;
   acks: AckTracker | undefined;
+  /** Unfinished merges of the previous file of the sequence, until the merged events are emitted. */
+  inherited: InheritedMerges | undefined;
+  /** Identity and read position before the last truncation (a copytruncate copy found later resumes there). */
+  beforeTruncation: { readonly fingerprint: Fingerprint; readonly offset: number } | undefined;
+  /** The file this one is a copy of (copytruncate): it started at that file's offset. */
+  copyOf: TailedFile | undefined;
+  /** Some bytes were read (a file that has read cannot take over its predecessor's merges). */
+  readAny = false;
   /** There may be bytes to read (set by fs events and the idle poll, cleared at end of file). */
   readable = true;
   /** Bumped by every fs event naming the file (or its directory): a read that raced one keeps the file readable. */

@@ -1,5 +1,5 @@
 import type { Stats } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
+import { lstat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { EventOutput } from '../core/component.js';
@@ -11,14 +11,15 @@ import { CheckpointStore } from './checkpoint-store.js';
 import { CheckpointWriteBackoff } from './checkpoint-write-backoff.js';
 import { GzipChunkReader, PlainChunkReader, openVerified } from './chunk-reader.js';
 import { Discovery, type DiscoveredFile, type DiscoveryRoot } from './discovery.js';
-import { fingerprintFromHead, headMatches, pathStillHolds, readGzipHead, readHeadAt, readPlainHead, type Fingerprint } from './fingerprint.js';
+import { FINGERPRINT_HEAD_BYTES, fingerprintFromHead, headMatches, pathStillHolds, readGzipHead, readHeadAt, readPlainHead, type Fingerprint } from './fingerprint.js';
 import { UnsafePathError } from './path-policy.js';
 import { DecodeStats } from './line-decoder.js';
 import { LineSplitter } from './line-splitter.js';
 import { LogBudget } from './log-budget.js';
 import { OpenBackoff } from './open-backoff.js';
 import { FileRegistry } from './file-registry.js';
-import { TailedFile, inodeKey, type FileAdmission } from './tailed-file.js';
+import { ParkingOrder } from './parking-order.js';
+import { TailedFile, inodeKey, type FileAdmission, type InheritedMerges } from './tailed-file.js';
 
 export interface TailerOptions {
   readonly roots: readonly DiscoveryRoot[];
@@ -94,6 +95,8 @@ export class Tailer {
   private readonly store: CheckpointStore;
   private readonly discovery: Discovery;
   private readonly files = new FileRegistry();
+  /** Open files that may be parked (closed under `max_open_files`), least recently active first. */
+  private readonly parking = new ParkingOrder<TailedFile>();
   private readonly dirtyPaths = new Set<string>();
   /** Directories holding a file renamed away unseen (`renamedAwayUnseen`). */
   private readonly rankPendingDirs = new Set<string>();
@@ -101,6 +104,8 @@ export class Tailer {
   private readonly resumeAtEndPaths = new Set<string>();
   /** Files the source excluded, closed by the loop before its next reads. */
   private readonly pendingStops = new Set<TailedFile>();
+  /** Merges handed to a next file that finished without taking them: emitted as they are by the next round. */
+  private strandedMerges: InheritedMerges[] = [];
   /** Events read in this round, not sent yet (one batch for the small reads of many files). */
   private outgoing: LogEvent[] = [];
   private readonly sharedReadBuffer: Buffer;
@@ -257,6 +262,7 @@ export class Tailer {
       if (file.state === 'done') continue;
       await this.closeReader(file);
       this.markDone(file, 'excluded by the source');
+      this.releaseInherited(file, true);
       file.excludedBySource = true;
     }
   }
@@ -454,6 +460,7 @@ export class Tailer {
   private forget(file: TailedFile): void {
     this.options.logger.debug({ path: file.path, state: file.state }, 'file forgotten');
     this.rememberCheckpoint(file);
+    this.releaseInherited(file, true);
     file.decoder?.release?.();
     this.files.remove(file);
   }
@@ -470,13 +477,43 @@ export class Tailer {
     for (const file of this.files.all()) {
       // A parked file (closed to respect max_open_files) reopens only when it may have data.
       if (file.state !== 'waiting' || !file.readable || file.admissionPending || !this.files.isNextInSequence(file)) continue;
+      if (file.pollOnly && (await this.unchangedWhileParked(file))) continue;
       if (this.openCount >= this.options.maxOpenFiles && !(await this.parkOneFile())) break;
-      await this.open(file);
+      await this.openAndEnlist(file);
     }
     for (const file of this.files.all()) {
       if (this.openCount >= this.options.maxOpenFiles) return;
-      if (file.state === 'waiting' && file.readable && !file.admissionPending && file.splitter === undefined) await this.open(file);
+      if (file.state === 'waiting' && file.readable && !file.admissionPending && file.splitter === undefined) await this.openAndEnlist(file);
     }
+  }
+
+  /** A file just opened may be parked again (once idle, or while it waits for its turn). */
+  private async openAndEnlist(file: TailedFile): Promise<void> {
+    await this.open(file);
+    if (file.state === 'open' && !file.compressed) this.parking.touch(file);
+  }
+
+  /**
+   * A parked file made readable by the idle poll alone: a stat of its path tells whether it grew.
+   * Unchanged, it stays parked: reopening it would only park another quiet file, and past
+   * `max_open_files` every poll would cycle every parked file through open, head hash and close.
+   * Rotated or orphaned files, and files holding a partial line, are reopened: their end of file
+   * is what finishes them or flushes the partial.
+   */
+  private async unchangedWhileParked(file: TailedFile): Promise<boolean> {
+    if (!file.pollOnly || file.splitter === undefined || file.admission.rotated || file.orphaned) return false;
+    if (file.decoder?.pendingOffset() !== undefined) return false;
+    file.pollOnly = false;
+    const eventSeq = file.eventSeq;
+    let stats: Stats;
+    try {
+      stats = await lstat(file.path);
+    } catch {
+      return false; // gone: the reopen sees why
+    }
+    if (file.eventSeq !== eventSeq || inodeKey(stats) !== file.key || stats.size !== file.splitter.readOffset) return false;
+    file.readable = false;
+    return true;
   }
 
   private anyOpenableFile(): boolean {
@@ -491,13 +528,10 @@ export class Tailer {
 
   /** Closes an open file that is idle at its end or cannot be read yet; false if there is none. */
   private async parkOneFile(): Promise<boolean> {
-    let candidate: TailedFile | undefined;
-    for (const file of this.files.all()) {
-      if (file.state !== 'open' || file.compressed || file.orphaned) continue;
-      const blocked = !this.files.isNextInSequence(file);
-      if (file.readable && !blocked) continue;
-      if (candidate === undefined || file.lastDataAt < candidate.lastDataAt) candidate = file;
-    }
+    const candidate = this.parking.choose((file) => {
+      if (file.state !== 'open' || file.compressed || file.orphaned) return false;
+      return !file.readable || !this.files.isNextInSequence(file);
+    });
     if (candidate === undefined) return false;
     const blocked = !this.files.isNextInSequence(candidate);
     await this.closeReader(candidate);
@@ -578,7 +612,7 @@ export class Tailer {
           start = record.offset;
           file.fingerprint = record.fingerprint;
         } else {
-          start = file.startAtEnd ? stats.size : 0;
+          start = (await this.resumeCopy(file, head)) ?? (file.startAtEnd ? stats.size : 0);
           file.fingerprint = head.length > 0 ? this.fingerprintOf(file, head) : undefined;
         }
         this.startReading(file, start);
@@ -590,6 +624,79 @@ export class Tailer {
       started = true;
     } finally {
       if (!started) await handle.close();
+    }
+  }
+
+  /**
+   * A new file named like a rotated one but with its own inode holds the bytes of the current
+   * file of its sequence: a copy (logrotate's copytruncate copies `0.log` to `0.log.<stamp>`,
+   * then truncates `0.log`; kubelet rotates by rename, which keeps the inode). The bytes the
+   * current file already read were shipped from it: the copy starts where it stands, at its last
+   * complete line (or unfinished merge, whose fragments the truncation drops from the original).
+   */
+  private async resumeCopy(file: TailedFile, head: Buffer): Promise<number | undefined> {
+    if (!file.admission.rotated || file.compressed || file.sequenceKey === undefined) return undefined;
+    for (const original of this.files.inDirectory(dirname(file.path))) {
+      if (original === file || original.admission.rotated || original.compressed || original.sequenceKey !== file.sequenceKey) continue;
+      if (original.splitter === undefined) continue;
+      const truncated = original.beforeTruncation;
+      let offset: number;
+      if (truncated !== undefined && headMatches(truncated.fingerprint, head)) offset = truncated.offset; // truncated before its copy was found
+      else if (await this.holdsStartOf(original, head)) offset = this.resumeOffsetOf(original);
+      else continue;
+      file.copyOf = original;
+      this.options.logger.debug({ path: file.path, original: original.path, offset }, 'a copy of a file being read: resumed at its offset');
+      return offset;
+    }
+    return undefined;
+  }
+
+  /** Where a copy of `file` would go on: its last complete line, or its earliest unfinished merge. */
+  private resumeOffsetOf(file: TailedFile): number {
+    return Math.min(file.splitter!.nextLineOffset, file.decoder?.pendingOffset() ?? Infinity);
+  }
+
+  /**
+   * Whether `head` is how `original` starts: by its fingerprint, or, for a copy still being
+   * written (shorter than the fingerprint), by the bytes the original holds now.
+   */
+  private async holdsStartOf(original: TailedFile, head: Buffer): Promise<boolean> {
+    if (original.fingerprint !== undefined && headMatches(original.fingerprint, head)) return true;
+    if (head.length >= FINGERPRINT_HEAD_BYTES || !(original.reader instanceof PlainChunkReader)) return false;
+    const now = await readPlainHead(original.reader.handle);
+    return now.length >= head.length && now.subarray(0, head.length).equals(head);
+  }
+
+  /**
+   * A copy was read to its end: the original, if it still holds the same bytes (not truncated
+   * yet), goes on after what the copy shipped rather than shipping it again. Its checkpoint
+   * moves there once its own earlier reads are acknowledged (the copy's checkpoint covers the rest).
+   */
+  private async skipCopiedBytes(original: TailedFile, end: number): Promise<void> {
+    const splitter = original.splitter;
+    const fingerprint = original.fingerprint;
+    if (original.state === 'done' || splitter === undefined || splitter.readOffset >= end || fingerprint === undefined) return;
+    if (!(await this.stillHolds(original, fingerprint, end))) return;
+    this.options.logger.debug({ path: original.path, from: splitter.readOffset, to: end }, 'skipped the bytes its copy shipped');
+    original.decoder?.release?.();
+    original.decoder = original.admission.createDecoder(original, this.stats); // its unfinished merges were the copy's
+    original.splitter = new LineSplitter(end, this.options.maxLineBytes, this.stats); // a parked file reopens there
+    if (original.reader instanceof PlainChunkReader) original.reader = new PlainChunkReader(original.reader.handle, end, this.sharedReadBuffer);
+    original.acks!.complete(original.acks!.push(end));
+    this.checkpointsDirty = true;
+  }
+
+  /** Whether `file` (open, or parked: by its path) still starts as `fingerprint` says and has `size` bytes or more. */
+  private async stillHolds(file: TailedFile, fingerprint: Fingerprint, size: number): Promise<boolean> {
+    const reader = file.reader;
+    try {
+      if (reader instanceof PlainChunkReader) {
+        return (await reader.handle.stat()).size >= size && headMatches(fingerprint, await readPlainHead(reader.handle));
+      }
+      const stats = await lstat(file.path);
+      return inodeKey(stats) === file.key && stats.size >= size && (await pathStillHolds(fingerprint, false, file.path));
+    } catch {
+      return false;
     }
   }
 
@@ -681,6 +788,7 @@ export class Tailer {
     this.options.logger.debug({ path: file.path, reason, offset: file.splitter?.readOffset }, 'file done');
     file.state = 'done';
     file.readable = false;
+    this.releaseInherited(file, false);
     this.wake(); // later files of its sequence may open now
   }
 
@@ -688,6 +796,7 @@ export class Tailer {
     const reader = file.reader;
     if (reader === undefined) return;
     file.reader = undefined;
+    this.parking.remove(file);
     this.openCount--;
     try {
       await reader.close();
@@ -701,13 +810,19 @@ export class Tailer {
   /** One read from every open file that may have data. */
   private async readRound(out: EventOutput, shutdown: AbortSignal): Promise<Round> {
     let round = Round.nothingRead;
+    if (this.strandedMerges.length > 0) this.emitStrandedMerges();
     const files = this.files.snapshot();
     for (let i = 0; i < files.length; i++) {
       const file = files[i]!;
       if (shutdown.aborted) break;
       if (file.state !== 'open' || !file.readable || file.rankPending || !this.files.isNextInSequence(file)) continue;
       if (this.pendingStops.size > 0 && this.pendingStops.has(file)) continue; // excluded meanwhile
+      const dataBefore = file.lastDataAt;
       await this.readTurn(file, out);
+      if (!file.readable && file.state === 'open') {
+        if (file.lastDataAt !== dataBefore) this.parking.touch(file);
+        else this.parking.enlist(file);
+      }
       if (file.readable) round = Round.moreToRead;
       else if (round === Round.nothingRead) round = Round.allAtEnd;
     }
@@ -722,6 +837,7 @@ export class Tailer {
   }
 
   private async readTurn(file: TailedFile, out: EventOutput): Promise<void> {
+    if (file.inherited !== undefined && file.inherited.adoptedAt === undefined) this.adoptMerges(file);
     const successorKnown = file.admission.rotated && this.files.hasSuccessor(file);
     const plain = file.reader instanceof PlainChunkReader ? file.reader : undefined;
     const eventSeq = file.eventSeq;
@@ -745,6 +861,7 @@ export class Tailer {
         return;
       }
       if (chunk.length > 0) {
+        file.readAny = true;
         const splitter = file.splitter!;
         if (file.fingerprint === undefined && splitter.readOffset === 0) {
           file.fingerprint = this.fingerprintOf(file, chunk);
@@ -764,7 +881,7 @@ export class Tailer {
       }
     }
     file.readable = false;
-    if (file.compressed || successorKnown) return this.finish(file, out, successorKnown ? 'successor' : 'gzip end');
+    if (file.compressed || successorKnown) return this.finish(file, out, successorKnown ? 'successor' : 'gzip end', true);
     const quiet = Date.now() - file.lastDataAt >= this.rotatedQuietMs;
     if ((file.admission.rotated || file.orphaned) && quiet) return this.finish(file, out, 'quiet');
     if (quiet && file.decoder!.pendingOffset() !== undefined) await this.flushStalledMerge(file, out);
@@ -800,6 +917,8 @@ export class Tailer {
   private async restartTruncated(file: TailedFile): Promise<void> {
     this.options.metrics.error('file_truncated');
     const handle = (file.reader as PlainChunkReader).handle;
+    // Its copy may not be found yet (copytruncate): it must still know where this file stood.
+    if (file.fingerprint !== undefined) file.beforeTruncation = { fingerprint: file.fingerprint, offset: this.resumeOffsetOf(file) };
     file.reader = new PlainChunkReader(handle, 0, this.sharedReadBuffer);
     file.fingerprint = undefined;
     this.startReading(file, 0);
@@ -811,14 +930,20 @@ export class Tailer {
     const lineEnd = file.splitter!.nextLineOffset;
     const acks = file.acks!;
     const batch = acks.push(pending === undefined ? lineEnd : Math.min(lineEnd, pending));
+    // The merges taken over from the previous file are among these events: its end goes with them.
+    const inherited = file.inherited;
+    const settles = inherited?.adoptedAt !== undefined && (pending === undefined || pending > inherited.adoptedAt) ? inherited : undefined;
+    if (settles !== undefined) file.inherited = undefined;
     this.checkpointsDirty = true;
     if (events.length === 0) {
       acks.complete(batch);
+      settles?.settle();
       return;
     }
     const finalizer = new Finalizer(events.length, ({ rejected }) => {
       if (rejected > 0) this.options.metrics.discarded('rejected', rejected);
       acks.complete(batch);
+      settles?.settle();
       this.checkpointsDirty = true;
     });
     for (const event of events) event.finalizer = finalizer;
@@ -838,14 +963,88 @@ export class Tailer {
     if (full !== undefined) await Promise.race([full, this.stopped]);
   }
 
-  /** The file ends for good: emit what is pending, close it, let its successor start. */
-  private async finish(file: TailedFile, out: EventOutput, reason: string): Promise<void> {
+  /**
+   * The file ends for good: emit what is pending, close it, let its successor start. `continued`:
+   * the next file of its sequence carries on the same stream (rotation), so a partial line left at
+   * the end merges with its final part there, as kubelet reads it.
+   */
+  private async finish(file: TailedFile, out: EventOutput, reason: string, continued = false): Promise<void> {
     const events: LogEvent[] = [];
     file.splitter!.flush(file.decoder!, events);
-    file.decoder!.flush(events);
+    const heir = continued ? this.heirOf(file) : undefined;
+    if (heir === undefined) file.decoder!.flush(events);
     await this.closeReader(file);
     this.markDone(file, reason);
-    await this.emit(file, events, out);
+    await this.emit(file, events, out); // acknowledges up to the start of the unfinished merges
+    if (continued && file.copyOf !== undefined) await this.skipCopiedBytes(file.copyOf, file.splitter!.readOffset);
+    if (heir === undefined) return;
+    const acks = file.acks!;
+    const batch = acks.push(file.splitter!.nextLineOffset);
+    // Merges this file took over itself and passes on unfinished (a file of fragments only).
+    const earlier = file.inherited;
+    file.inherited = undefined;
+    const merges: InheritedMerges = {
+      decoder: file.decoder!,
+      settle: () => {
+        acks.complete(batch);
+        earlier?.settle();
+        this.checkpointsDirty = true;
+      },
+      adoptedAt: undefined,
+    };
+    if (heir.state === 'done') this.strandedMerges.push(merges);
+    else heir.inherited = merges;
+  }
+
+  /** The next file of `file`'s sequence, if it may take over the merges `file` left unfinished. */
+  private heirOf(file: TailedFile): TailedFile | undefined {
+    if (file.decoder!.pendingOffset() === undefined) return undefined;
+    const heir = this.files.successorOf(file);
+    if (heir === undefined || heir.readAny || heir.inherited !== undefined) return undefined;
+    return heir;
+  }
+
+  /** First read of a file that inherited merges: its decoder continues them. */
+  private adoptMerges(file: TailedFile): void {
+    const inherited = file.inherited!;
+    const offset = file.splitter!.readOffset;
+    if (file.decoder!.adoptPending?.(inherited.decoder, offset)) {
+      inherited.adoptedAt = offset;
+      return;
+    }
+    file.inherited = undefined;
+    this.strandedMerges.push(inherited);
+  }
+
+  /**
+   * A file that inherited merges will not read them: emit them as they are. `adoptedToo`: it
+   * took them over but will not emit them either (excluded, forgotten): let its predecessor go.
+   * (A file that finishes emits what it adopted, and `emit` settles it.)
+   */
+  private releaseInherited(file: TailedFile, adoptedToo: boolean): void {
+    const inherited = file.inherited;
+    if (inherited === undefined || (inherited.adoptedAt !== undefined && !adoptedToo)) return;
+    file.inherited = undefined;
+    if (inherited.adoptedAt === undefined) this.strandedMerges.push(inherited);
+    else inherited.settle(); // adopted, then dropped (excluded): nothing will come
+  }
+
+  /** Merges no next file took over: shipped as they are, with the next batch. */
+  private emitStrandedMerges(): void {
+    const stranded = this.strandedMerges;
+    this.strandedMerges = [];
+    for (const { decoder, settle } of stranded) {
+      const events: LogEvent[] = [];
+      decoder.flush(events);
+      if (events.length === 0) {
+        settle();
+        continue;
+      }
+      const finalizer = new Finalizer(events.length, settle);
+      for (const event of events) event.finalizer = finalizer;
+      this.receivedEvents += events.length;
+      for (const event of events) this.outgoing.push(event);
+    }
   }
 
   private pollIdleFiles(): void {

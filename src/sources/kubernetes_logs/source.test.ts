@@ -357,6 +357,32 @@ test('max_open_files caps descriptors; idle files are parked and resumed', async
   assertExactlyOnceInOrder(out, sim);
 });
 
+test('past max_open_files, quiet parked files stay closed through idle polls; a write reopens one', async () => {
+  const { sim, config, dataDir, logDirectory } = setup({ max_open_files: 3 });
+  const containers = [];
+  for (let p = 0; p < 8; p++) containers.push(sim.addPod('quiet', `p${p}`, ['c']).container('c'));
+  for (const c of containers) sim.write(c, 'stdout', `${c.pod.name} first`);
+  sim.stop(); // the runtime closes its files: every .log descriptor left under the tree is the source's
+  const out = new CollectingOutput();
+  const source = new KubernetesLogsSource(config, testContext(dataDir).ctx, undefined, { idlePollMs: 20 });
+  const running = startSource(source, out);
+  await waitFor(() => out.events.length >= 8, 'first lines');
+  // Sample what is open across many idle polls: an unchanged parked file is not reopened (which
+  // would park another), so the same files stay open and the others stay closed.
+  const seenOpen = new Set<string>();
+  for (let i = 0; i < 150; i++) {
+    for (const path of openFilesUnder(logDirectory)) if (path.endsWith('.log')) seenOpen.add(path);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  const quiet = containers.find((c) => !seenOpen.has(c.currentPath))!;
+  sim.write(quiet, 'stdout', `${quiet.pod.name} late`);
+  await waitFor(() => out.events.length >= 9, 'the late line of a parked file');
+  await running.stop();
+  sim.stop();
+  assert.ok(seenOpen.size <= 3, `files open across idle polls: ${[...seenOpen].join(', ')}`);
+  assertExactlyOnceInOrder(out, sim);
+});
+
 test('read_from = end and ignore_older_secs apply to files without a checkpoint', async () => {
   const { sim, build } = setup({ read_from: 'end', ignore_older_secs: 3600 });
   const c = sim.addPod('ns', 'p', ['c']).container('c');
@@ -378,6 +404,128 @@ test('read_from = end and ignore_older_secs apply to files without a checkpoint'
   await running.stop();
   sim.stop();
   assert.deepEqual(out.messages().sort(), ['fresh', 'new pod']);
+});
+
+/** One partial record and its final part, in the sim's format. */
+function splitRecord(format: 'cri' | 'docker', n: number, part: 1 | 2): string {
+  const ts = `2024-01-01T00:00:0${n}.00000000${part}Z`;
+  if (format === 'cri') return part === 1 ? `${ts} stdout P split-${n} part-1 \n` : `${ts} stdout F part-2\n`;
+  return part === 1 ? `{"log":"split-${n} part-1 ","stream":"stdout","time":"${ts}"}\n` : `{"log":"part-2\\n","stream":"stdout","time":"${ts}"}\n`;
+}
+
+test('a partial line cut by a rotation (CRI P / Docker without \\n at the end of the rotated file) merges with its end in the next file', async () => {
+  for (const format of ['cri', 'docker'] as const) {
+    const { sim, build } = setup({}, format);
+    const c = sim.addPod('ns', 'rot', ['c']).container('c');
+    sim.write(c, 'stdout', 'before');
+    const out = new CollectingOutput();
+    const running = startSource(build().source, out);
+    await waitFor(() => out.events.length >= 1, 'the first line');
+    sim.append(c, splitRecord(format, 1, 1));
+    await new Promise((resolve) => setTimeout(resolve, 150)); // read while still the current file (or not: either way)
+    sim.rotate(c); // kubelet renames; the runtime goes on in a new 0.log
+    sim.append(c, splitRecord(format, 1, 2));
+    sim.write(c, 'stdout', 'after');
+    await waitFor(() => out.messages().includes('after'), 'the line after');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await running.stop();
+    sim.stop();
+    assert.deepEqual(out.messages(), ['before', 'split-1 part-1 part-2', 'after'], format);
+    assert.equal(out.events[1]!.fields.timestamp, '2024-01-01T00:00:01.000000001Z', 'the first fragment\'s timestamp');
+  }
+});
+
+test('a merge across a rotation survives a restart: the rotated file\'s checkpoint waits for the merged event', async () => {
+  for (const format of ['cri', 'docker'] as const) {
+    const { sim, build } = setup({}, format);
+    const c = sim.addPod('ns', 'rot', ['c']).container('c');
+    sim.write(c, 'stdout', 'before');
+    sim.append(c, splitRecord(format, 1, 1));
+    sim.rotate(c);
+    sim.append(c, splitRecord(format, 1, 2));
+    // First run: everything read, the merged event never acknowledged (lost downstream).
+    const out1 = new CollectingOutput('hold');
+    let running = startSource(build().source, out1);
+    await waitFor(() => out1.events.length >= 2, 'first run');
+    for (const event of out1.events.filter((e) => e.fields.message === 'before')) event.ack();
+    await running.stop();
+    assert.deepEqual(out1.messages(), ['before', 'split-1 part-1 part-2'], format);
+    // While stopped: a second split across a second rotation.
+    sim.append(c, splitRecord(format, 2, 1));
+    sim.rotate(c);
+    sim.append(c, splitRecord(format, 2, 2));
+    const out2 = new CollectingOutput();
+    running = startSource(build().source, out2);
+    await waitFor(() => out2.events.length >= 2, 'second run');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await running.stop();
+    sim.stop();
+    assert.deepEqual(out2.messages(), ['split-1 part-1 part-2', 'split-2 part-1 part-2'], format);
+  }
+});
+
+test('a copytruncate copy named like a rotation (0.log.<stamp>) is not shipped again: it resumes at the offset its original reached', async () => {
+  const { copyFileSync, readFileSync, truncateSync, writeFileSync } = await import('node:fs');
+  const { sim, build } = setup();
+  const pod = sim.addPod('ns', 'logrotate', ['truncated-at-once', 'truncated-later', 'copy-found-late']);
+  const out = new CollectingOutput();
+  const { source, metrics } = build();
+  const running = startSource(source, out);
+  for (const c of pod.containers.values()) for (let i = 0; i < 30; i++) sim.write(c, 'stdout', `${c.name} first ${i}`);
+  await waitFor(() => out.events.length >= 90, 'the first lines');
+  const copytruncate = (c: SimContainer, truncate: boolean): void => {
+    for (let i = 0; i < 5; i++) sim.write(c, 'stdout', `${c.name} copied ${i}`); // in the copy only, unless read first
+    copyFileSync(c.currentPath, `${c.currentPath}.20260101-000000`);
+    if (truncate) truncateCurrent(c);
+  };
+  const truncateCurrent = (c: SimContainer): void => {
+    truncateSync(c.currentPath, 0); // the runtime writes with O_APPEND: on at the new end
+    c.size = 0;
+  };
+  const atOnce = pod.container('truncated-at-once');
+  const later = pod.container('truncated-later');
+  copytruncate(atOnce, true);
+  copytruncate(later, false); // the copy is found and read while the original still holds the bytes
+  await waitFor(() => out.events.length >= 100, 'the copied lines');
+  await new Promise((resolve) => setTimeout(resolve, 200)); // nothing more may come
+  truncateCurrent(later);
+  // The truncation seen before the copy (the copy's directory event comes late).
+  const late = pod.container('copy-found-late');
+  for (let i = 0; i < 5; i++) sim.write(late, 'stdout', `${late.name} copied ${i}`);
+  const copied = readFileSync(late.currentPath);
+  truncateCurrent(late);
+  let truncations = 0; // the three originals' truncations noticed (the counter is read asynchronously)
+  const counting = setInterval(() => void errorCount(metrics, 'file_truncated').then((n) => (truncations = n)), 10);
+  await waitFor(() => truncations >= 3, 'the truncations noticed').finally(() => clearInterval(counting));
+  writeFileSync(`${late.currentPath}.20260101-000000`, copied);
+  for (const c of [atOnce, later, late]) for (let i = 0; i < 3; i++) sim.write(c, 'stdout', `${c.name} after ${i}`);
+  await waitFor(() => out.events.length >= 114, 'the lines after the truncation');
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  await running.stop();
+  sim.stop();
+  assertExactlyOnceInOrder(out, sim);
+});
+
+test('a copytruncate copy read while its original is parked (max_open_files): the original reopens past what the copy shipped', async () => {
+  const { copyFileSync, truncateSync } = await import('node:fs');
+  const { sim, build } = setup({ max_open_files: 1 });
+  const c = sim.addPod('ns', 'logrotate', ['c']).container('c');
+  const out = new CollectingOutput();
+  const running = startSource(build().source, out);
+  for (let i = 0; i < 30; i++) sim.write(c, 'stdout', `first ${i}`);
+  await waitFor(() => out.events.length >= 30, 'the first lines');
+  for (let i = 0; i < 5; i++) sim.write(c, 'stdout', `copied ${i}`);
+  copyFileSync(c.currentPath, `${c.currentPath}.20260101-000000`); // read first (lower rank): the original is parked for it
+  await waitFor(() => out.events.length >= 35, 'the copied lines');
+  await new Promise((resolve) => setTimeout(resolve, 200)); // nothing more may come
+  truncateSync(c.currentPath, 0);
+  c.size = 0;
+  for (let i = 0; i < 3; i++) sim.write(c, 'stdout', `after ${i}`);
+  await waitFor(() => out.events.length >= 38, 'the lines after the truncation');
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  await running.stop();
+  sim.stop();
+  assertExactlyOnceInOrder(out, sim);
 });
 
 test('legacy /var/log/containers links: each file is read once', async () => {
