@@ -33,7 +33,7 @@ export interface ComponentConfig {
 export interface AgentConfig {
   readonly files: readonly string[];
   readonly dataDir: string;
-  readonly api: { readonly enabled: boolean; readonly address: string };
+  readonly api: { readonly enabled: boolean; readonly address: string; readonly tapFromNetwork: boolean };
   readonly components: readonly ComponentConfig[];
 }
 
@@ -69,6 +69,7 @@ export function loadConfig(sources: ConfigSources, env: NodeJS.ProcessEnv = proc
     globals.take(file, 'data_dir', top.data.data_dir);
     globals.take(file, 'api.enabled', top.data.api?.enabled);
     globals.take(file, 'api.address', top.data.api?.address);
+    globals.take(file, 'api.tap_from_network', top.data.api?.tap_from_network);
 
     for (const [table, kind] of TABLES) {
       for (const [id, raw] of Object.entries(top.data[table] ?? {})) {
@@ -96,6 +97,7 @@ export function loadConfig(sources: ConfigSources, env: NodeJS.ProcessEnv = proc
     api: {
       enabled: (globals.get('api.enabled') as boolean | undefined) ?? false,
       address: (globals.get('api.address') as string | undefined) ?? DEFAULT_API_ADDRESS,
+      tapFromNetwork: (globals.get('api.tap_from_network') as boolean | undefined) ?? false,
     },
     components,
   };

@@ -1,0 +1,74 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isLoopbackAddress, TapClient, type TapHub } from './tap.js';
+import type { ComponentStats } from './topology/runtime.js';
+
+export interface LiveRoutesOptions {
+  hub: TapHub;
+  /** `api.tap_from_network`: serve events to clients that are not on the loopback address. */
+  tapFromNetwork: boolean;
+  /** The running topology's per-component counters (empty before it is built). */
+  components: () => ComponentStats[];
+  /** Per-client queue, in events (tests make it small). */
+  maxQueued?: number;
+}
+
+/** The API routes behind `sluice tap` and `sluice top` (documented in api.ts). */
+export class LiveRoutes {
+  static readonly paths = ['/components', '/tap'];
+
+  constructor(private readonly options: LiveRoutesOptions) {}
+
+  /** Answer `path` if it is one of ours; false otherwise. */
+  handle(req: IncomingMessage, res: ServerResponse, path: string): boolean {
+    if (path === '/components') {
+      json(res, 200, { sampled_at_ms: Date.now(), components: this.options.components() });
+      return true;
+    }
+    if (path === '/tap') {
+      this.tap(req, res);
+      return true;
+    }
+    return false;
+  }
+
+  private tap(req: IncomingMessage, res: ServerResponse): void {
+    if (!this.options.tapFromNetwork && !isLoopbackAddress(req.socket.remoteAddress)) {
+      json(res, 403, { error: 'tap shows log data: only clients on the loopback address may tap (set api.tap_from_network = true to allow others)' });
+      return;
+    }
+    const query = new URL(req.url ?? '/', 'http://api').searchParams;
+    const list = (name: string): string[] => query.getAll(name).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+    const inputsOf = list('inputs_of');
+    let outputsOf = list('outputs_of');
+    if (outputsOf.length === 0 && inputsOf.length === 0) outputsOf = ['*'];
+    const limitText = query.get('limit');
+    const limit = limitText === null ? undefined : Number(limitText);
+    if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {
+      json(res, 400, { error: 'limit must be a positive integer' });
+      return;
+    }
+    if (req.method === 'HEAD') {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' }).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+    res.write(JSON.stringify({ notice: 'tapping', outputs_of: outputsOf, inputs_of: inputsOf }) + '\n');
+    let unsubscribe = (): void => undefined;
+    const client = new TapClient(res, {
+      outputsOf,
+      inputsOf,
+      limit,
+      maxQueued: this.options.maxQueued,
+      onLimit: () => {
+        unsubscribe();
+        res.end();
+      },
+    });
+    unsubscribe = this.options.hub.subscribe(client);
+    res.once('close', () => unsubscribe());
+  }
+}
+
+function json(res: ServerResponse, status: number, body: object): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
