@@ -9,6 +9,8 @@ import { loadConfig } from './core/config/load.js';
 import { logCrashes } from './core/lifecycle.js';
 import { createLogger, LOG_LEVELS } from './core/logger.js';
 import { planTopology } from './core/topology/plan.js';
+import { registerTap } from './cli/tap.js';
+import { registerTop } from './cli/top.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -84,6 +86,10 @@ program
   .action(() => {
     process.stdout.write(JSON.stringify(configJsonSchema(), null, 2) + '\n');
   });
+
+// Live view of a running agent, through its API (`GET /tap`, `GET /components`).
+registerTap(program);
+registerTop(program);
 
 function toList(value: string[] | string): string[] {
   return typeof value === 'string' ? value.split(',').filter(Boolean) : value;

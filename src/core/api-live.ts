@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import picomatch from 'picomatch';
 import { isLoopbackAddress, TapClient, type TapHub } from './tap.js';
 import type { ComponentStats } from './topology/runtime.js';
 
@@ -47,6 +48,11 @@ export class LiveRoutes {
       json(res, 400, { error: 'limit must be a positive integer' });
       return;
     }
+    const unmatched = this.unmatched(outputsOf, inputsOf);
+    if (unmatched.length > 0) {
+      json(res, 404, { error: `no component matches ${unmatched.join(', ')} (sinks have no outputs, sources no inputs)` });
+      return;
+    }
     if (req.method === 'HEAD') {
       res.writeHead(200, { 'content-type': 'application/x-ndjson' }).end();
       return;
@@ -66,6 +72,18 @@ export class LiveRoutes {
     });
     unsubscribe = this.options.hub.subscribe(client);
     res.once('close', () => unsubscribe());
+  }
+
+  /** Patterns that match no component (a typo would otherwise wait forever for nothing). */
+  private unmatched(outputsOf: readonly string[], inputsOf: readonly string[]): string[] {
+    const components = this.options.components();
+    if (components.length === 0) return []; // not built yet: nothing to check against
+    const matches = (pattern: string, kinds: string[]): boolean =>
+      components.some((c) => kinds.includes(c.kind) && (picomatch.isMatch(c.id, pattern) || pattern.startsWith(`${c.id}.`)));
+    return [
+      ...outputsOf.filter((p) => !matches(p, ['source', 'transform'])).map((p) => `outputs_of=${p}`),
+      ...inputsOf.filter((p) => !matches(p, ['transform', 'sink'])).map((p) => `inputs_of=${p}`),
+    ];
   }
 }
 

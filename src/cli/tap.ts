@@ -1,0 +1,132 @@
+import { request } from 'node:http';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { endpoint, unreachable, urlOption } from './api-url.js';
+
+/**
+ * `sluice tap`: print the events flowing out of (or into) components of a running agent, one
+ * JSON line per event, as the json codec encodes it. Reads `GET /tap` (see src/core/api.ts);
+ * notices (subscription, dropped events) go to stderr so stdout stays pure NDJSON.
+ */
+export interface TapOptions {
+  url: string;
+  outputsOf: string[];
+  inputsOf: string[];
+  limit?: number;
+  meta: boolean;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, ...value.split(',').filter(Boolean)];
+const positiveInteger = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+};
+
+export function registerTap(program: Command): void {
+  program
+    .command('tap')
+    .description('print events leaving (--outputs-of) or entering (--inputs-of) components of a running agent, one JSON line each')
+    .addOption(urlOption())
+    .addOption(new Option('--outputs-of <glob>', 'component ids (glob) whose output to show; repeatable or comma-separated').argParser(collect).default([]))
+    .addOption(new Option('--inputs-of <glob>', 'component ids (glob) whose input to show; repeatable or comma-separated').argParser(collect).default([]))
+    .addOption(new Option('--limit <n>', 'exit after this many events').argParser(positiveInteger))
+    .addOption(new Option('--meta', 'print the wire line: {"component_id": ..., "event": ...}').default(false))
+    .addHelpText('after', '\nWithout --outputs-of or --inputs-of, every output is shown. Sampled when events flow faster than they can be printed.')
+    .action(async (opts: TapOptions) => process.exit(await tap(opts)));
+}
+
+export async function tap(opts: TapOptions): Promise<number> {
+  const url = endpoint(opts.url, '/tap');
+  if (opts.outputsOf.length > 0) url.searchParams.set('outputs_of', opts.outputsOf.join(','));
+  if (opts.inputsOf.length > 0) url.searchParams.set('inputs_of', opts.inputsOf.join(','));
+  if (opts.limit !== undefined) url.searchParams.set('limit', String(opts.limit));
+  // `sluice tap | head`: a closed stdout ends the tap quietly.
+  process.stdout.on('error', () => process.exit(0));
+
+  return new Promise<number>((resolve) => {
+    let printed = 0;
+    const req = request(url, { headers: { accept: 'application/x-ndjson' } }, (res) => {
+      res.setEncoding('utf8');
+      if (res.statusCode !== 200) {
+        let body = '';
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => {
+          let reason = body.trim();
+          try {
+            reason = (JSON.parse(body) as { error?: string }).error ?? reason;
+          } catch {
+            // not JSON: print it as it came
+          }
+          process.stderr.write(`sluice tap: ${url.origin} answered ${res.statusCode}: ${reason}\n`);
+          resolve(1);
+        });
+        return;
+      }
+      let rest = '';
+      const done = (code: number): void => {
+        req.destroy();
+        resolve(code);
+      };
+      res.on('data', (chunk: string) => {
+        rest += chunk;
+        let newline: number;
+        while ((newline = rest.indexOf('\n')) >= 0) {
+          const line = rest.slice(0, newline);
+          rest = rest.slice(newline + 1);
+          if (line === '') continue;
+          const event = eventText(line);
+          if (event === undefined) {
+            printNotice(line);
+            continue;
+          }
+          // Slow terminal: stop reading; the agent drops for us rather than waiting.
+          if (!process.stdout.write((opts.meta ? line : event) + '\n')) {
+            res.pause();
+            process.stdout.once('drain', () => res.resume());
+          }
+          if (++printed === opts.limit) {
+            process.stdout.write('', () => done(0));
+            return;
+          }
+        }
+      });
+      res.on('end', () => {
+        if (opts.limit !== undefined && printed < opts.limit) {
+          process.stderr.write(`sluice tap: the agent ended the stream after ${printed} of ${opts.limit} events\n`);
+          resolve(1);
+        } else resolve(0);
+      });
+    });
+    req.on('error', (error) => {
+      if (opts.limit !== undefined && printed >= opts.limit) return;
+      process.stderr.write(unreachable('tap', url, error));
+      resolve(1);
+    });
+    req.end();
+  });
+}
+
+const EVENT_PREFIX = /^\{"component_id":"[^"\\]*","event":/;
+
+/** The event's own JSON, byte for byte as the agent encoded it; undefined for a notice line. */
+export function eventText(line: string): string | undefined {
+  const match = EVENT_PREFIX.exec(line);
+  if (!match || !line.endsWith('}')) return undefined;
+  return line.slice(match[0].length, -1);
+}
+
+function printNotice(line: string): void {
+  try {
+    const notice = JSON.parse(line) as { notice?: string; dropped?: number; dropped_total?: number; outputs_of?: string[]; inputs_of?: string[] };
+    if (notice.notice === 'tapping') {
+      const what = [notice.outputs_of?.length ? `outputs of ${notice.outputs_of.join(',')}` : '', notice.inputs_of?.length ? `inputs of ${notice.inputs_of.join(',')}` : '']
+        .filter(Boolean)
+        .join(' and ');
+      process.stderr.write(`sluice tap: tapping ${what}\n`);
+    } else if (notice.dropped !== undefined) {
+      process.stderr.write(`sluice tap: ${notice.dropped} events dropped (${notice.dropped_total} in all): ${notice.notice}\n`);
+    } else process.stderr.write(`sluice tap: ${line}\n`);
+  } catch {
+    process.stderr.write(`sluice tap: unexpected line: ${line}\n`);
+  }
+}
