@@ -136,6 +136,24 @@ describe('sluice tap and top', () => {
     );
   });
 
+  it('a tap without --limit ends with exit 0 when the agent shuts down', async () => {
+    const short = await startAgent('short', '127.0.0.1');
+    const tap = spawn(process.execPath, [CLI, 'tap', '--url', short.url], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    tap.stdout.on('data', (chunk) => (stdout += chunk));
+    tap.stderr.on('data', (chunk) => (stderr += chunk));
+    const exit = new Promise<number | null>((resolve) => tap.on('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 15_000;
+    while (!stdout.includes('\n')) {
+      if (Date.now() > deadline) throw new Error(`no event tapped; stderr:\n${stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(await short.stop(), 0, short.stderr());
+    assert.equal(await exit, 0, stderr);
+    assert.match(stderr, /the agent closed the stream \(\d+ events\)/);
+  });
+
   it('a tap against an agent that is not there fails with the address, exit 1', async () => {
     const result = await run(['tap', '--url', 'http://127.0.0.1:1', '--limit', '1']);
     assert.equal(result.status, 1);

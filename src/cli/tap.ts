@@ -90,12 +90,18 @@ export async function tap(opts: TapOptions): Promise<number> {
           }
         }
       });
-      res.on('end', () => {
+      // 'end' when the agent ends the stream, only 'close' when it drops the connection (shutdown).
+      const ended = (): void => {
         if (opts.limit !== undefined && printed < opts.limit) {
           process.stderr.write(`sluice tap: the agent ended the stream after ${printed} of ${opts.limit} events\n`);
           resolve(1);
-        } else resolve(0);
-      });
+        } else {
+          if (opts.limit === undefined) process.stderr.write(`sluice tap: the agent closed the stream (${printed} events)\n`);
+          resolve(0);
+        }
+      };
+      res.on('error', () => undefined);
+      res.on('close', ended);
     });
     req.on('error', (error) => {
       if (opts.limit !== undefined && printed >= opts.limit) return;
