@@ -12,6 +12,7 @@ export interface TapOptions {
   outputsOf: string[];
   inputsOf: string[];
   limit?: number;
+  maxRate?: number;
   meta: boolean;
 }
 
@@ -30,6 +31,7 @@ export function registerTap(program: Command): void {
     .addOption(new Option('--outputs-of <glob>', 'component ids (glob) whose output to show; repeatable or comma-separated').argParser(collect).default([]))
     .addOption(new Option('--inputs-of <glob>', 'component ids (glob) whose input to show; repeatable or comma-separated').argParser(collect).default([]))
     .addOption(new Option('--limit <n>', 'exit after this many events').argParser(positiveInteger))
+    .addOption(new Option('--max-rate <n>', 'show at most N events a second (the agent samples the rest out; default 1000)').argParser(positiveInteger))
     .addOption(new Option('--meta', 'print the wire line: {"component_id": ..., "event": ...}').default(false))
     .addHelpText('after', '\nWithout --outputs-of or --inputs-of, every output is shown. Sampled when events flow faster than they can be printed.')
     .action(async (opts: TapOptions) => process.exit(await tap(opts)));
@@ -40,6 +42,7 @@ export async function tap(opts: TapOptions): Promise<number> {
   if (opts.outputsOf.length > 0) url.searchParams.set('outputs_of', opts.outputsOf.join(','));
   if (opts.inputsOf.length > 0) url.searchParams.set('inputs_of', opts.inputsOf.join(','));
   if (opts.limit !== undefined) url.searchParams.set('limit', String(opts.limit));
+  if (opts.maxRate !== undefined) url.searchParams.set('max_rate', String(opts.maxRate));
   // `sluice tap | head`: a closed stdout ends the tap quietly.
   process.stdout.on('error', () => process.exit(0));
 
@@ -123,7 +126,7 @@ export function eventText(line: string): string | undefined {
 
 function printNotice(line: string): void {
   try {
-    const notice = JSON.parse(line) as { notice?: string; dropped?: number; dropped_total?: number; outputs_of?: string[]; inputs_of?: string[] };
+    const notice = JSON.parse(line) as { notice?: string; dropped?: number; dropped_total?: number; sampled_out?: number; sampled_out_total?: number; outputs_of?: string[]; inputs_of?: string[] };
     if (notice.notice === 'tapping') {
       const what = [notice.outputs_of?.length ? `outputs of ${notice.outputs_of.join(',')}` : '', notice.inputs_of?.length ? `inputs of ${notice.inputs_of.join(',')}` : '']
         .filter(Boolean)
@@ -131,6 +134,8 @@ function printNotice(line: string): void {
       process.stderr.write(`sluice tap: tapping ${what}\n`);
     } else if (notice.dropped !== undefined) {
       process.stderr.write(`sluice tap: ${notice.dropped} events dropped (${notice.dropped_total} in all): ${notice.notice}\n`);
+    } else if (notice.sampled_out !== undefined) {
+      process.stderr.write(`sluice tap: ${notice.sampled_out} events not shown (${notice.sampled_out_total} in all): ${notice.notice}\n`);
     } else process.stderr.write(`sluice tap: ${line}\n`);
   } catch {
     process.stderr.write(`sluice tap: unexpected line: ${line}\n`);

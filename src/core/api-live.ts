@@ -48,6 +48,12 @@ export class LiveRoutes {
       json(res, 400, { error: 'limit must be a positive integer' });
       return;
     }
+    const rateText = query.get('max_rate');
+    const maxPerSecond = rateText === null ? undefined : Number(rateText);
+    if (maxPerSecond !== undefined && !(Number.isInteger(maxPerSecond) && maxPerSecond > 0)) {
+      json(res, 400, { error: 'max_rate must be a positive integer (events per second)' });
+      return;
+    }
     const unmatched = this.unmatched(outputsOf, inputsOf);
     if (unmatched.length > 0) {
       json(res, 404, { error: `no component matches ${unmatched.join(', ')} (sinks have no outputs, sources no inputs)` });
@@ -64,6 +70,7 @@ export class LiveRoutes {
       outputsOf,
       inputsOf,
       limit,
+      maxPerSecond,
       maxQueued: this.options.maxQueued,
       onLimit: () => {
         unsubscribe();

@@ -39,7 +39,7 @@ describe('tap', () => {
 
   it('keeps a bounded queue for a backed-up client, drops the rest and says how many', async () => {
     const writer = new FakeWriter();
-    const client = new TapClient(writer, { outputsOf: ['*'], inputsOf: [], maxQueued: 3 });
+    const client = new TapClient(writer, { outputsOf: ['*'], inputsOf: [], maxQueued: 3, maxPerSecond: Infinity });
     client.offer('src', events(0, 2));
     await tick();
     assert.deepEqual(writer.lines, [
@@ -64,6 +64,17 @@ describe('tap', () => {
     assert.equal(client.droppedTotal, 9);
   });
 
+  it('samples a fast stream: at most maxPerSecond events a second, the rest counted and announced', async () => {
+    const writer = new FakeWriter();
+    const client = new TapClient(writer, { outputsOf: ['*'], inputsOf: [], maxPerSecond: 5 });
+    assert.equal(client.offer('src', events(0, 20)), 0, 'sampling is not dropping');
+    await tick();
+    const lines = writer.lines;
+    assert.deepEqual(lines[0], { notice: 'sampled: at most 5 events a second are shown', sampled_out: 15, sampled_out_total: 15 });
+    assert.deepEqual(lines.slice(1).map((l) => (l.event as { seq: number }).seq), [0, 1, 2, 3, 4]);
+    assert.equal(client.sampledOutTotal, 15);
+  });
+
   it('encodes an event when it is tapped, not when a later component has changed it', async () => {
     const writer = new FakeWriter();
     const client = new TapClient(writer, { outputsOf: ['src'], inputsOf: [] });
@@ -78,7 +89,7 @@ describe('tap', () => {
     const hub = new TapHub();
     const writer = new FakeWriter();
     writer.full = true; // never drains
-    const client = new TapClient(writer, { outputsOf: ['src'], inputsOf: ['sink'], maxQueued: 100 });
+    const client = new TapClient(writer, { outputsOf: ['src'], inputsOf: ['sink'], maxQueued: 100, maxPerSecond: Infinity });
     hub.subscribe(client);
     const sink = collector('tap-never-reads');
     const running = await startTopology(

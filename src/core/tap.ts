@@ -27,6 +27,11 @@ export interface TapPatterns {
 export interface TapClientOptions extends TapPatterns {
   /** Events queued for this client before new ones are dropped. */
   maxQueued?: number;
+  /**
+   * Show at most this many events per second (the first ones of each second, like `vector tap`'s
+   * per-interval limit); the rest are sampled out. Bounds the encoding cost of a fast client.
+   */
+  maxPerSecond?: number;
   /** End after this many events (the writer's owner is told through `onLimit`). */
   limit?: number;
   onLimit?: () => void;
@@ -36,6 +41,7 @@ export interface TapClientOptions extends TapPatterns {
 const encoder = new EventEncoder({ codec: 'json' });
 
 export const DEFAULT_TAP_QUEUE = 1000;
+export const DEFAULT_TAP_RATE = 1000;
 
 export class TapClient {
   private readonly outputsOf: (id: string) => boolean;
@@ -50,6 +56,12 @@ export class TapClient {
   /** Dropped since the last notice line. */
   private droppedSinceNotice = 0;
   droppedTotal = 0;
+  private readonly maxPerSecond: number;
+  private windowStart = 0;
+  private windowTaken = 0;
+  private sampledOutSinceNotice = 0;
+  sampledOutTotal = 0;
+  private lastSampledNotice = 0;
 
   constructor(
     private readonly writer: TapWriter,
@@ -58,6 +70,7 @@ export class TapClient {
     this.outputsOf = matcher(options.outputsOf);
     this.inputsOf = matcher(options.inputsOf);
     this.maxQueued = options.maxQueued ?? DEFAULT_TAP_QUEUE;
+    this.maxPerSecond = options.maxPerSecond ?? DEFAULT_TAP_RATE;
   }
 
   /** Whether this client wants the events `producer` sends to `consumers`. */
@@ -72,9 +85,20 @@ export class TapClient {
     if (this.closed) return 0;
     const limit = this.options.limit ?? Infinity;
     let dropped = 0;
+    let sampledOut = 0;
+    const now = Date.now();
+    if (now - this.windowStart >= 1000) {
+      this.windowStart = now;
+      this.windowTaken = 0;
+    }
     const prefix = '{"component_id":' + JSON.stringify(producer) + ',"event":';
     for (const event of events) {
       if (this.taken >= limit) break;
+      if (this.windowTaken >= this.maxPerSecond) {
+        sampledOut++;
+        continue;
+      }
+      this.windowTaken++;
       if (this.queue.length >= this.maxQueued) {
         dropped++;
         continue;
@@ -86,6 +110,10 @@ export class TapClient {
     if (dropped > 0) {
       this.droppedSinceNotice += dropped;
       this.droppedTotal += dropped;
+    }
+    if (sampledOut > 0) {
+      this.sampledOutSinceNotice += sampledOut;
+      this.sampledOutTotal += sampledOut;
     }
     this.scheduleFlush();
     return dropped;
@@ -111,6 +139,12 @@ export class TapClient {
     if (this.droppedSinceNotice > 0) {
       text += JSON.stringify({ notice: 'events dropped: the tap client reads slower than events flow', dropped: this.droppedSinceNotice, dropped_total: this.droppedTotal }) + '\n';
       this.droppedSinceNotice = 0;
+    }
+    // At most one sampling notice a second: under sustained load every flush would carry one.
+    if (this.sampledOutSinceNotice > 0 && Date.now() - this.lastSampledNotice >= 1000) {
+      this.lastSampledNotice = Date.now();
+      text += JSON.stringify({ notice: `sampled: at most ${this.maxPerSecond} events a second are shown`, sampled_out: this.sampledOutSinceNotice, sampled_out_total: this.sampledOutTotal }) + '\n';
+      this.sampledOutSinceNotice = 0;
     }
     if (this.queue.length > 0) {
       text += this.queue.join('');
