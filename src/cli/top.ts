@@ -38,7 +38,7 @@ export function registerTop(program: Command): void {
     .description("a live table of a running agent's components: events in/out per second, bytes, errors, buffer fill")
     .addOption(urlOption())
     .addOption(new Option('--once', 'print one snapshot (rates over one interval) and exit').default(false))
-    .addOption(new Option('--json', 'with --once: print the snapshot as JSON').default(false))
+    .addOption(new Option('--json', 'print JSON: one document with --once, else one line per interval').default(false))
     .addOption(new Option('--interval <secs>', 'seconds between samples').argParser(positiveNumber).default(1))
     .action(async (opts: TopOptions) => process.exit(await top(opts)));
 }
@@ -63,6 +63,12 @@ export async function top(opts: TopOptions): Promise<number> {
     for (;;) {
       await sleep(opts.interval * 1000);
       const current = await sample(url);
+      if (opts.json) {
+        // One JSON document a line per interval, for scripts that follow the agent.
+        process.stdout.write(JSON.stringify({ sampled_at_ms: current.sampled_at_ms, components: rates(previous, current) }) + '\n');
+        previous = current;
+        continue;
+      }
       const text = table(rates(previous, current));
       const heading = `sluice top - ${url.origin} - ${new Date(current.sampled_at_ms).toISOString()} (Ctrl-C to quit)\n\n`;
       // Redraw in place on a terminal; one table after another into a pipe or file.

@@ -11,11 +11,16 @@ export interface LiveRoutesOptions {
   components: () => ComponentStats[];
   /** Per-client queue, in events (tests make it small). */
   maxQueued?: number;
+  /** Concurrent tap clients; more get 503 (each holds a queue and a connection). */
+  maxClients?: number;
 }
+
+export const MAX_TAP_CLIENTS = 8;
 
 /** The API routes behind `sluice tap` and `sluice top` (documented in api.ts). */
 export class LiveRoutes {
   static readonly paths = ['/components', '/tap'];
+  private clients = 0;
 
   constructor(private readonly options: LiveRoutesOptions) {}
 
@@ -63,6 +68,11 @@ export class LiveRoutes {
       res.writeHead(200, { 'content-type': 'application/x-ndjson' }).end();
       return;
     }
+    const maxClients = this.options.maxClients ?? MAX_TAP_CLIENTS;
+    if (this.clients >= maxClients) {
+      json(res, 503, { error: `${maxClients} tap clients are connected already; try again when one has ended` });
+      return;
+    }
     res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
     res.write(JSON.stringify({ notice: 'tapping', outputs_of: outputsOf, inputs_of: inputsOf }) + '\n');
     let unsubscribe = (): void => undefined;
@@ -77,7 +87,15 @@ export class LiveRoutes {
         res.end();
       },
     });
-    unsubscribe = this.options.hub.subscribe(client);
+    const stop = this.options.hub.subscribe(client);
+    this.clients++;
+    let subscribed = true;
+    unsubscribe = () => {
+      if (!subscribed) return;
+      subscribed = false;
+      this.clients--;
+      stop();
+    };
     res.once('close', () => unsubscribe());
   }
 

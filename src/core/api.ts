@@ -24,7 +24,7 @@ import type { MetricsRegistry } from './metrics.js';
  *                  events dropped because the client read slower than they flowed: a tap never
  *                  slows the pipeline; `sampled_out` counts events past `max_rate` a second,
  *                  default 1000). No pattern = `outputs_of=*`; a pattern matching no component is
- *                  a 404. `limit` ends the stream after N events. Only for clients on the loopback address unless
+ *                  a 404. `limit` ends the stream after N events. At most 8 clients at once (503). Only for clients on the loopback address unless
  *                  `api.tap_from_network = true`: others get 403 (events hold log data).
  */
 export type AgentPhase = 'starting' | 'running' | 'draining' | 'stopped';
