@@ -59,7 +59,7 @@ async function run(options: AgentOptions): Promise<number> {
 
   let topology: Topology | undefined;
   // Live view: without an API nobody can tap, and the Fanouts get no hub to check.
-  const tap = api ? new TapHub() : undefined;
+  const tap = api ? new TapHub(metrics) : undefined;
   if (api && tap) api.live = new LiveRoutes({ hub: tap, tapFromNetwork: config.api.tapFromNetwork, components: () => topology?.componentStats() ?? [] });
   let shuttingDown = false;
   const onSignal = (signal: NodeJS.Signals): void => {

@@ -17,14 +17,16 @@ import type { MetricsRegistry } from './metrics.js';
  *                  sent_events, received_bytes, sent_bytes, errors, discarded_events,
  *                  buffer_events?, buffer_max_events?}]}`: counters since start; rates are the
  *                  client's job (two samples).
- * - `GET /tap?outputs_of=<glob>[,<glob>]&inputs_of=<glob>&limit=N&max_rate=R` a chunked NDJSON stream. Each
- *                  event is `{"component_id":"<id>","event":<the event as the json codec encodes
- *                  it>}` (a named output shows as `<id>.<output>`); other lines are notices
- *                  `{"notice": ...}` (the first one confirms the subscription; `dropped` counts
- *                  events dropped because the client read slower than they flowed: a tap never
- *                  slows the pipeline; `sampled_out` counts events past `max_rate` a second,
- *                  default 1000). No pattern = `outputs_of=*`; a pattern matching no component is
- *                  a 404. `limit` ends the stream after N events. At most 8 clients at once (503). Only for clients on the loopback address unless
+ * - `GET /tap?outputs_of=<glob>[,<glob>]&inputs_of=<glob>&limit=N&max_rate=R`
+ *                  a chunked NDJSON stream. Each event is
+ *                  `{"component_id":"<id>","event":<the event as the json codec encodes it>}`
+ *                  (a named output shows as `<id>.<output>`); other lines are notices
+ *                  `{"notice": ...}`: the first one confirms the subscription; `dropped` counts
+ *                  events dropped because the client read slower than they flowed (a tap never
+ *                  slows the pipeline); `sampled_out` counts events past `max_rate` a second
+ *                  (default 1000). No pattern = `outputs_of=*`; a pattern matching no component
+ *                  is a 404. `limit` ends the stream after N events. At most 8 clients at once
+ *                  (503). Only for clients on the loopback address unless
  *                  `api.tap_from_network = true`: others get 403 (events hold log data).
  */
 export type AgentPhase = 'starting' | 'running' | 'draining' | 'stopped';

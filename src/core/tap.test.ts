@@ -4,6 +4,7 @@ import { setImmediate as tick } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { collector, startTopology } from '../../test/harness.js';
 import { LogEvent } from './event.js';
+import { MetricsRegistry } from './metrics.js';
 import { isLoopbackAddress, TapClient, TapHub, type TapWriter } from './tap.js';
 
 /** A writer that takes chunks; `full` makes it answer "backed up" and wait for drain(). */
@@ -86,7 +87,8 @@ describe('tap', () => {
   });
 
   it('a tap client that never reads does not slow the pipeline: every event reaches the sink', async () => {
-    const hub = new TapHub();
+    const metrics = new MetricsRegistry();
+    const hub = new TapHub(metrics);
     const writer = new FakeWriter();
     writer.full = true; // never drains
     const client = new TapClient(writer, { outputsOf: ['src'], inputsOf: ['sink'], maxQueued: 100, maxPerSecond: Infinity });
@@ -108,6 +110,9 @@ describe('tap', () => {
     // Tapped twice (outputs of src, inputs of sink): 10000 offered, at most two queues' worth kept.
     assert.ok(client.droppedTotal >= 10_000 - 200, `dropped ${client.droppedTotal}`);
     assert.equal(hub.droppedTotal, client.droppedTotal);
+    const text = await metrics.registry.metrics();
+    assert.match(text, new RegExp(`sluice_tap_events_not_shown_total\\{reason="dropped"\\} ${client.droppedTotal}\n`));
+    assert.match(text, /sluice_tap_events_not_shown_total\{reason="sampled_out"\} 0\n/);
     await running.stop();
   });
 

@@ -1,6 +1,7 @@
 import picomatch from 'picomatch';
 import { EventEncoder } from '../sinks/shared/encoding.js';
 import type { LogEvent } from './event.js';
+import type { MetricsRegistry, Tally } from './metrics.js';
 
 /**
  * Live event taps (`sluice tap`). Every Fanout (one output of a source or transform) asks
@@ -177,7 +178,16 @@ export class TapHub {
   private readonly clients = new Set<TapClient>();
   /** Bumped on every subscribe/unsubscribe so each Fanout can cache who wants its events. */
   generation = 0;
+  /** Over every client: `sluice_tap_events_not_shown_total{reason=...}`, when given a registry. */
+  private readonly dropped: Tally | undefined;
+  private readonly sampledOut: Tally | undefined;
   droppedTotal = 0;
+
+  constructor(metrics?: MetricsRegistry) {
+    const help = 'Events a tap client did not get: dropped (it read too slowly) or sampled out (past its max_rate).';
+    this.dropped = metrics?.tally('sluice_tap_events_not_shown_total', help, { reason: 'dropped' });
+    this.sampledOut = metrics?.tally('sluice_tap_events_not_shown_total', help, { reason: 'sampled_out' });
+  }
 
   subscribe(client: TapClient): () => void {
     this.clients.add(client);
@@ -197,7 +207,13 @@ export class TapHub {
   }
 
   offer(clients: readonly TapClient[], producer: string, events: readonly LogEvent[]): void {
-    for (const client of clients) this.droppedTotal += client.offer(producer, events);
+    for (const client of clients) {
+      const sampledBefore = client.sampledOutTotal;
+      const dropped = client.offer(producer, events);
+      this.droppedTotal += dropped;
+      this.dropped?.inc(dropped);
+      this.sampledOut?.inc(client.sampledOutTotal - sampledBefore);
+    }
   }
 
   private changed(): void {
