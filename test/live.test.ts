@@ -105,6 +105,14 @@ describe('sluice tap and top', () => {
     }
   });
 
+  it('tap --max-rate samples: at most N events a second, the rest announced on stderr', async () => {
+    // The agent makes ~500 events a second; 3 a second are shown, so 6 events take two windows.
+    const result = await run(['tap', '--url', agent.url, '--outputs-of', 'gen', '--max-rate', '3', '--limit', '6']);
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout.trimEnd().split('\n').length, 6);
+    assert.match(result.stderr, /sluice tap: \d+ events not shown \(\d+ in all\): sampled: at most 3 events a second are shown/);
+  });
+
   it('top --once --json returns every component with counts that grow', async () => {
     const sample = async () => {
       const result = await run(['top', '--url', agent.url, '--once', '--json', '--interval', '0.3']);

@@ -67,6 +67,7 @@ export async function tap(opts: TapOptions): Promise<number> {
       }
       let rest = '';
       const done = (code: number): void => {
+        printNotShown(true);
         req.destroy();
         resolve(code);
       };
@@ -95,6 +96,7 @@ export async function tap(opts: TapOptions): Promise<number> {
       });
       // 'end' when the agent ends the stream, only 'close' when it drops the connection (shutdown).
       const ended = (): void => {
+        printNotShown(true);
         if (opts.limit !== undefined && printed < opts.limit) {
           process.stderr.write(`sluice tap: the agent ended the stream after ${printed} of ${opts.limit} events\n`);
           resolve(1);
@@ -124,6 +126,18 @@ export function eventText(line: string): string | undefined {
   return line.slice(match[0].length, -1);
 }
 
+/** Events the agent did not send us, told on stderr at most once a second (a notice can come with every chunk). */
+const notShown = { dropped: 0, sampledOut: 0, droppedTotal: 0, sampledOutTotal: 0, lastPrinted: 0, sampleNotice: '' };
+
+function printNotShown(force: boolean): void {
+  if (notShown.dropped === 0 && notShown.sampledOut === 0) return;
+  if (!force && Date.now() - notShown.lastPrinted < 1000) return;
+  notShown.lastPrinted = Date.now();
+  if (notShown.sampledOut > 0) process.stderr.write(`sluice tap: ${notShown.sampledOut} events not shown (${notShown.sampledOutTotal} in all): ${notShown.sampleNotice}\n`);
+  if (notShown.dropped > 0) process.stderr.write(`sluice tap: ${notShown.dropped} events dropped (${notShown.droppedTotal} in all): this client reads slower than events flow\n`);
+  notShown.dropped = notShown.sampledOut = 0;
+}
+
 function printNotice(line: string): void {
   try {
     const notice = JSON.parse(line) as { notice?: string; dropped?: number; dropped_total?: number; sampled_out?: number; sampled_out_total?: number; outputs_of?: string[]; inputs_of?: string[] };
@@ -132,10 +146,16 @@ function printNotice(line: string): void {
         .filter(Boolean)
         .join(' and ');
       process.stderr.write(`sluice tap: tapping ${what}\n`);
-    } else if (notice.dropped !== undefined) {
-      process.stderr.write(`sluice tap: ${notice.dropped} events dropped (${notice.dropped_total} in all): ${notice.notice}\n`);
-    } else if (notice.sampled_out !== undefined) {
-      process.stderr.write(`sluice tap: ${notice.sampled_out} events not shown (${notice.sampled_out_total} in all): ${notice.notice}\n`);
+    } else if (notice.dropped !== undefined || notice.sampled_out !== undefined) {
+      if (notice.dropped !== undefined) {
+        notShown.dropped += notice.dropped;
+        notShown.droppedTotal = notice.dropped_total ?? notShown.droppedTotal + notice.dropped;
+      } else {
+        notShown.sampledOut += notice.sampled_out!;
+        notShown.sampledOutTotal = notice.sampled_out_total ?? notShown.sampledOutTotal + notice.sampled_out!;
+        notShown.sampleNotice = notice.notice ?? '';
+      }
+      printNotShown(false);
     } else process.stderr.write(`sluice tap: ${line}\n`);
   } catch {
     process.stderr.write(`sluice tap: unexpected line: ${line}\n`);
