@@ -11,6 +11,8 @@ import { createLogger, LOG_LEVELS } from './core/logger.js';
 import { MetricsRegistry } from './core/metrics.js';
 import { checkSinkHealth } from './core/topology/healthcheck.js';
 import { planTopology } from './core/topology/plan.js';
+import { registerTap } from './cli/tap.js';
+import { registerTop } from './cli/top.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -100,6 +102,10 @@ program
   .action(() => {
     process.stdout.write(JSON.stringify(configJsonSchema(), null, 2) + '\n');
   });
+
+// Live view of a running agent, through its API (`GET /tap`, `GET /components`).
+registerTap(program);
+registerTop(program);
 
 function toList(value: string[] | string): string[] {
   return typeof value === 'string' ? value.split(',').filter(Boolean) : value;

@@ -11,7 +11,7 @@ import { Finalizer, type FinalizerOutcome } from '../src/core/finalizer.js';
 import { MetricsRegistry } from '../src/core/metrics.js';
 import { registerSink, registerSource } from '../src/core/registry.js';
 import { planTopology } from '../src/core/topology/plan.js';
-import { Topology } from '../src/core/topology/runtime.js';
+import { Topology, type TopologyOptions } from '../src/core/topology/runtime.js';
 
 export const silentLogger = pino({ level: 'silent' });
 
@@ -119,6 +119,7 @@ export interface RunningTopology {
 /** Start a topology from a config object (written to a temp JSON file, loaded like any config). */
 export async function startTopology(
   config: Record<string, unknown> | ((dir: string) => Record<string, unknown>),
+  extra: Pick<TopologyOptions, 'tap'> = {},
 ): Promise<RunningTopology> {
   const dir = tempDir();
   const file = join(dir.path, 'sluice.json');
@@ -127,7 +128,7 @@ export async function startTopology(
   const agentConfig = loadConfig({ files: [file] });
   const plan = planTopology(agentConfig);
   const metrics = new MetricsRegistry();
-  const topology = await Topology.start({ config: agentConfig, plan, logger: silentLogger, metrics });
+  const topology = await Topology.start({ config: agentConfig, plan, logger: silentLogger, metrics, ...extra });
   return {
     topology,
     metrics,

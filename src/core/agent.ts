@@ -1,10 +1,12 @@
 import type { Logger } from 'pino';
 import { ApiListenError, ApiServer } from './api.js';
+import { LiveRoutes } from './api-live.js';
 import { loadConfig, type ConfigSources } from './config/load.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { holdProcessOpen } from './lifecycle.js';
 import { MetricsRegistry } from './metrics.js';
 import { Readiness } from './readiness.js';
+import { TapHub } from './tap.js';
 import { planTopology } from './topology/plan.js';
 import { Topology } from './topology/runtime.js';
 
@@ -62,6 +64,9 @@ async function run(options: AgentOptions): Promise<number> {
   }
 
   let topology: Topology | undefined;
+  // Live view: without an API nobody can tap, and the Fanouts get no hub to check.
+  const tap = api ? new TapHub(metrics) : undefined;
+  if (api && tap) api.live = new LiveRoutes({ hub: tap, tapFromNetwork: config.api.tapFromNetwork, components: () => topology?.componentStats() ?? [] });
   let shuttingDown = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (shuttingDown) {
@@ -83,7 +88,7 @@ async function run(options: AgentOptions): Promise<number> {
   process.on('SIGINT', onSignal);
 
   try {
-    topology = await Topology.start({ config, plan, logger, metrics, readiness, requireHealthy: options.requireHealthy });
+    topology = await Topology.start({ config, plan, logger, metrics, readiness, requireHealthy: options.requireHealthy, tap });
     registerBufferGauge(metrics, topology);
     if (shuttingDown) void topology.stop();
     else if (api) api.phase = 'running';

@@ -1,10 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
+import { LiveRoutes } from './api-live.js';
 import type { MetricsRegistry } from './metrics.js';
 import { Readiness } from './readiness.js';
 
 /**
- * The agent's HTTP API. It exposes state, never event data.
+ * The agent's HTTP API. It exposes state; event data only through `/tap`, to loopback clients.
  *
  * - `GET /health`  liveness: 200 whenever the event loop answers (a wedged loop fails the probe).
  * - `GET /started` startup: 200 once the topology is built and the initial sink healthchecks ran;
@@ -12,12 +13,31 @@ import { Readiness } from './readiness.js';
  * - `GET /ready`   readiness: 200 while running and not draining; 503 while starting or shutting down,
  *                  or while a component is stuck (`reasons` in the body, see Readiness).
  * - `GET /metrics` Prometheus text format.
+ *
+ * Live view (`sluice top`, `sluice tap`; src/core/api-live.ts):
+ * - `GET /components` JSON `{sampled_at_ms, components: [{id, kind, type, received_events,
+ *                  sent_events, received_bytes, sent_bytes, errors, discarded_events,
+ *                  buffer_events?, buffer_max_events?}]}`: counters since start; rates are the
+ *                  client's job (two samples).
+ * - `GET /tap?outputs_of=<glob>[,<glob>]&inputs_of=<glob>&limit=N&max_rate=R`
+ *                  a chunked NDJSON stream. Each event is
+ *                  `{"component_id":"<id>","event":<the event as the json codec encodes it>}`
+ *                  (a named output shows as `<id>.<output>`); other lines are notices
+ *                  `{"notice": ...}`: the first one confirms the subscription; `dropped` counts
+ *                  events dropped because the client read slower than they flowed (a tap never
+ *                  slows the pipeline); `sampled_out` counts events past `max_rate` a second
+ *                  (default 1000). No pattern = `outputs_of=*`; a pattern matching no component
+ *                  is a 404. `limit` ends the stream after N events. At most 8 clients at once
+ *                  (503). Only for clients on the loopback address unless
+ *                  `api.tap_from_network = true`: others get 403 (events hold log data).
  */
 export type AgentPhase = 'starting' | 'running' | 'draining' | 'stopped';
 
 export class ApiServer {
   private readonly server: Server;
   phase: AgentPhase = 'starting';
+  /** `/components` and `/tap`, once the agent has a topology to show. */
+  live: LiveRoutes | undefined;
 
   constructor(
     private readonly metrics: MetricsRegistry,
@@ -53,7 +73,8 @@ export class ApiServer {
             .catch((error: Error) => res.writeHead(500).end(error.message));
           return;
         default:
-          json(404, { error: 'not found', endpoints: ['/health', '/started', '/ready', '/metrics'] });
+          if (this.live?.handle(req, res, path)) return;
+          json(404, { error: 'not found', endpoints: ['/health', '/started', '/ready', '/metrics', ...LiveRoutes.paths] });
       }
     });
   }

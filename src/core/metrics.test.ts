@@ -31,4 +31,15 @@ describe('component counters (tallies)', () => {
     assert.equal(await sent(registry, 'a'), 5);
     assert.equal(await sent(registry, 'b'), 7);
   });
+
+  it('keeps error and discard totals over every reason as numbers (GET /components)', async () => {
+    const registry = new MetricsRegistry();
+    const a = registry.forComponent('sink', 'a', 'http');
+    a.error('http_5xx', 2);
+    a.error('tls');
+    a.discarded('http_4xx', 4);
+    assert.equal(a.errorCount, 3);
+    assert.equal(a.discardedCount, 4);
+    assert.match(await registry.registry.metrics(), /sluice_component_errors_total\{[^}]*component_id="a"[^}]*reason="http_5xx"\} 2/);
+  });
 });

@@ -97,6 +97,9 @@ export class ComponentMetrics {
   readonly sentBytes: Tally;
   readonly receivedBytes: Tally;
   readonly labels: ComponentLabels;
+  /** Totals over every reason, kept as numbers for `GET /components`. */
+  errorCount = 0;
+  discardedCount = 0;
 
   constructor(
     readonly root: MetricsRegistry,
@@ -111,6 +114,7 @@ export class ComponentMetrics {
 
   /** Count an error; `reason` is a fixed string such as "malformed_line" or "http_5xx". */
   error(reason: string, count = 1): void {
+    this.errorCount += count;
     this.root
       .counter('sluice_component_errors_total', 'Errors by component and reason.', [...COMPONENT_LABELS, 'reason'])
       .inc({ ...this.labels, reason }, count);
@@ -118,6 +122,7 @@ export class ComponentMetrics {
 
   /** Count a discarded event; `reason` is fixed ("filtered", "rejected", "buffer_full", ...). */
   discarded(reason: string, count = 1): void {
+    this.discardedCount += count;
     this.root
       .counter('sluice_component_discarded_events_total', 'Events discarded, by component and reason.', [...COMPONENT_LABELS, 'reason'])
       .inc({ ...this.labels, reason }, count);

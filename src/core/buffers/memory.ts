@@ -29,6 +29,10 @@ export class MemoryBuffer implements EventBuffer {
     return this.held;
   }
 
+  get maxEvents(): number {
+    return this.options.maxEvents;
+  }
+
   push(events: LogEvent[]): Promise<void> | undefined {
     if (this.closed) throw new Error('push to a closed buffer');
     if (events.length === 0) return undefined;

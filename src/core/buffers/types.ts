@@ -13,6 +13,8 @@ export interface EventBuffer extends AsyncIterable<LogEvent[]> {
   push(events: LogEvent[]): Promise<void> | undefined;
   /** Number of events currently held (for the queue-depth gauge). */
   readonly size: number;
+  /** Capacity in events, when the buffer counts events (memory buffers); for `sluice top`. */
+  readonly maxEvents?: number;
   /** No more pushes will come. */
   close(): void;
 }

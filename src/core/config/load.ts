@@ -34,7 +34,7 @@ export interface ComponentConfig {
 export interface AgentConfig {
   readonly files: readonly string[];
   readonly dataDir: string;
-  readonly api: { readonly enabled: boolean; readonly address: string };
+  readonly api: { readonly enabled: boolean; readonly address: string; readonly tapFromNetwork: boolean };
   readonly components: readonly ComponentConfig[];
 }
 
@@ -82,6 +82,7 @@ function load(sources: ConfigSources, env: NodeJS.ProcessEnv): AgentConfig {
     globals.take(file, 'data_dir', top.data.data_dir);
     globals.take(file, 'api.enabled', top.data.api?.enabled);
     globals.take(file, 'api.address', top.data.api?.address);
+    globals.take(file, 'api.tap_from_network', top.data.api?.tap_from_network);
 
     for (const [table, kind] of TABLES) {
       for (const [id, raw] of Object.entries(top.data[table] ?? {})) {
@@ -109,6 +110,7 @@ function load(sources: ConfigSources, env: NodeJS.ProcessEnv): AgentConfig {
     api: {
       enabled: (globals.get('api.enabled') as boolean | undefined) ?? false,
       address: (globals.get('api.address') as string | undefined) ?? DEFAULT_API_ADDRESS,
+      tapFromNetwork: (globals.get('api.tap_from_network') as boolean | undefined) ?? false,
     },
     components,
   };

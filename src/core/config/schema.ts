@@ -11,6 +11,10 @@ export const globalOptionsSchema = z.strictObject({
         .string()
         .regex(/^[^:]*:\d+$|^\[[0-9a-fA-F:]+\]:\d+$/, 'expected host:port')
         .optional(),
+      tap_from_network: z
+        .boolean()
+        .optional()
+        .describe('Serve `sluice tap` (live events, i.e. log data) to clients that are not on the loopback address (default false: they get 403).'),
     })
     .optional(),
 });

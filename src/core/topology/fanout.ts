@@ -1,6 +1,16 @@
 import { ackAll, LogEvent } from '../event.js';
 import type { EventOutput } from '../component.js';
 import type { EventBuffer } from '../buffers/types.js';
+import type { TapClient, TapHub } from '../tap.js';
+
+/** Who this output is, for `sluice tap`: the producer's id and the ids of its consumers. */
+export interface FanoutTap {
+  readonly hub: TapHub;
+  readonly producer: string;
+  /** A named output (`route` transforms): the tap shows it as `<producer>.<output>`. */
+  readonly output: string | undefined;
+  readonly consumers: readonly string[];
+}
 
 export interface FanoutTarget {
   readonly buffer: EventBuffer;
@@ -17,15 +27,19 @@ export interface FanoutTarget {
  */
 export class Fanout implements EventOutput {
   private finished = false;
+  private tapped: TapClient[] = [];
+  private tapGeneration = -1;
 
   constructor(
     private readonly targets: readonly FanoutTarget[],
     private readonly onSent: (count: number) => void,
+    private readonly tap?: FanoutTap,
   ) {}
 
   send(events: LogEvent[]): Promise<void> | undefined {
     if (events.length === 0) return undefined;
     this.onSent(events.length);
+    if (this.tap?.hub.active) this.offerToTaps(this.tap, events);
     const targets = this.targets;
     if (targets.length === 0) {
       ackAll(events); // nobody consumes this output: the events are finished here
@@ -45,6 +59,15 @@ export class Fanout implements EventOutput {
       if (wait) (pending ??= []).push(wait);
     }
     return pending ? Promise.all(pending).then(() => undefined) : undefined;
+  }
+
+  /** Before delivery: a consumer may change the fields in place. */
+  private offerToTaps(tap: FanoutTap, events: LogEvent[]): void {
+    if (this.tapGeneration !== tap.hub.generation) {
+      this.tapGeneration = tap.hub.generation;
+      this.tapped = tap.hub.interested(tap.producer, tap.output, tap.consumers);
+    }
+    if (this.tapped.length > 0) tap.hub.offer(this.tapped, tap.output === undefined ? tap.producer : `${tap.producer}.${tap.output}`, events);
   }
 
   finish(): void {

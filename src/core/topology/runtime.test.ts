@@ -82,4 +82,28 @@ describe('topology runtime', () => {
     assert.equal(out.events.length, outcomes.length * 50);
     assert.equal(running.topology.state, 'stopped');
   });
+
+  it('reports per-component counters for GET /components (sluice top)', async () => {
+    const out = collector('stats');
+    const running = await startTopology({
+      sources: { src: { type: 'test_counter', count: 30, batch_size: 10 } },
+      transforms: { odd: { type: 'filter', inputs: ['src'], condition: 'seq % 2 == 1' } },
+      sinks: { out: { type: 'test_collect', inputs: ['odd'], name: 'stats', buffer: { max_events: 123 } } },
+    });
+    await running.finished();
+    assert.equal(out.events.length, 15);
+    const stats = new Map(running.topology.componentStats().map((c) => [c.id, c]));
+    assert.deepEqual(
+      [...stats.values()].map((c) => [c.id, c.kind, c.type, c.received_events, c.sent_events, c.discarded_events, c.errors]),
+      [
+        ['src', 'source', 'test_counter', 0, 30, 0, 0],
+        ['odd', 'transform', 'filter', 30, 15, 15, 0],
+        ['out', 'sink', 'test_collect', 15, 0, 0, 0],
+      ],
+    );
+    assert.equal(stats.get('src')!.buffer_events, undefined, 'a source has no input buffer');
+    assert.equal(stats.get('odd')!.buffer_events, 0);
+    assert.equal(stats.get('out')!.buffer_max_events, 123);
+    await running.stop();
+  });
 });

@@ -7,6 +7,7 @@ import type { AgentConfig, ComponentConfig } from '../config/load.js';
 import { ackAll, type LogEvent } from '../event.js';
 import type { ComponentMetrics, MetricsRegistry } from '../metrics.js';
 import type { Readiness } from '../readiness.js';
+import type { TapHub } from '../tap.js';
 import { Fanout, type FanoutTarget } from './fanout.js';
 import { DEFAULT_HEALTHCHECK_TIMEOUT_MS, healthcheckWithin } from './healthcheck.js';
 import type { TopologyPlan } from './plan.js';
@@ -25,6 +26,24 @@ export interface TopologyOptions {
   healthcheckTimeoutMs?: number;
   /** Capacity of the queue in front of each transform. */
   transformBufferEvents?: number;
+  /** Live taps (`sluice tap`) the outputs of sources and transforms report to. */
+  tap?: TapHub;
+}
+
+/** One component's counters since start, for `GET /components` (`sluice top`). */
+export interface ComponentStats {
+  id: string;
+  kind: string;
+  type: string;
+  received_events: number;
+  sent_events: number;
+  received_bytes: number;
+  sent_bytes: number;
+  errors: number;
+  discarded_events: number;
+  /** Events waiting in the queue in front of the component (transforms, sinks), and its capacity when counted in events. */
+  buffer_events?: number;
+  buffer_max_events?: number;
 }
 
 interface Built {
@@ -78,6 +97,28 @@ export class Topology {
       .map((b) => ({ id: b.config.id, kind: b.config.kind, type: b.config.type, size: b.input!.size }));
   }
 
+  componentStats(): ComponentStats[] {
+    return [...this.built.values()].map((b) => {
+      const m = b.metrics;
+      const stats: ComponentStats = {
+        id: b.config.id,
+        kind: b.config.kind,
+        type: b.config.type,
+        received_events: m.receivedEvents.value,
+        sent_events: m.sentEvents.value,
+        received_bytes: m.receivedBytes.value,
+        sent_bytes: m.sentBytes.value,
+        errors: m.errorCount,
+        discarded_events: m.discardedCount,
+      };
+      if (b.input) {
+        stats.buffer_events = b.input.size;
+        if (b.input.maxEvents !== undefined) stats.buffer_max_events = b.input.maxEvents;
+      }
+      return stats;
+    });
+  }
+
   private async build(): Promise<void> {
     const { config, plan, logger, metrics } = this.options;
     for (const { config: component } of plan.components.values()) {
@@ -110,6 +151,7 @@ export class Topology {
   /** Create one Fanout per (producer, output) feeding the buffers of every consumer of it. */
   private wire(): void {
     const targetsOf = new Map<string, FanoutTarget[]>();
+    const consumersOf = new Map<string, string[]>();
     for (const planned of this.options.plan.components.values()) {
       const consumer = this.built.get(planned.config.id)!;
       let producers = planned.inputs.length;
@@ -122,14 +164,18 @@ export class Topology {
         const list = targetsOf.get(key) ?? [];
         list.push({ buffer: consumer.input!, mutates, producerDone });
         targetsOf.set(key, list);
+        consumersOf.set(key, [...(consumersOf.get(key) ?? []), planned.config.id]);
       }
     }
     for (const planned of this.options.plan.components.values()) {
       if (planned.config.kind === 'sink') continue;
       const producer = this.built.get(planned.config.id)!;
       for (const output of [undefined, ...planned.namedOutputs]) {
-        const targets = targetsOf.get(`${planned.config.id}\u0000${output ?? ''}`) ?? [];
-        producer.outputs.set(output, new Fanout(targets, (n) => producer.metrics.sentEvents.inc(n)));
+        const key = `${planned.config.id}\u0000${output ?? ''}`;
+        const targets = targetsOf.get(key) ?? [];
+        const hub = this.options.tap;
+        const tap = hub && { hub, producer: planned.config.id, output, consumers: consumersOf.get(key) ?? [] };
+        producer.outputs.set(output, new Fanout(targets, (n) => producer.metrics.sentEvents.inc(n), tap));
       }
     }
   }
