@@ -12,3 +12,4 @@ import './sinks/http/index.js';
 import './sinks/elasticsearch/index.js';
 import './sinks/loki/index.js';
 import './sinks/aws_s3/index.js';
+import './sinks/opentelemetry/index.js';
