@@ -13,3 +13,4 @@ import './sinks/elasticsearch/index.js';
 import './sinks/loki/index.js';
 import './sinks/aws_s3/index.js';
 import './sinks/opentelemetry/index.js';
+import './sources/opentelemetry/index.js';
