@@ -13,12 +13,12 @@ import { ExportLogsServiceResponse, LogRecord, Resource, toOtlpJson } from './ot
 import { logsUrl, type OpentelemetrySinkConfig } from './schema.js';
 
 /** One event, encoded once at prepare time (retries resend the same bytes). */
-interface OtlpEntry {
+export interface OtlpEntry {
   resourceKey: string;
   /** The encoded Resource (protobuf bytes or OTLP/JSON text), shared by every event of the resource. */
-  resource: Buffer | string;
+  resource: Uint8Array | string;
   /** The encoded LogRecord. */
-  record: Buffer | string;
+  record: Uint8Array | string;
 }
 
 /** OTLP says which statuses may be retried: 429, 502, 503, 504 (with Retry-After). */
@@ -39,7 +39,7 @@ export class OpentelemetrySink implements Sink {
   private readonly client: HttpClient;
   private readonly driver: SinkDriver<OtlpEntry>;
   private readonly resources = new ResourceMapper();
-  private readonly encodedResources = new WeakMap<ResourceOf, Buffer | string>();
+  private readonly encodedResources = new WeakMap<ResourceOf, Uint8Array | string>();
   private readonly json: boolean;
   private readonly url: string;
 
@@ -69,45 +69,16 @@ export class OpentelemetrySink implements Sink {
     let encodedResource = this.encodedResources.get(resource);
     if (encodedResource === undefined) {
       const message = { attributes: resource.attributes };
-      encodedResource = this.json ? JSON.stringify(toOtlpJson(message)) : Buffer.from(Resource.encode(message).finish());
+      encodedResource = this.json ? JSON.stringify(toOtlpJson(message)) : Resource.encode(message).finish();
       this.encodedResources.set(resource, encodedResource);
     }
     const record = logRecordOf(event.fields, BigInt(Date.now()) * 1_000_000n);
-    const encoded = this.json ? JSON.stringify(toOtlpJson(record)) : Buffer.from(LogRecord.encode(record).finish());
+    const encoded = this.json ? JSON.stringify(toOtlpJson(record)) : LogRecord.encode(record).finish();
     return { key: '', payload: { resourceKey: resource.key, resource: encodedResource, record: encoded }, bytes: encoded.length + 8 };
   }
 
-  /** The ExportLogsServiceRequest for a batch: one ResourceLogs per resource, records in batch order. */
-  private body(entries: readonly OtlpEntry[]): Buffer | string {
-    const groups = new Map<string, { resource: Buffer | string; records: Array<Buffer | string> }>();
-    for (const entry of entries) {
-      let group = groups.get(entry.resourceKey);
-      if (!group) groups.set(entry.resourceKey, (group = { resource: entry.resource, records: [] }));
-      group.records.push(entry.record);
-    }
-    if (this.json) {
-      const parts: string[] = [];
-      for (const { resource, records } of groups.values()) {
-        parts.push(`{"resource":${resource as string},"scopeLogs":[{"scope":${JSON.stringify(SCOPE)},"logRecords":[${records.join(',')}]}]}`);
-      }
-      return `{"resourceLogs":[${parts.join(',')}]}`;
-    }
-    // Field numbers from logs_service.proto / logs.proto; (n << 3) | 2 = length-delimited.
-    const writer = protobuf.Writer.create();
-    for (const { resource, records } of groups.values()) {
-      writer.uint32((1 << 3) | 2).fork(); // ExportLogsServiceRequest.resource_logs
-      writer.uint32((1 << 3) | 2).bytes(resource as Buffer); // ResourceLogs.resource
-      writer.uint32((2 << 3) | 2).fork(); // ResourceLogs.scope_logs
-      writer.uint32((1 << 3) | 2).fork().uint32((1 << 3) | 2).string(SCOPE.name).ldelim(); // ScopeLogs.scope
-      for (const record of records) writer.uint32((2 << 3) | 2).bytes(record as Buffer); // ScopeLogs.log_records
-      writer.ldelim();
-      writer.ldelim();
-    }
-    return Buffer.from(writer.finish());
-  }
-
   private async send(batch: Batch<OtlpEntry>): Promise<AttemptOutcome<OtlpEntry>> {
-    const { body, bytes, headers } = await this.client.encodeBody(this.body(batch.payloads));
+    const { body, bytes, headers } = await this.client.encodeBody(requestBody(batch.payloads, this.json));
     const contentType = this.json ? 'application/json' : 'application/x-protobuf';
     const response = await this.client.send({
       method: 'POST',
@@ -139,6 +110,36 @@ export class OpentelemetrySink implements Sink {
       rejected: [{ events: batch.events.slice(split), reason: 'partial_success', detail: `receiver rejected ${rejected} of ${batch.events.length} log records: ${message}` }],
     };
   }
+}
+
+/** The ExportLogsServiceRequest for a batch: one ResourceLogs per resource, records in batch order. */
+export function requestBody(entries: readonly OtlpEntry[], json: boolean): Buffer | string {
+  const groups = new Map<string, { resource: Uint8Array | string; records: Array<Uint8Array | string> }>();
+  for (const entry of entries) {
+    let group = groups.get(entry.resourceKey);
+    if (!group) groups.set(entry.resourceKey, (group = { resource: entry.resource, records: [] }));
+    group.records.push(entry.record);
+  }
+  if (json) {
+    const parts: string[] = [];
+    for (const { resource, records } of groups.values()) {
+      parts.push(`{"resource":${resource as string},"scopeLogs":[{"scope":${JSON.stringify(SCOPE)},"logRecords":[${records.join(',')}]}]}`);
+    }
+    return `{"resourceLogs":[${parts.join(',')}]}`;
+  }
+  // Field numbers from logs_service.proto / logs.proto; (n << 3) | 2 = length-delimited.
+  const writer = protobuf.Writer.create();
+  for (const { resource, records } of groups.values()) {
+    writer.uint32((1 << 3) | 2).fork(); // ExportLogsServiceRequest.resource_logs
+    writer.uint32((1 << 3) | 2).bytes(resource as Uint8Array); // ResourceLogs.resource
+    writer.uint32((2 << 3) | 2).fork(); // ResourceLogs.scope_logs
+    writer.uint32((1 << 3) | 2).fork().uint32((1 << 3) | 2).string(SCOPE.name).ldelim(); // ScopeLogs.scope
+    for (const record of records) writer.uint32((2 << 3) | 2).bytes(record as Uint8Array); // ScopeLogs.log_records
+    writer.ldelim();
+    writer.ldelim();
+  }
+  const bytes = writer.finish(); // a Buffer under Node: no copy
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
 }
 
 /** `partial_success` of an ExportLogsServiceResponse, protobuf or JSON as the content type says. */
