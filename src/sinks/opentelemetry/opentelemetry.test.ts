@@ -3,6 +3,12 @@ import { after, before, describe, test } from 'node:test';
 import { attributesOf, decodeRequest, loadOfficialProtos, ResponseType } from '../../../test/fakes/otlp.js';
 import { Receiver } from '../../../test/fakes/receiver.js';
 import { AckRecorder, metricValue, sinkContext, streamOf } from '../../../test/fakes/sink_harness.js';
+import { pod as podFixture } from '../../../test/k8s/fixtures.js';
+import { KubernetesFieldsBuilder } from '../../kubernetes/metadata/enrichment.js';
+import type { Pod } from '../../kubernetes/metadata/kube-types.js';
+import { kubernetesMetadataOptionsSchema } from '../../kubernetes/metadata/options.js';
+import { buildPodInfo } from '../../kubernetes/metadata/pod-info.js';
+import { ResourceMapper } from './mapping.js';
 import { OTLP_LOGS_DESCRIPTOR } from './proto/descriptor.js';
 import { opentelemetrySinkSchema } from './schema.js';
 import { OpentelemetrySink } from './sink.js';
@@ -41,6 +47,35 @@ test('config: exactly one of endpoint or uri', () => {
   assert.throws(() => opentelemetrySinkSchema.parse({}), /exactly one of endpoint/);
   assert.throws(() => opentelemetrySinkSchema.parse({ endpoint: 'http://a:4318', uri: 'http://a:4318/v1/logs' }), /exactly one/);
   assert.equal(opentelemetrySinkSchema.parse({ endpoint: 'http://a:4318' }).encoding.codec, 'protobuf');
+});
+
+test('the kubernetes_logs source\'s fields become semantic-convention resource attributes, cached per container', () => {
+  const raw = podFixture({ name: 'web-0', namespace: 'shop', uid: 'uid-1', labels: { app: 'web' }, annotations: { note: 'n' }, owner: { kind: 'StatefulSet', name: 'web' }, containers: ['app', 'proxy'] }) as unknown as Pod;
+  const info = buildPodInfo(raw, { namespace: { labels: { team: 'a' }, annotations: {} }, nodeLabels: { zone: 'z1' }, self: undefined });
+  const fields = new KubernetesFieldsBuilder(kubernetesMetadataOptionsSchema.parse({})).forContainer(info, 'proxy');
+  const mapper = new ResourceMapper();
+  const resource = mapper.resourceOf({ message: 'x', ...fields });
+  assert.deepEqual(attributesOf(resource.attributes as never), {
+    'k8s.pod.name': 'web-0',
+    'k8s.namespace.name': 'shop',
+    'k8s.pod.uid': 'uid-1',
+    'k8s.pod.ip': '10.0.0.1',
+    'kubernetes.pod_ips': ['10.0.0.1'],
+    'k8s.pod.label.app': 'web',
+    'k8s.pod.annotation.note': 'n',
+    'k8s.node.name': 'node-a',
+    'kubernetes.pod_owner': 'StatefulSet/web',
+    'k8s.container.name': 'proxy',
+    'container.id': 'proxy-web-0',
+    'container.runtime': 'containerd',
+    'container.image.name': 'registry.example/proxy',
+    'container.image.tags': ['1.0'],
+    'container.image.repo_digests': `registry.example/proxy@sha256:${'ab'.repeat(32)}`,
+    'k8s.statefulset.name': 'web',
+    'k8s.namespace.label.team': 'a',
+    'k8s.node.label.zone': 'z1',
+  });
+  assert.equal(mapper.resourceOf({ message: 'y', ...fields }), resource, 'one mapping per frozen kubernetes object');
 });
 
 describe('opentelemetry sink', () => {
