@@ -37,7 +37,13 @@ export class OtlpHttpReceiver implements Source {
 
   async run({ out, shutdown }: SourceRunContext): Promise<void> {
     this.out = out;
-    const server = createServer((req, res) => void this.handle(req, res));
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch((error: unknown) => {
+        this.ctx.metrics.error('internal_error');
+        this.ctx.logger.error({ err: (error as Error).message }, 'OTLP request failed');
+        if (!res.headersSent) this.answer(res, 500, 'internal error');
+      });
+    });
     this.server = server;
     const colon = this.config.address.lastIndexOf(':');
     const host = this.config.address.slice(0, colon).replace(/^\[|\]$/g, '');
