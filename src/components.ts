@@ -14,3 +14,5 @@ import './sinks/loki/index.js';
 import './sinks/aws_s3/index.js';
 import './sources/http_server/index.js';
 import './sources/journald/index.js';
+import './sinks/opentelemetry/index.js';
+import './sources/opentelemetry/index.js';

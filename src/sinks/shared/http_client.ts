@@ -21,6 +21,8 @@ export interface HttpResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   body: string;
+  /** The body bytes, when the request asked for them (`binaryResponse`): for protobuf answers. */
+  bytes?: Buffer;
 }
 
 export interface HttpRequest {
@@ -29,6 +31,8 @@ export interface HttpRequest {
   headers?: Record<string, string>;
   /** Several buffers are sent back to back, without being joined first. */
   body?: string | Buffer | readonly Buffer[];
+  /** Keep the answer's bytes too (a protobuf answer is not text). */
+  binaryResponse?: boolean;
 }
 
 /**
@@ -88,6 +92,10 @@ export class HttpClient {
       body: (payload ?? null) as string | Buffer | null,
       signal: AbortSignal.timeout(this.timeoutMs),
     });
+    if (req.binaryResponse) {
+      const bytes = Buffer.from(await response.body.arrayBuffer());
+      return { status: response.statusCode, headers: response.headers, body: bytes.toString(), bytes };
+    }
     const body = await response.body.text();
     return { status: response.statusCode, headers: response.headers, body };
   }

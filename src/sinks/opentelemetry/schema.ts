@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { authSchema, batchSchema, compressionSchema, endpointUrl, requestSchema, tlsSchema } from '../shared/schemas.js';
+
+export const opentelemetrySinkSchema = z
+  .strictObject({
+    endpoint: endpointUrl(
+      'Base URL of an OTLP/HTTP receiver (`http://otel-collector:4318`); `/v1/logs` is appended (OTEL_EXPORTER_OTLP_ENDPOINT semantics).',
+    ).optional(),
+    uri: endpointUrl('Full URL logs are POSTed to (`http://collector:4318/v1/logs`), as Vector\'s `protocol.uri`; instead of `endpoint`.').optional(),
+    encoding: z
+      .strictObject({
+        codec: z
+          .enum(['protobuf', 'json'])
+          .default('protobuf')
+          .describe('protobuf: `application/x-protobuf` (the OTLP default); json: `application/json`, the OTLP/JSON mapping.'),
+      })
+      .prefault({}),
+    compression: compressionSchema,
+    auth: authSchema.optional(),
+    tls: tlsSchema.optional(),
+    batch: batchSchema({ maxEvents: 1000, maxBytes: 1_000_000, timeoutSecs: 1 }),
+    request: requestSchema,
+  })
+  .refine((config) => (config.endpoint === undefined) !== (config.uri === undefined), {
+    message: 'set exactly one of endpoint (base URL, /v1/logs appended) or uri (full URL)',
+  });
+export type OpentelemetrySinkConfig = z.infer<typeof opentelemetrySinkSchema>;
+
+/** Where the logs go. */
+export function logsUrl(config: Pick<OpentelemetrySinkConfig, 'endpoint' | 'uri'>): string {
+  return config.uri ?? `${config.endpoint!.replace(/\/+$/, '')}/v1/logs`;
+}
