@@ -63,10 +63,12 @@ export class LeaderElector {
   private lastRenewal = 0;
   private readonly retryPeriodMs: number;
   private readonly path: string;
+  private readonly leasePath: string;
 
   constructor(private readonly options: LeaderElectorOptions) {
     this.retryPeriodMs = options.retryPeriodMs ?? Math.min(2000, Math.floor(options.leaseDurationMs / 3));
     this.path = `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(options.namespace)}/leases`;
+    this.leasePath = `${this.path}/${encodeURIComponent(options.name)}`;
   }
 
   get isLeader(): boolean {
@@ -83,17 +85,23 @@ export class LeaderElector {
     await this.running;
     if (!this.leading) return;
     this.leading = false;
-    const lease = this.lease;
-    if (!lease) return;
-    try {
-      await this.options.client.write<Lease>('PUT', `${this.path}/${encodeURIComponent(this.options.name)}`, this.record(lease, { holderIdentity: '', leaseDurationSeconds: 1 }), {
-        verb: 'update',
-        resource: 'leases',
-        signal: AbortSignal.timeout(5000),
-      });
-      this.options.logger.info({ lease: `${this.options.namespace}/${this.options.name}` }, 'leader lease released');
-    } catch (error) {
-      this.options.logger.warn({ err: (error as Error).message }, 'could not release the leader lease: a standby takes over when it expires');
+    const signal = AbortSignal.timeout(5000);
+    let lease = this.lease;
+    // A renewal cut short by the stop may have been written all the same: a 409 then, re-read and retry.
+    for (let attempt = 0; lease !== undefined && attempt < 3; attempt++) {
+      try {
+        await this.options.client.write<Lease>('PUT', this.leasePath, this.record(lease, { holderIdentity: '', leaseDurationSeconds: 1 }), { verb: 'update', resource: 'leases', signal });
+        this.options.logger.info({ lease: `${this.options.namespace}/${this.options.name}` }, 'leader lease released');
+        return;
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 409) {
+          lease = await this.getLease(signal).catch(() => undefined);
+          if (lease?.spec?.holderIdentity !== this.options.identity) return; // not ours any more
+          continue;
+        }
+        this.options.logger.warn({ err: (error as Error).message }, 'could not release the leader lease: a standby takes over when it expires');
+        return;
+      }
     }
   }
 
@@ -123,7 +131,7 @@ export class LeaderElector {
 
   private async getLease(signal: AbortSignal): Promise<Lease | undefined> {
     try {
-      const response = await this.options.client.get(`${this.path}/${encodeURIComponent(this.options.name)}`, { verb: 'get', resource: 'leases', signal });
+      const response = await this.options.client.get(this.leasePath, { verb: 'get', resource: 'leases', signal });
       return (await response.body.json()) as Lease;
     } catch (error) {
       if (error instanceof ApiError && error.status === 404) return undefined;
@@ -176,7 +184,7 @@ export class LeaderElector {
       spec: { ...current.spec, holderIdentity: this.options.identity, leaseDurationSeconds: durationSeconds, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: transitions },
     };
     try {
-      const updated = await this.options.client.write<Lease>('PUT', `${this.path}/${encodeURIComponent(this.options.name)}`, taken, { verb: 'update', resource: 'leases', signal });
+      const updated = await this.options.client.write<Lease>('PUT', this.leasePath, taken, { verb: 'update', resource: 'leases', signal });
       this.becomeLeader(updated, current);
     } catch (error) {
       if (error instanceof ApiError && error.status === 409) return; // someone else took it first
@@ -196,7 +204,7 @@ export class LeaderElector {
   private async renew(signal: AbortSignal): Promise<void> {
     const lease = this.lease!;
     try {
-      this.lease = await this.options.client.write<Lease>('PUT', `${this.path}/${encodeURIComponent(this.options.name)}`, this.record(lease, {}), { verb: 'update', resource: 'leases', signal });
+      this.lease = await this.options.client.write<Lease>('PUT', this.leasePath, this.record(lease, {}), { verb: 'update', resource: 'leases', signal });
       this.lastRenewal = Date.now();
     } catch (error) {
       if (!(error instanceof ApiError && (error.status === 409 || error.status === 404))) throw error;
