@@ -118,6 +118,22 @@ describe('kubernetes_events source against the fake API server', () => {
     await second.running.stop();
   });
 
+  it('namespaces: one watch each, nothing from other namespaces, progress recorded per namespace', async () => {
+    const run = start('per-namespace', { namespaces: ['team-a', 'team-b'] });
+    await waitFor(() => server.activeWatches('events') >= 2, 'two watches');
+    server.upsert('events', event({ name: 'in-a', namespace: 'team-a' }));
+    server.upsert('events', event({ name: 'elsewhere', namespace: 'default' }));
+    server.upsert('events', event({ name: 'in-b', namespace: 'team-b' }));
+    await waitFor(() => run.names().includes('in-a#1') && run.names().includes('in-b#1'), 'both namespaces');
+    const a = server.get('events', 'in-a', 'team-a')!.metadata.resourceVersion;
+    const b = server.get('events', 'in-b', 'team-b')!.metadata.resourceVersion;
+    await waitFor(() => covers('per-namespace', 'team-a', a) && covers('per-namespace', 'team-b', b), 'progress per namespace');
+    // Young Events of the earlier tests in team-a/team-b come too (lookback); none from elsewhere.
+    assert.ok(!run.names().includes('elsewhere#1'));
+    assert.deepEqual(run.shipped().map((e) => e.kubernetes_event.namespace).filter((ns) => ns !== 'team-a' && ns !== 'team-b'), []);
+    await run.running.stop();
+  });
+
   it('cluster-wide by default, with field and label selectors; leader election off: emits without a Lease', async () => {
     // Whether the list or the watch sees them first, these are young Events: emitted either way.
     const run = start('unused', { leader_election: { enabled: false }, field_selector: 'type=Warning', label_selector: 'app=web' });
