@@ -121,6 +121,20 @@ describe('LeaderElector against the fake API server', () => {
     assert.equal(holder('expiry'), 'waits');
   });
 
+  it('a holder whose renewals hang (no answer at all) steps down by the renew deadline, not the client timeout', async () => {
+    const a = elector('hung', 'hang', { leaseDurationMs: 900 });
+    a.e.start();
+    await eventually(() => assert.ok(a.e.isLeader));
+    server.setMode('no_response');
+    try {
+      // The API client's own timeout is 30 s: only the renew deadline (600 ms) gets it here.
+      await eventually(() => assert.deepEqual(a.log, ['started', 'stopped']), 5000);
+    } finally {
+      server.setMode('normal');
+    }
+    await a.e.stop();
+  });
+
   it('a missing lease namespace is a clear error and no leadership', async () => {
     const logged: string[] = [];
     const e = new LeaderElector({

@@ -71,6 +71,11 @@ export class LeaderElector {
     this.leasePath = `${this.path}/${encodeURIComponent(options.name)}`;
   }
 
+  /** A holder that could not renew for this long steps down (client-go: 10 s of a 15 s lease). */
+  private get renewDeadlineMs(): number {
+    return Math.floor((this.options.leaseDurationMs * 2) / 3);
+  }
+
   get isLeader(): boolean {
     return this.leading;
   }
@@ -108,14 +113,17 @@ export class LeaderElector {
   private async loop(): Promise<void> {
     const signal = this.stopping.signal;
     while (!signal.aborted) {
+      // Each attempt ends by the renew deadline: a request hanging past it (the client's own
+      // timeout is 30 s) must not keep a holder emitting after a standby may have taken over.
+      const attempt = AbortSignal.any([signal, AbortSignal.timeout(this.renewDeadlineMs)]);
       try {
-        if (this.leading) await this.renew(signal);
-        else await this.tryAcquire(signal);
+        if (this.leading) await this.renew(attempt);
+        else await this.tryAcquire(attempt);
       } catch (error) {
         if (signal.aborted) break;
         this.options.logger.warn({ err: (error as Error).message, leading: this.leading }, 'leader election: lease request failed');
       }
-      if (this.leading && Date.now() - this.lastRenewal > (this.options.leaseDurationMs * 2) / 3) {
+      if (this.leading && Date.now() - this.lastRenewal > this.renewDeadlineMs) {
         this.options.logger.warn('leader election: could not renew the lease in time, stepping down');
         this.stepDown();
       }
