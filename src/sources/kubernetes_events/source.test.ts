@@ -134,6 +134,16 @@ describe('kubernetes_events source against the fake API server', () => {
     await run.running.stop();
   });
 
+  it('an API server answering 500 at first: the Lease requests are retried, the Event still comes', async () => {
+    server.upsert('events', event({ name: 'during-500s', namespace: 'team-a' }));
+    server.failRequests(500, 6);
+    const run = start('flaky', { namespaces: ['team-a'] });
+    await waitFor(() => run.names().includes('during-500s#1'), 'the Event, after the failures');
+    server.stopFailing();
+    assert.equal(server.get('leases', 'flaky', 'sluice')?.spec && (server.get('leases', 'flaky', 'sluice')!.spec as Lease['spec'])!.holderIdentity, 'test-replica');
+    await run.running.stop();
+  });
+
   it('cluster-wide by default, with field and label selectors; leader election off: emits without a Lease', async () => {
     // Whether the list or the watch sees them first, these are young Events: emitted either way.
     const run = start('unused', { leader_election: { enabled: false }, field_selector: 'type=Warning', label_selector: 'app=web' });
