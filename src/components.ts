@@ -8,6 +8,7 @@ import './sinks/console/index.js';
 import './sinks/file/index.js';
 import './sources/file/index.js';
 import './sources/kubernetes_logs/index.js';
+import './sources/kubernetes_events/index.js';
 import './sinks/http/index.js';
 import './sinks/elasticsearch/index.js';
 import './sinks/loki/index.js';

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { Agent, request } from 'undici';
 import { eventually } from './eventually.js';
 import { FakeApiServer } from './fake-apiserver.js';
-import { namespace, node, pod } from './fixtures.js';
+import { event, namespace, node, pod } from './fixtures.js';
 
 interface WatchLine {
   type: string;
@@ -234,5 +234,94 @@ describe('FakeApiServer', () => {
     await assert.rejects(get('/api/v1/nodes'), (error: NodeJS.ErrnoException) => error.code === 'ECONNREFUSED');
     await server.start();
     assert.equal((await get('/api/v1/nodes')).status, 200);
+  });
+
+  it('serves events.k8s.io/v1 Events: list cluster-wide and per namespace, field and label selectors, watch', async () => {
+    server.upsert('events', event({ name: 'e-1', namespace: 'team-a', reason: 'Pulled', labels: { tier: 'x' } }));
+    server.upsert('events', event({ name: 'e-2', namespace: 'team-b', reason: 'Killing', type: 'Warning' }));
+    const names = async (path: string) => (await get(path)).body.items.map((e: any) => e.metadata.name).sort();
+    const all = await get('/apis/events.k8s.io/v1/events');
+    assert.equal(all.status, 200);
+    assert.equal(all.body.apiVersion, 'events.k8s.io/v1');
+    assert.equal(all.body.kind, 'EventList');
+    assert.deepEqual(await names('/apis/events.k8s.io/v1/events'), ['e-1', 'e-2']);
+    assert.deepEqual(await names('/apis/events.k8s.io/v1/namespaces/team-b/events'), ['e-2']);
+    assert.deepEqual(await names('/apis/events.k8s.io/v1/events?fieldSelector=type%3DWarning'), ['e-2']);
+    assert.deepEqual(await names('/apis/events.k8s.io/v1/events?fieldSelector=regarding.kind%3DPod,reason!%3DKilling'), ['e-1']);
+    assert.deepEqual(await names('/apis/events.k8s.io/v1/events?labelSelector=tier%3Dx'), ['e-1']);
+    assert.equal((await get('/apis/events.k8s.io/v1/events?fieldSelector=spec.nodeName%3Dx')).status, 400);
+    const from = server.resourceVersion;
+    const watching = watch(`/apis/events.k8s.io/v1/namespaces/team-a/events?watch=true&resourceVersion=${from}`, (lines) => lines.length >= 2);
+    await new Promise((r) => setTimeout(r, 50));
+    server.update('events', 'e-2', 'team-b', (e) => void (e.note = 'elsewhere'));
+    server.update('events', 'e-1', 'team-a', (e) => void (e.series = { count: 2, lastObservedTime: new Date().toISOString() }));
+    server.remove('events', 'e-1', 'team-a');
+    const lines = await watching;
+    assert.deepEqual(lines.map((l) => [l.type, l.object.metadata.name]), [['MODIFIED', 'e-1'], ['DELETED', 'e-1']]);
+  });
+
+  it('watches of a bookmarkless resource get no bookmark even when asked', async () => {
+    const quiet = await FakeApiServer.start({ bookmarkIntervalMs: 20, bookmarklessResources: ['events'] });
+    const quietAgent = new Agent({ connect: { ca: quiet.caPem } });
+    try {
+      const open = async (path: string) => {
+        const controller = new AbortController();
+        const res = await request(`${quiet.url}${path}`, { dispatcher: quietAgent, headers: { authorization: 'Bearer test-token' }, signal: controller.signal });
+        const chunks: string[] = [];
+        const reading = (async () => {
+          for await (const chunk of res.body) chunks.push(chunk.toString());
+        })().catch(() => undefined);
+        return { chunks, stop: async () => (controller.abort(), await reading) };
+      };
+      const events = await open(`/apis/events.k8s.io/v1/events?watch=true&allowWatchBookmarks=true&resourceVersion=${quiet.resourceVersion}`);
+      const pods = await open(`/api/v1/pods?watch=true&allowWatchBookmarks=true&resourceVersion=${quiet.resourceVersion}`);
+      await eventually(() => assert.ok(pods.chunks.join('').includes('BOOKMARK')));
+      await events.stop();
+      await pods.stop();
+      assert.equal(events.chunks.join(''), '');
+    } finally {
+      await quietAgent.close();
+      await quiet.close();
+    }
+  });
+
+  it('serves coordination.k8s.io/v1 Leases: create, get, update with resourceVersion conflicts (409), namespace must exist', async () => {
+    const write = async (method: 'POST' | 'PUT', path: string, body: unknown) => {
+      const res = await request(`${server.url}${path}`, {
+        method,
+        dispatcher: agent,
+        headers: { authorization: 'Bearer test-token', 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: res.statusCode, body: (await res.body.json()) as Record<string, any> };
+    };
+    const lease = (holder: string, resourceVersion?: string) => ({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: 'lock', ...(resourceVersion ? { resourceVersion } : {}) },
+      spec: { holderIdentity: holder, leaseDurationSeconds: 15 },
+    });
+    const collection = '/apis/coordination.k8s.io/v1/namespaces/leases-ns/leases';
+    assert.equal((await write('POST', collection, lease('a'))).status, 404); // no such namespace
+    server.upsert('namespaces', namespace('leases-ns'));
+    const created = await write('POST', collection, lease('a'));
+    assert.equal(created.status, 201);
+    assert.equal(created.body.apiVersion, 'coordination.k8s.io/v1');
+    assert.equal(created.body.spec.holderIdentity, 'a');
+    const again = await write('POST', collection, lease('b'));
+    assert.deepEqual([again.status, again.body.reason], [409, 'AlreadyExists']);
+    const fetched = await get(`${collection}/lock`);
+    assert.equal(fetched.body.metadata.resourceVersion, created.body.metadata.resourceVersion);
+    const updated = await write('PUT', `${collection}/lock`, lease('b', created.body.metadata.resourceVersion));
+    assert.equal(updated.status, 200);
+    assert.equal(updated.body.spec.holderIdentity, 'b');
+    assert.equal(updated.body.metadata.uid, created.body.metadata.uid);
+    assert.notEqual(updated.body.metadata.resourceVersion, created.body.metadata.resourceVersion);
+    const stale = await write('PUT', `${collection}/lock`, lease('c', created.body.metadata.resourceVersion));
+    assert.deepEqual([stale.status, stale.body.reason], [409, 'Conflict']);
+    assert.equal(server.get('leases', 'lock', 'leases-ns')?.spec && (server.get('leases', 'lock', 'leases-ns')!.spec as any).holderIdentity, 'b');
+    assert.equal((await write('PUT', `${collection}/missing`, { ...lease('a'), metadata: { name: 'missing' } })).status, 404);
+    assert.equal((await get(`${collection}/missing`)).status, 404);
+    assert.equal((await write('POST', '/apis/events.k8s.io/v1/namespaces/leases-ns/events', lease('a'))).status, 405);
   });
 });

@@ -6,12 +6,22 @@ import { parseFieldSelector, parseLabelSelector, SelectorError, type KubeObject,
 import { testPki } from './tls.js';
 
 export type { KubeObject } from './selectors.js';
-export type Resource = 'pods' | 'namespaces' | 'nodes';
-export type Verb = 'list' | 'watch' | 'get';
+export type Resource = 'pods' | 'namespaces' | 'nodes' | 'events' | 'leases';
+export type Verb = 'list' | 'watch' | 'get' | 'create' | 'update';
 type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
-const KINDS: Record<Resource, string> = { pods: 'Pod', namespaces: 'Namespace', nodes: 'Node' };
-const NAMESPACED: Record<Resource, boolean> = { pods: true, namespaces: false, nodes: false };
+const KINDS: Record<Resource, string> = { pods: 'Pod', namespaces: 'Namespace', nodes: 'Node', events: 'Event', leases: 'Lease' };
+const NAMESPACED: Record<Resource, boolean> = { pods: true, namespaces: false, nodes: false, events: true, leases: true };
+/** The group/version each resource is served under (`/api/v1` for the core group). */
+const API_VERSIONS: Record<Resource, string> = {
+  pods: 'v1',
+  namespaces: 'v1',
+  nodes: 'v1',
+  events: 'events.k8s.io/v1',
+  leases: 'coordination.k8s.io/v1',
+};
+/** Resources clients may create (POST) and update (PUT, optimistic concurrency on resourceVersion). */
+const WRITABLE: ReadonlySet<Resource> = new Set(['leases']);
 
 interface HistoryEvent {
   readonly rv: number;
@@ -53,6 +63,8 @@ export interface FakeApiServerOptions {
   token?: string;
   /** How often a watch that asked for bookmarks gets one (default 1000 ms; the real server: ~1 min); 0: never. */
   bookmarkIntervalMs?: number;
+  /** Resources whose watches never get a bookmark even when asked (an API server without a watch cache for them). */
+  bookmarklessResources?: Resource[];
   /** Server-side cap of a watch without timeoutSeconds (default 30 min, like the real server's range). */
   defaultWatchTimeoutMs?: number;
   /** Events kept for watches to resume from; older resourceVersions get 410 Gone (default 10000). */
@@ -94,7 +106,13 @@ export class FakeApiServer {
   private mode: FakeApiServerMode = 'normal';
   /** Requests held unanswered in `no_response` mode (ended on stop). */
   private readonly unanswered = new Set<ServerResponse>();
-  private readonly store: Record<Resource, Map<string, KubeObject>> = { pods: new Map(), namespaces: new Map(), nodes: new Map() };
+  private readonly store: Record<Resource, Map<string, KubeObject>> = {
+    pods: new Map(),
+    namespaces: new Map(),
+    nodes: new Map(),
+    events: new Map(),
+    leases: new Map(),
+  };
   private readonly history: HistoryEvent[] = [];
   private readonly watchers = new Set<Watcher>();
   private readonly snapshots = new Map<string, ListSnapshot>();
@@ -117,6 +135,7 @@ export class FakeApiServer {
     this.acceptedTokens = new Set([options.token ?? 'test-token']);
     this.options = {
       bookmarkIntervalMs: options.bookmarkIntervalMs ?? 1000,
+      bookmarklessResources: options.bookmarklessResources ?? [],
       defaultWatchTimeoutMs: options.defaultWatchTimeoutMs ?? 30 * 60_000,
       historyLimit: options.historyLimit ?? 10_000,
       ...(options.kubeletNodeName !== undefined ? { kubeletNodeName: options.kubeletNodeName } : {}),
@@ -175,7 +194,7 @@ export class FakeApiServer {
   /** Create or replace an object; assigns uid, creationTimestamp and a new resourceVersion. */
   upsert(resource: Resource, input: KubeObject): KubeObject {
     const object = clone(input);
-    object.apiVersion = 'v1';
+    object.apiVersion = API_VERSIONS[resource];
     object.kind = KINDS[resource];
     if (!NAMESPACED[resource]) delete object.metadata.namespace;
     else object.metadata.namespace ??= 'default';
@@ -320,7 +339,8 @@ export class FakeApiServer {
     const url = new URL(req.url ?? '/', 'https://fake');
     const route = this.route(url.pathname);
     const watch = url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1';
-    const verb: Verb = route?.name !== undefined ? 'get' : watch ? 'watch' : 'list';
+    const verb: Verb =
+      req.method === 'POST' ? 'create' : req.method === 'PUT' ? 'update' : route?.name !== undefined ? 'get' : watch ? 'watch' : 'list';
     const countKey = `${verb} ${route?.kubelet ? 'kubelet_pods' : (route?.resource ?? 'unknown')}`;
     this.counts.set(countKey, (this.counts.get(countKey) ?? 0) + 1);
     this.onRequest?.(verb, countKey.split(' ')[1]!, url);
@@ -337,8 +357,14 @@ export class FakeApiServer {
       this.failures.remaining--;
       return this.reply(res, this.failures.status, status(this.failures.status, 'InternalError', 'injected failure'));
     }
-    if (req.method !== 'GET') return this.reply(res, 405, status(405, 'MethodNotAllowed', 'only GET is served'));
     if (!route) return this.reply(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'));
+    if (req.method === 'POST' || req.method === 'PUT') {
+      if (!WRITABLE.has(route.resource) || route.kubelet || (req.method === 'PUT') !== (route.name !== undefined)) {
+        return this.reply(res, 405, status(405, 'MethodNotAllowed', `${req.method} is not served for ${route.resource}`));
+      }
+      return void this.serveWrite(req, res, req.method, route.resource, route.namespace ?? 'default', route.name);
+    }
+    if (req.method !== 'GET') return this.reply(res, 405, status(405, 'MethodNotAllowed', `${req.method} is not served`));
 
     try {
       if (route.kubelet) return this.serveKubeletPods(res);
@@ -360,6 +386,17 @@ export class FakeApiServer {
   private route(pathname: string): { resource: Resource; namespace?: string; name?: string; kubelet?: boolean } | undefined {
     if (pathname === '/pods' || pathname === '/pods/') return { resource: 'pods', kubelet: true };
     const parts = pathname.split('/').filter((p) => p !== '');
+    // Named groups: /apis/<group>/<version>/[namespaces/<ns>/]<resource>[/<name>]
+    if (parts[0] === 'apis') {
+      const groupVersion = `${parts[1]}/${parts[2]}`;
+      const rest = parts.slice(3);
+      const resource = (['events', 'leases'] as const).find((r) => API_VERSIONS[r] === groupVersion && (rest[0] === r || rest[2] === r));
+      if (resource === undefined) return undefined;
+      if (rest.length === 1 && resource === 'events') return { resource };
+      if (rest.length === 3 && rest[0] === 'namespaces' && rest[2] === resource) return { resource, namespace: rest[1]! };
+      if (rest.length === 4 && rest[0] === 'namespaces' && rest[2] === resource) return { resource, namespace: rest[1]!, name: rest[3]! };
+      return undefined;
+    }
     if (parts[0] !== 'api' || parts[1] !== 'v1') return undefined;
     const rest = parts.slice(2);
     if (rest.length === 1 && (rest[0] === 'pods' || rest[0] === 'namespaces' || rest[0] === 'nodes')) return { resource: rest[0] };
@@ -379,6 +416,51 @@ export class FakeApiServer {
     const object = this.get(resource, name, namespace);
     if (!object) return this.reply(res, 404, status(404, 'NotFound', `${resource} "${name}" not found`));
     this.reply(res, 200, object);
+  }
+
+  /**
+   * POST (create) and PUT (update) like the real server: create of an existing name is 409
+   * AlreadyExists; an update whose metadata.resourceVersion is not the current one is 409 Conflict
+   * (optimistic concurrency); a namespaced object needs its namespace to exist (404 otherwise).
+   */
+  private async serveWrite(req: IncomingMessage, res: ServerResponse, method: 'POST' | 'PUT', resource: Resource, namespace: string, name?: string): Promise<void> {
+    let body: KubeObject;
+    try {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as KubeObject;
+      if (typeof body?.metadata?.name !== 'string' || body.metadata.name === '') throw new Error('metadata.name is required');
+    } catch (error) {
+      return this.reply(res, 400, status(400, 'BadRequest', `invalid body: ${(error as Error).message}`));
+    }
+    const group = API_VERSIONS[resource].split('/')[0];
+    const qualified = `${resource}.${group}`;
+    if (body.metadata.namespace !== undefined && body.metadata.namespace !== namespace) {
+      return this.reply(res, 400, status(400, 'BadRequest', 'the namespace of the provided object does not match the namespace sent on the request'));
+    }
+    body.metadata.namespace = namespace;
+    if (!this.store.namespaces.has(`/${namespace}`)) return this.reply(res, 404, status(404, 'NotFound', `namespaces "${namespace}" not found`));
+    const current = this.get(resource, body.metadata.name, namespace);
+    if (method === 'POST') {
+      if (current) return this.reply(res, 409, status(409, 'AlreadyExists', `${qualified} "${body.metadata.name}" already exists`));
+      delete body.metadata.resourceVersion;
+      delete body.metadata.uid;
+      delete body.metadata.creationTimestamp;
+      return this.reply(res, 201, this.upsert(resource, body));
+    }
+    if (body.metadata.name !== name) return this.reply(res, 400, status(400, 'BadRequest', 'the name of the object does not match the name on the URL'));
+    if (!current) return this.reply(res, 404, status(404, 'NotFound', `${qualified} "${name}" not found`));
+    const sent = body.metadata.resourceVersion;
+    if (sent !== undefined && sent !== '' && sent !== current.metadata.resourceVersion) {
+      return this.reply(
+        res,
+        409,
+        status(409, 'Conflict', `Operation cannot be fulfilled on ${qualified} "${name}": the object has been modified; please apply your changes to the latest version and try again`),
+      );
+    }
+    body.metadata.uid = current.metadata.uid;
+    body.metadata.creationTimestamp = current.metadata.creationTimestamp;
+    this.reply(res, 200, this.upsert(resource, body));
   }
 
   private serveKubeletPods(res: ServerResponse): void {
@@ -429,13 +511,13 @@ export class FakeApiServer {
     } else {
       this.snapshots.delete(snapshotId);
     }
-    this.reply(res, 200, { kind: `${KINDS[resource]}List`, apiVersion: 'v1', metadata, items: snapshot.items.slice(offset, end) });
+    this.reply(res, 200, { kind: `${KINDS[resource]}List`, apiVersion: API_VERSIONS[resource], metadata, items: snapshot.items.slice(offset, end) });
   }
 
   private serveWatch(req: IncomingMessage, res: ServerResponse, resource: Resource, matches: Matcher, params: URLSearchParams): void {
     res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
     res.flushHeaders();
-    const watcher: Watcher = { resource, matches, res, bookmarks: params.get('allowWatchBookmarks') === 'true', timers: [], hung: this.mode === 'hang_watches' };
+    const watcher: Watcher = { resource, matches, res, bookmarks: params.get('allowWatchBookmarks') === 'true' && !this.options.bookmarklessResources.includes(resource), timers: [], hung: this.mode === 'hang_watches' };
     const rvParam = params.get('resourceVersion') ?? '';
     if (this.mode === 'gone_watches') {
       this.write(watcher, 'ERROR', status(410, 'Expired', `too old resource version: ${rvParam} (${this.currentRv})`));
@@ -479,7 +561,7 @@ export class FakeApiServer {
   }
 
   private sendBookmark(watcher: Watcher): void {
-    this.write(watcher, 'BOOKMARK', { kind: KINDS[watcher.resource], apiVersion: 'v1', metadata: { resourceVersion: String(this.currentRv) } });
+    this.write(watcher, 'BOOKMARK', { kind: KINDS[watcher.resource], apiVersion: API_VERSIONS[watcher.resource], metadata: { resourceVersion: String(this.currentRv) } });
   }
 
   private write(watcher: Watcher, type: string, object: unknown): void {

@@ -56,3 +56,33 @@ export function namespace(name: string, labels: Record<string, string> = {}, ann
 export function node(name: string, labels: Record<string, string> = {}): KubeObject {
   return { metadata: { name, labels: { 'kubernetes.io/hostname': name, ...labels } } };
 }
+
+export interface EventInput {
+  name: string;
+  namespace?: string;
+  note?: string;
+  reason?: string;
+  type?: 'Normal' | 'Warning';
+  count?: number;
+  /** The pod (or other object) the Event is about. */
+  regarding?: { kind: string; name: string; namespace?: string; uid?: string };
+  eventTime?: string;
+  labels?: Record<string, string>;
+}
+
+/** An events.k8s.io/v1 Event; `count` > 1 makes it a series (`series.count`, `series.lastObservedTime`). */
+export function event(input: EventInput): KubeObject {
+  const now = new Date().toISOString();
+  return {
+    metadata: { name: input.name, namespace: input.namespace ?? 'default', labels: input.labels ?? {} },
+    eventTime: input.eventTime ?? now,
+    reportingController: 'kubelet',
+    reportingInstance: 'node-a',
+    action: 'Pulling',
+    reason: input.reason ?? 'Pulling',
+    type: input.type ?? 'Normal',
+    note: input.note ?? `event ${input.name}`,
+    regarding: { apiVersion: 'v1', kind: 'Pod', namespace: input.namespace ?? 'default', name: 'web-1', uid: 'pod-uid-1', ...input.regarding },
+    ...(input.count !== undefined && input.count > 1 ? { series: { count: input.count, lastObservedTime: now } } : {}),
+  };
+}

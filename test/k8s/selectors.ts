@@ -86,6 +86,22 @@ const SUPPORTED_FIELDS: Record<string, readonly string[]> = {
   pods: ['metadata.name', 'metadata.namespace', 'spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
   namespaces: ['metadata.name', 'status.phase'],
   nodes: ['metadata.name', 'spec.unschedulable'],
+  // events.k8s.io/v1 Event field selectors (pkg/registry/core/event/strategy.go ToSelectableFields).
+  events: [
+    'metadata.name',
+    'metadata.namespace',
+    'regarding.kind',
+    'regarding.namespace',
+    'regarding.name',
+    'regarding.uid',
+    'regarding.apiVersion',
+    'regarding.resourceVersion',
+    'regarding.fieldPath',
+    'reason',
+    'reportingController',
+    'type',
+  ],
+  leases: ['metadata.name', 'metadata.namespace'],
 };
 
 export function parseFieldSelector(resource: string, selector: string | null): Matcher {

@@ -13,7 +13,7 @@ export class ApiError extends Error {
 }
 
 export interface ApiRequest {
-  readonly verb: 'list' | 'watch' | 'get';
+  readonly verb: 'list' | 'watch' | 'get' | 'create' | 'update';
   /** Fixed label for metrics ("pods", "namespaces", "nodes", "kubelet_pods"). */
   readonly resource: string;
   readonly signal: AbortSignal;
@@ -66,12 +66,41 @@ export class ApiClient {
     }
   }
 
-  private async send(path: string, req: ApiRequest, authorization: string | undefined): Promise<Dispatcher.ResponseData> {
+  /**
+   * POST (create) or PUT (update) a JSON object; resolves with the server's object on 200/201.
+   * Any other status is an ApiError (409: AlreadyExists / Conflict, the caller's to handle).
+   */
+  async write<T>(method: 'POST' | 'PUT', path: string, object: unknown, req: ApiRequest): Promise<T> {
+    const body = JSON.stringify(object);
+    let authorization = await this.credentials.authorization();
+    for (let attempt = 0; ; attempt++) {
+      const response = await this.send(path, req, authorization, { method, body });
+      if (response.statusCode === 200 || response.statusCode === 201) return (await response.body.json()) as T;
+      const text = await response.body.text().catch(() => '');
+      if (response.statusCode === 401 && attempt === 0) {
+        this.credentials.invalidate();
+        const fresh = await this.credentials.authorization();
+        if (fresh !== authorization) {
+          authorization = fresh;
+          continue;
+        }
+      }
+      throw new ApiError(response.statusCode, `${req.verb} ${req.resource}: HTTP ${response.statusCode} ${statusMessage(text)}`);
+    }
+  }
+
+  private async send(
+    path: string,
+    req: ApiRequest,
+    authorization: string | undefined,
+    write?: { method: 'POST' | 'PUT'; body: string },
+  ): Promise<Dispatcher.ResponseData> {
     try {
       const response = await request(`${this.baseUrl}${path}`, {
         dispatcher: this.agent,
         signal: req.signal,
-        headers: { accept: 'application/json', ...(authorization ? { authorization } : {}) },
+        ...(write ? { method: write.method, body: write.body } : {}),
+        headers: { accept: 'application/json', ...(write ? { 'content-type': 'application/json' } : {}), ...(authorization ? { authorization } : {}) },
         headersTimeout: this.timeoutMs,
         bodyTimeout: req.bodyTimeoutMs ?? this.timeoutMs,
       });

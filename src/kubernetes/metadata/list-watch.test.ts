@@ -138,4 +138,30 @@ describe('ListWatch', () => {
     server.remove('pods', 'sound');
     server.remove('pods', 'while-compacted');
   });
+
+  it('initialResourceVersion: resumes with a watch from it (no list), relists only on 410, and the relist is consistent (no rv=0)', async () => {
+    server.upsert('pods', pod({ name: 'recorded' }));
+    const from = server.resourceVersion;
+    server.upsert('pods', pod({ name: 'after-recorded' }));
+    server.resetRequestCounts();
+    const listRvs: (string | null)[] = [];
+    server.onRequest = (verb, _resource, url) => {
+      if (verb === 'list') listRvs.push(url.searchParams.get('resourceVersion'));
+    };
+    const { watch, lists, applied } = start(500, { initialResourceVersion: from });
+    await watch.firstListDone; // settled at once: there is no first list to wait for
+    await eventually(() => assert.deepEqual(applied, ['ADDED after-recorded']));
+    assert.equal(server.requestCount('list', 'pods'), 0);
+    assert.deepEqual(lists, []);
+    await watch.stop();
+    server.compact();
+    const resumed = start(500, { initialResourceVersion: from });
+    await eventually(() => assert.equal(resumed.lists.length, 1));
+    assert.ok(resumed.lists[0]!.includes('recorded') && resumed.lists[0]!.includes('after-recorded'));
+    assert.deepEqual(listRvs, [null], 'one consistent list after the 410');
+    server.onRequest = undefined;
+    await resumed.watch.stop();
+    server.remove('pods', 'recorded');
+    server.remove('pods', 'after-recorded');
+  });
 });

@@ -9,7 +9,7 @@ import { DEFAULT_WATCH_BOOKMARK_INTERVAL_MS } from './options.js';
 /** What a list+watch tells its owner. */
 export interface ListWatchHandler<T extends KubeObject> {
   /** The complete current set after a (re)list: anything cached and absent here was deleted. */
-  replace(items: T[]): void;
+  replace(items: T[], resourceVersion?: string): void;
   /** One change from the watch stream. */
   apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', object: T): void;
 }
@@ -28,6 +28,11 @@ export interface ListWatchOptions {
   readonly watchTimeoutSeconds?: () => number;
   /** The server's bookmark interval (default one minute, like kube-apiserver's watch cache). */
   readonly bookmarkIntervalMs?: number;
+  /**
+   * Resume: the first request is a watch from this resourceVersion, no list (a list comes only
+   * if the server answers 410). For an owner that recorded how far it got (kubernetes_events).
+   */
+  readonly initialResourceVersion?: string;
 }
 
 /**
@@ -95,6 +100,11 @@ export class ListWatch<T extends KubeObject> {
     private readonly logger: Logger,
   ) {
     this.backoff = new Backoff(options.backoff);
+    if (options.initialResourceVersion) {
+      this.resourceVersion = options.initialResourceVersion;
+      this.listedOnce = true; // a relist after 410 must then be consistent (no rv=0)
+      this.firstListSettled(); // nothing to wait for: no first list
+    }
   }
 
   /** True once a list has succeeded (the cache reflects the server at least once). */
@@ -180,7 +190,7 @@ export class ListWatch<T extends KubeObject> {
       } while (continueToken);
       this.listedOnce = true;
       this.everSynced = true;
-      this.handler.replace(items);
+      this.handler.replace(items, resourceVersion);
       this.resourceVersion = resourceVersion;
     } finally {
       this.firstListSettled();

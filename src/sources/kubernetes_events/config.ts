@@ -1,0 +1,37 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+
+export const kubernetesEventsSchema = z.strictObject({
+  kube_config_file: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('A kubeconfig file; unset: in-cluster (service account token + CA, KUBERNETES_SERVICE_HOST).'),
+  namespaces: z.array(z.string().min(1)).default([]).describe('Namespaces whose Events are collected (one watch each); empty = all (one cluster-wide watch).'),
+  field_selector: z.string().default('').describe('Field selector of the Events watch, e.g. "type=Warning".'),
+  label_selector: z.string().default('').describe('Label selector of the Events watch.'),
+  initial_lookback_secs: z
+    .number()
+    .min(0)
+    .default(60)
+    .describe('At the very first start (no progress recorded on the Lease), Events younger than this are emitted, older ones are not.'),
+  leader_election: z
+    .strictObject({
+      enabled: z.boolean().default(true).describe('Only the holder of the Lease emits; false: every replica emits (run one).'),
+      lease_name: z.string().min(1).default('sluice-events'),
+      lease_namespace: z.string().min(1).optional().describe('Default: $SLUICE_POD_NAMESPACE, else "default". It must exist.'),
+      lease_duration_secs: z.number().min(1).default(15),
+      identity: z.string().min(1).optional().describe('Written as the Lease holderIdentity; default: $SLUICE_POD_NAME, else the hostname.'),
+    })
+    .prefault({}),
+});
+
+export type KubernetesEventsConfig = z.infer<typeof kubernetesEventsSchema>;
+
+export function leaseNamespace(config: KubernetesEventsConfig, env: NodeJS.ProcessEnv = process.env): string {
+  return config.leader_election.lease_namespace ?? (env.SLUICE_POD_NAMESPACE || 'default');
+}
+
+export function leaseIdentity(config: KubernetesEventsConfig, env: NodeJS.ProcessEnv = process.env): string {
+  return config.leader_election.identity ?? (env.SLUICE_POD_NAME || hostname());
+}
