@@ -1,0 +1,196 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import pino from 'pino';
+import '../../components.js';
+import type { Transform, TransformDefinition } from '../../core/component.js';
+import { LogEvent, type Fields } from '../../core/event.js';
+import { Finalizer } from '../../core/finalizer.js';
+import { ConfigError } from '../../core/config/errors.js';
+import { loadConfig } from '../../core/config/load.js';
+import { MetricsRegistry } from '../../core/metrics.js';
+import { findDefinition } from '../../core/registry.js';
+import { planTopology } from '../../core/topology/plan.js';
+
+const definition = findDefinition('transform', 'remap') as TransformDefinition;
+
+function build(options: Record<string, unknown>, id = 'remap_it'): Transform {
+  const parsed = definition.schema.parse(options);
+  return definition.build(parsed, {
+    id,
+    logger: pino({ level: 'silent' }),
+    metrics: new MetricsRegistry().forComponent('transform', id, 'remap'),
+    dataDir: tmpdir(),
+  });
+}
+
+/** Run one batch; returns what went to each output and how each event's finalizer ended. */
+function run(transform: Transform, inputs: Fields[]) {
+  const outputs = new Map<string, Fields[]>();
+  const acked: string[] = [];
+  const events = inputs.map((fields, i) => new LogEvent(fields, new Finalizer(1, () => acked.push(String(i)))));
+  transform.process(events, (output, out) => {
+    const key = output ?? 'default';
+    outputs.set(key, [...(outputs.get(key) ?? []), ...out.map((e) => e.fields)]);
+  });
+  return { outputs, acked, events };
+}
+
+function writeConfig(text: string, name = 'sluice.toml'): string {
+  const dir = mkdtempSync(join(tmpdir(), 'remap-'));
+  const file = join(dir, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('remap transform', () => {
+  it('parses JSON app logs, drops noisy fields and adds cluster', () => {
+    const t = build({
+      source: `
+        . = merge(., object(parse_json(.message) ?? {}) ?? {})
+        del(.stream)
+        .cluster = "prod-eu"
+      `,
+    });
+    const { outputs, acked } = run(t, [{ message: '{"level":"info","msg":"ok"}', stream: 'stdout' }, { message: 'plain text', stream: 'stderr' }]);
+    assert.deepEqual(outputs.get('default'), [
+      { message: '{"level":"info","msg":"ok"}', level: 'info', msg: 'ok', cluster: 'prod-eu' },
+      { message: 'plain text', cluster: 'prod-eu' },
+    ]);
+    assert.deepEqual(acked, [], 'passed-on events are acked by their sinks, not here');
+  });
+
+  it('drops aborted events and acknowledges them (drop_on_abort defaults to true)', () => {
+    const t = build({ source: 'if .level == "debug" { abort }\n.kept = true' });
+    const { outputs, acked } = run(t, [{ level: 'debug' }, { level: 'info' }]);
+    assert.deepEqual(outputs.get('default'), [{ level: 'info', kept: true }]);
+    assert.deepEqual(acked, ['0']);
+  });
+
+  it('passes an event that fails unchanged by default, drops it with drop_on_error', () => {
+    const source = '.a = "changed"\n.n = to_int!(.value)';
+    const passed = run(build({ source }), [{ value: 'x', a: 'orig' }]);
+    assert.deepEqual(passed.outputs.get('default'), [{ value: 'x', a: 'orig' }]);
+    const dropped = run(build({ source, drop_on_error: true }), [{ value: 'x', a: 'orig' }, { value: '7' }]);
+    assert.deepEqual(dropped.outputs.get('default'), [{ value: 7, a: 'changed', n: 7 }].map(({ a, n }) => ({ value: '7', a, n })));
+    assert.deepEqual(dropped.acked, ['0']);
+  });
+
+  it('keeps aborted events with drop_on_abort = false, unchanged', () => {
+    const { outputs, acked } = run(build({ source: '.x = 1\nabort', drop_on_abort: false }), [{ m: 1 }]);
+    assert.deepEqual(outputs.get('default'), [{ m: 1 }]);
+    assert.deepEqual(acked, []);
+  });
+
+  it('reroutes dropped events to <id>.dropped with metadata.dropped, without acking them', () => {
+    const t = build({ source: '.x = 1\nif .bad == true { abort "bad event" }\n.y = to_int!(.n)', drop_on_error: true, reroute_dropped: true }, 'parse');
+    const { outputs, acked } = run(t, [{ bad: true }, { bad: false, n: 'q' }, { bad: false, n: '3' }]);
+    assert.deepEqual(outputs.get('default'), [{ bad: false, n: '3', x: 1, y: 3 }]);
+    const dropped = outputs.get('dropped')!;
+    assert.equal(dropped.length, 2);
+    assert.deepEqual(dropped[0], { bad: true, metadata: { dropped: { reason: 'abort', message: 'bad event', component_id: 'parse', component_type: 'remap', component_kind: 'transform' } } });
+    const second = dropped[1]!.metadata as { dropped: { reason: string; message: string } };
+    assert.equal(second.dropped.reason, 'error');
+    assert.match(second.dropped.message, /function call error for "to_int" at \(\d+:\d+\): invalid integer "q"/);
+    assert.deepEqual(acked, []);
+    assert.deepEqual(definition.outputs!(definition.schema.parse({ source: '.', reroute_dropped: true })), ['dropped']);
+  });
+
+  it('emits one event per element when the root becomes an array, sharing the acknowledgement', () => {
+    const t = build({ source: '. = [{"n": 1}, {"n": 2}, "text"]' });
+    const { outputs, acked, events } = run(t, [{ message: 'x' }]);
+    assert.deepEqual(outputs.get('default'), [{ n: 1 }, { n: 2 }, { message: 'text' }]);
+    assert.equal(events[0]!.finalizer!.outstanding, 3);
+    assert.deepEqual(acked, []);
+    const none = run(build({ source: '. = []' }), [{ message: 'x' }]);
+    assert.equal(none.outputs.size, 0);
+    assert.deepEqual(none.acked, ['0']);
+  });
+
+  it('copies frozen shared metadata before changing it', () => {
+    const shared = Object.freeze({ pod_name: 'web-1', labels: Object.freeze({ app: 'web' }) });
+    const t = build({ source: '.kubernetes.labels.team = "a"\n.kubernetes.pod_name = upcase(string!(.kubernetes.pod_name))' });
+    const { outputs } = run(t, [{ kubernetes: shared }, { kubernetes: shared }]);
+    assert.deepEqual(shared, { pod_name: 'web-1', labels: { app: 'web' } });
+    assert.deepEqual(outputs.get('default')![1], { kubernetes: { pod_name: 'WEB-1', labels: { app: 'web', team: 'a' } } });
+  });
+
+  it('rejects a config with both or neither of source and file', () => {
+    assert.equal(definition.schema.safeParse({}).success, false);
+    assert.equal(definition.schema.safeParse({ source: '.', file: 'x.vrl' }).success, false);
+  });
+
+  it('reads the program from file', () => {
+    const file = writeConfig('.from_file = true\n', 'prog.vrl');
+    const { outputs } = run(build({ file }), [{}]);
+    assert.deepEqual(outputs.get('default'), [{ from_file: true }]);
+  });
+
+  it('reports a compile error as a config error naming file, component and position', () => {
+    const file = writeConfig(`
+[sources.in]
+type = "stdin"
+[transforms.parse_app]
+type = "remap"
+inputs = ["in"]
+source = '''
+.x = parse_json(.message)
+'''
+[sinks.out]
+type = "blackhole"
+inputs = ["parse_app"]
+`);
+    assert.throws(
+      () => loadConfig({ files: [file] }),
+      (error: Error) => {
+        assert.ok(error instanceof ConfigError);
+        const text = error.problems.join('\n');
+        assert.match(text, new RegExp(`${file.replaceAll('/', '\\/')}: transforms\\.parse_app\\.source: invalid VRL program`));
+        assert.match(text, /error\[E103\]: unhandled fallible assignment/);
+        assert.match(text, /┌─ :1:6/);
+        assert.match(text, /\^{20}/);
+        return true;
+      },
+    );
+  });
+
+  it('routes <id>.dropped in a topology when reroute_dropped is set', () => {
+    const file = writeConfig(`
+[sources.in]
+type = "stdin"
+[transforms.parse]
+type = "remap"
+inputs = ["in"]
+source = "abort"
+reroute_dropped = true
+[sinks.out]
+type = "blackhole"
+inputs = ["parse", "parse.dropped"]
+`);
+    const plan = planTopology(loadConfig({ files: [file] }));
+    assert.deepEqual(plan.components.get('out')!.inputs.map((e) => e.output), [undefined, 'dropped']);
+  });
+
+  it('sluice validate prints the VRL diagnostic and exits 78', () => {
+    const file = writeConfig(`
+[sources.in]
+type = "stdin"
+[transforms.bad]
+type = "remap"
+inputs = ["in"]
+source = 'upcase(.message)'
+[sinks.out]
+type = "blackhole"
+inputs = ["bad"]
+`);
+    const cli = join(import.meta.dirname, '..', '..', 'cli.js');
+    const result = spawnSync(process.execPath, [cli, 'validate', '--config', file], { encoding: 'utf8' });
+    assert.equal(result.status, 78);
+    assert.match(result.stderr, /transforms\.bad\.source: invalid VRL program/);
+    assert.match(result.stderr, /error\[E110\]: invalid argument type/);
+    assert.match(result.stderr, /1 │ upcase\(\.message\)/);
+  });
+});

@@ -1,0 +1,9 @@
+// The VRL standard library: each module registers its functions.
+import './types.js';
+import './strings.js';
+import './collections.js';
+import './time.js';
+import './parse.js';
+import './codec.js';
+import './numbers.js';
+import './system.js';
