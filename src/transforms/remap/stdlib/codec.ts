@@ -68,7 +68,8 @@ defineFunctions([
     name: 'encode_base64',
     params: [{ name: 'value', type: T.bytes, required: true }, { name: 'padding', type: T.boolean }, { name: 'charset', type: T.bytes }],
     returns: T.bytes,
-    fallible: true,
+    fallible: (args) => args[2] !== undefined && !args[2].literal,
+    check: (args) => (args[2]?.literal && args[2].value !== 'standard' && args[2].value !== 'url_safe' ? 'charset must be "standard" or "url_safe"' : undefined),
     call: ([v, padding, charset]) => {
       const cs = base64Charset(charset);
       let out = Buffer.from(String(v), 'utf8').toString('base64');

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { compileProgram } from '../program.js';
+
+function value(source: string, event: Record<string, unknown> = {}): unknown {
+  const outcome = compileProgram(source).run(structuredClone(event));
+  if (outcome.kind !== 'ok') throw new Error(`${outcome.kind}: ${outcome.message}`);
+  return outcome.value;
+}
+const fails = (source: string) => assert.equal(compileProgram(`x, err = ${source}\nerr != null`).run({}).kind === 'ok' && value(`x, err = ${source}\nerr != null`), true);
+
+describe('VRL functions', () => {
+  it('coerces and asserts types', () => {
+    assert.equal(value('to_int!("42")'), 42);
+    assert.equal(value('to_int(3.9)'), 3);
+    assert.equal(value('to_float!("1.5")'), 1.5);
+    assert.equal(value('to_bool!("yes")'), true);
+    assert.equal(value('to_string(true)'), 'true');
+    assert.equal(value("to_string(t'2020-01-01T00:00:00Z')"), '2020-01-01T00:00:00Z');
+    fails('to_int("4x")');
+    fails('string(1)');
+    assert.equal(value('int!(.n)', { n: 3 }), 3);
+    assert.deepEqual(value('[is_string("a"), is_integer(1), is_float(1.5), is_null(null), is_object({}), is_array([]), is_boolean(false)]'), [true, true, true, true, true, true, true]);
+    assert.equal(value('is_nullish("  ")'), true);
+    assert.equal(value('is_json("{}")'), true);
+  });
+
+  it('works on strings', () => {
+    assert.equal(value('downcase("AbC")'), 'abc');
+    assert.equal(value('contains("Hello", "ell")'), true);
+    assert.equal(value('contains("Hello", "ELL", case_sensitive: false)'), true);
+    assert.equal(value('starts_with("foobar", "foo") && ends_with("foobar", "bar")'), true);
+    assert.equal(value('replace("a-b-c", "-", "+")'), 'a+b+c');
+    assert.equal(value('replace("a-b-c", "-", "+", count: 1)'), 'a+b-c');
+    assert.equal(value("replace(\"user=bob id=7\", r'(?P<k>\\w+)=(\\w+)', \"$k:$2\")"), 'user:bob id:7');
+    assert.deepEqual(value('split("a,b,c", ",")'), ['a', 'b', 'c']);
+    assert.deepEqual(value("split(\"a1b22c\", r'\\d+')"), ['a', 'b', 'c']);
+    assert.deepEqual(value('split("a,b,c", ",", limit: 2)'), ['a', 'b,c']);
+    assert.equal(value('join!(["a", "b"], ", ")'), 'a, b');
+    assert.equal(value('strip_whitespace("  x  ")'), 'x');
+    assert.equal(value('truncate("abcdef", 3, suffix: "...")'), 'abc...');
+    assert.equal(value('slice!("abcdef", 1, 3)'), 'bc');
+    assert.deepEqual(value('slice!([1, 2, 3], -2)'), [2, 3]);
+    assert.equal(value('length("abc") + length([1]) + length({"a": 1})'), 5);
+    assert.equal(value('strip_ansi_escape_codes("\\u{1b}[31mred\\u{1b}[0m")'), 'red');
+    assert.equal(value("match_any(\"disk error\", [r'warn', r'error'])"), true);
+    assert.equal(value("redact(\"ssn 123-45-6789\", filters: [r'\\d{3}-\\d{2}-\\d{4}'])"), 'ssn [REDACTED]');
+  });
+
+  it('works on objects and arrays', () => {
+    assert.deepEqual(value('merge({"a": {"x": 1}}, {"a": {"y": 2}}, deep: true)'), { a: { x: 1, y: 2 } });
+    assert.deepEqual(value('keys({"a": 1, "b": 2})'), ['a', 'b']);
+    assert.deepEqual(value('values({"a": 1, "b": 2})'), [1, 2]);
+    assert.equal(value('get!({"a": [1, {"b": 5}]}, ["a", 1, "b"])'), 5);
+    assert.deepEqual(value('set!({"a": 1}, ["b", "c"], 2)'), { a: 1, b: { c: 2 } });
+    assert.deepEqual(value('remove!({"a": 1, "b": 2}, ["a"])'), { b: 2 });
+    assert.deepEqual(value('compact({"a": null, "b": "", "c": [], "d": 1})'), { d: 1 });
+    assert.deepEqual(value('flatten({"a": {"b": 1, "c": {"d": 2}}})'), { 'a.b': 1, 'a.c.d': 2 });
+    assert.deepEqual(value('flatten([1, [2, [3]]])'), [1, 2, 3]);
+    assert.deepEqual(value('unflatten({"a.b": 1, "a.c": 2})'), { a: { b: 1, c: 2 } });
+    assert.deepEqual(value('push([1], 2)'), [1, 2]);
+    assert.deepEqual(value('append([1], [2, 3])'), [1, 2, 3]);
+    assert.equal(value('includes([1, "a"], "a")'), true);
+    assert.deepEqual(value('x = {"a": 1, "b": 2}\ndel(x.a)\nx'), { b: 2 });
+    assert.equal(value('exists(.a[1])', { a: [1, 2] }), true);
+    assert.equal(value('exists(.a.b)', { a: {} }), false);
+  });
+
+  it('parses and encodes', () => {
+    assert.deepEqual(value('parse_json!("{\\"a\\": [1, 2.5, null]}")'), { a: [1, 2.5, null] });
+    assert.equal(value('encode_json({"a": [1, "x"]})'), '{"a":[1,"x"]}');
+    assert.deepEqual(value("parse_regex!(\"GET /index 200\", r'^(?P<method>\\w+) (?P<path>\\S+) (?P<status>\\d+)$')"), { method: 'GET', path: '/index', status: '200' });
+    assert.deepEqual(value("parse_regex_all!(\"a=1 b=2\", r'(?P<k>\\w)=(?P<v>\\d)')"), [{ k: 'a', v: '1' }, { k: 'b', v: '2' }]);
+    fails("parse_regex(\"x\", r'\\d')");
+    assert.deepEqual(value('parse_key_value!("level=info msg=\\"hello world\\" flag")'), { level: 'info', msg: 'hello world', flag: true });
+    assert.deepEqual(value('parse_key_value!("a:1, b:2", key_value_delimiter: ":", field_delimiter: ",")'), { a: '1', b: '2' });
+    assert.deepEqual(value('parse_logfmt!("at=info code=200 path=/x")'), { at: 'info', code: '200', path: '/x' });
+    assert.equal(value('encode_logfmt!({"msg": "hi there", "lvl": "info"})'), 'lvl=info msg="hi there"');
+    assert.deepEqual(value('parse_url!("https://u:p@example.com:8443/a/b?x=1&x=2#frag")'), {
+      scheme: 'https', username: 'u', password: 'p', host: 'example.com', port: 8443, path: '/a/b', query: { x: ['1', '2'] }, fragment: 'frag',
+    });
+    assert.deepEqual(value('parse_query_string("?a=1&b=x%20y&c")'), { a: '1', b: 'x y', c: '' });
+    assert.equal(value('encode_base64("hello")'), 'aGVsbG8=');
+    assert.equal(value('decode_base64!("aGVsbG8=")'), 'hello');
+    fails('decode_base64("@@@")');
+    assert.equal(value('md5("foo")'), 'acbd18db4cc2f85cedef654fccc4a4d8');
+    assert.equal(value('sha1("foo")'), '0beec7b5ea3f0fdbc95d0dd47f3c5bc275da8a33');
+    assert.equal(value('sha2("foo", variant: "SHA-256")'), '2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae');
+    assert.equal(String(value('uuid_v4()')).length, 36);
+  });
+
+  it('handles time', () => {
+    assert.equal(value('format_timestamp!(parse_timestamp!("10/Oct/2000:13:55:36 -0700", "%d/%b/%Y:%H:%M:%S %z"), "%+")'), '2000-10-10T20:55:36+00:00');
+    assert.equal(value('format_timestamp!(parse_timestamp!("2021-02-11 10:32:50", "%Y-%m-%d %H:%M:%S"), "%Y/%m/%d %T")'), '2021/02/11 10:32:50');
+    fails('parse_timestamp("nope", "%Y")');
+    assert.equal(value('parse_duration!("1.5s", "ms")'), 1500);
+    assert.equal(value('parse_duration!("1h 30m", "m")'), 90);
+    assert.equal(value('is_timestamp(now())'), true);
+  });
+
+  it('does numbers', () => {
+    assert.deepEqual(value('[floor(2.7), ceil(2.1), round(2.5), round(-2.5), round(3.14159, precision: 2), abs(-3)]'), [2, 3, 3, -3, 3.14, 3]);
+    assert.equal(value('mod(7, 3)'), 1);
+    assert.equal(value('format_int!(255, 16)'), 'ff');
+    assert.equal(value('format_number(1234567.891, 2, grouping_separator: ",")'), '1,234,567.89');
+  });
+
+  it('asserts, reads the environment, checks CIDRs', () => {
+    assert.equal(compileProgram('assert!(1 == 2, "nope")').run({}).kind, 'error');
+    assert.equal(value('assert_eq!(1, 1)'), true);
+    process.env.SLUICE_VRL_TEST = 'yes';
+    assert.equal(value('get_env_var!("SLUICE_VRL_TEST")'), 'yes');
+    assert.equal(value('ip_cidr_contains!("10.0.0.0/8", "10.1.2.3")'), true);
+    assert.equal(value('ip_cidr_contains!("10.0.0.0/8", "11.1.2.3")'), false);
+    assert.equal(value('ip_cidr_contains!("2001:db8::/32", "2001:db8::1")'), true);
+  });
+});
