@@ -5,10 +5,11 @@ import { tokenize, type Token } from './lexer.js';
 const KEYWORDS = new Set(['if', 'else', 'abort', 'true', 'false', 'null', 'return', 'for', 'while', 'loop', 'break', 'continue', 'let', 'in']);
 
 /**
- * Binary operators, loosest first. VRL's grammar: `||`, `&&`, `== !=`, `< <= > >=`, `+ -`,
- * `* / %`, `|` (object merge), `??` (error coalescing, binding tightest), then unary `!` and `-`.
+ * Binary operators, loosest first, as VRL's grammar: `??` (error coalescing), `||` and `&&`
+ * (one level, left to right), `== !=`, `< <= > >=`, `|` (object merge), `+ -`, `* / %`, then
+ * unary `!` and `-`.
  */
-const LEVELS: string[][] = [['||'], ['&&'], ['==', '!='], ['<', '<=', '>', '>='], ['+', '-'], ['*', '/', '%'], ['|'], ['??']];
+const LEVELS: string[][] = [['??'], ['||', '&&'], ['==', '!='], ['<', '<=', '>', '>='], ['|'], ['+', '-'], ['*', '/', '%']];
 
 export function parseProgram(source: string): Expr[] {
   return new Parser(tokenize(source)).program();

@@ -170,15 +170,23 @@ export function display(value: unknown): string {
   }
 }
 
+/** An object's keys as VRL orders them (sorted), undefined entries left out. */
+export function sortedKeys(obj: Obj): string[] {
+  return Object.keys(obj)
+    .filter((k) => obj[k] !== undefined)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
 /** Values become JSON-able event fields: timestamps as RFC 3339, regexes as their source. */
 export function toJson(value: unknown): unknown {
   const kind = kindOf(value);
-  if (kind === T.timestamp) return (value as Date).toISOString();
+  if (kind === T.timestamp) return (value as Date).toISOString().replace('.000Z', 'Z');
   if (kind === T.regex) return (value as VrlRegex).source;
   if (kind === T.array) return (value as unknown[]).map(toJson);
   if (kind === T.object) {
+    // VRL objects are ordered by key.
     const out: Obj = {};
-    for (const [k, v] of Object.entries(value as Obj)) if (v !== undefined) out[k] = toJson(v);
+    for (const k of sortedKeys(value as Obj)) out[k] = toJson((value as Obj)[k]);
     return out;
   }
   return value === undefined ? null : value;

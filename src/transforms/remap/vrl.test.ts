@@ -60,6 +60,9 @@ describe('VRL language', () => {
     assert.equal(value('5 / 2'), 2.5);
     assert.equal(value('!false && true'), true);
     assert.equal(value('to_int("x") ?? 1 + 1'), 2);
+    assert.equal(value('to_int("3") ?? 0 + 10'), 3, '?? binds loosest');
+    assert.equal(value('true || false && false'), false, '|| and && share a level, left to right');
+    assert.deepEqual(value('{"a": 1} | {"b": 2} == {"a": 1, "b": 2}'), true, '| binds tighter than ==');
     assert.deepEqual(value('{"a": 1} | {"b": 2}'), { a: 1, b: 2 });
     assert.equal(value('"a" + "b"'), 'ab');
   });

@@ -1,5 +1,5 @@
 import { defineFunctions } from '../function.js';
-import { ANY, copyContainer, isObject, kindOf, share, T, valueEquals, type Obj } from '../value.js';
+import { ANY, copyContainer, isObject, share, sortedKeys, T, valueEquals, type Obj } from '../value.js';
 import { fail, optBool } from './util.js';
 
 const path = () => fail('internal: path functions are compiled specially');
@@ -143,8 +143,8 @@ defineFunctions([
     returns: T.object,
     call: ([to, from, deep]) => deepMerge(to as Obj, from as Obj, optBool(deep, false)),
   },
-  { name: 'keys', params: [{ name: 'value', type: T.object, required: true }], returns: T.array, call: ([v]) => Object.keys(v as Obj).filter((k) => (v as Obj)[k] !== undefined) },
-  { name: 'values', params: [{ name: 'value', type: T.object, required: true }], returns: T.array, call: ([v]) => Object.values(v as Obj).filter((x) => x !== undefined).map(share) },
+  { name: 'keys', params: [{ name: 'value', type: T.object, required: true }], returns: T.array, call: ([v]) => sortedKeys(v as Obj) },
+  { name: 'values', params: [{ name: 'value', type: T.object, required: true }], returns: T.array, call: ([v]) => sortedKeys(v as Obj).map((k) => share((v as Obj)[k])) },
   {
     name: 'get',
     params: [{ name: 'value', type: T.object | T.array, required: true }, { name: 'path', type: T.array, required: true }],

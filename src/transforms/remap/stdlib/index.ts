@@ -7,3 +7,4 @@ import './parse.js';
 import './codec.js';
 import './numbers.js';
 import './system.js';
+import './logs.js';

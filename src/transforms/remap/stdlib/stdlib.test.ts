@@ -49,8 +49,9 @@ describe('VRL functions', () => {
 
   it('works on objects and arrays', () => {
     assert.deepEqual(value('merge({"a": {"x": 1}}, {"a": {"y": 2}}, deep: true)'), { a: { x: 1, y: 2 } });
-    assert.deepEqual(value('keys({"a": 1, "b": 2})'), ['a', 'b']);
-    assert.deepEqual(value('values({"a": 1, "b": 2})'), [1, 2]);
+    assert.deepEqual(value('keys({"b": 1, "a": 2})'), ['a', 'b'], 'VRL objects are ordered by key');
+    assert.deepEqual(value('values({"b": 1, "a": 2})'), [2, 1]);
+    assert.equal(value('encode_json({"b": 1, "a": {"d": 1, "c": 2}})'), '{"a":{"c":2,"d":1},"b":1}');
     assert.equal(value('get!({"a": [1, {"b": 5}]}, ["a", 1, "b"])'), 5);
     assert.deepEqual(value('set!({"a": 1}, ["b", "c"], 2)'), { a: 1, b: { c: 2 } });
     assert.deepEqual(value('remove!({"a": 1, "b": 2}, ["a"])'), { b: 2 });
@@ -113,5 +114,66 @@ describe('VRL functions', () => {
     assert.equal(value('ip_cidr_contains!("10.0.0.0/8", "10.1.2.3")'), true);
     assert.equal(value('ip_cidr_contains!("10.0.0.0/8", "11.1.2.3")'), false);
     assert.equal(value('ip_cidr_contains!("2001:db8::/32", "2001:db8::1")'), true);
+  });
+});
+
+describe('VRL log parsers', () => {
+  it('parses common and combined (apache) logs', () => {
+    const line = '127.0.0.1 bob frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326';
+    assert.equal(value(`encode_json(parse_common_log!(${JSON.stringify(line)}))`),
+      '{"host":"127.0.0.1","identity":"bob","message":"GET /apache_pb.gif HTTP/1.0","method":"GET","path":"/apache_pb.gif","protocol":"HTTP/1.0","size":2326,"status":200,"timestamp":"2000-10-10T20:55:36Z","user":"frank"}');
+    const combined = `${line} "http://www.example.com/start.html" "Mozilla/4.08"`;
+    const parsed = value(`parse_apache_log!(${JSON.stringify(combined)}, "combined")`) as Record<string, unknown>;
+    assert.equal(parsed.referrer, 'http://www.example.com/start.html');
+    assert.equal(parsed.agent, 'Mozilla/4.08');
+    const error = value('parse_apache_log!("[Wed Oct 11 14:32:52 2000] [error] [client 127.0.0.1] client denied by server", "error")') as Record<string, unknown>;
+    assert.deepEqual({ ...error, timestamp: (error.timestamp as Date).toISOString() }, { severity: 'error', client: '127.0.0.1', message: 'client denied by server', timestamp: '2000-10-11T14:32:52.000Z' });
+    fails('parse_common_log("not a log line")');
+  });
+
+  it('parses nginx logs', () => {
+    const access = value('parse_nginx_log!("172.17.0.1 - alice [01/Apr/2021:12:02:31 +0000] \\"POST /not-found HTTP/1.1\\" 404 153 \\"http://localhost/somewhere\\" \\"curl/7.64.1\\"", "combined")') as Record<string, unknown>;
+    assert.equal(access.client, '172.17.0.1');
+    assert.equal(access.user, 'alice');
+    assert.equal(access.request, 'POST /not-found HTTP/1.1');
+    assert.equal(access.status, 404);
+    assert.equal(access.referer, 'http://localhost/somewhere');
+    assert.equal(access.agent, 'curl/7.64.1');
+    const error = value('parse_nginx_log!("2021/04/01 13:02:31 [error] 31#31: *1 open() failed (2: No such file or directory), client: 172.17.0.1, server: localhost, request: \\"GET /x HTTP/1.1\\", host: \\"localhost:8081\\"", "error")') as Record<string, unknown>;
+    assert.equal(error.severity, 'error');
+    assert.equal(error.pid, 31);
+    assert.equal(error.cid, 1);
+    assert.equal(error.message, 'open() failed (2: No such file or directory)');
+    assert.equal(error.client, '172.17.0.1');
+    assert.equal(error.request, 'GET /x HTTP/1.1');
+    assert.equal(error.host, 'localhost:8081');
+  });
+
+  it('parses syslog (RFC 5424 with structured data, and RFC 3164)', () => {
+    const rfc5424 = value('parse_syslog!(s\'<13>1 2020-03-13T20:45:38.119Z dynamicwireless.name non 2426 ID931 [exampleSDID@32473 iut="3" eventSource="Application"] Try to override the THX port\')') as Record<string, unknown>;
+    assert.equal(rfc5424.severity, 'notice');
+    assert.equal(rfc5424.facility, 'user');
+    assert.equal(rfc5424.hostname, 'dynamicwireless.name');
+    assert.equal(rfc5424.appname, 'non');
+    assert.equal(rfc5424.procid, 2426);
+    assert.equal(rfc5424.msgid, 'ID931');
+    assert.deepEqual(rfc5424['exampleSDID@32473'], { iut: '3', eventSource: 'Application' });
+    assert.equal(rfc5424.message, 'Try to override the THX port');
+    const rfc3164 = value('parse_syslog!("<34>Oct 11 22:14:15 mymachine su[230]: \'su root\' failed")') as Record<string, unknown>;
+    assert.equal(rfc3164.severity, 'crit');
+    assert.equal(rfc3164.facility, 'auth');
+    assert.equal(rfc3164.appname, 'su');
+    assert.equal(rfc3164.procid, 230);
+    assert.equal(rfc3164.message, "'su root' failed");
+  });
+
+  it('parses klog', () => {
+    const klog = value('parse_klog!("I0505 17:59:40.692994   28133 klog.go:70] hello from klog")') as Record<string, unknown>;
+    assert.equal(klog.level, 'info');
+    assert.equal(klog.id, 28133);
+    assert.equal(klog.file, 'klog.go');
+    assert.equal(klog.line, 70);
+    assert.equal(klog.message, 'hello from klog');
+    assert.match((klog.timestamp as Date).toISOString(), /^\d{4}-05-05T17:59:40\.692Z$/);
   });
 });
