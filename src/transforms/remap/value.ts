@@ -24,7 +24,18 @@ export const ANY: TypeSet = 511;
 export const NEVER: TypeSet = 0;
 export const NUMBER: TypeSet = T.integer | T.float;
 
+const typeNames = new Map<TypeSet, string>();
+
 export function typeName(type: TypeSet): string {
+  let name = typeNames.get(type);
+  if (name === undefined) {
+    name = computeTypeName(type);
+    typeNames.set(type, name);
+  }
+  return name;
+}
+
+function computeTypeName(type: TypeSet): string {
   if (type === ANY) return 'any';
   if (type === NEVER) return 'never';
   const names = Object.entries(T).filter(([, bit]) => (type & bit) !== 0).map(([name]) => (name === 'bytes' ? 'string' : name));
@@ -56,14 +67,20 @@ export function kindOf(value: unknown): TypeSet {
   }
 }
 
-/** A recoverable error: `??` and `, err =` handle it. */
-export class VrlError extends Error {}
+/**
+ * A recoverable error: `??` and `, err =` handle it. Not an Error subclass on purpose: capturing a
+ * stack trace per failed call was most of the cost of `parse_json(.message) ?? {}` on plain lines.
+ */
+export class VrlError {
+  constructor(readonly message: string) {}
+}
 
 /** A terminating error: `!`, a type assertion that failed at run time, or `abort`. */
-export class Termination extends Error {
-  constructor(readonly reason: 'error' | 'abort', message: string) {
-    super(message);
-  }
+export class Termination {
+  constructor(
+    readonly reason: 'error' | 'abort',
+    readonly message: string,
+  ) {}
 }
 
 export class VrlRegex {

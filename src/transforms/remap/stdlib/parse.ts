@@ -88,6 +88,14 @@ function parseQuery(text: string): Obj {
   return out;
 }
 
+/** Rules out most non-JSON lines by their first character, without paying for a SyntaxError. */
+function mayBeJson(text: string): boolean {
+  let i = 0;
+  while (i < text.length && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++;
+  const c = text[i];
+  return c !== undefined && '{["-0123456789tfn'.includes(c);
+}
+
 const DEFAULT_PORTS: Record<string, number> = { 'http:': 80, 'https:': 443, 'ws:': 80, 'wss:': 443, 'ftp:': 21 };
 
 defineFunctions([
@@ -97,9 +105,11 @@ defineFunctions([
     returns: JSON_TYPES,
     fallible: true,
     call: ([v, maxDepth]) => {
+      const text = String(v);
+      if (!mayBeJson(text)) return fail('unable to parse json: expected a JSON value');
       let parsed: unknown;
       try {
-        parsed = JSON.parse(String(v));
+        parsed = JSON.parse(text);
       } catch (error) {
         return fail(`unable to parse json: ${(error as Error).message}`);
       }

@@ -82,6 +82,7 @@ export function regexSplit(value: string, re: VrlRegex, limit: number): string[]
 }
 
 function truncateString(s: string, limit: number, suffix: string): string {
+  if (s.length <= limit) return s; // code units >= characters
   const chars = [...s];
   if (chars.length <= limit) return s;
   return chars.slice(0, limit).join('') + suffix;
