@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -61,6 +61,29 @@ describe('remap transform', () => {
       { message: 'plain text', cluster: 'prod-eu' },
     ]);
     assert.deepEqual(acked, [], 'passed-on events are acked by their sinks, not here');
+  });
+
+  it('runs the README example: JSON app logs lifted, noisy fields dropped, cluster added', () => {
+    const readme = readFileSync(join(import.meta.dirname, '..', '..', '..', '..', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### Remap (VRL)'));
+    const toml = section.slice(section.indexOf('```toml\n') + 8, section.indexOf('```', section.indexOf('```toml\n') + 8));
+    const file = writeConfig(`[sources.k8s]\ntype = "stdin"\n${toml}\n[sinks.out]\ntype = "blackhole"\ninputs = ["app_logs"]\n`);
+    const component = loadConfig({ files: [file] }).components.find((c) => c.id === 'app_logs')!;
+    const t = definition.build(component.options as never, {
+      id: 'app_logs',
+      logger: pino({ level: 'silent' }),
+      metrics: new MetricsRegistry().forComponent('transform', 'app_logs', 'remap'),
+      dataDir: tmpdir(),
+    });
+    const kubernetes = Object.freeze({ pod_name: 'web-1', pod_uid: 'u-1', pod_annotations: Object.freeze({ a: 'b' }) });
+    const { outputs } = run(t, [
+      { message: '{"level":"warn","user":"ann"}', stream: 'stdout', kubernetes },
+      { message: 'GET / 200', stream: 'stderr', kubernetes },
+    ]);
+    assert.deepEqual(outputs.get('default'), [
+      { message: '{"level":"warn","user":"ann"}', level: 'warn', user: 'ann', kubernetes: { pod_name: 'web-1' }, cluster: 'prod-eu-1' },
+      { message: 'GET / 200', kubernetes: { pod_name: 'web-1' }, cluster: 'prod-eu-1' },
+    ]);
   });
 
   it('drops aborted events and acknowledges them (drop_on_abort defaults to true)', () => {
