@@ -217,3 +217,24 @@ inputs = ["bad"]
     assert.match(result.stderr, /1 │ upcase\(\.message\)/);
   });
 });
+
+describe('sluice vrl', () => {
+  const cli = join(import.meta.dirname, '..', '..', 'cli.js');
+  it('prints each result, or each event with --print-object, and reports failures', () => {
+    const program = writeConfig('.level = upcase(string(.level) ?? "info")\n.n = to_int!(.n)\n.level', 'prog.vrl');
+    const input = writeConfig('{"level":"warn","n":"1"}\n{"n":"2"}\n{"n":"x"}\n', 'events.jsonl');
+    const values = spawnSync(process.execPath, [cli, 'vrl', '--program', program, '--input', input], { encoding: 'utf8' });
+    assert.equal(values.stdout, '"WARN"\n"INFO"\n');
+    assert.match(values.stderr, /input line 3: error: function call error for "to_int"/);
+    assert.equal(values.status, 1);
+    const objects = spawnSync(process.execPath, [cli, 'vrl', '--program', program, '--input', input, '--print-object'], { encoding: 'utf8' });
+    assert.equal(objects.stdout, '{"level":"WARN","n":1}\n{"level":"INFO","n":2}\n');
+  });
+
+  it('exits 78 with the diagnostic when the program does not compile', () => {
+    const program = writeConfig('.x = parse_json(.m)', 'bad.vrl');
+    const result = spawnSync(process.execPath, [cli, 'vrl', '--program', program], { encoding: 'utf8' });
+    assert.equal(result.status, 78);
+    assert.match(result.stderr, /error\[E103\]: unhandled fallible assignment\n {2}┌─ .*bad\.vrl:1:6/);
+  });
+});
