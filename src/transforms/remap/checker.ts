@@ -70,8 +70,8 @@ const POISON: Failure = { code: 0, title: '', span: { start: 0, end: 0 }, label:
 
 const pathKey = (segments: readonly Segment[]) => JSON.stringify(segments);
 
-export function check(program: Expr[]): CheckResult {
-  const checker = new Checker();
+export function check(program: Expr[], source = ''): CheckResult {
+  const checker = new Checker(source);
   let env = new Env();
   for (const stmt of program) {
     const info = checker.expr(stmt, env);
@@ -90,6 +90,7 @@ export function check(program: Expr[]): CheckResult {
 }
 
 class Checker {
+  constructor(private readonly source: string) {}
   diagnostics: Diagnostic[] = [];
   infos = new WeakMap<Expr, Info>();
   calls = new WeakMap<Expr, CallPlan>();
@@ -258,8 +259,15 @@ class Checker {
     if (t.kind === 'event' && t.segments.length === 0 && (type & (T.object | T.array)) === 0 && type !== NEVER) {
       this.error(315, 'invalid assignment target', e.span, `the root of the event must be an object (or an array of events), this is ${typeName(type)}`);
     }
-    if (failure) {
-      failure = { ...failure, code: failure.code === 100 ? 103 : failure.code, title: failure.code === 100 ? 'unhandled fallible assignment' : failure.title };
+    if (failure && failure.code !== POISON.code) {
+      const text = (span: Span) => this.source.slice(span.start, span.end);
+      const rewrite = e.op === '=' ? [`or change this to an infallible assignment: ${text(t.span)}, err = ${text(e.value.span)}`] : [];
+      failure = {
+        ...failure,
+        code: failure.code === 100 ? 103 : failure.code,
+        title: failure.code === 100 ? 'unhandled fallible assignment' : failure.title,
+        notes: [...failure.notes, ...rewrite],
+      };
     }
     this.setTarget(t, type);
     return { type, failure };

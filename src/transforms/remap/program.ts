@@ -32,7 +32,7 @@ export function compileProgram(source: string, name = ''): Program {
     if (error instanceof SyntaxFailure) throw new CompileError(source, [error.diagnostic], name);
     throw error;
   }
-  const checked = check(ast);
+  const checked = check(ast, source);
   if (checked.diagnostics.length > 0) throw new CompileError(source, checked.diagnostics, name);
   const code: Code = new Compiler(checked, source).program(ast);
   const slots = checked.slots.size;

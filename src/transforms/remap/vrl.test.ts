@@ -41,6 +41,17 @@ describe('VRL language', () => {
     assert.deepEqual(run('x = .\n.added = 1\n.snapshot = x', { m: 1 }).event, { m: 1, added: 1, snapshot: { m: 1 } });
   });
 
+  it('copies shared collections on write (value semantics through variables and literals)', () => {
+    const src = 'a = .doc\nb = a.inner\nc = a.inner.list\nb.list[0] = "x"\nc[1] = "y"\na.inner.list[1] = "z"\n[b, c, a, .doc]';
+    assert.deepEqual(value(src, { doc: { inner: { list: [1, 2] }, name: 'n' } }), [
+      { list: ['x', 2] },
+      [1, 'y'],
+      { inner: { list: [1, 'z'] }, name: 'n' },
+      { inner: { list: [1, 2] }, name: 'n' },
+    ]);
+    assert.deepEqual(value('x = [.a]\n.a.k = 2\nx', { a: { k: 1 } }), [{ k: 1 }]);
+  });
+
   it('has literals: escapes, raw strings, numbers, arrays, objects, timestamps, regexes', () => {
     assert.equal(value('"tab\\tquote\\" \\u{1F600} \\u{1b}"'), 'tab\tquote" \u{1F600} \u001b');
     assert.equal(value("s'no \\n escape'"), 'no \\n escape');
@@ -106,7 +117,8 @@ describe('VRL compile-time checks', () => {
     const e = compileError('.x = parse_json(.message)');
     assert.equal(e.diagnostics[0]!.code, 103);
     assert.match(e.message, /┌─ :1:6/);
-    assert.match(e.message, /`!`.*`\?\?`.*`, err =`|`!`.*`\?\? default`.*`value, err = \.\.\.`/);
+    assert.match(e.message, /`!`.*`\?\? default`.*`value, err = \.\.\.`/);
+    assert.match(e.message, /or change this to an infallible assignment: \.x, err = parse_json\(\.message\)/);
   });
 
   it('puts the caret under the span, on the right line', () => {
