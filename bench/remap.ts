@@ -96,8 +96,10 @@ function measure(transform: Transform): { rate: number; out: number } {
 const handWritten: Transform = {
   process(events, emit) {
     for (const event of events) {
+      const message = String(event.fields.message);
+      if (message[0] !== '{') continue; // the same cheap reject of non-JSON lines parse_json does
       try {
-        const parsed: unknown = JSON.parse(String(event.fields.message));
+        const parsed: unknown = JSON.parse(message);
         if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) event.fields = { ...event.fields, ...(parsed as Fields) };
       } catch {
         // not JSON: unchanged

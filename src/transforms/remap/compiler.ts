@@ -58,12 +58,15 @@ export function deletePath(node: unknown, segments: readonly Segment[], i = 0): 
   const last = i === segments.length - 1;
   if (typeof seg === 'string') {
     if (!isObject(node) || !(seg in node)) return [node, null];
-    const obj = Object.isFrozen(node) ? copyContainer(node as Obj) : (node as Obj);
     if (last) {
-      const removed = obj[seg];
-      delete obj[seg];
-      return [obj, removed ?? null];
+      // A copy without the key: `delete` would turn the object into a slow dictionary-mode one.
+      const removed = node[seg];
+      const rest: Obj = {};
+      const frozen = Object.isFrozen(node);
+      for (const key in node) if (key !== seg) rest[key] = frozen ? share(node[key]) : node[key];
+      return [rest, removed ?? null];
     }
+    const obj = Object.isFrozen(node) ? copyContainer(node as Obj) : (node as Obj);
     const [child, removed] = deletePath(obj[seg], segments, i + 1);
     obj[seg] = child;
     return [obj, removed];

@@ -2,7 +2,7 @@ import { LogEvent } from '../../core/event.js';
 import { registerTransform } from '../../core/registry.js';
 import type { RunContext } from './function.js';
 import { programFor, programText, remapSchema } from './schema.js';
-import { copyContainer, type Obj } from './value.js';
+import { share, type Obj } from './value.js';
 
 export const DROPPED_OUTPUT = 'dropped';
 
@@ -30,9 +30,9 @@ registerTransform({
         const dropped: LogEvent[] = [];
         let discarded = 0;
         for (const event of events) {
-          const original = keepOriginal ? event.fields : undefined;
-          const working = keepOriginal ? deepCopy(event.fields) : event.fields;
-          const outcome = program.run(working, runContext);
+          // Freezing the root makes every write copy its path (copy-on-write): the original tree stays intact.
+          const original = keepOriginal ? share(event.fields) : undefined;
+          const outcome = program.run(event.fields, runContext);
           if (outcome.kind === 'ok') {
             const results = outcome.events;
             if (results.length === 0) {
@@ -50,7 +50,7 @@ registerTransform({
           ctx.metrics.error(outcome.kind === 'abort' ? 'vrl_abort' : 'vrl_error');
           const drop = outcome.kind === 'abort' ? config.drop_on_abort : config.drop_on_error;
           if (outcome.kind === 'error') ctx.logger.warn({ err: outcome.message }, drop ? 'VRL program failed; event dropped' : 'VRL program failed; event passed on unchanged');
-          if (original !== undefined) event.fields = original;
+          if (original !== undefined) event.fields = { ...original };
           if (!drop) {
             out.push(event);
           } else if (config.reroute_dropped) {
@@ -75,18 +75,3 @@ registerTransform({
     };
   },
 });
-
-/** A copy the program may change while the original stays intact (frozen sub-trees are shared). */
-function deepCopy(fields: Obj): Obj {
-  const copy = (v: unknown): unknown => {
-    if (v === null || typeof v !== 'object' || Object.isFrozen(v)) return v;
-    if (Array.isArray(v)) return v.map(copy);
-    const proto = Object.getPrototypeOf(v);
-    if (proto !== Object.prototype && proto !== null) return v;
-    const out: Obj = {};
-    for (const k in v as Obj) out[k] = copy((v as Obj)[k]);
-    return out;
-  };
-  void copyContainer;
-  return copy(fields) as Obj;
-}

@@ -97,6 +97,9 @@ describe('remap transform', () => {
     const source = '.a = "changed"\n.n = to_int!(.value)';
     const passed = run(build({ source }), [{ value: 'x', a: 'orig' }]);
     assert.deepEqual(passed.outputs.get('default'), [{ value: 'x', a: 'orig' }]);
+    const nested = run(build({ source: '.k.list[0] = 9\ndel(.k.gone)\n.n = to_int!(.value)' }), [{ value: 'x', k: { list: [1], gone: true } }]);
+    assert.deepEqual(nested.outputs.get('default'), [{ value: 'x', k: { list: [1], gone: true } }], 'nested changes are undone too');
+    assert.equal(Object.isFrozen(nested.outputs.get('default')![0]), false, 'the event root handed on stays writable');
     const dropped = run(build({ source, drop_on_error: true }), [{ value: 'x', a: 'orig' }, { value: '7' }]);
     assert.deepEqual(dropped.outputs.get('default'), [{ value: 7, a: 'changed', n: 7 }].map(({ a, n }) => ({ value: '7', a, n })));
     assert.deepEqual(dropped.acked, ['0']);

@@ -91,9 +91,10 @@ function parseQuery(text: string): Obj {
 /** Rules out most non-JSON lines by their first character, without paying for a SyntaxError. */
 function mayBeJson(text: string): boolean {
   let i = 0;
-  while (i < text.length && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++;
-  const c = text[i];
-  return c !== undefined && '{["-0123456789tfn'.includes(c);
+  let c = text.charCodeAt(0);
+  while (c === 32 || c === 9 || c === 10 || c === 13) c = text.charCodeAt(++i);
+  // { [ " - 0-9 t f n
+  return c === 123 || c === 91 || c === 34 || c === 45 || (c >= 48 && c <= 57) || c === 116 || c === 102 || c === 110;
 }
 
 const DEFAULT_PORTS: Record<string, number> = { 'http:': 80, 'https:': 443, 'ws:': 80, 'wss:': 443, 'ftp:': 21 };
