@@ -13,7 +13,7 @@ export type Expr =
   | { kind: 'assign'; span: Span; op: '=' | '|=' | '??='; target: Target; errTarget?: Target; value: Expr }
   | { kind: 'if'; span: Span; cond: Expr; then: Block; else?: Block | Expr }
   | { kind: 'block'; span: Span; body: Expr[] }
-  | { kind: 'call'; span: Span; name: string; nameSpan: Span; bang: boolean; args: Arg[] }
+  | { kind: 'call'; span: Span; name: string; nameSpan: Span; bang: boolean; args: Arg[]; closure?: Closure }
   | { kind: 'unary'; span: Span; op: '!' | '-'; expr: Expr }
   | { kind: 'binary'; span: Span; op: string; opSpan: Span; left: Expr; right: Expr }
   | { kind: 'abort'; span: Span; message?: Expr };
@@ -21,6 +21,13 @@ export type Expr =
 export type QueryBase = { kind: 'event' } | { kind: 'var'; name: string } | { kind: 'expr'; expr: Expr };
 export type Block = Extract<Expr, { kind: 'block' }>;
 export type Target = { kind: 'event'; segments: Segment[]; span: Span } | { kind: 'var'; name: string; segments: Segment[]; span: Span };
+
+/** `-> |key, value| { ... }` after an iterating function's arguments. */
+export interface Closure {
+  params: { name: string; span: Span }[];
+  body: Block;
+  span: Span;
+}
 
 export interface Arg {
   name?: string;

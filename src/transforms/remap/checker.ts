@@ -472,6 +472,34 @@ class Checker {
       } else runtimeChecks.push(undefined);
     });
     const returns = typeof def.returns === 'function' ? def.returns(infos) : def.returns;
+    if (def.closure && !e.closure) {
+      this.error(106, 'function argument arity mismatch', e.span, `"${e.name}" takes a closure: ${e.name}(...) -> |...| { ... }`);
+      bad = true;
+    } else if (!def.closure && e.closure) {
+      this.error(106, 'function argument arity mismatch', e.closure.span, `"${e.name}" takes no closure`);
+      bad = true;
+    } else if (def.closure && e.closure) {
+      const { returns: mustReturn } = def.closure;
+      const params = typeof def.closure.params === 'function' ? def.closure.params(infos) : def.closure.params;
+      if (e.closure.params.length !== params.length) {
+        this.error(106, 'function argument arity mismatch', e.closure.span, `the closure of "${e.name}" takes ${params.length} variable(s)`);
+        bad = true;
+      } else {
+        // Closure variables shadow outer ones for the block only.
+        const saved = e.closure.params.map((p) => this.env.vars.get(p.name));
+        e.closure.params.forEach((p, i) => {
+          this.slot(p.name);
+          this.env.vars.set(p.name, params[i]!);
+        });
+        const body = this.sub(e.closure.body);
+        e.closure.params.forEach((p, i) => (saved[i] === undefined ? this.env.vars.delete(p.name) : this.env.vars.set(p.name, saved[i]!)));
+        failure ??= body.failure;
+        if (mustReturn !== undefined && body.type !== NEVER && (body.type & ~mustReturn) !== 0) {
+          this.error(110, 'invalid argument type', e.closure.body.span, `the closure of "${e.name}" must return ${typeName(mustReturn)}, this block resolves to ${typeName(body.type)}`);
+          bad = true;
+        }
+      }
+    }
     if (bad) return { type: returns };
     if (e.name === 'del' || e.name === 'exists') {
       const target = args[0];

@@ -1,6 +1,6 @@
 import type { Expr, Segment, Target } from './ast.js';
 import type { CallPlan, CheckResult } from './checker.js';
-import type { RunContext } from './function.js';
+import type { Impl, RunContext } from './function.js';
 import { copyContainer, isObject, kindOf, share, T, Termination, typeName, valueEquals, VrlError, type Obj } from './value.js';
 
 /** The state of one run: the event root and the local variables. */
@@ -390,6 +390,7 @@ export class Compiler {
     const special = this.specialForm(e, plan);
     if (special) return special;
     const impl = plan.def.compile ? plan.def.compile(plan.infos) : plan.def.call!;
+    if (e.closure) return this.closureCall(e, plan, impl);
     const args = plan.args.map((a) => (a ? this.expr(a) : undefined));
     const checks = plan.runtimeChecks;
     const needsCheck = checks.some((c) => c !== undefined);
@@ -418,6 +419,39 @@ export class Compiler {
         const message = `function call error for "${name}" at ${where}: ${error.message}`;
         if (bang) throw new Termination('error', message);
         throw new VrlError(message);
+      }
+    };
+  }
+
+  /** An iterating function: the closure's variables are slots, set per invocation and restored after. */
+  private closureCall(e: Extract<Expr, { kind: 'call' }>, plan: CallPlan, impl: Impl): Code {
+    const args = plan.args.map((a) => (a ? this.expr(a) : undefined));
+    const body = this.expr(e.closure!.body);
+    const slots = e.closure!.params.map((p) => this.checked.slots.get(p.name)!);
+    const checks = plan.runtimeChecks;
+    const name = e.name;
+    const where = position(this.source, e.span);
+    const bang = e.bang;
+    return (f) => {
+      const values = args.map((a) => (a === undefined ? undefined : a(f)));
+      const saved = slots.map((s) => f.vars[s]);
+      const invoke = (...vals: unknown[]) => {
+        for (let i = 0; i < slots.length; i++) f.vars[slots[i]!] = vals[i];
+        return body(f);
+      };
+      try {
+        for (let i = 0; i < values.length; i++) {
+          const want = checks[i];
+          if (want !== undefined && (kindOf(values[i]) & want) === 0) throw new VrlError(`expected ${typeName(want)}, got ${typeName(kindOf(values[i]))}`);
+        }
+        return impl(values, f.ctx, invoke);
+      } catch (error) {
+        if (!(error instanceof VrlError)) throw error;
+        const message = `function call error for "${name}" at ${where}: ${error.message}`;
+        if (bang) throw new Termination('error', message);
+        throw new VrlError(message);
+      } finally {
+        for (let i = 0; i < slots.length; i++) f.vars[slots[i]!] = saved[i];
       }
     };
   }

@@ -35,10 +35,12 @@ export interface FunctionDef {
    */
   readonly compile?: (args: readonly (ArgInfo | undefined)[]) => Impl;
   readonly call?: Impl;
+  /** Iterating functions take a closure `-> |a, b| { ... }`: its variables' types, and what its block must return. */
+  readonly closure?: { readonly params: readonly TypeSet[] | ((args: readonly (ArgInfo | undefined)[]) => readonly TypeSet[]); readonly returns?: TypeSet };
 }
 
 /** Arguments positional, in parameter order; an omitted optional one is undefined. Throw VrlError to fail. */
-export type Impl = (args: unknown[], ctx: RunContext) => unknown;
+export type Impl = (args: unknown[], ctx: RunContext, closure?: (...values: unknown[]) => unknown) => unknown;
 
 const registry = new Map<string, FunctionDef>();
 

@@ -1,4 +1,4 @@
-import type { Arg, Block, Expr, Segment, Target } from './ast.js';
+import type { Arg, Block, Closure, Expr, Segment, Target } from './ast.js';
 import { syntaxError, type Span } from './diagnostic.js';
 import { tokenize, type Token } from './lexer.js';
 
@@ -305,11 +305,28 @@ class Parser {
       if (!this.isPunct(')')) this.expectPunct(',');
       this.skipNewlines();
     }
-    const end = this.next().span.end;
-    if (this.isPunct('->') || this.isPunct('|', 0) && this.peek(1).kind === 'ident' && this.isPunct('|', 2)) {
-      throw syntaxError(this.peek().span, 'closures (for_each, map_values, ...) are not supported by sluice yet');
+    let end = this.next().span.end;
+    let closure: Closure | undefined;
+    if (this.isPunct('->')) {
+      const arrow = this.next();
+      const params: Closure['params'] = [];
+      if (this.isPunct('||')) this.next();
+      else {
+        this.expectPunct('|');
+        while (!this.isPunct('|')) {
+          const p = this.next();
+          if (p.kind !== 'ident') throw syntaxError(p.span, 'expected a closure variable name');
+          params.push({ name: p.text, span: p.span });
+          if (!this.isPunct('|')) this.expectPunct(',');
+        }
+        this.next();
+      }
+      this.skipNewlines();
+      const body = this.block();
+      end = body.span.end;
+      closure = { params, body, span: { start: arrow.span.start, end } };
     }
-    return { kind: 'call', name, nameSpan, bang, args, span: { start: nameSpan.start, end } };
+    return { kind: 'call', name, nameSpan, bang, args, closure, span: { start: nameSpan.start, end } };
   }
 
   private ifRest(ifSpan: Span): Expr {

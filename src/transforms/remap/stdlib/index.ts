@@ -8,3 +8,4 @@ import './codec.js';
 import './numbers.js';
 import './system.js';
 import './logs.js';
+import './iteration.js';

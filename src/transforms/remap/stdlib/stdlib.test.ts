@@ -177,3 +177,21 @@ describe('VRL log parsers', () => {
     assert.match((klog.timestamp as Date).toISOString(), /^\d{4}-05-05T17:59:40\.692Z$/);
   });
 });
+
+describe('VRL iteration (closures)', () => {
+  it('maps keys and values, filters, iterates with for_each', () => {
+    const labels = { 'app.kubernetes.io/name': 'web', 'team': 'core', 'tier': '' };
+    assert.deepEqual(value('map_keys(object!(.l)) -> |k| { replace(k, ".", "_") }', { l: labels }), { 'app_kubernetes_io/name': 'web', team: 'core', tier: '' });
+    assert.deepEqual(value('map_values(object!(.l)) -> |v| { upcase!(v) }', { l: labels }), { 'app.kubernetes.io/name': 'WEB', team: 'CORE', tier: '' });
+    assert.deepEqual(value('filter(object!(.l)) -> |_k, v| { v != "" }', { l: labels }), { 'app.kubernetes.io/name': 'web', team: 'core' });
+    assert.deepEqual(value('filter([1, 2, 3, 4]) -> |i, _v| { mod(i, 2) == 0 }'), [1, 3]);
+    assert.equal(value('n = 0\nfor_each([1, 2, 3]) -> |_i, v| { n = n + int!(v) }\nn'), 6);
+    assert.deepEqual(value('map_values({"a": {"b": "x"}}, recursive: true) -> |v| { if is_string(v) { upcase!(v) } else { v } }'), { a: { b: 'X' } });
+  });
+
+  it('checks closures at compile time', () => {
+    assert.throws(() => compileProgram('map_keys({"a": 1})'), /takes a closure/);
+    assert.throws(() => compileProgram('upcase("a") -> |x| { x }'), /takes no closure/);
+    assert.throws(() => compileProgram('filter([1]) -> |i, v| { "yes" }'), /must return boolean/);
+  });
+});
