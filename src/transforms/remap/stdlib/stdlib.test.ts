@@ -106,6 +106,13 @@ describe('VRL functions', () => {
     assert.equal(value('format_number(1234567.891, 2, grouping_separator: ",")'), '1,234,567.89');
   });
 
+  it('logs through the context, rate-limited per call site', () => {
+    const lines: string[] = [];
+    const program = compileProgram('log("seen " + string!(.n), level: "warn")\nlog(.n, rate_limit_secs: 0)');
+    for (let n = 0; n < 3; n++) program.run({ n: String(n) }, { log: (level, message) => lines.push(`${level} ${message}`), env: {} });
+    assert.deepEqual(lines, ['warn seen 0', 'info 0', 'info 1', 'info 2']);
+  });
+
   it('asserts, reads the environment, checks CIDRs', () => {
     assert.equal(compileProgram('assert!(1 == 2, "nope")').run({}).kind, 'error');
     assert.equal(value('assert_eq!(1, 1)'), true);

@@ -45,9 +45,17 @@ defineFunctions([
     params: [{ name: 'value', type: ANY, required: true }, { name: 'level', type: T.bytes }, { name: 'rate_limit_secs', type: T.integer }],
     returns: T.null,
     check: (args) => (args[1]?.literal && !LEVELS.has(String(args[1].value)) ? `level must be one of ${[...LEVELS].join(', ')}` : undefined),
-    call: ([v, level], ctx) => {
-      ctx.log(typeof level === 'string' && LEVELS.has(level) ? level : 'info', kindOf(v) === T.bytes ? String(v) : display(v));
-      return null;
+    // Per call site, at most one line per `rate_limit_secs` (default 1, as VRL; 0 logs every call).
+    compile: () => {
+      let last = -Infinity;
+      return ([v, level, rate], ctx) => {
+        const now = Date.now();
+        const every = typeof rate === 'number' ? rate * 1000 : 1000;
+        if (now - last < every) return null;
+        last = now;
+        ctx.log(typeof level === 'string' && LEVELS.has(level) ? level : 'info', kindOf(v) === T.bytes ? String(v) : display(v));
+        return null;
+      };
     },
   },
   {
