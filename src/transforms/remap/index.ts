@@ -1,7 +1,7 @@
 import { LogEvent } from '../../core/event.js';
 import { registerTransform } from '../../core/registry.js';
 import type { RunContext } from './function.js';
-import { programFor, programText, remapSchema } from './schema.js';
+import { buildProgram, remapSchema } from './schema.js';
 import { share, type Obj } from './value.js';
 
 export const DROPPED_OUTPUT = 'dropped';
@@ -13,8 +13,7 @@ registerTransform({
   mutatesEvents: true,
   outputs: (config) => (config.reroute_dropped ? [DROPPED_OUTPUT] : []),
   build(config, ctx) {
-    const { text, name } = programText(config);
-    const program = programFor(text, name);
+    const program = buildProgram(config);
     const runContext: RunContext = {
       log: (level, message) => {
         const logger = ctx.logger as unknown as Record<string, (o: object, m: string) => void>;

@@ -149,10 +149,19 @@ describe('remap transform', () => {
     assert.equal(definition.schema.safeParse({ source: '.', file: 'x.vrl' }).success, false);
   });
 
-  it('reads the program from file', () => {
+  it('reads the program from file, or from files run in order', () => {
     const file = writeConfig('.from_file = true\n', 'prog.vrl');
     const { outputs } = run(build({ file }), [{}]);
     assert.deepEqual(outputs.get('default'), [{ from_file: true }]);
+    const split = writeConfig('. = [{"n": 1}, {"n": 2}]\n', 'split.vrl');
+    const tag = writeConfig('.tagged = true\n', 'tag.vrl');
+    const both = run(build({ files: [split, tag] }), [{}]);
+    assert.deepEqual(both.outputs.get('default'), [{ n: 1, tagged: true }, { n: 2, tagged: true }]);
+    const bad = writeConfig('.x = to_int(.y)\n', 'bad.vrl');
+    const result = definition.schema.safeParse({ files: [tag, bad] });
+    assert.equal(result.success, false);
+    assert.match(result.error!.issues[0]!.message, /invalid VRL program .*bad\.vrl[\s\S]*┌─ .*bad\.vrl:1:6/);
+    assert.equal(definition.schema.safeParse({ source: '.', timezone: 'Europe/Paris' }).success, false, 'only UTC');
   });
 
   it('reports a compile error as a config error naming file, component and position', () => {
