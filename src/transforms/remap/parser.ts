@@ -204,8 +204,9 @@ class Parser {
         this.skipNewlines();
         const inner = this.expression();
         this.skipNewlines();
-        this.expectPunct(')');
-        return inner;
+        const close = this.expectPunct(')');
+        // The group's span covers its parentheses (carets under `(a + b)`).
+        return { ...inner, span: { start: span.start, end: close.span.end } } as Expr;
       }
       case '[': {
         this.next();
