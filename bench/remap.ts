@@ -42,7 +42,7 @@ const pods = Array.from({ length: 20 }, (_, i) =>
 
 function fieldsFor(i: number): Fields {
   const json = i % 4 !== 3;
-  const level = ['info', 'warn', 'error', 'debug'][i % 4 === 3 ? 0 : i % 3]!;
+  const level = i % 10 === 0 ? 'debug' : ['info', 'warn', 'error'][i % 3]!; // debug lines are aborted by the typical program
   return {
     message: json ? `{"level":"${level}","msg":"request ${i} handled","duration":"0.0${i % 97}","status":${200 + (i % 5)}}` : `plain text line number ${i} from the app`,
     stream: i % 7 === 0 ? 'stderr' : 'stdout',
