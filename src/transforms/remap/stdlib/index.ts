@@ -9,3 +9,4 @@ import './numbers.js';
 import './system.js';
 import './logs.js';
 import './iteration.js';
+import './extra.js';

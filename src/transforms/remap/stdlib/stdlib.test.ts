@@ -202,3 +202,21 @@ describe('VRL iteration (closures)', () => {
     assert.throws(() => compileProgram('filter([1]) -> |i, v| { "yes" }'), /must return boolean/);
   });
 });
+
+describe('VRL functions, less common', () => {
+  it('parses integers, floats and CSV', () => {
+    assert.deepEqual(value('[parse_int!("42"), parse_int!("-0x1F"), parse_int!("0b101"), parse_int!("zz", 36)]'), [42, -31, 5, 1295]);
+    fails('parse_int("12a")');
+    assert.equal(value('parse_float!("2.5e1")'), 25);
+    assert.deepEqual(value('parse_csv!("a,\\"b,c\\",\\"say \\"\\"hi\\"\\"\\"")'), ['a', 'b,c', 'say "hi"']);
+    assert.deepEqual(value('parse_csv!("a|b", delimiter: "|")'), ['a', 'b']);
+  });
+
+  it('checks substrings, pops, percent-encodes, hashes', () => {
+    assert.equal(value('contains_all!("The NEEDLE in", ["needle", "the"], case_sensitive: false)'), true);
+    assert.deepEqual(value('pop([1, 2, 3])'), [1, 2]);
+    assert.equal(value('decode_percent(encode_percent("a b/c"))'), 'a b/c');
+    assert.equal(value('sha3("foo", variant: "SHA3-256")'), '76d3bc41c9f588f7fcd0d5bf4718f8f84b1c41b20882703100b9eb9413807c01');
+    assert.equal(typeof value('get_hostname!()'), 'string');
+  });
+});
