@@ -14,6 +14,7 @@ import { loadConfig } from '../../core/config/load.js';
 import { MetricsRegistry } from '../../core/metrics.js';
 import { findDefinition } from '../../core/registry.js';
 import { planTopology } from '../../core/topology/plan.js';
+import { collector, sourceOutcomes, startTopology, waitUntil } from '../../../test/harness.js';
 
 const definition = findDefinition('transform', 'remap') as TransformDefinition;
 
@@ -248,5 +249,42 @@ describe('sluice vrl', () => {
     const result = spawnSync(process.execPath, [cli, 'vrl', '--program', program], { encoding: 'utf8' });
     assert.equal(result.status, 78);
     assert.match(result.stderr, /error\[E103\]: unhandled fallible assignment\n {2}┌─ .*bad\.vrl:1:6/);
+  });
+});
+
+describe('remap in a running topology', () => {
+  it('acknowledges kept, dropped, split and rerouted events end to end', async () => {
+    const kept = collector('remap-kept');
+    const dropped = collector('remap-dropped');
+    const running = await startTopology({
+      sources: { src: { type: 'test_counter', count: 12, batch_size: 12 } },
+      transforms: {
+        vrl: {
+          type: 'remap',
+          inputs: ['src'],
+          reroute_dropped: true,
+          drop_on_error: true,
+          source: [
+            'n = int!(.seq)',
+            'if mod(n, 4) == 0 { abort "multiple of four" }',
+            'if n == 5 { .bad = to_int!("x") }',
+            'if n == 7 { . = [{"part": 1}, {"part": 2}] } else { .doubled = n * 2 }',
+          ].join('\n'),
+        },
+      },
+      sinks: {
+        kept: { type: 'test_collect', inputs: ['vrl'], name: 'remap-kept' },
+        dropped: { type: 'test_collect', inputs: ['vrl.dropped'], name: 'remap-dropped' },
+      },
+    });
+    await kept.waitFor(8);
+    await dropped.waitFor(4);
+    await waitUntil(() => sourceOutcomes.get('src')!.length === 1, 5000, 'the batch is acknowledged once every copy is done');
+    assert.deepEqual(sourceOutcomes.get('src'), [{ rejected: 0 }]);
+    assert.deepEqual(kept.events.filter((e) => e.fields.part !== undefined).map((e) => e.fields.part), [1, 2]);
+    assert.deepEqual(kept.events.filter((e) => e.fields.doubled !== undefined).map((e) => e.fields.doubled), [2, 4, 6, 12, 18, 20, 22]);
+    const reasons = dropped.events.map((e) => (e.fields.metadata as { dropped: { reason: string } }).dropped.reason);
+    assert.deepEqual(reasons.sort(), ['abort', 'abort', 'abort', 'error']);
+    await running.stop();
   });
 });
