@@ -332,6 +332,9 @@ class Checker {
         return { type: l.type | r.type, failure: r.failure };
       case '==':
       case '!=':
+        if (e.left.kind === 'binary' && ['==', '!=', '<', '<=', '>', '>='].includes(e.left.op)) {
+          this.error(650, "comparison operators can't be chained together", e.opSpan, 'this comparison follows another one', ['compare two values at a time, joined with && or ||']);
+        }
         return { type: T.boolean, failure: l.failure ?? r.failure };
       case '&&':
       case '||': {
@@ -345,6 +348,9 @@ class Checker {
       case '>':
       case '>=': {
         const inner = l.failure ?? r.failure;
+        if (e.left.kind === 'binary' && ['==', '!=', '<', '<=', '>', '>='].includes(e.left.op)) {
+          this.error(650, "comparison operators can't be chained together", e.opSpan, 'this comparison follows another one', ['compare two values at a time, joined with && or ||']);
+        }
         const comparable = [NUMBER, T.bytes, T.timestamp];
         const exact = comparable.some((k) => (l.type & ~k) === 0 && (r.type & ~k) === 0);
         const possible = comparable.some((k) => (l.type & k) !== 0 && (r.type & k) !== 0);
@@ -357,20 +363,31 @@ class Checker {
       case '-':
       case '*': {
         const inner = l.failure ?? r.failure;
-        const both = (k: TypeSet) => (l.type & ~k) === 0 && (r.type & ~k) === 0;
+        const only = (t: TypeSet, k: TypeSet) => (t & ~k) === 0 && t !== NEVER;
+        const both = (k: TypeSet) => only(l.type, k) && only(r.type, k);
         const some = (k: TypeSet) => (l.type & k) !== 0 && (r.type & k) !== 0;
-        let type: TypeSet = l.type === T.integer && r.type === T.integer ? T.integer : (l.type | r.type) & T.float && both(NUMBER) ? T.float : NUMBER;
-        let exact = both(NUMBER);
+        let type: TypeSet;
+        let exact: boolean;
         let possible = some(NUMBER);
-        if (op === '+') {
-          if (both(T.bytes)) {
-            type = T.bytes;
-            exact = true;
-          }
-          if (some(T.bytes)) {
-            possible = true;
-            if (!exact) type |= T.bytes;
-          }
+        if (op === '+' && (l.type === T.bytes || r.type === T.bytes)) {
+          // String concatenation; null counts as an empty string.
+          type = T.bytes;
+          exact = both(T.bytes | T.null);
+          possible = some(T.bytes | T.null);
+        } else if (op === '*' && ((l.type === T.bytes && r.type === T.integer) || (l.type === T.integer && r.type === T.bytes))) {
+          type = T.bytes; // "ab" * 3
+          exact = true;
+          possible = true;
+        } else if (l.type === T.float || r.type === T.float) {
+          type = T.float;
+          exact = both(NUMBER);
+        } else if (l.type === T.integer && r.type === T.integer) {
+          type = T.integer;
+          exact = true;
+        } else {
+          type = op === '-' ? NUMBER : NUMBER | T.bytes;
+          exact = false;
+          possible = possible || (op !== '-' && (l.type & (T.bytes | T.null)) !== 0 && (r.type & (T.bytes | T.null | T.integer)) !== 0);
         }
         if (!possible && l.type !== NEVER && r.type !== NEVER) this.error(110, 'invalid argument type', e.span, `"${op}" does not apply to ${typeName(l.type)} and ${typeName(r.type)}`);
         return { type, failure: inner ?? (exact || !possible ? undefined : fail(`"${op}" on ${typeName(l.type)} and ${typeName(r.type)}`)) };
@@ -389,11 +406,13 @@ class Checker {
       }
       case '|': {
         const inner = l.failure ?? r.failure;
-        if (((l.type & T.object) === 0 || (r.type & T.object) === 0) && l.type !== NEVER && r.type !== NEVER) {
-          this.error(110, 'invalid argument type', e.span, `"|" merges objects, not ${typeName(l.type)} and ${typeName(r.type)}`);
+        if ((l.type !== T.object || r.type !== T.object) && l.type !== NEVER && r.type !== NEVER) {
+          const which = l.type !== T.object ? e.left : e.right;
+          this.error(652, 'only objects can be merged', which.span, `this resolves to ${typeName(this.infos.get(which)?.type ?? ANY)}, "|" merges objects only`, [
+            'ensure both sides are objects, e.g. object!(...) or object(...) ?? {}',
+          ]);
         }
-        const exact = l.type === T.object && r.type === T.object;
-        return { type: T.object, failure: inner ?? (exact ? undefined : fail('"|" merges objects; a side may not be one')) };
+        return { type: T.object, failure: inner };
       }
       default:
         this.error(203, 'syntax error', e.opSpan, `unknown operator ${op}`);

@@ -346,13 +346,21 @@ export class Compiler {
           const a = l(f);
           const b = r(f);
           if (typeof a === 'number' && typeof b === 'number') return a + b;
-          if (typeof a === 'string' && typeof b === 'string') return a + b;
+          if (typeof a === 'string' && (typeof b === 'string' || b === null)) return b === null ? a : a + b;
+          if (a === null && typeof b === 'string') return b;
           throw new VrlError(`can't add type ${typeName(kindOf(b))} to ${typeName(kindOf(a))}`);
         };
       case '-':
         return arithmetic(l, r, (a, b) => a - b, 'subtract');
       case '*':
-        return arithmetic(l, r, (a, b) => a * b, 'multiply');
+        return (f) => {
+          const a = l(f);
+          const b = r(f);
+          if (typeof a === 'number' && typeof b === 'number') return a * b;
+          if (typeof a === 'string' && Number.isInteger(b)) return a.repeat(Math.max(0, Math.min(b as number, 1_000_000)));
+          if (Number.isInteger(a) && typeof b === 'string') return b.repeat(Math.max(0, Math.min(a as number, 1_000_000)));
+          throw new VrlError(`can't multiply type ${typeName(kindOf(a))} by ${typeName(kindOf(b))}`);
+        };
       case '/':
         if (rightLiteral && typeof rightLiteral.value === 'number' && rightLiteral.value !== 0) {
           const d = rightLiteral.value;

@@ -76,6 +76,9 @@ describe('VRL language', () => {
     assert.deepEqual(value('{"a": 1} | {"b": 2} == {"a": 1, "b": 2}'), true, '| binds tighter than ==');
     assert.deepEqual(value('{"a": 1} | {"b": 2}'), { a: 1, b: 2 });
     assert.equal(value('"a" + "b"'), 'ab');
+    assert.equal(value('x, err = to_int("3")\n"err: " + err'), 'err: ', 'a string plus null (an error variable) is infallible');
+    assert.equal(value('"ab" * 3'), 'ababab');
+    assert.equal(value('1.5 + 1'), 2.5);
   });
 
   it('runs if / else if / else and blocks', () => {
@@ -154,6 +157,9 @@ describe('VRL compile-time checks', () => {
     assert.equal(compileError("r'(unclosed'").diagnostics[0]!.code, 630);
     assert.equal(compileError('.x = "unterminated').diagnostics[0]!.code, 203);
     assert.equal(compileError('. = "text"').diagnostics[0]!.code, 315);
+    assert.equal(compileError('1 < 2 < 3').diagnostics[0]!.code, 650);
+    assert.deepEqual(value('. | {"a": 1}', { b: 2 }), { b: 2, a: 1 });
+    assert.equal(compileError('.a | {"b": 1}').diagnostics[0]!.code, 652);
   });
 
   it('accepts named arguments in any order', () => {
