@@ -3,7 +3,7 @@ import type { Span } from './diagnostic.js';
 export type Segment = string | number;
 
 export type Expr =
-  | { kind: 'literal'; span: Span; value: unknown }
+  | { kind: 'literal'; span: Span; value: unknown; float?: boolean }
   | { kind: 'timestamp'; span: Span; text: string }
   | { kind: 'regex'; span: Span; source: string; flags: string }
   | { kind: 'array'; span: Span; items: Expr[] }

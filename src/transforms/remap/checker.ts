@@ -19,6 +19,8 @@ export interface Info {
   failure?: Failure;
   /** Compile-time value of literals (regex and timestamp literals included). */
   literal?: { value: unknown };
+  /** A read of a path typed by the source schema: checked at run time. */
+  seeded?: boolean;
 }
 
 /** A call site resolved by the checker: parameters matched, which arguments need a run-time type check. */
@@ -51,9 +53,11 @@ class Env {
   constructor(
     readonly vars: Map<string, TypeSet> = new Map(),
     readonly paths: Map<string, TypeSet> = new Map(),
+    /** Paths whose type comes from the sources' schema, not from the program: checked when read. */
+    readonly seeded: Set<string> = new Set(),
   ) {}
   clone(): Env {
-    return new Env(new Map(this.vars), new Map(this.paths));
+    return new Env(new Map(this.vars), new Map(this.paths), new Set(this.seeded));
   }
   /** Types after either branch ran. */
   static join(a: Env, b: Env): Env {
@@ -61,6 +65,7 @@ class Env {
     for (const [k, t] of a.vars) out.vars.set(k, t | (b.vars.get(k) ?? T.null));
     for (const [k, t] of b.vars) if (!a.vars.has(k)) out.vars.set(k, t | T.null);
     for (const [k, t] of a.paths) if (b.paths.has(k)) out.paths.set(k, t | b.paths.get(k)!);
+    for (const k of a.seeded) if (b.seeded.has(k)) out.seeded.add(k);
     return out;
   }
 }
@@ -70,9 +75,17 @@ const POISON: Failure = { code: 0, title: '', span: { start: 0, end: 0 }, label:
 
 const pathKey = (segments: readonly Segment[]) => JSON.stringify(segments);
 
+/**
+ * What every sluice source guarantees (core/event.ts): `message` is the log line, a string. As
+ * Vector types fields from its sources' schemas, `.message` starts out typed as a string; a read
+ * checks it at run time (an event changed upstream fails the program rather than lying).
+ */
+export const SOURCE_SCHEMA: ReadonlyMap<string, TypeSet> = new Map([[JSON.stringify(['message']), T.bytes]]);
+
 export function check(program: Expr[], source = ''): CheckResult {
   const checker = new Checker(source);
-  let env = new Env();
+  let env = new Env(new Map(), new Map(SOURCE_SCHEMA), new Set(SOURCE_SCHEMA.keys()));
+  checker.env = env;
   for (const stmt of program) {
     const info = checker.expr(stmt, env);
     env = checker.env;
@@ -123,7 +136,8 @@ class Checker {
   private inner(e: Expr): Info {
     switch (e.kind) {
       case 'literal':
-        return { type: kindOf(e.value), literal: { value: e.value } };
+        // `1.0` is a float even though its JS value is integral.
+        return { type: e.float ? T.float : kindOf(e.value), literal: { value: e.value } };
       case 'timestamp': {
         const date = parseTimestampLiteral(e.text);
         if (date === undefined) {
@@ -136,7 +150,7 @@ class Checker {
         try {
           return { type: T.regex, literal: { value: new VrlRegex(e.source, e.flags) } };
         } catch (error) {
-          this.error(630, 'invalid regular expression', e.span, (error as Error).message);
+          this.error(203, 'invalid regular expression', e.span, (error as Error).message);
           return { type: T.regex };
         }
       }
@@ -182,7 +196,12 @@ class Checker {
     const base = e.base;
     if (base.kind === 'event') {
       if (e.segments.length === 0) return { type: this.env.paths.get('[]') ?? T.object };
-      return { type: this.env.paths.get(pathKey(e.segments)) ?? ANY };
+      const key = pathKey(e.segments);
+      if (this.env.seeded.has(key)) {
+        this.canTerminate = true;
+        return { type: this.env.paths.get(key)!, seeded: true };
+      }
+      return { type: this.env.paths.get(key) ?? ANY };
     }
     if (base.kind === 'var') {
       const type = this.env.vars.get(base.name);
@@ -215,6 +234,7 @@ class Checker {
     }
     if (target.segments.length === 0) {
       this.env.paths.clear();
+      this.env.seeded.clear();
       this.env.paths.set('[]', type & (T.object | T.array) || T.object);
       return;
     }
@@ -225,7 +245,10 @@ class Checker {
       const segs = JSON.parse(k) as Segment[];
       const prefix = segs.length <= target.segments.length ? segs : target.segments;
       const other = segs.length <= target.segments.length ? target.segments : segs;
-      if (prefix.every((s, i) => s === other[i])) this.env.paths.delete(k);
+      if (prefix.every((s, i) => s === other[i])) {
+        this.env.paths.delete(k);
+        this.env.seeded.delete(k);
+      }
     }
     this.env.paths.set(key, type);
   }
@@ -470,7 +493,13 @@ class Checker {
         return;
       }
       const info = this.sub(expr);
-      failure ??= info.failure;
+      if (info.failure && info.failure.code !== POISON.code) {
+        // VRL: an argument must not fail; handle its error first (`!` or `??` inside the argument).
+        this.error(630, 'fallible argument', info.failure.span, 'this expression can fail, and a function argument must not', [
+          'handle the error inside the argument: add `!` to abort on error, or `?? default` to coalesce',
+        ]);
+        bad = true;
+      } else failure ??= info.failure;
       infos.push({ type: info.type, literal: info.literal !== undefined, value: info.literal?.value, expr });
       if (info.type !== NEVER && (info.type & param.type) === 0) {
         this.error(110, 'invalid argument type', expr.span, `this expression resolves to ${typeName(info.type)} but the parameter "${param.name}" expects ${typeName(param.type)}`);
@@ -483,10 +512,7 @@ class Checker {
           title: 'invalid argument type',
           span: expr.span,
           label: `this expression resolves to ${typeName(info.type)} but the parameter "${param.name}" expects the exact type ${typeName(param.type)}`,
-          notes: [
-            `ensure the type at compile time with a coercion or assertion, e.g. ${coercionFor(param.type)}, or handle the call's error`,
-            HANDLE_NOTE,
-          ],
+          notes: [coercionFor(param.type)],
         };
       } else runtimeChecks.push(undefined);
     });
@@ -533,6 +559,12 @@ class Checker {
       this.error(110, 'invalid argument', e.span, problem);
       return { type: returns };
     }
+    if (argTypeFailure && !e.bang) {
+      // VRL: an argument whose type may not match is a compile error unless the call aborts on error (`f!(...)`).
+      const f = argTypeFailure as Failure;
+      this.error(110, f.title, f.span, f.label, [`ensure the type with a coercion or assertion, e.g. ${f.notes[0]}, or abort on error: ${e.name}!(...)`]);
+      return { type: returns };
+    }
     const intrinsic = typeof def.fallible === 'function' ? def.fallible(infos) : (def.fallible ?? false);
     const fallible = intrinsic || argTypeFailure !== undefined;
     this.calls.set(e, { def, args, infos, runtimeChecks, fallible });
@@ -542,11 +574,7 @@ class Checker {
       } else this.canTerminate = true;
       return { type: returns, failure };
     }
-    if (fallible) {
-      failure ??= intrinsic
-        ? { code: 100, title: 'unhandled error', span: e.span, label: 'expression can result in runtime error', notes: [HANDLE_NOTE] }
-        : argTypeFailure;
-    }
+    if (fallible) failure ??= { code: 100, title: 'unhandled error', span: e.span, label: 'expression can result in runtime error', notes: [HANDLE_NOTE] };
     return { type: returns, failure };
   }
 }

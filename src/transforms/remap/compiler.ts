@@ -187,6 +187,16 @@ export class Compiler {
     const base = e.base;
     if (base.kind === 'event') {
       if (segs.length === 0) return (f) => share(f.root);
+      const info = this.checked.infos.get(e);
+      if (info?.seeded) {
+        const want = info.type;
+        const name = segs.join('.');
+        return (f) => {
+          const v = getPath(f.root, segs);
+          if ((kindOf(v) & want) === 0) throw new Termination('error', `.${name} is ${typeName(kindOf(v))}, not the ${typeName(want)} every source sets (changed upstream?)`);
+          return v;
+        };
+      }
       if (segs.length === 1 && typeof segs[0] === 'string') {
         const key = segs[0];
         return (f) => {

@@ -114,7 +114,7 @@ class Parser {
       this.next();
       const expr = this.unary();
       if (t.text === '-' && expr.kind === 'literal' && typeof expr.value === 'number') {
-        return { kind: 'literal', value: -expr.value, span: { start: t.span.start, end: expr.span.end } };
+        return { kind: 'literal', value: -expr.value, float: expr.float, span: { start: t.span.start, end: expr.span.end } };
       }
       return { kind: 'unary', op: t.text, expr, span: { start: t.span.start, end: expr.span.end } };
     }
@@ -168,7 +168,7 @@ class Parser {
       case 'int':
       case 'float':
         this.next();
-        return { kind: 'literal', value: t.value, span };
+        return { kind: 'literal', value: t.value, float: t.kind === 'float', span };
       case 'string':
         this.next();
         return { kind: 'literal', value: t.value, span };

@@ -217,7 +217,7 @@ type = "stdin"
 [transforms.bad]
 type = "remap"
 inputs = ["in"]
-source = 'upcase(.message)'
+source = 'upcase(.level)'
 [sinks.out]
 type = "blackhole"
 inputs = ["bad"]
@@ -227,7 +227,7 @@ inputs = ["bad"]
     assert.equal(result.status, 78);
     assert.match(result.stderr, /transforms\.bad\.source: invalid VRL program/);
     assert.match(result.stderr, /error\[E110\]: invalid argument type/);
-    assert.match(result.stderr, /1 │ upcase\(\.message\)/);
+    assert.match(result.stderr, /1 │ upcase\(\.level\)/);
   });
 });
 
@@ -245,7 +245,7 @@ describe('sluice vrl', () => {
   });
 
   it('exits 78 with the diagnostic when the program does not compile', () => {
-    const program = writeConfig('.x = parse_json(.m)', 'bad.vrl');
+    const program = writeConfig('.x = parse_json(.message)', 'bad.vrl');
     const result = spawnSync(process.execPath, [cli, 'vrl', '--program', program], { encoding: 'utf8' });
     assert.equal(result.status, 78);
     assert.match(result.stderr, /error\[E103\]: unhandled fallible assignment\n {2}┌─ .*bad\.vrl:1:6/);

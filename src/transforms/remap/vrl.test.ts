@@ -79,6 +79,7 @@ describe('VRL language', () => {
     assert.equal(value('x, err = to_int("3")\n"err: " + err'), 'err: ', 'a string plus null (an error variable) is infallible');
     assert.equal(value('"ab" * 3'), 'ababab');
     assert.equal(value('1.5 + 1'), 2.5);
+    assert.equal(value('(to_float(.d) ?? 0.0) * 1000', { d: '0.5' }), 500, 'float literals are floats to the checker: no handling needed');
   });
 
   it('runs if / else if / else and blocks', () => {
@@ -134,6 +135,9 @@ describe('VRL compile-time checks', () => {
     assert.equal(compileError('upcase(1)').diagnostics[0]!.code, 110);
     assert.equal(compileError('upcase(.m)').diagnostics[0]!.code, 110);
     assert.equal(value('upcase!(.m)', { m: 'x' }), 'X');
+    assert.equal(compileError('upcase(.m) ?? ""').diagnostics[0]!.code, 110, 'as VRL: only `!` or a coercion resolves an unknown argument type');
+    assert.equal(compileError('upcase(to_string(.n))').diagnostics[0]!.code, 630, 'a fallible argument is an error');
+    assert.equal(value('upcase(to_string(.n) ?? "")', { n: 1 }), '1');
     assert.equal(value('upcase(string!(.m))', { m: 'x' }), 'X');
   });
 
@@ -154,12 +158,20 @@ describe('VRL compile-time checks', () => {
     assert.equal(compileError('upcase!("a")').diagnostics[0]!.code, 620);
     assert.equal(compileError('x, err = upcase("a")').diagnostics[0]!.code, 104);
     assert.equal(compileError('if .a { 1 }').diagnostics[0]!.code, 102);
-    assert.equal(compileError("r'(unclosed'").diagnostics[0]!.code, 630);
+    assert.equal(compileError("r'(unclosed'").diagnostics[0]!.code, 203);
     assert.equal(compileError('.x = "unterminated').diagnostics[0]!.code, 203);
     assert.equal(compileError('. = "text"').diagnostics[0]!.code, 315);
     assert.equal(compileError('1 < 2 < 3').diagnostics[0]!.code, 650);
     assert.deepEqual(value('. | {"a": 1}', { b: 2 }), { b: 2, a: 1 });
     assert.equal(compileError('.a | {"b": 1}').diagnostics[0]!.code, 652);
+  });
+
+  it('types .message as the string every source sets, and checks it when read', () => {
+    assert.equal(value('upcase(.message)', { message: 'hi' }), 'HI');
+    const outcome = compileProgram('.x = 1\nupcase(.message)').run({ message: { not: 'a string' } });
+    assert.equal(outcome.kind, 'error');
+    assert.match((outcome as { message: string }).message, /\.message is object, not the string every source sets/);
+    assert.equal(compileError('.message = 1\nupcase(.message)').diagnostics[0]!.code, 110, 'an assignment replaces the source type');
   });
 
   it('accepts named arguments in any order', () => {
