@@ -107,6 +107,18 @@ program
 registerTap(program);
 registerTop(program);
 
+// `sluice vrl`: try a remap (VRL) program on sample events (src/transforms/remap/cli.ts).
+program
+  .command('vrl')
+  .description('run a VRL program over JSON-lines events and print each result (or each event with --print-object)')
+  .requiredOption('-p, --program <file>', 'the VRL program')
+  .option('-i, --input <file>', 'events, one JSON object a line (default: one empty event)')
+  .option('-o, --print-object', 'print the event after the program instead of its result value', false)
+  .action(async (opts: { program: string; input?: string; printObject: boolean }) => {
+    const { runVrlCli } = await import('./transforms/remap/cli.js');
+    process.exit(runVrlCli(opts));
+  });
+
 function toList(value: string[] | string): string[] {
   return typeof value === 'string' ? value.split(',').filter(Boolean) : value;
 }

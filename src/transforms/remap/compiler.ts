@@ -1,0 +1,538 @@
+import type { Expr, Segment, Target } from './ast.js';
+import type { CallPlan, CheckResult } from './checker.js';
+import type { Impl, RunContext } from './function.js';
+import { copyContainer, isObject, kindOf, share, T, Termination, typeName, valueEquals, VrlError, type Obj } from './value.js';
+
+/** The state of one run: the event root and the local variables. */
+export interface Frame {
+  root: unknown;
+  vars: unknown[];
+  ctx: RunContext;
+}
+
+export type Code = (f: Frame) => unknown;
+
+// ---- paths: reads share the value (value semantics), writes copy what is shared ----
+
+export function getPath(node: unknown, segments: readonly Segment[]): unknown {
+  for (const seg of segments) {
+    if (typeof seg === 'string') {
+      if (!isObject(node)) return null;
+      node = (node as Obj)[seg];
+    } else {
+      if (!Array.isArray(node)) return null;
+      node = node[seg < 0 ? node.length + seg : seg];
+    }
+    if (node === undefined) return null;
+  }
+  return node === undefined ? null : node;
+}
+
+/** Returns the (possibly new) container with `value` at `segments`; a non-container on the way is replaced. */
+export function setPath(node: unknown, segments: readonly Segment[], value: unknown, i = 0): unknown {
+  if (i === segments.length) return value;
+  const seg = segments[i]!;
+  if (typeof seg === 'string') {
+    let obj = (isObject(node) ? node : {}) as Obj;
+    if (Object.isFrozen(obj)) obj = copyContainer(obj);
+    obj[seg] = setPath(obj[seg], segments, value, i + 1);
+    return obj;
+  }
+  let arr = (Array.isArray(node) ? node : []) as unknown[];
+  if (Object.isFrozen(arr)) arr = copyContainer(arr);
+  let index = seg < 0 ? arr.length + seg : seg;
+  if (index < 0) {
+    // VRL: a negative index before the start grows the array at the front.
+    const pad = -index;
+    arr = [...new Array(pad).fill(null), ...arr];
+    index = 0;
+  }
+  while (arr.length < index) arr.push(null);
+  arr[index] = setPath(arr[index], segments, value, i + 1);
+  return arr;
+}
+
+/** Remove the value at `segments`; returns [new container, removed value]. */
+export function deletePath(node: unknown, segments: readonly Segment[], i = 0): [unknown, unknown] {
+  const seg = segments[i]!;
+  const last = i === segments.length - 1;
+  if (typeof seg === 'string') {
+    if (!isObject(node) || !(seg in node)) return [node, null];
+    if (last) {
+      // A copy without the key: `delete` would turn the object into a slow dictionary-mode one.
+      const removed = node[seg];
+      const rest: Obj = {};
+      const frozen = Object.isFrozen(node);
+      for (const key in node) if (key !== seg) rest[key] = frozen ? share(node[key]) : node[key];
+      return [rest, removed ?? null];
+    }
+    const obj = Object.isFrozen(node) ? copyContainer(node as Obj) : (node as Obj);
+    const [child, removed] = deletePath(obj[seg], segments, i + 1);
+    obj[seg] = child;
+    return [obj, removed];
+  }
+  if (!Array.isArray(node)) return [node, null];
+  const index = seg < 0 ? node.length + seg : seg;
+  if (index < 0 || index >= node.length) return [node, null];
+  const arr = Object.isFrozen(node) ? copyContainer(node) : node;
+  if (last) {
+    const [removed] = arr.splice(index, 1);
+    return [arr, removed ?? null];
+  }
+  const [child, removed] = deletePath(arr[index], segments, i + 1);
+  arr[index] = child;
+  return [arr, removed];
+}
+
+function defaultFor(type: number): unknown {
+  switch (type) {
+    case T.bytes:
+      return '';
+    case T.integer:
+    case T.float:
+      return 0;
+    case T.boolean:
+      return false;
+    case T.object:
+      return {};
+    case T.array:
+      return [];
+    default:
+      return null;
+  }
+}
+
+export function position(source: string, span: { start: number; end: number }): string {
+  void source;
+  return `(${span.start}:${span.end})`;
+}
+
+// ---- the compiler ----
+
+export class Compiler {
+  constructor(
+    private readonly checked: CheckResult,
+    private readonly source: string,
+  ) {}
+
+  program(body: Expr[]): Code {
+    const codes = body.map((e) => this.expr(e));
+    if (codes.length === 1) return codes[0]!;
+    return (f) => {
+      let last: unknown = null;
+      for (let i = 0; i < codes.length; i++) last = codes[i]!(f);
+      return last;
+    };
+  }
+
+  expr(e: Expr): Code {
+    const info = this.checked.infos.get(e);
+    if (info?.literal && e.kind !== 'call' && e.kind !== 'assign') {
+      const value = info.literal.value;
+      return () => value;
+    }
+    switch (e.kind) {
+      case 'literal': {
+        const value = e.value;
+        return () => value;
+      }
+      case 'timestamp':
+      case 'regex':
+        throw new Error('literal without a value'); // the checker reported it
+      case 'array': {
+        const items = e.items.map((i) => this.expr(i));
+        return (f) => items.map((c) => c(f));
+      }
+      case 'object': {
+        const keys = e.entries.map(([k]) => k);
+        const values = e.entries.map(([, v]) => this.expr(v));
+        return (f) => {
+          const out: Obj = {};
+          for (let i = 0; i < keys.length; i++) out[keys[i]!] = values[i]!(f);
+          return out;
+        };
+      }
+      case 'query':
+        return this.query(e);
+      case 'assign':
+        return this.assign(e);
+      case 'block': {
+        const body = this.program(e.body);
+        return body;
+      }
+      case 'if': {
+        const cond = this.expr(e.cond);
+        const then = this.expr(e.then);
+        const otherwise = e.else ? this.expr(e.else) : () => null;
+        return (f) => (cond(f) === true ? then(f) : otherwise(f));
+      }
+      case 'abort': {
+        const message = e.message ? this.expr(e.message) : undefined;
+        const where = position(this.source, e.span);
+        return (f) => {
+          throw new Termination('abort', message ? String(message(f)) : `aborted at ${where}`);
+        };
+      }
+      case 'unary':
+        return this.unary(e);
+      case 'binary':
+        return this.binary(e);
+      case 'call':
+        return this.call(e);
+    }
+  }
+
+  private query(e: Extract<Expr, { kind: 'query' }>): Code {
+    const segs = e.segments;
+    const base = e.base;
+    if (base.kind === 'event') {
+      if (segs.length === 0) return (f) => share(f.root);
+      const info = this.checked.infos.get(e);
+      if (info?.seeded) {
+        const want = info.type;
+        const name = segs.join('.');
+        return (f) => {
+          const v = getPath(f.root, segs);
+          if ((kindOf(v) & want) === 0) throw new Termination('error', `.${name} is ${typeName(kindOf(v))}, not the ${typeName(want)} every source sets (changed upstream?)`);
+          return v;
+        };
+      }
+      if (segs.length === 1 && typeof segs[0] === 'string') {
+        const key = segs[0];
+        return (f) => {
+          const root = f.root as Obj;
+          const v = isObject(root) ? root[key] : undefined;
+          return v === undefined ? null : share(v);
+        };
+      }
+      return (f) => share(getPath(f.root, segs));
+    }
+    if (base.kind === 'var') {
+      const slot = this.checked.slots.get(base.name)!;
+      if (segs.length === 0) return (f) => share(f.vars[slot] ?? null);
+      return (f) => share(getPath(f.vars[slot], segs));
+    }
+    const inner = this.expr(base.expr);
+    return (f) => share(getPath(inner(f), segs));
+  }
+
+  private writer(t: Target): (f: Frame, value: unknown) => void {
+    const segs = t.segments;
+    if (t.kind === 'event') {
+      if (segs.length === 0) return (f, v) => void (f.root = v);
+      if (segs.length === 1 && typeof segs[0] === 'string') {
+        const key = segs[0];
+        return (f, v) => {
+          let root = f.root as Obj;
+          if (!isObject(root)) root = f.root = {};
+          else if (Object.isFrozen(root)) root = f.root = copyContainer(root);
+          root[key] = v;
+        };
+      }
+      return (f, v) => void (f.root = setPath(f.root, segs, v));
+    }
+    const slot = this.checked.slots.get(t.name)!;
+    if (segs.length === 0) return (f, v) => void (f.vars[slot] = v);
+    return (f, v) => void (f.vars[slot] = setPath(f.vars[slot], segs, v));
+  }
+
+  private targetReader(t: Target): Code {
+    if (t.kind === 'event') return (f) => getPath(f.root, t.segments);
+    const slot = this.checked.slots.get(t.name)!;
+    return (f) => getPath(f.vars[slot], t.segments);
+  }
+
+  private assign(e: Extract<Expr, { kind: 'assign' }>): Code {
+    const value = this.expr(e.value);
+    const write = this.writer(e.target);
+    if (e.errTarget) {
+      const writeErr = this.writer(e.errTarget);
+      const fallback = defaultFor(this.checked.infos.get(e.value)?.type ?? 0);
+      return (f) => {
+        try {
+          const v = value(f);
+          write(f, v);
+          writeErr(f, null);
+          return v;
+        } catch (error) {
+          if (!(error instanceof VrlError)) throw error;
+          const v = typeof fallback === 'object' && fallback !== null ? (Array.isArray(fallback) ? [] : {}) : fallback;
+          write(f, v);
+          writeErr(f, error.message);
+          return v;
+        }
+      };
+    }
+    if (e.op === '|=') {
+      const read = this.targetReader(e.target);
+      return (f) => {
+        const current = read(f);
+        const add = value(f);
+        if (!isObject(current) || !isObject(add)) throw new VrlError(`can't merge type ${typeName(kindOf(current))} with ${typeName(kindOf(add))}: both must be objects`);
+        const merged = copyContainer(current);
+        for (const k in add) merged[k] = share(add[k]);
+        write(f, merged);
+        return merged;
+      };
+    }
+    if (e.op === '??=') {
+      return (f) => {
+        try {
+          const v = value(f);
+          write(f, v);
+          return v;
+        } catch (error) {
+          if (!(error instanceof VrlError)) throw error;
+          return null;
+        }
+      };
+    }
+    return (f) => {
+      const v = value(f);
+      write(f, v);
+      return v;
+    };
+  }
+
+  private unary(e: Extract<Expr, { kind: 'unary' }>): Code {
+    const inner = this.expr(e.expr);
+    if (e.op === '!') {
+      return (f) => {
+        const v = inner(f);
+        if (typeof v !== 'boolean') throw new VrlError(`can't negate type ${typeName(kindOf(v))}`);
+        return !v;
+      };
+    }
+    return (f) => {
+      const v = inner(f);
+      if (typeof v !== 'number') throw new VrlError(`can't negate type ${typeName(kindOf(v))}`);
+      return -v;
+    };
+  }
+
+  private binary(e: Extract<Expr, { kind: 'binary' }>): Code {
+    const l = this.expr(e.left);
+    const r = this.expr(e.right);
+    const rightLiteral = this.checked.infos.get(e.right)?.literal;
+    switch (e.op) {
+      case '??':
+        return (f) => {
+          try {
+            return l(f);
+          } catch (error) {
+            if (error instanceof VrlError) return r(f);
+            throw error;
+          }
+        };
+      case '==':
+        return (f) => valueEquals(l(f), r(f));
+      case '!=':
+        return (f) => !valueEquals(l(f), r(f));
+      case '||':
+        return (f) => {
+          const a = l(f);
+          return a === null || a === false ? r(f) : a;
+        };
+      case '&&':
+        return (f) => {
+          const a = l(f);
+          if (a === null || a === false) return false;
+          if (a !== true) throw new VrlError(`can't apply "&&" to type ${typeName(kindOf(a))}`);
+          const b = r(f);
+          if (b === null) return false;
+          if (typeof b !== 'boolean') throw new VrlError(`can't apply "&&" to type ${typeName(kindOf(b))}`);
+          return b;
+        };
+      case '<':
+        return compare(l, r, (c) => c < 0, '<');
+      case '<=':
+        return compare(l, r, (c) => c <= 0, '<=');
+      case '>':
+        return compare(l, r, (c) => c > 0, '>');
+      case '>=':
+        return compare(l, r, (c) => c >= 0, '>=');
+      case '+':
+        return (f) => {
+          const a = l(f);
+          const b = r(f);
+          if (typeof a === 'number' && typeof b === 'number') return a + b;
+          if (typeof a === 'string' && (typeof b === 'string' || b === null)) return b === null ? a : a + b;
+          if (a === null && typeof b === 'string') return b;
+          throw new VrlError(`can't add type ${typeName(kindOf(b))} to ${typeName(kindOf(a))}`);
+        };
+      case '-':
+        return arithmetic(l, r, (a, b) => a - b, 'subtract');
+      case '*':
+        return (f) => {
+          const a = l(f);
+          const b = r(f);
+          if (typeof a === 'number' && typeof b === 'number') return a * b;
+          if (typeof a === 'string' && Number.isInteger(b)) return a.repeat(Math.max(0, Math.min(b as number, 1_000_000)));
+          if (Number.isInteger(a) && typeof b === 'string') return b.repeat(Math.max(0, Math.min(a as number, 1_000_000)));
+          throw new VrlError(`can't multiply type ${typeName(kindOf(a))} by ${typeName(kindOf(b))}`);
+        };
+      case '/':
+        if (rightLiteral && typeof rightLiteral.value === 'number' && rightLiteral.value !== 0) {
+          const d = rightLiteral.value;
+          return (f) => {
+            const a = l(f);
+            if (typeof a !== 'number') throw new VrlError(`can't divide type ${typeName(kindOf(a))}`);
+            return a / d;
+          };
+        }
+        return arithmetic(l, r, (a, b) => {
+          if (b === 0) throw new VrlError("can't divide by zero");
+          return a / b;
+        }, 'divide');
+      case '%':
+        return arithmetic(l, r, (a, b) => {
+          if (b === 0) throw new VrlError("can't calculate remainder of division by zero");
+          return a % b;
+        }, 'calculate remainder of');
+      case '|':
+        return (f) => {
+          const a = l(f);
+          const b = r(f);
+          if (!isObject(a) || !isObject(b)) throw new VrlError(`can't merge type ${typeName(kindOf(b))} into ${typeName(kindOf(a))}`);
+          const out = copyContainer(a);
+          for (const k in b) out[k] = share(b[k]);
+          return out;
+        };
+      default:
+        throw new Error(`unknown operator ${e.op}`);
+    }
+  }
+
+  private call(e: Extract<Expr, { kind: 'call' }>): Code {
+    const plan = this.checked.calls.get(e) as CallPlan;
+    const special = this.specialForm(e, plan);
+    if (special) return special;
+    const impl = plan.def.compile ? plan.def.compile(plan.infos) : plan.def.call!;
+    if (e.closure) return this.closureCall(e, plan, impl);
+    const args = plan.args.map((a) => (a ? this.expr(a) : undefined));
+    const checks = plan.runtimeChecks;
+    const needsCheck = checks.some((c) => c !== undefined);
+    const name = e.name;
+    const where = position(this.source, e.span);
+    const bang = e.bang;
+    const n = args.length;
+    return (f) => {
+      const values = new Array<unknown>(n);
+      for (let i = 0; i < n; i++) {
+        const a = args[i];
+        values[i] = a === undefined ? undefined : a(f);
+      }
+      try {
+        if (needsCheck) {
+          for (let i = 0; i < n; i++) {
+            const want = checks[i];
+            if (want !== undefined && (kindOf(values[i]) & want) === 0) {
+              throw new VrlError(`expected ${typeName(want)}, got ${typeName(kindOf(values[i]))}`);
+            }
+          }
+        }
+        return impl(values, f.ctx);
+      } catch (error) {
+        if (!(error instanceof VrlError)) throw error;
+        const message = `function call error for "${name}" at ${where}: ${error.message}`;
+        if (bang) throw new Termination('error', message);
+        throw new VrlError(message);
+      }
+    };
+  }
+
+  /** An iterating function: the closure's variables are slots, set per invocation and restored after. */
+  private closureCall(e: Extract<Expr, { kind: 'call' }>, plan: CallPlan, impl: Impl): Code {
+    const args = plan.args.map((a) => (a ? this.expr(a) : undefined));
+    const body = this.expr(e.closure!.body);
+    const slots = e.closure!.params.map((p) => this.checked.slots.get(p.name)!);
+    const checks = plan.runtimeChecks;
+    const name = e.name;
+    const where = position(this.source, e.span);
+    const bang = e.bang;
+    return (f) => {
+      const values = args.map((a) => (a === undefined ? undefined : a(f)));
+      const saved = slots.map((s) => f.vars[s]);
+      const invoke = (...vals: unknown[]) => {
+        for (let i = 0; i < slots.length; i++) f.vars[slots[i]!] = vals[i];
+        return body(f);
+      };
+      try {
+        for (let i = 0; i < values.length; i++) {
+          const want = checks[i];
+          if (want !== undefined && (kindOf(values[i]) & want) === 0) throw new VrlError(`expected ${typeName(want)}, got ${typeName(kindOf(values[i]))}`);
+        }
+        return impl(values, f.ctx, invoke);
+      } catch (error) {
+        if (!(error instanceof VrlError)) throw error;
+        const message = `function call error for "${name}" at ${where}: ${error.message}`;
+        if (bang) throw new Termination('error', message);
+        throw new VrlError(message);
+      } finally {
+        for (let i = 0; i < slots.length; i++) f.vars[slots[i]!] = saved[i];
+      }
+    };
+  }
+
+  /** Functions that take a path rather than a value. */
+  private specialForm(e: Extract<Expr, { kind: 'call' }>, plan: CallPlan): Code | undefined {
+    if (e.name !== 'del' && e.name !== 'exists') return undefined;
+    const arg = plan.args[0];
+    if (!arg || arg.kind !== 'query' || arg.base.kind === 'expr') {
+      throw new Error(`${e.name} takes a path`); // the checker rejects this first
+    }
+    const segs = arg.segments;
+    const isEvent = arg.base.kind === 'event';
+    const slot = arg.base.kind === 'var' ? this.checked.slots.get(arg.base.name)! : -1;
+    if (e.name === 'exists') {
+      return (f) => {
+        let node: unknown = isEvent ? f.root : f.vars[slot];
+        if (!isEvent && node === undefined) return false;
+        for (const seg of segs) {
+          if (typeof seg === 'string') {
+            if (!isObject(node) || !(seg in node) || node[seg] === undefined) return false;
+            node = node[seg];
+          } else {
+            if (!Array.isArray(node)) return false;
+            const i = seg < 0 ? node.length + seg : seg;
+            if (i < 0 || i >= node.length) return false;
+            node = node[i];
+          }
+        }
+        return true;
+      };
+    }
+    return (f) => {
+      if (segs.length === 0) {
+        const removed = isEvent ? f.root : f.vars[slot];
+        if (isEvent) f.root = {};
+        else f.vars[slot] = null;
+        return removed ?? null;
+      }
+      const [container, removed] = deletePath(isEvent ? f.root : f.vars[slot], segs);
+      if (isEvent) f.root = container;
+      else f.vars[slot] = container;
+      return removed;
+    };
+  }
+}
+
+function compare(l: Code, r: Code, test: (c: number) => boolean, op: string): Code {
+  return (f) => {
+    const a = l(f);
+    const b = r(f);
+    if (typeof a === 'number' && typeof b === 'number') return test(a < b ? -1 : a > b ? 1 : 0);
+    if (typeof a === 'string' && typeof b === 'string') return test(a < b ? -1 : a > b ? 1 : 0);
+    if (a instanceof Date && b instanceof Date) return test(a.getTime() - b.getTime());
+    throw new VrlError(`can't compare ${typeName(kindOf(a))} ${op} ${typeName(kindOf(b))}`);
+  };
+}
+
+function arithmetic(l: Code, r: Code, apply: (a: number, b: number) => number, verb: string): Code {
+  return (f) => {
+    const a = l(f);
+    const b = r(f);
+    if (typeof a !== 'number' || typeof b !== 'number') throw new VrlError(`can't ${verb} type ${typeName(kindOf(a))} and ${typeName(kindOf(b))}`);
+    return apply(a, b);
+  };
+}

@@ -1,0 +1,76 @@
+import { LogEvent } from '../../core/event.js';
+import { registerTransform } from '../../core/registry.js';
+import type { RunContext } from './function.js';
+import { buildProgram, remapSchema } from './schema.js';
+import { share, type Obj } from './value.js';
+
+export const DROPPED_OUTPUT = 'dropped';
+
+registerTransform({
+  type: 'remap',
+  description: 'Runs a Vector Remap Language (VRL) program on each event: parse, reshape, enrich, drop (abort).',
+  schema: remapSchema,
+  mutatesEvents: true,
+  outputs: (config) => (config.reroute_dropped ? [DROPPED_OUTPUT] : []),
+  build(config, ctx) {
+    const program = buildProgram(config);
+    const runContext: RunContext = {
+      log: (level, message) => {
+        const logger = ctx.logger as unknown as Record<string, (o: object, m: string) => void>;
+        (logger[level] ?? logger.info!).call(ctx.logger, { vrl: true }, message);
+      },
+      env: process.env,
+    };
+    // The original event is needed only when a run can fail or abort (drop_* false, or reroute).
+    const keepOriginal = program.canFail;
+    return {
+      process(events, emit) {
+        const out: LogEvent[] = [];
+        const dropped: LogEvent[] = [];
+        let discarded = 0;
+        for (const event of events) {
+          // Freezing the root makes every write copy its path (copy-on-write): the original tree stays intact.
+          const original = keepOriginal ? share(event.fields) : undefined;
+          const outcome = program.run(event.fields, runContext);
+          if (outcome.kind === 'ok') {
+            const results = outcome.events;
+            if (results.length === 0) {
+              event.ack('delivered');
+              continue;
+            }
+            event.fields = results[0]!;
+            out.push(event);
+            for (let i = 1; i < results.length; i++) {
+              event.finalizer?.retain();
+              out.push(new LogEvent(results[i]!, event.finalizer));
+            }
+            continue;
+          }
+          ctx.metrics.error(outcome.kind === 'abort' ? 'vrl_abort' : 'vrl_error');
+          const drop = outcome.kind === 'abort' ? config.drop_on_abort : config.drop_on_error;
+          if (outcome.kind === 'error') ctx.logger.warn({ err: outcome.message }, drop ? 'VRL program failed; event dropped' : 'VRL program failed; event passed on unchanged');
+          if (original !== undefined) event.fields = { ...original };
+          if (!drop) {
+            out.push(event);
+          } else if (config.reroute_dropped) {
+            const metadata = event.fields.metadata;
+            event.fields = {
+              ...event.fields,
+              metadata: {
+                ...(metadata !== null && typeof metadata === 'object' && !Array.isArray(metadata) ? (metadata as Obj) : {}),
+                dropped: { reason: outcome.kind, message: outcome.message, component_id: ctx.id, component_type: 'remap', component_kind: 'transform' },
+              },
+            };
+            dropped.push(event);
+          } else {
+            event.ack('delivered'); // dropped on purpose: finished, not failed
+            discarded++;
+          }
+        }
+        if (discarded > 0) ctx.metrics.discarded('vrl_dropped', discarded);
+        if (out.length > 0) emit(undefined, out);
+        if (dropped.length > 0) emit(DROPPED_OUTPUT, dropped);
+      },
+    };
+  },
+});

@@ -1,0 +1,67 @@
+import { check } from './checker.js';
+import { Compiler, type Code, type Frame } from './compiler.js';
+import { CompileError, SyntaxFailure } from './diagnostic.js';
+import type { RunContext } from './function.js';
+import { parseProgram } from './parser.js';
+import './stdlib/index.js';
+import { isObject, Termination, VrlError, type Obj } from './value.js';
+
+export type Outcome =
+  | { kind: 'ok'; events: Obj[]; value: unknown }
+  | { kind: 'error' | 'abort'; message: string };
+
+export interface Program {
+  readonly source: string;
+  /** Whether a run can end in a run-time error (`!`, assertions) or `abort`: then the original event must be kept. */
+  readonly canFail: boolean;
+  /** Run on an event's fields (they may be changed in place; frozen sub-objects are copied first). */
+  run(fields: Obj, ctx?: RunContext): Outcome;
+}
+
+export const defaultRunContext: RunContext = {
+  log: (level, message) => process.stderr.write(`vrl ${level}: ${message}\n`),
+  env: process.env,
+};
+
+/** Parse, type-check and compile a VRL program; throws CompileError with every diagnostic. */
+export function compileProgram(source: string, name = ''): Program {
+  let ast;
+  try {
+    ast = parseProgram(source);
+  } catch (error) {
+    if (error instanceof SyntaxFailure) throw new CompileError(source, [error.diagnostic], name);
+    throw error;
+  }
+  const checked = check(ast, source);
+  if (checked.diagnostics.length > 0) throw new CompileError(source, checked.diagnostics, name);
+  const code: Code = new Compiler(checked, source).program(ast);
+  const slots = checked.slots.size;
+  return {
+    source,
+    canFail: checked.canTerminate || checked.canAbort,
+    run(fields, ctx = defaultRunContext) {
+      const frame: Frame = { root: fields, vars: new Array(slots).fill(null), ctx };
+      let value: unknown;
+      try {
+        value = code(frame);
+      } catch (error) {
+        if (error instanceof Termination) return { kind: error.reason, message: error.message };
+        // A recoverable error escaping is a checker gap; an exception is a bug: either fails this event only.
+        if (error instanceof VrlError) return { kind: 'error', message: error.message };
+        return { kind: 'error', message: `internal error: ${(error as Error).message}` };
+      }
+      return { kind: 'ok', events: rootEvents(frame.root), value };
+    },
+  };
+}
+
+/** The root after the program: an object is the event, an array is one event per element. */
+function rootEvents(root: unknown): Obj[] {
+  if (Array.isArray(root)) return root.map((item) => (isObject(item) ? writable(item) : { message: item }));
+  if (isObject(root)) return [writable(root)];
+  return [{ message: root }];
+}
+
+function writable(obj: Obj): Obj {
+  return Object.isFrozen(obj) ? { ...obj } : obj;
+}

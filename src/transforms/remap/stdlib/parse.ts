@@ -1,0 +1,200 @@
+import { defineFunctions } from '../function.js';
+import { T, VrlRegex, type Obj } from '../value.js';
+import { fail, optBool } from './util.js';
+
+const JSON_TYPES = T.bytes | T.integer | T.float | T.boolean | T.null | T.object | T.array;
+
+function depthLimit(value: unknown, max: number, depth = 1): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= max) return JSON.stringify(value);
+  if (Array.isArray(value)) return value.map((v) => depthLimit(v, max, depth + 1));
+  const out: Obj = {};
+  for (const [k, v] of Object.entries(value)) out[k] = depthLimit(v, max, depth + 1);
+  return out;
+}
+
+export function regexCaptures(re: VrlRegex, m: ReturnType<VrlRegex['re']['matcher']>, numeric: boolean): Obj {
+  const out: Obj = {};
+  if (numeric) for (let g = 0; g <= m.groupCount(); g++) out[String(g)] = m.group(g);
+  for (const name of Object.keys(re.re.namedGroups())) out[name] = m.group(name);
+  return out;
+}
+
+/** key=value pairs; values may be "quoted" (with \" escapes); a bare key is `true` when allowed. */
+export function parseKeyValue(text: string, kvDelim: string, fieldDelim: string, standalone: boolean, strict: boolean): Obj {
+  const out: Obj = {};
+  const add = (k: string, v: unknown) => {
+    if (k === '') return;
+    const existing = out[k];
+    if (existing === undefined) out[k] = v;
+    else if (Array.isArray(existing)) existing.push(v);
+    else out[k] = [existing, v];
+  };
+  let i = 0;
+  const n = text.length;
+  const readToken = (stop: string[]): string => {
+    if (text[i] === '"') {
+      i++;
+      let s = '';
+      while (i < n && text[i] !== '"') {
+        if (text[i] === '\\' && i + 1 < n) {
+          s += text[i + 1];
+          i += 2;
+        } else s += text[i++];
+      }
+      i++;
+      return s;
+    }
+    const start = i;
+    while (i < n && !stop.some((d) => text.startsWith(d, i))) i++;
+    return text.slice(start, i);
+  };
+  while (i < n) {
+    while (i < n && text.startsWith(fieldDelim, i)) i += fieldDelim.length;
+    if (fieldDelim !== ' ') while (i < n && text[i] === ' ') i++;
+    if (i >= n) break;
+    const key = readToken([kvDelim, fieldDelim]).trim();
+    if (text.startsWith(kvDelim, i)) {
+      i += kvDelim.length;
+      const value = readToken([fieldDelim]);
+      add(key, fieldDelim === ' ' ? value : value.trim());
+    } else if (standalone) add(key, true);
+    else if (strict) fail(`could not parse "${key}" as a key-value pair`);
+  }
+  return out;
+}
+
+function parseQuery(text: string): Obj {
+  const out: Obj = {};
+  const q = text.startsWith('?') ? text.slice(1) : text;
+  if (q === '') return out;
+  for (const part of q.split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const decode = (s: string) => {
+      try {
+        return decodeURIComponent(s.replaceAll('+', ' '));
+      } catch {
+        return s;
+      }
+    };
+    const k = decode(eq < 0 ? part : part.slice(0, eq));
+    const v = eq < 0 ? '' : decode(part.slice(eq + 1));
+    const existing = out[k];
+    if (existing === undefined) out[k] = v;
+    else if (Array.isArray(existing)) existing.push(v);
+    else out[k] = [existing, v];
+  }
+  return out;
+}
+
+/** Rules out most non-JSON lines by their first character, without paying for a SyntaxError. */
+function mayBeJson(text: string): boolean {
+  let i = 0;
+  let c = text.charCodeAt(0);
+  while (c === 32 || c === 9 || c === 10 || c === 13) c = text.charCodeAt(++i);
+  // { [ " - 0-9 t f n
+  return c === 123 || c === 91 || c === 34 || c === 45 || (c >= 48 && c <= 57) || c === 116 || c === 102 || c === 110;
+}
+
+const DEFAULT_PORTS: Record<string, number> = { 'http:': 80, 'https:': 443, 'ws:': 80, 'wss:': 443, 'ftp:': 21 };
+
+defineFunctions([
+  {
+    name: 'parse_json',
+    params: [{ name: 'value', type: T.bytes, required: true }, { name: 'max_depth', type: T.integer }, { name: 'lossy', type: T.boolean }],
+    returns: JSON_TYPES,
+    fallible: true,
+    call: ([v, maxDepth]) => {
+      const text = String(v);
+      if (!mayBeJson(text)) return fail('unable to parse json: expected a JSON value');
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch (error) {
+        return fail(`unable to parse json: ${(error as Error).message}`);
+      }
+      return typeof maxDepth === 'number' ? depthLimit(parsed, Math.max(1, Math.min(128, maxDepth))) : parsed;
+    },
+  },
+  {
+    name: 'parse_regex',
+    params: [{ name: 'value', type: T.bytes, required: true }, { name: 'pattern', type: T.regex, required: true }, { name: 'numeric_groups', type: T.boolean }],
+    returns: T.object,
+    fallible: true,
+    call: ([v, re, numeric]) => {
+      const m = (re as VrlRegex).re.matcher(String(v));
+      if (!m.find()) fail('could not find any pattern matches');
+      return regexCaptures(re as VrlRegex, m, optBool(numeric, false));
+    },
+  },
+  {
+    name: 'parse_regex_all',
+    params: [{ name: 'value', type: T.bytes, required: true }, { name: 'pattern', type: T.regex, required: true }, { name: 'numeric_groups', type: T.boolean }],
+    returns: T.array,
+    fallible: true,
+    call: ([v, re, numeric]) => {
+      const text = String(v);
+      const m = (re as VrlRegex).re.matcher(text);
+      const out: Obj[] = [];
+      let pos = 0;
+      while (pos <= text.length && m.find(pos)) {
+        out.push(regexCaptures(re as VrlRegex, m, optBool(numeric, false)));
+        pos = m.end() > m.start() ? m.end() : m.end() + 1;
+      }
+      return out;
+    },
+  },
+  {
+    name: 'parse_key_value',
+    params: [
+      { name: 'value', type: T.bytes, required: true },
+      { name: 'key_value_delimiter', type: T.bytes },
+      { name: 'field_delimiter', type: T.bytes },
+      { name: 'whitespace', type: T.bytes },
+      { name: 'accept_standalone_key', type: T.boolean },
+    ],
+    returns: T.object,
+    fallible: true,
+    call: ([v, kv, fd, , standalone]) => parseKeyValue(String(v), kv === undefined ? '=' : String(kv), fd === undefined ? ' ' : String(fd), optBool(standalone, true), true),
+  },
+  {
+    name: 'parse_logfmt',
+    params: [{ name: 'value', type: T.bytes, required: true }],
+    returns: T.object,
+    fallible: true,
+    call: ([v]) => parseKeyValue(String(v), '=', ' ', true, true),
+  },
+  {
+    name: 'parse_query_string',
+    params: [{ name: 'value', type: T.bytes, required: true }],
+    returns: T.object,
+    call: ([v]) => parseQuery(String(v)),
+  },
+  {
+    name: 'parse_url',
+    params: [{ name: 'value', type: T.bytes, required: true }, { name: 'default_known_ports', type: T.boolean }],
+    returns: T.object,
+    fallible: true,
+    call: ([v, knownPorts]) => {
+      let url: URL;
+      try {
+        url = new URL(String(v));
+      } catch {
+        return fail(`unable to parse url: ${JSON.stringify(v)}`);
+      }
+      const port = url.port !== '' ? Number(url.port) : optBool(knownPorts, false) ? (DEFAULT_PORTS[url.protocol] ?? null) : null;
+      return {
+        scheme: url.protocol.endsWith(':') ? url.protocol.slice(0, -1) : url.protocol,
+        username: decodeURIComponent(url.username),
+        password: decodeURIComponent(url.password),
+        host: url.hostname.startsWith('[') && url.hostname.endsWith(']') ? url.hostname.slice(1, -1) : url.hostname,
+        port,
+        path: url.pathname,
+        query: parseQuery(url.search),
+        fragment: url.hash ? url.hash.slice(1) : null,
+      };
+    },
+  },
+]);
+

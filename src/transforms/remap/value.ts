@@ -1,0 +1,210 @@
+import { RE2JS } from 're2js';
+import { RegexSyntaxError } from '../../core/regex.js';
+
+/**
+ * VRL values as JS values: bytes = string, integer/float = number (an integer is a number with
+ * `Number.isInteger`; see the README limit: i64 beyond 2^53 and floats with an integral value such
+ * as 3.0 are not told apart at run time), boolean, null, object = plain object, array, timestamp =
+ * Date (millisecond precision), regex = VrlRegex. Objects and arrays have value semantics: a shared
+ * one is frozen (shallow) and copied before a write (see `share` and the path setters).
+ */
+export const T = {
+  bytes: 1,
+  integer: 2,
+  float: 4,
+  boolean: 8,
+  null: 16,
+  object: 32,
+  array: 64,
+  timestamp: 128,
+  regex: 256,
+} as const;
+export type TypeSet = number;
+export const ANY: TypeSet = 511;
+export const NEVER: TypeSet = 0;
+export const NUMBER: TypeSet = T.integer | T.float;
+
+const typeNames = new Map<TypeSet, string>();
+
+export function typeName(type: TypeSet): string {
+  let name = typeNames.get(type);
+  if (name === undefined) {
+    name = computeTypeName(type);
+    typeNames.set(type, name);
+  }
+  return name;
+}
+
+function computeTypeName(type: TypeSet): string {
+  if (type === ANY) return 'any';
+  if (type === NEVER) return 'never';
+  const names = Object.entries(T).filter(([, bit]) => (type & bit) !== 0).map(([name]) => (name === 'bytes' ? 'string' : name));
+  return names.join(' or ');
+}
+
+/** The run-time kind of a value. */
+export function kindOf(value: unknown): TypeSet {
+  switch (typeof value) {
+    case 'string':
+      return T.bytes;
+    case 'number':
+      return Number.isInteger(value) ? T.integer : T.float;
+    case 'boolean':
+      return T.boolean;
+    case 'bigint':
+      return T.integer;
+    case 'undefined':
+      return T.null;
+    case 'object':
+      if (value === null) return T.null;
+      if (Array.isArray(value)) return T.array;
+      if (value instanceof Date) return T.timestamp;
+      if (value instanceof VrlRegex) return T.regex;
+      if (Buffer.isBuffer(value)) return T.bytes;
+      return T.object;
+    default:
+      return T.null;
+  }
+}
+
+/**
+ * A recoverable error: `??` and `, err =` handle it. Not an Error subclass on purpose: capturing a
+ * stack trace per failed call was most of the cost of `parse_json(.message) ?? {}` on plain lines.
+ */
+export class VrlError {
+  constructor(readonly message: string) {}
+}
+
+/** A terminating error: `!`, a type assertion that failed at run time, or `abort`. */
+export class Termination {
+  constructor(
+    readonly reason: 'error' | 'abort',
+    readonly message: string,
+  ) {}
+}
+
+export class VrlRegex {
+  readonly re: RE2JS;
+  constructor(readonly source: string, flags = '') {
+    let prefix = '';
+    if (flags.includes('i')) prefix += 'i';
+    if (flags.includes('m')) prefix += 'm';
+    if (flags.includes('s')) prefix += 's';
+    try {
+      this.re = RE2JS.compile(prefix ? `(?${prefix})${source}` : source);
+    } catch (error) {
+      throw new RegexSyntaxError(source, (error as Error).message.replace(/^error parsing regexp: /, ''));
+    }
+  }
+  test(input: string): boolean {
+    return this.re.matcher(input).find();
+  }
+  toString(): string {
+    return `r'${this.source}'`;
+  }
+  toJSON(): string {
+    return this.source;
+  }
+}
+
+export type Obj = Record<string, unknown>;
+
+function isPlainContainer(value: unknown): value is Obj | unknown[] {
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) return true;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Mark a value as shared: an object or array reachable from two places must be copied before a write. */
+export function share<V>(value: V): V {
+  if (isPlainContainer(value) && !Object.isFrozen(value)) Object.freeze(value);
+  return value;
+}
+
+/** A writable shallow copy whose children are marked shared. */
+export function copyContainer<C extends Obj | unknown[]>(value: C): C {
+  if (Array.isArray(value)) return value.map(share) as C;
+  const out: Obj = {};
+  for (const key in value) out[key] = share((value as Obj)[key]);
+  return out as C;
+}
+
+export function isObject(value: unknown): value is Obj {
+  return kindOf(value) === T.object;
+}
+
+export function isTruthyBool(value: unknown): boolean {
+  return value === true;
+}
+
+/** VRL equality: deep, ints equal floats of the same value, timestamps by instant. */
+export function valueEquals(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === undefined) a = null;
+  if (b === undefined) b = null;
+  if (a === null || b === null) return a === b;
+  if (typeof a !== 'object' || typeof b !== 'object') return false;
+  if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
+  if (a instanceof VrlRegex && b instanceof VrlRegex) return a.source === b.source;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((v, i) => valueEquals(v, b[i]));
+  }
+  if (Array.isArray(b) || a instanceof Date || b instanceof Date) return false;
+  const ka = Object.keys(a as Obj).filter((k) => (a as Obj)[k] !== undefined);
+  const kb = Object.keys(b as Obj).filter((k) => (b as Obj)[k] !== undefined);
+  if (ka.length !== kb.length) return false;
+  return ka.every((k) => valueEquals((a as Obj)[k], (b as Obj)[k]));
+}
+
+/** How VRL prints a value (the `sluice vrl` output, `to_string` of floats, error messages). */
+export function formatFloat(n: number): string {
+  if (Number.isNaN(n)) return 'NaN';
+  if (!Number.isFinite(n)) return n > 0 ? 'inf' : '-inf';
+  return String(n);
+}
+
+export function display(value: unknown): string {
+  switch (kindOf(value)) {
+    case T.bytes:
+      return JSON.stringify(String(value));
+    case T.null:
+      return 'null';
+    case T.timestamp:
+      return `t'${(value as Date).toISOString()}'`;
+    case T.regex:
+      return String(value);
+    case T.array:
+      return `[${(value as unknown[]).map(display).join(', ')}]`;
+    case T.object:
+      return `{ ${Object.entries(value as Obj)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => `${JSON.stringify(k)}: ${display(v)}`)
+        .join(', ')} }`;
+    default:
+      return String(value);
+  }
+}
+
+/** An object's keys as VRL orders them (sorted), undefined entries left out. */
+export function sortedKeys(obj: Obj): string[] {
+  return Object.keys(obj)
+    .filter((k) => obj[k] !== undefined)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** Values become JSON-able event fields: timestamps as RFC 3339, regexes as their source. */
+export function toJson(value: unknown): unknown {
+  const kind = kindOf(value);
+  if (kind === T.timestamp) return (value as Date).toISOString().replace('.000Z', 'Z');
+  if (kind === T.regex) return (value as VrlRegex).source;
+  if (kind === T.array) return (value as unknown[]).map(toJson);
+  if (kind === T.object) {
+    // VRL objects are ordered by key.
+    const out: Obj = {};
+    for (const k of sortedKeys(value as Obj)) out[k] = toJson((value as Obj)[k]);
+    return out;
+  }
+  return value === undefined ? null : value;
+}
