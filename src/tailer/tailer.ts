@@ -19,6 +19,7 @@ import { LogBudget } from './log-budget.js';
 import { OpenBackoff } from './open-backoff.js';
 import { FileRegistry } from './file-registry.js';
 import { ParkingOrder } from './parking-order.js';
+import { startPosition } from './start-position.js';
 import { TailedFile, inodeKey, type FileAdmission, type InheritedMerges } from './tailed-file.js';
 
 export interface TailerOptions {
@@ -595,28 +596,26 @@ export class Tailer {
     try {
       if (inodeKey(stats) !== file.key) return this.movedBeforeOpen(file);
       const head = await readPlainHead(handle);
-      let start: number;
-      if (file.splitter !== undefined) {
+      const parked = file.splitter;
+      const record = parked === undefined ? CheckpointStore.bestMatch(this.store.byInode(file.dev, file.ino), head) : undefined;
+      const position = startPosition({
+        checkpoint: record?.offset,
+        size: stats.size,
+        compressed: false,
+        readFromEnd: file.startAtEnd,
+        resumeAtEnd: file.resumeAtEnd,
         // Reopening a parked file: same bytes as before?
-        if (file.fingerprint !== undefined && !headMatches(file.fingerprint, head)) {
-          this.markDone(file, 'changed while parked');
-          return;
-        }
-        start = file.splitter.readOffset;
-      } else {
-        const record = CheckpointStore.bestMatch(this.store.byInode(file.dev, file.ino), head);
-        if (file.resumeAtEnd) {
-          start = stats.size;
-          file.fingerprint ??= head.length > 0 ? this.fingerprintOf(file, head) : undefined;
-        } else if (record !== undefined && record.offset <= stats.size) {
-          start = record.offset;
-          file.fingerprint = record.fingerprint;
-        } else {
-          start = (await this.resumeCopy(file, head)) ?? (file.startAtEnd ? stats.size : 0);
-          file.fingerprint = head.length > 0 ? this.fingerprintOf(file, head) : undefined;
-        }
-        this.startReading(file, start);
+        parked: parked && { offset: parked.readOffset, headMatches: file.fingerprint === undefined || headMatches(file.fingerprint, head) },
+      });
+      if (position.skip !== undefined) return this.markDone(file, position.skip);
+      let start = position.offset;
+      if (position.from === 'resume-at-end') file.fingerprint ??= head.length > 0 ? this.fingerprintOf(file, head) : undefined;
+      else if (position.from === 'checkpoint') file.fingerprint = record!.fingerprint;
+      else if (position.from === 'fresh') {
+        start = (await this.resumeCopy(file, head)) ?? start;
+        file.fingerprint = head.length > 0 ? this.fingerprintOf(file, head) : undefined;
       }
+      if (position.from !== 'parked') this.startReading(file, start);
       file.reader = new PlainChunkReader(handle, start, this.sharedReadBuffer);
       file.state = 'open';
       file.readable = true;
@@ -728,22 +727,15 @@ export class Tailer {
       this.markDone(file, 'gzip of a file already read'); // the plain file is (being) read to its end: the gzip is a duplicate
       return false;
     }
-    if (file.resumeAtEnd) {
-      this.markDone(file, 'resumed after an exclusion: a gzip gets no new lines');
+    const record = file.resumeAtEnd ? undefined : CheckpointStore.bestMatch(this.store.inDirectory(dir), head);
+    if (record !== undefined) file.fingerprint = record.fingerprint;
+    else if (!file.resumeAtEnd) file.fingerprint = head.length > 0 ? this.fingerprintOf(file, head) : undefined;
+    const position = startPosition({ checkpoint: record?.offset, size: 0, compressed: true, readFromEnd: file.startAtEnd, resumeAtEnd: file.resumeAtEnd, parked: undefined });
+    if (position.skip !== undefined) {
+      this.markDone(file, position.skip);
       return false;
     }
-    const record = CheckpointStore.bestMatch(this.store.inDirectory(dir), head);
-    let start = 0;
-    if (record !== undefined) {
-      start = record.offset;
-      file.fingerprint = record.fingerprint;
-    } else {
-      file.fingerprint = head.length > 0 ? this.fingerprintOf(file, head) : undefined;
-      if (file.startAtEnd || file.resumeAtEnd) {
-        this.markDone(file, 'read_from end');
-        return false;
-      }
-    }
+    const start = position.offset;
     this.startReading(file, start);
     file.reader = new GzipChunkReader(handle, start, this.options.maxReadBytes);
     file.state = 'open';
