@@ -19,6 +19,7 @@ import { LogBudget } from './log-budget.js';
 import { OpenBackoff } from './open-backoff.js';
 import { FileRegistry } from './file-registry.js';
 import { ParkingOrder } from './parking-order.js';
+import { Wake } from './wake.js';
 import { startPosition } from './start-position.js';
 import { TailedFile, inodeKey, type FileAdmission, type InheritedMerges } from './tailed-file.js';
 
@@ -118,14 +119,9 @@ export class Tailer {
   private fullScanDue = true;
   private checkpointsDirty = false;
   private readonly checkpointWrites: CheckpointWriteBackoff;
-  private wakePending = false;
-  private coalesceTimer: NodeJS.Timeout | undefined;
-  /** `performance.now()` when `coalesceTimer` fires, and the delay it was set with. */
-  private coalesceDueAt = 0;
-  private coalesceDelayMs = 0;
+  private readonly loopWake = new Wake();
   /** Resolves when the run is asked to stop. */
   private stopped: Promise<void> = new Promise(() => {});
-  private wakeUp: (() => void) | undefined;
   private readonly idlePollMs: number;
   private readonly rotatedQuietMs: number;
   private readonly writeCoalesceMs: number;
@@ -158,11 +154,11 @@ export class Tailer {
         this.dirtyPaths.add(path);
         const file = this.files.atPath(path);
         if (file) this.markWritten(file);
-        this.wakeSoon(DISCOVERY_COALESCE_MS);
+        this.loopWake.soon(DISCOVERY_COALESCE_MS);
       },
       fileWritten: (dir) => {
         for (const file of this.files.inDirectory(dir)) this.markWritten(file);
-        this.wakeSoon(this.writeCoalesceMs);
+        this.loopWake.soon(this.writeCoalesceMs);
       },
       rejected: (path, reason) => {
         options.metrics.error(reason);
@@ -181,6 +177,10 @@ export class Tailer {
         );
       },
     }, limits);
+  }
+
+  private wake(): void {
+    this.loopWake.wake();
   }
 
   private markWritten(file: TailedFile): void {
@@ -229,15 +229,14 @@ export class Tailer {
         if (shutdown.aborted) break;
         // Every file read reached its end and nothing else is due: sleep now rather than after one
         // more pass that finds nothing (one pass per wake-up, not two).
-        if (round === Round.nothingRead || (round === Round.allAtEnd && !this.loopWorkDue())) await this.sleep();
+        if (round === Round.nothingRead || (round === Round.allAtEnd && !this.loopWorkDue())) await this.loopWake.sleep();
         // Reads are synchronous: let timers, fs events and the other components run between rounds.
         else await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } finally {
       this.flushStats();
       for (const timer of timers) clearInterval(timer);
-      clearTimeout(this.coalesceTimer);
-      this.coalesceTimer = undefined;
+      this.loopWake.close();
       shutdown.removeEventListener('abort', onAbort);
       this.openBackoff.close();
       this.discovery.close();
@@ -1135,50 +1134,5 @@ export class Tailer {
         );
       }
     }
-  }
-
-  // ---- waiting ---------------------------------------------------------------------------
-
-  private wake(): void {
-    const resolve = this.wakeUp;
-    if (resolve) {
-      this.wakeUp = undefined;
-      resolve();
-    } else {
-      this.wakePending = true;
-    }
-  }
-
-  /**
-   * Wakes the loop at most `delayMs` later (fs events): writes to many files in the same moment
-   * are then served by one read round instead of one wake-up each. A pending wake-up is only ever
-   * brought forward.
-   */
-  private wakeSoon(delayMs: number): void {
-    if (this.wakeUp === undefined) {
-      this.wakePending = true; // the loop is busy: it goes round again anyway
-      return;
-    }
-    if (this.coalesceTimer !== undefined) {
-      if (delayMs >= this.coalesceDelayMs) return; // the pending one comes no later
-      if (performance.now() + delayMs >= this.coalesceDueAt) return;
-      clearTimeout(this.coalesceTimer);
-    }
-    this.coalesceDelayMs = delayMs;
-    this.coalesceDueAt = performance.now() + delayMs;
-    this.coalesceTimer = setTimeout(() => {
-      this.coalesceTimer = undefined;
-      this.wake();
-    }, delayMs);
-  }
-
-  private sleep(): Promise<void> {
-    if (this.wakePending) {
-      this.wakePending = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      this.wakeUp = resolve;
-    });
   }
 }
