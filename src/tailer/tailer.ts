@@ -6,9 +6,7 @@ import type { EventOutput } from '../core/component.js';
 import type { LogEvent } from '../core/event.js';
 import { Finalizer } from '../core/finalizer.js';
 import type { ComponentMetrics } from '../core/metrics.js';
-import { AckTracker } from './ack-tracker.js';
-import { CheckpointStore } from './checkpoint-store.js';
-import { CheckpointWriteBackoff } from './checkpoint-write-backoff.js';
+import { Checkpointer } from './checkpointer.js';
 import { GzipChunkReader, PlainChunkReader, openVerified } from './chunk-reader.js';
 import { Discovery, type DiscoveredFile, type DiscoveryRoot } from './discovery.js';
 import { FINGERPRINT_HEAD_BYTES, fingerprintFromHead, headMatches, pathStillHolds, readGzipHead, readHeadAt, readPlainHead, type Fingerprint } from './fingerprint.js';
@@ -80,10 +78,6 @@ const enum Round {
   moreToRead,
 }
 
-/** Checkpoints of vanished files are kept this long (a gzip of a rotated file may still appear). */
-const MAX_INVALID_RECORD_WARNINGS = 20;
-const CHECKPOINT_RECORD_TTL_MS = 15 * 60 * 1000;
-
 /**
  * Finds, reads and follows files; turns their lines into events through each file's decoder;
  * keeps checkpoints that only move with end-to-end acknowledgements.
@@ -94,7 +88,7 @@ const CHECKPOINT_RECORD_TTL_MS = 15 * 60 * 1000;
  * idle poll; nothing is polled in a tight loop.
  */
 export class Tailer {
-  private readonly store: CheckpointStore;
+  private readonly checkpoints: Checkpointer;
   private readonly discovery: Discovery;
   private readonly files = new FileRegistry();
   /** Open files that may be parked (closed under `max_open_files`), least recently active first. */
@@ -117,8 +111,6 @@ export class Tailer {
   private receivedEvents = 0;
   private openCount = 0;
   private fullScanDue = true;
-  private checkpointsDirty = false;
-  private readonly checkpointWrites: CheckpointWriteBackoff;
   private readonly loopWake = new Wake();
   /** Resolves when the run is asked to stop. */
   private stopped: Promise<void> = new Promise(() => {});
@@ -136,8 +128,7 @@ export class Tailer {
   private readonly openBackoff = new OpenBackoff(() => this.wake());
 
   constructor(private readonly options: TailerOptions) {
-    this.store = new CheckpointStore(options.checkpointPath);
-    this.checkpointWrites = new CheckpointWriteBackoff(options.checkpointIntervalMs);
+    this.checkpoints = new Checkpointer(options.checkpointPath, options.checkpointIntervalMs, () => this.files.all(), options.logger, options.metrics);
     this.sharedReadBuffer = Buffer.allocUnsafe(options.maxReadBytes);
     this.idlePollMs = options.idlePollMs ?? 1000;
     this.rotatedQuietMs = options.rotatedQuietMs ?? 5000;
@@ -195,7 +186,7 @@ export class Tailer {
   }
 
   async run(out: EventOutput, shutdown: AbortSignal): Promise<void> {
-    await this.loadCheckpoints();
+    await this.checkpoints.load();
     let resolveStopped!: () => void;
     this.stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
     const onAbort = (): void => {
@@ -210,7 +201,7 @@ export class Tailer {
         this.wake();
       }, this.options.scanIntervalMs),
       setInterval(() => this.pollIdleFiles(), this.idlePollMs),
-      setInterval(() => void this.persistCheckpoints(), this.options.checkpointIntervalMs),
+      setInterval(() => void this.checkpoints.persist(), this.options.checkpointIntervalMs),
       setInterval(() => {
         this.openFilesGauge.set(this.openCount);
         this.trackedFilesGauge.set(this.files.size);
@@ -292,7 +283,7 @@ export class Tailer {
 
   /** Persists checkpoints one last time (every acknowledgement that will come has come). */
   async close(): Promise<void> {
-    await this.persistCheckpoints(true);
+    await this.checkpoints.persist(true);
   }
 
   // ---- discovery -------------------------------------------------------------------------
@@ -380,7 +371,7 @@ export class Tailer {
 
   private tooOld(mtimeMs: number, dev: number, ino: number): boolean {
     if (mtimeMs >= Date.now() - this.options.ignoreOlderSecs! * 1000) return false;
-    return this.store.byInode(dev, ino).length === 0; // with a checkpoint it resumes, however old
+    return !this.checkpoints.hasInode(dev, ino); // with a checkpoint it resumes, however old
   }
 
   private renamed(file: TailedFile, path: string): void {
@@ -459,7 +450,7 @@ export class Tailer {
 
   private forget(file: TailedFile): void {
     this.options.logger.debug({ path: file.path, state: file.state }, 'file forgotten');
-    this.rememberCheckpoint(file);
+    this.checkpoints.remember(file);
     this.releaseInherited(file, true);
     file.decoder?.release?.();
     this.files.remove(file);
@@ -596,7 +587,7 @@ export class Tailer {
       if (inodeKey(stats) !== file.key) return this.movedBeforeOpen(file);
       const head = await readPlainHead(handle);
       const parked = file.splitter;
-      const record = parked === undefined ? CheckpointStore.bestMatch(this.store.byInode(file.dev, file.ino), head) : undefined;
+      const record = parked === undefined ? this.checkpoints.matchByInode(file.dev, file.ino, head) : undefined;
       const position = startPosition({
         checkpoint: record?.offset,
         size: stats.size,
@@ -680,8 +671,7 @@ export class Tailer {
     original.decoder = original.admission.createDecoder(original, this.stats); // its unfinished merges were the copy's
     original.splitter = new LineSplitter(end, this.options.maxLineBytes, this.stats); // a parked file reopens there
     if (original.reader instanceof PlainChunkReader) original.reader = new PlainChunkReader(original.reader.handle, end, this.sharedReadBuffer);
-    original.acks!.complete(original.acks!.push(end));
-    this.checkpointsDirty = true;
+    this.checkpoints.inFlight(original, end)(); // nothing of it in flight: acknowledged at once
   }
 
   /** Whether `file` (open, or parked: by its path) still starts as `fingerprint` says and has `size` bytes or more. */
@@ -726,7 +716,7 @@ export class Tailer {
       this.markDone(file, 'gzip of a file already read'); // the plain file is (being) read to its end: the gzip is a duplicate
       return false;
     }
-    const record = file.resumeAtEnd ? undefined : CheckpointStore.bestMatch(this.store.inDirectory(dir), head);
+    const record = file.resumeAtEnd ? undefined : this.checkpoints.matchInDirectory(dir, head);
     if (record !== undefined) file.fingerprint = record.fingerprint;
     else if (!file.resumeAtEnd) file.fingerprint = head.length > 0 ? this.fingerprintOf(file, head) : undefined;
     const position = startPosition({ checkpoint: record?.offset, size: 0, compressed: true, readFromEnd: file.startAtEnd, resumeAtEnd: file.resumeAtEnd, parked: undefined });
@@ -749,15 +739,14 @@ export class Tailer {
     const head = await readPlainHead(file.reader.handle);
     if (head.length === 0 || file.fingerprint !== undefined) return;
     file.fingerprint = this.fingerprintOf(file, head);
-    this.rememberCheckpoint(file);
+    this.checkpoints.remember(file);
   }
 
   private startReading(file: TailedFile, start: number): void {
     this.options.logger.debug({ path: file.path, start, key: file.key }, 'file opened');
     file.splitter = new LineSplitter(start, this.options.maxLineBytes, this.stats);
-    file.acks = new AckTracker(start);
     file.decoder = file.admission.createDecoder(file, this.stats);
-    this.rememberCheckpoint(file);
+    this.checkpoints.startAt(file, start);
   }
 
   private fingerprintOf(file: TailedFile, head: Buffer): Fingerprint {
@@ -856,7 +845,7 @@ export class Tailer {
         const splitter = file.splitter!;
         if (file.fingerprint === undefined && splitter.readOffset === 0) {
           file.fingerprint = this.fingerprintOf(file, chunk);
-          this.rememberCheckpoint(file);
+          this.checkpoints.remember(file);
         }
         // A short read of a live file reached its end: skip the read that would return nothing
         // (and its fstat) unless an fs event came meanwhile. Deletion, truncation and quiet
@@ -919,23 +908,15 @@ export class Tailer {
   private async emit(file: TailedFile, events: LogEvent[], out: EventOutput): Promise<void> {
     const pending = file.decoder!.pendingOffset();
     const lineEnd = file.splitter!.nextLineOffset;
-    const acks = file.acks!;
-    const batch = acks.push(pending === undefined ? lineEnd : Math.min(lineEnd, pending));
     // The merges taken over from the previous file are among these events: its end goes with them.
     const inherited = file.inherited;
     const settles = inherited?.adoptedAt !== undefined && (pending === undefined || pending > inherited.adoptedAt) ? inherited : undefined;
     if (settles !== undefined) file.inherited = undefined;
-    this.checkpointsDirty = true;
-    if (events.length === 0) {
-      acks.complete(batch);
-      settles?.settle();
-      return;
-    }
+    const acknowledged = this.checkpoints.inFlight(file, pending === undefined ? lineEnd : Math.min(lineEnd, pending), settles?.settle);
+    if (events.length === 0) return acknowledged();
     const finalizer = new Finalizer(events.length, ({ rejected }) => {
       if (rejected > 0) this.options.metrics.discarded('rejected', rejected);
-      acks.complete(batch);
-      settles?.settle();
-      this.checkpointsDirty = true;
+      acknowledged();
     });
     for (const event of events) event.finalizer = finalizer;
     this.receivedEvents += events.length;
@@ -969,20 +950,10 @@ export class Tailer {
     await this.emit(file, events, out); // acknowledges up to the start of the unfinished merges
     if (continued && file.copyOf !== undefined) await this.skipCopiedBytes(file.copyOf, file.splitter!.readOffset);
     if (heir === undefined) return;
-    const acks = file.acks!;
-    const batch = acks.push(file.splitter!.nextLineOffset);
     // Merges this file took over itself and passes on unfinished (a file of fragments only).
     const earlier = file.inherited;
     file.inherited = undefined;
-    const merges: InheritedMerges = {
-      decoder: file.decoder!,
-      settle: () => {
-        acks.complete(batch);
-        earlier?.settle();
-        this.checkpointsDirty = true;
-      },
-      adoptedAt: undefined,
-    };
+    const merges: InheritedMerges = { decoder: file.decoder!, settle: this.checkpoints.inFlight(file, file.splitter!.nextLineOffset, earlier?.settle), adoptedAt: undefined };
     if (heir.state === 'done') this.strandedMerges.push(merges);
     else heir.inherited = merges;
   }
@@ -1067,72 +1038,5 @@ export class Tailer {
     if (this.receivedBytes > 0) metrics.receivedBytes.inc(this.receivedBytes);
     if (this.receivedEvents > 0) metrics.receivedEvents.inc(this.receivedEvents);
     this.receivedBytes = this.receivedEvents = 0;
-  }
-
-  // ---- checkpoints -----------------------------------------------------------------------
-
-  private async loadCheckpoints(): Promise<void> {
-    const { logger, metrics } = this.options;
-    const path = this.store.path;
-    const report = await this.store.load();
-    if (report.untightened.length > 0) logger.warn({ paths: report.untightened }, 'cannot make checkpoint files private (0600/0700)');
-    if (report.corrupt) {
-      metrics.error('checkpoint_file_corrupt');
-      logger.error({ path, problem: report.problem, kept_as: report.keptAs }, 'checkpoint file is unusable; files are read per read_from');
-    }
-    if (report.invalid.length === 0) return;
-    metrics
-      .counter('sluice_checkpoint_records_invalid_total', 'Checkpoint records dropped at load because they failed validation.')
-      .inc(metrics.labels, report.invalid.length);
-    // One line per record, up to a bound: a file of garbage must not flood the agent's own logs.
-    for (const { key, record, problem } of report.invalid.slice(0, MAX_INVALID_RECORD_WARNINGS)) {
-      logger.warn({ path, key, record, problem }, 'invalid checkpoint record dropped; its file is read per read_from');
-    }
-    if (report.invalid.length > MAX_INVALID_RECORD_WARNINGS) {
-      logger.warn({ path, more: report.invalid.length - MAX_INVALID_RECORD_WARNINGS }, 'more invalid checkpoint records dropped');
-    }
-  }
-
-  private rememberCheckpoint(file: TailedFile): void {
-    if (file.fingerprint === undefined || file.acks === undefined) return;
-    this.store.set({ fingerprint: file.fingerprint, offset: file.acks.acknowledgedOffset, path: file.path, updatedAt: Date.now() });
-  }
-
-  private async persistCheckpoints(force = false): Promise<void> {
-    if (!force && (!this.checkpointsDirty || !this.checkpointWrites.due())) return;
-    this.checkpointsDirty = false;
-    const now = Date.now();
-    const files = this.files.all();
-    for (let i = 0; i < files.length; i++) {
-      const file = files[i]!;
-      if (file.fingerprint === undefined || file.acks === undefined) continue;
-      const offset = file.acks.acknowledgedOffset;
-      this.store.set({ fingerprint: file.fingerprint, offset, path: file.path, updatedAt: now });
-    }
-    if (this.store.hasRecordsOlderThan(now - CHECKPOINT_RECORD_TTL_MS)) {
-      const liveInodes = new Set<string>();
-      const liveDirs = new Set<string>();
-      for (const file of files) {
-        liveInodes.add(`${file.dev}:${file.ino}`);
-        liveDirs.add(dirname(file.path));
-      }
-      this.store.prune(now, CHECKPOINT_RECORD_TTL_MS, liveInodes, liveDirs);
-    }
-    const { logger, metrics } = this.options;
-    try {
-      await this.store.persist();
-      if (this.checkpointWrites.succeeded()) logger.info({ path: this.store.path }, 'checkpoints written again');
-    } catch (error) {
-      this.checkpointsDirty = true;
-      const { code, report, retryInMs } = this.checkpointWrites.failed(error);
-      metrics.error('checkpoint_write_failed');
-      metrics.counter('sluice_checkpoint_write_errors_total', 'Failed checkpoint writes (retried with backoff), by error code.', ['code']).inc({ ...metrics.labels, code });
-      if (report) {
-        logger.error(
-          { path: this.store.path, code, err: (error as Error).message, retry_in_ms: retryInMs },
-          `cannot write checkpoints (${code}); retrying with backoff, reported once until they are written again`,
-        );
-      }
-    }
   }
 }
