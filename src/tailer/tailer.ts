@@ -8,14 +8,15 @@ import { Finalizer } from '../core/finalizer.js';
 import type { ComponentMetrics } from '../core/metrics.js';
 import { Checkpointer } from './checkpointer.js';
 import { GzipChunkReader, PlainChunkReader, openVerified } from './chunk-reader.js';
-import { Discovery, type DiscoveredFile, type DiscoveryRoot } from './discovery.js';
-import { FINGERPRINT_HEAD_BYTES, fingerprintFromHead, headMatches, pathStillHolds, readGzipHead, readHeadAt, readPlainHead, type Fingerprint } from './fingerprint.js';
+import { Discovery, type DiscoveryRoot } from './discovery.js';
+import { FINGERPRINT_HEAD_BYTES, fingerprintFromHead, headMatches, pathStillHolds, readGzipHead, readPlainHead, type Fingerprint } from './fingerprint.js';
 import { UnsafePathError } from './path-policy.js';
 import { DecodeStats } from './line-decoder.js';
 import { LineSplitter } from './line-splitter.js';
 import { LogBudget } from './log-budget.js';
 import { OpenBackoff } from './open-backoff.js';
-import { FileRegistry } from './file-registry.js';
+import type { FileRegistry } from './file-registry.js';
+import { FileTracker } from './file-tracker.js';
 import { ParkingOrder } from './parking-order.js';
 import { Wake } from './wake.js';
 import { startPosition } from './start-position.js';
@@ -90,14 +91,10 @@ const enum Round {
 export class Tailer {
   private readonly checkpoints: Checkpointer;
   private readonly discovery: Discovery;
-  private readonly files = new FileRegistry();
+  private readonly files: FileRegistry;
+  private readonly tracker: FileTracker;
   /** Open files that may be parked (closed under `max_open_files`), least recently active first. */
   private readonly parking = new ParkingOrder<TailedFile>();
-  private readonly dirtyPaths = new Set<string>();
-  /** Directories holding a file renamed away unseen (`renamedAwayUnseen`). */
-  private readonly rankPendingDirs = new Set<string>();
-  /** Paths un-excluded before the tailer tracked them: registered to start at their end. */
-  private readonly resumeAtEndPaths = new Set<string>();
   /** Files the source excluded, closed by the loop before its next reads. */
   private readonly pendingStops = new Set<TailedFile>();
   /** Merges handed to a next file that finished without taking them: emitted as they are by the next round. */
@@ -110,7 +107,6 @@ export class Tailer {
   private receivedBytes = 0;
   private receivedEvents = 0;
   private openCount = 0;
-  private fullScanDue = true;
   private readonly loopWake = new Wake();
   /** Resolves when the run is asked to stop. */
   private stopped: Promise<void> = new Promise(() => {});
@@ -142,7 +138,7 @@ export class Tailer {
     const limits = { maxWatchedDirectories: options.maxWatchedDirectories };
     this.discovery = new Discovery(options.roots, options.acceptPath, {
       pathChanged: (path) => {
-        this.dirtyPaths.add(path);
+        this.tracker.pathChanged(path);
         const file = this.files.atPath(path);
         if (file) this.markWritten(file);
         this.loopWake.soon(DISCOVERY_COALESCE_MS);
@@ -168,6 +164,15 @@ export class Tailer {
         );
       },
     }, limits);
+    this.tracker = new FileTracker(options, this.discovery, this.checkpoints, {
+      wake: () => this.wake(),
+      excluded: (file) => {
+        this.markDone(file, 'excluded by the source');
+        file.excludedBySource = true;
+      },
+      dropped: (file) => this.releaseInherited(file, true),
+    });
+    this.files = this.tracker.files;
   }
 
   private wake(): void {
@@ -197,7 +202,7 @@ export class Tailer {
     if (shutdown.aborted) resolveStopped();
     const timers = [
       setInterval(() => {
-        this.fullScanDue = true;
+        this.tracker.requestFullScan();
         this.wake();
       }, this.options.scanIntervalMs),
       setInterval(() => this.pollIdleFiles(), this.idlePollMs),
@@ -210,10 +215,9 @@ export class Tailer {
     ];
     for (const timer of timers) timer.unref();
     try {
-      await this.registerAll(await this.discovery.scanAll(), true);
-      this.fullScanDue = false;
+      await this.tracker.initialScan();
       while (!shutdown.aborted) {
-        await this.discover();
+        await this.tracker.discover();
         if (this.pendingStops.size > 0) await this.applyPendingStops();
         await this.openWaitingFiles();
         const round = await this.readRound(out, shutdown);
@@ -267,8 +271,7 @@ export class Tailer {
     const file = this.files.atPath(path);
     if (file !== undefined && this.pendingStops.delete(file)) return; // never stopped: it reads on
     if (file === undefined) {
-      this.resumeAtEndPaths.add(path);
-      this.dirtyPaths.add(path);
+      this.tracker.resumeAtEnd(path);
     } else {
       if (!file.excludedBySource || file.state !== 'done') return;
       file.excludedBySource = false;
@@ -284,176 +287,6 @@ export class Tailer {
   /** Persists checkpoints one last time (every acknowledgement that will come has come). */
   async close(): Promise<void> {
     await this.checkpoints.persist(true);
-  }
-
-  // ---- discovery -------------------------------------------------------------------------
-
-  private async discover(): Promise<void> {
-    if (this.fullScanDue) {
-      this.fullScanDue = false;
-      this.dirtyPaths.clear();
-      const resumesBefore = [...this.resumeAtEndPaths];
-      const found = await this.discovery.scanAll();
-      await this.registerAll(found, false);
-      // Those were registered by this scan, or are gone (added meanwhile: left for their own listing).
-      for (const path of resumesBefore) this.resumeAtEndPaths.delete(path);
-      this.forgetVanished(found);
-    }
-    // Registering may ask for more listings (a file renamed away unseen): until none is left.
-    while (this.dirtyPaths.size > 0) {
-      const paths = [...this.dirtyPaths];
-      this.dirtyPaths.clear();
-      for (const path of paths) await this.registerAll(await this.discovery.scanPath(path), false);
-    }
-    if (this.rankPendingDirs.size > 0) await this.resolvePendingRanks();
-  }
-
-  private async registerAll(found: readonly DiscoveredFile[], initial: boolean): Promise<void> {
-    for (const entry of found) await this.register(entry, initial);
-  }
-
-  private async register({ path, stats }: DiscoveredFile, initial: boolean): Promise<void> {
-    const key = inodeKey(stats);
-    const known = this.files.get(key);
-    if (known !== undefined) {
-      const changed = stats.size !== known.seenSize || stats.mtimeMs !== known.seenMtimeMs || path !== known.path;
-      if (known.state === 'done' && changed) {
-        // A finished file moved or changed: the same file, or its inode reused by a new one.
-        if (!(await this.sameIdentity(known, path))) {
-          this.forget(known);
-          await this.register({ path, stats }, false);
-          return;
-        }
-        known.seenSize = stats.size;
-        known.seenMtimeMs = stats.mtimeMs;
-      }
-      if (known.path !== path && this.options.admit(path)?.compressed === !known.compressed) {
-        // A gzip name for a plain file or the reverse: the inode of a deleted file was reused.
-        this.forget(known);
-        await this.register({ path, stats }, false);
-        return;
-      }
-      known.orphaned = false;
-      if (known.path !== path) this.renamed(known, path);
-      return;
-    }
-    // Not registered when too old: every scan asks again, so a file written to again is read.
-    if (this.options.ignoreOlderSecs !== undefined && this.tooOld(stats.mtimeMs, stats.dev, stats.ino)) return;
-    const admission = this.options.admit(path);
-    if (admission === undefined) return;
-    const canonical = admission.canonicalPath ?? path;
-    const previous = this.files.atPath(canonical);
-    if (previous !== undefined && previous.state !== 'done') this.renamedAwayUnseen(previous);
-    const file = new TailedFile(canonical, key, stats.dev, stats.ino, admission, initial && this.options.readFrom === 'end', stats);
-    file.resumeAtEnd = this.resumeAtEndPaths.delete(canonical);
-    this.options.logger.debug({ path: canonical, key }, 'file found');
-    this.files.add(file);
-    if (admission.ready !== undefined) this.awaitAdmission(file, admission.ready);
-    this.wake();
-  }
-
-  private awaitAdmission(file: TailedFile, ready: Promise<boolean>): void {
-    file.admissionPending = true;
-    const settle = (read: boolean): void => {
-      file.admissionPending = false;
-      if (read) file.readable = true;
-      else if (file.state === 'waiting') {
-        this.markDone(file, 'excluded by the source');
-        file.excludedBySource = true;
-      }
-      this.wake();
-    };
-    ready.then(settle, (error: unknown) => {
-      this.options.logger.warn({ path: file.path, err: error }, 'admission check failed; reading the file');
-      settle(true);
-    });
-  }
-
-  private tooOld(mtimeMs: number, dev: number, ino: number): boolean {
-    if (mtimeMs >= Date.now() - this.options.ignoreOlderSecs! * 1000) return false;
-    return !this.checkpoints.hasInode(dev, ino); // with a checkpoint it resumes, however old
-  }
-
-  private renamed(file: TailedFile, path: string): void {
-    const admission = this.options.admit(path);
-    const canonical = admission?.canonicalPath ?? path;
-    if (canonical === file.path) return;
-    this.options.logger.debug({ path: file.path, to: canonical, key: file.key, state: file.state }, 'file renamed');
-    // Renamed to a name the source does not read: finish it like a rotated file.
-    this.files.move(file, canonical, admission ?? { ...file.admission, rotated: true });
-    file.rankPending = false;
-    if (file.state === 'waiting') file.readable = true;
-  }
-
-  /**
-   * A new file took the name of one still being read, whose new name was not seen yet. Its
-   * place in the sequence comes from that name, so the file (and the files after it) wait until
-   * the directory is listed again: found under its rotated name, it takes that rank (see
-   * `renamed`); already gzipped, it takes the rank of its gzip copy; gone, it is the oldest file
-   * left (kubelet deletes the oldest first).
-   */
-  private renamedAwayUnseen(file: TailedFile): void {
-    this.options.logger.debug({ path: file.path, key: file.key, state: file.state }, 'file renamed away unseen');
-    const sequence = file.admission.sequence;
-    this.files.releasePath(file, { ...file.admission, rotated: true, sequence: sequence && { key: sequence.key, rank: '' } });
-    file.readable = true; // its writes no longer reach it by name: check it now
-    if (sequence === undefined) return;
-    file.rankPending = true;
-    this.dirtyPaths.add(dirname(file.path));
-    this.rankPendingDirs.add(dirname(file.path));
-  }
-
-  /** After the directories were listed again: place the files renamed away unseen. */
-  private async resolvePendingRanks(): Promise<void> {
-    const dirs = [...this.rankPendingDirs];
-    this.rankPendingDirs.clear();
-    for (const dir of dirs) {
-      for (const file of [...this.files.inDirectory(dir)]) {
-        if (!file.rankPending) continue;
-        if (file.splitter === undefined) {
-          // Never opened, and no longer listed: gone. Its inode may already be another file's.
-          this.forget(file);
-          continue;
-        }
-        const copy = await this.findGzipCopy(file);
-        const sequence = file.admission.sequence!;
-        if (copy !== undefined) this.files.rerank(file, { ...file.admission, sequence: { key: sequence.key, rank: copy.rank } });
-        file.rankPending = false;
-        this.wake();
-      }
-    }
-  }
-
-  /** The gzip file of the directory holding the same bytes as `file`, if any. */
-  private async findGzipCopy(file: TailedFile): Promise<TailedFile | undefined> {
-    if (file.fingerprint === undefined) await this.fingerprintOpenFile(file);
-    if (file.fingerprint === undefined) return undefined;
-    for (const other of this.files.inDirectory(dirname(file.path))) {
-      if (!other.compressed || other === file) continue;
-      if (headMatches(file.fingerprint, await this.headAt(other.path, true))) return other;
-    }
-    return undefined;
-  }
-
-  /** Tracked files not found by a full scan: finished ones are forgotten, open ones finish at EOF. */
-  private forgetVanished(found: readonly DiscoveredFile[]): void {
-    const seen = new Set<string>();
-    for (const entry of found) seen.add(inodeKey(entry.stats));
-    for (const file of this.files.snapshot()) {
-      if (seen.has(file.key)) continue;
-      file.orphaned = true;
-      file.readable = file.state === 'open';
-      if (file.state === 'waiting' && file.splitter === undefined) this.forget(file);
-      else if (file.state === 'done' && (file.acks?.pendingBatches ?? 0) === 0) this.forget(file);
-    }
-  }
-
-  private forget(file: TailedFile): void {
-    this.options.logger.debug({ path: file.path, state: file.state }, 'file forgotten');
-    this.checkpoints.remember(file);
-    this.releaseInherited(file, true);
-    file.decoder?.release?.();
-    this.files.remove(file);
   }
 
   // ---- opening ---------------------------------------------------------------------------
@@ -564,27 +397,11 @@ export class Tailer {
     return openVerified(this.discovery.openablePath(path));
   }
 
-  /** The head of the file at `path` (empty when it cannot be read safely, as when gone). */
-  private async headAt(path: string, compressed: boolean): Promise<Buffer> {
-    try {
-      return await readHeadAt(this.discovery.openablePath(path), compressed);
-    } catch {
-      return Buffer.alloc(0);
-    }
-  }
-
-  /** Another file holds the name now (rotated between discovery and open): find it again under its new name. */
-  private movedBeforeOpen(file: TailedFile): void {
-    this.options.logger.debug({ path: file.path, key: file.key }, 'file renamed before open');
-    file.readable = false;
-    this.dirtyPaths.add(dirname(file.path));
-  }
-
   private async openPlain(file: TailedFile): Promise<void> {
     const { handle, stats } = await this.openChecked(file.path);
     let started = false;
     try {
-      if (inodeKey(stats) !== file.key) return this.movedBeforeOpen(file);
+      if (inodeKey(stats) !== file.key) return this.tracker.movedBeforeOpen(file);
       const head = await readPlainHead(handle);
       const parked = file.splitter;
       const record = parked === undefined ? this.checkpoints.matchByInode(file.dev, file.ino, head) : undefined;
@@ -693,7 +510,7 @@ export class Tailer {
     let started = false;
     try {
       if (inodeKey(stats) === file.key) started = await this.startCompressed(file, handle);
-      else this.movedBeforeOpen(file);
+      else this.tracker.movedBeforeOpen(file);
     } finally {
       if (!started) await handle.close();
     }
@@ -706,7 +523,7 @@ export class Tailer {
     // The same bytes under their uncompressed name, still tracked?
     for (const other of this.files.all()) {
       if (other === file || other.compressed) continue;
-      if (other.fingerprint === undefined) await this.fingerprintOpenFile(other);
+      if (other.fingerprint === undefined) await this.tracker.fingerprintOpenFile(other);
       if (other.fingerprint === undefined) continue;
       if (dirname(other.path) !== dir || !headMatches(other.fingerprint, head)) continue;
       if (other.state === 'waiting' && other.splitter === undefined) {
@@ -733,15 +550,6 @@ export class Tailer {
     return true;
   }
 
-  /** An open file that was empty when opened gets its fingerprint as soon as it has bytes. */
-  private async fingerprintOpenFile(file: TailedFile): Promise<void> {
-    if (!(file.reader instanceof PlainChunkReader) || file.splitter?.readOffset !== 0) return;
-    const head = await readPlainHead(file.reader.handle);
-    if (head.length === 0 || file.fingerprint !== undefined) return;
-    file.fingerprint = this.fingerprintOf(file, head);
-    this.checkpoints.remember(file);
-  }
-
   private startReading(file: TailedFile, start: number): void {
     this.options.logger.debug({ path: file.path, start, key: file.key }, 'file opened');
     file.splitter = new LineSplitter(start, this.options.maxLineBytes, this.stats);
@@ -751,17 +559,6 @@ export class Tailer {
 
   private fingerprintOf(file: TailedFile, head: Buffer): Fingerprint {
     return fingerprintFromHead(file.dev, file.ino, head);
-  }
-
-  private async sameIdentity(file: TailedFile, path: string): Promise<boolean> {
-    if (file.fingerprint === undefined) return path === file.path; // never had a byte: cannot tell, assume new
-    let target: string;
-    try {
-      target = this.discovery.openablePath(path);
-    } catch {
-      return true; // gone or unsafe: nothing to re-identify (as when gone)
-    }
-    return pathStillHolds(file.fingerprint, file.compressed, target);
   }
 
   private markDone(file: TailedFile, reason: string): void {
@@ -813,7 +610,7 @@ export class Tailer {
 
   /** Work for the loop besides reading readable files (it would otherwise wait for a wake-up). */
   private loopWorkDue(): boolean {
-    return this.fullScanDue || this.dirtyPaths.size > 0 || this.pendingStops.size > 0 || this.rankPendingDirs.size > 0 || this.anyOpenableFile();
+    return this.tracker.workDue || this.pendingStops.size > 0 || this.anyOpenableFile();
   }
 
   private async readTurn(file: TailedFile, out: EventOutput): Promise<void> {
