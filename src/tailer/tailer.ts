@@ -13,7 +13,8 @@ import { FileTracker } from './file-tracker.js';
 import { fingerprintFromHead } from './fingerprint.js';
 import { DecodeStats } from './line-decoder.js';
 import { LogBudget } from './log-budget.js';
-import type { FileAdmission, InheritedMerges, TailedFile } from './tailed-file.js';
+import { MergeHandoff } from './merge-handoff.js';
+import type { FileAdmission, TailedFile } from './tailed-file.js';
 import { Wake } from './wake.js';
 
 export interface TailerOptions {
@@ -90,8 +91,7 @@ export class Tailer {
   /** Open files that may be parked (closed under `max_open_files`), least recently active first. */
   /** Files the source excluded, closed by the loop before its next reads. */
   private readonly pendingStops = new Set<TailedFile>();
-  /** Merges handed to a next file that finished without taking them: emitted as they are by the next round. */
-  private strandedMerges: InheritedMerges[] = [];
+  private readonly handoff: MergeHandoff;
   /** Events read in this round, not sent yet (one batch for the small reads of many files). */
   private outgoing: LogEvent[] = [];
   private readonly sharedReadBuffer: Buffer;
@@ -162,9 +162,10 @@ export class Tailer {
         this.markDone(file, 'excluded by the source');
         file.excludedBySource = true;
       },
-      dropped: (file) => this.releaseInherited(file, true),
+      dropped: (file) => this.handoff.release(file, true),
     });
     this.files = this.tracker.files;
+    this.handoff = new MergeHandoff(this.files, this.checkpoints);
     const openerHooks = { wake: () => this.wake(), done: (file: TailedFile, reason: string) => this.markDone(file, reason) };
     this.opener = new FileOpener(options, this.files, this.discovery, this.tracker, this.checkpoints, this.stats, this.sharedReadBuffer, this.refusalLogs, openerHooks);
   }
@@ -251,7 +252,7 @@ export class Tailer {
       if (file.state === 'done') continue;
       await this.opener.closeReader(file);
       this.markDone(file, 'excluded by the source');
-      this.releaseInherited(file, true);
+      this.handoff.release(file, true);
       file.excludedBySource = true;
     }
   }
@@ -287,7 +288,7 @@ export class Tailer {
     this.options.logger.debug({ path: file.path, reason, offset: file.splitter?.readOffset }, 'file done');
     file.state = 'done';
     file.readable = false;
-    this.releaseInherited(file, false);
+    this.handoff.release(file, false);
     this.wake(); // later files of its sequence may open now
   }
 
@@ -296,7 +297,7 @@ export class Tailer {
   /** One read from every open file that may have data. */
   private async readRound(out: EventOutput, shutdown: AbortSignal): Promise<Round> {
     let round = Round.nothingRead;
-    if (this.strandedMerges.length > 0) this.emitStrandedMerges();
+    this.receivedEvents += this.handoff.flushStranded(this.outgoing);
     const files = this.files.snapshot();
     for (let i = 0; i < files.length; i++) {
       const file = files[i]!;
@@ -323,7 +324,7 @@ export class Tailer {
   }
 
   private async readTurn(file: TailedFile, out: EventOutput): Promise<void> {
-    if (file.inherited !== undefined && file.inherited.adoptedAt === undefined) this.adoptMerges(file);
+    if (file.inherited !== undefined) this.handoff.adoptIfInherited(file);
     const successorKnown = file.admission.rotated && this.files.hasSuccessor(file);
     const plain = file.reader instanceof PlainChunkReader ? file.reader : undefined;
     const eventSeq = file.eventSeq;
@@ -415,9 +416,7 @@ export class Tailer {
     const pending = file.decoder!.pendingOffset();
     const lineEnd = file.splitter!.nextLineOffset;
     // The merges taken over from the previous file are among these events: its end goes with them.
-    const inherited = file.inherited;
-    const settles = inherited?.adoptedAt !== undefined && (pending === undefined || pending > inherited.adoptedAt) ? inherited : undefined;
-    if (settles !== undefined) file.inherited = undefined;
+    const settles = file.inherited === undefined ? undefined : this.handoff.settledBy(file, pending);
     const acknowledged = this.checkpoints.inFlight(file, pending === undefined ? lineEnd : Math.min(lineEnd, pending), settles?.settle);
     if (events.length === 0) return acknowledged();
     const finalizer = new Finalizer(events.length, ({ rejected }) => {
@@ -449,70 +448,13 @@ export class Tailer {
   private async finish(file: TailedFile, out: EventOutput, reason: string, continued = false): Promise<void> {
     const events: LogEvent[] = [];
     file.splitter!.flush(file.decoder!, events);
-    const heir = continued ? this.heirOf(file) : undefined;
+    const heir = continued ? this.handoff.heirOf(file) : undefined;
     if (heir === undefined) file.decoder!.flush(events);
     await this.opener.closeReader(file);
     this.markDone(file, reason);
     await this.emit(file, events, out); // acknowledges up to the start of the unfinished merges
     if (continued && file.copyOf !== undefined) await this.opener.skipCopiedBytes(file.copyOf, file.splitter!.readOffset);
-    if (heir === undefined) return;
-    // Merges this file took over itself and passes on unfinished (a file of fragments only).
-    const earlier = file.inherited;
-    file.inherited = undefined;
-    const merges: InheritedMerges = { decoder: file.decoder!, settle: this.checkpoints.inFlight(file, file.splitter!.nextLineOffset, earlier?.settle), adoptedAt: undefined };
-    if (heir.state === 'done') this.strandedMerges.push(merges);
-    else heir.inherited = merges;
-  }
-
-  /** The next file of `file`'s sequence, if it may take over the merges `file` left unfinished. */
-  private heirOf(file: TailedFile): TailedFile | undefined {
-    if (file.decoder!.pendingOffset() === undefined) return undefined;
-    const heir = this.files.successorOf(file);
-    if (heir === undefined || heir.readAny || heir.inherited !== undefined) return undefined;
-    return heir;
-  }
-
-  /** First read of a file that inherited merges: its decoder continues them. */
-  private adoptMerges(file: TailedFile): void {
-    const inherited = file.inherited!;
-    const offset = file.splitter!.readOffset;
-    if (file.decoder!.adoptPending?.(inherited.decoder, offset)) {
-      inherited.adoptedAt = offset;
-      return;
-    }
-    file.inherited = undefined;
-    this.strandedMerges.push(inherited);
-  }
-
-  /**
-   * A file that inherited merges will not read them: emit them as they are. `adoptedToo`: it
-   * took them over but will not emit them either (excluded, forgotten): let its predecessor go.
-   * (A file that finishes emits what it adopted, and `emit` settles it.)
-   */
-  private releaseInherited(file: TailedFile, adoptedToo: boolean): void {
-    const inherited = file.inherited;
-    if (inherited === undefined || (inherited.adoptedAt !== undefined && !adoptedToo)) return;
-    file.inherited = undefined;
-    if (inherited.adoptedAt === undefined) this.strandedMerges.push(inherited);
-    else inherited.settle(); // adopted, then dropped (excluded): nothing will come
-  }
-
-  /** Merges no next file took over: shipped as they are, with the next batch. */
-  private emitStrandedMerges(): void {
-    const stranded = this.strandedMerges;
-    this.strandedMerges = [];
-    for (const { decoder, settle } of stranded) {
-      const events: LogEvent[] = [];
-      decoder.flush(events);
-      if (events.length === 0) {
-        settle();
-        continue;
-      }
-      const finalizer = new Finalizer(events.length, settle);
-      for (const event of events) event.finalizer = finalizer;
-      this.receivedEvents += events.length;
-      for (const event of events) this.outgoing.push(event);
-    }
+    if (heir !== undefined) this.handoff.passOn(file, heir);
   }
 
   private pollIdleFiles(): void {
