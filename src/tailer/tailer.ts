@@ -7,6 +7,7 @@ import type { ComponentMetrics } from '../core/metrics.js';
 import { Checkpointer } from './checkpointer.js';
 import { PlainChunkReader } from './chunk-reader.js';
 import { Discovery, type DiscoveryRoot } from './discovery.js';
+import { Exclusions } from './exclusions.js';
 import { FileOpener } from './file-opener.js';
 import type { FileRegistry } from './file-registry.js';
 import { FileTracker } from './file-tracker.js';
@@ -89,8 +90,7 @@ export class Tailer {
   private readonly files: FileRegistry;
   private readonly tracker: FileTracker;
   /** Open files that may be parked (closed under `max_open_files`), least recently active first. */
-  /** Files the source excluded, closed by the loop before its next reads. */
-  private readonly pendingStops = new Set<TailedFile>();
+  private readonly exclusions: Exclusions;
   private readonly handoff: MergeHandoff;
   /** Events read in this round, not sent yet (one batch for the small reads of many files). */
   private outgoing: LogEvent[] = [];
@@ -168,6 +168,7 @@ export class Tailer {
     this.handoff = new MergeHandoff(this.files, this.checkpoints);
     const openerHooks = { wake: () => this.wake(), done: (file: TailedFile, reason: string) => this.markDone(file, reason) };
     this.opener = new FileOpener(options, this.files, this.discovery, this.tracker, this.checkpoints, this.stats, this.sharedReadBuffer, this.refusalLogs, openerHooks);
+    this.exclusions = new Exclusions(this.files, this.tracker, this.opener, this.handoff, openerHooks);
   }
 
   private wake(): void {
@@ -213,7 +214,7 @@ export class Tailer {
       await this.tracker.initialScan();
       while (!shutdown.aborted) {
         await this.tracker.discover();
-        if (this.pendingStops.size > 0) await this.applyPendingStops();
+        if (this.exclusions.due) await this.exclusions.apply();
         await this.opener.openWaitingFiles();
         const round = await this.readRound(out, shutdown);
         if (shutdown.aborted) break;
@@ -240,43 +241,15 @@ export class Tailer {
    * between reads, never in the middle of one (the reader must not close under a read).
    */
   async stopReading(path: string): Promise<void> {
-    const file = this.files.atPath(path);
-    if (file === undefined || file.state === 'done') return;
-    this.pendingStops.add(file);
-    this.wake();
-  }
-
-  private async applyPendingStops(): Promise<void> {
-    for (const file of this.pendingStops) {
-      this.pendingStops.delete(file);
-      if (file.state === 'done') continue;
-      await this.opener.closeReader(file);
-      this.markDone(file, 'excluded by the source');
-      this.handoff.release(file, true);
-      file.excludedBySource = true;
-    }
+    this.exclusions.stop(path);
   }
 
   /**
-   * Read again a file the source had excluded (the exclusion was lifted). Reading starts at the
-   * end of the file as it is when reopened: lines written while excluded are never collected.
-   * A path not tracked (excluded before it was registered) is registered again the same way.
+   * Read again a file the source had excluded (the exclusion was lifted), from the end of the
+   * file as it is when reopened: lines written while excluded are never collected.
    */
   resumeReading(path: string): void {
-    const file = this.files.atPath(path);
-    if (file !== undefined && this.pendingStops.delete(file)) return; // never stopped: it reads on
-    if (file === undefined) {
-      this.tracker.resumeAtEnd(path);
-    } else {
-      if (!file.excludedBySource || file.state !== 'done') return;
-      file.excludedBySource = false;
-      file.resumeAtEnd = true;
-      file.decoder?.release?.();
-      file.splitter = undefined; // opened afresh (new splitter, acks and decoder)
-      file.state = 'waiting';
-      file.readable = true;
-    }
-    this.wake();
+    this.exclusions.resume(path);
   }
 
   /** Persists checkpoints one last time (every acknowledgement that will come has come). */
@@ -303,7 +276,7 @@ export class Tailer {
       const file = files[i]!;
       if (shutdown.aborted) break;
       if (file.state !== 'open' || !file.readable || file.rankPending || !this.files.isNextInSequence(file)) continue;
-      if (this.pendingStops.size > 0 && this.pendingStops.has(file)) continue; // excluded meanwhile
+      if (this.exclusions.stopping(file)) continue; // excluded meanwhile
       const dataBefore = file.lastDataAt;
       await this.readTurn(file, out);
       if (!file.readable && file.state === 'open') {
@@ -320,7 +293,7 @@ export class Tailer {
 
   /** Work for the loop besides reading readable files (it would otherwise wait for a wake-up). */
   private loopWorkDue(): boolean {
-    return this.tracker.workDue || this.pendingStops.size > 0 || this.opener.anyOpenableFile();
+    return this.tracker.workDue || this.exclusions.due || this.opener.anyOpenableFile();
   }
 
   private async readTurn(file: TailedFile, out: EventOutput): Promise<void> {
