@@ -45,6 +45,12 @@ export class Exclusions {
     this.hooks.wake();
   }
 
+  /** The source's admission said no before the file was opened: finished unread, resumable. */
+  excludedOnAdmission(file: TailedFile): void {
+    this.hooks.done(file, 'excluded by the source');
+    file.excludedBySource = true;
+  }
+
   async apply(): Promise<void> {
     for (const file of this.pendingStops) {
       this.pendingStops.delete(file);

@@ -89,7 +89,6 @@ export class Tailer {
   private readonly discovery: Discovery;
   private readonly files: FileRegistry;
   private readonly tracker: FileTracker;
-  /** Open files that may be parked (closed under `max_open_files`), least recently active first. */
   private readonly exclusions: Exclusions;
   private readonly handoff: MergeHandoff;
   /** Events read in this round, not sent yet (one batch for the small reads of many files). */
@@ -112,7 +111,6 @@ export class Tailer {
   private readonly refusalLogs = new LogBudget();
   /** Watch refusals already logged, by cause (each refused directory is still counted). */
   private readonly loggedWatchRefusals = new Set<string>();
-  /** Opening paused while the process is out of descriptors. */
   private readonly opener: FileOpener;
 
   constructor(private readonly options: TailerOptions) {
@@ -158,10 +156,7 @@ export class Tailer {
     }, limits);
     this.tracker = new FileTracker(options, this.discovery, this.checkpoints, {
       wake: () => this.wake(),
-      excluded: (file) => {
-        this.markDone(file, 'excluded by the source');
-        file.excludedBySource = true;
-      },
+      excluded: (file) => this.exclusions.excludedOnAdmission(file),
       dropped: (file) => this.handoff.release(file, true),
     });
     this.files = this.tracker.files;
