@@ -1,13 +1,15 @@
 import type { Logger } from 'pino';
 import { ApiListenError, ApiServer } from './api.js';
 import { LiveRoutes } from './api-live.js';
-import { loadConfig, type ConfigSources } from './config/load.js';
+import { diffConfigs, isEmptyDiff } from './config/diff.js';
+import { ConfigError } from './config/errors.js';
+import { loadConfig, type AgentConfig, type ConfigSources } from './config/load.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { holdProcessOpen } from './lifecycle.js';
 import { MetricsRegistry } from './metrics.js';
 import { Readiness } from './readiness.js';
 import { TapHub } from './tap.js';
-import { planTopology } from './topology/plan.js';
+import { planTopology, type TopologyPlan } from './topology/plan.js';
 import { Topology } from './topology/runtime.js';
 
 /** Process exit codes (documented in the README). */
@@ -42,8 +44,8 @@ export async function runAgent(options: AgentOptions): Promise<number> {
 async function run(options: AgentOptions): Promise<number> {
   const { logger } = options;
   const exitNow = options.exitNow ?? ((code: number) => process.exit(code));
-  const config = loadConfig(options.config);
-  const plan = planTopology(config);
+  let config = loadConfig(options.config);
+  let plan = planTopology(config);
   for (const warning of plan.warnings) logger.warn(warning);
   const dataDirLock = await lockDataDir(config.dataDir, logger);
   if (!dataDirLock) return ExitCode.failed;
@@ -84,16 +86,106 @@ async function run(options: AgentOptions): Promise<number> {
     deadline.unref();
     void topology?.stop();
   };
+
+  const startTopology = (next: AgentConfig, nextPlan: TopologyPlan): Promise<Topology> =>
+    Topology.start({ config: next, plan: nextPlan, logger, metrics, readiness, requireHealthy: options.requireHealthy, tap });
+
+  // Reloads run one after the other; a swap is the stop of the running topology and the start of the next.
+  const reloads = metrics.counter('sluice_config_reloads_total', 'Config reloads (SIGHUP, --watch-config), by result.', ['result']);
+  for (const result of ['ok', 'rejected', 'failed']) reloads.inc({ result }, 0);
+  let reloadChain: Promise<void> = Promise.resolve();
+  let swap: Promise<void> = Promise.resolve();
+  let reloadBeforeStart: string | undefined;
+  const requestReload = (trigger: string): void => {
+    if (shuttingDown) return;
+    if (!topology) {
+      reloadBeforeStart = trigger; // still starting: reload once it runs
+      return;
+    }
+    // A failed swap is reported by the run loop (it awaits `swap`), not as an unhandled rejection here.
+    reloadChain = reloadChain.then(() => reload(trigger)).catch(() => undefined);
+  };
+  const reload = async (trigger: string): Promise<void> => {
+    if (shuttingDown || !topology || topology.state !== 'running') return;
+    logger.info({ trigger, files: options.config }, 'reloading config');
+    let next: AgentConfig;
+    let nextPlan: TopologyPlan;
+    try {
+      next = loadConfig(options.config);
+      nextPlan = planTopology(next);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) {
+        reloads.inc({ result: 'failed' });
+        logger.error({ trigger, err: (error as Error).message }, 'config reload failed: the running config stays');
+        return;
+      }
+      reloads.inc({ result: 'rejected' });
+      for (const problem of error.problems) logger.error({ trigger, problem }, `config reload rejected: ${problem}`);
+      logger.error({ trigger, problems: error.problems.length }, 'config reload rejected: the running config stays');
+      return;
+    }
+    const diff = diffConfigs(config, next);
+    if (diff.restartOnly.length > 0) {
+      reloads.inc({ result: 'rejected' });
+      for (const key of diff.restartOnly) logger.error({ trigger, key }, `config reload rejected: ${key} changed; it takes effect only on restart`);
+      logger.error({ trigger }, 'config reload rejected: the running config stays');
+      return;
+    }
+    if (isEmptyDiff(diff)) {
+      reloads.inc({ result: 'ok' });
+      logger.info({ trigger, rebuilt: [], unchanged: diff.unchanged }, 'config reloaded: unchanged, nothing rebuilt');
+      return;
+    }
+    for (const warning of nextPlan.warnings) logger.warn(warning);
+    // Full rebuild: the running topology drains (sinks take every in-flight event, sources persist
+    // their checkpoints), then the new one starts on the same data_dir and resumes from them.
+    const old = topology;
+    swap = (async () => {
+      await old.stop();
+      if (shuttingDown) return;
+      try {
+        topology = await startTopology(next, nextPlan);
+        config = next;
+        plan = nextPlan;
+        reloads.inc({ result: 'ok' });
+        logger.info(
+          { trigger, rebuilt: [...nextPlan.components.keys()], added: diff.added, removed: diff.removed, changed: diff.changed },
+          `config reloaded: rebuilt ${nextPlan.components.size} component(s) (changed: ${diff.changed.join(', ') || 'none'}; added: ${diff.added.join(', ') || 'none'}; removed: ${diff.removed.join(', ') || 'none'})`,
+        );
+      } catch (error) {
+        reloads.inc({ result: 'failed' });
+        logger.error({ trigger, err: (error as Error).message }, 'config reload failed: the new topology did not start; restarting the previous config');
+        topology = await startTopology(config, plan);
+      }
+    })();
+    await swap;
+  };
+  const onHangup = (): void => requestReload('SIGHUP');
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // SIGHUP reloads the config; by default Node would end the process (exit 129, no drain).
+  process.on('SIGHUP', onHangup);
 
   try {
-    topology = await Topology.start({ config, plan, logger, metrics, readiness, requireHealthy: options.requireHealthy, tap });
-    registerBufferGauge(metrics, topology);
+    topology = await startTopology(config, plan);
+    registerBufferGauge(metrics, () => topology);
     if (shuttingDown) void topology.stop();
     else if (api) api.phase = 'running';
     logger.info({ components: plan.components.size, files: config.files }, 'sluice started');
-    await topology.done;
+    if (reloadBeforeStart !== undefined) requestReload(reloadBeforeStart);
+    for (;;) {
+      const running: Topology = topology;
+      await running.done;
+      // Stopped for a reload: go on with the topology that replaced it.
+      try {
+        await swap;
+      } catch (error) {
+        logger.error({ err: (error as Error).message }, 'config reload failed: the previous config did not start again either');
+        return ExitCode.failed;
+      }
+      if (topology === running) break;
+      if (shuttingDown) void topology.stop();
+    }
     if (api) api.phase = 'stopped';
     if (topology.failure) {
       logger.error({ err: topology.failure.message }, 'stopped after a failure');
@@ -107,12 +199,13 @@ async function run(options: AgentOptions): Promise<number> {
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    process.off('SIGHUP', onHangup);
     await api?.close();
     dataDirLock.release();
   }
 }
 
-function registerBufferGauge(metrics: MetricsRegistry, topology: Topology): void {
+function registerBufferGauge(metrics: MetricsRegistry, current: () => Topology | undefined): void {
   const gauge = metrics.gauge('sluice_component_buffer_events', 'Events waiting in the buffer in front of a component.', [
     'component_kind',
     'component_id',
@@ -120,7 +213,7 @@ function registerBufferGauge(metrics: MetricsRegistry, topology: Topology): void
   ]);
   // Sampled at scrape time: no per-event gauge updates on the hot path.
   const collect = (): void => {
-    for (const b of topology.bufferSizes()) gauge.set({ component_kind: b.kind, component_id: b.id, component_type: b.type }, b.size);
+    for (const b of current()?.bufferSizes() ?? []) gauge.set({ component_kind: b.kind, component_id: b.id, component_type: b.type }, b.size);
   };
   (gauge as unknown as { collect?: () => void }).collect = collect;
 }
