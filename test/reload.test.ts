@@ -1,7 +1,7 @@
 // Reloading the config of a running agent (SIGHUP, --watch-config), through the `sluice` process.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { tempDir } from './harness.js';
@@ -141,5 +141,45 @@ describe('config reload', () => {
     assert.match(await metricsOf(agent), /sluice_config_reloads_total\{result="ok"\} 1\b/);
     await stopWithSigint(agent);
     assert.deepEqual(sortedByNumber(messagesIn(a)), expected(20));
+  });
+
+  it('--watch-config reloads when a config file is edited', async () => {
+    const { base, log, config, write } = setup('watch');
+    const a = join(base, 'a.ndjson');
+    const b = join(base, 'b.ndjson');
+    write(a);
+    appendLines(log, 1, 10);
+    const agent = startAgent(['--config', config, '--watch-config']);
+    await waitFor('first lines in A', () => messagesIn(a).length >= 10, agent);
+    await waitFor('watching logged', () => /watching config files for changes/.test(agent.stderr()), agent);
+    write(b);
+    await waitFor('reload logged', () => /config reloaded: rebuilt/.test(agent.stderr()), agent);
+    assert.match(agent.stderr(), /"trigger":"config file changed"/);
+    appendLines(log, 11, 20);
+    await waitFor('later lines in B', () => messagesIn(a).length + messagesIn(b).length >= 20, agent);
+    await stopWithSigint(agent);
+    assert.deepEqual(sortedByNumber([...messagesIn(a), ...messagesIn(b)]), expected(20));
+    assert.ok(messagesIn(b).includes('line 20'));
+  });
+
+  it('-w watches a --config-dir: a file replaced by rename (as editors and ConfigMap volumes do) is seen', async () => {
+    const { base, log, config, write } = setup('watch-dir');
+    const confDir = join(base, 'conf.d');
+    mkdirSync(confDir);
+    const a = join(base, 'a.ndjson');
+    const b = join(base, 'b.ndjson');
+    write(a);
+    renameSync(config, join(confDir, 'sluice.toml'));
+    appendLines(log, 1, 10);
+    const agent = startAgent(['--config-dir', confDir, '-w']);
+    await waitFor('first lines in A', () => messagesIn(a).length >= 10, agent);
+    await waitFor('watching logged', () => /watching config files for changes/.test(agent.stderr()), agent);
+    write(b);
+    renameSync(config, join(confDir, 'sluice.toml'));
+    await waitFor('reload logged', () => /config reloaded: rebuilt/.test(agent.stderr()), agent);
+    appendLines(log, 11, 20);
+    await waitFor('later lines in B', () => messagesIn(a).length + messagesIn(b).length >= 20, agent);
+    await stopWithSigint(agent);
+    assert.deepEqual(sortedByNumber([...messagesIn(a), ...messagesIn(b)]), expected(20));
   });
 });

@@ -3,6 +3,7 @@ import { ApiListenError, ApiServer } from './api.js';
 import { LiveRoutes } from './api-live.js';
 import { diffConfigs, isEmptyDiff } from './config/diff.js';
 import { ConfigError } from './config/errors.js';
+import { watchConfig } from './config/watch.js';
 import { loadConfig, type AgentConfig, type ConfigSources } from './config/load.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { holdProcessOpen } from './lifecycle.js';
@@ -26,6 +27,8 @@ export interface AgentOptions {
   logger: Logger;
   gracefulShutdownLimitSecs: number;
   requireHealthy: boolean;
+  /** Reload when a config file changes (`--watch-config`), as on SIGHUP. */
+  watchConfig?: boolean;
   /** Called when the process should end right now (second signal, shutdown limit). */
   exitNow?: (code: number) => void;
 }
@@ -165,6 +168,7 @@ async function run(options: AgentOptions): Promise<number> {
   process.on('SIGINT', onSignal);
   // SIGHUP reloads the config; by default Node would end the process (exit 129, no drain).
   process.on('SIGHUP', onHangup);
+  const watcher = options.watchConfig ? watchConfig(options.config, logger, () => requestReload('config file changed')) : undefined;
 
   try {
     topology = await startTopology(config, plan);
@@ -200,6 +204,7 @@ async function run(options: AgentOptions): Promise<number> {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
     process.off('SIGHUP', onHangup);
+    watcher?.close();
     await api?.close();
     dataDirLock.release();
   }
