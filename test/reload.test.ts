@@ -54,7 +54,7 @@ const expected = (n: number) => Array.from({ length: n }, (_, i) => `line ${i + 
 const sortedByNumber = (messages: string[]) => [...messages].sort((a, b) => Number(a.split(' ')[1]) - Number(b.split(' ')[1]));
 
 /** A file source tailing `<case>/logs/app.log` into a file sink writing to `sinkPath`. */
-function setup(name: string): { base: string; log: string; config: string; write: (sinkPath: string, extra?: string) => void } {
+function setup(name: string): { base: string; log: string; config: string; write: (sinkPath: string, extra?: string) => void; writeRaw: (body: string) => void } {
   const base = join(dir.path, name);
   mkdirSync(join(base, 'logs'), { recursive: true });
   const log = join(base, 'logs', 'app.log');
@@ -67,7 +67,8 @@ function setup(name: string): { base: string; log: string; config: string; write
         `[sources.app]\ntype = "file"\ninclude = ["${join(base, 'logs')}/*.log"]\n` +
         `[sinks.out]\ntype = "file"\ninputs = ["app"]\npath = "${sinkPath}"\n${extra}`,
     );
-  return { base, log, config, write };
+  const writeRaw = (body: string): void => writeFileSync(config, `data_dir = "${join(base, 'data')}"\n` + body);
+  return { base, log, config, write, writeRaw };
 }
 
 async function metricsOf(agent: Agent): Promise<string> {
@@ -100,6 +101,8 @@ describe('config reload', () => {
     await waitFor('every line in A or B', () => messagesIn(a).length + messagesIn(b).length >= 150, agent);
     assert.equal(agent.child.exitCode, null, 'still running after the reload');
     assert.ok(messagesIn(b).includes('line 150'), 'lines written after the reload go to the new path');
+    assert.match(agent.stderr(), /config reloaded: rebuilt 1 component\(s\) in place \(changed: out; added: none; removed: none\); sources kept running/);
+    assert.doesNotMatch(agent.stderr(), /shutting down/, 'the source was not stopped');
     assert.match(await metricsOf(agent), /sluice_config_reloads_total\{result="ok"\} 1\b/);
     await stopWithSigint(agent);
     assert.deepEqual(sortedByNumber([...messagesIn(a), ...messagesIn(b)]), expected(150), 'each line exactly once');
@@ -181,5 +184,50 @@ describe('config reload', () => {
     await waitFor('later lines in B', () => messagesIn(a).length + messagesIn(b).length >= 20, agent);
     await stopWithSigint(agent);
     assert.deepEqual(sortedByNumber([...messagesIn(a), ...messagesIn(b)]), expected(20));
+  });
+
+  it('SIGHUP adding a transform in front of a disk-buffered sink: swapped in place, each line exactly once', async () => {
+    const { base, log, config, writeRaw } = setup('transform');
+    const a = join(base, 'a.ndjson');
+    const source = `[sources.app]\ntype = "file"\ninclude = ["${join(base, 'logs')}/*.log"]\n`;
+    const sink = (input: string) =>
+      `[sinks.out]\ntype = "file"\ninputs = ["${input}"]\npath = "${a}"\nbuffer.type = "disk"\nbuffer.max_size = 1048576\n`;
+    writeRaw(source + sink('app'));
+    appendLines(log, 1, 50);
+    const agent = startAgent(['--config', config]);
+    await waitFor('first lines', () => messagesIn(a).length >= 50, agent);
+    appendLines(log, 51, 100);
+    writeRaw(source + `[transforms.keep]\ntype = "filter"\ninputs = ["app"]\ncondition = 'message.contains("line")'\n` + sink('keep'));
+    agent.child.kill('SIGHUP');
+    await waitFor('reload logged', () => /config reloaded: rebuilt 2 component\(s\) in place \(changed: out; added: keep/.test(agent.stderr()), agent);
+    appendLines(log, 101, 150);
+    await waitFor('every line', () => messagesIn(a).length >= 150, agent);
+    assert.doesNotMatch(agent.stderr(), /shutting down/, 'the source was not stopped');
+    await stopWithSigint(agent);
+    assert.deepEqual(sortedByNumber(messagesIn(a)), expected(150), 'each line exactly once');
+  });
+
+  it('SIGHUP with a changed source: everything drains and restarts, resuming from the checkpoints, each line exactly once', async () => {
+    const { base, log, config, writeRaw } = setup('source');
+    const a = join(base, 'a.ndjson');
+    const other = join(base, 'other');
+    mkdirSync(other);
+    writeFileSync(join(other, 'more.log'), 'other 1\n');
+    const body = (include: string[]) =>
+      `[sources.app]\ntype = "file"\ninclude = ${JSON.stringify(include)}\n[sinks.out]\ntype = "file"\ninputs = ["app"]\npath = "${a}"\n`;
+    writeRaw(body([`${join(base, 'logs')}/*.log`]));
+    appendLines(log, 1, 50);
+    const agent = startAgent(['--config', config]);
+    await waitFor('first lines', () => messagesIn(a).length >= 50, agent);
+    appendLines(log, 51, 100);
+    writeRaw(body([`${join(base, 'logs')}/*.log`, `${other}/*.log`]));
+    agent.child.kill('SIGHUP');
+    await waitFor('reload logged', () => /config reloaded: rebuilt 2 component\(s\), all \(changed: app/.test(agent.stderr()), agent);
+    appendLines(log, 101, 150);
+    await waitFor('every line', () => messagesIn(a).length >= 151, agent);
+    await stopWithSigint(agent);
+    const messages = messagesIn(a);
+    assert.deepEqual(sortedByNumber(messages.filter((m) => m.startsWith('line'))), expected(150), 'each line exactly once');
+    assert.deepEqual(messages.filter((m) => m.startsWith('other')), ['other 1'], 'the newly included file is read');
   });
 });

@@ -140,11 +140,47 @@ async function run(options: AgentOptions): Promise<number> {
       return;
     }
     for (const warning of nextPlan.warnings) logger.warn(warning);
-    // Full rebuild: the running topology drains (sinks take every in-flight event, sources persist
-    // their checkpoints), then the new one starts on the same data_dir and resumes from them.
     const old = topology;
+    const sourcesTouched = [...diff.changed, ...diff.added, ...diff.removed].filter(
+      (id) => (nextPlan.components.get(id) ?? plan.components.get(id))?.config.kind === 'source',
+    );
+    const summary = `changed: ${diff.changed.join(', ') || 'none'}; added: ${diff.added.join(', ') || 'none'}; removed: ${diff.removed.join(', ') || 'none'}`;
+    if (sourcesTouched.length === 0) {
+      // Only transforms and sinks changed: swap those in place; the sources keep running (files
+      // open, checkpoints in memory), their outputs held while the consumers are replaced.
+      swap = (async () => {
+        try {
+          const result = await old.reconfigure(next, nextPlan, diff);
+          config = next;
+          plan = nextPlan;
+          reloads.inc({ result: 'ok' });
+          logger.info(
+            { trigger, rebuilt: result.rebuilt, removed: result.removed, paused: result.paused, kept: [...nextPlan.components.keys()].filter((id) => !result.rebuilt.includes(id)) },
+            `config reloaded: rebuilt ${result.rebuilt.length} component(s) in place (${summary}); sources kept running`,
+          );
+        } catch (error) {
+          reloads.inc({ result: 'failed' });
+          if (old.state === 'running') {
+            // Refused before anything stopped (a component that cannot be built).
+            logger.error({ trigger, err: (error as Error).message }, 'config reload failed: the running config stays');
+            return;
+          }
+          logger.error({ trigger, err: (error as Error).message }, 'config reload failed while swapping components; restarting the previous config');
+          await old.done;
+          if (shuttingDown) return;
+          await old.buffersSettled();
+          old.failure = undefined;
+          topology = await startTopology(config, plan);
+        }
+      })();
+      await swap;
+      return;
+    }
+    // A source changed: the running topology drains (sinks take every in-flight event, sources
+    // persist their checkpoints), then the new one starts on the same data_dir and resumes from them.
     swap = (async () => {
       await old.stop();
+      await old.buffersSettled();
       if (shuttingDown) return;
       try {
         topology = await startTopology(next, nextPlan);
@@ -153,7 +189,7 @@ async function run(options: AgentOptions): Promise<number> {
         reloads.inc({ result: 'ok' });
         logger.info(
           { trigger, rebuilt: [...nextPlan.components.keys()], added: diff.added, removed: diff.removed, changed: diff.changed },
-          `config reloaded: rebuilt ${nextPlan.components.size} component(s) (changed: ${diff.changed.join(', ') || 'none'}; added: ${diff.added.join(', ') || 'none'}; removed: ${diff.removed.join(', ') || 'none'})`,
+          `config reloaded: rebuilt ${nextPlan.components.size} component(s), all (${summary}; a source changed)`,
         );
       } catch (error) {
         reloads.inc({ result: 'failed' });
