@@ -37,14 +37,24 @@ export interface AgentOptions {
 export async function runAgent(options: AgentOptions): Promise<number> {
   // An agent runs until told to stop, whether or not its components hold the event loop open.
   const hold = holdProcessOpen(options.logger);
+  // From the first moment: Node's default for SIGHUP ends the process (exit 129, no drain).
+  let earlyHangup = false;
+  const onEarlyHangup = (): void => {
+    earlyHangup = true;
+  };
+  process.on('SIGHUP', onEarlyHangup);
   try {
-    return await run(options);
+    return await run(options, () => {
+      process.off('SIGHUP', onEarlyHangup);
+      return earlyHangup;
+    });
   } finally {
+    process.off('SIGHUP', onEarlyHangup);
     hold.release();
   }
 }
 
-async function run(options: AgentOptions): Promise<number> {
+async function run(options: AgentOptions, takeEarlyHangup: () => boolean): Promise<number> {
   const { logger } = options;
   const exitNow = options.exitNow ?? ((code: number) => process.exit(code));
   let config = loadConfig(options.config);
@@ -100,7 +110,10 @@ async function run(options: AgentOptions): Promise<number> {
   let swap: Promise<void> = Promise.resolve();
   let reloadBeforeStart: string | undefined;
   const requestReload = (trigger: string): void => {
-    if (shuttingDown) return;
+    if (shuttingDown) {
+      logger.info({ trigger }, 'config reload ignored: shutting down');
+      return;
+    }
     if (!topology) {
       reloadBeforeStart = trigger; // still starting: reload once it runs
       return;
@@ -204,6 +217,7 @@ async function run(options: AgentOptions): Promise<number> {
   process.on('SIGINT', onSignal);
   // SIGHUP reloads the config; by default Node would end the process (exit 129, no drain).
   process.on('SIGHUP', onHangup);
+  if (takeEarlyHangup()) requestReload('SIGHUP');
   const watcher = options.watchConfig ? watchConfig(options.config, logger, () => requestReload('config file changed')) : undefined;
 
   try {
