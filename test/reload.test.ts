@@ -101,7 +101,7 @@ describe('config reload', () => {
     await waitFor('every line in A or B', () => messagesIn(a).length + messagesIn(b).length >= 150, agent);
     assert.equal(agent.child.exitCode, null, 'still running after the reload');
     assert.ok(messagesIn(b).includes('line 150'), 'lines written after the reload go to the new path');
-    assert.match(agent.stderr(), /config reloaded: rebuilt 1 component\(s\) in place \(changed: out; added: none; removed: none\); sources kept running/);
+    assert.match(agent.stderr(), /config reloaded: rebuilt 1 component\(s\) in place \(changed: out; added: none; removed: none\); kept running: app/);
     assert.doesNotMatch(agent.stderr(), /shutting down/, 'the source was not stopped');
     assert.match(await metricsOf(agent), /sluice_config_reloads_total\{result="ok"\} 1\b/);
     await stopWithSigint(agent);
@@ -207,27 +207,36 @@ describe('config reload', () => {
     assert.deepEqual(sortedByNumber(messagesIn(a)), expected(150), 'each line exactly once');
   });
 
-  it('SIGHUP with a changed source: everything drains and restarts, resuming from the checkpoints, each line exactly once', async () => {
+  it('SIGHUP with a changed source: it and its downstream drain and restart, resuming from the checkpoints; an unrelated pipeline keeps running; each line exactly once', async () => {
     const { base, log, config, writeRaw } = setup('source');
     const a = join(base, 'a.ndjson');
+    const sideOut = join(base, 'side.ndjson');
     const other = join(base, 'other');
+    const sideDir = join(base, 'side');
     mkdirSync(other);
+    mkdirSync(sideDir);
     writeFileSync(join(other, 'more.log'), 'other 1\n');
+    const sideLog = join(sideDir, 'side.log');
+    writeFileSync(sideLog, '');
     const body = (include: string[]) =>
-      `[sources.app]\ntype = "file"\ninclude = ${JSON.stringify(include)}\n[sinks.out]\ntype = "file"\ninputs = ["app"]\npath = "${a}"\n`;
+      `[sources.app]\ntype = "file"\ninclude = ${JSON.stringify(include)}\n[sinks.out]\ntype = "file"\ninputs = ["app"]\npath = "${a}"\n` +
+      `[sources.side]\ntype = "file"\ninclude = ["${sideDir}/*.log"]\n[sinks.side_out]\ntype = "file"\ninputs = ["side"]\npath = "${sideOut}"\n`;
     writeRaw(body([`${join(base, 'logs')}/*.log`]));
     appendLines(log, 1, 50);
+    appendLines(sideLog, 1, 20);
     const agent = startAgent(['--config', config]);
-    await waitFor('first lines', () => messagesIn(a).length >= 50, agent);
+    await waitFor('first lines', () => messagesIn(a).length >= 50 && messagesIn(sideOut).length >= 20, agent);
     appendLines(log, 51, 100);
     writeRaw(body([`${join(base, 'logs')}/*.log`, `${other}/*.log`]));
     agent.child.kill('SIGHUP');
-    await waitFor('reload logged', () => /config reloaded: rebuilt 2 component\(s\), all \(changed: app/.test(agent.stderr()), agent);
+    await waitFor('reload logged', () => /config reloaded: rebuilt 2 component\(s\) in place \(changed: app; added: none; removed: none\); kept running: side, side_out/.test(agent.stderr()), agent);
     appendLines(log, 101, 150);
-    await waitFor('every line', () => messagesIn(a).length >= 151, agent);
+    appendLines(sideLog, 21, 40);
+    await waitFor('every line', () => messagesIn(a).length >= 151 && messagesIn(sideOut).length >= 40, agent);
     await stopWithSigint(agent);
     const messages = messagesIn(a);
     assert.deepEqual(sortedByNumber(messages.filter((m) => m.startsWith('line'))), expected(150), 'each line exactly once');
     assert.deepEqual(messages.filter((m) => m.startsWith('other')), ['other 1'], 'the newly included file is read');
+    assert.deepEqual(sortedByNumber(messagesIn(sideOut)), expected(40), 'the unrelated pipeline: each line exactly once');
   });
 });

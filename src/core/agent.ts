@@ -154,59 +154,32 @@ async function run(options: AgentOptions, takeEarlyHangup: () => boolean): Promi
     }
     for (const warning of nextPlan.warnings) logger.warn(warning);
     const old = topology;
-    const sourcesTouched = [...diff.changed, ...diff.added, ...diff.removed].filter(
-      (id) => (nextPlan.components.get(id) ?? plan.components.get(id))?.config.kind === 'source',
-    );
     const summary = `changed: ${diff.changed.join(', ') || 'none'}; added: ${diff.added.join(', ') || 'none'}; removed: ${diff.removed.join(', ') || 'none'}`;
-    if (sourcesTouched.length === 0) {
-      // Only transforms and sinks changed: swap those in place; the sources keep running (files
-      // open, checkpoints in memory), their outputs held while the consumers are replaced.
-      swap = (async () => {
-        try {
-          const result = await old.reconfigure(next, nextPlan, diff);
-          config = next;
-          plan = nextPlan;
-          reloads.inc({ result: 'ok' });
-          logger.info(
-            { trigger, rebuilt: result.rebuilt, removed: result.removed, paused: result.paused, kept: [...nextPlan.components.keys()].filter((id) => !result.rebuilt.includes(id)) },
-            `config reloaded: rebuilt ${result.rebuilt.length} component(s) in place (${summary}); sources kept running`,
-          );
-        } catch (error) {
-          reloads.inc({ result: 'failed' });
-          if (old.state === 'running') {
-            // Refused before anything stopped (a component that cannot be built).
-            logger.error({ trigger, err: (error as Error).message }, 'config reload failed: the running config stays');
-            return;
-          }
-          logger.error({ trigger, err: (error as Error).message }, 'config reload failed while swapping components; restarting the previous config');
-          await old.done;
-          if (shuttingDown) return;
-          await old.buffersSettled();
-          old.failure = undefined;
-          topology = await startTopology(config, plan);
-        }
-      })();
-      await swap;
-      return;
-    }
-    // A source changed: the running topology drains (sinks take every in-flight event, sources
-    // persist their checkpoints), then the new one starts on the same data_dir and resumes from them.
+    // Swap the changed components in place; the others keep running (a kubernetes_logs source
+    // keeps its files open); sources feeding replaced components have their outputs held meanwhile.
     swap = (async () => {
-      await old.stop();
-      await old.buffersSettled();
-      if (shuttingDown) return;
       try {
-        topology = await startTopology(next, nextPlan);
+        const result = await old.reconfigure(next, nextPlan, diff);
         config = next;
         plan = nextPlan;
         reloads.inc({ result: 'ok' });
+        const kept = [...nextPlan.components.keys()].filter((id) => !result.rebuilt.includes(id));
         logger.info(
-          { trigger, rebuilt: [...nextPlan.components.keys()], added: diff.added, removed: diff.removed, changed: diff.changed },
-          `config reloaded: rebuilt ${nextPlan.components.size} component(s), all (${summary}; a source changed)`,
+          { trigger, rebuilt: result.rebuilt, removed: result.removed, kept, paused: result.paused },
+          `config reloaded: rebuilt ${result.rebuilt.length} component(s) in place (${summary}); kept running: ${kept.join(', ') || 'none'}`,
         );
       } catch (error) {
         reloads.inc({ result: 'failed' });
-        logger.error({ trigger, err: (error as Error).message }, 'config reload failed: the new topology did not start; restarting the previous config');
+        if (old.state === 'running') {
+          // Refused before anything stopped (a component that cannot be built).
+          logger.error({ trigger, err: (error as Error).message }, 'config reload failed: the running config stays');
+          return;
+        }
+        logger.error({ trigger, err: (error as Error).message }, 'config reload failed while swapping components; restarting the previous config');
+        await old.done;
+        if (shuttingDown) return;
+        await old.buffersSettled();
+        old.failure = undefined;
         topology = await startTopology(config, plan);
       }
     })();

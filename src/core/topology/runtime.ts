@@ -58,6 +58,8 @@ interface Built {
   /** During a reload: a producer finishing does not close the input (another takes its place). */
   pinned: boolean;
   run?: Promise<void>;
+  /** A source's own stop (a reload replacing it); the agent's shutdown aborts it too. */
+  stop?: AbortController;
   /** A sink whose run threw: its buffer will not finish on its own. */
   sinkFailed?: boolean;
 }
@@ -274,16 +276,24 @@ export class Topology {
     if (this.state !== 'running') throw new Error(`cannot reconfigure a topology that is ${this.state}`);
     const oldPlan = this.options.plan;
     const sourceIds = (p: TopologyPlan) => [...p.components.values()].filter((c) => c.config.kind === 'source').map((c) => c.config.id);
-    for (const id of [...change.changed, ...change.added, ...change.removed]) {
-      const kind = (plan.components.get(id) ?? oldPlan.components.get(id))?.config.kind;
-      if (kind === 'source') throw new Error(`source "${id}" changed: not reconfigurable in place`);
-    }
-    if (sourceIds(oldPlan).sort().join() !== sourceIds(plan).sort().join()) throw new Error('sources changed: not reconfigurable in place');
 
-    // Which components go (replaced) and which are built (fresh). A kept transform whose consumers
-    // change is rebuilt too: holding its output could stall a replaced component draining into it.
+    // Which components go (replaced) and which are built (fresh). A changed or removed source is
+    // stopped, and everything downstream of it is replaced too: once those have drained, every
+    // event it emitted is acknowledged, so the checkpoints it persists on close are final and its
+    // successor resumes from them. A kept transform whose consumers change is rebuilt too: holding
+    // its output could stall a replaced component draining into it.
     const replaced = new Set([...change.changed, ...change.removed]);
     const fresh = new Set([...change.changed, ...change.added]);
+    const downstream = (id: string): void => {
+      for (const planned of oldPlan.components.values()) {
+        const cid = planned.config.id;
+        if (replaced.has(cid) || !planned.inputs.some((edge) => edge.upstream === id)) continue;
+        replaced.add(cid);
+        if (plan.components.has(cid)) fresh.add(cid);
+        downstream(cid);
+      }
+    };
+    for (const id of [...replaced]) if (oldPlan.components.get(id)?.config.kind === 'source') downstream(id);
     const before = consumersByOutput(oldPlan);
     const after = consumersByOutput(plan);
     const outputsChange = (id: string): boolean => {
@@ -307,16 +317,19 @@ export class Topology {
         }
       }
     }
-    const paused = sourceIds(plan).filter(outputsChange);
+    const paused = sourceIds(plan).filter((id) => !replaced.has(id) && oldPlan.components.has(id) && outputsChange(id));
+    const stopping = [...replaced].filter((id) => oldPlan.components.get(id)?.config.kind === 'source');
 
     // Build the new instances first: a component that cannot be built fails the reload before
     // anything stopped. (Buffers come later: a sink's disk buffer is the old one's, once drained.)
     const nextOptions: TopologyOptions = { ...this.options, config, plan };
     const previousOptions = this.options;
     this.options = nextOptions;
+    // Sources are built after their predecessors closed: they read the checkpoints when built.
+    const isSource = (id: string) => plan.components.get(id)!.config.kind === 'source';
     let built: Built[];
     try {
-      built = [...fresh].map((id) => this.instantiate(plan.components.get(id)!.config));
+      built = [...fresh].filter((id) => !isSource(id)).map((id) => this.instantiate(plan.components.get(id)!.config));
     } catch (error) {
       this.options = previousOptions;
       throw error;
@@ -339,9 +352,19 @@ export class Topology {
         }
       }
       for (const gone of leaving) if (gone.input && gone.producers.size === 0) gone.input.close();
+      for (const id of stopping) this.built.get(id)!.stop?.abort();
       await Promise.all(leaving.map((b) => b.run));
       await buffersSettled(leaving);
+      for (const gone of leaving) {
+        if (gone.config.kind !== 'source') continue;
+        try {
+          await (gone.instance as Source).close?.();
+        } catch (error) {
+          gone.logger.error({ err: (error as Error).message }, 'close failed');
+        }
+      }
       for (const gone of leaving) this.built.delete(gone.config.id);
+      for (const id of fresh) if (isSource(id)) built.push(this.instantiate(plan.components.get(id)!.config));
 
       for (const b of built) {
         await this.createInput(b);
@@ -375,11 +398,17 @@ export class Topology {
 
   private async runSource(b: Built): Promise<void> {
     const out = b.outputs.get(undefined)!;
+    const stop = (b.stop = new AbortController());
+    const shutdown = this.shutdownController.signal;
+    const onShutdown = (): void => stop.abort();
+    if (shutdown.aborted) stop.abort();
+    else shutdown.addEventListener('abort', onShutdown, { once: true });
     try {
-      await (b.instance as Source).run({ out, shutdown: this.shutdownController.signal });
+      await (b.instance as Source).run({ out, shutdown: stop.signal });
     } catch (error) {
       this.fail(b, error as Error);
     } finally {
+      shutdown.removeEventListener('abort', onShutdown);
       out.finish();
     }
   }
