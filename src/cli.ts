@@ -38,12 +38,14 @@ const program = new Command('sluice')
 configOptions(program)
   .addOption(new Option('--graceful-shutdown-limit-secs <secs>', 'on SIGTERM/SIGINT, drain for at most this long, then exit 124').argParser(positiveNumber).default(60))
   .addOption(new Option('--require-healthy', 'exit 1 when a sink healthcheck fails at startup').default(false))
+  .addOption(new Option('-w, --watch-config', 'reload the config when one of its files changes (as on SIGHUP)').default(false))
   .addOption(new Option('-l, --log-level <level>', 'internal log level').choices(LOG_LEVELS).default('info').env('SLUICE_LOG'))
   .addHelpText(
     'after',
-    '\nExit codes: 0 clean shutdown, 1 runtime or startup failure, 2 usage error, 78 invalid config,\n124 graceful shutdown limit reached, 130/143 second SIGINT/SIGTERM (no drain).',
+    '\nSIGHUP reloads the config (the same --config/--config-dir sources); an invalid one is logged and the running one stays.\n' +
+      '\nExit codes: 0 clean shutdown, 1 runtime or startup failure, 2 usage error, 78 invalid config,\n124 graceful shutdown limit reached, 130/143 second SIGINT/SIGTERM (no drain).',
   )
-  .action(async (opts: { config: string[] | string; configDir: string[]; gracefulShutdownLimitSecs: number; requireHealthy: boolean; logLevel: string }) => {
+  .action(async (opts: { config: string[] | string; configDir: string[]; gracefulShutdownLimitSecs: number; requireHealthy: boolean; watchConfig: boolean; logLevel: string }) => {
     const logger = createLogger(opts.logLevel);
     logCrashes(logger);
     try {
@@ -52,6 +54,7 @@ configOptions(program)
         logger,
         gracefulShutdownLimitSecs: opts.gracefulShutdownLimitSecs,
         requireHealthy: opts.requireHealthy,
+        watchConfig: opts.watchConfig,
       });
       process.exit(code);
     } catch (error) {

@@ -1,13 +1,16 @@
 import type { Logger } from 'pino';
 import { ApiListenError, ApiServer } from './api.js';
 import { LiveRoutes } from './api-live.js';
-import { loadConfig, type ConfigSources } from './config/load.js';
+import { diffConfigs, isEmptyDiff } from './config/diff.js';
+import { ConfigError } from './config/errors.js';
+import { watchConfig } from './config/watch.js';
+import { loadConfig, type AgentConfig, type ConfigSources } from './config/load.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { holdProcessOpen } from './lifecycle.js';
 import { MetricsRegistry } from './metrics.js';
 import { Readiness } from './readiness.js';
 import { TapHub } from './tap.js';
-import { planTopology } from './topology/plan.js';
+import { planTopology, type TopologyPlan } from './topology/plan.js';
 import { Topology } from './topology/runtime.js';
 
 /** Process exit codes (documented in the README). */
@@ -24,6 +27,8 @@ export interface AgentOptions {
   logger: Logger;
   gracefulShutdownLimitSecs: number;
   requireHealthy: boolean;
+  /** Reload when a config file changes (`--watch-config`), as on SIGHUP. */
+  watchConfig?: boolean;
   /** Called when the process should end right now (second signal, shutdown limit). */
   exitNow?: (code: number) => void;
 }
@@ -32,18 +37,28 @@ export interface AgentOptions {
 export async function runAgent(options: AgentOptions): Promise<number> {
   // An agent runs until told to stop, whether or not its components hold the event loop open.
   const hold = holdProcessOpen(options.logger);
+  // From the first moment: Node's default for SIGHUP ends the process (exit 129, no drain).
+  let earlyHangup = false;
+  const onEarlyHangup = (): void => {
+    earlyHangup = true;
+  };
+  process.on('SIGHUP', onEarlyHangup);
   try {
-    return await run(options);
+    return await run(options, () => {
+      process.off('SIGHUP', onEarlyHangup);
+      return earlyHangup;
+    });
   } finally {
+    process.off('SIGHUP', onEarlyHangup);
     hold.release();
   }
 }
 
-async function run(options: AgentOptions): Promise<number> {
+async function run(options: AgentOptions, takeEarlyHangup: () => boolean): Promise<number> {
   const { logger } = options;
   const exitNow = options.exitNow ?? ((code: number) => process.exit(code));
-  const config = loadConfig(options.config);
-  const plan = planTopology(config);
+  let config = loadConfig(options.config);
+  let plan = planTopology(config);
   for (const warning of plan.warnings) logger.warn(warning);
   const dataDirLock = await lockDataDir(config.dataDir, logger);
   if (!dataDirLock) return ExitCode.failed;
@@ -84,16 +99,120 @@ async function run(options: AgentOptions): Promise<number> {
     deadline.unref();
     void topology?.stop();
   };
+
+  const startTopology = (next: AgentConfig, nextPlan: TopologyPlan): Promise<Topology> =>
+    Topology.start({ config: next, plan: nextPlan, logger, metrics, readiness, requireHealthy: options.requireHealthy, tap });
+
+  // Reloads run one after the other; a swap is the stop of the running topology and the start of the next.
+  const reloads = metrics.counter('sluice_config_reloads_total', 'Config reloads (SIGHUP, --watch-config), by result.', ['result']);
+  for (const result of ['ok', 'rejected', 'failed']) reloads.inc({ result }, 0);
+  let reloadChain: Promise<void> = Promise.resolve();
+  let swap: Promise<void> = Promise.resolve();
+  let reloadBeforeStart: string | undefined;
+  const requestReload = (trigger: string): void => {
+    if (shuttingDown) {
+      logger.info({ trigger }, 'config reload ignored: shutting down');
+      return;
+    }
+    if (!topology) {
+      reloadBeforeStart = trigger; // still starting: reload once it runs
+      return;
+    }
+    // A failed swap is reported by the run loop (it awaits `swap`), not as an unhandled rejection here.
+    reloadChain = reloadChain.then(() => reload(trigger)).catch(() => undefined);
+  };
+  const reload = async (trigger: string): Promise<void> => {
+    if (shuttingDown || !topology || topology.state !== 'running') return;
+    logger.info({ trigger, files: options.config }, 'reloading config');
+    let next: AgentConfig;
+    let nextPlan: TopologyPlan;
+    try {
+      next = loadConfig(options.config);
+      nextPlan = planTopology(next);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) {
+        reloads.inc({ result: 'failed' });
+        logger.error({ trigger, err: (error as Error).message }, 'config reload failed: the running config stays');
+        return;
+      }
+      reloads.inc({ result: 'rejected' });
+      for (const problem of error.problems) logger.error({ trigger, problem }, `config reload rejected: ${problem}`);
+      logger.error({ trigger, problems: error.problems.length }, 'config reload rejected: the running config stays');
+      return;
+    }
+    const diff = diffConfigs(config, next);
+    if (diff.restartOnly.length > 0) {
+      reloads.inc({ result: 'rejected' });
+      for (const key of diff.restartOnly) logger.error({ trigger, key }, `config reload rejected: ${key} changed; it takes effect only on restart`);
+      logger.error({ trigger }, 'config reload rejected: the running config stays');
+      return;
+    }
+    if (isEmptyDiff(diff)) {
+      reloads.inc({ result: 'ok' });
+      logger.info({ trigger, rebuilt: [], unchanged: diff.unchanged }, 'config reloaded: unchanged, nothing rebuilt');
+      return;
+    }
+    for (const warning of nextPlan.warnings) logger.warn(warning);
+    const old = topology;
+    const summary = `changed: ${diff.changed.join(', ') || 'none'}; added: ${diff.added.join(', ') || 'none'}; removed: ${diff.removed.join(', ') || 'none'}`;
+    // Swap the changed components in place; the others keep running (a kubernetes_logs source
+    // keeps its files open); sources feeding replaced components have their outputs held meanwhile.
+    swap = (async () => {
+      try {
+        const result = await old.reconfigure(next, nextPlan, diff);
+        config = next;
+        plan = nextPlan;
+        reloads.inc({ result: 'ok' });
+        const kept = [...nextPlan.components.keys()].filter((id) => !result.rebuilt.includes(id));
+        logger.info(
+          { trigger, rebuilt: result.rebuilt, removed: result.removed, kept, paused: result.paused },
+          `config reloaded: rebuilt ${result.rebuilt.length} component(s) in place (${summary}); kept running: ${kept.join(', ') || 'none'}`,
+        );
+      } catch (error) {
+        reloads.inc({ result: 'failed' });
+        if (old.state === 'running') {
+          // Refused before anything stopped (a component that cannot be built).
+          logger.error({ trigger, err: (error as Error).message }, 'config reload failed: the running config stays');
+          return;
+        }
+        logger.error({ trigger, err: (error as Error).message }, 'config reload failed while swapping components; restarting the previous config');
+        await old.done;
+        if (shuttingDown) return;
+        await old.buffersSettled();
+        old.failure = undefined;
+        topology = await startTopology(config, plan);
+      }
+    })();
+    await swap;
+  };
+  const onHangup = (): void => requestReload('SIGHUP');
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // SIGHUP reloads the config; by default Node would end the process (exit 129, no drain).
+  process.on('SIGHUP', onHangup);
+  if (takeEarlyHangup()) requestReload('SIGHUP');
+  const watcher = options.watchConfig ? watchConfig(options.config, logger, () => requestReload('config file changed')) : undefined;
 
   try {
-    topology = await Topology.start({ config, plan, logger, metrics, readiness, requireHealthy: options.requireHealthy, tap });
-    registerBufferGauge(metrics, topology);
+    topology = await startTopology(config, plan);
+    registerBufferGauge(metrics, () => topology);
     if (shuttingDown) void topology.stop();
     else if (api) api.phase = 'running';
     logger.info({ components: plan.components.size, files: config.files }, 'sluice started');
-    await topology.done;
+    if (reloadBeforeStart !== undefined) requestReload(reloadBeforeStart);
+    for (;;) {
+      const running: Topology = topology;
+      await running.done;
+      // Stopped for a reload: go on with the topology that replaced it.
+      try {
+        await swap;
+      } catch (error) {
+        logger.error({ err: (error as Error).message }, 'config reload failed: the previous config did not start again either');
+        return ExitCode.failed;
+      }
+      if (topology === running) break;
+      if (shuttingDown) void topology.stop();
+    }
     if (api) api.phase = 'stopped';
     if (topology.failure) {
       logger.error({ err: topology.failure.message }, 'stopped after a failure');
@@ -107,12 +226,14 @@ async function run(options: AgentOptions): Promise<number> {
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    process.off('SIGHUP', onHangup);
+    watcher?.close();
     await api?.close();
     dataDirLock.release();
   }
 }
 
-function registerBufferGauge(metrics: MetricsRegistry, topology: Topology): void {
+function registerBufferGauge(metrics: MetricsRegistry, current: () => Topology | undefined): void {
   const gauge = metrics.gauge('sluice_component_buffer_events', 'Events waiting in the buffer in front of a component.', [
     'component_kind',
     'component_id',
@@ -120,7 +241,7 @@ function registerBufferGauge(metrics: MetricsRegistry, topology: Topology): void
   ]);
   // Sampled at scrape time: no per-event gauge updates on the hot path.
   const collect = (): void => {
-    for (const b of topology.bufferSizes()) gauge.set({ component_kind: b.kind, component_id: b.id, component_type: b.type }, b.size);
+    for (const b of current()?.bufferSizes() ?? []) gauge.set({ component_kind: b.kind, component_id: b.id, component_type: b.type }, b.size);
   };
   (gauge as unknown as { collect?: () => void }).collect = collect;
 }

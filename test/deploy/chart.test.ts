@@ -69,6 +69,15 @@ describe('helm chart', () => {
     assert.notEqual(before, after);
   });
 
+  it('watchConfig: off by default; on, the agent gets --watch-config and a config change no longer rolls the pods', async () => {
+    const byDefault = daemonSet(await helmTemplate());
+    assert.equal(agentContainer(byDefault).args?.includes('--watch-config'), false);
+    assert.ok(byDefault.spec.template.metadata.annotations?.['checksum/config']);
+    const watching = daemonSet(await helmTemplate({ set: ['watchConfig=true'] }));
+    assert.equal(agentContainer(watching).args?.includes('--watch-config'), true);
+    assert.equal(watching.spec.template.metadata.annotations?.['checksum/config'], undefined);
+  });
+
   it('kubelet metadata, PVC, Docker nodes, no control plane, extras', async () => {
     const objects = await helmTemplate({ values: [join(chartDir, 'ci', 'pvc-kubelet-values.yaml')] });
     assert.equal(grantsNodesProxy(objects), true);

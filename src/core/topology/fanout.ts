@@ -29,16 +29,69 @@ export class Fanout implements EventOutput {
   private finished = false;
   private tapped: TapClient[] = [];
   private tapGeneration = -1;
+  /** While a reload swaps this output's consumers: what was sent meanwhile, delivered on resume. */
+  private held: Array<{ events: LogEvent[]; delivered: () => void }> | undefined;
+  private finishWhenResumed = false;
 
   constructor(
-    private readonly targets: readonly FanoutTarget[],
+    private targets: readonly FanoutTarget[],
     private readonly onSent: (count: number) => void,
-    private readonly tap?: FanoutTap,
+    private tap?: FanoutTap,
   ) {}
+
+  get consumers(): readonly FanoutTarget[] {
+    return this.targets;
+  }
+
+  /** Will send no more (a finish held back by a pause counts once it is resumed). */
+  get isFinished(): boolean {
+    return this.finished;
+  }
+
+  /** Hold every send (the producer waits) until `resume`, so consumers can be swapped. */
+  pause(): void {
+    this.held ??= [];
+  }
+
+  /** New consumers (a reload); only while paused, or for an output nobody sends on yet. */
+  retarget(targets: readonly FanoutTarget[], tap?: FanoutTap): void {
+    this.targets = targets;
+    this.tap = tap;
+    this.tapGeneration = -1;
+  }
+
+  /**
+   * Deliver what was held, in order, to the current consumers. With `discard` (a failed reload)
+   * drop it unacknowledged instead: its sources' checkpoints stay before it, so it is read again.
+   */
+  resume(options: { discard?: boolean } = {}): void {
+    const held = this.held;
+    if (!held) return;
+    this.held = undefined;
+    for (const { events, delivered } of held) {
+      if (options.discard) {
+        delivered();
+        continue;
+      }
+      const wait = this.deliver(events);
+      if (wait) void wait.then(delivered);
+      else delivered();
+    }
+    if (this.finishWhenResumed) {
+      this.finishWhenResumed = false;
+      this.finish();
+    }
+  }
 
   send(events: LogEvent[]): Promise<void> | undefined {
     if (events.length === 0) return undefined;
     this.onSent(events.length);
+    const held = this.held;
+    if (held) return new Promise<void>((delivered) => held.push({ events, delivered }));
+    return this.deliver(events);
+  }
+
+  private deliver(events: LogEvent[]): Promise<void> | undefined {
     if (this.tap?.hub.active) this.offerToTaps(this.tap, events);
     const targets = this.targets;
     if (targets.length === 0) {
@@ -72,6 +125,10 @@ export class Fanout implements EventOutput {
 
   finish(): void {
     if (this.finished) return;
+    if (this.held) {
+      this.finishWhenResumed = true; // after the held events, or a consumer's buffer closes before them
+      return;
+    }
     this.finished = true;
     for (const target of this.targets) target.producerDone();
   }

@@ -53,6 +53,24 @@ interface Built {
   instance: Source | Transform | Sink;
   input?: EventBuffer;
   outputs: Map<string | undefined, Fanout>;
+  /** The outputs feeding `input`: it closes once the last of them finishes. */
+  producers: Set<Fanout>;
+  /** During a reload: a producer finishing does not close the input (another takes its place). */
+  pinned: boolean;
+  run?: Promise<void>;
+  /** A source's own stop (a reload replacing it); the agent's shutdown aborts it too. */
+  stop?: AbortController;
+  /** A sink whose run threw: its buffer will not finish on its own. */
+  sinkFailed?: boolean;
+}
+
+/** What a reload did, for its log line. */
+export interface ReconfigureResult {
+  /** Built anew: the changed and added components, and transforms whose consumers changed. */
+  rebuilt: string[];
+  removed: string[];
+  /** Sources whose output was held while their consumers were swapped (their files stay open). */
+  paused: string[];
 }
 
 /** Builds components from a plan, wires bounded buffers between them, runs and drains them. */
@@ -62,10 +80,11 @@ export class Topology {
   failure: Error | undefined;
   private readonly built = new Map<string, Built>();
   private readonly shutdownController = new AbortController();
+  /** Every run (and reload in progress); `done` waits for all of them, including ones added later. */
   private readonly runs: Promise<void>[] = [];
   private finished: Promise<void> | undefined;
 
-  private constructor(private readonly options: TopologyOptions) {}
+  private constructor(private options: TopologyOptions) {}
 
   static async start(options: TopologyOptions): Promise<Topology> {
     const topology = new Topology(options);
@@ -79,6 +98,11 @@ export class Topology {
   /** Resolves once every component has finished (sources ended or shutdown drained). */
   get done(): Promise<void> {
     return this.finished!;
+  }
+
+  /** After `done`: the sinks' buffers have persisted their state (a disk buffer reopened by a reload). */
+  async buffersSettled(): Promise<void> {
+    await buffersSettled([...this.built.values()]);
   }
 
   /** Stop the sources and let in-flight events drain into the sinks. */
@@ -120,69 +144,86 @@ export class Topology {
   }
 
   private async build(): Promise<void> {
-    const { config, plan, logger, metrics } = this.options;
-    for (const { config: component } of plan.components.values()) {
-      const componentLogger = logger.child({ component_kind: component.kind, component_id: component.id, component_type: component.type });
-      const componentMetrics = metrics.forComponent(component.kind, component.id, component.type);
-      const ctx: ComponentContext = { id: component.id, logger: componentLogger, metrics: componentMetrics, dataDir: config.dataDir };
-      let instance: Source | Transform | Sink;
-      try {
-        instance = component.definition.build(component.options as never, ctx) as Source | Transform | Sink;
-      } catch (error) {
-        throw new Error(`${component.file}: ${component.kind}s.${component.id}: ${(error as Error).message}`);
-      }
-      const built: Built = { config: component, metrics: componentMetrics, logger: componentLogger, instance, outputs: new Map() };
-      if (component.kind === 'transform') {
-        built.input = new MemoryBuffer({ maxEvents: this.options.transformBufferEvents ?? 1000, whenFull: 'block' });
-      } else if (component.kind === 'sink') {
-        built.input = await createBuffer(component.buffer!, {
-          dataDir: config.dataDir,
-          sinkId: component.id,
-          metrics: componentMetrics,
-          logger: componentLogger,
-          readiness: this.options.readiness,
-        });
-      }
+    for (const { config: component } of this.options.plan.components.values()) {
+      const built = this.instantiate(component);
+      await this.createInput(built);
       this.built.set(component.id, built);
     }
-    this.wire();
+    this.wire(this.options.plan);
   }
 
-  /** Create one Fanout per (producer, output) feeding the buffers of every consumer of it. */
-  private wire(): void {
-    const targetsOf = new Map<string, FanoutTarget[]>();
-    const consumersOf = new Map<string, string[]>();
-    for (const planned of this.options.plan.components.values()) {
-      const consumer = this.built.get(planned.config.id)!;
-      let producers = planned.inputs.length;
-      const producerDone = (): void => {
-        if (--producers === 0) consumer.input!.close();
-      };
-      const mutates = planned.config.kind === 'transform' && (planned.config.definition as TransformDefinition).mutatesEvents;
-      for (const edge of planned.inputs) {
-        const key = `${edge.upstream}\u0000${edge.output ?? ''}`;
-        const list = targetsOf.get(key) ?? [];
-        list.push({ buffer: consumer.input!, mutates, producerDone });
-        targetsOf.set(key, list);
-        consumersOf.set(key, [...(consumersOf.get(key) ?? []), planned.config.id]);
-      }
+  private instantiate(component: ComponentConfig): Built {
+    const { config, logger, metrics } = this.options;
+    const componentLogger = logger.child({ component_kind: component.kind, component_id: component.id, component_type: component.type });
+    const componentMetrics = metrics.forComponent(component.kind, component.id, component.type);
+    const ctx: ComponentContext = { id: component.id, logger: componentLogger, metrics: componentMetrics, dataDir: config.dataDir };
+    let instance: Source | Transform | Sink;
+    try {
+      instance = component.definition.build(component.options as never, ctx) as Source | Transform | Sink;
+    } catch (error) {
+      throw new Error(`${component.file}: ${component.kind}s.${component.id}: ${(error as Error).message}`);
     }
-    for (const planned of this.options.plan.components.values()) {
+    return { config: component, metrics: componentMetrics, logger: componentLogger, instance, outputs: new Map(), producers: new Set(), pinned: false };
+  }
+
+  private async createInput(built: Built): Promise<void> {
+    const component = built.config;
+    if (component.kind === 'transform') {
+      built.input = new MemoryBuffer({ maxEvents: this.options.transformBufferEvents ?? 1000, whenFull: 'block' });
+    } else if (component.kind === 'sink') {
+      built.input = await createBuffer(component.buffer!, {
+        dataDir: this.options.config.dataDir,
+        sinkId: component.id,
+        metrics: built.metrics,
+        logger: built.logger,
+        readiness: this.options.readiness,
+      });
+    }
+  }
+
+  /**
+   * Point every output (one Fanout per producer and output) at the buffers of its consumers in
+   * `plan`, reusing the Fanouts that exist, and recount each consumer's live producers.
+   */
+  private wire(plan: TopologyPlan): void {
+    const consumersOf = consumersByOutput(plan);
+    for (const b of this.built.values()) b.producers.clear();
+    for (const planned of plan.components.values()) {
       if (planned.config.kind === 'sink') continue;
       const producer = this.built.get(planned.config.id)!;
       for (const output of [undefined, ...planned.namedOutputs]) {
-        const key = `${planned.config.id}\u0000${output ?? ''}`;
-        const targets = targetsOf.get(key) ?? [];
+        const key = outputKey(planned.config.id, output);
+        let fanout = producer.outputs.get(output);
+        if (!fanout) {
+          fanout = new Fanout([], (n) => producer.metrics.sentEvents.inc(n));
+          producer.outputs.set(output, fanout);
+        }
+        const f = fanout;
+        const ids = consumersOf.get(key) ?? [];
+        const targets: FanoutTarget[] = ids.map((id) => {
+          const consumer = this.built.get(id)!;
+          if (!f.isFinished) consumer.producers.add(f);
+          const mutates = consumer.config.kind === 'transform' && (consumer.config.definition as TransformDefinition).mutatesEvents;
+          return { buffer: consumer.input!, mutates, producerDone: () => this.producerFinished(consumer, f) };
+        });
         const hub = this.options.tap;
-        const tap = hub && { hub, producer: planned.config.id, output, consumers: consumersOf.get(key) ?? [] };
-        producer.outputs.set(output, new Fanout(targets, (n) => producer.metrics.sentEvents.inc(n), tap));
+        f.retarget(targets, hub && { hub, producer: planned.config.id, output, consumers: ids });
       }
     }
   }
 
+  private producerFinished(consumer: Built, fanout: Fanout): void {
+    if (!consumer.producers.delete(fanout)) return;
+    if (consumer.producers.size === 0 && !consumer.pinned) consumer.input!.close();
+  }
+
   private async runHealthchecks(): Promise<void> {
+    await this.runHealthchecksOf([...this.built.values()], this.options.requireHealthy ?? false);
+  }
+
+  private async runHealthchecksOf(components: Built[], requireHealthy: boolean): Promise<void> {
     const timeoutMs = this.options.healthcheckTimeoutMs ?? DEFAULT_HEALTHCHECK_TIMEOUT_MS;
-    const checks = [...this.built.values()]
+    const checks = components
       .filter((b) => b.config.kind === 'sink' && b.config.healthcheck && (b.instance as Sink).healthcheck)
       .map(async (b) => {
         try {
@@ -191,21 +232,20 @@ export class Topology {
         } catch (error) {
           b.metrics.error('healthcheck_failed');
           b.logger.error({ err: (error as Error).message }, 'healthcheck failed');
-          if (this.options.requireHealthy) throw new Error(`sink "${b.config.id}" healthcheck failed: ${(error as Error).message}`);
+          if (requireHealthy) throw new Error(`sink "${b.config.id}" healthcheck failed: ${(error as Error).message}`);
         }
       });
     await Promise.all(checks);
   }
 
   private launch(): void {
-    const sinkRuns: Promise<void>[] = [];
-    for (const b of this.built.values()) {
-      if (b.config.kind === 'sink') sinkRuns.push(this.runSink(b));
-      else if (b.config.kind === 'transform') this.runs.push(this.runTransform(b));
-    }
-    const sourceRuns: Promise<void>[] = [];
-    for (const b of this.built.values()) if (b.config.kind === 'source') sourceRuns.push(this.runSource(b));
-    this.finished = Promise.all([...sourceRuns, ...this.runs, ...sinkRuns]).then(async () => {
+    for (const b of this.built.values()) this.startRun(b);
+    this.finished = (async () => {
+      // Runs may be added while waiting (a reload): wait until no new one appeared.
+      for (let seen = -1; seen !== this.runs.length; ) {
+        seen = this.runs.length;
+        await Promise.all(this.runs);
+      }
       // Every acknowledgement that will come has come: let sources persist their final state.
       for (const b of this.built.values()) {
         if (b.config.kind !== 'source') continue;
@@ -216,16 +256,159 @@ export class Topology {
         }
       }
       this.state = 'stopped';
-    });
+    })();
+  }
+
+  private startRun(b: Built): void {
+    const kind = b.config.kind;
+    b.run = kind === 'sink' ? this.runSink(b) : kind === 'transform' ? this.runTransform(b) : this.runSource(b);
+    this.runs.push(b.run);
+  }
+
+  /**
+   * Apply a new config of the same sources: rebuild the changed, added and removed transforms and
+   * sinks (and the transforms between them and the sources, whose consumers change), leaving every
+   * other component running untouched. The outputs of the sources feeding them are held meanwhile;
+   * a replaced component first drains what it holds into its consumers (sinks: to the destination,
+   * so every in-flight event is acknowledged once), then its successor takes its place.
+   */
+  async reconfigure(config: AgentConfig, plan: TopologyPlan, change: { changed: readonly string[]; added: readonly string[]; removed: readonly string[] }): Promise<ReconfigureResult> {
+    if (this.state !== 'running') throw new Error(`cannot reconfigure a topology that is ${this.state}`);
+    const oldPlan = this.options.plan;
+    const sourceIds = (p: TopologyPlan) => [...p.components.values()].filter((c) => c.config.kind === 'source').map((c) => c.config.id);
+
+    // Which components go (replaced) and which are built (fresh). A changed or removed source is
+    // stopped, and everything downstream of it is replaced too: once those have drained, every
+    // event it emitted is acknowledged, so the checkpoints it persists on close are final and its
+    // successor resumes from them. A kept transform whose consumers change is rebuilt too: holding
+    // its output could stall a replaced component draining into it.
+    const replaced = new Set([...change.changed, ...change.removed]);
+    const fresh = new Set([...change.changed, ...change.added]);
+    const downstream = (id: string): void => {
+      for (const planned of oldPlan.components.values()) {
+        const cid = planned.config.id;
+        if (replaced.has(cid) || !planned.inputs.some((edge) => edge.upstream === id)) continue;
+        replaced.add(cid);
+        if (plan.components.has(cid)) fresh.add(cid);
+        downstream(cid);
+      }
+    };
+    for (const id of [...replaced]) if (oldPlan.components.get(id)?.config.kind === 'source') downstream(id);
+    const before = consumersByOutput(oldPlan);
+    const after = consumersByOutput(plan);
+    const outputsChange = (id: string): boolean => {
+      const planned = plan.components.get(id)!;
+      return [undefined, ...planned.namedOutputs].some((output) => {
+        const key = outputKey(id, output);
+        const was = before.get(key) ?? [];
+        const will = after.get(key) ?? [];
+        return was.join() !== will.join() || will.some((c) => fresh.has(c)) || was.some((c) => replaced.has(c));
+      });
+    };
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const planned of plan.components.values()) {
+        const id = planned.config.id;
+        if (planned.config.kind !== 'transform' || fresh.has(id) || !oldPlan.components.has(id)) continue;
+        if (outputsChange(id)) {
+          replaced.add(id);
+          fresh.add(id);
+          grew = true;
+        }
+      }
+    }
+    const paused = sourceIds(plan).filter((id) => !replaced.has(id) && oldPlan.components.has(id) && outputsChange(id));
+    const stopping = [...replaced].filter((id) => oldPlan.components.get(id)?.config.kind === 'source');
+
+    // Build the new instances first: a component that cannot be built fails the reload before
+    // anything stopped. (Buffers come later: a sink's disk buffer is the old one's, once drained.)
+    const nextOptions: TopologyOptions = { ...this.options, config, plan };
+    const previousOptions = this.options;
+    this.options = nextOptions;
+    // Sources are built after their predecessors closed: they read the checkpoints when built.
+    const isSource = (id: string) => plan.components.get(id)!.config.kind === 'source';
+    let built: Built[];
+    try {
+      built = [...fresh].filter((id) => !isSource(id)).map((id) => this.instantiate(plan.components.get(id)!.config));
+    } catch (error) {
+      this.options = previousOptions;
+      throw error;
+    }
+
+    let finish!: () => void;
+    this.runs.push(new Promise<void>((resolve) => (finish = resolve)));
+    try {
+      const kept = [...this.built.values()].filter((b) => !replaced.has(b.config.id));
+      for (const b of kept) b.pinned = true;
+      for (const id of paused) for (const fanout of this.built.get(id)!.outputs.values()) fanout.pause();
+      // Detach the replaced components from the kept producers (held now), then let them drain.
+      const leaving = [...replaced].map((id) => this.built.get(id)!);
+      const leavingBuffers = new Set(leaving.map((b) => b.input));
+      for (const b of kept) {
+        for (const fanout of b.outputs.values()) {
+          if (!fanout.consumers.some((t) => leavingBuffers.has(t.buffer))) continue;
+          fanout.retarget(fanout.consumers.filter((t) => !leavingBuffers.has(t.buffer)));
+          for (const gone of leaving) this.producerFinished(gone, fanout);
+        }
+      }
+      for (const gone of leaving) if (gone.input && gone.producers.size === 0) gone.input.close();
+      for (const id of stopping) this.built.get(id)!.stop?.abort();
+      await Promise.all(leaving.map((b) => b.run));
+      await buffersSettled(leaving);
+      for (const gone of leaving) {
+        if (gone.config.kind !== 'source') continue;
+        try {
+          await (gone.instance as Source).close?.();
+        } catch (error) {
+          gone.logger.error({ err: (error as Error).message }, 'close failed');
+        }
+      }
+      for (const gone of leaving) this.built.delete(gone.config.id);
+      for (const id of fresh) if (isSource(id)) built.push(this.instantiate(plan.components.get(id)!.config));
+
+      for (const b of built) {
+        await this.createInput(b);
+        this.built.set(b.config.id, b);
+      }
+      this.wire(plan);
+      // Not fatal here even with --require-healthy: the old sinks are gone; a failing one is logged.
+      await this.runHealthchecksOf(built, false);
+      for (const b of built) this.startRun(b);
+      for (const id of paused) for (const fanout of this.built.get(id)!.outputs.values()) fanout.resume();
+      for (const b of this.built.values()) {
+        b.pinned = false;
+        if (b.input && b.producers.size === 0) b.input.close();
+      }
+      return { rebuilt: built.map((b) => b.config.id), removed: change.removed.slice(), paused };
+    } catch (error) {
+      // Half-swapped: stop. What the held outputs carry was never acknowledged, so dropping it
+      // loses nothing: the checkpoints stay before it and the next start reads it again.
+      this.failure ??= new Error(`reload failed: ${(error as Error).message}`);
+      for (const id of paused) for (const fanout of this.built.get(id)?.outputs.values() ?? []) fanout.resume({ discard: true });
+      for (const b of this.built.values()) {
+        b.pinned = false;
+        if (b.input && b.producers.size === 0) b.input.close();
+      }
+      void this.stop();
+      throw error;
+    } finally {
+      finish();
+    }
   }
 
   private async runSource(b: Built): Promise<void> {
     const out = b.outputs.get(undefined)!;
+    const stop = (b.stop = new AbortController());
+    const shutdown = this.shutdownController.signal;
+    const onShutdown = (): void => stop.abort();
+    if (shutdown.aborted) stop.abort();
+    else shutdown.addEventListener('abort', onShutdown, { once: true });
     try {
-      await (b.instance as Source).run({ out, shutdown: this.shutdownController.signal });
+      await (b.instance as Source).run({ out, shutdown: stop.signal });
     } catch (error) {
       this.fail(b, error as Error);
     } finally {
+      shutdown.removeEventListener('abort', onShutdown);
       out.finish();
     }
   }
@@ -262,6 +445,7 @@ export class Topology {
     try {
       await (b.instance as Sink).run(input);
     } catch (error) {
+      b.sinkFailed = true;
       this.fail(b, error as Error);
       // Unacknowledged events are read again after a restart; drain so producers are not blocked.
       for await (const batch of b.input!) void batch;
@@ -281,4 +465,28 @@ async function* countReceived(input: EventStream, metrics: ComponentMetrics): Ev
     metrics.receivedEvents.inc(batch.length);
     yield batch;
   }
+}
+
+function outputKey(id: string, output: string | undefined): string {
+  return `${id}\u0000${output ?? ''}`;
+}
+
+/** For each (producer, output): the ids of its consumers, in plan order. */
+function consumersByOutput(plan: TopologyPlan): Map<string, string[]> {
+  const consumers = new Map<string, string[]>();
+  for (const planned of plan.components.values()) {
+    for (const edge of planned.inputs) {
+      const key = outputKey(edge.upstream, edge.output);
+      consumers.set(key, [...(consumers.get(key) ?? []), planned.config.id]);
+    }
+  }
+  return consumers;
+}
+
+async function buffersSettled(components: Built[]): Promise<void> {
+  await Promise.all(
+    components
+      .filter((b) => b.config.kind === 'sink' && !b.sinkFailed)
+      .map((b) => (b.input as Partial<{ whenFinished: () => Promise<void> }>).whenFinished?.()),
+  );
 }
