@@ -8,7 +8,7 @@ import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import '../../src/components.js';
 import { configJsonSchema } from '../../src/core/config/json-schema.js';
-import { renderReferenceDocs } from '../../src/core/config/reference-docs.js';
+import { renderReferenceDocs, undescribedOptions } from '../../src/core/config/reference-docs.js';
 import { repoRoot } from './kube.js';
 
 const REGENERATE = 'npm run docs:reference   (= npm run build && node dist/src/cli.js generate-docs)';
@@ -23,6 +23,11 @@ function markdownFiles(dir: string): string[] {
 }
 
 describe('docs/reference', () => {
+  it('describes every option of every registered component and of the top level', () => {
+    // Components registered later are covered too: the list comes from the registry.
+    assert.deepEqual(undescribedOptions(), [], 'options without a description: add .describe(...) to their zod schema, then regenerate the reference');
+  });
+
   it('is what generate-docs renders from the schemas (not stale)', () => {
     const pages = renderReferenceDocs();
     const stale: string[] = [];

@@ -14,12 +14,13 @@ export const opentelemetrySinkSchema = z
           .default('protobuf')
           .describe('protobuf: `application/x-protobuf` (the OTLP default); json: `application/json`, the OTLP/JSON mapping.'),
       })
-      .prefault({}),
+      .prefault({})
+      .describe('How OTLP requests are serialized.'),
     compression: compressionSchema,
-    auth: authSchema.optional(),
-    tls: tlsSchema.optional(),
-    batch: batchSchema({ maxEvents: 1000, maxBytes: 1_000_000, timeoutSecs: 1 }),
-    request: requestSchema,
+    auth: authSchema.optional().describe('Credentials sent with every request (selected by strategy); unset: none.'),
+    tls: tlsSchema.optional().describe('TLS settings for connections to the destination (https only); unset: system CA roots, no client certificate.'),
+    batch: batchSchema({ maxEvents: 1000, maxBytes: 1_000_000, timeoutSecs: 1 }).describe('When a batch is flushed: whichever limit is reached first.'),
+    request: requestSchema.describe('Concurrency, timeout, retry and rate limit of requests to the destination.'),
   })
   .refine((config) => (config.endpoint === undefined) !== (config.uri === undefined), {
     message: 'set exactly one of endpoint (base URL, /v1/logs appended) or uri (full URL)',

@@ -18,12 +18,17 @@ export const kubernetesEventsSchema = z.strictObject({
   leader_election: z
     .strictObject({
       enabled: z.boolean().default(true).describe('Only the holder of the Lease emits; false: every replica emits (run one).'),
-      lease_name: z.string().min(1).default('sluice-events'),
+      lease_name: z.string().min(1).default('sluice-events').describe('Name of the coordination.k8s.io Lease the replicas compete for; it also records the progress a new leader resumes from.'),
       lease_namespace: z.string().min(1).optional().describe('Default: $SLUICE_POD_NAMESPACE, else "default". It must exist.'),
-      lease_duration_secs: z.number().min(1).default(15),
+      lease_duration_secs: z
+        .number()
+        .min(1)
+        .default(15)
+        .describe('How long (s) a leader\'s claim lasts without renewal; after it another replica takes over, so this bounds the gap in Events when the leader dies.'),
       identity: z.string().min(1).optional().describe('Written as the Lease holderIdentity; default: $SLUICE_POD_NAME, else the hostname.'),
     })
-    .prefault({}),
+    .prefault({})
+    .describe('Run several replicas with one emitting at a time (no duplicate Events), chosen through a Lease.'),
 });
 
 export type KubernetesEventsConfig = z.infer<typeof kubernetesEventsSchema>;

@@ -50,7 +50,10 @@ export const kubernetesLogsSchema = z.strictObject({
   // Vector's default for this source: fs events find new pods within milliseconds, so the full
   // rescan is only a safety net, and on a node with hundreds of pods each rescan lists every
   // pod and container directory (measured: ~0.3 % of a core at 5 s on 110 pods).
-  glob_minimum_cooldown_ms: tailerOptionsSchema.glob_minimum_cooldown_ms.unwrap().default(60_000),
+  glob_minimum_cooldown_ms: tailerOptionsSchema.glob_minimum_cooldown_ms
+    .unwrap()
+    .default(60_000)
+    .describe('Period (ms, at least 10) of the full rescan of the pod directories; filesystem events find new pods within milliseconds, so the rescan is only a safety net.'),
 });
 
 export type KubernetesLogsConfig = z.infer<typeof kubernetesLogsSchema>;
