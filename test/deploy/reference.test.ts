@@ -42,6 +42,27 @@ describe('docs/reference', () => {
     assert.deepEqual(stale, [], `the reference is stale; regenerate it with\n  ${REGENERATE}\nand commit docs/reference/:\n  ${stale.join('\n  ')}`);
   });
 
+  it('shows the examples of a schema\'s metadata (zod .meta({ examples }))', () => {
+    const page = renderReferenceDocs().get('sources/kubernetes_logs.md')!;
+    assert.match(page, /^### `extra_label_selector`\n\n.*\n- example: `app=web,tier!=db`$/m);
+    assert.match(page, /^- example: `\{"kubernetes\.priority":"spec\.priorityClassName"\}`$/m);
+  });
+
+  it('is what the component READMEs link to (every link to docs/reference/ resolves)', () => {
+    const readmes = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? readmes(join(dir, e.name)) : e.name === 'README.md' ? [join(dir, e.name)] : []));
+    const broken: string[] = [];
+    let links = 0;
+    for (const readme of readmes(join(repoRoot, 'src'))) {
+      for (const [, target] of readFileSync(readme, 'utf8').matchAll(/\]\(([^)]*docs\/reference\/[^)#]*)/g)) {
+        links++;
+        if (!existsSync(join(readme, '..', target!))) broken.push(`${relative(repoRoot, readme)} -> ${target}`);
+      }
+    }
+    assert.ok(links >= 4, `links found: ${links}`);
+    assert.deepEqual(broken, []);
+  });
+
   it('renders deterministically: twice the same', () => {
     assert.deepEqual([...renderReferenceDocs()], [...renderReferenceDocs()]);
   });

@@ -23,7 +23,7 @@ export interface ReferenceOption {
 }
 
 const isNode = (value: unknown): value is JsonSchemaNode => typeof value === 'object' && value !== null && !Array.isArray(value);
-const code = (value: unknown): string => '`' + (typeof value === 'string' ? value : JSON.stringify(value)) + '`';
+const code = (value: unknown): string => '`' + (typeof value === 'string' && value !== '' ? value : JSON.stringify(value)) + '`';
 
 function typeOf(node: JsonSchemaNode): string {
   if ('const' in node) return code(node.const);

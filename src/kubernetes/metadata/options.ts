@@ -88,7 +88,10 @@ export const kubernetesMetadataOptionsShape = {
   extra_label_selector: z
     .string()
     .default('')
-    .describe('A label selector (`app=web,tier!=db`) added to the pod watch (metadata_source = "kubernetes_api"): only matching pods are cached and enrich events. "" adds none.'),
+    .meta({
+      description: 'A label selector added to the pod watch (metadata_source = "kubernetes_api"): only matching pods are cached and enrich events. "" adds none.',
+      examples: ['app=web,tier!=db'],
+    }),
   extra_field_selector: z
     .string()
     .default('')
@@ -155,7 +158,10 @@ export const kubernetesMetadataOptionsShape = {
   extra_pod_fields: z
     .record(fieldPath, z.string().min(1))
     .default({})
-    .describe('More pod fields to copy into each event: event field path -> dotted path in the Pod object, e.g. `{ "kubernetes.priority" = "spec.priorityClassName" }`. A path absent from the pod leaves the field unset.'),
+    .meta({
+      description: 'More pod fields to copy into each event: event field path -> dotted path in the Pod object. A path absent from the pod leaves the field unset.',
+      examples: [{ 'kubernetes.priority': 'spec.priorityClassName' }],
+    }),
 };
 
 export const kubernetesMetadataOptionsSchema = z.strictObject(kubernetesMetadataOptionsShape);

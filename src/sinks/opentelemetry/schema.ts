@@ -4,15 +4,15 @@ import { authSchema, batchSchema, compressionSchema, endpointUrl, requestSchema,
 export const opentelemetrySinkSchema = z
   .strictObject({
     endpoint: endpointUrl(
-      'Base URL of an OTLP/HTTP receiver (`http://otel-collector:4318`); `/v1/logs` is appended (OTEL_EXPORTER_OTLP_ENDPOINT semantics).',
+      'Base URL of an OTLP/HTTP receiver (`http://otel-collector:4318`); `/v1/logs` is appended (OTEL_EXPORTER_OTLP_ENDPOINT semantics). Set exactly one of endpoint and uri.',
     ).optional(),
-    uri: endpointUrl('Full URL logs are POSTed to (`http://collector:4318/v1/logs`), as Vector\'s `protocol.uri`; instead of `endpoint`.').optional(),
+    uri: endpointUrl('Full URL logs are POSTed to (`http://collector:4318/v1/logs`), as Vector\'s `protocol.uri` and OTEL_EXPORTER_OTLP_LOGS_ENDPOINT; instead of `endpoint` (exactly one of the two).').optional(),
     encoding: z
       .strictObject({
         codec: z
           .enum(['protobuf', 'json'])
           .default('protobuf')
-          .describe('protobuf: `application/x-protobuf` (the OTLP default); json: `application/json`, the OTLP/JSON mapping.'),
+          .describe('protobuf: `application/x-protobuf` (the OTLP default); json: `application/json`, the OTLP/JSON mapping (camelCase keys, int64 as strings, trace/span ids as hex, enums as numbers).'),
       })
       .prefault({})
       .describe('How OTLP requests are serialized.'),
