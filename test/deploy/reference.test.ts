@@ -2,7 +2,9 @@
 // schemas: the committed pages must be what `sluice generate-docs` renders, and an editor
 // validating against the JSON Schema must name the wrong option of the chosen component type.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
@@ -61,6 +63,22 @@ describe('docs/reference', () => {
     }
     assert.ok(links >= 4, `links found: ${links}`);
     assert.deepEqual(broken, []);
+  });
+
+  it('`sluice generate-docs --out DIR` writes those pages, and removes the page of a component no longer registered', () => {
+    const out = mkdtempSync(join(tmpdir(), 'sluice-reference-'));
+    try {
+      mkdirSync(join(out, 'sinks'));
+      writeFileSync(join(out, 'sinks', 'gone.md'), renderReferenceDocs().get('sinks/file.md')!); // a generated page
+      writeFileSync(join(out, 'sinks', 'notes.md'), 'hand-written\n'); // not generated: kept
+      const stdout = execFileSync(process.execPath, [join(repoRoot, 'dist', 'src', 'cli.js'), 'generate-docs', '--out', out], { encoding: 'utf8' });
+      assert.match(stdout, /^wrote \d+ pages to /);
+      for (const [path, text] of renderReferenceDocs()) assert.equal(readFileSync(join(out, path), 'utf8'), text, path);
+      assert.equal(existsSync(join(out, 'sinks', 'gone.md')), false);
+      assert.equal(readFileSync(join(out, 'sinks', 'notes.md'), 'utf8'), 'hand-written\n');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 
   it('renders deterministically: twice the same', () => {
