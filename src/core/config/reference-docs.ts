@@ -34,9 +34,12 @@ function typeOf(node: JsonSchemaNode): string {
   if (type === 'array') return isNode(node.items) ? `array of ${typeOf(node.items)}` : 'array';
   if (type === 'object' && !isNode(node.properties) && isNode(node.additionalProperties)) return `map of ${typeOf(node.additionalProperties)}`;
   if (type === 'integer' || type === 'number') {
+    // z.int() bounds every integer by the safe-integer range: not worth a mention.
+    const bound = (value: unknown) => (value === Number.MAX_SAFE_INTEGER || value === Number.MIN_SAFE_INTEGER ? undefined : value);
+    const [min, exclusiveMin, max, exclusiveMax] = [node.minimum, node.exclusiveMinimum, node.maximum, node.exclusiveMaximum].map(bound);
     const bounds = [
-      node.minimum !== undefined ? `≥ ${node.minimum}` : node.exclusiveMinimum !== undefined ? `> ${node.exclusiveMinimum}` : '',
-      node.maximum !== undefined ? `≤ ${node.maximum}` : node.exclusiveMaximum !== undefined ? `< ${node.exclusiveMaximum}` : '',
+      min !== undefined ? `≥ ${min}` : exclusiveMin !== undefined ? `> ${exclusiveMin}` : '',
+      max !== undefined ? `≤ ${max}` : exclusiveMax !== undefined ? `< ${exclusiveMax}` : '',
     ].filter(Boolean);
     return bounds.length ? `${type} (${bounds.join(', ')})` : type;
   }
