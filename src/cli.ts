@@ -106,6 +106,17 @@ program
     process.stdout.write(JSON.stringify(configJsonSchema(), null, 2) + '\n');
   });
 
+// `sluice generate-docs`: the configuration reference, rendered from the same schemas (src/core/config/reference-docs.ts).
+program
+  .command('generate-docs')
+  .description('write the configuration reference (one Markdown page per component, plus global.md) from the config schemas')
+  .option('-o, --out <dir>', 'directory to write into', 'docs/reference')
+  .action(async (opts: { out: string }) => {
+    const { writeReferenceDocs } = await import('./core/config/reference-docs.js');
+    const written = writeReferenceDocs(opts.out);
+    process.stdout.write(`wrote ${written} pages to ${opts.out}\n`);
+  });
+
 // Live view of a running agent, through its API (`GET /tap`, `GET /components`).
 registerTap(program);
 registerTop(program);

@@ -40,14 +40,14 @@ export const tailerOptionsSchema = {
     .int()
     .min(1)
     .default(1024)
-    .describe('Files open at once; beyond it, files idle at their end are closed and reopened when written to. Lowered (with a warning) to the process RLIMIT_NOFILE minus a reserve for sinks and the API.'),
+    .describe('Files open at once; beyond it, files idle at their end are closed (least recently active first) and reopened when written to (a closed file is re-checked by a stat of its path each second). Lowered (with a warning) to the process RLIMIT_NOFILE minus a reserve for sinks and the API (a quarter of the limit, at most 256).'),
   max_watched_directories: z
     .number()
     .int()
     .min(0)
     .optional()
     .describe(
-      'Directories watched for file events at most (default: half of fs.inotify.max_user_watches, 8192 where unknown). New files in further directories are found by the periodic rescan only; counted as watch_limit_reached, gauge sluice_source_watched_directories.',
+      'Directories watched for file events at most (default: half of fs.inotify.max_user_watches, 8192 where unknown). New files in further directories are found by the periodic rescan only; counted as watch_limit_reached (logged once), or inotify_watches_exhausted when the kernel refuses a watch (ENOSPC); gauge sluice_source_watched_directories.',
     ),
   checkpoint_interval_secs: z
     .number()

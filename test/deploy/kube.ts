@@ -142,9 +142,9 @@ const componentKinds: ComponentKind[] = ['sources', 'transforms', 'sinks'];
 /** The component types this build of the agent registers, from its own configuration schema. */
 export async function registeredComponentTypes(): Promise<Record<ComponentKind, Set<string>>> {
   const { stdout } = await run(process.execPath, [join(repoRoot, 'dist', 'src', 'cli.js'), 'generate-schema'], { maxBuffer: 64 * 1024 * 1024 });
-  interface Variant { properties: { type: { const: string } } }
-  const schema = JSON.parse(stdout) as { properties: Record<string, { additionalProperties?: { oneOf?: Variant[] } }> };
-  const typesOf = (kind: ComponentKind) => new Set((schema.properties[kind]?.additionalProperties?.oneOf ?? []).map((v) => v.properties.type.const));
+  // Each table's entries are selected by `type`, whose enum lists the registered types.
+  const schema = JSON.parse(stdout) as { properties: Record<string, { additionalProperties?: { properties?: { type?: { enum?: string[] } } } }> };
+  const typesOf = (kind: ComponentKind) => new Set(schema.properties[kind]?.additionalProperties?.properties?.type?.enum ?? []);
   return { sources: typesOf('sources'), transforms: typesOf('transforms'), sinks: typesOf('sinks') };
 }
 

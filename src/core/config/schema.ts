@@ -6,17 +6,19 @@ export const globalOptionsSchema = z.strictObject({
   data_dir: z.string().min(1).optional().describe('Where checkpoints and disk buffers live (default /var/lib/sluice).'),
   api: z
     .strictObject({
-      enabled: z.boolean().optional(),
+      enabled: z.boolean().optional().describe('Serve the HTTP API (health and readiness probes, /metrics, tap and top) on api.address (default false).'),
       address: z
         .string()
         .regex(/^[^:]*:\d+$|^\[[0-9a-fA-F:]+\]:\d+$/, 'expected host:port')
-        .optional(),
+        .optional()
+        .describe('host:port the API listens on (default 0.0.0.0:8686; port 0 picks a free port, logged at start).'),
       tap_from_network: z
         .boolean()
         .optional()
         .describe('Serve `sluice tap` (live events, i.e. log data) to clients that are not on the loopback address (default false: they get 403).'),
     })
-    .optional(),
+    .optional()
+    .describe('The agent\'s HTTP API: probes, Prometheus metrics, `sluice tap` and `sluice top`.'),
 });
 
 export const componentIdPattern = /^[A-Za-z0-9_-]+$/;
@@ -31,10 +33,21 @@ export const fileSchema = globalOptionsSchema.extend({
 });
 
 /** Keys every transform/sink has, owned by the core rather than the component. */
-export const inputsSchema = z.array(z.string().min(1)).min(1, 'needs at least one input');
+export const inputsSchema = z
+  .array(z.string().min(1))
+  .min(1, 'needs at least one input')
+  .describe('IDs of the components this one reads from (sources or transforms; a route transform\'s output as `<id>.<route>`). At least one.');
 export const sinkCoreSchema = z.strictObject({
-  buffer: bufferOptionsSchema,
-  healthcheck: z.strictObject({ enabled: z.boolean().default(true) }).default({ enabled: true }),
+  buffer: bufferOptionsSchema.describe('The queue in front of the sink: where events wait while the sink is slow or down, and what happens when it is full.'),
+  healthcheck: z
+    .strictObject({
+      enabled: z
+        .boolean()
+        .default(true)
+        .describe('Check at startup that the destination answers (a failure is logged, or exits 1 with --require-healthy); false: skip the check.'),
+    })
+    .default({ enabled: true })
+    .describe('The startup check of the sink\'s destination.'),
 });
 
 export const DEFAULT_DATA_DIR = '/var/lib/sluice';

@@ -31,8 +31,33 @@ const podFieldDefaults = {
   workload: 'kubernetes.workload',
 } as const;
 
-function fieldsObject<T extends Record<string, string>>(defaults: T) {
-  const shape = Object.fromEntries(Object.entries(defaults).map(([key, value]) => [key, fieldPath.default(value)])) as {
+/** What each metadata field holds, for its description in the reference. */
+const fieldMeaning: Record<string, string> = {
+  pod_name: 'the pod\'s name',
+  pod_namespace: 'the pod\'s namespace',
+  pod_uid: 'the pod\'s UID',
+  pod_ip: 'the pod\'s primary IP (`status.podIP`)',
+  pod_ips: 'all the pod\'s IPs (`status.podIPs`, dual-stack)',
+  pod_labels: 'the pod\'s labels (an object)',
+  pod_annotations: 'the pod\'s annotations (an object)',
+  pod_node_name: 'the node the pod runs on',
+  pod_owner: 'the pod\'s controlling owner, as `<Kind>/<name>` (e.g. `ReplicaSet/web-5d8f`)',
+  container_name: 'the container\'s name',
+  container_id: 'the container\'s runtime ID (`containerd://...`)',
+  container_image: 'the container\'s image as in the pod spec',
+  container_image_id: 'the image digest the runtime resolved (`status.containerStatuses[].imageID`)',
+  workload: 'sluice\'s addition: `{ kind, name }` of the owning Deployment/StatefulSet/DaemonSet/CronJob/Job',
+  namespace_labels: 'the namespace\'s labels (an object)',
+  node_labels: 'the node\'s labels (an object)',
+};
+
+function fieldsObject<T extends Record<string, string>>(defaults: T, resource: string) {
+  const shape = Object.fromEntries(
+    Object.entries(defaults).map(([key, value]) => [
+      key,
+      fieldPath.default(value).describe(`Event field for ${fieldMeaning[key] ?? `the ${resource}'s ${key}`}; "" leaves it out.`),
+    ]),
+  ) as {
     [K in keyof T]: z.ZodDefault<typeof fieldPath>;
   };
   return z.strictObject(shape).prefault({} as never); // every key has a default
@@ -52,46 +77,91 @@ export const DEFAULT_POD_METADATA_WAIT_MS = 1000;
  * as a zod shape to spread into the source's strictObject schema.
  */
 export const kubernetesMetadataOptionsShape = {
-  /** A kubeconfig file; unset: in-cluster (service account token + CA, KUBERNETES_SERVICE_HOST). */
-  kube_config_file: readableFile().optional(),
-  /** This node's name; unset: the env var SLUICE_NODE_NAME (downward API `spec.nodeName`), read at start. */
-  self_node_name: z.string().min(1).optional(),
-  extra_label_selector: z.string().default(''),
-  extra_field_selector: z.string().default(''),
-  extra_namespace_label_selector: z.string().default(''),
-  delay_deletion_ms: z.number().int().min(0).default(60_000),
-  /**
-   * How long events of a file whose pod is not in the cache are held waiting for its metadata,
-   * then shipped with what the path says (never stalled for good). 1 s covers a watch event's
-   * usual delay after kubelet starts a container, without holding a new pod's first lines long.
-   */
-  pod_metadata_wait_ms: z.number().int().min(0).default(DEFAULT_POD_METADATA_WAIT_MS),
-  /**
-   * The API server's watch bookmark interval. A watch silent for twice this long (no event, no
-   * bookmark) is taken for dead (a half-open connection, a stuck proxy): it is aborted and resumed
-   * from its last resourceVersion. Raise it for API servers without a watch cache (no bookmarks).
-   */
-  watch_bookmark_interval_ms: z.number().int().min(50).default(DEFAULT_WATCH_BOOKMARK_INTERVAL_MS),
-  /**
-   * Longest wait to connect (TCP and TLS), then for a response's headers, on every list, watch and
-   * kubelet poll; and the longest silence inside a list's body. A server that accepts connections
-   * but never answers then costs one retry with backoff, not a frozen cache.
-   */
-  api_request_timeout_ms: z.number().int().min(50).default(30_000),
-  /** `kubernetes_api` (one watch per resource) or `kubelet` (poll this node's kubelet `/pods`). */
-  metadata_source: z.enum(['kubernetes_api', 'kubelet']).default('kubernetes_api'),
-  /** Kubelet base URL; unset: `https://${SLUICE_NODE_IP}:10250` (downward API `status.hostIP`). */
-  kubelet_endpoint: z.string().url().optional(),
-  kubelet_poll_interval_ms: z.number().int().min(100).default(10_000),
-  /** CA of the kubelet's serving certificate; unset: the API server's CA (fits `serverTLSBootstrap`). */
-  kubelet_ca_file: readableFile().optional(),
-  /** false: accept any kubelet certificate (kubelets with self-signed serving certs); the token still goes only to this node's kubelet. */
-  kubelet_tls_verify: z.boolean().default(true),
-  pod_annotation_fields: fieldsObject(podFieldDefaults),
-  namespace_annotation_fields: fieldsObject({ namespace_labels: 'kubernetes.namespace_labels' }),
-  node_annotation_fields: fieldsObject({ node_labels: 'kubernetes.node_labels' }),
-  /** Event field path -> dotted path in the Pod object, e.g. `{ "kubernetes.priority" = "spec.priorityClassName" }`. */
-  extra_pod_fields: z.record(fieldPath, z.string().min(1)).default({}),
+  kube_config_file: readableFile()
+    .optional()
+    .describe('A kubeconfig file to reach the API server with. Unset: in-cluster config (service account token and CA, KUBERNETES_SERVICE_HOST).'),
+  self_node_name: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('This node\'s name: only pods scheduled here are watched. Unset: the env var SLUICE_NODE_NAME (downward API `spec.nodeName`), read at start; an error when neither is set.'),
+  extra_label_selector: z
+    .string()
+    .default('')
+    .meta({
+      description: 'A label selector added to the pod watch (metadata_source = "kubernetes_api"): only matching pods are cached and enrich events. "" adds none.',
+      examples: ['app=web,tier!=db'],
+    }),
+  extra_field_selector: z
+    .string()
+    .default('')
+    .describe('A field selector added to the pod watch (metadata_source = "kubernetes_api"), beside the built-in `spec.nodeName=<this node>` (e.g. `metadata.namespace!=kube-system`). "" adds none.'),
+  extra_namespace_label_selector: z
+    .string()
+    .default('')
+    .describe('A label selector added to the namespace watch: only matching namespaces are cached (their labels enrich events). "" adds none.'),
+  delay_deletion_ms: z
+    .number()
+    .int()
+    .min(0)
+    .default(60_000)
+    .describe('How long (ms) a deleted pod stays in the metadata cache, so the last lines of its files, read after the deletion, are still enriched. 0: dropped at once.'),
+  pod_metadata_wait_ms: z
+    .number()
+    .int()
+    .min(0)
+    .default(DEFAULT_POD_METADATA_WAIT_MS)
+    .describe('How long (ms) events of a file whose pod is not in the cache are held waiting for its metadata, then shipped with what the path says (never stalled for good). 1 s covers a watch event\'s usual delay after kubelet starts a container. 0: never wait.'),
+  watch_bookmark_interval_ms: z
+    .number()
+    .int()
+    .min(50)
+    .default(DEFAULT_WATCH_BOOKMARK_INTERVAL_MS)
+    .describe('The API server\'s watch bookmark interval (ms). A watch silent for twice this long (no event, no bookmark) is taken for dead (a half-open connection, a stuck proxy): it is aborted and resumed from its last resourceVersion. Raise it for API servers without a watch cache (no bookmarks).'),
+  api_request_timeout_ms: z
+    .number()
+    .int()
+    .min(50)
+    .default(30_000)
+    .describe('Longest wait (ms) to connect (TCP and TLS), then for a response\'s headers, on every list, watch and kubelet poll; and the longest silence inside a list\'s body. Past it the request is abandoned and retried with backoff, so a server that accepts connections but never answers does not freeze the cache.'),
+  metadata_source: z
+    .enum(['kubernetes_api', 'kubelet'])
+    .default('kubernetes_api')
+    .describe('Where pod metadata comes from: `kubernetes_api` (one watch per resource on the API server) or `kubelet` (poll this node\'s kubelet `/pods` every kubelet_poll_interval_ms, which spares the API server the pod watch; namespaces and the node still come from two API watches).'),
+  kubelet_endpoint: z
+    .string()
+    .url()
+    .optional()
+    .describe('Kubelet base URL for metadata_source = "kubelet". Unset: `https://${SLUICE_NODE_IP}:10250` (downward API `status.hostIP`).'),
+  kubelet_poll_interval_ms: z
+    .number()
+    .int()
+    .min(100)
+    .default(10_000)
+    .describe('How often (ms) the kubelet\'s `/pods` is polled with metadata_source = "kubelet"; a pod started between two polls waits up to pod_metadata_wait_ms, then ships with path metadata.'),
+  kubelet_ca_file: readableFile()
+    .optional()
+    .describe('CA of the kubelet\'s serving certificate. Unset: the API server\'s CA (fits clusters with `serverTLSBootstrap`).'),
+  kubelet_tls_verify: z
+    .boolean()
+    .default(true)
+    .describe('false: accept any kubelet certificate (kubelets with self-signed serving certs); the service account token is still sent only to this node\'s kubelet.'),
+  pod_annotation_fields: fieldsObject(podFieldDefaults, 'pod').describe(
+    'Where each piece of pod and container metadata is written in the event (field paths; "" leaves that field out).',
+  ),
+  namespace_annotation_fields: fieldsObject({ namespace_labels: 'kubernetes.namespace_labels' }, 'namespace').describe(
+    'Where the pod\'s namespace metadata is written in the event (field paths; "" leaves it out).',
+  ),
+  node_annotation_fields: fieldsObject({ node_labels: 'kubernetes.node_labels' }, 'node').describe(
+    'Where the node\'s metadata is written in the event (field paths; "" leaves it out).',
+  ),
+  extra_pod_fields: z
+    .record(fieldPath, z.string().min(1))
+    .default({})
+    .meta({
+      description: 'More pod fields to copy into each event: event field path -> dotted path in the Pod object. A path absent from the pod leaves the field unset.',
+      examples: [{ 'kubernetes.priority': 'spec.priorityClassName' }],
+    }),
 };
 
 export const kubernetesMetadataOptionsSchema = z.strictObject(kubernetesMetadataOptionsShape);

@@ -16,8 +16,12 @@ export const awsS3SinkSchema = z.strictObject({
   content_type: z.string().optional().describe('Content-Type of the objects; default application/x-ndjson (json) or text/plain (text).'),
   storage_class: z
     .enum(['STANDARD', 'REDUCED_REDUNDANCY', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'GLACIER', 'DEEP_ARCHIVE', 'GLACIER_IR'])
-    .optional(),
-  server_side_encryption: z.enum(['AES256', 'aws:kms']).optional(),
+    .optional()
+    .describe('S3 storage class of the objects; unset: the bucket default (STANDARD).'),
+  server_side_encryption: z
+    .enum(['AES256', 'aws:kms'])
+    .optional()
+    .describe('Server-side encryption requested per object: AES256 (S3-managed keys) or aws:kms (ssekms_key_id, else the AWS-managed key); unset: the bucket default.'),
   ssekms_key_id: z.string().optional().describe('KMS key for server_side_encryption = "aws:kms".'),
   auth: z
     .strictObject({
@@ -26,10 +30,10 @@ export const awsS3SinkSchema = z.strictObject({
     })
     .optional()
     .describe('Static credentials; unset: the AWS SDK default credential chain.'),
-  encoding: encodingSchema.prefault({}),
+  encoding: encodingSchema.prefault({}).describe('Which fields of each event are shipped and how they are serialized.'),
   compression: compressionSchema.default('gzip'),
-  tls: tlsSchema.optional(),
-  batch: batchSchema({ maxEvents: 100_000, maxBytes: 10_000_000, timeoutSecs: 300 }),
-  request: requestSchema,
+  tls: tlsSchema.optional().describe('TLS settings for connections to the destination (https only); unset: system CA roots, no client certificate.'),
+  batch: batchSchema({ maxEvents: 100_000, maxBytes: 10_000_000, timeoutSecs: 300 }).describe('When a batch becomes one object: whichever limit is reached first.'),
+  request: requestSchema.describe('Concurrency, timeout, retry and rate limit of requests to the destination.'),
 });
 export type AwsS3SinkConfig = z.infer<typeof awsS3SinkSchema>;

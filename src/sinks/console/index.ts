@@ -4,8 +4,8 @@ import { registerSink } from '../../core/registry.js';
 import { EventEncoder, encodingSchema } from '../shared/encoding.js';
 
 export const consoleSchema = z.strictObject({
-  target: z.enum(['stdout', 'stderr']).default('stdout'),
-  encoding: encodingSchema.default({ codec: 'json' }),
+  target: z.enum(['stdout', 'stderr']).default('stdout').describe('The stream events are written to, one line each.'),
+  encoding: encodingSchema.default({ codec: 'json' }).describe('Which fields of each event are shipped and how they are serialized.'),
 });
 
 registerSink({

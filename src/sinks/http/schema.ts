@@ -15,11 +15,12 @@ export const httpSinkSchema = z.strictObject({
         .default('json')
         .describe('json: the batch as one JSON array; ndjson: one JSON object per line; text: the message fields, one per line.'),
     })
-    .prefault({}),
+    .prefault({})
+    .describe('Which fields of each event are sent and how a batch becomes a request body.'),
   compression: compressionSchema,
-  auth: authSchema.optional(),
-  tls: tlsSchema.optional(),
-  batch: batchSchema({ maxEvents: 1000, maxBytes: 10_000_000, timeoutSecs: 1 }),
-  request: requestSchema,
+  auth: authSchema.optional().describe('Credentials sent with every request (selected by strategy); unset: none.'),
+  tls: tlsSchema.optional().describe('TLS settings for connections to the destination (https only); unset: system CA roots, no client certificate.'),
+  batch: batchSchema({ maxEvents: 1000, maxBytes: 10_000_000, timeoutSecs: 1 }).describe('When a batch is flushed: whichever limit is reached first.'),
+  request: requestSchema.describe('Concurrency, timeout, retry and rate limit of requests to the destination.'),
 });
 export type HttpSinkConfig = z.infer<typeof httpSinkSchema>;

@@ -26,14 +26,14 @@ export const lokiSinkSchema = z.strictObject({
     .describe(
       'Entries older than the newest one already sent on their stream. accept (Loki >= 2.4 takes them within its window); drop (counted); rewrite_timestamp (set to that newest time, for Loki < 2.4 which refuses them).',
     ),
-  encoding: encodingSchema.prefault({}),
+  encoding: encodingSchema.prefault({}).describe('Which fields of each event make the log line, and how it is serialized (json: the event as JSON; text: the message).'),
   compression: z
     .enum(['none', 'gzip', 'snappy'])
     .default('none')
     .describe('none / gzip: JSON push (gzip as Content-Encoding); snappy: protobuf push compressed with snappy, as Promtail sends.'),
-  auth: authSchema.optional(),
-  tls: tlsSchema.optional(),
-  batch: batchSchema({ maxEvents: 100_000, maxBytes: 1_000_000, timeoutSecs: 1 }),
-  request: requestSchema,
+  auth: authSchema.optional().describe('Credentials sent with every request (selected by strategy); unset: none.'),
+  tls: tlsSchema.optional().describe('TLS settings for connections to the destination (https only); unset: system CA roots, no client certificate.'),
+  batch: batchSchema({ maxEvents: 100_000, maxBytes: 1_000_000, timeoutSecs: 1 }).describe('When a batch is flushed: whichever limit is reached first.'),
+  request: requestSchema.describe('Concurrency, timeout, retry and rate limit of requests to the destination.'),
 });
 export type LokiSinkConfig = z.infer<typeof lokiSinkSchema>;

@@ -170,7 +170,7 @@ export type TlsOptions = z.infer<typeof tlsSchema>;
 
 export const authSchema = z.discriminatedUnion('strategy', [
   z.strictObject({
-    strategy: z.literal('basic'),
+    strategy: z.literal('basic').describe('basic: HTTP basic auth (user, password); bearer: `Authorization: Bearer <token>`.'),
     user: z.string().describe('User name for HTTP basic auth.'),
     password: secretString('Password for HTTP basic auth.'),
   }),

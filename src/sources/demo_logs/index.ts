@@ -6,7 +6,10 @@ import { registerSource } from '../../core/registry.js';
 import { generateLine, type DemoFormat } from './lines.js';
 
 export const demoLogsSchema = z.strictObject({
-  format: z.enum(['json', 'syslog', 'apache_common', 'shuffle']).default('json'),
+  format: z
+    .enum(['json', 'syslog', 'apache_common', 'shuffle'])
+    .default('json')
+    .describe('Shape of the generated messages: json (a JSON object), syslog (RFC 5424 lines), apache_common (access log lines), shuffle (random picks from lines).'),
   lines: z.array(z.string()).min(1).optional().describe('For format "shuffle": the lines to pick from.'),
   interval_secs: z.number().min(0).default(1).describe('Pause between batches; 0 = as fast as the sinks take them.'),
   batch_size: z.number().int().positive().default(1).describe('Events per batch.'),

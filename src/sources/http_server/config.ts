@@ -17,10 +17,11 @@ export const httpServerSchema = z.strictObject({
         .default('bytes')
         .describe('json: one JSON value (an array is one event per element; a Kubernetes `kind: EventList` object is one event per item); ndjson: one JSON value per line; bytes: the whole body is one event`s message.'),
     })
-    .prefault({}),
+    .prefault({})
+    .describe('How request bodies are turned into events.'),
   auth: z
     .discriminatedUnion('strategy', [
-      z.strictObject({ strategy: z.literal('basic'), username: z.string().min(1), password: secretString('Basic auth password.') }),
+      z.strictObject({ strategy: z.literal('basic').describe('basic: HTTP basic auth (username, password); bearer: `Authorization: Bearer <token>`.'), username: z.string().min(1).describe('Basic auth user name.'), password: secretString('Basic auth password.') }),
       z.strictObject({ strategy: z.literal('bearer'), token: secretString('Bearer token expected in the Authorization header.') }),
     ])
     .optional()
@@ -37,7 +38,8 @@ export const httpServerSchema = z.strictObject({
       message: 'tls.crt_file and tls.key_file are required when tls is enabled',
       path: ['crt_file'],
     })
-    .optional(),
+    .optional()
+    .describe('Serve HTTPS (and optionally require client certificates); unset: plain HTTP.'),
   max_body_bytes: z.number().int().positive().default(10 * 1024 * 1024).describe('Larger bodies get 413; reading stops at the limit.'),
 });
 export type HttpServerConfig = z.infer<typeof httpServerSchema>;
