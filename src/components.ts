@@ -4,6 +4,7 @@ import './sources/stdin/index.js';
 import './transforms/filter/index.js';
 import './transforms/route/index.js';
 import './transforms/remap/index.js';
+import './transforms/throttle/index.js';
 import './sinks/blackhole/index.js';
 import './sinks/console/index.js';
 import './sinks/file/index.js';
