@@ -6,6 +6,7 @@ import './transforms/route/index.js';
 import './transforms/remap/index.js';
 import './transforms/throttle/index.js';
 import './transforms/sample/index.js';
+import './transforms/dedupe/index.js';
 import './sinks/blackhole/index.js';
 import './sinks/console/index.js';
 import './sinks/file/index.js';
