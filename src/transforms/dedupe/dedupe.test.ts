@@ -63,7 +63,8 @@ describe('dedupe transform', () => {
   });
 
   it('validates: match or ignore, not both; positive num_events; unknown keys', () => {
-    assert.throws(() => dedupeSchema.parse({ fields: { match: ['a'], ignore: ['b'] } }));
+    assert.throws(() => dedupeSchema.parse({ fields: { match: ['a'], ignore: ['b'] } }), /set one of fields.match and fields.ignore, not both/);
+    assert.throws(() => dedupeSchema.parse({ fields: {} }), /set one of fields.match and fields.ignore/);
     assert.throws(() => dedupeSchema.parse({ fields: { match: [] } }));
     assert.throws(() => dedupeSchema.parse({ cache: { num_events: 0 } }));
     assert.throws(() => dedupeSchema.parse({ cache: { num_event: 10 } }));

@@ -14,14 +14,11 @@ const fieldPath = z.string().superRefine((path, ctx) => {
 
 export const dedupeSchema = z.strictObject({
   fields: z
-    .union([
-      z.strictObject({
-        match: z.array(fieldPath).min(1).describe('Events are duplicates when these fields are all equal (a missing field equals only a missing field).'),
-      }),
-      z.strictObject({
-        ignore: z.array(fieldPath).describe('Events are duplicates when all their fields are equal except these (a path also ignores everything under it).'),
-      }),
-    ])
+    .strictObject({
+      match: z.array(fieldPath).min(1).optional().describe('Events are duplicates when these fields are all equal (a missing field equals only a missing field).'),
+      ignore: z.array(fieldPath).optional().describe('Events are duplicates when all their fields are equal except these (a path also ignores everything under it).'),
+    })
+    .refine((fields) => (fields.match === undefined) !== (fields.ignore === undefined), 'set one of fields.match and fields.ignore, not both')
     .default({ match: ['timestamp', 'host', 'message'] })
     .describe('Which fields make two events the same: `match` (default `["timestamp", "host", "message"]`) or `ignore`, not both.'),
   cache: z
@@ -37,11 +34,11 @@ export type DedupeConfig = z.infer<typeof dedupeSchema>;
 export function createDedupe(config: DedupeConfig, ctx: ComponentContext): Transform {
   const seen = new LruSet(config.cache.num_events);
   let fingerprint: (event: LogEvent) => string;
-  if ('match' in config.fields) {
+  if (config.fields.match !== undefined) {
     const paths = config.fields.match.map(parsePath);
     fingerprint = (event) => fingerprintOf(event.fields, paths);
   } else {
-    const paths = config.fields.ignore.map(parsePath);
+    const paths = (config.fields.ignore ?? []).map(parsePath);
     fingerprint = (event) => fingerprintIgnoring(event.fields, paths);
   }
   return {
