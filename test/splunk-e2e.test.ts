@@ -14,9 +14,8 @@ after(() => dir.cleanup());
 
 it('splunk_hec_logs: every stdin line reaches HEC once, acked after the indexer confirms it', async () => {
   const token = 'e2e00000-1111-2222-3333-444444444444';
-  const hec = await new FakeSplunkHec({ token, indexerAck: true, autoConfirm: true }).start();
+  const hec = await new FakeSplunkHec({ token, indexerAck: true, autoConfirm: true, busyPosts: 1 }).start();
   try {
-    hec.receiver.script({ kind: 'answer', status: 503, body: '{"text":"Server is busy","code":9}' });
     const config = join(dir.path, 'agent.toml');
     writeFileSync(
       config,
@@ -37,7 +36,9 @@ it('splunk_hec_logs: every stdin line reaches HEC once, acked after the indexer 
     assert.ok(hec.events.every((e) => e.envelope.sourcetype === 'sluice' && typeof e.envelope.time === 'number'));
     assert.ok(hec.ackQueries.length > 0, 'the agent waited for indexer acknowledgements');
     assert.doesNotMatch(stderr, new RegExp(token), 'the token never reaches the logs');
-    assert.match(stderr, /Server is busy/, 'the 503 was logged and retried');
+    assert.equal(hec.receiver.requests.filter((r) => r.status === 503 && r.url === '/services/collector/event').length, 1, 'the 503 was retried');
+    assert.ok(hec.receiver.requests.some((r) => r.url === '/services/collector/health' && r.status === 200), 'healthcheck');
+    assert.match(stderr, /Server is busy/, 'the 503 was logged');
   } finally {
     await hec.close();
   }

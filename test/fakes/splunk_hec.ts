@@ -14,6 +14,8 @@ export interface FakeSplunkHecOptions {
   indexerAck?: boolean;
   /** Confirm each ackId on its first query (otherwise only `confirm()` does). */
   autoConfirm?: boolean;
+  /** Answer this many data POSTs with 503 "Server is busy" (code 9) before accepting. */
+  busyPosts?: number;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -33,6 +35,7 @@ export class FakeSplunkHec {
   readonly ackQueries: number[][] = [];
   private nextAckId = 0;
   private readonly confirmed = new Set<number>();
+  private busy = 0;
 
   constructor(private readonly options: FakeSplunkHecOptions) {
     this.receiver = new Receiver({ handle: (request) => this.handle(request) });
@@ -78,6 +81,10 @@ export class FakeSplunkHec {
       return { status: 200, body: JSON.stringify({ acks: Object.fromEntries(ids.map((id) => [String(id), this.confirmed.has(id)])) }) };
     }
     if (this.options.indexerAck && !channel) return reply(400, 'Data channel is missing', 10);
+    if (this.busy < (this.options.busyPosts ?? 0)) {
+      this.busy++;
+      return reply(503, 'Server is busy', 9);
+    }
     const ackId = this.options.indexerAck ? this.nextAckId : undefined;
     const stored: HecStoredEvent[] = [];
     if (url.pathname === '/services/collector/event' || url.pathname === '/services/collector') {
