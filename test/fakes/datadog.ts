@@ -4,6 +4,8 @@ export interface FakeDatadogOptions {
   apiKey: string;
   /** Uncompressed request limit (Datadog: 5 MB); lower it to provoke 413s with small batches. */
   maxPayloadBytes?: number;
+  /** Answer this many log POSTs with 429 and `Retry-After: 0` before accepting (throttling). */
+  throttlePosts?: number;
 }
 
 const MAX_ENTRIES = 1000;
@@ -18,6 +20,7 @@ const MAX_ENTRY_BYTES = 1_000_000;
 export class FakeDatadog {
   readonly receiver: Receiver;
   readonly entries: Array<Record<string, unknown>> = [];
+  private throttled = 0;
 
   constructor(private readonly options: FakeDatadogOptions) {
     this.receiver = new Receiver({ handle: (request) => this.handle(request) });
@@ -36,13 +39,17 @@ export class FakeDatadog {
     return this.receiver.close();
   }
 
-  private handle(request: ReceivedRequest): { status: number; body: string } {
+  private handle(request: ReceivedRequest): { status: number; body: string; headers?: Record<string, string> } {
     const forbidden = { status: 403, body: JSON.stringify({ errors: ['Forbidden'] }) };
     const bad = (detail: string) => ({ status: 400, body: JSON.stringify({ errors: [{ status: '400', title: 'Bad Request', detail }] }) });
     const key = request.headers['dd-api-key'];
     if (request.method === 'GET' && request.url === '/api/v1/validate') return key === this.options.apiKey ? { status: 200, body: '{"valid":true}' } : forbidden;
     if (request.method !== 'POST' || request.url.split('?')[0] !== '/api/v2/logs') return { status: 404, body: '{"errors":["Not Found"]}' };
     if (key !== this.options.apiKey) return forbidden;
+    if (this.throttled < (this.options.throttlePosts ?? 0)) {
+      this.throttled++;
+      return { status: 429, body: '{"errors":["Too Many Requests"]}', headers: { 'retry-after': '0' } };
+    }
     if (!String(request.headers['content-type'] ?? '').startsWith('application/json')) return bad('Content-Type must be application/json');
     if (Buffer.byteLength(request.body) > (this.options.maxPayloadBytes ?? 5_000_000)) return { status: 413, body: JSON.stringify({ errors: [{ status: '413', title: 'Request Entity Too Large' }] }) };
     let parsed: unknown;
