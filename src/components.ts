@@ -16,6 +16,8 @@ import './sources/kubernetes_events/index.js';
 import './sinks/http/index.js';
 import './sinks/elasticsearch/index.js';
 import './sinks/loki/index.js';
+import './sinks/splunk_hec_logs/index.js';
+import './sinks/datadog_logs/index.js';
 import './sinks/aws_s3/index.js';
 import './sources/http_server/index.js';
 import './sources/journald/index.js';
