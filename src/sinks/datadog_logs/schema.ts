@@ -18,8 +18,9 @@ export const datadogLogsSinkSchema = z.strictObject({
   compression: z.enum(['none', 'gzip']).default('gzip').describe('gzip (default, as Datadog recommends) or none.'),
   encoding: encodingSchema
     .extend({ codec: z.literal('json').default('json').describe('Datadog takes JSON entries only.') })
-    .prefault({}),
-  tls: tlsSchema.optional(),
+    .prefault({})
+    .describe('Which fields of each event are sent (the entry is always JSON).'),
+  tls: tlsSchema.optional().describe('TLS settings for connections to the destination (https only); unset: system CA roots, no client certificate.'),
   batch: z
     .strictObject({
       max_events: z.number().int().positive().max(MAX_ENTRIES).default(MAX_ENTRIES).describe('Entries per request (Datadog accepts at most 1000).'),
@@ -32,7 +33,8 @@ export const datadogLogsSinkSchema = z.strictObject({
         .describe('Uncompressed bytes per request (Datadog accepts at most 5 MB).'),
       timeout_secs: z.number().positive().default(5).describe('Flush a batch this long after its first event.'),
     })
-    .prefault({}),
-  request: requestSchema,
+    .prefault({})
+    .describe('When a batch is flushed: whichever limit is reached first.'),
+  request: requestSchema.describe('Concurrency, timeout, retry and rate limit of requests to the destination.'),
 });
 export type DatadogLogsSinkConfig = z.infer<typeof datadogLogsSinkSchema>;

@@ -15,7 +15,7 @@ export const splunkHecLogsSinkSchema = z.strictObject({
   host_key: z.string().default('host').describe('Field holding the event\'s host (dotted path; a leading `.` is allowed, as in Vector).'),
   timestamp_key: z.string().default('timestamp').describe('Field holding the event\'s time, sent as `time` (epoch seconds with a fraction).'),
   indexed_fields: z.array(z.string()).default([]).describe('Fields sent as HEC indexed `fields` (event target only).'),
-  encoding: encodingSchema.prefault({}),
+  encoding: encodingSchema.prefault({}).describe('Which fields of each event make the HEC `event` (json: the event as JSON; text: the message).'),
   compression: compressionSchema,
   acknowledgements: z
     .strictObject({
@@ -26,9 +26,10 @@ export const splunkHecLogsSinkSchema = z.strictObject({
       query_interval: z.number().positive().default(10).describe('Seconds between two queries of pending ackIds.'),
       retry_limit: z.number().int().positive().default(30).describe('Queries of an ackId before its events are given up (acked rejected).'),
     })
-    .prefault({}),
-  tls: tlsSchema.optional(),
-  batch: batchSchema({ maxEvents: 1000, maxBytes: 1_000_000, timeoutSecs: 1 }),
-  request: requestSchema,
+    .prefault({})
+    .describe('Splunk indexer acknowledgements: events are acked upstream only once Splunk confirms they are indexed.'),
+  tls: tlsSchema.optional().describe('TLS settings for connections to the destination (https only); unset: system CA roots, no client certificate.'),
+  batch: batchSchema({ maxEvents: 1000, maxBytes: 1_000_000, timeoutSecs: 1 }).describe('When a batch is flushed: whichever limit is reached first.'),
+  request: requestSchema.describe('Concurrency, timeout, retry and rate limit of requests to the destination.'),
 });
 export type SplunkHecLogsSinkConfig = z.infer<typeof splunkHecLogsSinkSchema>;
