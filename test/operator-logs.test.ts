@@ -1,0 +1,107 @@
+// What an operator sees of a running agent: its own log lines (rate-limited, text or JSON, level
+// flags) and its /metrics. Every case runs the `sluice` process.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { tempDir } from './harness.js';
+
+const CLI = join(import.meta.dirname, '..', 'src', 'cli.js');
+const dir = tempDir();
+after(() => dir.cleanup());
+
+interface Running {
+  child: ChildProcess;
+  stderr: () => string;
+  exit: Promise<number | null>;
+}
+
+function startAgent(args: string[]): Running {
+  // The timeout only turns a hang into a failure instead of stalling the suite.
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 90_000, killSignal: 'SIGKILL' });
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, stderr: () => stderr, exit };
+}
+
+async function until(what: string, ready: () => boolean, agent: Running, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ready()) {
+    if (Date.now() > deadline || agent.child.exitCode !== null) throw new Error(`${what}: not seen (exit ${agent.child.exitCode}); stderr:\n${agent.stderr()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+type LogLine = { level: string; msg: string; [key: string]: unknown };
+const jsonLines = (stderr: string): LogLine[] =>
+  stderr
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as LogLine);
+
+function write(name: string, text: string): string {
+  const path = join(dir.path, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+async function listen(server: Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+describe('operator-facing logs', () => {
+  it('a failing http sink logs one warning, then a line per 5 s with the suppressed count, then one "recovered" line', async () => {
+    let failing = true;
+    let refused = 0;
+    let accepted = 0;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        if (req.method !== 'POST') return res.writeHead(200).end();
+        if (failing) refused++;
+        else accepted++;
+        res.writeHead(failing ? 500 : 200).end('busy');
+      });
+    });
+    const port = await listen(server);
+    try {
+      const config = write(
+        'failing-http.yaml',
+        `data_dir: ${join(dir.path, 'data-http')}\n` +
+          `sources: {demo: {type: demo_logs, interval_secs: 0.01, batch_size: 5}}\n` +
+          `sinks: {out: {type: http, inputs: [demo], uri: "http://127.0.0.1:${port}/", batch: {timeout_secs: 0.05},\n` +
+          `  request: {concurrency: 2, retry_initial_backoff_secs: 0.02, retry_max_duration_secs: 0.05}}}\n`,
+      );
+      const agent = startAgent(['--config', config]);
+      const failureLines = () => jsonLines(agent.stderr()).filter((l) => l.msg.startsWith('request failed'));
+      await until('first failure line', () => failureLines().length > 0, agent);
+      const firstAt = Date.now();
+      await until('a line with the suppressed count', () => failureLines().some((l) => typeof l.suppressed === 'number'), agent);
+      failing = false;
+      const recoveredLines = () => jsonLines(agent.stderr()).filter((l) => /recovered/.test(l.msg));
+      await until('the recovered line', () => recoveredLines().length > 0 && accepted > 0, agent);
+      const elapsed = Date.now() - firstAt;
+      agent.child.kill('SIGTERM');
+      assert.equal(await agent.exit, 0, agent.stderr());
+
+      const lines = failureLines();
+      // Lines are at least 5 s apart: the first, then one per started 5 s window at most.
+      assert.ok(lines.length <= 2 + Math.floor(elapsed / 5000), `${lines.length} failure lines in ${elapsed} ms:\n${agent.stderr()}`);
+      assert.ok(refused > lines.length * 5, `${refused} refused requests, ${lines.length} lines`);
+      const counted = lines.find((l) => typeof l.suppressed === 'number')!;
+      assert.ok((counted.suppressed as number) > 0);
+      assert.equal(counted.reason, 'http_5xx');
+      assert.equal(counted.component_id, 'out');
+      assert.equal(recoveredLines().length, 1, agent.stderr());
+      assert.equal(recoveredLines()[0]!.component_id, 'out');
+      assert.ok((recoveredLines()[0]!.failures as number) >= lines.length);
+    } finally {
+      server.close();
+    }
+  });
+});
