@@ -7,7 +7,7 @@ import { ConfigError } from './core/config/errors.js';
 import { configJsonSchema } from './core/config/json-schema.js';
 import { loadConfig, type AgentConfig } from './core/config/load.js';
 import { logCrashes } from './core/lifecycle.js';
-import { createLogger, LOG_LEVELS } from './core/logger.js';
+import { adjustLevel, createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat } from './core/logger.js';
 import { MetricsRegistry } from './core/metrics.js';
 import { checkSinkHealth } from './core/topology/healthcheck.js';
 import { planTopology } from './core/topology/plan.js';
@@ -16,7 +16,20 @@ import { registerTop } from './cli/top.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
+interface RunOptions {
+  config: string[] | string;
+  configDir: string[];
+  gracefulShutdownLimitSecs: number;
+  requireHealthy: boolean;
+  logLevel: string;
+  logFormat: LogFormat;
+  /** How many -v / -q were given. */
+  verbose: number;
+  quiet: number;
+}
+
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const increment = (_: string, previous: number): number => previous + 1;
 const positiveNumber = (value: string): number => {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
@@ -39,12 +52,15 @@ configOptions(program)
   .addOption(new Option('--graceful-shutdown-limit-secs <secs>', 'on SIGTERM/SIGINT, drain for at most this long, then exit 124').argParser(positiveNumber).default(60))
   .addOption(new Option('--require-healthy', 'exit 1 when a sink healthcheck fails at startup').default(false))
   .addOption(new Option('-l, --log-level <level>', 'internal log level').choices(LOG_LEVELS).default('info').env('SLUICE_LOG'))
+  .addOption(new Option('--log-format <format>', 'internal logs as JSON lines or human-readable text lines').choices(LOG_FORMATS).default('json').env('SLUICE_LOG_FORMAT'))
+  .addOption(new Option('-v, --verbose', 'one log level more detailed than --log-level; repeatable (-vv)').argParser(increment).default(0))
+  .addOption(new Option('-q, --quiet', 'one log level less detailed than --log-level; repeatable (-qq)').argParser(increment).default(0))
   .addHelpText(
     'after',
     '\nExit codes: 0 clean shutdown, 1 runtime or startup failure, 2 usage error, 78 invalid config,\n124 graceful shutdown limit reached, 130/143 second SIGINT/SIGTERM (no drain).',
   )
-  .action(async (opts: { config: string[] | string; configDir: string[]; gracefulShutdownLimitSecs: number; requireHealthy: boolean; logLevel: string }) => {
-    const logger = createLogger(opts.logLevel);
+  .action(async (opts: RunOptions) => {
+    const logger = createLogger(adjustLevel(opts.logLevel, opts.verbose, opts.quiet), opts.logFormat);
     logCrashes(logger);
     try {
       const code = await runAgent({

@@ -1,9 +1,9 @@
 // What an operator sees of a running agent: its own log lines (rate-limited, text or JSON, level
 // flags) and its /metrics. Every case runs the `sluice` process.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -103,5 +103,41 @@ describe('operator-facing logs', () => {
     } finally {
       server.close();
     }
+  });
+
+  it('--log-format text writes one human-readable line per record; -v shows debug records', async () => {
+    const logs = join(dir.path, 'text-logs');
+    mkdirSync(logs);
+    writeFileSync(join(logs, 'app.log'), 'hello\n');
+    const config = write(
+      'text.yaml',
+      `data_dir: ${join(dir.path, 'data-text')}\nsources: {app: {type: file, include: ["${logs}/*.log"]}}\nsinks: {out: {type: blackhole, inputs: [app]}}\n`,
+    );
+    const agent = startAgent(['--config', config, '--log-format', 'text', '-v']);
+    await until('the debug line of the opened file', () => /DEBUG source\.app: file opened /.test(agent.stderr()), agent);
+    await until('sluice started', () => /INFO  sluice started /.test(agent.stderr()), agent);
+    agent.child.kill('SIGTERM');
+    assert.equal(await agent.exit, 0, agent.stderr());
+    const lines = agent.stderr().trimEnd().split('\n');
+    for (const line of lines) assert.match(line, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (TRACE|DEBUG|INFO |WARN |ERROR|FATAL) \S/, line);
+    assert.ok(lines.some((line) => line.includes(`file opened path=${join(logs, 'app.log')}`)), agent.stderr());
+    assert.ok(lines.some((line) => /INFO  stopped cleanly$/.test(line)), agent.stderr());
+  });
+
+  it('-q and -v move the level from --log-level, repeatably', () => {
+    const config = write(
+      'finite.yaml',
+      `data_dir: ${join(dir.path, 'data-finite')}\nsources: {demo: {type: demo_logs, interval_secs: 0, count: 3}}\nsinks: {out: {type: blackhole, inputs: [demo]}}\n`,
+    );
+    const run = (...flags: string[]) => {
+      const result = spawnSync(process.execPath, [CLI, '--config', config, ...flags], { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(result.status, 0, result.stderr);
+      return jsonLines(result.stderr).map((l) => l.level);
+    };
+    assert.ok(run().includes('info'));
+    assert.deepEqual(run('-q'), []);
+    assert.deepEqual(run('-qq', '-l', 'info'), []);
+    assert.ok(run('-l', 'fatal', '-vvv').includes('info'));
+    assert.deepEqual(run('-l', 'fatal', '-vv'), []);
   });
 });
