@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import './components.js';
 import { ExitCode, runAgent } from './core/agent.js';
@@ -13,8 +12,8 @@ import { checkSinkHealth } from './core/topology/healthcheck.js';
 import { planTopology } from './core/topology/plan.js';
 import { registerTap } from './cli/tap.js';
 import { registerTop } from './cli/top.js';
+import { VERSION } from './version.js';
 
-const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 interface RunOptions {
   config: string[] | string;
@@ -43,7 +42,7 @@ const configOptions = (command: Command): Command =>
 
 const program = new Command('sluice')
   .description('A Kubernetes log agent: reads container logs, enriches them with pod metadata, ships them with end-to-end acknowledgements.')
-  .version(version, '-V, --version')
+  .version(VERSION, '-V, --version')
   .exitOverride((error) => process.exit(error.exitCode === 0 ? ExitCode.ok : ExitCode.usage))
   .enablePositionalOptions()
   .showHelpAfterError();

@@ -3,11 +3,13 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { tempDir } from './harness.js';
+
+const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
 
 const CLI = join(import.meta.dirname, '..', 'src', 'cli.js');
 const dir = tempDir();
@@ -139,5 +141,51 @@ describe('operator-facing logs', () => {
     assert.deepEqual(run('-qq', '-l', 'info'), []);
     assert.ok(run('-l', 'fatal', '-vvv').includes('info'));
     assert.deepEqual(run('-l', 'fatal', '-vv'), []);
+  });
+});
+
+describe('operator-facing metrics (GET /metrics of a running agent)', () => {
+  let agent: Running;
+  let scrape: () => Promise<string>;
+  let metrics = '';
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200).end());
+  });
+
+  before(async () => {
+    const port = await listen(server);
+    const config = write(
+      'metrics.yaml',
+      `data_dir: ${join(dir.path, 'data-metrics')}\napi: {enabled: true, address: "127.0.0.1:0"}\n` +
+        `sources: {demo: {type: demo_logs, interval_secs: 0.01, batch_size: 5}}\n` +
+        `transforms: {errors: {type: filter, inputs: [demo], condition: 'message.contains("error")'}}\n` +
+        `sinks: {out: {type: http, inputs: [errors], uri: "http://127.0.0.1:${port}/", batch: {timeout_secs: 0.05}, buffer: {max_events: 321}}}\n`,
+    );
+    agent = startAgent(['--config', config]);
+    await until('sluice started', () => agent.stderr().includes('sluice started'), agent);
+    const [, apiPort] = agent.stderr().match(/"address":"127\.0\.0\.1:(\d+)"/)!;
+    scrape = async () => (await fetch(`http://127.0.0.1:${apiPort}/metrics`)).text();
+    const delivered = /^sluice_component_sent_events_total\{[^}]*component_id="out"[^}]*\} [1-9]/m;
+    const deadline = Date.now() + 30_000;
+    while (!delivered.test((metrics = await scrape()))) {
+      if (Date.now() > deadline) throw new Error(`no events delivered:\n${metrics}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  });
+
+  after(async () => {
+    agent.child.kill('SIGTERM');
+    assert.equal(await agent.exit, 0, agent.stderr());
+    server.close();
+  });
+
+  it('sluice_build_info names the version (as --version) and Node.js; process and Node.js metrics have their standard names', () => {
+    assert.match(metrics, new RegExp(`^sluice_build_info\\{version="${version.replace(/\./g, '\\.')}",node_version="${process.version.replace(/\./g, '\\.')}"\\} 1$`, 'm'));
+    const cli = spawnSync(process.execPath, [CLI, '--version'], { encoding: 'utf8' });
+    assert.equal(cli.stdout.trim(), version);
+    for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_start_time_seconds', 'nodejs_heap_size_used_bytes', 'nodejs_eventloop_lag_seconds'])
+      assert.match(metrics, new RegExp(`^${name} \\d`, 'm'), name);
+    assert.doesNotMatch(metrics, /^sluice_(process|nodejs)_/m);
   });
 });

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { VERSION } from '../version.js';
 
 /**
  * Prometheus metrics. One Registry per running agent (tests run several in one process).
@@ -11,7 +12,15 @@ export class MetricsRegistry {
   constructor(options: { processMetrics?: boolean } = {}) {
     // Event-loop lag sampled every second, not every 10 ms (the default): an idle agent on every
     // node should not wake 100 times a second to measure itself.
-    if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'sluice_', eventLoopMonitoringPrecision: 1000 });
+    // Unprefixed (`process_cpu_seconds_total`, `nodejs_heap_size_used_bytes`): the names stock
+    // Node.js dashboards and alerts query.
+    if (options.processMetrics) {
+      collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 1000 });
+      this.gauge('sluice_build_info', 'Always 1; the labels name the running build.', ['version', 'node_version']).set(
+        { version: VERSION, node_version: process.version },
+        1,
+      );
+    }
   }
 
   counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> {
