@@ -188,4 +188,11 @@ describe('operator-facing metrics (GET /metrics of a running agent)', () => {
       assert.match(metrics, new RegExp(`^${name} \\d`, 'm'), name);
     assert.doesNotMatch(metrics, /^sluice_(process|nodejs)_/m);
   });
+
+  it('buffer capacity is shown beside buffer depth', () => {
+    const labels = 'component_kind="sink",component_id="out",component_type="http"';
+    assert.match(metrics, new RegExp(`^sluice_component_buffer_events\\{${labels}\\} \\d+$`, 'm'));
+    assert.match(metrics, new RegExp(`^sluice_component_buffer_max_events\\{${labels}\\} 321$`, 'm'));
+    assert.match(metrics, /^sluice_component_buffer_max_events\{component_kind="transform",component_id="errors",component_type="filter"\} \d+$/m);
+  });
 });
