@@ -148,9 +148,11 @@ describe('operator-facing metrics (GET /metrics of a running agent)', () => {
   let agent: Running;
   let scrape: () => Promise<string>;
   let metrics = '';
+  // The first request is refused (503), the rest accepted: both statuses are seen.
+  let requests = 0;
   const server = createServer((req, res) => {
     req.resume();
-    req.on('end', () => res.writeHead(200).end());
+    req.on('end', () => res.writeHead(req.method === 'POST' && requests++ === 0 ? 503 : 200).end());
   });
 
   before(async () => {
@@ -194,5 +196,12 @@ describe('operator-facing metrics (GET /metrics of a running agent)', () => {
     assert.match(metrics, new RegExp(`^sluice_component_buffer_events\\{${labels}\\} \\d+$`, 'm'));
     assert.match(metrics, new RegExp(`^sluice_component_buffer_max_events\\{${labels}\\} 321$`, 'm'));
     assert.match(metrics, /^sluice_component_buffer_max_events\{component_kind="transform",component_id="errors",component_type="filter"\} \d+$/m);
+  });
+
+  it('the request-duration histogram has the HTTP status as a label', () => {
+    const labels = 'component_kind="sink",component_id="out",component_type="http"';
+    assert.match(metrics, new RegExp(`^sluice_sink_request_duration_seconds_count\\{${labels},status="200"\\} [1-9]`, 'm'));
+    assert.match(metrics, new RegExp(`^sluice_sink_request_duration_seconds_count\\{${labels},status="503"\\} 1$`, 'm'));
+    assert.match(metrics, new RegExp(`^sluice_sink_request_duration_seconds_bucket\\{le="0\\.005",${labels},status="200"\\} \\d+$`, 'm'));
   });
 });

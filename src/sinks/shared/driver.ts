@@ -198,8 +198,9 @@ export class SinkDriver<P> {
       const reason = networkErrorReason(error);
       outcome = { delivered: [], deliveredBytes: 0, rejected: [], retry: { batch, reason, detail: transportMessage(error) } };
     }
-    this.options.metrics.observeLatency(Number(process.hrtime.bigint() - start) / 1e9);
     const retryReason = outcome.retry?.reason;
+    // No HTTP answer: the transport's reason (network, timeout, tls) stands in for the status.
+    this.options.metrics.observeLatency(Number(process.hrtime.bigint() - start) / 1e9, outcome.status !== undefined ? String(outcome.status) : (retryReason ?? 'none'));
     this.limit.observe(retryReason !== undefined && retryReason !== 'http_4xx');
     if (retryReason) this.options.metrics.component.error(retryReason);
     return outcome;
