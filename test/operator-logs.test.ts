@@ -204,4 +204,12 @@ describe('operator-facing metrics (GET /metrics of a running agent)', () => {
     assert.match(metrics, new RegExp(`^sluice_sink_request_duration_seconds_count\\{${labels},status="503"\\} 1$`, 'm'));
     assert.match(metrics, new RegExp(`^sluice_sink_request_duration_seconds_bucket\\{le="0\\.005",${labels},status="200"\\} \\d+$`, 'm'));
   });
+
+  it('no series that can only be 0: bytes in for sources, bytes out for sinks, none for transforms', () => {
+    assert.match(metrics, /^sluice_component_received_bytes_total\{component_kind="source",component_id="demo",component_type="demo_logs"\} \d+$/m);
+    assert.match(metrics, /^sluice_component_sent_bytes_total\{component_kind="sink",component_id="out",component_type="http"\} [1-9]/m);
+    assert.doesNotMatch(metrics, /^sluice_component_(received|sent)_bytes_total\{component_kind="transform"/m);
+    assert.doesNotMatch(metrics, /^sluice_component_sent_bytes_total\{component_kind="source"/m);
+    assert.doesNotMatch(metrics, /^sluice_component_received_bytes_total\{component_kind="sink"/m);
+  });
 });

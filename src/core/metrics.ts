@@ -46,7 +46,7 @@ export class MetricsRegistry {
    * time. A prom-client child re-hashes its labels on every `inc`; the component counters are
    * incremented on every read round and batch (measured ~160 KiB/s of garbage on an idle node).
    */
-  tally<L extends string>(name: string, help: string, labels: Record<L, string>): Tally {
+  tally<L extends string>(name: string, help: string, labels: Record<L, string>, options: { zeroSeries?: boolean } = {}): Tally {
     let entries = this.tallies.get(name);
     if (entries === undefined) {
       const tallied: TallyEntry[] = (entries = []);
@@ -59,16 +59,19 @@ export class MetricsRegistry {
         collect() {
           for (const entry of tallied) {
             const delta = entry.tally.value - entry.reported;
-            // inc(0) the first time, so a component that has counted nothing yet shows a 0 series.
-            if (delta > 0 || !entry.exported) this.inc(entry.labels, delta);
+            // inc(0) the first time, so a component that has counted nothing yet shows a 0 series
+            // (unless it is one that never counts: no series until it does).
+            if (delta > 0 || (!entry.exported && entry.zeroSeries)) {
+              this.inc(entry.labels, delta);
+              entry.exported = true;
+            }
             entry.reported = entry.tally.value;
-            entry.exported = true;
           }
         },
       });
     }
     const tally = new Tally();
-    entries.push({ labels, tally, reported: 0, exported: false });
+    entries.push({ labels, tally, reported: 0, exported: false, zeroSeries: options.zeroSeries ?? true });
     return tally;
   }
 
@@ -94,6 +97,8 @@ interface TallyEntry {
   /** What prom-client has been given so far. */
   reported: number;
   exported: boolean;
+  /** Show a 0 series before anything is counted. */
+  zeroSeries: boolean;
 }
 
 type ComponentLabels = { component_kind: string; component_id: string; component_type: string };
@@ -117,8 +122,14 @@ export class ComponentMetrics {
     this.labels = labels;
     this.receivedEvents = root.tally('sluice_component_received_events_total', 'Events received by the component.', labels);
     this.sentEvents = root.tally('sluice_component_sent_events_total', 'Events sent on by the component (for sinks: accepted by the destination).', labels);
-    this.receivedBytes = root.tally('sluice_component_received_bytes_total', 'Bytes read by the component from outside.', labels);
-    this.sentBytes = root.tally('sluice_component_sent_bytes_total', 'Bytes written by the component to outside.', labels);
+    // Bytes cross the process boundary in sources (in) and sinks (out) only: a transform's, a
+    // source's sent or a sink's received bytes would be a series stuck at 0.
+    this.receivedBytes = root.tally('sluice_component_received_bytes_total', 'Bytes read by the component from outside.', labels, {
+      zeroSeries: labels.component_kind === 'source',
+    });
+    this.sentBytes = root.tally('sluice_component_sent_bytes_total', 'Bytes written by the component to outside.', labels, {
+      zeroSeries: labels.component_kind === 'sink',
+    });
   }
 
   /** Count an error; `reason` is a fixed string such as "malformed_line" or "http_5xx". */
