@@ -2,7 +2,7 @@
 // flags) and its /metrics. Every case runs the `sluice` process.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -211,5 +211,59 @@ describe('operator-facing metrics (GET /metrics of a running agent)', () => {
     assert.doesNotMatch(metrics, /^sluice_component_(received|sent)_bytes_total\{component_kind="transform"/m);
     assert.doesNotMatch(metrics, /^sluice_component_sent_bytes_total\{component_kind="source"/m);
     assert.doesNotMatch(metrics, /^sluice_component_received_bytes_total\{component_kind="sink"/m);
+  });
+});
+
+describe('source backlog (GET /metrics)', () => {
+  it('sluice_source_backlog_bytes: bytes of the open files not read yet, while a stuck sink holds the source back, then 0', async () => {
+    // Requests are held unanswered until `release`: the sink's buffer fills and the source stops reading.
+    const held: ServerResponse[] = [];
+    let holding = true;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => (holding && req.method === 'POST' ? held.push(res) : res.writeHead(200).end()));
+    });
+    const port = await listen(server);
+    const logs = join(dir.path, 'backlog-logs');
+    mkdirSync(logs);
+    const lines = 5_000;
+    const text = Array.from({ length: lines }, (_, i) => `line ${String(i).padStart(6, '0')} of a log that the sink cannot take yet`).join('\n') + '\n';
+    writeFileSync(join(logs, 'app.log'), text);
+    const size = Buffer.byteLength(text);
+    const config = write(
+      'backlog.yaml',
+      `data_dir: ${join(dir.path, 'data-backlog')}\napi: {enabled: true, address: "127.0.0.1:0"}\n` +
+        `sources: {app: {type: file, include: ["${logs}/*.log"], max_read_bytes: 4096}}\n` +
+        `sinks: {out: {type: http, inputs: [app], uri: "http://127.0.0.1:${port}/", healthcheck: {enabled: false}, buffer: {max_events: 10},\n` +
+        `  batch: {max_events: 10, timeout_secs: 0.05}, request: {concurrency: 1, timeout_secs: 600}}}\n`,
+    );
+    const agent = startAgent(['--config', config]);
+    try {
+      await until('sluice started', () => agent.stderr().includes('sluice started'), agent);
+      const [, apiPort] = agent.stderr().match(/"address":"127\.0\.0\.1:(\d+)"/)!;
+      const backlog = async (): Promise<number | undefined> => {
+        const text = await (await fetch(`http://127.0.0.1:${apiPort}/metrics`)).text();
+        const match = /^sluice_source_backlog_bytes\{component_kind="source",component_id="app",component_type="file"\} (\d+)$/m.exec(text);
+        return match ? Number(match[1]) : undefined;
+      };
+      let value: number | undefined;
+      await until('a held request', () => held.length > 0, agent);
+      const deadline = Date.now() + 30_000;
+      while (!((value = await backlog()) !== undefined && value > 0)) {
+        if (Date.now() > deadline) throw new Error(`no backlog shown (last ${value})\n${agent.stderr()}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.ok(value < size, `backlog ${value} of a ${size}-byte file`);
+      holding = false;
+      for (const res of held.splice(0)) res.writeHead(200).end();
+      while ((value = await backlog()) !== 0) {
+        if (Date.now() > deadline + 60_000) throw new Error(`backlog stays at ${value}\n${agent.stderr()}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    } finally {
+      agent.child.kill('SIGTERM');
+      assert.equal(await agent.exit, 0, agent.stderr());
+      server.close();
+    }
   });
 });

@@ -77,6 +77,37 @@ export class MetricsRegistry {
 
   private readonly tallies = new Map<string, TallyEntry[]>();
 
+  /**
+   * A gauge whose value for `labels` is asked of `sample` at scrape time (never updated on the
+   * hot path). Several components may share the name; the returned function stops sampling.
+   */
+  sampledGauge<L extends string>(name: string, help: string, labels: Record<L, string>, sample: () => number | Promise<number>): () => void {
+    let samplers = this.samplers.get(name);
+    if (samplers === undefined) {
+      const list: Sampler[] = (samplers = []);
+      this.samplers.set(name, list);
+      new Gauge({
+        name,
+        help,
+        labelNames: Object.keys(labels),
+        registers: [this.registry],
+        async collect() {
+          this.reset();
+          const values = await Promise.all(list.map((s) => s.sample()));
+          list.forEach((s, i) => this.set(s.labels, values[i]!));
+        },
+      });
+    }
+    const sampler: Sampler = { labels, sample };
+    samplers.push(sampler);
+    return () => {
+      const list = this.samplers.get(name);
+      if (list?.includes(sampler)) list.splice(list.indexOf(sampler), 1);
+    };
+  }
+
+  private readonly samplers = new Map<string, Sampler[]>();
+
   forComponent(kind: string, id: string, type: string): ComponentMetrics {
     return new ComponentMetrics(this, { component_kind: kind, component_id: id, component_type: type });
   }
@@ -89,6 +120,11 @@ export class Tally {
   inc(count = 1): void {
     this.value += count;
   }
+}
+
+interface Sampler {
+  labels: Record<string, string>;
+  sample: () => number | Promise<number>;
 }
 
 interface TallyEntry {
@@ -159,5 +195,10 @@ export class ComponentMetrics {
 
   histogram<L extends string>(name: string, help: string, extra: readonly L[] = [], buckets?: number[]) {
     return this.root.histogram(name, help, [...COMPONENT_LABELS, ...extra], buckets);
+  }
+
+  /** See `MetricsRegistry.sampledGauge`; labelled with this component. */
+  sampledGauge(name: string, help: string, sample: () => number | Promise<number>): () => void {
+    return this.root.sampledGauge(name, help, this.labels, sample);
   }
 }

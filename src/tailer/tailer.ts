@@ -290,6 +290,22 @@ export class Tailer {
     this.wake();
   }
 
+  /**
+   * Bytes written but not read yet, over the open plain files (size now - read offset): for a
+   * gauge sampled at scrape time. Gzip files are left out (their size is not in read bytes).
+   */
+  async backlogBytes(): Promise<number> {
+    const sizes = await Promise.all(
+      this.files.all().map(async (file) => {
+        const offset = file.state === 'open' && !file.compressed ? file.splitter?.readOffset : undefined;
+        if (offset === undefined) return 0;
+        const stats = await lstat(file.path).catch(() => undefined);
+        return stats !== undefined && stats.ino === file.ino && stats.dev === file.dev ? Math.max(0, stats.size - offset) : 0;
+      }),
+    );
+    return sizes.reduce((sum, size) => sum + size, 0);
+  }
+
   /** Persists checkpoints one last time (every acknowledgement that will come has come). */
   async close(): Promise<void> {
     await this.persistCheckpoints(true);
