@@ -215,7 +215,7 @@ describe('operator-facing metrics (GET /metrics of a running agent)', () => {
 });
 
 describe('source backlog (GET /metrics)', () => {
-  it('sluice_source_backlog_bytes: bytes of the open files not read yet, while a stuck sink holds the source back, then 0', async () => {
+  it('sluice_source_backlog_bytes and the oldest unacknowledged age: above 0 while a stuck sink holds the source back, then 0', async () => {
     // Requests are held unanswered until `release`: the sink's buffer fills and the source stops reading.
     const held: ServerResponse[] = [];
     let holding = true;
@@ -241,11 +241,13 @@ describe('source backlog (GET /metrics)', () => {
     try {
       await until('sluice started', () => agent.stderr().includes('sluice started'), agent);
       const [, apiPort] = agent.stderr().match(/"address":"127\.0\.0\.1:(\d+)"/)!;
-      const backlog = async (): Promise<number | undefined> => {
+      const gauge = async (name: string): Promise<number | undefined> => {
         const text = await (await fetch(`http://127.0.0.1:${apiPort}/metrics`)).text();
-        const match = /^sluice_source_backlog_bytes\{component_kind="source",component_id="app",component_type="file"\} (\d+)$/m.exec(text);
+        const match = new RegExp(`^${name}\\{component_kind="source",component_id="app",component_type="file"\\} (\\S+)$`, 'm').exec(text);
         return match ? Number(match[1]) : undefined;
       };
+      const backlog = () => gauge('sluice_source_backlog_bytes');
+      const age = () => gauge('sluice_source_oldest_unacknowledged_event_age_seconds');
       let value: number | undefined;
       await until('a held request', () => held.length > 0, agent);
       const deadline = Date.now() + 30_000;
@@ -254,10 +256,19 @@ describe('source backlog (GET /metrics)', () => {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       assert.ok(value < size, `backlog ${value} of a ${size}-byte file`);
+      while (!((value = await age()) !== undefined && value > 0)) {
+        if (Date.now() > deadline) throw new Error(`no unacknowledged age shown (last ${value})\n${agent.stderr()}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
       holding = false;
       for (const res of held.splice(0)) res.writeHead(200).end();
       while ((value = await backlog()) !== 0) {
         if (Date.now() > deadline + 60_000) throw new Error(`backlog stays at ${value}\n${agent.stderr()}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      // Every event read is acknowledged once the last requests are answered.
+      while ((value = await age()) !== 0) {
+        if (Date.now() > deadline + 60_000) throw new Error(`unacknowledged age stays at ${value}\n${agent.stderr()}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     } finally {

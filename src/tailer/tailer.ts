@@ -291,10 +291,16 @@ export class Tailer {
   }
 
   /**
-   * Bytes written but not read yet, over the open plain files (size now - read offset): for a
-   * gauge sampled at scrape time. Gzip files are left out (their size is not in read bytes).
+   * For gauges sampled at scrape time: bytes written but not read yet, over the open plain files
+   * (size now - read offset; gzip files left out, their size is not in read bytes), and when the
+   * oldest event not acknowledged yet was read.
    */
-  async backlogBytes(): Promise<number> {
+  async backlog(): Promise<{ bytes: number; oldestUnackedAt: number | undefined }> {
+    let oldestUnackedAt: number | undefined;
+    for (const file of this.files.all()) {
+      const at = file.acks?.oldestPendingAt;
+      if (at !== undefined && (oldestUnackedAt === undefined || at < oldestUnackedAt)) oldestUnackedAt = at;
+    }
     const sizes = await Promise.all(
       this.files.all().map(async (file) => {
         const offset = file.state === 'open' && !file.compressed ? file.splitter?.readOffset : undefined;
@@ -303,7 +309,7 @@ export class Tailer {
         return stats !== undefined && stats.ino === file.ino && stats.dev === file.dev ? Math.max(0, stats.size - offset) : 0;
       }),
     );
-    return sizes.reduce((sum, size) => sum + size, 0);
+    return { bytes: sizes.reduce((sum, size) => sum + size, 0), oldestUnackedAt };
   }
 
   /** Persists checkpoints one last time (every acknowledgement that will come has come). */
