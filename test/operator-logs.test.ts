@@ -272,6 +272,9 @@ describe('source backlog (GET /metrics)', () => {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     } finally {
+      // Even after a failure: answer what is held, so the agent can drain and the server close.
+      holding = false;
+      for (const res of held.splice(0)) res.writeHead(200).end();
       agent.child.kill('SIGTERM');
       assert.equal(await agent.exit, 0, agent.stderr());
       server.close();
