@@ -37,9 +37,9 @@ async function scrapeHeap(port: number): Promise<HeapSample | undefined> {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     const value = (pattern: string): number => Number(new RegExp(`^${pattern} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20;
     return {
-      used: value('sluice_nodejs_heap_size_used_bytes'),
-      total: value('sluice_nodejs_heap_size_total_bytes'),
-      young: value('sluice_nodejs_heap_space_size_total_bytes\\{space="new"\\}'),
+      used: value('nodejs_heap_size_used_bytes'),
+      total: value('nodejs_heap_size_total_bytes'),
+      young: value('nodejs_heap_space_size_total_bytes\\{space="new"\\}'),
     };
   } catch {
     return undefined;

@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import './components.js';
 import { ExitCode, runAgent } from './core/agent.js';
@@ -7,16 +6,30 @@ import { ConfigError } from './core/config/errors.js';
 import { configJsonSchema } from './core/config/json-schema.js';
 import { loadConfig, type AgentConfig } from './core/config/load.js';
 import { logCrashes } from './core/lifecycle.js';
-import { createLogger, LOG_LEVELS } from './core/logger.js';
+import { adjustLevel, createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat } from './core/logger.js';
 import { MetricsRegistry } from './core/metrics.js';
 import { checkSinkHealth } from './core/topology/healthcheck.js';
 import { planTopology } from './core/topology/plan.js';
 import { registerTap } from './cli/tap.js';
 import { registerTop } from './cli/top.js';
+import { VERSION } from './version.js';
 
-const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+interface RunOptions {
+  config: string[] | string;
+  configDir: string[];
+  gracefulShutdownLimitSecs: number;
+  requireHealthy: boolean;
+  watchConfig: boolean;
+  logLevel: string;
+  logFormat: LogFormat;
+  /** How many -v / -q were given. */
+  verbose: number;
+  quiet: number;
+}
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const increment = (_: string, previous: number): number => previous + 1;
 const positiveNumber = (value: string): number => {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
@@ -30,7 +43,7 @@ const configOptions = (command: Command): Command =>
 
 const program = new Command('sluice')
   .description('A Kubernetes log agent: reads container logs, enriches them with pod metadata, ships them with end-to-end acknowledgements.')
-  .version(version, '-V, --version')
+  .version(VERSION, '-V, --version')
   .exitOverride((error) => process.exit(error.exitCode === 0 ? ExitCode.ok : ExitCode.usage))
   .enablePositionalOptions()
   .showHelpAfterError();
@@ -40,13 +53,16 @@ configOptions(program)
   .addOption(new Option('--require-healthy', 'exit 1 when a sink healthcheck fails at startup').default(false))
   .addOption(new Option('-w, --watch-config', 'reload the config when one of its files changes (as on SIGHUP)').default(false))
   .addOption(new Option('-l, --log-level <level>', 'internal log level').choices(LOG_LEVELS).default('info').env('SLUICE_LOG'))
+  .addOption(new Option('--log-format <format>', 'internal logs as JSON lines or human-readable text lines').choices(LOG_FORMATS).default('json').env('SLUICE_LOG_FORMAT'))
+  .addOption(new Option('-v, --verbose', 'one log level more detailed than --log-level; repeatable (-vv)').argParser(increment).default(0))
+  .addOption(new Option('-q, --quiet', 'one log level less detailed than --log-level; repeatable (-qq)').argParser(increment).default(0))
   .addHelpText(
     'after',
     '\nSIGHUP reloads the config (the same --config/--config-dir sources); an invalid one is logged and the running one stays.\n' +
       '\nExit codes: 0 clean shutdown, 1 runtime or startup failure, 2 usage error, 78 invalid config,\n124 graceful shutdown limit reached, 130/143 second SIGINT/SIGTERM (no drain).',
   )
-  .action(async (opts: { config: string[] | string; configDir: string[]; gracefulShutdownLimitSecs: number; requireHealthy: boolean; watchConfig: boolean; logLevel: string }) => {
-    const logger = createLogger(opts.logLevel);
+  .action(async (opts: RunOptions) => {
+    const logger = createLogger(adjustLevel(opts.logLevel, opts.verbose, opts.quiet), opts.logFormat);
     logCrashes(logger);
     try {
       const code = await runAgent({

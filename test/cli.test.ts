@@ -100,7 +100,7 @@ describe('sluice CLI', () => {
     const metrics = (await get('/metrics')).body;
     assert.match(metrics, /sluice_component_sent_events_total\{component_kind="sink",component_id="out",component_type="file"\} [1-9]/);
     assert.match(metrics, /sluice_component_discarded_events_total\{[^}]*component_id="errors"[^}]*reason="filtered"\} [1-9]/);
-    assert.match(metrics, /sluice_process_resident_memory_bytes/);
+    assert.match(metrics, /^process_resident_memory_bytes \d/m);
     const started = Date.now();
     agent.child.kill('SIGTERM');
     assert.equal(await agent.exit, 0, agent.stderr());

@@ -234,14 +234,16 @@ async function run(options: AgentOptions, takeEarlyHangup: () => boolean): Promi
 }
 
 function registerBufferGauge(metrics: MetricsRegistry, current: () => Topology | undefined): void {
-  const gauge = metrics.gauge('sluice_component_buffer_events', 'Events waiting in the buffer in front of a component.', [
-    'component_kind',
-    'component_id',
-    'component_type',
-  ]);
-  // Sampled at scrape time: no per-event gauge updates on the hot path.
-  const collect = (): void => {
-    for (const b of current()?.bufferSizes() ?? []) gauge.set({ component_kind: b.kind, component_id: b.id, component_type: b.type }, b.size);
+  const labels = ['component_kind', 'component_id', 'component_type'] as const;
+  const depth = metrics.gauge('sluice_component_buffer_events', 'Events waiting in the buffer in front of a component.', labels);
+  const capacity = metrics.gauge('sluice_component_buffer_max_events', 'Capacity in events of the buffer in front of a component.', labels);
+  // Sampled at scrape time (of the topology running now: a reload replaces it): no per-event gauge updates on the hot path.
+  const sample = (gauge: typeof depth, value: (c: ReturnType<Topology['componentStats']>[number]) => number | undefined) => (): void => {
+    for (const c of current()?.componentStats() ?? []) {
+      const v = value(c);
+      if (v !== undefined) gauge.set({ component_kind: c.kind, component_id: c.id, component_type: c.type }, v);
+    }
   };
-  (gauge as unknown as { collect?: () => void }).collect = collect;
+  (depth as unknown as { collect?: () => void }).collect = sample(depth, (c) => c.buffer_events);
+  (capacity as unknown as { collect?: () => void }).collect = sample(capacity, (c) => c.buffer_max_events);
 }

@@ -2,6 +2,8 @@
 export interface InFlightBatch {
   /** The file's checkpoint may move to this offset once this batch and all earlier ones are done. */
   readonly checkpointOffset: number;
+  /** `Date.now()` when read: the age of the oldest unacknowledged event (one clock read per batch). */
+  readonly readAt: number;
   done: boolean;
 }
 
@@ -21,8 +23,13 @@ export class AckTracker {
     return this.inFlight.length;
   }
 
+  /** When the oldest batch still waiting was read (finished prefixes are removed: it is the first). */
+  get oldestPendingAt(): number | undefined {
+    return this.inFlight[0]?.readAt;
+  }
+
   push(checkpointOffset: number): InFlightBatch {
-    const batch: InFlightBatch = { checkpointOffset, done: false };
+    const batch: InFlightBatch = { checkpointOffset, readAt: Date.now(), done: false };
     this.inFlight.push(batch);
     return batch;
   }

@@ -1,4 +1,5 @@
 import type { Stats } from 'node:fs';
+import { lstat } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { EventOutput } from '../core/component.js';
 import type { LogEvent } from '../core/event.js';
@@ -245,6 +246,28 @@ export class Tailer {
    */
   resumeReading(path: string): void {
     this.exclusions.resume(path);
+  }
+
+  /**
+   * For gauges sampled at scrape time: bytes written but not read yet, over the open plain files
+   * (size now - read offset; gzip files left out, their size is not in read bytes), and when the
+   * oldest event not acknowledged yet was read.
+   */
+  async backlog(): Promise<{ bytes: number; oldestUnackedAt: number | undefined }> {
+    let oldestUnackedAt: number | undefined;
+    for (const file of this.files.all()) {
+      const at = file.acks?.oldestPendingAt;
+      if (at !== undefined && (oldestUnackedAt === undefined || at < oldestUnackedAt)) oldestUnackedAt = at;
+    }
+    const sizes = await Promise.all(
+      this.files.all().map(async (file) => {
+        const offset = file.state === 'open' && !file.compressed ? file.splitter?.readOffset : undefined;
+        if (offset === undefined) return 0;
+        const stats = await lstat(file.path).catch(() => undefined);
+        return stats !== undefined && stats.ino === file.ino && stats.dev === file.dev ? Math.max(0, stats.size - offset) : 0;
+      }),
+    );
+    return { bytes: sizes.reduce((sum, size) => sum + size, 0), oldestUnackedAt };
   }
 
   /** Persists checkpoints one last time (every acknowledgement that will come has come). */

@@ -117,9 +117,9 @@ export class AwsS3Sink implements Sink {
       const status = err.$metadata?.httpStatusCode;
       const detail = `${status ? `HTTP ${status} ` : ''}${err.name}: ${err.message}`;
       if (status === undefined) return retryAll(batch, networkErrorReason(error), detail);
-      if (isRetryableStatus(status)) return retryAll(batch, statusReason(status), detail);
-      return rejectAll(batch, statusReason(status), detail);
+      if (isRetryableStatus(status)) return { ...retryAll(batch, statusReason(status), detail), status };
+      return { ...rejectAll(batch, statusReason(status), detail), status };
     }
-    return deliveredAll(batch, body.length);
+    return { ...deliveredAll(batch, body.length), status: 200 };
   }
 }

@@ -125,7 +125,7 @@ export class ElasticsearchSink implements Sink {
       body,
     });
     if (response.status !== 200) return outcomeFromStatus(batch, response, bytes);
-    return outcomeFromBulkResponse(batch, response.body, bytes, this.action === 'create' && this.idPath !== undefined);
+    return { ...outcomeFromBulkResponse(batch, response.body, bytes, this.action === 'create' && this.idPath !== undefined), status: 200 };
   }
 }
 

@@ -125,6 +125,7 @@ export class LokiSink implements Sink {
       this.ctx.logger.warn({ ignored, detail: bodyExcerpt(response.body) }, 'loki refused out-of-order entries; the rest of the push was stored');
       outcome.delivered = sendable;
       outcome.deliveredBytes = bytes;
+      outcome.status = response.status;
       this.remember(newest);
       return outcome;
     }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { ackAll, type LogEvent } from '../../core/event.js';
+import { RepeatReporter } from '../../core/repeat-reporter.js';
 import type { EventStream } from '../../core/component.js';
 import { Batcher, type Batch } from './batcher.js';
 import { ConcurrencyLimit } from './concurrency.js';
@@ -69,6 +70,9 @@ export class SinkDriver<P> {
   private readonly ready: Batch<P>[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   private wakeReader: (() => void) | undefined;
+  /** A dead destination fails every attempt: one warning, then a line per 5 s, then "recovered". */
+  private readonly failures: RepeatReporter;
+  private readonly rejections: RepeatReporter;
 
   constructor(
     private readonly service: SinkService<P>,
@@ -76,6 +80,8 @@ export class SinkDriver<P> {
   ) {
     this.limit = new ConcurrencyLimit(options.request.concurrency, options.request.adaptive_max_concurrency);
     this.rateLimit = new RequestRateLimit(options.request.rate_limit_num, options.request.rate_limit_duration_secs * 1000);
+    this.failures = new RepeatReporter(options.logger, { recoveredMessage: 'requests succeed again: delivery recovered' });
+    this.rejections = new RepeatReporter(options.logger);
   }
 
   async run(input: EventStream): Promise<void> {
@@ -116,7 +122,7 @@ export class SinkDriver<P> {
   reject(events: LogEvent[], reason: string, detail: string): void {
     if (events.length === 0) return;
     this.options.metrics.rejected(reason, events.length);
-    this.options.logger.warn({ reason, events: events.length, detail }, 'events dropped: rejected for good');
+    this.rejections.report({ reason, events: events.length, detail }, 'events dropped: rejected for good');
     ackAll(events, 'rejected');
   }
 
@@ -151,7 +157,7 @@ export class SinkDriver<P> {
 
   /** Attempts a batch until nothing is left to retry or the retry budget is spent. */
   private async deliver(first: Batch<P>): Promise<void> {
-    const { request, metrics, logger } = this.options;
+    const { request, metrics } = this.options;
     const backoff = new Backoff(request);
     const started = Date.now();
     let batch = first;
@@ -160,6 +166,7 @@ export class SinkDriver<P> {
       if (outcome.delivered.length > 0) {
         metrics.delivered(outcome.delivered.length, outcome.deliveredBytes);
         ackAll(outcome.delivered, 'delivered');
+        this.failures.recovered();
       }
       for (const rejection of outcome.rejected) this.reject(rejection.events, rejection.reason, rejection.detail);
       const retry = outcome.retry;
@@ -172,7 +179,7 @@ export class SinkDriver<P> {
         return;
       }
       metrics.retried(retry.reason);
-      logger.warn(
+      this.failures.report(
         { reason: retry.reason, detail: retry.detail, events: retry.batch.events.length, attempt: attempt + 1, retry_in_ms: delay },
         'request failed: retrying',
       );
@@ -191,8 +198,9 @@ export class SinkDriver<P> {
       const reason = networkErrorReason(error);
       outcome = { delivered: [], deliveredBytes: 0, rejected: [], retry: { batch, reason, detail: transportMessage(error) } };
     }
-    this.options.metrics.observeLatency(Number(process.hrtime.bigint() - start) / 1e9);
     const retryReason = outcome.retry?.reason;
+    // No HTTP answer: the transport's reason (network, timeout, tls) stands in for the status.
+    this.options.metrics.observeLatency(Number(process.hrtime.bigint() - start) / 1e9, outcome.status !== undefined ? String(outcome.status) : (retryReason ?? 'none'));
     this.limit.observe(retryReason !== undefined && retryReason !== 'http_4xx');
     if (retryReason) this.options.metrics.component.error(retryReason);
     return outcome;

@@ -8,6 +8,10 @@ import { isRetryableStatus, parseRetryAfter, statusReason } from './retry.js';
  * (honouring Retry-After); any other status rejected for good (a 400 will not get better).
  */
 export function outcomeFromStatus<P>(batch: Batch<P>, response: HttpResponse, sentBytes: number): AttemptOutcome<P> {
+  return { ...readStatus(batch, response, sentBytes), status: response.status };
+}
+
+function readStatus<P>(batch: Batch<P>, response: HttpResponse, sentBytes: number): AttemptOutcome<P> {
   const { status } = response;
   if (status >= 200 && status < 300) return deliveredAll(batch, sentBytes);
   const detail = `HTTP ${status}: ${bodyExcerpt(response.body)}`;

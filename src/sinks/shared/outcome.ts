@@ -17,6 +17,8 @@ export interface AttemptOutcome<P> {
   /** Bytes the destination accepted (for the sent-bytes metric). */
   deliveredBytes: number;
   rejected: Rejection[];
+  /** The destination's HTTP status, when it answered (the request-duration `status` label). */
+  status?: number;
   /** What is left to send again, and why. */
   retry?: { batch: Batch<P>; reason: string; detail: string; retryAfterMs?: number | undefined };
 }

@@ -12,16 +12,21 @@ export class SinkMetrics {
   constructor(readonly component: ComponentMetrics) {
     const labels = component.labels;
     this.latency = component
-      .histogram('sluice_sink_request_duration_seconds', 'Time of one request attempt to the destination.', [], LATENCY_BUCKETS)
-      .labels(labels);
+      .histogram('sluice_sink_request_duration_seconds', 'Time of one request attempt to the destination, by HTTP status (or transport error).', ['status'], LATENCY_BUCKETS);
     this.retries = component.counter('sluice_sink_retries_total', 'Request attempts retried, by reason.', ['reason']);
     this.inFlight = component.gauge('sluice_sink_requests_in_flight', 'Requests (with their retries) in flight.').labels(labels);
     this.concurrencyLimit = component.gauge('sluice_sink_concurrency_limit', 'Current request concurrency limit.').labels(labels);
   }
 
-  observeLatency(seconds: number): void {
-    this.latency.observe(seconds);
+  /** `status` is the HTTP code ("200", "503") or a transport reason ("network", "timeout"). */
+  observeLatency(seconds: number, status: string): void {
+    let child = this.latencyByStatus.get(status);
+    if (child === undefined) this.latencyByStatus.set(status, (child = this.latency.labels({ ...this.component.labels, status })));
+    child.observe(seconds);
   }
+
+  /** Children bound once per status: a few per sink, no label hashing per request. */
+  private readonly latencyByStatus = new Map<string, { observe(value: number): void }>();
 
   retried(reason: string): void {
     this.retries.inc({ ...this.component.labels, reason });

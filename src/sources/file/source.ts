@@ -2,6 +2,7 @@ import picomatch from 'picomatch';
 import type { ComponentContext, Source, SourceRunContext } from '../../core/component.js';
 import type { DiscoveryRoot } from '../../tailer/discovery.js';
 import { commonTailerSettings } from '../../tailer/options.js';
+import { registerBacklogGauge } from '../../tailer/backlog-gauge.js';
 import { Tailer } from '../../tailer/tailer.js';
 import type { FileSourceConfig } from './config.js';
 import { PlainLineDecoder } from './plain-line-decoder.js';
@@ -17,6 +18,7 @@ function rootOf(pattern: string): DiscoveryRoot {
 /** The generic `file` source (sidecar deployments): plain lines, same tailer and checkpoints. */
 export class FileSource implements Source {
   private readonly tailer: Tailer;
+  private readonly stopBacklogGauge: () => void;
 
   constructor(config: FileSourceConfig, ctx: ComponentContext) {
     const included = picomatch(config.include, { dot: true });
@@ -28,6 +30,7 @@ export class FileSource implements Source {
       admit: (path) => (accept(path) ? { rotated: false, compressed: false, createDecoder: (file, stats) => new PlainLineDecoder(file, stats) } : undefined),
       ...commonTailerSettings(config, ctx),
     });
+    this.stopBacklogGauge = registerBacklogGauge(ctx.metrics, this.tailer);
   }
 
   run({ out, shutdown }: SourceRunContext): Promise<void> {
@@ -35,6 +38,7 @@ export class FileSource implements Source {
   }
 
   close(): Promise<void> {
+    this.stopBacklogGauge();
     return this.tailer.close();
   }
 }

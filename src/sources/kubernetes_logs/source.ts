@@ -16,6 +16,7 @@ import type { DecodeStats, TailedFileView } from '../../tailer/line-decoder.js';
 import type { DiscoveryRoot } from '../../tailer/discovery.js';
 import type { FileAdmission } from '../../tailer/tailed-file.js';
 import { commonTailerSettings } from '../../tailer/options.js';
+import { registerBacklogGauge } from '../../tailer/backlog-gauge.js';
 import { Tailer, type TailerOptions } from '../../tailer/tailer.js';
 import type { KubernetesLogsConfig } from './config.js';
 
@@ -69,6 +70,7 @@ function choosePodMetadataProvider(config: KubernetesLogsConfig, ctx: ComponentC
  */
 export class KubernetesLogsSource implements Source {
   private readonly tailer: Tailer;
+  private readonly stopBacklogGauge: () => void;
   private readonly provider: PodMetadataProvider;
   private readonly filesByPod = new Map<string, Set<FileMetadata>>();
   /** Paths not read because their pod is excluded, by pod UID: resumed when the exclusion is lifted. */
@@ -114,6 +116,7 @@ export class KubernetesLogsSource implements Source {
       ...commonTailerSettings(config, ctx),
       ...timings,
     });
+    this.stopBacklogGauge = registerBacklogGauge(ctx.metrics, this.tailer);
   }
 
   async run({ out, shutdown }: SourceRunContext): Promise<void> {
@@ -125,6 +128,7 @@ export class KubernetesLogsSource implements Source {
 
   async close(): Promise<void> {
     this.unsubscribe();
+    this.stopBacklogGauge();
     await this.tailer.close();
     await this.provider.stop?.();
   }
