@@ -96,7 +96,7 @@ describe('docs/reference', () => {
 
 describe('JSON Schema of the configuration', () => {
   type Ajv = { compile(schema: object): ((data: unknown) => boolean) & { errors?: Array<{ instancePath: string; keyword: string; params: Record<string, unknown> }> } };
-  // ajv is in node_modules (a dependency of our dependencies); a real validator shows what editors report.
+  // A real validator (ajv, a devDependency) shows what editors report.
   const AjvModule = createRequire(import.meta.url)('ajv/dist/2020.js') as { default: new (options: object) => Ajv };
   const validate = new AjvModule.default({ strict: false, allErrors: true, validateFormats: false }).compile(configJsonSchema());
   const errorsOf = (config: unknown) => (validate(config) ? [] : validate.errors!);
