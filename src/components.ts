@@ -11,6 +11,7 @@ import './sources/file/index.js';
 import './sources/kubernetes_logs/index.js';
 import './sources/kubernetes_events/index.js';
 import './sinks/http/index.js';
+import './sinks/nats/index.js';
 import './sinks/elasticsearch/index.js';
 import './sinks/loki/index.js';
 import './sinks/aws_s3/index.js';
