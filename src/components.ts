@@ -16,6 +16,7 @@ import './sinks/elasticsearch/index.js';
 import './sinks/loki/index.js';
 import './sinks/aws_s3/index.js';
 import './sources/http_server/index.js';
+import './sources/nats/index.js';
 import './sources/journald/index.js';
 import './sinks/opentelemetry/index.js';
 import './sources/opentelemetry/index.js';
