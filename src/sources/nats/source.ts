@@ -99,7 +99,7 @@ export class NatsSource implements Source {
         // Redelivering cannot make it valid; it stays in the stream for inspection.
         this.ctx.metrics.error('invalid_message');
         this.ctx.logger.warn({ subject: message.subject, stream_seq: message.seq }, 'nats message is not a JSON object: terminated (kept in the stream, not redelivered)');
-        message.term('not a JSON object');
+        message.term();
         return undefined;
       }
       fields = parsed as Fields;
@@ -111,7 +111,8 @@ export class NatsSource implements Source {
       if (rejected === 0) return message.ack();
       this.ctx.metrics.discarded('rejected', rejected);
       if (this.config.on_rejected === 'nak') message.nak(this.config.nak_delay_secs * 1000);
-      else message.term('rejected by a sink');
+      // No reason text: nats-server 2.9 ignores a `+TERM <reason>` (it only knows the bare `+TERM`).
+      else message.term();
     });
     return new LogEvent(fields, finalizer);
   }
