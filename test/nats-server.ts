@@ -2,7 +2,7 @@
 // killed and started again on the same port and store (a server restart).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, connect as tcpConnect } from 'node:net';
-import { connect, type NatsConnection } from 'nats';
+import { connect, type ConnectionOptions, type NatsConnection } from 'nats';
 import { tempDir } from './harness.js';
 
 export const NATS_SERVER = process.env.NATS_SERVER ?? 'nats-server';
@@ -32,13 +32,19 @@ export class NatsServer {
   port = 0;
   log = '';
 
+  /** `args`: extra nats-server flags (TLS, auth); `clientOptions`: what the test's own client then needs. */
+  constructor(
+    private readonly args: string[] = [],
+    private readonly clientOptions: ConnectionOptions = {},
+  ) {}
+
   get url(): string {
     return `nats://127.0.0.1:${this.port}`;
   }
 
   async start(extraArgs: string[] = []): Promise<this> {
     if (this.port === 0) this.port = await freePort();
-    const child = spawn(NATS_SERVER, ['-js', '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.store.path, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(NATS_SERVER, ['-js', '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.store.path, ...this.args, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (chunk) => (this.log += chunk));
     child.stderr!.on('data', (chunk) => (this.log += chunk));
     this.child = child;
@@ -77,7 +83,7 @@ export class NatsServer {
   }
 
   client(): Promise<NatsConnection> {
-    return connect({ servers: this.url });
+    return connect({ servers: this.url, ...this.clientOptions });
   }
 
   async close(): Promise<void> {

@@ -10,6 +10,7 @@ import { natsSinkSchema } from './schema.js';
 import { NatsSink } from './sink.js';
 import { silentLogger } from '../../../test/harness.js';
 import { MetricsRegistry } from '../../core/metrics.js';
+import { createTestPki } from '../../../test/fakes/tls.js';
 import './index.js';
 
 /** Test source: emits `count` numbered events in batches; pauses after `pause_after` until `gates` releases it. */
@@ -121,5 +122,58 @@ describe('nats sink (JetStream, real nats-server)', () => {
   it('config: refuses credentials in the URL and a non-NATS scheme', () => {
     assert.throws(() => natsSinkSchema.parse({ url: 'nats://u:p@h:4222', subject: 'a' }), /without credentials/);
     assert.throws(() => natsSinkSchema.parse({ url: 'http://h:4222', subject: 'a' }), /expected nats:\/\//);
+  });
+});
+
+describe('nats sink: TLS and user/password against a real nats-server', () => {
+  const pki = createTestPki();
+  const server = new NatsServer(
+    ['--tls', '--tlscert', `${pki.dir}/server.crt`, '--tlskey', `${pki.dir}/server.key`, '--user', 'sluice', '--pass', 's3cret'],
+    { user: 'sluice', pass: 's3cret', tls: { ca: pki.ca.toString() } },
+  );
+  before(async () => {
+    await server.start();
+    const nc = await server.client();
+    await addStream(nc, 'SECURE', ['secure.>']);
+    await nc.close();
+  });
+  after(async () => {
+    await server.close();
+    pki.cleanup();
+  });
+  const sinkWith = (extra: Record<string, unknown>) =>
+    new NatsSink(natsSinkSchema.parse({ url: server.url, subject: 'secure.x', request: { timeout_secs: 2 }, ...extra }), {
+      id: 'tls',
+      logger: silentLogger,
+      metrics: new MetricsRegistry().forComponent('sink', 'tls', 'nats'),
+      dataDir: '',
+    });
+
+  it('publishes over TLS with user/password; the stream holds the events', async () => {
+    const running = await startTopology({
+      sources: { gen_tls: { type: 'test_counter', count: 20, batch_size: 10 } },
+      sinks: {
+        out: {
+          type: 'nats', inputs: ['gen_tls'], url: server.url, subject: 'secure.x', request: fastRetries,
+          tls: { ca_file: pki.caFile }, auth: { strategy: 'user_password', user: 'sluice', password: 's3cret' },
+        },
+      },
+    });
+    try {
+      await waitUntil(() => sourceOutcomes.get('gen_tls')!.length === 2, 10_000, 'acks');
+      assert.deepEqual(sourceOutcomes.get('gen_tls'), [{ rejected: 0 }, { rejected: 0 }]);
+      const nc = await server.client();
+      const stored = await readStream(nc, 'SECURE');
+      await nc.close();
+      assert.equal(stored.length, 20);
+    } finally {
+      await running.stop();
+    }
+  });
+
+  it('healthcheck fails on a wrong password and on an untrusted CA, passes with both right', async () => {
+    await assert.rejects(sinkWith({ tls: { ca_file: pki.caFile }, auth: { strategy: 'user_password', user: 'sluice', password: 'wrong' } }).healthcheck(), /cannot connect to NATS/);
+    await assert.rejects(sinkWith({ tls: { ca_file: pki.otherCaFile }, auth: { strategy: 'user_password', user: 'sluice', password: 's3cret' } }).healthcheck(), /cannot connect to NATS/);
+    await sinkWith({ tls: { ca_file: pki.caFile }, auth: { strategy: 'user_password', user: 'sluice', password: 's3cret' } }).healthcheck();
   });
 });
