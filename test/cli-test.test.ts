@@ -122,11 +122,69 @@ value = '{"level":"info"}'
 name = "error is not dropped"
 no_outputs_from = ["errors"]
 ${ERROR_LINE}
+[[tests]]
+name = "an output that gets nothing"
+[[tests.inputs]]
+insert_at = "parse"
+type = "raw"
+value = '{"level":"info"}'
+[[tests.outputs]]
+extract_from = "errors"
+[[tests.outputs.conditions]]
+type = "cel"
+source = 'true'
 `);
     const result = sluice('test', '--config', file);
     assert.equal(result.status, 1, result.stdout + result.stderr);
     assert.match(result.stdout, /^test info is dropped \.\.\. passed$/m);
     assert.match(result.stdout, /^test error is not dropped \.\.\. failed\n {2}no_outputs_from "errors": got 1 event\(s\):\n {4}event: \{ "level": "error", "msg": "boom" \}$/m);
+    assert.match(result.stdout, /^test an output that gets nothing \.\.\. failed\n {2}extract_from "errors": no events\n1 passed, 2 failed\n$/m);
+  });
+
+  it('input (one event) and a named output: the remap dropped output, as in Vector\'s docs', () => {
+    const file = write('dropped.toml', `
+[sources.in]
+type = "demo_logs"
+[transforms.foo]
+type = "remap"
+inputs = ["in"]
+drop_on_abort = true
+reroute_dropped = true
+source = "abort"
+[[tests]]
+name = "remap_dropped_output"
+no_outputs_from = ["foo"]
+[tests.input]
+insert_at = "foo"
+type = "log"
+log_fields.message = "I will be dropped"
+[[tests.outputs]]
+extract_from = "foo.dropped"
+[[tests.outputs.conditions]]
+type = "vrl"
+source = 'assert_eq!(.message, "I will be dropped", "incorrect message")'
+[[tests]]
+name = "typo in the output"
+[tests.input]
+insert_at = "foo"
+type = "raw"
+value = "x"
+[[tests.outputs]]
+extract_from = "foo.droped"
+[[tests.outputs.conditions]]
+type = "vrl"
+source = 'true'
+`);
+    const result = sluice('test', '--config', file);
+    assert.equal(result.status, 78, result.stdout + result.stderr);
+    assert.equal(
+      result.stderr,
+      `invalid configuration (1 problem):\n  ${file}: tests.1.outputs.0.extract_from: "foo.droped" is not a transform or transform output (did you mean "foo.dropped"?)\n`,
+    );
+    writeFileSync(file, readFileSync(file, 'utf8').replace('"foo.droped"', '"foo.dropped"'));
+    const fixed = sluice('test', '--config', file);
+    assert.equal(fixed.status, 0, fixed.stdout + fixed.stderr);
+    assert.equal(fixed.stdout, 'test remap_dropped_output ... passed\ntest typo in the output ... passed\n2 passed, 0 failed\n');
   });
 
   it('an invalid test exits 78 naming file and key', () => {

@@ -73,7 +73,7 @@ function compileTest(loaded: LoadedTest, transformIds: Set<string>, addressable:
   const at = (...path: (string | number)[]) => `${file}: ${['tests', index, ...path].join('.')}`;
   test.inputs.forEach((input, i) => {
     if (!transformIds.has(input.insert_at))
-      problems.push(`${at('inputs', i, 'insert_at')}: "${input.insert_at}" is not a transform${suggest(input.insert_at, transformIds)}`);
+      problems.push(`${test.inputsKey === 'input' ? at('input', 'insert_at') : at('inputs', i, 'insert_at')}: "${input.insert_at}" is not a transform${suggest(input.insert_at, transformIds)}`);
   });
   const checkName = (name: string, where: string) => {
     if (!addressable.has(name)) problems.push(`${where}: "${name}" is not a transform or transform output${suggest(name, addressable)}`);

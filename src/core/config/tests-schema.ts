@@ -34,17 +34,24 @@ export const testOutputSchema = z.strictObject({
 export const testSchema = z
   .strictObject({
     name: z.string().min(1),
-    inputs: z.array(testInputSchema).min(1),
+    input: testInputSchema.optional().describe('One input (Vector\'s shorthand for `inputs` with one element).'),
+    inputs: z.array(testInputSchema).default([]),
     outputs: z.array(testOutputSchema).default([]),
     no_outputs_from: z.array(z.string().min(1)).default([]).describe('Transforms or outputs that must emit nothing.'),
   })
+  .refine((test) => test.input === undefined || test.inputs.length === 0, { message: 'give "input" or "inputs", not both' })
+  .refine((test) => test.input !== undefined || test.inputs.length > 0, { message: 'a test needs "inputs" (or "input")' })
   .refine((test) => test.outputs.length > 0 || test.no_outputs_from.length > 0, {
     message: 'a test needs "outputs" or "no_outputs_from"',
-  });
+  })
+  // `inputsKey`: where the inputs were written, for messages.
+  .transform(({ input, inputs, ...test }) =>
+    input === undefined ? { ...test, inputs, inputsKey: 'inputs' as const } : { ...test, inputs: [input], inputsKey: 'input' as const },
+  );
 
 export const testsSchema = z.array(testSchema);
 
-export type TestDefinition = z.infer<typeof testSchema>;
+export type TestDefinition = z.output<typeof testSchema>;
 
 /** A test as loaded: where it was defined, for messages (`file: tests.0.outputs.1`). */
 export interface LoadedTest {
