@@ -89,7 +89,7 @@ configOptions(program.command('validate'))
   .action(async (opts: { config: string[] | string; configDir: string[]; environment: boolean; healthchecks?: boolean }) => {
     let config: AgentConfig;
     try {
-      config = loadConfig({ files: toList(opts.config), dirs: opts.configDir }, process.env, { environment: opts.environment });
+      config = loadConfig({ files: toList(opts.config), dirs: opts.configDir }, process.env, { environment: opts.environment, tests: true });
       const plan = planTopology(config);
       for (const warning of plan.warnings) process.stderr.write(`warning: ${warning}\n`);
     } catch (error) {
@@ -136,6 +136,22 @@ program
 // Live view of a running agent, through its API (`GET /tap`, `GET /components`).
 registerTap(program);
 registerTop(program);
+
+// `sluice test`: the config's [[tests]] run against its transforms only (src/cli/test-runner.ts).
+configOptions(program.command('test'))
+  .description('run the unit tests ([[tests]]) of the config\'s transforms; exit 0 when all pass, 1 when one fails, 78 on an invalid config or test')
+  .action(async (opts: { config: string[] | string; configDir: string[] }) => {
+    const { runConfigTests } = await import('./cli/test-runner.js');
+    try {
+      // No source runs, so the machine's files the config names need not exist.
+      const config = loadConfig({ files: toList(opts.config), dirs: opts.configDir }, process.env, { environment: false, tests: true });
+      process.exit(runConfigTests(config, (line) => process.stdout.write(`${line}\n`)));
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      printProblems(error.problems);
+      process.exit(ExitCode.config);
+    }
+  });
 
 // `sluice vrl`: try a remap (VRL) program on sample events (src/transforms/remap/cli.ts).
 program

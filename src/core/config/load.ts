@@ -6,6 +6,7 @@ import type { BufferOptions } from '../buffers/options.js';
 import { findDefinition, knownTypes } from '../registry.js';
 import { withEnvironmentChecks } from './environment.js';
 import { ConfigError, formatIssues } from './errors.js';
+import { testsSchema, type LoadedTest } from './tests-schema.js';
 import { interpolateEnv } from './interpolate.js';
 import { formatOf, parseConfigText, syntaxLocation, syntaxSnippet } from './parse.js';
 import {
@@ -36,11 +37,15 @@ export interface AgentConfig {
   readonly dataDir: string;
   readonly api: { readonly enabled: boolean; readonly address: string; readonly tapFromNetwork: boolean };
   readonly components: readonly ComponentConfig[];
+  /** `[[tests]]`, only with `LoadOptions.tests` (a run ignores them). */
+  readonly tests: readonly LoadedTest[];
 }
 
 export interface LoadOptions {
   /** Check this machine's files the config names (default true; `validate --no-environment` turns it off). */
   environment?: boolean;
+  /** Check the shape of `[[tests]]` and return them (`validate`, `test`); default false. */
+  tests?: boolean;
 }
 
 export interface ConfigSources {
@@ -59,10 +64,10 @@ const TABLES = [
 
 /** Read, parse, interpolate and validate every file; throw a ConfigError listing every problem. */
 export function loadConfig(sources: ConfigSources, env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): AgentConfig {
-  return withEnvironmentChecks(options.environment ?? true, () => load(sources, env));
+  return withEnvironmentChecks(options.environment ?? true, () => load(sources, env, options.tests ?? false));
 }
 
-function load(sources: ConfigSources, env: NodeJS.ProcessEnv): AgentConfig {
+function load(sources: ConfigSources, env: NodeJS.ProcessEnv, withTests: boolean): AgentConfig {
   const problems: string[] = [];
   const files = listFiles(sources, problems);
   if (files.length === 0 && problems.length === 0) problems.push('no config file given (use --config FILE or --config-dir DIR)');
@@ -70,6 +75,7 @@ function load(sources: ConfigSources, env: NodeJS.ProcessEnv): AgentConfig {
   const globals = new GlobalSettings(problems);
   const components: ComponentConfig[] = [];
   const definedIn = new Map<string, string>();
+  const tests: LoadedTest[] = [];
 
   for (const file of files) {
     const parsed = readFile(file, env, problems);
@@ -78,6 +84,11 @@ function load(sources: ConfigSources, env: NodeJS.ProcessEnv): AgentConfig {
     if (!top.success) {
       problems.push(...formatIssues(file, [], top.error.issues, { schema: fileSchema }));
       continue;
+    }
+    if (withTests && top.data.tests !== undefined) {
+      const result = testsSchema.safeParse(top.data.tests, REPORT_INPUT);
+      if (result.success) tests.push(...result.data.map((test, index) => ({ file, index, test })));
+      else problems.push(...formatIssues(file, ['tests'], result.error.issues));
     }
     globals.take(file, 'data_dir', top.data.data_dir);
     globals.take(file, 'api.enabled', top.data.api?.enabled);
@@ -113,6 +124,7 @@ function load(sources: ConfigSources, env: NodeJS.ProcessEnv): AgentConfig {
       tapFromNetwork: (globals.get('api.tap_from_network') as boolean | undefined) ?? false,
     },
     components,
+    tests,
   };
 }
 

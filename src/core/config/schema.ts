@@ -30,6 +30,8 @@ export const fileSchema = globalOptionsSchema.extend({
   sources: componentTable.optional(),
   transforms: componentTable.optional(),
   sinks: componentTable.optional(),
+  /** `[[tests]]` for `sluice test`; their shape is checked in tests-schema.ts. */
+  tests: z.array(z.unknown()).optional(),
 });
 
 /** Keys every transform/sink has, owned by the core rather than the component. */
