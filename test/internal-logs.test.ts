@@ -74,14 +74,15 @@ describe('internal_logs source, end to end', () => {
     assert.match(agent.stderr(), /"msg":"sluice started"/);
   });
 
-  it('a failing sink fed by internal_logs does not feed its failures back into it', async () => {
+  it('a failing sink fed by internal_logs (through a transform) does not feed its failures back into it', async () => {
     const out = join(dir.path, 'agent-logs-loop.ndjson');
     const config = join(dir.path, 'loop.toml');
     const port = await deadPort();
     writeFileSync(
       config,
       `data_dir = "${join(dir.path)}"\n[sources.agent]\ntype = "internal_logs"\n` +
-        `[sinks.dead]\ntype = "http"\ninputs = ["agent"]\nuri = "http://127.0.0.1:${port}/"\nhealthcheck.enabled = false\n` +
+        `[transforms.keep]\ntype = "sample"\ninputs = ["agent"]\nrate = 1\n` +
+        `[sinks.dead]\ntype = "http"\ninputs = ["keep"]\nuri = "http://127.0.0.1:${port}/"\nhealthcheck.enabled = false\n` +
         `request.retry_initial_backoff_secs = 0.05\nrequest.retry_max_duration_secs = 0.1\n` +
         `[sinks.out]\ntype = "file"\ninputs = ["agent"]\npath = "${out}"\n`,
     );
