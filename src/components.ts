@@ -1,6 +1,7 @@
 // The composition root: every component registers itself when its module is imported.
 import './sources/demo_logs/index.js';
 import './sources/stdin/index.js';
+import './sources/internal_logs/index.js';
 import './transforms/filter/index.js';
 import './transforms/route/index.js';
 import './transforms/remap/index.js';

@@ -13,6 +13,11 @@ export interface ComponentContext {
   readonly metrics: ComponentMetrics;
   /** Global `data_dir`; components keep their state under `<data_dir>/<id>/`. */
   readonly dataDir: string;
+  /**
+   * Ids of the components this one's events reach, directly or through transforms, in the
+   * running topology (follows reloads). For a source that must not see what its own pipeline does.
+   */
+  readonly downstream?: () => ReadonlySet<string>;
 }
 
 /**

@@ -4,12 +4,51 @@ export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', '
 export const LOG_FORMATS = ['json', 'text'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
-/** Internal logs on stderr (stdout belongs to the console sink): JSON lines, or one text line per record. */
+/** Called with each record's JSON line (as written by pino, before any text formatting). */
+export type LogRecordListener = (jsonLine: string) => void;
+
+const recordListeners = new Set<LogRecordListener>();
+
+/**
+ * Subscribe to every record of the loggers made by `createLogger`, besides stderr (which is
+ * unchanged). Returns the unsubscribe function. A listener runs synchronously inside the log
+ * call: it must not log (it would recurse) and should only copy the line somewhere bounded.
+ */
+export function addLogRecordListener(listener: LogRecordListener): () => void {
+  recordListeners.add(listener);
+  return () => recordListeners.delete(listener);
+}
+
+function notifyListeners(line: string): void {
+  for (const listener of recordListeners) {
+    try {
+      listener(line);
+    } catch {
+      // A listener's failure must not break logging to stderr.
+    }
+  }
+}
+
+/**
+ * Internal logs on stderr (stdout belongs to the console sink): JSON lines, or one text line per
+ * record. Record listeners (`addLogRecordListener`) get the JSON line too; with none, the cost is
+ * one size check per record.
+ */
 export function createLogger(level: string, format: LogFormat = 'json'): Logger {
   const stderr = pino.destination({ fd: 2, sync: true });
+  const write =
+    format === 'text'
+      ? (line: string): void => {
+          stderr.write(textLine(line));
+          if (recordListeners.size > 0) notifyListeners(line);
+        }
+      : (line: string): void => {
+          stderr.write(line);
+          if (recordListeners.size > 0) notifyListeners(line);
+        };
   return pino(
     { level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) } },
-    format === 'text' ? { write: (line: string) => stderr.write(textLine(line)) } : stderr,
+    { write },
   );
 }
 

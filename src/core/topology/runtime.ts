@@ -156,7 +156,13 @@ export class Topology {
     const { config, logger, metrics } = this.options;
     const componentLogger = logger.child({ component_kind: component.kind, component_id: component.id, component_type: component.type });
     const componentMetrics = metrics.forComponent(component.kind, component.id, component.type);
-    const ctx: ComponentContext = { id: component.id, logger: componentLogger, metrics: componentMetrics, dataDir: config.dataDir };
+    const ctx: ComponentContext = {
+      id: component.id,
+      logger: componentLogger,
+      metrics: componentMetrics,
+      dataDir: config.dataDir,
+      downstream: () => reachableFrom(this.options.plan, component.id),
+    };
     let instance: Source | Transform | Sink;
     try {
       instance = component.definition.build(component.options as never, ctx) as Source | Transform | Sink;
@@ -472,6 +478,29 @@ function outputKey(id: string, output: string | undefined): string {
 }
 
 /** For each (producer, output): the ids of its consumers, in plan order. */
+const reachableCache = new WeakMap<TopologyPlan, Map<string, ReadonlySet<string>>>();
+
+/** Every component that events of `id` reach in `plan` (through any output), cached per plan. */
+function reachableFrom(plan: TopologyPlan, id: string): ReadonlySet<string> {
+  let perPlan = reachableCache.get(plan);
+  if (!perPlan) reachableCache.set(plan, (perPlan = new Map()));
+  const cached = perPlan.get(id);
+  if (cached) return cached;
+  const reached = new Set<string>();
+  const pending = [id];
+  while (pending.length > 0) {
+    const upstream = pending.pop()!;
+    for (const planned of plan.components.values()) {
+      const consumer = planned.config.id;
+      if (reached.has(consumer) || !planned.inputs.some((edge) => edge.upstream === upstream)) continue;
+      reached.add(consumer);
+      pending.push(consumer);
+    }
+  }
+  perPlan.set(id, reached);
+  return reached;
+}
+
 function consumersByOutput(plan: TopologyPlan): Map<string, string[]> {
   const consumers = new Map<string, string[]>();
   for (const planned of plan.components.values()) {
