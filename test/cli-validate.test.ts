@@ -105,4 +105,12 @@ describe('sluice validate catches what the run would hit', () => {
       server.close();
     }
   });
+
+  it('Vector\'s acknowledgements.enabled: true is valid, false exits 78 saying sluice always acknowledges', () => {
+    const on = write('acks-on.yaml', 'acknowledgements:\n  enabled: true\nsources:\n  in:\n    type: demo_logs\nsinks:\n  out:\n    type: console\n    inputs: [in]\n    acknowledgements:\n      enabled: true\n');
+    const ok = validate('--config', on, '--no-environment');
+    assert.equal(ok.status, 0, ok.stderr);
+    const off = write('acks-off.toml', `${SOURCE}[sinks.out]\ntype = "console"\ninputs = ["in"]\nacknowledgements.enabled = false\n`);
+    invalid(off, [`${off}: sinks.out.acknowledgements.enabled: sluice always acknowledges end to end; remove acknowledgements.enabled = false`]);
+  });
 });

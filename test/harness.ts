@@ -119,7 +119,7 @@ export interface RunningTopology {
 /** Start a topology from a config object (written to a temp JSON file, loaded like any config). */
 export async function startTopology(
   config: Record<string, unknown> | ((dir: string) => Record<string, unknown>),
-  extra: Pick<TopologyOptions, 'tap'> = {},
+  extra: Partial<Pick<TopologyOptions, 'tap' | 'logger'>> = {},
 ): Promise<RunningTopology> {
   const dir = tempDir();
   const file = join(dir.path, 'sluice.json');

@@ -6,6 +6,11 @@ import { defaultMaxWatchedDirectories } from './watch-limit.js';
 
 /** Options every tailing source shares (Vector's names), with their defaults. */
 export const tailerOptionsSchema = {
+  data_dir: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Where this source keeps its checkpoints (<data_dir>/<component id>/checkpoints.json), as Vector\'s per-source data_dir. Unset: the global data_dir. Not locked against a second agent; the global data_dir is.'),
   max_line_bytes: z
     .number()
     .int()
@@ -53,7 +58,7 @@ export const tailerOptionsSchema = {
     .number()
     .positive()
     .default(1)
-    .describe('How often checkpoints are written to <data_dir>/<component id>/checkpoints.json (and always at shutdown).'),
+    .describe('How often checkpoints are written to <data_dir>/<component id>/checkpoints.json (this source\'s data_dir, else the global one) (and always at shutdown).'),
 };
 
 /** The parsed tailer options of a source. */
@@ -70,7 +75,7 @@ export function commonTailerSettings(config: TailerConfig, ctx: ComponentContext
     readFrom: config.read_from,
     ignoreOlderSecs: config.ignore_older_secs,
     checkpointIntervalMs: config.checkpoint_interval_secs * 1000,
-    checkpointPath: join(ctx.dataDir, ctx.id, 'checkpoints.json'),
+    checkpointPath: join(config.data_dir ?? ctx.dataDir, ctx.id, 'checkpoints.json'),
     metrics: ctx.metrics,
     logger: ctx.logger,
   };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ComponentKind } from '../component.js';
 import { findDefinition, knownTypes } from '../registry.js';
-import { globalOptionsSchema, inputsSchema, sinkCoreSchema } from './schema.js';
+import { acknowledgementsSchema, globalOptionsSchema, inputsSchema, sinkCoreSchema } from './schema.js';
 
 /** A JSON Schema node, as `z.toJSONSchema` produces it. */
 export type JsonSchemaNode = Record<string, unknown>;
@@ -13,7 +13,7 @@ export const KIND_TABLES: Record<ComponentKind, 'sources' | 'transforms' | 'sink
 
 /**
  * One component's options as JSON Schema: its own zod schema plus the keys the core owns
- * (`type`; `inputs` for transforms and sinks; `buffer`, `healthcheck` for sinks).
+ * (`type`; `inputs` for transforms and sinks; `buffer`, `healthcheck` for sinks; `acknowledgements` for sources and sinks).
  */
 export function componentJsonSchema(kind: ComponentKind, type: string): JsonSchemaNode {
   const definition = findDefinition(kind, type);
@@ -23,6 +23,8 @@ export function componentJsonSchema(kind: ComponentKind, type: string): JsonSche
   });
   if (kind !== 'source') schema = schema.extend({ inputs: inputsSchema });
   if (kind === 'sink') schema = schema.extend(sinkCoreSchema.partial().shape);
+  // A component with its own `acknowledgements` table (splunk_hec_logs) documents it; the core still takes `enabled` in it.
+  if (kind !== 'transform' && !('acknowledgements' in schema.shape)) schema = schema.extend({ acknowledgements: acknowledgementsSchema.optional() });
   const { $schema: _, ...json } = z.toJSONSchema(schema.describe(definition.description), { io: 'input', unrepresentable: 'any' }) as JsonSchemaNode;
   return json;
 }

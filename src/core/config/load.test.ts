@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import '../../components.js';
@@ -212,5 +212,47 @@ describe('config loading', () => {
       const problems = problemsOf(() => loadConfig({ files: [block] }, { OUT: evilYaml }));
       assert.deepEqual(problems, [`${block}: sinks.out.path: environment variable OUT contains a line break (values from the environment must be a single line)`]);
     });
+  });
+
+  it('accepts Vector\'s acknowledgements.enabled = true at the top level, on sources and sinks, and in splunk_hec_logs\' own table', () => {
+    const path = file(
+      'acks.toml',
+      [
+        'acknowledgements.enabled = true',
+        '[sources.in]\ntype = "demo_logs"\nacknowledgements.enabled = true',
+        '[sinks.out]\ntype = "console"\ninputs = ["in"]\nacknowledgements = { enabled = true }',
+        '[sinks.splunk]\ntype = "splunk_hec_logs"\ninputs = ["in"]\nendpoint = "https://splunk.example:8088"\ndefault_token = "t"',
+        'acknowledgements = { enabled = true, indexer_acknowledgements_enabled = false }',
+      ].join('\n') + '\n',
+    );
+    const config = loadConfig({ files: [path] }, {}, { environment: false });
+    const splunk = config.components.find((c) => c.id === 'splunk')!;
+    assert.equal((splunk.options as { acknowledgements: { indexer_acknowledgements_enabled: boolean } }).acknowledgements.indexer_acknowledgements_enabled, false);
+    assert.equal(config.components.length, 3);
+  });
+
+  it('refuses acknowledgements.enabled = false everywhere, saying sluice always acknowledges', () => {
+    const path = file(
+      'noacks.toml',
+      [
+        'acknowledgements.enabled = false',
+        '[sources.in]\ntype = "demo_logs"\nacknowledgements.enabled = false',
+        '[transforms.t]\ntype = "filter"\ninputs = ["in"]\ncondition = "true"\nacknowledgements.enabled = true',
+        '[sinks.out]\ntype = "console"\ninputs = ["t"]\nacknowledgements = false',
+        '[sinks.splunk]\ntype = "splunk_hec_logs"\ninputs = ["in"]\nendpoint = "https://splunk.example:8088"\ndefault_token = "t"',
+        'acknowledgements = { enabled = false, query_interval = 5 }',
+      ].join('\n') + '\n',
+    );
+    const why = 'sluice always acknowledges end to end; remove acknowledgements.enabled = false';
+    assert.deepEqual(problemsOf(() => loadConfig({ files: [path] }, {}, { environment: false })), [
+      `${path}: acknowledgements.enabled: ${why}`,
+    ]);
+    const components = file('noacks-components.toml', (readFileSync(path, 'utf8').split('\n').slice(1).join('\n')));
+    assert.deepEqual(problemsOf(() => loadConfig({ files: [components] }, {}, { environment: false })), [
+      `${components}: sources.in.acknowledgements.enabled: ${why}`,
+      `${components}: transforms.t.acknowledgements: only sources and sinks take acknowledgements`,
+      `${components}: sinks.out.acknowledgements.enabled: ${why}`,
+      `${components}: sinks.splunk.acknowledgements.enabled: ${why}`,
+    ]);
   });
 });

@@ -10,6 +10,7 @@ import { testsSchema, type LoadedTest } from './tests-schema.js';
 import { interpolateEnv } from './interpolate.js';
 import { formatOf, parseConfigText, syntaxLocation, syntaxSnippet } from './parse.js';
 import {
+  ALWAYS_ACKNOWLEDGES,
   DEFAULT_API_ADDRESS,
   DEFAULT_DATA_DIR,
   componentIdPattern,
@@ -197,6 +198,12 @@ function validateComponent(
     return undefined;
   }
   const { type, inputs, buffer, healthcheck, ...rest } = raw as Record<string, unknown>;
+  if ('acknowledgements' in rest) {
+    if (kind === 'transform') problems.push(`${file}: ${key}.acknowledgements: only sources and sinks take acknowledgements`);
+    const own = takeAcknowledgementsEnabled(file, key, rest.acknowledgements, problems);
+    if (own === undefined) delete rest.acknowledgements;
+    else rest.acknowledgements = own;
+  }
   if (typeof type !== 'string') {
     problems.push(`${file}: ${key}.type: required (one of ${knownTypes(kind).join(', ')})`);
     return undefined;
@@ -228,7 +235,7 @@ function validateComponent(
   }
 
   const options = (definition.schema as z.ZodType).safeParse(rest, REPORT_INPUT);
-  const coreKeys = kind === 'source' ? ['type'] : kind === 'transform' ? ['type', 'inputs'] : ['type', 'inputs', 'buffer', 'healthcheck'];
+  const coreKeys = kind === 'source' ? ['type', 'acknowledgements'] : kind === 'transform' ? ['type', 'inputs'] : ['type', 'inputs', 'buffer', 'healthcheck', 'acknowledgements'];
   if (!options.success) problems.push(...formatIssues(file, [table, id], options.error.issues, { schema: definition.schema as z.ZodType, extraKeys: coreKeys }));
   if (problems.length > before || !options.success) return undefined;
 
@@ -243,6 +250,23 @@ function validateComponent(
     buffer: core.buffer,
     healthcheck: core.healthcheck.enabled,
   };
+}
+
+/**
+ * Vector's `acknowledgements.enabled` (or the older `acknowledgements = <bool>`) on a component,
+ * checked and removed here for every type: true is what sluice always does, false cannot be
+ * honoured. Returns what is left for the component's own schema (splunk_hec_logs has its own
+ * `acknowledgements` options), or undefined when nothing is.
+ */
+function takeAcknowledgementsEnabled(file: string, key: string, value: unknown, problems: string[]): unknown {
+  let enabled: unknown;
+  let rest: Record<string, unknown> = {};
+  if (typeof value === 'boolean') enabled = value;
+  else if (value !== null && typeof value === 'object' && !Array.isArray(value)) ({ enabled, ...rest } = value as Record<string, unknown>);
+  else return value;
+  if (enabled === false) problems.push(`${file}: ${key}.acknowledgements.enabled: ${ALWAYS_ACKNOWLEDGES}`);
+  else if (enabled !== undefined && enabled !== true) problems.push(`${file}: ${key}.acknowledgements.enabled: expected true (sluice always acknowledges end to end)`);
+  return Object.keys(rest).length === 0 ? undefined : rest;
 }
 
 /** Top-level options may be split across files, but two files must not disagree. */

@@ -1,8 +1,22 @@
 import { z } from 'zod';
 import { bufferOptionsSchema } from '../buffers/options.js';
 
+export const ALWAYS_ACKNOWLEDGES = 'sluice always acknowledges end to end; remove acknowledgements.enabled = false';
+
+/** Vector's `acknowledgements.enabled` (top level, sources, sinks): sluice always acknowledges, so only true is accepted. */
+export const acknowledgementsSchema = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .refine((enabled) => enabled, ALWAYS_ACKNOWLEDGES)
+      .optional()
+      .describe('Accepted for Vector configs: true only. sluice always acknowledges end to end (a checkpoint moves only once every sink has the data); false is a config error.'),
+  })
+  .describe('End-to-end acknowledgements, as Vector names them: always on in sluice.');
+
 /** Options of the agent itself (top level of a config file, besides the component tables). */
 export const globalOptionsSchema = z.strictObject({
+  acknowledgements: acknowledgementsSchema.optional(),
   data_dir: z.string().min(1).optional().describe('Where checkpoints and disk buffers live (default /var/lib/sluice).'),
   api: z
     .strictObject({

@@ -32,7 +32,13 @@ describe('options schema', () => {
   it('takes the node name from SLUICE_NODE_NAME at runtime, or fails clearly', () => {
     assert.equal(resolveNodeName({}, { SLUICE_NODE_NAME: 'n1' }), 'n1');
     assert.equal(resolveNodeName({ self_node_name: 'n2' }, { SLUICE_NODE_NAME: 'n1' }), 'n2');
-    assert.throws(() => resolveNodeName({}, {}), /SLUICE_NODE_NAME/);
+    assert.throws(() => resolveNodeName({}, {}), /SLUICE_NODE_NAME and VECTOR_SELF_NODE_NAME/);
+  });
+
+  it('falls back to VECTOR_SELF_NODE_NAME, after SLUICE_NODE_NAME and self_node_name', () => {
+    assert.equal(resolveNodeName({}, { VECTOR_SELF_NODE_NAME: 'v1' }), 'v1');
+    assert.equal(resolveNodeName({}, { SLUICE_NODE_NAME: 'n1', VECTOR_SELF_NODE_NAME: 'v1' }), 'n1');
+    assert.equal(resolveNodeName({ self_node_name: 'n2' }, { VECTOR_SELF_NODE_NAME: 'v1' }), 'n2');
   });
 });
 

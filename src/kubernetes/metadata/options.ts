@@ -84,7 +84,7 @@ export const kubernetesMetadataOptionsShape = {
     .string()
     .min(1)
     .optional()
-    .describe('This node\'s name: only pods scheduled here are watched. Unset: the env var SLUICE_NODE_NAME (downward API `spec.nodeName`), read at start; an error when neither is set.'),
+    .describe('This node\'s name: only pods scheduled here are watched. Unset: the env var SLUICE_NODE_NAME (downward API `spec.nodeName`), else VECTOR_SELF_NODE_NAME (as a Vector pod spec sets it), read at start; an error when none is set.'),
   extra_label_selector: z
     .string()
     .default('')
@@ -167,10 +167,10 @@ export const kubernetesMetadataOptionsShape = {
 export const kubernetesMetadataOptionsSchema = z.strictObject(kubernetesMetadataOptionsShape);
 export type KubernetesMetadataOptions = z.infer<typeof kubernetesMetadataOptionsSchema>;
 
-/** `self_node_name`, else SLUICE_NODE_NAME; a clear error when neither is set. */
+/** `self_node_name`, else SLUICE_NODE_NAME, else VECTOR_SELF_NODE_NAME (a Vector pod spec kept as is); a clear error when none is set. */
 export function resolveNodeName(options: Pick<KubernetesMetadataOptions, 'self_node_name'>, env: NodeJS.ProcessEnv = process.env): string {
-  const name = options.self_node_name ?? env.SLUICE_NODE_NAME;
-  if (!name) throw new Error('self_node_name is unset and so is SLUICE_NODE_NAME (set it from the downward API: spec.nodeName)');
+  const name = options.self_node_name ?? (env.SLUICE_NODE_NAME || env.VECTOR_SELF_NODE_NAME);
+  if (!name) throw new Error('self_node_name is unset and so are SLUICE_NODE_NAME and VECTOR_SELF_NODE_NAME (set SLUICE_NODE_NAME from the downward API: spec.nodeName)');
   return name;
 }
 

@@ -3,6 +3,8 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
+import pino from 'pino';
+import { metricValue } from '../../../test/agent-process.js';
 import { sourceOutcomes, startTopology } from '../../../test/harness.js';
 
 describe('file sink', () => {
@@ -75,6 +77,47 @@ describe('file sink', () => {
     await running.finished();
     assert.deepEqual(readdirSync(running.dir), ['sluice.json']);
     assert.deepEqual(sourceOutcomes.get('numbers'), [{ rejected: 3 }]);
+    await running.stop();
+  });
+
+  it('renders strftime directives in path from the event timestamp (UTC)', async () => {
+    const running = await startTopology((dir) => ({
+      sources: {
+        march: { type: 'test_counter', count: 2, extra: { timestamp: '2024-03-05T23:59:58.5Z' } },
+        offset: { type: 'test_counter', count: 1, extra: { timestamp: '2025-12-31T01:02:03+02:00' } },
+      },
+      sinks: { out: { type: 'file', inputs: ['march', 'offset'], path: `${dir}/out/%Y/%m-%d.log`, encoding: { codec: 'text' } } },
+    }));
+    await running.finished();
+    assert.deepEqual(readdirSync(join(running.dir, 'out')).sort(), ['2024', '2025']);
+    assert.equal(readFileSync(join(running.dir, 'out', '2024', '03-05.log'), 'utf8'), 'event 0\nevent 1\n');
+    assert.equal(readFileSync(join(running.dir, 'out', '2025', '12-30.log'), 'utf8'), 'event 0\n');
+    await running.stop();
+  });
+
+  it('drops and counts an event missing a path template field, logging the field (rate-limited), never writing to ".log"', async () => {
+    const lines: Array<{ msg: string }> = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line) as { msg: string }) });
+    const running = await startTopology(
+      (dir) => ({
+        sources: {
+          named: { type: 'test_counter', count: 2, extra: { kubernetes: { pod_name: 'web' } } },
+          unnamed: { type: 'test_counter', count: 10, batch_size: 10 },
+        },
+        sinks: { out: { type: 'file', inputs: ['named', 'unnamed'], path: `${dir}/out/{{ kubernetes.pod_name }}.log`, encoding: { codec: 'text' } } },
+      }),
+      { logger },
+    );
+    await running.finished();
+    assert.deepEqual(readdirSync(join(running.dir, 'out')), ['web.log']);
+    assert.equal(readFileSync(join(running.dir, 'out', 'web.log'), 'utf8'), 'event 0\nevent 1\n');
+    assert.deepEqual(sourceOutcomes.get('unnamed'), [{ rejected: 10 }]);
+    assert.deepEqual(sourceOutcomes.get('named'), [{ rejected: 0 }]);
+    const text = await running.metrics.registry.metrics();
+    assert.equal(metricValue(text, 'sluice_component_discarded_events_total', { component_id: 'out', reason: 'template_field_missing' }), 10);
+    const dropped = lines.filter((l) => l.msg.includes('event dropped'));
+    assert.ok(dropped.length >= 1 && dropped.length < 10, `one line per repeat window, got ${dropped.length}`);
+    assert.match(dropped[0]!.msg, /path: event has no field "kubernetes\.pod_name"/);
     await running.stop();
   });
 });

@@ -10,7 +10,7 @@ export function sanitizePathValue(value: string): string {
 }
 
 /**
- * The literal part of a path template before its first `{{` is the operator's; a rendered path
+ * The literal part of a path template before its first `{{` or strftime `%` is the operator's; a rendered path
  * must resolve to a file under it (in its directory, and starting with its file-name part).
  * Defence in depth behind `sanitizePathValue`, e.g. against a template that itself climbs out
  * (`/out/{{ pod }}/../../x`).
@@ -21,8 +21,8 @@ export class PathPrefix {
   readonly source: string;
 
   constructor(template: string) {
-    const first = template.indexOf('{{');
-    this.source = first < 0 ? template : template.slice(0, first);
+    const cuts = [template.indexOf('{{'), template.indexOf('%')].filter((i) => i >= 0);
+    this.source = cuts.length === 0 ? template : template.slice(0, Math.min(...cuts));
     const cut = this.source.lastIndexOf('/');
     this.dir = resolve(this.source.slice(0, cut + 1) || '.');
     this.namePrefix = this.source.slice(cut + 1);

@@ -3,9 +3,11 @@ import { dirname } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { ComponentContext, EventStream, Sink } from '../../core/component.js';
 import { ackAll, type LogEvent } from '../../core/event.js';
-import { FieldTemplate } from '../../core/template.js';
+import { RepeatReporter } from '../../core/repeat-reporter.js';
 import { ByteBatch } from '../shared/byte-batch.js';
+import { EventRejected } from '../shared/driver.js';
 import { EventEncoder } from '../shared/encoding.js';
+import { EventTemplate } from '../shared/templating.js';
 import type { FileSinkOptions } from './index.js';
 import { PathPrefix, sanitizePathValue } from './safe-path.js';
 
@@ -22,7 +24,8 @@ interface OpenFile {
  */
 export class FileSink implements Sink {
   private readonly encoder: EventEncoder;
-  private readonly path: FieldTemplate;
+  private readonly path: EventTemplate;
+  private readonly missingField: RepeatReporter;
   private readonly prefix: PathPrefix;
   private readonly files = new Map<string, OpenFile>();
   /** Reused for every write: see ByteBatch. */
@@ -33,7 +36,8 @@ export class FileSink implements Sink {
     private readonly ctx: ComponentContext,
   ) {
     this.encoder = new EventEncoder(options.encoding);
-    this.path = new FieldTemplate(options.path);
+    this.path = new EventTemplate(options.path, 'path');
+    this.missingField = new RepeatReporter(ctx.logger);
     this.prefix = new PathPrefix(options.path);
   }
 
@@ -52,7 +56,14 @@ export class FileSink implements Sink {
     const byPath = new Map<string, LogEvent[]>();
     const outside: LogEvent[] = [];
     for (const event of batch) {
-      const path = this.path.render(event.fields, () => this.ctx.metrics.error('template_field_missing'), sanitizePathValue);
+      let path: string;
+      try {
+        path = this.path.render(event.fields, sanitizePathValue);
+      } catch (error) {
+        if (!(error instanceof EventRejected)) throw error;
+        this.drop(event, error);
+        continue;
+      }
       if (this.path.isDynamic && !this.prefix.contains(path)) {
         outside.push(event);
         continue;
@@ -84,6 +95,14 @@ export class FileSink implements Sink {
       this.ctx.metrics.sentBytes.inc(bytes.length);
       ackAll(events);
     }
+  }
+
+  /** A field of the path template is missing: writing to a path without it (`/out/.log`) would mix streams. */
+  private drop(event: LogEvent, error: EventRejected): void {
+    this.ctx.metrics.error(error.reason);
+    this.ctx.metrics.discarded(error.reason, 1);
+    this.missingField.report({ events: 1, reason: error.reason }, `event dropped: ${error.message}`);
+    ackAll([event], 'rejected');
   }
 
   /** Never written, so never retried: the same event would render the same path again. */

@@ -27,10 +27,11 @@ export class EventTemplate {
     return this.dated || this.lastTemplate.isDynamic;
   }
 
-  render(fields: Fields): string {
+  /** `escape` rewrites each rendered field value (see FieldTemplate.render). */
+  render(fields: Fields, escape?: (value: string) => string): string {
     const template = this.dated ? this.templateFor(fields.timestamp) : this.lastTemplate;
     let missing: string | undefined;
-    const rendered = template.render(fields, (path) => (missing ??= path));
+    const rendered = template.render(fields, (path) => (missing ??= path), escape);
     if (missing !== undefined) throw new EventRejected('template_field_missing', `${this.option}: event has no field "${missing}"`);
     return rendered;
   }

@@ -27,7 +27,7 @@ export const splunkHecLogsSinkSchema = z.strictObject({
       retry_limit: z.number().int().positive().default(30).describe('Queries of an ackId before its events are given up (acked rejected).'),
     })
     .prefault({})
-    .describe('Splunk indexer acknowledgements: events are acked upstream only once Splunk confirms they are indexed.'),
+    .describe('Splunk indexer acknowledgements: events are acked upstream only once Splunk confirms they are indexed. Vector\'s `enabled = true` is accepted here too (sluice always acknowledges end to end; false is a config error).'),
   tls: tlsSchema.optional().describe('TLS settings for connections to the destination (https only); unset: system CA roots, no client certificate.'),
   batch: batchSchema({ maxEvents: 1000, maxBytes: 1_000_000, timeoutSecs: 1 }).describe('When a batch is flushed: whichever limit is reached first.'),
   request: requestSchema.describe('Concurrency, timeout, retry and rate limit of requests to the destination.'),

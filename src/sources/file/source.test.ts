@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -23,7 +23,7 @@ function setup(options: Record<string, unknown>) {
     const { ctx, metrics } = testContext(dataDir, 'files', 'file');
     return { source: new FileSource(config, ctx), metrics };
   };
-  return { logs, build };
+  return { logs, dataDir, build };
 }
 
 test('reads included files as plain lines, skips excluded ones, follows new files', async () => {
@@ -82,4 +82,18 @@ test('restart resumes after the acknowledged lines', async () => {
   await new Promise((resolve) => setTimeout(resolve, 200));
   await running.stop();
   assert.deepEqual(out2.messages(), ['l4']);
+});
+
+test('a per-source data_dir holds the checkpoints instead of the global one', async () => {
+  const own = mkdtempSync(join(tmpdir(), 'sluice-file-own-'));
+  tempDirs.push(own);
+  const { logs, dataDir, build } = setup({ data_dir: own });
+  writeFileSync(join(logs, 'app.log'), 'one\n');
+  const out = new CollectingOutput();
+  const { source } = build();
+  const running = startSource(source, out);
+  await waitFor(() => out.events.length >= 1, 'the line');
+  await running.stop();
+  assert.ok(existsSync(join(own, 'files', 'checkpoints.json')), 'checkpoints under the source data_dir');
+  assert.ok(!existsSync(join(dataDir, 'files', 'checkpoints.json')), 'none under the global data_dir');
 });

@@ -806,3 +806,18 @@ test('a checkpoint with a negative offset is dropped and counted: its file is re
   const metric = await second.metrics.registry.getSingleMetric('sluice_checkpoint_records_invalid_total')!.get();
   assert.deepEqual(metric.values.map((v) => [v.labels.component_id, v.value]), [['logs', 1]]);
 });
+
+test('a per-source data_dir holds the checkpoints instead of the global one', async () => {
+  const own = tempDir();
+  const { sim, build, dataDir } = setup({ data_dir: own });
+  const c = sim.addPod('ns', 'p', ['c']).container('c');
+  sim.write(c, 'stdout', 'one');
+  const out = new CollectingOutput();
+  const running = startSource(build().source, out);
+  await waitFor(() => out.events.length >= 1, 'the line');
+  await running.stop();
+  sim.stop();
+  const { existsSync } = await import('node:fs');
+  assert.ok(existsSync(join(own, 'logs', 'checkpoints.json')), 'checkpoints under the source data_dir');
+  assert.ok(!existsSync(join(dataDir, 'logs', 'checkpoints.json')), 'none under the global data_dir');
+});
