@@ -86,3 +86,14 @@ export function metricValue(text: string, name: string, labels: Record<string, s
   }
   return undefined;
 }
+
+/** Waits until the agent's stderr (`get`) matches `pattern`; the error shows what it logged. */
+export async function waitForLog(get: () => string, pattern: RegExp, timeoutMs = 10_000): Promise<RegExpMatchArray> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const match = get().match(pattern);
+    if (match) return match;
+    if (Date.now() > deadline) throw new Error(`no log matching ${pattern}; stderr:\n${get()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { tempDir } from './harness.js';
+import { waitForLog } from './agent-process.js';
 
 const CLI = join(import.meta.dirname, '..', 'src', 'cli.js');
 const dir = tempDir();
@@ -21,16 +22,6 @@ function startAgent(args: string[]): { child: ChildProcess; stderr: () => string
   child.stderr!.on('data', (chunk) => (stderr += chunk));
   const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, stderr: () => stderr, exit };
-}
-
-async function waitForLog(get: () => string, pattern: RegExp, timeoutMs = 10_000): Promise<RegExpMatchArray> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const match = get().match(pattern);
-    if (match) return match;
-    if (Date.now() > deadline) throw new Error(`no log matching ${pattern}; stderr:\n${get()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe('sluice CLI', () => {
