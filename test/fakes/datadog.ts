@@ -1,4 +1,4 @@
-import { Receiver, type ReceivedRequest } from './receiver.js';
+import { ReceiverFake, type ReceivedRequest } from './receiver.js';
 
 export interface FakeDatadogOptions {
   apiKey: string;
@@ -17,29 +17,15 @@ const MAX_ENTRY_BYTES = 1_000_000;
  * at most 1000 entries and 5 MB uncompressed (413 beyond), entries above 1 MB truncated and
  * accepted, `202 {}` on success; `GET /api/v1/validate` answers `{"valid":true}` or 403.
  */
-export class FakeDatadog {
-  readonly receiver: Receiver;
+export class FakeDatadog extends ReceiverFake {
   readonly entries: Array<Record<string, unknown>> = [];
   private throttled = 0;
 
   constructor(private readonly options: FakeDatadogOptions) {
-    this.receiver = new Receiver({ handle: (request) => this.handle(request) });
+    super();
   }
 
-  get url(): string {
-    return this.receiver.url;
-  }
-
-  async start(): Promise<this> {
-    await this.receiver.start();
-    return this;
-  }
-
-  close(): Promise<void> {
-    return this.receiver.close();
-  }
-
-  private handle(request: ReceivedRequest): { status: number; body: string; headers?: Record<string, string> } {
+  protected handle(request: ReceivedRequest): { status: number; body: string; headers?: Record<string, string> } {
     const forbidden = { status: 403, body: JSON.stringify({ errors: ['Forbidden'] }) };
     const bad = (detail: string) => ({ status: 400, body: JSON.stringify({ errors: [{ status: '400', title: 'Bad Request', detail }] }) });
     const key = request.headers['dd-api-key'];

@@ -1,4 +1,4 @@
-import { Receiver, type ReceivedRequest, type ReceiverOptions } from './receiver.js';
+import { Receiver, ReceiverFake, type ReceivedRequest, type ReceiverOptions } from './receiver.js';
 import { checkSigV4, type SigV4Expectation } from './sigv4.js';
 
 export interface StoredDoc {
@@ -38,27 +38,13 @@ const ERROR_TYPES: Record<number, string> = {
  * documents are stored per index; `itemStatus` injects per-item failures, and the Receiver's
  * `script` injects whole-request failures (429/500/slow/dropped).
  */
-export class FakeElasticsearch {
-  readonly receiver: Receiver;
+export class FakeElasticsearch extends ReceiverFake {
   readonly docs: StoredDoc[] = [];
   readonly dataStreams = new Set<string>();
   private nextId = 0;
 
   constructor(private readonly options: FakeElasticsearchOptions = {}) {
-    this.receiver = new Receiver({ tls: options.tls, handle: (request) => this.handle(request) });
-  }
-
-  get url(): string {
-    return this.receiver.url;
-  }
-
-  async start(): Promise<this> {
-    await this.receiver.start();
-    return this;
-  }
-
-  close(): Promise<void> {
-    return this.receiver.close();
+    super(options.tls);
   }
 
   /** Documents stored in one index, in arrival order. */
@@ -66,7 +52,7 @@ export class FakeElasticsearch {
     return this.docs.filter((d) => d.index === name);
   }
 
-  private handle(request: ReceivedRequest): { status: number; body: string } {
+  protected handle(request: ReceivedRequest): { status: number; body: string } {
     if (this.options.authorization && request.headers.authorization !== this.options.authorization) {
       return { status: 401, body: JSON.stringify({ error: { type: 'security_exception', reason: 'missing authentication credentials' }, status: 401 }) };
     }

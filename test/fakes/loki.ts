@@ -1,5 +1,5 @@
 import { decodeSnappyPush } from './loki_protobuf.js';
-import { Receiver, type ReceivedRequest, type ReceiverOptions } from './receiver.js';
+import { ReceiverFake, type ReceivedRequest, type ReceiverOptions } from './receiver.js';
 
 export interface LokiStoredEntry {
   tenant: string;
@@ -28,28 +28,14 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
  * valid non-empty label names, string nanosecond timestamps. Like Loki, a push with refused
  * entries stores the others and answers 400 listing them with "total ignored: N out of M".
  */
-export class FakeLoki {
-  readonly receiver: Receiver;
+export class FakeLoki extends ReceiverFake {
   readonly entries: LokiStoredEntry[] = [];
   /** Push format of every accepted-for-parsing request. */
   readonly formats: Array<'json' | 'protobuf'> = [];
   private readonly newest = new Map<string, bigint>();
 
   constructor(private readonly options: FakeLokiOptions = {}) {
-    this.receiver = new Receiver({ tls: options.tls, handle: (request) => this.handle(request) });
-  }
-
-  get url(): string {
-    return this.receiver.url;
-  }
-
-  async start(): Promise<this> {
-    await this.receiver.start();
-    return this;
-  }
-
-  close(): Promise<void> {
-    return this.receiver.close();
+    super(options.tls);
   }
 
   /** Entries of the stream whose labels include all of `match`. */
@@ -57,7 +43,7 @@ export class FakeLoki {
     return this.entries.filter((e) => Object.entries(match).every(([k, v]) => e.labels[k] === v));
   }
 
-  private handle(request: ReceivedRequest): { status: number; body: string; headers?: Record<string, string> } {
+  protected handle(request: ReceivedRequest): { status: number; body: string; headers?: Record<string, string> } {
     const text = (status: number, body: string) => ({ status, body, headers: { 'content-type': 'text/plain; charset=utf-8' } });
     if (this.options.authorization && request.headers.authorization !== this.options.authorization) return text(401, 'Unauthorized');
     if (request.method === 'GET' && request.url === '/ready') return text(200, 'ready\n');

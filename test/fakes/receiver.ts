@@ -115,3 +115,30 @@ export class Receiver {
     res.end(behaviour.body ?? '');
   }
 }
+
+/**
+ * A vendor fake: a Receiver whose answers come from `handle` (the vendor's protocol); the fakes
+ * differ only in what they store and answer.
+ */
+export abstract class ReceiverFake {
+  readonly receiver: Receiver;
+
+  constructor(tls?: ReceiverOptions['tls']) {
+    this.receiver = new Receiver({ tls, handle: (request) => this.handle(request) });
+  }
+
+  get url(): string {
+    return this.receiver.url;
+  }
+
+  async start(): Promise<this> {
+    await this.receiver.start();
+    return this;
+  }
+
+  close(): Promise<void> {
+    return this.receiver.close();
+  }
+
+  protected abstract handle(request: ReceivedRequest): { status: number; body?: string; headers?: Record<string, string> };
+}

@@ -1,4 +1,4 @@
-import { Receiver, type ReceivedRequest } from './receiver.js';
+import { ReceiverFake, type ReceivedRequest } from './receiver.js';
 
 export interface HecStoredEvent {
   target: 'event' | 'raw';
@@ -29,8 +29,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * status via POST /services/collector/ack `{"acks":[ids]}` → `{"acks":{"id":bool}}`), and
  * `/services/collector/health`.
  */
-export class FakeSplunkHec {
-  readonly receiver: Receiver;
+export class FakeSplunkHec extends ReceiverFake {
   readonly events: HecStoredEvent[] = [];
   readonly ackQueries: number[][] = [];
   private nextAckId = 0;
@@ -38,20 +37,7 @@ export class FakeSplunkHec {
   private busy = 0;
 
   constructor(private readonly options: FakeSplunkHecOptions) {
-    this.receiver = new Receiver({ handle: (request) => this.handle(request) });
-  }
-
-  get url(): string {
-    return this.receiver.url;
-  }
-
-  async start(): Promise<this> {
-    await this.receiver.start();
-    return this;
-  }
-
-  close(): Promise<void> {
-    return this.receiver.close();
+    super();
   }
 
   /** Splunk has indexed the data of these ackIds. */
@@ -59,7 +45,7 @@ export class FakeSplunkHec {
     for (const id of ackIds) this.confirmed.add(id);
   }
 
-  private handle(request: ReceivedRequest): { status: number; body: string } {
+  protected handle(request: ReceivedRequest): { status: number; body: string } {
     const reply = (status: number, text: string, code: number, extra: Record<string, unknown> = {}) => ({ status, body: JSON.stringify({ text, code, ...extra }) });
     const url = new URL(request.url, 'http://fake');
     if (url.pathname === '/services/collector/health') return reply(200, 'HEC is healthy', 17);
