@@ -50,7 +50,7 @@ const program = new Command('sluice')
 
 configOptions(program)
   .addOption(new Option('--graceful-shutdown-limit-secs <secs>', 'on SIGTERM/SIGINT, drain for at most this long, then exit 124').argParser(positiveNumber).default(60))
-  .addOption(new Option('--require-healthy', 'exit 1 when a sink healthcheck fails at startup').default(false))
+  .addOption(new Option('--require-healthy', 'start only once every sink healthcheck passes: with the API on, retry (backoff to 30 s) while /started answers 503; without it, exit 1').default(false))
   .addOption(new Option('-w, --watch-config', 'reload the config when one of its files changes (as on SIGHUP)').default(false))
   .addOption(new Option('-l, --log-level <level>', 'internal log level').choices(LOG_LEVELS).default('info').env('SLUICE_LOG'))
   .addOption(new Option('--log-format <format>', 'internal logs as JSON lines or human-readable text lines').choices(LOG_FORMATS).default('json').env('SLUICE_LOG_FORMAT'))

@@ -11,7 +11,7 @@ import { MetricsRegistry } from './metrics.js';
 import { Readiness } from './readiness.js';
 import { TapHub } from './tap.js';
 import { planTopology, type TopologyPlan } from './topology/plan.js';
-import { Topology } from './topology/runtime.js';
+import { StartAbortedError, Topology } from './topology/runtime.js';
 
 /** Process exit codes (documented in the README). */
 export const ExitCode = {
@@ -83,6 +83,7 @@ async function run(options: AgentOptions, takeEarlyHangup: () => boolean): Promi
   const tap = api ? new TapHub(metrics) : undefined;
   if (api && tap) api.live = new LiveRoutes({ hub: tap, tapFromNetwork: config.api.tapFromNetwork, components: () => topology?.componentStats() ?? [] });
   let shuttingDown = false;
+  const startAbort = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {
     if (shuttingDown) {
       logger.warn({ signal }, 'second signal: exiting now without draining');
@@ -92,6 +93,7 @@ async function run(options: AgentOptions, takeEarlyHangup: () => boolean): Promi
     shuttingDown = true;
     logger.info({ signal, limit_secs: options.gracefulShutdownLimitSecs }, 'signal received: draining');
     if (api) api.phase = 'draining';
+    startAbort.abort();
     const deadline = setTimeout(() => {
       logger.error({ limit_secs: options.gracefulShutdownLimitSecs }, 'graceful shutdown limit reached: exiting with events in flight (they are re-read on restart)');
       exitNow(ExitCode.shutdownTimeout);
@@ -101,7 +103,18 @@ async function run(options: AgentOptions, takeEarlyHangup: () => boolean): Promi
   };
 
   const startTopology = (next: AgentConfig, nextPlan: TopologyPlan): Promise<Topology> =>
-    Topology.start({ config: next, plan: nextPlan, logger, metrics, readiness, requireHealthy: options.requireHealthy, tap });
+    Topology.start({
+      config: next,
+      plan: nextPlan,
+      logger,
+      metrics,
+      readiness,
+      requireHealthy: options.requireHealthy,
+      // With an API a probe can see `/started` stay 503: wait for the sinks rather than exit.
+      waitUntilHealthy: api !== undefined,
+      startAbort: startAbort.signal,
+      tap,
+    });
 
   // Reloads run one after the other; a swap is the stop of the running topology and the start of the next.
   const reloads = metrics.counter('sluice_config_reloads_total', 'Config reloads (SIGHUP, --watch-config), by result.', ['result']);
@@ -221,6 +234,10 @@ async function run(options: AgentOptions, takeEarlyHangup: () => boolean): Promi
     logger.info('stopped cleanly');
     return ExitCode.ok;
   } catch (error) {
+    if (error instanceof StartAbortedError) {
+      logger.warn({ unhealthy: error.unhealthy }, error.message);
+      return ExitCode.ok;
+    }
     logger.error({ err: (error as Error).message }, 'startup failed');
     return ExitCode.failed;
   } finally {

@@ -9,7 +9,7 @@ import { Readiness } from './readiness.js';
  *
  * - `GET /health`  liveness: 200 whenever the event loop answers (a wedged loop fails the probe).
  * - `GET /started` startup: 200 once the topology is built and the initial sink healthchecks ran;
- *                  503 before. Kubernetes' startupProbe points here so slow starts are not killed.
+ *                  503 before (with `--require-healthy`: until every sink's healthcheck passed). Kubernetes' startupProbe points here so slow starts are not killed.
  * - `GET /ready`   readiness: 200 while running and not draining; 503 while starting or shutting down,
  *                  or while a component is stuck (`reasons` in the body, see Readiness).
  * - `GET /metrics` Prometheus text format.

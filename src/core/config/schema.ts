@@ -60,7 +60,7 @@ export const sinkCoreSchema = z.strictObject({
       enabled: z
         .boolean()
         .default(true)
-        .describe('Check at startup that the destination answers (a failure is logged, or exits 1 with --require-healthy); false: skip the check.'),
+        .describe('Check at startup that the destination answers (a failure is logged; with --require-healthy nothing starts until it passes); false: skip the check.'),
     })
     .default({ enabled: true })
     .describe('The startup check of the sink\'s destination.'),

@@ -12,6 +12,31 @@ import { Fanout, type FanoutTarget } from './fanout.js';
 import { DEFAULT_HEALTHCHECK_TIMEOUT_MS, healthcheckWithin } from './healthcheck.js';
 import type { TopologyPlan } from './plan.js';
 
+/** A start waiting for healthy sinks (`--require-healthy`) was told to stop. */
+export class StartAbortedError extends Error {
+  constructor(readonly unhealthy: string[]) {
+    super(`stopped before starting: still waiting for healthy sinks (${unhealthy.join(', ')})`);
+  }
+}
+
+/** 1 s, 2 s, 4 s, ... capped at 30 s. */
+export function healthcheckRetryDelayMs(attempt: number): number {
+  return Math.min(30_000, 1000 * 2 ** Math.min(attempt, 5));
+}
+
+function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (signal?.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
 export type TopologyState = 'starting' | 'running' | 'draining' | 'stopped';
 
 export interface TopologyOptions {
@@ -23,6 +48,14 @@ export interface TopologyOptions {
   readiness?: Readiness;
   /** Fail startup when a sink healthcheck fails (`--require-healthy`). */
   requireHealthy?: boolean;
+  /**
+   * With `requireHealthy`: instead of failing, retry the failing healthchecks (with backoff) and
+   * start nothing until all pass, so `/started` stays 503 and a startupProbe sees it. Used when the
+   * API is on (someone can see the 503); without it the start fails as Vector's does.
+   */
+  waitUntilHealthy?: boolean;
+  /** Aborts a start that is waiting for healthy sinks (a shutdown signal). */
+  startAbort?: AbortSignal;
   healthcheckTimeoutMs?: number;
   /** Capacity of the queue in front of each transform. */
   transformBufferEvents?: number;
@@ -224,24 +257,46 @@ export class Topology {
   }
 
   private async runHealthchecks(): Promise<void> {
-    await this.runHealthchecksOf([...this.built.values()], this.options.requireHealthy ?? false);
+    const requireHealthy = this.options.requireHealthy ?? false;
+    if (!requireHealthy || !this.options.waitUntilHealthy) {
+      await this.runHealthchecksOf([...this.built.values()], requireHealthy);
+      return;
+    }
+    let failing = await this.runHealthchecksOf([...this.built.values()], false);
+    for (let attempt = 0; failing.length > 0; attempt++) {
+      const ids = failing.map((b) => b.config.id);
+      this.options.readiness?.set('require-healthy', `waiting for healthy sinks (--require-healthy): ${ids.join(', ')}`);
+      const delayMs = healthcheckRetryDelayMs(attempt);
+      this.options.logger.warn({ sinks: ids, retry_in_ms: delayMs }, 'not starting: --require-healthy and a sink healthcheck failed; retrying');
+      await abortableSleep(delayMs, this.options.startAbort);
+      if (this.options.startAbort?.aborted) throw new StartAbortedError(ids);
+      failing = await this.runHealthchecksOf(failing, false);
+    }
+    this.options.readiness?.clear('require-healthy');
   }
 
-  private async runHealthchecksOf(components: Built[], requireHealthy: boolean): Promise<void> {
+  /** Runs the sinks' healthchecks in parallel; returns the sinks that failed. */
+  private async runHealthchecksOf(components: Built[], requireHealthy: boolean): Promise<Built[]> {
     const timeoutMs = this.options.healthcheckTimeoutMs ?? DEFAULT_HEALTHCHECK_TIMEOUT_MS;
+    const failed: Built[] = [];
     const checks = components
       .filter((b) => b.config.kind === 'sink' && b.config.healthcheck && (b.instance as Sink).healthcheck)
       .map(async (b) => {
+        const healthy = b.metrics.gauge('sluice_component_healthy', 'A sink whose last healthcheck passed: 1, failed: 0 (sinks with a healthcheck only).');
         try {
           await healthcheckWithin(b.instance as Sink, timeoutMs);
+          healthy.set(b.metrics.labels, 1);
           b.logger.info('healthcheck passed');
         } catch (error) {
+          healthy.set(b.metrics.labels, 0);
+          failed.push(b);
           b.metrics.error('healthcheck_failed');
           b.logger.error({ err: (error as Error).message }, 'healthcheck failed');
           if (requireHealthy) throw new Error(`sink "${b.config.id}" healthcheck failed: ${(error as Error).message}`);
         }
       });
     await Promise.all(checks);
+    return failed;
   }
 
   private launch(): void {
