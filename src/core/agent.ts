@@ -11,16 +11,10 @@ import { MetricsRegistry } from './metrics.js';
 import { Readiness } from './readiness.js';
 import { TapHub } from './tap.js';
 import { planTopology, type TopologyPlan } from './topology/plan.js';
+import { ExitCode } from './exit-code.js';
 import { StartAbortedError, Topology } from './topology/runtime.js';
 
-/** Process exit codes (documented in the README). */
-export const ExitCode = {
-  ok: 0,
-  failed: 1,
-  usage: 2,
-  config: 78,
-  shutdownTimeout: 124,
-} as const;
+export { ExitCode } from './exit-code.js';
 
 export interface AgentOptions {
   config: ConfigSources;
