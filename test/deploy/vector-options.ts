@@ -1,0 +1,53 @@
+// The top-level options of Vector's components that sluice also has, as Vector's generated
+// reference lists them (vectordotdev/vector, website/cue/reference/components/<kind>/base/<type>.cue,
+// at the commit named). vector-migration.test.ts holds docs/migrating-from-vector.md to them: every
+// option here that sluice does not take has a row saying what to do instead, and no row names an
+// option sluice takes. Core keys every component has (`type`, `inputs`, `buffer`, `healthcheck`,
+// `acknowledgements`, `graph`) are left out: the core owns them.
+export interface VectorComponentOptions {
+  kind: 'sources' | 'transforms' | 'sinks';
+  type: string;
+  /** The commit of the .cue file read. */
+  commit: string;
+  options: string[];
+}
+
+export const VECTOR_OPTIONS: VectorComponentOptions[] = [
+  {
+    kind: 'sources',
+    type: 'kubernetes_logs',
+    commit: '05da6315e174c43caabac660721935d2e6a1eea5',
+    options: [
+      'auto_partial_merge', 'data_dir', 'delay_deletion_ms', 'exclude_paths_glob_patterns', 'extra_field_selector', 'extra_label_selector',
+      'extra_namespace_label_selector', 'fingerprint_lines', 'glob_minimum_cooldown_ms', 'ignore_older_secs', 'include_paths_glob_patterns',
+      'ingestion_timestamp_field', 'internal_metrics', 'kube_config_file', 'max_line_bytes', 'max_read_bytes', 'namespace_annotation_fields',
+      'node_annotation_fields', 'oldest_first', 'pod_annotation_fields', 'read_from', 'rotate_wait_secs', 'self_node_name', 'timezone',
+      'use_apiserver_cache',
+    ],
+  },
+  {
+    kind: 'sources',
+    type: 'file',
+    commit: '00981e9baafa69a20c6055f84d29a00338c9a6c0',
+    // `internal_metrics` and `rotate_wait_secs` are newer than that commit (Vector 0.3x has them, as kubernetes_logs does).
+    options: [
+      'data_dir', 'encoding', 'exclude', 'file_key', 'fingerprint', 'glob_minimum_cooldown_ms', 'host_key', 'ignore_checkpoints',
+      'ignore_not_found', 'ignore_older_secs', 'include', 'internal_metrics', 'line_delimiter', 'max_line_bytes', 'max_read_bytes',
+      'message_start_indicator', 'multi_line_timeout', 'multiline', 'offset_key', 'oldest_first', 'read_from', 'remove_after_secs',
+      'rotate_wait_secs', 'start_at_beginning',
+    ],
+  },
+  { kind: 'sinks', type: 'console', commit: '01171dfc702b3d51ef21d4bef1ce2a9a68a0950c', options: ['encoding', 'framing', 'target'] },
+  { kind: 'sinks', type: 'blackhole', commit: '0b5e8beeb8c5c9c4d8eff7b841b6c424e5d44d85', options: ['print_interval_secs', 'rate'] },
+  {
+    kind: 'transforms',
+    type: 'remap',
+    commit: '34c73eaed370be8416f32da9bde86a63e2e2eb9c',
+    options: ['drop_on_abort', 'drop_on_error', 'file', 'metric_tags_values', 'reroute_dropped', 'runtime', 'source', 'timezone'],
+  },
+  { kind: 'transforms', type: 'filter', commit: 'ed61f5c7d9690016f399db34c4cf3b81947ebc28', options: ['condition'] },
+  { kind: 'transforms', type: 'route', commit: '2c6fee11e60480738f13a601c2b475557196e948', options: ['route'] },
+  { kind: 'transforms', type: 'sample', commit: '0309af91a0b2dbc48e3949490fb0f95a3164ddd4', options: ['exclude', 'key_field', 'rate', 'sample_rate_key'] },
+  { kind: 'transforms', type: 'throttle', commit: '0171109879caf1e5e1beb680389e716b482a4f38', options: ['exclude', 'key_field', 'threshold', 'window_secs'] },
+  { kind: 'transforms', type: 'dedupe', commit: '1897bf54102cd7eab65c458e990e82dc1bac1ff3', options: ['cache', 'fields'] },
+];
