@@ -177,11 +177,6 @@ export class Tailer {
     file.eventSeq++;
   }
 
-  /** Files currently open (for tests and metrics). */
-  get openFiles(): number {
-    return this.opener.openFiles;
-  }
-
   async run(out: EventOutput, shutdown: AbortSignal): Promise<void> {
     await this.checkpoints.load();
     let resolveStopped!: () => void;

@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { LogEvent } from '../core/event.js';
-import { DecodeStats } from '../tailer/line-decoder.js';
-import { ContainerLogDecoder } from './container-log-decoder.js';
+import type { LogEvent } from '../../core/event.js';
+import { DecodeStats } from '../../tailer/line-decoder.js';
+import { PartialMergeDecoder } from './partial-merge.js';
 
 const metadata = { kubernetes: { pod_name: 'p' }, otherFields: undefined };
 
-function decoder(path: string, autoPartialMerge = true): ContainerLogDecoder {
-  return new ContainerLogDecoder({ path }, metadata, { autoPartialMerge, maxMergedLineBytes: 1 << 20 }, new DecodeStats());
+function decoder(path: string, autoPartialMerge = true): PartialMergeDecoder {
+  return new PartialMergeDecoder({ path }, metadata, { autoPartialMerge, maxMergedLineBytes: 1 << 20 }, new DecodeStats());
 }
 
-function decodeLine(d: ContainerLogDecoder, line: string, offset: number, out: LogEvent[]): void {
+function decodeLine(d: PartialMergeDecoder, line: string, offset: number, out: LogEvent[]): void {
   const buf = Buffer.from(line);
   d.decode(buf, 0, buf.length, offset, out);
 }

@@ -1,6 +1,6 @@
-import type { ComponentContext } from '../core/component.js';
-import type { Fields } from '../core/event.js';
-import type { KubernetesFieldsBuilder, KubernetesMetadataOptions, PodMetadataStore } from './metadata/index.js';
+import type { ComponentContext } from '../../core/component.js';
+import type { Fields } from '../../core/event.js';
+import type { KubernetesFieldsBuilder, KubernetesMetadataOptions, PodMetadataStore } from '../../kubernetes/metadata/index.js';
 import type { PodMetadataProvider } from './pod-metadata-provider.js';
 import type { PodLogPath } from './pod-log-path.js';
 
@@ -30,7 +30,7 @@ export class ApiPodMetadataProvider implements PodMetadataProvider {
     let store: PodMetadataStore;
     try {
       // Loaded here, not at import: the Kubernetes client costs ~0.6 s of CPU to load.
-      const metadata = await import('./metadata/index.js');
+      const metadata = await import('../../kubernetes/metadata/index.js');
       this.fields = new metadata.KubernetesFieldsBuilder(this.options);
       store = await metadata.createPodMetadataStore(this.options, { metrics: this.ctx.metrics, logger: this.ctx.logger });
     } catch (error) {
