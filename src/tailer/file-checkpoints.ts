@@ -1,5 +1,7 @@
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
+import type { LogEvent } from '../core/event.js';
+import { Finalizer } from '../core/finalizer.js';
 import type { ComponentMetrics } from '../core/metrics.js';
 import { AckTracker } from './ack-tracker.js';
 import { CheckpointStore, type CheckpointRecord } from './checkpoint-store.js';
@@ -15,7 +17,7 @@ const CHECKPOINT_RECORD_TTL_MS = 15 * 60 * 1000;
  * the only writer of checkpoint records: on opening a file, when it gets its fingerprint, when it
  * is forgotten, and on the persist timer (atomically, by the store), with a backoff while writes fail.
  */
-export class Checkpointer {
+export class FileCheckpoints {
   private readonly store: CheckpointStore;
   private readonly writes: CheckpointWriteBackoff;
   /** Some acknowledged offset may have moved since the last persist. */
@@ -66,6 +68,21 @@ export class Checkpointer {
       after?.();
       this.dirty = true;
     };
+  }
+
+  /**
+   * `events` read from `file` go on, covering its lines up to `offset`: once every one is
+   * acknowledged (delivered or rejected), the checkpoint may move there (then `after` runs).
+   * No events: acknowledged at once.
+   */
+  handOn(file: TailedFile, events: LogEvent[], offset: number, after?: () => void): void {
+    const acknowledged = this.inFlight(file, offset, after);
+    if (events.length === 0) return acknowledged();
+    const finalizer = new Finalizer(events.length, ({ rejected }) => {
+      if (rejected > 0) this.metrics.discarded('rejected', rejected);
+      acknowledged();
+    });
+    for (const event of events) event.finalizer = finalizer;
   }
 
   /** Records `file`'s acknowledged offset now (no write to disk). */
