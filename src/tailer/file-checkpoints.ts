@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { LogEvent } from '../core/event.js';
 import { Finalizer } from '../core/finalizer.js';
 import type { ComponentMetrics } from '../core/metrics.js';
+import { RunTimeErrors } from '../core/run-time-errors.js';
 import { AckTracker } from './ack-tracker.js';
 import { CheckpointStore, type CheckpointRecord } from './checkpoint-store.js';
 import { CheckpointWriteBackoff } from './checkpoint-write-backoff.js';
@@ -22,6 +23,7 @@ export class FileCheckpoints {
   private readonly writes: CheckpointWriteBackoff;
   /** Some acknowledged offset may have moved since the last persist. */
   private dirty = false;
+  private readonly errors: RunTimeErrors;
 
   constructor(
     path: string,
@@ -32,6 +34,7 @@ export class FileCheckpoints {
     private readonly metrics: ComponentMetrics,
   ) {
     this.store = new CheckpointStore(path);
+    this.errors = new RunTimeErrors(metrics, logger);
     this.writes = new CheckpointWriteBackoff(intervalMs);
   }
 
@@ -97,8 +100,7 @@ export class FileCheckpoints {
     const report = await this.store.load();
     if (report.untightened.length > 0) logger.warn({ paths: report.untightened }, 'cannot make checkpoint files private (0600/0700)');
     if (report.corrupt) {
-      metrics.error('checkpoint_file_corrupt');
-      logger.error({ path, problem: report.problem, kept_as: report.keptAs }, 'checkpoint file is unusable; files are read per read_from');
+      this.errors.report('checkpoint_file_corrupt', { path, problem: report.problem, kept_as: report.keptAs }, 'checkpoint file is unusable; files are read per read_from', { level: 'error' });
     }
     if (report.invalid.length === 0) return;
     metrics
@@ -141,7 +143,7 @@ export class FileCheckpoints {
     } catch (error) {
       this.dirty = true;
       const { code, report, retryInMs } = this.writes.failed(error);
-      metrics.error('checkpoint_write_failed');
+      this.errors.count('checkpoint_write_failed'); // logged once per run of failures (below)
       metrics.counter('sluice_checkpoint_write_errors_total', 'Failed checkpoint writes (retried with backoff), by error code.', ['code']).inc({ ...metrics.labels, code });
       if (report) {
         logger.error(

@@ -1,5 +1,6 @@
 import type { ComponentContext } from '../../core/component.js';
 import type { Fields } from '../../core/event.js';
+import { RunTimeErrors } from '../../core/run-time-errors.js';
 import type { KubernetesFieldsBuilder, KubernetesMetadataOptions, PodMetadataStore } from '../../kubernetes/metadata/index.js';
 import type { PodMetadataProvider } from './pod-metadata-provider.js';
 import type { PodLogPath } from './pod-log-path.js';
@@ -35,7 +36,12 @@ export class ApiPodMetadataProvider implements PodMetadataProvider {
       store = await metadata.createPodMetadataStore(this.options, { metrics: this.ctx.metrics, logger: this.ctx.logger });
     } catch (error) {
       this.resolveStore(undefined);
-      this.ctx.logger.error({ err: error }, 'no pod metadata from the Kubernetes API: shipping what log paths say');
+      new RunTimeErrors(this.ctx.metrics, this.ctx.logger).report(
+        'pod_metadata_unavailable',
+        { err: error },
+        'no pod metadata from the Kubernetes API: shipping what log paths say',
+        { level: 'error' },
+      );
       return;
     }
     this.store = store;

@@ -2,6 +2,7 @@ import { realpathSync } from 'node:fs';
 import { basename, resolve, sep } from 'node:path';
 import type { ComponentContext, EventOutput, Source, SourceRunContext } from '../../core/component.js';
 import type { LogEvent } from '../../core/event.js';
+import { RunTimeErrors } from '../../core/run-time-errors.js';
 import { PartialMergeDecoder } from './partial-merge.js';
 import { PodLogPathFilter } from './path-filter.js';
 import { isPodLogFileName, parsePodLogPath, podLogSequence, type PodLogPath } from './pod-log-path.js';
@@ -72,7 +73,7 @@ export class KubernetesLogsSource implements Source {
   private readonly unsubscribe: () => void;
   private readonly filter: PodLogPathFilter;
   private readonly legacyDirectory: string | undefined;
-  private readonly logger: ComponentContext['logger'];
+  private readonly errors: RunTimeErrors;
 
   constructor(
     private readonly config: KubernetesLogsConfig,
@@ -81,7 +82,7 @@ export class KubernetesLogsSource implements Source {
     /** Internal timings (tests shorten them). */
     timings: Partial<Pick<TailerOptions, 'idlePollMs' | 'rotatedQuietMs'>> = {},
   ) {
-    this.logger = ctx.logger;
+    this.errors = new RunTimeErrors(ctx.metrics, ctx.logger);
     this.provider = provider ?? choosePodMetadataProvider(config, ctx);
     this.unsubscribe = this.provider.onChange((podUid) => this.refreshPod(podUid));
     this.filter = new PodLogPathFilter({
@@ -112,7 +113,9 @@ export class KubernetesLogsSource implements Source {
 
   async run({ out, shutdown }: SourceRunContext): Promise<void> {
     // The provider warms up in the background: files of pods it does not know yet wait (bounded).
-    const starting = this.provider.start?.().catch((error: unknown) => this.logger.error({ err: error }, 'pod metadata provider failed to start'));
+    const starting = this.provider.start?.().catch((error: unknown) => {
+      this.errors.report('pod_metadata_unavailable', { err: error }, 'pod metadata provider failed to start', { level: 'error' });
+    });
     await this.tailer.run(this.countingOutput(out), shutdown);
     await starting;
   }
