@@ -6,13 +6,13 @@ import { z } from 'zod';
 import type { EventOutput, Source, SourceRunContext } from '../src/core/component.js';
 import type { LogEvent } from '../src/core/event.js';
 import type { MetricsRegistry } from '../src/core/metrics.js';
-import { PlainLineDecoder } from '../src/sources/file/plain-line-decoder.js';
-import { isPodLogFileName, parsePodLogPath, podLogSequence } from '../src/sources/kubernetes_logs/pod-log-path.js';
+import { isPodLogFileName } from '../src/sources/kubernetes_logs/pod-log-path.js';
 import { commonTailerSettings, tailerOptionsSchema, type TailerConfig } from '../src/tailer/options.js';
 import { Tailer, type TailerOptions } from '../src/tailer/tailer.js';
 import { KubeletSim, type KubeletSimOptions, type SimContainer, type Stream } from './kubelet-sim.js';
 import type { CollectingOutput } from './source-driver.js';
 import { testContext } from './source-driver.js';
+import { kubeletAdmission } from './tailer-parts.js';
 
 /**
  * The tailer alone, on a tree a simulated kubelet writes: kubelet's file names give the read
@@ -31,16 +31,7 @@ export class TailerSource implements Source {
     this.tailer = new Tailer({
       roots: [{ dir: logDirectory, depth: 2, linkTargets: [] }],
       acceptPath: (path) => isPodLogFileName(basename(path)),
-      admit: (path) => {
-        const pod = parsePodLogPath(path);
-        if (pod === undefined) return undefined;
-        return {
-          sequence: podLogSequence(path, pod),
-          rotated: pod.rotation !== 'current',
-          compressed: pod.rotation === 'compressed',
-          createDecoder: (file, stats) => new PlainLineDecoder(file, stats),
-        };
-      },
+      admit: (path) => kubeletAdmission(path),
       ...commonTailerSettings(config, ctx),
       ...timings,
     });
