@@ -1,8 +1,8 @@
-// `node dist/bench/timestamp/run.js`: cost of the per-line RFC 3339 check (src/kubernetes/rfc3339.ts)
+// `node dist/bench/timestamp/run.js`: cost of the per-line RFC 3339 check (src/sources/kubernetes_logs/rfc3339.ts)
 // against its baseline, the 7-byte shape check it replaced, and the CRI parser's lines/s with it.
 // Best of 40 interleaved rounds: on a shared machine the least disturbed round is the closest figure.
-import { ParsedLine, parseContainerLogLine } from '../../src/kubernetes/container-log-parser.js';
-import { isRfc3339 } from '../../src/kubernetes/rfc3339.js';
+import { ParsedLine, parseContainerLogLine } from '../../src/sources/kubernetes_logs/container-log-parser.js';
+import { isRfc3339 } from '../../src/sources/kubernetes_logs/rfc3339.js';
 
 type Check = (buf: Buffer, start: number, end: number) => boolean;
 

@@ -40,7 +40,7 @@ export class Exclusions {
   /** Lines of the file at `path` not read yet are not shipped. */
   stop(path: string): void {
     const file = this.files.atPath(path);
-    if (file === undefined || file.state === 'done') return;
+    if (file === undefined || file.finished) return;
     this.pendingStops.add(file);
     this.hooks.wake();
   }
@@ -48,17 +48,17 @@ export class Exclusions {
   /** The source's admission said no before the file was opened: finished unread, resumable. */
   excludedOnAdmission(file: TailedFile): void {
     this.hooks.done(file, 'excluded by the source');
-    file.excludedBySource = true;
+    file.exclude();
   }
 
   async apply(): Promise<void> {
     for (const file of this.pendingStops) {
       this.pendingStops.delete(file);
-      if (file.state === 'done') continue;
+      if (file.finished) continue;
       await this.opener.closeReader(file);
       this.hooks.done(file, 'excluded by the source');
       this.handoff.release(file, true);
-      file.excludedBySource = true;
+      file.exclude();
     }
   }
 
@@ -72,14 +72,8 @@ export class Exclusions {
     if (file !== undefined && this.pendingStops.delete(file)) return; // never stopped: it reads on
     if (file === undefined) {
       this.tracker.resumeAtEnd(path);
-    } else {
-      if (!file.excludedBySource || file.state !== 'done') return;
-      file.excludedBySource = false;
-      file.resumeAtEnd = true;
-      file.decoder?.release?.();
-      file.splitter = undefined; // opened afresh (new splitter, acks and decoder)
-      file.state = 'waiting';
-      file.readable = true;
+    } else if (!file.resume()) {
+      return;
     }
     this.hooks.wake();
   }

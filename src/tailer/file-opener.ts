@@ -1,21 +1,24 @@
 import type { Stats } from 'node:fs';
 import { lstat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { Checkpointer } from './checkpointer.js';
+import type { FileCheckpoints } from './file-checkpoints.js';
 import { GzipChunkReader, PlainChunkReader, openVerified } from './chunk-reader.js';
+import type { RunTimeErrors } from '../core/run-time-errors.js';
 import type { Discovery } from './discovery.js';
 import type { FileRegistry } from './file-registry.js';
 import type { FileTracker } from './file-tracker.js';
 import { FINGERPRINT_HEAD_BYTES, fingerprintFromHead, headMatches, pathStillHolds, readGzipHead, readPlainHead, type Fingerprint } from './fingerprint.js';
 import type { DecodeStats } from './line-decoder.js';
 import { LineSplitter } from './line-splitter.js';
-import type { LogBudget } from './log-budget.js';
 import { OpenBackoff } from './open-backoff.js';
 import { ParkingOrder } from './parking-order.js';
 import { UnsafePathError } from './path-policy.js';
 import { startPosition } from './start-position.js';
 import { inodeKey, type TailedFile } from './tailed-file.js';
 import type { TailerOptions } from './tailer.js';
+
+/** Log group of the refused paths (discovery's and the opener's share one budget). */
+export const REFUSED_PATHS = 'refused_path';
 
 /** What the opener asks of the tailer. */
 export interface FileOpenerHooks {
@@ -37,15 +40,14 @@ export class FileOpener {
   private readonly openBackoff: OpenBackoff;
 
   constructor(
-    private readonly options: Pick<TailerOptions, 'maxOpenFiles' | 'maxReadBytes' | 'maxLineBytes' | 'metrics' | 'logger'>,
+    private readonly options: Pick<TailerOptions, 'maxOpenFiles' | 'maxReadBytes' | 'maxLineBytes' | 'logger'>,
     private readonly files: FileRegistry,
     private readonly discovery: Discovery,
     private readonly tracker: FileTracker,
-    private readonly checkpoints: Checkpointer,
+    private readonly checkpoints: FileCheckpoints,
     private readonly stats: DecodeStats,
     private readonly sharedReadBuffer: Buffer,
-    /** Warnings about refused paths, shared with discovery's. */
-    private readonly refusalLogs: LogBudget,
+    private readonly errors: RunTimeErrors,
     private readonly hooks: FileOpenerHooks,
   ) {
     this.openBackoff = new OpenBackoff(() => hooks.wake());
@@ -70,14 +72,14 @@ export class FileOpener {
     if (!this.anyOpenableFile()) return; // the usual case: one cheap pass instead of two
     for (const file of this.files.all()) {
       // A parked file (closed to respect max_open_files) reopens only when it may have data.
-      if (file.state !== 'waiting' || !file.readable || file.admissionPending || !this.files.isNextInSequence(file)) continue;
+      if (!file.closed || !file.readable || file.admissionPending || !this.files.isNextInSequence(file)) continue;
       if (file.pollOnly && (await this.unchangedWhileParked(file))) continue;
       if (this.openCount >= this.options.maxOpenFiles && !(await this.parkOneFile())) break;
       await this.openAndEnlist(file);
     }
     for (const file of this.files.all()) {
       if (this.openCount >= this.options.maxOpenFiles) return;
-      if (file.state === 'waiting' && file.readable && !file.admissionPending && file.splitter === undefined) await this.openAndEnlist(file);
+      if (file.state === 'waiting' && file.readable && !file.admissionPending) await this.openAndEnlist(file);
     }
   }
 
@@ -115,7 +117,7 @@ export class FileOpener {
     const files = this.files.all();
     for (let i = 0; i < files.length; i++) {
       const file = files[i]!;
-      if (file.state === 'waiting' && file.readable && !file.admissionPending) return true;
+      if (file.closed && file.readable && !file.admissionPending) return true;
     }
     return false;
   }
@@ -129,8 +131,7 @@ export class FileOpener {
     if (candidate === undefined) return false;
     const blocked = !this.files.isNextInSequence(candidate);
     await this.closeReader(candidate);
-    candidate.state = 'waiting';
-    candidate.readable = blocked; // a blocked file still has everything to read
+    candidate.park(blocked);
     return true;
   }
 
@@ -143,20 +144,18 @@ export class FileOpener {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EMFILE' || code === 'ENFILE') {
-        this.options.metrics.error('too_many_open_files');
         if (this.openBackoff.failed()) {
-          this.options.logger.warn({ path: file.path, code, retry_ms: this.openBackoff.retryInMs }, 'out of file descriptors: files are opened again after a backoff (raise RLIMIT_NOFILE or lower max_open_files)');
+          this.errors.report('too_many_open_files', { path: file.path, code, retry_ms: this.openBackoff.retryInMs }, 'out of file descriptors: files are opened again after a backoff (raise RLIMIT_NOFILE or lower max_open_files)');
+        } else {
+          this.errors.count('too_many_open_files'); // logged when the backoff began
         }
         return;
       }
       if (error instanceof UnsafePathError) {
         // Swapped for a link, a FIFO or a device since it was found: refused, never read.
-        this.options.metrics.error(error.reason);
-        const suppressed = this.refusalLogs.take();
-        if (suppressed !== undefined) this.options.logger.warn({ path: file.path, reason: error.reason, suppressed }, 'not reading a file that is no longer a regular file under the root');
+        this.errors.report(error.reason, { path: file.path, reason: error.reason }, 'not reading a file that is no longer a regular file under the root', { group: REFUSED_PATHS });
       } else if (code !== 'ENOENT') {
-        this.options.metrics.error('open_failed');
-        this.options.logger.warn({ path: file.path, err: error }, 'cannot open file');
+        this.errors.report('open_failed', { path: file.path, err: error }, 'cannot open file');
       }
       this.hooks.done(file, `open failed: ${code}`);
     }
@@ -218,18 +217,13 @@ export class FileOpener {
       const truncated = original.beforeTruncation;
       let offset: number;
       if (truncated !== undefined && headMatches(truncated.fingerprint, head)) offset = truncated.offset; // truncated before its copy was found
-      else if (await this.holdsStartOf(original, head)) offset = this.resumeOffsetOf(original);
+      else if (await this.holdsStartOf(original, head)) offset = original.resumeOffset;
       else continue;
       file.copyOf = original;
       this.options.logger.debug({ path: file.path, original: original.path, offset }, 'a copy of a file being read: resumed at its offset');
       return offset;
     }
     return undefined;
-  }
-
-  /** Where a copy of `file` would go on: its last complete line, or its earliest unfinished merge. */
-  resumeOffsetOf(file: TailedFile): number {
-    return Math.min(file.splitter!.nextLineOffset, file.decoder?.pendingOffset() ?? Infinity);
   }
 
   /**
@@ -251,7 +245,7 @@ export class FileOpener {
   async skipCopiedBytes(original: TailedFile, end: number): Promise<void> {
     const splitter = original.splitter;
     const fingerprint = original.fingerprint;
-    if (original.state === 'done' || splitter === undefined || splitter.readOffset >= end || fingerprint === undefined) return;
+    if (original.finished || splitter === undefined || splitter.readOffset >= end || fingerprint === undefined) return;
     if (!(await this.stillHolds(original, fingerprint, end))) return;
     this.options.logger.debug({ path: original.path, from: splitter.readOffset, to: end }, 'skipped the bytes its copy shipped');
     original.decoder?.release?.();
@@ -296,7 +290,7 @@ export class FileOpener {
       if (other.fingerprint === undefined) await this.tracker.fingerprintOpenFile(other);
       if (other.fingerprint === undefined) continue;
       if (dirname(other.path) !== dir || !headMatches(other.fingerprint, head)) continue;
-      if (other.state === 'waiting' && other.splitter === undefined) {
+      if (other.state === 'waiting') {
         this.hooks.done(other, 'read from its gzip copy'); // never opened: the gzip copy is read instead
         continue;
       }

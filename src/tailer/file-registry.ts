@@ -92,7 +92,7 @@ export class FileRegistry {
     const key = file.sequenceKey;
     if (key === undefined) return true;
     for (const other of this.sequences.get(key) ?? []) {
-      if (other === file || other.state === 'done') continue;
+      if (other === file || other.finished) continue;
       if (other.rank < file.rank || (other.rank === file.rank && other.order < file.order)) return false;
     }
     return true;
@@ -117,7 +117,7 @@ export class FileRegistry {
     if (key === undefined) return undefined;
     let next: TailedFile | undefined;
     for (const other of this.sequences.get(key) ?? []) {
-      if (other.state === 'done' || other.rank <= file.rank) continue;
+      if (other.finished || other.rank <= file.rank) continue;
       if (next === undefined || other.rank < next.rank || (other.rank === next.rank && other.order < next.order)) next = other;
     }
     return next;

@@ -1,5 +1,6 @@
 import { dirname } from 'node:path';
-import type { Checkpointer } from './checkpointer.js';
+import type { RunTimeErrors } from '../core/run-time-errors.js';
+import type { FileCheckpoints } from './file-checkpoints.js';
 import { PlainChunkReader } from './chunk-reader.js';
 import type { DiscoveredFile, Discovery } from './discovery.js';
 import { fingerprintFromHead, headMatches, pathStillHolds, readHeadAt, readPlainHead } from './fingerprint.js';
@@ -35,7 +36,8 @@ export class FileTracker {
   constructor(
     private readonly options: Pick<TailerOptions, 'admit' | 'ignoreOlderSecs' | 'readFrom' | 'logger'>,
     private readonly discovery: Discovery,
-    private readonly checkpoints: Checkpointer,
+    private readonly checkpoints: FileCheckpoints,
+    private readonly errors: RunTimeErrors,
     private readonly hooks: FileTrackerHooks,
   ) {}
 
@@ -96,7 +98,7 @@ export class FileTracker {
     const known = this.files.get(key);
     if (known !== undefined) {
       const changed = stats.size !== known.seenSize || stats.mtimeMs !== known.seenMtimeMs || path !== known.path;
-      if (known.state === 'done' && changed) {
+      if (known.finished && changed) {
         // A finished file moved or changed: the same file, or its inode reused by a new one.
         if (!(await this.sameIdentity(known, path))) {
           this.forget(known);
@@ -122,7 +124,7 @@ export class FileTracker {
     if (admission === undefined) return;
     const canonical = admission.canonicalPath ?? path;
     const previous = this.files.atPath(canonical);
-    if (previous !== undefined && previous.state !== 'done') this.renamedAwayUnseen(previous);
+    if (previous !== undefined && !previous.finished) this.renamedAwayUnseen(previous);
     const file = new TailedFile(canonical, key, stats.dev, stats.ino, admission, initial && this.options.readFrom === 'end', stats);
     file.resumeAtEnd = this.resumeAtEndPaths.delete(canonical);
     this.options.logger.debug({ path: canonical, key }, 'file found');
@@ -140,7 +142,7 @@ export class FileTracker {
       this.hooks.wake();
     };
     ready.then(settle, (error: unknown) => {
-      this.options.logger.warn({ path: file.path, err: error }, 'admission check failed; reading the file');
+      this.errors.report('admission_failed', { path: file.path, err: error }, 'admission check failed; reading the file');
       settle(true);
     });
   }
@@ -158,7 +160,7 @@ export class FileTracker {
     // Renamed to a name the source does not read: finish it like a rotated file.
     this.files.move(file, canonical, admission ?? { ...file.admission, rotated: true });
     file.rankPending = false;
-    if (file.state === 'waiting') file.readable = true;
+    if (file.closed) file.readable = true;
   }
 
   /**
@@ -219,8 +221,8 @@ export class FileTracker {
       if (seen.has(file.key)) continue;
       file.orphaned = true;
       file.readable = file.state === 'open';
-      if (file.state === 'waiting' && file.splitter === undefined) this.forget(file);
-      else if (file.state === 'done' && (file.acks?.pendingBatches ?? 0) === 0) this.forget(file);
+      if (file.state === 'waiting') this.forget(file);
+      else if (file.finished && (file.acks?.pendingBatches ?? 0) === 0) this.forget(file);
     }
   }
 

@@ -1,6 +1,6 @@
 import type { LogEvent } from '../core/event.js';
 import { Finalizer } from '../core/finalizer.js';
-import type { Checkpointer } from './checkpointer.js';
+import type { FileCheckpoints } from './file-checkpoints.js';
 import type { FileRegistry } from './file-registry.js';
 import type { InheritedMerges, TailedFile } from './tailed-file.js';
 
@@ -15,7 +15,7 @@ export class MergeHandoff {
 
   constructor(
     private readonly files: FileRegistry,
-    private readonly checkpoints: Checkpointer,
+    private readonly checkpoints: FileCheckpoints,
   ) {}
 
   /** The next file of `file`'s sequence, if it may take over the merges `file` left unfinished. */
@@ -32,7 +32,7 @@ export class MergeHandoff {
     const earlier = file.inherited;
     file.inherited = undefined;
     const merges: InheritedMerges = { decoder: file.decoder!, settle: this.checkpoints.inFlight(file, file.splitter!.nextLineOffset, earlier?.settle), adoptedAt: undefined };
-    if (heir.state === 'done') this.stranded.push(merges);
+    if (heir.finished) this.stranded.push(merges);
     else heir.inherited = merges;
   }
 

@@ -1,9 +1,16 @@
 import type { Stats } from 'node:fs';
+import type { Logger } from 'pino';
+import type { LogEvent } from '../core/event.js';
+import type { RunTimeErrors } from '../core/run-time-errors.js';
 import type { AckTracker } from './ack-tracker.js';
-import type { ChunkReader } from './chunk-reader.js';
-import type { Fingerprint } from './fingerprint.js';
+import { PlainChunkReader, type ChunkReader } from './chunk-reader.js';
+import type { FileCheckpoints } from './file-checkpoints.js';
+import type { FileOpener } from './file-opener.js';
+import type { FileRegistry } from './file-registry.js';
+import { fingerprintFromHead, type Fingerprint } from './fingerprint.js';
 import type { DecodeStats, LineDecoder, TailedFileView } from './line-decoder.js';
 import type { LineSplitter } from './line-splitter.js';
+import type { MergeHandoff } from './merge-handoff.js';
 
 /** How a source wants a discovered file read; decided from the path, before the file is opened. */
 export interface FileAdmission {
@@ -28,7 +35,35 @@ export interface FileAdmission {
   createDecoder(file: TailedFileView, stats: DecodeStats): LineDecoder;
 }
 
-export type TailedFileState = 'waiting' | 'open' | 'done';
+/**
+ * Where a file is in its life:
+ * - `waiting`: found, never opened (or resumed after an exclusion: opened afresh);
+ * - `open`: its reader is open and it is read in turn;
+ * - `parked`: closed to respect `max_open_files`; keeps its splitter, decoder and acks and
+ *   reopens at its read offset when it may have data;
+ * - `excluded`: finished because the source excluded it; `resume` makes it `waiting` again;
+ * - `done`: finished for good (read to its end, gone, or not to be read).
+ */
+export type TailedFileState = 'waiting' | 'open' | 'parked' | 'excluded' | 'done';
+
+/** What reading a file needs of the tailer (one per tailer, built once). */
+export interface FileReadContext {
+  readonly checkpoints: FileCheckpoints;
+  readonly handoff: MergeHandoff;
+  readonly files: FileRegistry;
+  readonly opener: FileOpener;
+  readonly errors: RunTimeErrors;
+  readonly logger: Logger;
+  /** A rotated or renamed-away file with no successor is finished after this long without data. */
+  readonly rotatedQuietMs: number;
+  readonly sharedReadBuffer: Buffer;
+  /** Hands the events of one read on (into the round's outgoing batch). */
+  send(events: LogEvent[]): Promise<void> | void;
+  /** Bytes read (counted once per round). */
+  bytesRead(bytes: number): void;
+  /** The file is finished (`done`): its merges and its sequence's next file are seen to. */
+  done(file: TailedFile, reason: string): void;
+}
 
 /**
  * Merges the previous file of the sequence left unfinished at its end (a partial line cut by a
@@ -44,7 +79,11 @@ export interface InheritedMerges {
   adoptedAt: number | undefined;
 }
 
-/** Everything the tailer knows about one file identity (device + inode). */
+/**
+ * One file identity (device + inode) and its state machine (`state`): it owns its reader, line
+ * splitter, decoder and acks, and reads itself (`readOnce`, `finish`, `park`). The tailer's loop
+ * decides when; the file decides what a read means.
+ */
 export class TailedFile implements TailedFileView {
   state: TailedFileState = 'waiting';
   fingerprint: Fingerprint | undefined;
@@ -74,8 +113,6 @@ export class TailedFile implements TailedFileView {
   admissionPending = false;
   /** Renamed away under a name not seen yet: its place in the sequence is being worked out. */
   rankPending = false;
-  /** Finished because the source excluded it (it may be resumed, see `Tailer.resumeReading`). */
-  excludedBySource = false;
   /** Resumed after an exclusion: the next open starts at the end of the file, past any checkpoint. */
   resumeAtEnd = false;
   lastDataAt = Date.now();
@@ -99,6 +136,168 @@ export class TailedFile implements TailedFileView {
     this.seenSize = stats.size;
     this.seenMtimeMs = stats.mtimeMs;
     this.order = TailedFile.registered++;
+  }
+
+  /** Finished, for good or until the source lifts its exclusion. */
+  get finished(): boolean {
+    return this.state === 'done' || this.state === 'excluded';
+  }
+
+  /** Found and not open: opened when it may have data (never opened, or parked). */
+  get closed(): boolean {
+    return this.state === 'waiting' || this.state === 'parked';
+  }
+
+  /** Where a copy of this file would go on: its last complete line, or its earliest unfinished merge. */
+  get resumeOffset(): number {
+    return Math.min(this.splitter!.nextLineOffset, this.decoder?.pendingOffset() ?? Infinity);
+  }
+
+  /**
+   * One read of at most `max_read_bytes`: its lines go on as events; at the end of the file it is
+   * checked for what ends it (a successor, a quiet period, deletion) or restarts it (truncation).
+   * Runs only while `open`; the caller closes nothing under it.
+   */
+  async readOnce(ctx: FileReadContext): Promise<void> {
+    if (this.inherited !== undefined) ctx.handoff.adoptIfInherited(this);
+    const successorKnown = this.admission.rotated && ctx.files.hasSuccessor(this);
+    const plain = this.reader instanceof PlainChunkReader ? this.reader : undefined;
+    const eventSeq = this.eventSeq;
+    let stats: Stats | undefined;
+    if (this.pollOnly && plain !== undefined) {
+      // Idle poll without an fs event: one fstat instead of a read that most likely returns nothing.
+      this.pollOnly = false;
+      stats = await this.statOpen(ctx, plain);
+      if (stats === undefined) return this.finish(ctx, 'stat failed');
+      if (stats.size > plain.offset) stats = undefined;
+    }
+    if (stats === undefined) {
+      let chunk: Buffer;
+      try {
+        chunk = await this.reader!.read();
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return this.finish(ctx, 'vanished'); // deleted before opened
+        if (this.compressed) ctx.errors.report('gzip_corrupt', { path: this.path, err: error }, 'corrupt or truncated gzip file; lines before the damage were read');
+        else ctx.errors.report('read_failed', { path: this.path, err: error }, 'read failed');
+        await this.finish(ctx, 'read error');
+        return;
+      }
+      if (chunk.length > 0) {
+        this.readAny = true;
+        const splitter = this.splitter!;
+        if (this.fingerprint === undefined && splitter.readOffset === 0) {
+          this.fingerprint = fingerprintFromHead(this.dev, this.ino, chunk);
+          ctx.checkpoints.remember(this);
+        }
+        // A short read of a live file reached its end: skip the read that would return nothing
+        // (and its fstat) unless an fs event came meanwhile. Deletion, truncation and quiet
+        // periods are still checked on the next event or idle poll.
+        const atEnd = plain !== undefined && chunk.length < plain.chunkBytes && !this.admission.rotated && !this.orphaned;
+        const events: LogEvent[] = [];
+        splitter.push(chunk, this.decoder!, events);
+        this.lastDataAt = Date.now();
+        ctx.bytesRead(chunk.length);
+        if (atEnd && this.eventSeq === eventSeq) this.readable = false;
+        await this.emit(ctx, events);
+        return;
+      }
+    }
+    this.readable = false;
+    if (this.compressed || successorKnown) return this.finish(ctx, successorKnown ? 'successor' : 'gzip end', true);
+    const quiet = Date.now() - this.lastDataAt >= ctx.rotatedQuietMs;
+    if ((this.admission.rotated || this.orphaned) && quiet) return this.finish(ctx, 'quiet');
+    if (quiet && this.decoder!.pendingOffset() !== undefined) await this.flushStalledMerge(ctx);
+    stats ??= await this.statOpen(ctx, plain!);
+    if (stats === undefined) return this.finish(ctx, 'stat failed');
+    if (stats.nlink === 0) return this.finish(ctx, 'deleted'); // deleted: release its disk space now
+    if (stats.size < this.splitter!.readOffset) this.restartTruncated(ctx, plain!);
+  }
+
+  /**
+   * The file ends for good: emit what is pending, close it, let its successor start. `continued`:
+   * the next file of its sequence carries on the same stream (rotation), so a partial line left at
+   * the end merges with its final part there, as kubelet reads it.
+   */
+  async finish(ctx: FileReadContext, reason: string, continued = false): Promise<void> {
+    const events: LogEvent[] = [];
+    this.splitter!.flush(this.decoder!, events);
+    const heir = continued ? ctx.handoff.heirOf(this) : undefined;
+    if (heir === undefined) this.decoder!.flush(events);
+    await ctx.opener.closeReader(this);
+    ctx.done(this, reason);
+    await this.emit(ctx, events); // acknowledges up to the start of the unfinished merges
+    if (continued && this.copyOf !== undefined) await ctx.opener.skipCopiedBytes(this.copyOf, this.splitter!.readOffset);
+    if (heir !== undefined) ctx.handoff.passOn(this, heir);
+  }
+
+  /**
+   * Closed to respect `max_open_files` (the caller closed its reader): it keeps where it stands
+   * and reopens there. `blocked`: not next in its sequence, so it still has everything to read.
+   */
+  park(blocked: boolean): void {
+    this.state = 'parked';
+    this.readable = blocked;
+  }
+
+  /** Finished because the source excluded it (the caller closed its reader). */
+  exclude(): void {
+    this.state = 'excluded';
+  }
+
+  /**
+   * The source lifted its exclusion: opened afresh (new splitter, acks and decoder) at the end of
+   * the file as it is then. False when it was not excluded.
+   */
+  resume(): boolean {
+    if (this.state !== 'excluded') return false;
+    this.resumeAtEnd = true;
+    this.decoder?.release?.();
+    this.splitter = undefined;
+    this.state = 'waiting';
+    this.readable = true;
+    return true;
+  }
+
+  /** The lines read up to here go on: their acknowledgement moves the checkpoint (not past an unfinished merge). */
+  private async emit(ctx: FileReadContext, events: LogEvent[]): Promise<void> {
+    const pending = this.decoder!.pendingOffset();
+    const lineEnd = this.splitter!.nextLineOffset;
+    // The merges taken over from the previous file are among these events: its end goes with them.
+    const settles = this.inherited === undefined ? undefined : ctx.handoff.settledBy(this, pending);
+    ctx.checkpoints.handOn(this, events, pending === undefined ? lineEnd : Math.min(lineEnd, pending), settles?.settle);
+    if (events.length > 0) await ctx.send(events);
+  }
+
+  private async statOpen(ctx: FileReadContext, reader: PlainChunkReader): Promise<Stats | undefined> {
+    try {
+      return await reader.handle.stat();
+    } catch (error) {
+      ctx.errors.report('read_failed', { path: this.path, err: error }, 'stat of an open file failed');
+      return undefined;
+    }
+  }
+
+  /**
+   * A partial line whose end never came (a process that exited after writing without a newline,
+   * Docker then logs it without `\n`): ship what there is rather than hold it, and the file's
+   * checkpoint, until the pod is deleted.
+   */
+  private async flushStalledMerge(ctx: FileReadContext): Promise<void> {
+    const events: LogEvent[] = [];
+    this.decoder!.flush(events);
+    ctx.logger.debug({ path: this.path, events: events.length }, 'flushed a partial line after a quiet period');
+    await this.emit(ctx, events);
+  }
+
+  /** Copy-truncate rotation (generic files): the file shrank, so read it again from the start. */
+  private restartTruncated(ctx: FileReadContext, reader: PlainChunkReader): void {
+    ctx.errors.count('file_truncated');
+    // Its copy may not be found yet (copytruncate): it must still know where this file stood.
+    if (this.fingerprint !== undefined) this.beforeTruncation = { fingerprint: this.fingerprint, offset: this.resumeOffset };
+    this.reader = new PlainChunkReader(reader.handle, 0, ctx.sharedReadBuffer);
+    this.fingerprint = undefined;
+    ctx.opener.startReading(this, 0);
+    this.readable = true;
   }
 
   get compressed(): boolean {

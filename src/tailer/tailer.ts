@@ -1,22 +1,18 @@
-import type { Stats } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { EventOutput } from '../core/component.js';
 import type { LogEvent } from '../core/event.js';
-import { Finalizer } from '../core/finalizer.js';
 import type { ComponentMetrics } from '../core/metrics.js';
-import { Checkpointer } from './checkpointer.js';
-import { PlainChunkReader } from './chunk-reader.js';
+import { RunTimeErrors } from '../core/run-time-errors.js';
+import { FileCheckpoints } from './file-checkpoints.js';
 import { Discovery, type DiscoveryRoot } from './discovery.js';
 import { Exclusions } from './exclusions.js';
-import { FileOpener } from './file-opener.js';
+import { FileOpener, REFUSED_PATHS } from './file-opener.js';
 import type { FileRegistry } from './file-registry.js';
 import { FileTracker } from './file-tracker.js';
-import { fingerprintFromHead } from './fingerprint.js';
 import { DecodeStats } from './line-decoder.js';
-import { LogBudget } from './log-budget.js';
 import { MergeHandoff } from './merge-handoff.js';
-import type { FileAdmission, TailedFile } from './tailed-file.js';
+import type { FileAdmission, FileReadContext, TailedFile } from './tailed-file.js';
 import { Wake } from './wake.js';
 
 export interface TailerOptions {
@@ -86,7 +82,7 @@ const enum Round {
  * idle poll; nothing is polled in a tight loop.
  */
 export class Tailer {
-  private readonly checkpoints: Checkpointer;
+  private readonly checkpoints: FileCheckpoints;
   private readonly discovery: Discovery;
   private readonly files: FileRegistry;
   private readonly tracker: FileTracker;
@@ -103,22 +99,22 @@ export class Tailer {
   /** Resolves when the run is asked to stop. */
   private stopped: Promise<void> = new Promise(() => {});
   private readonly idlePollMs: number;
-  private readonly rotatedQuietMs: number;
   private readonly writeCoalesceMs: number;
   private readonly openFilesGauge;
   private readonly trackedFilesGauge;
   private readonly watchedDirectoriesGauge;
-  /** Warnings about refused paths (their number is the pods' choice); each is still counted. */
-  private readonly refusalLogs = new LogBudget();
-  /** Watch refusals already logged, by cause (each refused directory is still counted). */
-  private readonly loggedWatchRefusals = new Set<string>();
+  private readonly errors: RunTimeErrors;
   private readonly opener: FileOpener;
+  /** What each file's reads need of the tailer. */
+  private readonly readContext: FileReadContext;
+  /** Where the events go while `run` runs. */
+  private out: EventOutput | undefined;
 
   constructor(private readonly options: TailerOptions) {
-    this.checkpoints = new Checkpointer(options.checkpointPath, options.checkpointIntervalMs, () => this.files.all(), options.logger, options.metrics);
+    this.errors = new RunTimeErrors(options.metrics, options.logger);
+    this.checkpoints = new FileCheckpoints(options.checkpointPath, options.checkpointIntervalMs, () => this.files.all(), options.logger, options.metrics);
     this.sharedReadBuffer = Buffer.allocUnsafe(options.maxReadBytes);
     this.idlePollMs = options.idlePollMs ?? 1000;
-    this.rotatedQuietMs = options.rotatedQuietMs ?? 5000;
     this.writeCoalesceMs = options.writeCoalesceMs ?? WRITE_COALESCE_MS;
     const labels = options.metrics.labels;
     this.openFilesGauge = options.metrics.gauge('sluice_source_open_files', 'Files the source holds open.').labels(labels);
@@ -139,23 +135,21 @@ export class Tailer {
         this.loopWake.soon(this.writeCoalesceMs);
       },
       rejected: (path, reason) => {
-        options.metrics.error(reason);
-        const suppressed = this.refusalLogs.take();
-        if (suppressed !== undefined) options.logger.warn({ path, reason, suppressed }, 'not reading a path in the log tree: only regular files under the root are read');
+        this.errors.report(reason, { path, reason }, 'not reading a path in the log tree: only regular files under the root are read', { group: REFUSED_PATHS });
       },
       watchRefused: (dir, cause) => {
-        options.metrics.error(cause === 'max_watched_directories' ? 'watch_limit_reached' : 'inotify_watches_exhausted');
-        if (this.loggedWatchRefusals.has(cause)) return;
-        this.loggedWatchRefusals.add(cause);
-        options.logger.warn(
+        const limit = cause === 'max_watched_directories';
+        this.errors.report(
+          limit ? 'watch_limit_reached' : 'inotify_watches_exhausted',
           { dir, cause, max_watched_directories: options.maxWatchedDirectories, rescan_ms: options.scanIntervalMs },
-          cause === 'max_watched_directories'
+          limit
             ? 'max_watched_directories reached: new files in further directories are found by the periodic rescan only'
             : 'the kernel refused an inotify watch (fs.inotify.max_user_watches used up): new files in further directories are found by the periodic rescan only',
+          { once: true }, // each refused directory is still counted
         );
       },
     }, limits);
-    this.tracker = new FileTracker(options, this.discovery, this.checkpoints, {
+    this.tracker = new FileTracker(options, this.discovery, this.checkpoints, this.errors, {
       wake: () => this.wake(),
       excluded: (file) => this.exclusions.excludedOnAdmission(file),
       dropped: (file) => this.handoff.release(file, true),
@@ -163,8 +157,23 @@ export class Tailer {
     this.files = this.tracker.files;
     this.handoff = new MergeHandoff(this.files, this.checkpoints);
     const openerHooks = { wake: () => this.wake(), done: (file: TailedFile, reason: string) => this.markDone(file, reason) };
-    this.opener = new FileOpener(options, this.files, this.discovery, this.tracker, this.checkpoints, this.stats, this.sharedReadBuffer, this.refusalLogs, openerHooks);
+    this.opener = new FileOpener(options, this.files, this.discovery, this.tracker, this.checkpoints, this.stats, this.sharedReadBuffer, this.errors, openerHooks);
     this.exclusions = new Exclusions(this.files, this.tracker, this.opener, this.handoff, openerHooks);
+    this.readContext = {
+      checkpoints: this.checkpoints,
+      handoff: this.handoff,
+      files: this.files,
+      opener: this.opener,
+      errors: this.errors,
+      logger: options.logger,
+      rotatedQuietMs: options.rotatedQuietMs ?? 5000,
+      sharedReadBuffer: this.sharedReadBuffer,
+      send: (events) => this.send(events),
+      bytesRead: (bytes) => {
+        this.receivedBytes += bytes;
+      },
+      done: openerHooks.done,
+    };
   }
 
   private wake(): void {
@@ -177,12 +186,8 @@ export class Tailer {
     file.eventSeq++;
   }
 
-  /** Files currently open (for tests and metrics). */
-  get openFiles(): number {
-    return this.opener.openFiles;
-  }
-
   async run(out: EventOutput, shutdown: AbortSignal): Promise<void> {
+    this.out = out;
     await this.checkpoints.load();
     let resolveStopped!: () => void;
     this.stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
@@ -212,7 +217,7 @@ export class Tailer {
         await this.tracker.discover();
         if (this.exclusions.due) await this.exclusions.apply();
         await this.opener.openWaitingFiles();
-        const round = await this.readRound(out, shutdown);
+        const round = await this.readRound(shutdown);
         if (shutdown.aborted) break;
         // Every file read reached its end and nothing else is due: sleep now rather than after one
         // more pass that finds nothing (one pass per wake-up, not two).
@@ -275,6 +280,7 @@ export class Tailer {
     await this.checkpoints.persist(true);
   }
 
+  /** `file` is finished (`done`): its merges go on or out, and its sequence's next file may open. */
   private markDone(file: TailedFile, reason: string): void {
     this.options.logger.debug({ path: file.path, reason, offset: file.splitter?.readOffset }, 'file done');
     file.state = 'done';
@@ -286,7 +292,7 @@ export class Tailer {
   // ---- reading ---------------------------------------------------------------------------
 
   /** One read from every open file that may have data. */
-  private async readRound(out: EventOutput, shutdown: AbortSignal): Promise<Round> {
+  private async readRound(shutdown: AbortSignal): Promise<Round> {
     let round = Round.nothingRead;
     this.receivedEvents += this.handoff.flushStranded(this.outgoing);
     const files = this.files.snapshot();
@@ -296,7 +302,7 @@ export class Tailer {
       if (file.state !== 'open' || !file.readable || file.rankPending || !this.files.isNextInSequence(file)) continue;
       if (this.exclusions.stopping(file)) continue; // excluded meanwhile
       const dataBefore = file.lastDataAt;
-      await this.readTurn(file, out);
+      await file.readOnce(this.readContext);
       if (!file.readable && file.state === 'open') {
         if (file.lastDataAt !== dataBefore) this.opener.parking.touch(file);
         else this.opener.parking.enlist(file);
@@ -304,7 +310,7 @@ export class Tailer {
       if (file.readable) round = Round.moreToRead;
       else if (round === Round.nothingRead) round = Round.allAtEnd;
     }
-    await this.sendOutgoing(out);
+    await this.sendOutgoing();
     if (round !== Round.nothingRead) this.flushStats();
     return round;
   }
@@ -314,138 +320,22 @@ export class Tailer {
     return this.tracker.workDue || this.exclusions.due || this.opener.anyOpenableFile();
   }
 
-  private async readTurn(file: TailedFile, out: EventOutput): Promise<void> {
-    if (file.inherited !== undefined) this.handoff.adoptIfInherited(file);
-    const successorKnown = file.admission.rotated && this.files.hasSuccessor(file);
-    const plain = file.reader instanceof PlainChunkReader ? file.reader : undefined;
-    const eventSeq = file.eventSeq;
-    let stats: Stats | undefined;
-    if (file.pollOnly && plain !== undefined) {
-      // Idle poll without an fs event: one fstat instead of a read that most likely returns nothing.
-      file.pollOnly = false;
-      stats = await this.statOpen(file, plain);
-      if (stats === undefined) return this.finish(file, out, 'stat failed');
-      if (stats.size > plain.offset) stats = undefined;
-    }
-    if (stats === undefined) {
-      let chunk: Buffer;
-      try {
-        chunk = await file.reader!.read();
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return this.finish(file, out, 'vanished'); // deleted before opened
-        this.options.metrics.error(file.compressed ? 'gzip_corrupt' : 'read_failed');
-        this.options.logger.warn({ path: file.path, err: error }, file.compressed ? 'corrupt or truncated gzip file; lines before the damage were read' : 'read failed');
-        await this.finish(file, out, 'read error');
-        return;
-      }
-      if (chunk.length > 0) {
-        file.readAny = true;
-        const splitter = file.splitter!;
-        if (file.fingerprint === undefined && splitter.readOffset === 0) {
-          file.fingerprint = fingerprintFromHead(file.dev, file.ino, chunk);
-          this.checkpoints.remember(file);
-        }
-        // A short read of a live file reached its end: skip the read that would return nothing
-        // (and its fstat) unless an fs event came meanwhile. Deletion, truncation and quiet
-        // periods are still checked on the next event or idle poll.
-        const atEnd = plain !== undefined && chunk.length < plain.chunkBytes && !file.admission.rotated && !file.orphaned;
-        const events: LogEvent[] = [];
-        splitter.push(chunk, file.decoder!, events);
-        file.lastDataAt = Date.now();
-        this.receivedBytes += chunk.length;
-        if (atEnd && file.eventSeq === eventSeq) file.readable = false;
-        await this.emit(file, events, out);
-        return;
-      }
-    }
-    file.readable = false;
-    if (file.compressed || successorKnown) return this.finish(file, out, successorKnown ? 'successor' : 'gzip end', true);
-    const quiet = Date.now() - file.lastDataAt >= this.rotatedQuietMs;
-    if ((file.admission.rotated || file.orphaned) && quiet) return this.finish(file, out, 'quiet');
-    if (quiet && file.decoder!.pendingOffset() !== undefined) await this.flushStalledMerge(file, out);
-    stats ??= await this.statOpen(file, plain!);
-    if (stats === undefined) return this.finish(file, out, 'stat failed');
-    if (stats.nlink === 0) return this.finish(file, out, 'deleted'); // deleted: release its disk space now
-    if (stats.size < file.splitter!.readOffset) await this.restartTruncated(file);
-  }
-
-  private async statOpen(file: TailedFile, reader: PlainChunkReader): Promise<Stats | undefined> {
-    try {
-      return await reader.handle.stat();
-    } catch (error) {
-      this.options.metrics.error('read_failed');
-      this.options.logger.warn({ path: file.path, err: error }, 'stat of an open file failed');
-      return undefined;
-    }
-  }
-
-  /**
-   * A partial line whose end never came (a process that exited after writing without a newline,
-   * Docker then logs it without `\n`): ship what there is rather than hold it, and the file's
-   * checkpoint, until the pod is deleted.
-   */
-  private async flushStalledMerge(file: TailedFile, out: EventOutput): Promise<void> {
-    const events: LogEvent[] = [];
-    file.decoder!.flush(events);
-    this.options.logger.debug({ path: file.path, events: events.length }, 'flushed a partial line after a quiet period');
-    await this.emit(file, events, out);
-  }
-
-  /** Copy-truncate rotation (generic files): the file shrank, so read it again from the start. */
-  private async restartTruncated(file: TailedFile): Promise<void> {
-    this.options.metrics.error('file_truncated');
-    const handle = (file.reader as PlainChunkReader).handle;
-    // Its copy may not be found yet (copytruncate): it must still know where this file stood.
-    if (file.fingerprint !== undefined) file.beforeTruncation = { fingerprint: file.fingerprint, offset: this.opener.resumeOffsetOf(file) };
-    file.reader = new PlainChunkReader(handle, 0, this.sharedReadBuffer);
-    file.fingerprint = undefined;
-    this.opener.startReading(file, 0);
-    file.readable = true;
-  }
-
-  private async emit(file: TailedFile, events: LogEvent[], out: EventOutput): Promise<void> {
-    const pending = file.decoder!.pendingOffset();
-    const lineEnd = file.splitter!.nextLineOffset;
-    // The merges taken over from the previous file are among these events: its end goes with them.
-    const settles = file.inherited === undefined ? undefined : this.handoff.settledBy(file, pending);
-    const acknowledged = this.checkpoints.inFlight(file, pending === undefined ? lineEnd : Math.min(lineEnd, pending), settles?.settle);
-    if (events.length === 0) return acknowledged();
-    const finalizer = new Finalizer(events.length, ({ rejected }) => {
-      if (rejected > 0) this.options.metrics.discarded('rejected', rejected);
-      acknowledged();
-    });
-    for (const event of events) event.finalizer = finalizer;
+  /** The events of one read of a file join the round's batch; a full batch goes at once. */
+  private async send(events: LogEvent[]): Promise<void> {
     this.receivedEvents += events.length;
     if (this.outgoing.length === 0) this.outgoing = events;
     else for (const event of events) this.outgoing.push(event);
-    if (this.outgoing.length >= SEND_BATCH_EVENTS) await this.sendOutgoing(out);
+    if (this.outgoing.length >= SEND_BATCH_EVENTS) await this.sendOutgoing();
   }
 
   /** Sends the events read so far in this round as one batch. */
-  private async sendOutgoing(out: EventOutput): Promise<void> {
+  private async sendOutgoing(): Promise<void> {
     const events = this.outgoing;
     if (events.length === 0) return;
     this.outgoing = [];
-    const full = out.send(events);
+    const full = this.out!.send(events);
     // The events are handed over either way; at shutdown, stop waiting for room downstream.
     if (full !== undefined) await Promise.race([full, this.stopped]);
-  }
-
-  /**
-   * The file ends for good: emit what is pending, close it, let its successor start. `continued`:
-   * the next file of its sequence carries on the same stream (rotation), so a partial line left at
-   * the end merges with its final part there, as kubelet reads it.
-   */
-  private async finish(file: TailedFile, out: EventOutput, reason: string, continued = false): Promise<void> {
-    const events: LogEvent[] = [];
-    file.splitter!.flush(file.decoder!, events);
-    const heir = continued ? this.handoff.heirOf(file) : undefined;
-    if (heir === undefined) file.decoder!.flush(events);
-    await this.opener.closeReader(file);
-    this.markDone(file, reason);
-    await this.emit(file, events, out); // acknowledges up to the start of the unfinished merges
-    if (continued && file.copyOf !== undefined) await this.opener.skipCopiedBytes(file.copyOf, file.splitter!.readOffset);
-    if (heir !== undefined) this.handoff.passOn(file, heir);
   }
 
   private pollIdleFiles(): void {
@@ -456,7 +346,7 @@ export class Tailer {
       // An fs event since the last poll made the file readable and was served: events work for it.
       const servedByEvents = file.eventSeq !== file.polledSeq;
       file.polledSeq = file.eventSeq;
-      if (file.state !== 'done' && !file.readable && !servedByEvents) {
+      if (!file.finished && !file.readable && !servedByEvents) {
         file.readable = true;
         file.pollOnly = true;
         any = true;
@@ -468,10 +358,11 @@ export class Tailer {
   private flushStats(): void {
     const stats = this.stats;
     const metrics = this.options.metrics;
-    if (stats.malformedLines > 0) metrics.error('malformed_line', stats.malformedLines);
-    if (stats.invalidUtf8 > 0) metrics.error('invalid_utf8', stats.invalidUtf8);
-    if (stats.truncatedLines > 0) metrics.error('line_too_long', stats.truncatedLines);
-    if (stats.mergeLimitHits > 0) metrics.error('merged_line_too_long', stats.mergeLimitHits);
+    const errors = this.errors;
+    errors.count('malformed_line', stats.malformedLines);
+    errors.count('invalid_utf8', stats.invalidUtf8);
+    errors.count('line_too_long', stats.truncatedLines);
+    errors.count('merged_line_too_long', stats.mergeLimitHits);
     stats.malformedLines = stats.invalidUtf8 = stats.truncatedLines = stats.mergeLimitHits = 0;
     // Counted once per round, not per read: prom-client hashes the labels on every increment.
     if (this.receivedBytes > 0) metrics.receivedBytes.inc(this.receivedBytes);

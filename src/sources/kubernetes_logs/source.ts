@@ -2,16 +2,12 @@ import { realpathSync } from 'node:fs';
 import { basename, resolve, sep } from 'node:path';
 import type { ComponentContext, EventOutput, Source, SourceRunContext } from '../../core/component.js';
 import type { LogEvent } from '../../core/event.js';
-import { ContainerLogDecoder } from '../../kubernetes/container-log-decoder.js';
-import { PodLogPathFilter } from '../../kubernetes/path-filter.js';
-import { parsePodLogPath, podLogSequence, type PodLogPath } from '../../kubernetes/pod-log-path.js';
-import { ApiPodMetadataProvider } from '../../kubernetes/api-metadata-provider.js';
-import {
-  PathOnlyMetadataProvider,
-  overriddenPodMetadataProvider,
-  pathEventFields,
-  type PodMetadataProvider,
-} from '../../kubernetes/pod-metadata-provider.js';
+import { RunTimeErrors } from '../../core/run-time-errors.js';
+import { PartialMergeDecoder } from './partial-merge.js';
+import { PodLogPathFilter } from './path-filter.js';
+import { isPodLogFileName, parsePodLogPath, podLogSequence, type PodLogPath } from './pod-log-path.js';
+import { ApiPodMetadataProvider } from './api-metadata-provider.js';
+import { PathOnlyMetadataProvider, pathEventFields, type PodMetadataProvider } from './pod-metadata-provider.js';
 import type { DecodeStats, TailedFileView } from '../../tailer/line-decoder.js';
 import type { DiscoveryRoot } from '../../tailer/discovery.js';
 import type { FileAdmission } from '../../tailer/tailed-file.js';
@@ -19,8 +15,6 @@ import { commonTailerSettings } from '../../tailer/options.js';
 import { registerBacklogGauge } from '../../tailer/backlog-gauge.js';
 import { Tailer, type TailerOptions } from '../../tailer/tailer.js';
 import type { KubernetesLogsConfig } from './config.js';
-
-const LOG_FILE_NAME = /^\d+\.log(?:\.\d{8}-\d{6}(?:\.gz)?)?$/;
 
 /** The pod metadata of one file's events; replaced (not mutated) when the provider reports a change. */
 class FileMetadata {
@@ -52,10 +46,8 @@ class FileMetadata {
   }
 }
 
-/** `pod_metadata`: an explicit provider (embedding, tests), the API when there is one, else the path. */
+/** `pod_metadata`: the API when there is one, else the path. */
 function choosePodMetadataProvider(config: KubernetesLogsConfig, ctx: ComponentContext): PodMetadataProvider {
-  const override = overriddenPodMetadataProvider({ componentId: ctx.id, config, ctx });
-  if (override !== undefined) return override;
   const inCluster = process.env.KUBERNETES_SERVICE_HOST !== undefined;
   const useApi = config.pod_metadata === 'api' || (config.pod_metadata === 'auto' && (config.kube_config_file !== undefined || inCluster));
   if (useApi) return new ApiPodMetadataProvider(config, ctx);
@@ -81,7 +73,7 @@ export class KubernetesLogsSource implements Source {
   private readonly unsubscribe: () => void;
   private readonly filter: PodLogPathFilter;
   private readonly legacyDirectory: string | undefined;
-  private readonly logger: ComponentContext['logger'];
+  private readonly errors: RunTimeErrors;
 
   constructor(
     private readonly config: KubernetesLogsConfig,
@@ -90,7 +82,7 @@ export class KubernetesLogsSource implements Source {
     /** Internal timings (tests shorten them). */
     timings: Partial<Pick<TailerOptions, 'idlePollMs' | 'rotatedQuietMs'>> = {},
   ) {
-    this.logger = ctx.logger;
+    this.errors = new RunTimeErrors(ctx.metrics, ctx.logger);
     this.provider = provider ?? choosePodMetadataProvider(config, ctx);
     this.unsubscribe = this.provider.onChange((podUid) => this.refreshPod(podUid));
     this.filter = new PodLogPathFilter({
@@ -111,7 +103,7 @@ export class KubernetesLogsSource implements Source {
     if (this.legacyDirectory !== undefined) roots.push({ dir: this.legacyDirectory, depth: 0, linkTargets: [logDirectory, dockerDirectory] });
     this.tailer = new Tailer({
       roots,
-      acceptPath: (path) => this.isLegacyLink(path) ? path.endsWith('.log') : LOG_FILE_NAME.test(basename(path)),
+      acceptPath: (path) => this.isLegacyLink(path) ? path.endsWith('.log') : isPodLogFileName(basename(path)),
       admit: (path) => this.admit(path),
       ...commonTailerSettings(config, ctx),
       ...timings,
@@ -121,7 +113,9 @@ export class KubernetesLogsSource implements Source {
 
   async run({ out, shutdown }: SourceRunContext): Promise<void> {
     // The provider warms up in the background: files of pods it does not know yet wait (bounded).
-    const starting = this.provider.start?.().catch((error: unknown) => this.logger.error({ err: error }, 'pod metadata provider failed to start'));
+    const starting = this.provider.start?.().catch((error: unknown) => {
+      this.errors.report('pod_metadata_unavailable', { err: error }, 'pod metadata provider failed to start', { level: 'error' });
+    });
     await this.tailer.run(this.countingOutput(out), shutdown);
     await starting;
   }
@@ -198,14 +192,14 @@ export class KubernetesLogsSource implements Source {
     };
   }
 
-  private createDecoder(file: TailedFileView, stats: DecodeStats, pod: PodLogPath, waited: boolean): ContainerLogDecoder {
+  private createDecoder(file: TailedFileView, stats: DecodeStats, pod: PodLogPath, waited: boolean): PartialMergeDecoder {
     const metadata = new FileMetadata(pod, file, this.provider, this.pathOnlyTrees);
     if (waited && typeof metadata.kubernetes === 'object' && metadata.kubernetes !== null) this.heldTrees.add(metadata.kubernetes);
     let files = this.filesByPod.get(pod.podUid);
     if (files === undefined) this.filesByPod.set(pod.podUid, (files = new Set()));
     files.add(metadata);
     const options = { autoPartialMerge: this.config.auto_partial_merge, maxMergedLineBytes: this.config.max_merged_line_bytes };
-    return new ContainerLogDecoder(file, metadata, options, stats, () => {
+    return new PartialMergeDecoder(file, metadata, options, stats, () => {
       files.delete(metadata);
       if (files.size === 0 && this.filesByPod.get(pod.podUid) === files) this.filesByPod.delete(pod.podUid);
     });

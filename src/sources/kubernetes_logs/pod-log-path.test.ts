@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseLegacyContainerLink, parsePodLogPath, podLogSequence } from './pod-log-path.js';
+import { isPodLogFileName, parseLegacyContainerLink, parsePodLogPath, podLogSequence } from './pod-log-path.js';
 
 test('parses current, rotated and compressed container log paths', () => {
   const base = '/var/log/pods/kube-system_coredns-5d78c9869d-abcde_0b5e0f1c-1111-2222-3333-444455556666/coredns';
@@ -47,4 +47,15 @@ test('parses legacy /var/log/containers link names', () => {
     containerId: id,
   });
   assert.equal(parseLegacyContainerLink('/var/log/containers/nope.log'), undefined);
+});
+
+test('isPodLogFileName: the names parsePodLogPath reads, nothing else', () => {
+  for (const name of ['0.log', '12.log', '0.log.20260101-000000', '0.log.20260101-000000.gz']) {
+    assert.equal(isPodLogFileName(name), true, name);
+    assert.notEqual(parsePodLogPath(`/var/log/pods/ns_pod_uid/c/${name}`), undefined, name);
+  }
+  for (const name of ['0.log.20260101-000000.gz.tmp', 'a.log', '0.log.1', '0.logx', '.log']) {
+    assert.equal(isPodLogFileName(name), false, name);
+    assert.equal(parsePodLogPath(`/var/log/pods/ns_pod_uid/c/${name}`), undefined, name);
+  }
 });

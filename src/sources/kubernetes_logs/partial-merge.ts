@@ -1,8 +1,8 @@
-import { LogEvent } from '../core/event.js';
-import { ReadTimeClock, decodeUtf8, type DecodeStats, type LineDecoder, type TailedFileView } from '../tailer/line-decoder.js';
+import { LogEvent } from '../../core/event.js';
+import { ReadTimeClock, decodeUtf8, type DecodeStats, type LineDecoder, type TailedFileView } from '../../tailer/line-decoder.js';
 import { ParsedLine, parseContainerLogLine, type LogStream } from './container-log-parser.js';
 
-export interface ContainerLogDecoderOptions {
+export interface PartialMergeOptions {
   autoPartialMerge: boolean;
   /** A merged message is emitted as soon as it reaches this size (counted), the rest starts a new one. */
   maxMergedLineBytes: number;
@@ -67,7 +67,7 @@ class PendingMerge {
  * character). A line in neither format is shipped raw (message = the line, timestamp = read
  * time, no `stream`) and counted as malformed: nothing is lost.
  */
-export class ContainerLogDecoder implements LineDecoder {
+export class PartialMergeDecoder implements LineDecoder {
   private readonly parsed = new ParsedLine();
   private readonly stdout = new PendingMerge();
   private readonly stderr = new PendingMerge();
@@ -76,7 +76,7 @@ export class ContainerLogDecoder implements LineDecoder {
   constructor(
     private readonly file: TailedFileView,
     private readonly metadata: KubernetesFieldsHolder,
-    private readonly options: ContainerLogDecoderOptions,
+    private readonly options: PartialMergeOptions,
     private readonly stats: DecodeStats,
     private readonly onRelease?: () => void,
   ) {}
@@ -130,7 +130,7 @@ export class ContainerLogDecoder implements LineDecoder {
    * container as one stream): the fragments go on here and merge with the final part.
    */
   adoptPending(previous: LineDecoder, offset: number): boolean {
-    if (!(previous instanceof ContainerLogDecoder) || !this.options.autoPartialMerge) return false;
+    if (!(previous instanceof PartialMergeDecoder) || !this.options.autoPartialMerge) return false;
     const stdout = this.stdout.adopt(previous.stdout, offset);
     const stderr = this.stderr.adopt(previous.stderr, offset);
     return stdout || stderr;

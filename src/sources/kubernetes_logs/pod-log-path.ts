@@ -21,6 +21,11 @@ export interface PodLogPath {
 // Matched once per discovered file, never per line. `.gz.tmp` (kubelet compressing) is not matched.
 const LOG_FILE_NAME = /^(\d+)\.log(?:\.(\d{8}-\d{6})(\.gz)?)?$/;
 
+/** Whether a file name is a container log's (`<n>.log`, rotated or gzipped): the cheap test before a stat. */
+export function isPodLogFileName(fileName: string): boolean {
+  return LOG_FILE_NAME.test(fileName);
+}
+
 /** Parses the last three segments of `path`; undefined when it is not a kubelet container log. */
 export function parsePodLogPath(path: string): PodLogPath | undefined {
   const fileName = basename(path);

@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { pino } from 'pino';
 import { MetricsRegistry } from '../core/metrics.js';
-import { Checkpointer } from './checkpointer.js';
+import { FileCheckpoints } from './file-checkpoints.js';
 import { fingerprintFromHead } from './fingerprint.js';
 import { TailedFile, type FileAdmission } from './tailed-file.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'sluice-checkpointer-'));
+const dir = mkdtempSync(join(tmpdir(), 'sluice-file-checkpoints-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const logger = pino({ level: 'silent' });
@@ -24,10 +24,10 @@ function trackedFile(): TailedFile {
   return file;
 }
 
-test('checkpointer: out-of-order acknowledgements move the checkpoint over the contiguous prefix only', async () => {
+test('file checkpoints: out-of-order acknowledgements move the checkpoint over the contiguous prefix only', async () => {
   const path = join(dir, 'a', 'checkpoints.json');
   const file = trackedFile();
-  const checkpoints = new Checkpointer(path, 1000, () => [file], logger, metrics());
+  const checkpoints = new FileCheckpoints(path, 1000, () => [file], logger, metrics());
   checkpoints.startAt(file, 100);
   const first = checkpoints.inFlight(file, 200);
   const second = checkpoints.inFlight(file, 300);
@@ -37,12 +37,12 @@ test('checkpointer: out-of-order acknowledgements move the checkpoint over the c
   second();
   assert.equal(afterSecond, 1, 'the follow-up runs with its own acknowledgement');
   await checkpoints.persist();
-  const reloaded = new Checkpointer(path, 1000, () => [], logger, metrics());
+  const reloaded = new FileCheckpoints(path, 1000, () => [], logger, metrics());
   await reloaded.load();
   assert.equal(reloaded.matchByInode(7, 9, head)?.offset, 100, 'the first batch holds the checkpoint back');
   first();
   await checkpoints.persist();
-  const again = new Checkpointer(path, 1000, () => [], logger, metrics());
+  const again = new FileCheckpoints(path, 1000, () => [], logger, metrics());
   await again.load();
   assert.equal(again.matchByInode(7, 9, head)?.offset, 400);
   assert.equal(again.matchInDirectory('/pods/ns_pod_uid/c', head)?.offset, 400);
@@ -50,17 +50,17 @@ test('checkpointer: out-of-order acknowledgements move the checkpoint over the c
   assert.equal(again.hasInode(7, 10), false);
 });
 
-test('checkpointer: persist writes only when an acknowledgement moved something, unless forced', async () => {
+test('file checkpoints: persist writes only when an acknowledgement moved something, unless forced', async () => {
   const path = join(dir, 'b', 'checkpoints.json');
   const file = trackedFile();
-  const checkpoints = new Checkpointer(path, 1000, () => [file], logger, metrics());
+  const checkpoints = new FileCheckpoints(path, 1000, () => [file], logger, metrics());
   checkpoints.startAt(file, 0);
   await checkpoints.persist(); // nothing acknowledged yet: no write
-  const none = new Checkpointer(path, 1000, () => [], logger, metrics());
+  const none = new FileCheckpoints(path, 1000, () => [], logger, metrics());
   await none.load();
   assert.equal(none.hasInode(7, 9), false);
   await checkpoints.persist(true);
-  const forced = new Checkpointer(path, 1000, () => [], logger, metrics());
+  const forced = new FileCheckpoints(path, 1000, () => [], logger, metrics());
   await forced.load();
   assert.equal(forced.matchByInode(7, 9, head)?.offset, 0);
 });

@@ -1,6 +1,7 @@
-import type { ComponentContext } from '../core/component.js';
-import type { Fields } from '../core/event.js';
-import type { KubernetesFieldsBuilder, KubernetesMetadataOptions, PodMetadataStore } from './metadata/index.js';
+import type { ComponentContext } from '../../core/component.js';
+import type { Fields } from '../../core/event.js';
+import { RunTimeErrors } from '../../core/run-time-errors.js';
+import type { KubernetesFieldsBuilder, KubernetesMetadataOptions, PodMetadataStore } from '../../kubernetes/metadata/index.js';
 import type { PodMetadataProvider } from './pod-metadata-provider.js';
 import type { PodLogPath } from './pod-log-path.js';
 
@@ -30,12 +31,17 @@ export class ApiPodMetadataProvider implements PodMetadataProvider {
     let store: PodMetadataStore;
     try {
       // Loaded here, not at import: the Kubernetes client costs ~0.6 s of CPU to load.
-      const metadata = await import('./metadata/index.js');
+      const metadata = await import('../../kubernetes/metadata/index.js');
       this.fields = new metadata.KubernetesFieldsBuilder(this.options);
       store = await metadata.createPodMetadataStore(this.options, { metrics: this.ctx.metrics, logger: this.ctx.logger });
     } catch (error) {
       this.resolveStore(undefined);
-      this.ctx.logger.error({ err: error }, 'no pod metadata from the Kubernetes API: shipping what log paths say');
+      new RunTimeErrors(this.ctx.metrics, this.ctx.logger).report(
+        'pod_metadata_unavailable',
+        { err: error },
+        'no pod metadata from the Kubernetes API: shipping what log paths say',
+        { level: 'error' },
+      );
       return;
     }
     this.store = store;

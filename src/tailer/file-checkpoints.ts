@@ -1,6 +1,9 @@
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
+import type { LogEvent } from '../core/event.js';
+import { Finalizer } from '../core/finalizer.js';
 import type { ComponentMetrics } from '../core/metrics.js';
+import { RunTimeErrors } from '../core/run-time-errors.js';
 import { AckTracker } from './ack-tracker.js';
 import { CheckpointStore, type CheckpointRecord } from './checkpoint-store.js';
 import { CheckpointWriteBackoff } from './checkpoint-write-backoff.js';
@@ -15,11 +18,12 @@ const CHECKPOINT_RECORD_TTL_MS = 15 * 60 * 1000;
  * the only writer of checkpoint records: on opening a file, when it gets its fingerprint, when it
  * is forgotten, and on the persist timer (atomically, by the store), with a backoff while writes fail.
  */
-export class Checkpointer {
+export class FileCheckpoints {
   private readonly store: CheckpointStore;
   private readonly writes: CheckpointWriteBackoff;
   /** Some acknowledged offset may have moved since the last persist. */
   private dirty = false;
+  private readonly errors: RunTimeErrors;
 
   constructor(
     path: string,
@@ -30,6 +34,7 @@ export class Checkpointer {
     private readonly metrics: ComponentMetrics,
   ) {
     this.store = new CheckpointStore(path);
+    this.errors = new RunTimeErrors(metrics, logger);
     this.writes = new CheckpointWriteBackoff(intervalMs);
   }
 
@@ -68,6 +73,21 @@ export class Checkpointer {
     };
   }
 
+  /**
+   * `events` read from `file` go on, covering its lines up to `offset`: once every one is
+   * acknowledged (delivered or rejected), the checkpoint may move there (then `after` runs).
+   * No events: acknowledged at once.
+   */
+  handOn(file: TailedFile, events: LogEvent[], offset: number, after?: () => void): void {
+    const acknowledged = this.inFlight(file, offset, after);
+    if (events.length === 0) return acknowledged();
+    const finalizer = new Finalizer(events.length, ({ rejected }) => {
+      if (rejected > 0) this.metrics.discarded('rejected', rejected);
+      acknowledged();
+    });
+    for (const event of events) event.finalizer = finalizer;
+  }
+
   /** Records `file`'s acknowledged offset now (no write to disk). */
   remember(file: TailedFile): void {
     if (file.fingerprint === undefined || file.acks === undefined) return;
@@ -80,8 +100,7 @@ export class Checkpointer {
     const report = await this.store.load();
     if (report.untightened.length > 0) logger.warn({ paths: report.untightened }, 'cannot make checkpoint files private (0600/0700)');
     if (report.corrupt) {
-      metrics.error('checkpoint_file_corrupt');
-      logger.error({ path, problem: report.problem, kept_as: report.keptAs }, 'checkpoint file is unusable; files are read per read_from');
+      this.errors.report('checkpoint_file_corrupt', { path, problem: report.problem, kept_as: report.keptAs }, 'checkpoint file is unusable; files are read per read_from', { level: 'error' });
     }
     if (report.invalid.length === 0) return;
     metrics
@@ -124,7 +143,7 @@ export class Checkpointer {
     } catch (error) {
       this.dirty = true;
       const { code, report, retryInMs } = this.writes.failed(error);
-      metrics.error('checkpoint_write_failed');
+      this.errors.count('checkpoint_write_failed'); // logged once per run of failures (below)
       metrics.counter('sluice_checkpoint_write_errors_total', 'Failed checkpoint writes (retried with backoff), by error code.', ['code']).inc({ ...metrics.labels, code });
       if (report) {
         logger.error(

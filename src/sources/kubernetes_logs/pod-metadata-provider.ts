@@ -1,5 +1,4 @@
-import type { ComponentContext } from '../core/component.js';
-import type { Fields } from '../core/event.js';
+import type { Fields } from '../../core/event.js';
 import type { PodLogPath } from './pod-log-path.js';
 
 /**
@@ -74,26 +73,4 @@ export class PathOnlyMetadataProvider implements PodMetadataProvider {
   onChange(): () => void {
     return () => {};
   }
-}
-
-export interface PodMetadataProviderContext {
-  /** The kubernetes_logs component id (one provider per source instance). */
-  readonly componentId: string;
-  /** The source's validated options (a provider reads its own keys from them). */
-  readonly config: Readonly<Record<string, unknown>>;
-  /** Logger, metrics and data dir of the source. */
-  readonly ctx: ComponentContext;
-}
-
-export type PodMetadataProviderFactory = (context: PodMetadataProviderContext) => PodMetadataProvider;
-
-let providerOverride: PodMetadataProviderFactory | undefined;
-
-/** Replaces the provider every kubernetes_logs source built from now on uses (embedding, tests). */
-export function usePodMetadataProvider(factory: PodMetadataProviderFactory | undefined): void {
-  providerOverride = factory;
-}
-
-export function overriddenPodMetadataProvider(context: PodMetadataProviderContext): PodMetadataProvider | undefined {
-  return providerOverride?.(context);
 }
