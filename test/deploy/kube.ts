@@ -92,6 +92,10 @@ export async function helmTemplate(options: HelmTemplateOptions = {}): Promise<K
   return parseManifests(await (await renderDeploy()).helmTemplate(options));
 }
 
+/** A Helm hook (the `helm test` Pod): part of a Helm release, not of the deployed objects. */
+export const isHelmHook = (object: KubeObject): boolean => object.metadata.annotations?.['helm.sh/hook'] !== undefined;
+export const withoutHooks = (objects: KubeObject[]): KubeObject[] => objects.filter((object) => !isHelmHook(object));
+
 export function only(objects: KubeObject[], kind: string): KubeObject {
   const found = objects.filter((object) => object.kind === kind);
   if (found.length !== 1) throw new Error(`expected one ${kind}, found ${found.length}`);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, describe, it } from 'node:test';
 import YAML from 'yaml';
-import { chartDir, daemonSet, deployDir, parseManifests, renderDeploy, tool, type KubeObject } from './kube.js';
+import { chartDir, daemonSet, deployDir, parseManifests, renderDeploy, tool, withoutHooks, type KubeObject } from './kube.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'sluice-raw-yaml-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -82,7 +82,7 @@ describe('raw YAML', () => {
     cpSync(chartDir, nextChart, { recursive: true });
     const chartYaml = join(nextChart, 'Chart.yaml');
     writeFileSync(chartYaml, readFileSync(chartYaml, 'utf8').replace(/^version: .*$/m, 'version: 9.8.7').replace(/^appVersion: .*$/m, 'appVersion: "9.8.7"'));
-    const next = parseManifests(await tool('helm', ['template', 'sluice', nextChart, '--namespace', 'sluice']));
+    const next = withoutHooks(parseManifests(await tool('helm', ['template', 'sluice', nextChart, '--namespace', 'sluice'])));
     const current = [...rawFile('sluice-global.yaml'), ...rawFile('sluice-namespaced.yaml')];
     assert.deepEqual(names(next), names(current));
     const [nextDs, currentDs] = [daemonSet(next), daemonSet(current)];
