@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, describe, it } from 'node:test';
-import { agentContainer, chartDir, daemonSet, deployDir, helmTemplate, isHelmHook, only, parseManifests, rawRoleObjects, repoRoot, roles, roleTemplate, unregisteredComponents, workload, type Container, type KubeObject } from './kube.js';
+import { agentContainer, chartDir, daemonSet, deployDir, helmTemplate, isHelmHook, only, parseManifests, rawRoleObjects, repoRoot, roles, roleTemplate, unregisteredComponents, workload, type KubeObject } from './kube.js';
+import { resolveMountedArgs, testPod, type PodView } from './mounted.js';
 
 const run = promisify(execFile);
 const cli = join(repoRoot, 'dist', 'src', 'cli.js');
@@ -89,49 +90,12 @@ describe('agent configuration from the deployment files', () => {
   });
 });
 
-interface PodView {
-  containers: (Container & { volumeMounts?: { name: string; mountPath: string }[] })[];
-  volumes: { name: string; configMap?: { name: string }; secret?: { secretName: string } }[];
-}
-
-/**
- * A container's args with every path under one of its volume mounts replaced by a file holding
- * what the kubelet would put there: the key of the ConfigMap or Secret (found in `objects`) that
- * the volume names. A key the objects lack fails the test: the pod would not start.
- */
-function resolveMountedArgs(pod: PodView, container: PodView['containers'][number], objects: KubeObject[]): string[] {
-  const dir = mkdtempSync(join(scratch, 'mounted-'));
-  return (container.args ?? []).map((arg, index) => {
-    const mount = container.volumeMounts?.find((m) => arg.startsWith(m.mountPath + '/'));
-    if (!mount) return arg;
-    const volume = pod.volumes.find((v) => v.name === mount.name);
-    const source = volume?.configMap
-      ? objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === volume.configMap!.name)?.['data']
-      : objects.find((o) => o.kind === 'Secret' && o.metadata.name === volume?.secret?.secretName)?.['stringData'];
-    const key = arg.slice(mount.mountPath.length + 1);
-    const content = (source as Record<string, string> | undefined)?.[key];
-    assert.ok(content, `${arg}: key ${key} of volume ${mount.name} is in the rendered objects`);
-    const file = join(dir, `${index}-${key}`);
-    writeFileSync(file, content.replace(/^data_dir: .*$/m, `data_dir: ${dir}`));
-    return file;
-  });
-}
-
-/** The helm test Pod of a render, and its container. */
-function testPod(objects: KubeObject[]): { pod: PodView; container: PodView['containers'][number] } {
-  const hooks = objects.filter((o) => o.kind === 'Pod' && isHelmHook(o));
-  assert.equal(hooks.length, 1, 'one helm test Pod');
-  assert.equal(hooks[0]!.metadata.annotations?.['helm.sh/hook'], 'test');
-  const pod = hooks[0]!['spec'] as PodView;
-  return { pod, container: pod.containers[0]! };
-}
-
 describe('every role: the rendered configuration passes sluice validate --no-environment', async () => {
   for (const entry of await roles()) {
     it(`${entry.role}: the raw YAML with ${entry.files.custom}`, async () => {
       const objects = [...rawRoleObjects(entry), ...parseManifests(readFileSync(join(deployDir, entry.dir, entry.files.custom), 'utf8'))];
       const container = agentContainer(workload(objects));
-      const args = resolveMountedArgs(workload(objects).spec.template.spec as unknown as PodView, container, objects);
+      const args = resolveMountedArgs(scratch, workload(objects).spec.template.spec as unknown as PodView, container, objects);
       const configs = args.flatMap((arg, index) => (args[index - 1] === '--config' ? ['--config', arg] : []));
       assert.equal(configs.length, 4, 'two --config files');
       const result = await sluice(['validate', '--no-environment', ...configs]);
@@ -153,7 +117,7 @@ describe('every role: the rendered configuration passes sluice validate --no-env
       }
       // Without a Secret in the release (the default) the kubelet would wait for it; with the example it runs.
       const { pod, container } = testPod(withExample);
-      const result = await sluice(resolveMountedArgs(pod, container, withExample));
+      const result = await sluice(resolveMountedArgs(scratch, pod, container, withExample));
       assert.equal(result.code, 0, result.output);
     });
   }
@@ -162,7 +126,7 @@ describe('every role: the rendered configuration passes sluice validate --no-env
     for (const name of ['inline-config-values.yaml', 'cluster-values.yaml', 'aggregator-values.yaml']) {
       const objects = await helmTemplate({ values: [join(chartDir, 'ci', name)] });
       const { pod, container } = testPod(objects);
-      const result = await sluice(resolveMountedArgs(pod, container, objects), { AUDIT_TOKEN: 'from-the-secret' });
+      const result = await sluice(resolveMountedArgs(scratch, pod, container, objects), { AUDIT_TOKEN: 'from-the-secret' });
       assert.equal(result.code, 0, `${name}: ${result.output}`);
     }
   });
@@ -173,12 +137,12 @@ describe('every role: the rendered configuration passes sluice validate --no-env
       values: [exampleValues('Aggregator', { sinks: { out: { type: 'console', inputs: ['agents'], encoding: { codec: 'json' }, bufer: {} } } })],
     });
     const { pod, container } = testPod(objects);
-    const result = await sluice(resolveMountedArgs(pod, container, objects));
+    const result = await sluice(resolveMountedArgs(scratch, pod, container, objects));
     assert.equal(result.code, 78, result.output);
     assert.match(result.output, /sinks\.out.*bufer/);
     const unknownInput = await roleTemplate(entry, { values: [exampleValues('Aggregator', { sinks: { out: { type: 'console', inputs: ['kubernetes_logs'], encoding: { codec: 'json' } } } })] });
     const missing = testPod(unknownInput);
-    assert.equal((await sluice(resolveMountedArgs(missing.pod, missing.container, unknownInput))).code, 78, 'the Aggregator has no kubernetes_logs source');
+    assert.equal((await sluice(resolveMountedArgs(scratch, missing.pod, missing.container, unknownInput))).code, 78, 'the Aggregator has no kubernetes_logs source');
   });
 });
 
