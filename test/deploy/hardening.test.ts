@@ -10,6 +10,17 @@ import { agentContainer, daemonSet, deployDir, helmTemplate, only, parseManifest
 const rawYaml = (): KubeObject[] =>
   ['sluice-global.yaml', 'sluice-namespaced.yaml'].flatMap((file) => parseManifests(readFileSync(join(deployDir, file), 'utf8')));
 
+/** The container securityContext of every role: only the identity differs. */
+const hardenedContainer = (identity: { runAsUser: number; runAsGroup: number; runAsNonRoot: boolean }) => ({
+  ...identity,
+  privileged: false,
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  capabilities: { drop: ['ALL'] },
+  seccompProfile: { type: 'RuntimeDefault' },
+});
+const nonRoot = { runAsUser: 65532, runAsGroup: 65532, runAsNonRoot: true };
+
 const renders: [string, () => Promise<KubeObject[]>][] = [
   ['default chart render', () => helmTemplate({ kubeVersion: undefined })],
   ['raw YAML in deploy/kubernetes', async () => rawYaml()],
@@ -19,16 +30,7 @@ for (const [name, render] of renders) {
   describe(`hardening: ${name}`, () => {
     it('container securityContext: read-only root, no escalation, not privileged, no capabilities, seccomp', async () => {
       const context = agentContainer(daemonSet(await render())).securityContext;
-      assert.deepEqual(context, {
-        runAsUser: 0,
-        runAsGroup: 0,
-        runAsNonRoot: false,
-        privileged: false,
-        allowPrivilegeEscalation: false,
-        readOnlyRootFilesystem: true,
-        capabilities: { drop: ['ALL'] },
-        seccompProfile: { type: 'RuntimeDefault' },
-      });
+      assert.deepEqual(context, hardenedContainer({ runAsUser: 0, runAsGroup: 0, runAsNonRoot: false }));
     });
 
     it('pod: RuntimeDefault seccomp, no fsGroup or sysctls, no host namespaces, no priority or resources', async () => {
@@ -132,16 +134,7 @@ for (const name of ['Cluster', 'Aggregator'] as const) {
   for (const [renderName, render] of renders) {
     describe(`hardening: ${renderName}`, () => {
       it('container securityContext: non-root uid 65532, read-only root, no escalation, no capabilities, seccomp', async () => {
-        assert.deepEqual(agentContainer(workload(await render())).securityContext, {
-          runAsUser: 65532,
-          runAsGroup: 65532,
-          runAsNonRoot: true,
-          privileged: false,
-          allowPrivilegeEscalation: false,
-          readOnlyRootFilesystem: true,
-          capabilities: { drop: ['ALL'] },
-          seccompProfile: { type: 'RuntimeDefault' },
-        });
+        assert.deepEqual(agentContainer(workload(await render())).securityContext, hardenedContainer(nonRoot));
       });
 
       it('pod: no host path, no host namespaces, no priority or resources; the token only where the API is called', async () => {
@@ -191,3 +184,19 @@ for (const name of ['Cluster', 'Aggregator'] as const) {
     });
   }
 }
+
+describe('hardening: the helm test Pod of every role', () => {
+  for (const entry of roles) {
+    it(`${entry.role}: non-root, read-only root, no capabilities, no token, no host path, never restarted`, async () => {
+      const objects = await roleTemplate(entry);
+      const pods = objects.filter((o) => o.kind === 'Pod');
+      assert.equal(pods.length, 1);
+      const spec = pods[0]!['spec'] as { containers: { securityContext: unknown }[]; volumes: { hostPath?: unknown }[]; [key: string]: unknown };
+      assert.deepEqual(spec.containers.map((c) => c.securityContext), [hardenedContainer(nonRoot)]);
+      assert.equal(spec['automountServiceAccountToken'], false);
+      assert.equal(spec['restartPolicy'], 'Never');
+      assert.equal(spec['serviceAccountName'], undefined, 'the namespace\'s default account, with no token mounted');
+      assert.deepEqual(spec.volumes.filter((v) => v.hostPath), []);
+    });
+  }
+});
