@@ -134,6 +134,11 @@ function toRawDocument(doc) {
   // Raw YAML is not managed by Helm; saying so would confuse a later `helm install`.
   for (const label of helmOnlyLabels) doc.deleteIn(['metadata', 'labels', label]);
   // No namespace on namespaced objects: `kubectl apply --namespace X` and kustomize's `namespace:` set it.
+  // An object meant for another namespace would land in the wrong one: refuse it.
+  const objectNamespace = doc.getIn(['metadata', 'namespace']);
+  if (objectNamespace !== undefined && objectNamespace !== namespace) {
+    throw new Error(`render-deploy: ${doc.get('kind')} ${doc.getIn(['metadata', 'name'])} is in namespace ${objectNamespace}, not the release namespace ${namespace}`);
+  }
   doc.deleteIn(['metadata', 'namespace']);
   return doc.get('kind');
 }

@@ -76,9 +76,15 @@ describe('chart roles', () => {
     assert.deepEqual(term.labelSelector.matchLabels, deployment.spec.selector.matchLabels);
   });
 
-  it('Cluster with its CI values: Lease name, NodePort, token from envFrom, ServiceMonitor on the Service', async () => {
+  it('Cluster with its CI values: Events of two namespaces by Roles there, Lease name, NodePort, ServiceMonitor on the Service', async () => {
     const objects = await helmTemplate({ values: [join(chartDir, 'ci', 'cluster-values.yaml')] });
-    const lease = (only(objects, 'Role')['rules'] as { resourceNames?: string[] }[]).find((rule) => rule.resourceNames);
+    const eventsRoles = objects.filter((o) => o.kind === 'Role' && o.metadata.name === 'sluice-events');
+    assert.deepEqual(eventsRoles.map((o) => o.metadata.namespace), ['default', 'kube-system']);
+    for (const role of eventsRoles) assert.deepEqual(role['rules'], [{ apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['list', 'watch'] }]);
+    const eventsBindings = objects.filter((o) => o.kind === 'RoleBinding' && o.metadata.name === 'sluice-events');
+    assert.deepEqual(eventsBindings.map((o) => [o.metadata.namespace, o['subjects']]), ['default', 'kube-system'].map((ns) => [ns, [{ kind: 'ServiceAccount', name: 'sluice', namespace: 'sluice' }]]));
+    assert.equal(objects.some((o) => o.kind === 'ClusterRole'), false, 'no cluster-wide read when the source names its namespaces');
+    const lease = (named(objects, 'Role', 'sluice-leases')['rules'] as { resourceNames?: string[] }[]).find((rule) => rule.resourceNames);
     assert.deepEqual(lease?.resourceNames, ['cluster-events']);
     assert.equal(workload(objects).spec['replicas'], 3);
     const service = only(objects, 'Service');

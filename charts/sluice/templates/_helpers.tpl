@@ -202,3 +202,22 @@ secret:
 {{- end }}
 {{- end }}
 {{- end }}
+
+{{/*
+The namespaces whose Events the kubernetes_events sources watch (JSON list): ["*"] when one of
+them watches the whole cluster (no `namespaces`), then a ClusterRole grants the read; otherwise a
+Role in each namespace does.
+*/}}
+{{- define "sluice.eventNamespaces" -}}
+{{- $namespaces := list }}
+{{- range $entry := include "sluice.sources" . | fromJsonArray }}
+{{- if eq (toString $entry.source.type) "kubernetes_events" }}
+{{- if $entry.source.namespaces }}
+{{- $namespaces = concat $namespaces $entry.source.namespaces }}
+{{- else }}
+{{- $namespaces = append $namespaces "*" }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- if has "*" $namespaces }}["*"]{{ else }}{{ $namespaces | uniq | toJson }}{{ end }}
+{{- end }}
