@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Renders the raw Kubernetes YAML in deploy/kubernetes/ from the Helm chart (one source of truth):
-// `helm template` with the chart's default values, then regrouped into the files of the RFC's
-// layout: sluice-global.yaml (cluster-scoped), sluice-namespaced.yaml (everything in the agent's
-// namespace), a kustomization.yaml, and an example of the user's part (sluice-custom with a sink).
+// `helm template` with the chart's default values, once per role (Agent in deploy/kubernetes,
+// Cluster in deploy/kubernetes/cluster, Aggregator in deploy/kubernetes/aggregator), then regrouped
+// into the files of the RFC's layout: <release>-global.yaml (cluster-scoped, when there is any),
+// <release>-namespaced.yaml (everything in the namespace), a kustomization.yaml, and an example of
+// the user's part (<release>-custom with a sink). Helm hooks (the `helm test` Pod) are left out.
 // It also writes the minimal supported Kubernetes version from .meta/mskv into the chart and the docs.
 //
 //   node scripts/render-deploy.mjs           write the files
@@ -45,7 +47,7 @@ export function docsWithMskv(docs, mskv) {
   return docs.replace(/<!-- mskv -->[^<]*<!-- \/mskv -->/g, `<!-- mskv -->${mskv}<!-- /mskv -->`);
 }
 
-/** The example sink of the RFC tutorial: the user's part of the configuration. */
+/** The example sink of the RFC tutorial: the user's part of the configuration (role Agent). */
 export const exampleCustomConfig = {
   sinks: {
     aws_s3: {
@@ -58,6 +60,50 @@ export const exampleCustomConfig = {
     },
   },
 };
+
+/**
+ * The chart's roles and their raw YAML: each in its own folder of deploy/kubernetes, rendered with
+ * its own release name, so that the roles can run side by side in one namespace (the object names
+ * differ). `files` names the files after the release.
+ */
+export const roles = [
+  { role: 'Agent', dir: '', release: 'sluice', workload: 'DaemonSet', exampleConfig: exampleCustomConfig },
+  {
+    role: 'Cluster',
+    dir: 'cluster',
+    release: 'sluice-cluster',
+    workload: 'Deployment',
+    exampleConfig: {
+      sinks: {
+        aws_s3: { ...exampleCustomConfig.sinks.aws_s3, inputs: ['kubernetes_events', 'audit_webhook'], key_prefix: 'cluster/date=%F/' },
+      },
+    },
+  },
+  {
+    role: 'Aggregator',
+    dir: 'aggregator',
+    release: 'sluice-aggregator',
+    workload: 'StatefulSet',
+    exampleConfig: {
+      sinks: {
+        aws_s3: {
+          ...exampleCustomConfig.sinks.aws_s3,
+          inputs: ['agents'],
+          // On the replica's PersistentVolumeClaim: survives restarts while the bucket is unreachable.
+          buffer: { type: 'disk', max_size: 4 * 1024 ** 3, when_full: 'block' },
+        },
+      },
+    },
+  },
+].map((entry) => ({
+  ...entry,
+  files: {
+    global: `${entry.release}-global.yaml`,
+    namespaced: `${entry.release}-namespaced.yaml`,
+    custom: `${entry.release}-custom.example.yaml`,
+    kustomization: 'kustomization.yaml',
+  },
+}));
 
 /** `helm template` of the chart; returns the multi-document YAML text. */
 export async function helmTemplate({ values = [], set = [], kubeVersion, release = releaseName, ns = namespace } = {}) {
@@ -88,6 +134,11 @@ function toRawDocument(doc) {
   // Raw YAML is not managed by Helm; saying so would confuse a later `helm install`.
   for (const label of helmOnlyLabels) doc.deleteIn(['metadata', 'labels', label]);
   // No namespace on namespaced objects: `kubectl apply --namespace X` and kustomize's `namespace:` set it.
+  // An object meant for another namespace would land in the wrong one: refuse it.
+  const objectNamespace = doc.getIn(['metadata', 'namespace']);
+  if (objectNamespace !== undefined && objectNamespace !== namespace) {
+    throw new Error(`render-deploy: ${doc.get('kind')} ${doc.getIn(['metadata', 'name'])} is in namespace ${objectNamespace}, not the release namespace ${namespace}`);
+  }
   doc.deleteIn(['metadata', 'namespace']);
   return doc.get('kind');
 }
@@ -97,61 +148,83 @@ function renderDocuments(docs) {
   return text.startsWith('---\n') ? text.slice(4) : text;
 }
 
-const namespacedOrder = ['ServiceAccount', 'ClusterRoleBinding', 'ConfigMap', 'DaemonSet'];
+const namespacedOrder = [
+  'ServiceAccount', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'ConfigMap', 'Service',
+  'DaemonSet', 'Deployment', 'StatefulSet', 'PodDisruptionBudget', 'HorizontalPodAutoscaler',
+];
 const globalKinds = ['ClusterRole'];
 
-/** All files of deploy/kubernetes, as { relative path: content }. */
-export async function renderDeployFiles() {
-  const mskv = readMskv();
-  const defaults = YAML.parseAllDocuments(await helmTemplate({ kubeVersion: `${mskv}.0` }));
+/** Helm hooks (the `helm test` Pod) belong to Helm releases only. */
+const isHelmHook = (doc) => doc.getIn(['metadata', 'annotations', 'helm.sh/hook']) !== undefined;
+
+/** The files of one role's folder, as { file name: content }. */
+async function renderRoleFiles(entry, mskv) {
+  const { role, release, files: names } = entry;
+  const docs = YAML.parseAllDocuments(await helmTemplate({ kubeVersion: `${mskv}.0`, release, set: [`role=${role}`] }));
   const global = [];
   const namespaced = [];
-  for (const doc of defaults) {
+  for (const doc of docs) {
     if (doc.errors.length > 0) throw doc.errors[0];
-    if (doc.contents === null) continue;
+    if (doc.contents === null || isHelmHook(doc)) continue;
     const kind = toRawDocument(doc);
     if (globalKinds.includes(kind)) global.push(doc);
     else if (namespacedOrder.includes(kind)) namespaced.push(doc);
     else throw new Error(`render-deploy: no file for kind ${kind}; add it to globalKinds or namespacedOrder`);
   }
   namespaced.sort((a, b) => namespacedOrder.indexOf(a.get('kind')) - namespacedOrder.indexOf(b.get('kind')));
+  const kinds = [...new Set(namespaced.map((doc) => doc.get('kind')))];
+  const bindings = namespaced.filter((doc) => /RoleBinding$/.test(doc.get('kind'))).map((doc) => doc.get('kind'));
 
-  const customDocs = await renderCustomExample(mskv);
   const files = {};
-  files['sluice-global.yaml'] =
-    header('sluice: cluster-scoped objects (the ClusterRole).', [
-      'kubectl apply -f sluice-global.yaml',
-    ]) + renderDocuments(global);
-  files['sluice-namespaced.yaml'] =
-    header('sluice: the objects in the agent\'s namespace (ServiceAccount, ClusterRoleBinding, common ConfigMap, DaemonSet).', [
-      `kubectl apply --namespace ${namespace} -f sluice-namespaced.yaml`,
-      `The ClusterRoleBinding names the ServiceAccount in namespace "${namespace}": change its subject's`,
-      'namespace when you deploy elsewhere (with kustomize: a patch, see docs/kubernetes.md).',
-      'The DaemonSet mounts the Secret sluice-custom (your sinks): create it first (sluice-custom.example.yaml).',
+  if (global.length > 0) {
+    files[names.global] =
+      header(`sluice, role ${role}: cluster-scoped objects (the ClusterRole).`, [`kubectl apply -f ${names.global}`]) +
+      renderDocuments(global);
+  }
+  files[names.namespaced] =
+    header(`sluice, role ${role}: the objects in its namespace (${kinds.join(', ')}).`, [
+      `kubectl apply --namespace ${namespace} -f ${names.namespaced}`,
+      ...(bindings.length > 0
+        ? [
+            `The ${[...new Set(bindings)].join(' and ')} ${new Set(bindings).size > 1 ? 'name' : 'names'} the ServiceAccount in namespace "${namespace}": change the`,
+            'subject\'s namespace when you deploy elsewhere (with kustomize: a patch, see docs/kubernetes.md).',
+          ]
+        : []),
+      `The ${entry.workload} mounts the Secret ${release}-custom (your sinks): create it first (${names.custom}).`,
     ]) + renderDocuments(namespaced);
-  files['kustomization.yaml'] =
-    header('sluice: a kustomize base. Add your sluice-custom Secret in your own kustomization (docs/kubernetes.md).', [
-      'kubectl kustomize deploy/kubernetes',
+  files[names.kustomization] =
+    header(`sluice, role ${role}: a kustomize base. Add your ${release}-custom Secret in your own kustomization (docs/kubernetes.md).`, [
+      `kubectl kustomize deploy/kubernetes${entry.dir ? `/${entry.dir}` : ''}`,
     ]) + YAML.stringify({
       apiVersion: 'kustomize.config.k8s.io/v1beta1',
       kind: 'Kustomization',
       namespace,
-      resources: ['sluice-global.yaml', 'sluice-namespaced.yaml'],
+      resources: Object.keys(files).filter((name) => name !== names.kustomization),
     });
-  files['sluice-custom.example.yaml'] =
-    header('sluice: an example of your part of the configuration, the Secret sluice-custom with a sink.', [
-      `kubectl apply --namespace ${namespace} -f sluice-custom.example.yaml`,
+  files[names.custom] =
+    header(`sluice, role ${role}: an example of your part of the configuration, the Secret ${release}-custom with a sink.`, [
+      `kubectl apply --namespace ${namespace} -f ${names.custom}`,
       'Not part of the kustomize base: copy it next to your own kustomization.yaml (docs/kubernetes.md).',
-    ]) + renderDocuments(customDocs);
+    ]) + renderDocuments(await renderCustomExample(entry, mskv));
   return files;
 }
 
-async function renderCustomExample(mskv) {
+/** All files of deploy/kubernetes (every role), as { path relative to deploy/kubernetes: content }. */
+export async function renderDeployFiles() {
+  const mskv = readMskv();
+  const files = {};
+  for (const entry of roles) {
+    for (const [name, content] of Object.entries(await renderRoleFiles(entry, mskv))) files[join(entry.dir, name)] = content;
+  }
+  return files;
+}
+
+async function renderCustomExample({ role, release, exampleConfig }, mskv) {
   const scratch = mkdtempSync(join(tmpdir(), 'sluice-render-'));
   try {
     const valuesFile = join(scratch, 'values.yaml');
-    writeFileSync(valuesFile, YAML.stringify({ customConfig: { config: exampleCustomConfig } }));
-    const docs = YAML.parseAllDocuments(await helmTemplate({ values: [valuesFile], kubeVersion: `${mskv}.0` }));
+    writeFileSync(valuesFile, YAML.stringify({ role, customConfig: { config: exampleConfig } }));
+    const docs = YAML.parseAllDocuments(await helmTemplate({ values: [valuesFile], kubeVersion: `${mskv}.0`, release }));
     const secrets = docs.filter((doc) => doc.get('kind') === 'Secret');
     if (secrets.length !== 1) throw new Error(`render-deploy: expected one Secret for the custom example, got ${secrets.length}`);
     toRawDocument(secrets[0]);

@@ -16,7 +16,7 @@ const run = promisify(execFile);
 const requireFromRepo = createRequire(join(repoRoot, 'package.json'));
 
 /** Objects of custom resources, which no Kubernetes schema describes. */
-const customResourceKinds = new Set(['monitoring.coreos.com/v1/PodMonitor']);
+const customResourceKinds = new Set(['monitoring.coreos.com/v1/PodMonitor', 'monitoring.coreos.com/v1/ServiceMonitor']);
 
 export const isCustomResource = (object: KubeObject) => customResourceKinds.has(`${object.apiVersion}/${object.kind}`);
 

@@ -45,8 +45,20 @@ interface RenderDeployModule {
   staleFiles(): Promise<string[]>;
   renderDeployFiles(): Promise<Record<string, string>>;
   exampleCustomConfig: Record<string, unknown>;
+  roles: RoleRender[];
   releaseName: string;
   namespace: string;
+}
+
+/** One role of the chart and where its raw YAML is (scripts/render-deploy.mjs). */
+export interface RoleRender {
+  role: 'Agent' | 'Cluster' | 'Aggregator';
+  /** Folder under deploy/kubernetes ('' for the Agent). */
+  dir: string;
+  release: string;
+  workload: 'DaemonSet' | 'Deployment' | 'StatefulSet';
+  exampleConfig: Record<string, unknown>;
+  files: { global: string; namespaced: string; custom: string; kustomization: string };
 }
 
 interface KubeToolsModule {
@@ -92,6 +104,10 @@ export async function helmTemplate(options: HelmTemplateOptions = {}): Promise<K
   return parseManifests(await (await renderDeploy()).helmTemplate(options));
 }
 
+/** A Helm hook (the `helm test` Pod): part of a Helm release, not of the deployed objects. */
+export const isHelmHook = (object: KubeObject): boolean => object.metadata.annotations?.['helm.sh/hook'] !== undefined;
+export const withoutHooks = (objects: KubeObject[]): KubeObject[] => objects.filter((object) => !isHelmHook(object));
+
 export function only(objects: KubeObject[], kind: string): KubeObject {
   const found = objects.filter((object) => object.kind === kind);
   if (found.length !== 1) throw new Error(`expected one ${kind}, found ${found.length}`);
@@ -115,7 +131,7 @@ export interface Container {
 
 export interface PodSpec {
   containers: Container[];
-  volumes: { name: string; hostPath?: { path: string; type?: string }; persistentVolumeClaim?: { claimName: string }; secret?: { secretName: string }; configMap?: { name: string } }[];
+  volumes: { name: string; hostPath?: { path: string; type?: string }; persistentVolumeClaim?: { claimName: string }; secret?: { secretName: string }; configMap?: { name: string }; emptyDir?: Record<string, unknown> }[];
   securityContext?: Record<string, unknown>;
   [key: string]: unknown;
 }
@@ -125,11 +141,31 @@ export interface DaemonSetView {
   spec: {
     selector: { matchLabels: Record<string, string> };
     updateStrategy: { type: string; rollingUpdate?: Record<string, unknown> };
+    [key: string]: unknown;
     template: { metadata: { labels: Record<string, string>; annotations?: Record<string, string> }; spec: PodSpec };
   };
 }
 
 export const daemonSet = (objects: KubeObject[]): DaemonSetView => only(objects, 'DaemonSet') as unknown as DaemonSetView;
+/** The one workload of a render (DaemonSet, Deployment or StatefulSet): the parts read here are the same. */
+export const workload = (objects: KubeObject[]): DaemonSetView => {
+  const found = objects.filter((object) => ['DaemonSet', 'Deployment', 'StatefulSet'].includes(object.kind));
+  if (found.length !== 1) throw new Error(`expected one workload, found ${found.map((o) => o.kind).join(', ') || 'none'}`);
+  return found[0] as unknown as DaemonSetView;
+};
+
+/** The chart's roles, their release names and raw YAML folders. */
+export const roles = async (): Promise<RoleRender[]> => (await renderDeploy()).roles;
+/** The raw YAML objects of one role (global and namespaced files; not the custom example). */
+export function rawRoleObjects(role: RoleRender): KubeObject[] {
+  return [role.files.global, role.files.namespaced].flatMap((name) => {
+    const path = join(deployDir, role.dir, name);
+    return existsSync(path) ? parseManifests(readFileSync(path, 'utf8')) : [];
+  });
+}
+/** The default chart render of one role, as the raw YAML is rendered (its release name). */
+export const roleTemplate = (role: RoleRender, options: HelmTemplateOptions = {}): Promise<KubeObject[]> =>
+  helmTemplate({ release: role.release, ...options, set: [`role=${role.role}`, ...(options.set ?? [])] });
 export const agentContainer = (ds: DaemonSetView): Container => {
   const container = ds.spec.template.spec.containers.find((c) => c.name === 'sluice');
   if (!container) throw new Error('no container named sluice');

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, describe, it } from 'node:test';
 import YAML from 'yaml';
-import { chartDir, daemonSet, deployDir, parseManifests, renderDeploy, tool, type KubeObject } from './kube.js';
+import { chartDir, daemonSet, deployDir, parseManifests, rawRoleObjects, renderDeploy, roles, roleTemplate, tool, withoutHooks, workload, type KubeObject } from './kube.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'sluice-raw-yaml-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -82,7 +82,7 @@ describe('raw YAML', () => {
     cpSync(chartDir, nextChart, { recursive: true });
     const chartYaml = join(nextChart, 'Chart.yaml');
     writeFileSync(chartYaml, readFileSync(chartYaml, 'utf8').replace(/^version: .*$/m, 'version: 9.8.7').replace(/^appVersion: .*$/m, 'appVersion: "9.8.7"'));
-    const next = parseManifests(await tool('helm', ['template', 'sluice', nextChart, '--namespace', 'sluice']));
+    const next = withoutHooks(parseManifests(await tool('helm', ['template', 'sluice', nextChart, '--namespace', 'sluice'])));
     const current = [...rawFile('sluice-global.yaml'), ...rawFile('sluice-namespaced.yaml')];
     assert.deepEqual(names(next), names(current));
     const [nextDs, currentDs] = [daemonSet(next), daemonSet(current)];
@@ -97,5 +97,69 @@ describe('raw YAML', () => {
       assert.ok(object.metadata.name, 'named (no generateName: apply needs a name)');
       assert.equal(object['status'], undefined);
     }
+  });
+});
+
+describe('raw YAML of every role', async () => {
+  const expected: Record<string, { global: string[]; namespaced: string[] }> = {
+    Cluster: {
+      global: ['ClusterRole/sluice-cluster'],
+      namespaced: [
+        'ClusterRoleBinding/sluice-cluster', 'ConfigMap/sluice-cluster-common', 'Deployment/sluice-cluster',
+        'PodDisruptionBudget/sluice-cluster', 'Role/sluice-cluster-leases', 'RoleBinding/sluice-cluster-leases',
+        'Service/sluice-cluster', 'ServiceAccount/sluice-cluster',
+      ],
+    },
+    Aggregator: {
+      global: [],
+      namespaced: [
+        'ConfigMap/sluice-aggregator-common', 'PodDisruptionBudget/sluice-aggregator', 'Service/sluice-aggregator',
+        'Service/sluice-aggregator-headless', 'ServiceAccount/sluice-aggregator', 'StatefulSet/sluice-aggregator',
+      ],
+    },
+  };
+  for (const entry of (await roles()).filter((r) => r.role !== 'Agent')) {
+    const dir = join(deployDir, entry.dir);
+    const file = (name: string) => parseManifests(readFileSync(join(dir, name), 'utf8'));
+
+    it(`${entry.role}: deploy/kubernetes/${entry.dir} holds the chart's default render, split as for the Agent`, async () => {
+      const globalObjects = expected[entry.role]!.global.length > 0 ? file(entry.files.global) : [];
+      assert.deepEqual(names(globalObjects), expected[entry.role]!.global);
+      assert.deepEqual(names(file(entry.files.namespaced)), expected[entry.role]!.namespaced);
+      assert.deepEqual(names(file(entry.files.custom)), [`Secret/${entry.release}-custom`]);
+      // The same objects as `helm template` of the role (without Helm's hooks and bookkeeping).
+      assert.deepEqual(names(rawRoleObjects(entry)), names(withoutHooks(await roleTemplate(entry))));
+      for (const object of [...rawRoleObjects(entry), ...file(entry.files.custom)]) {
+        assert.equal(object.metadata.namespace, undefined, object.kind);
+        assert.equal(object.metadata.labels?.['app.kubernetes.io/managed-by'], undefined, object.kind);
+        assert.equal(object.metadata.labels?.['app.kubernetes.io/component'], entry.role.toLowerCase(), object.kind);
+      }
+    });
+
+    it(`${entry.role}: its kustomize base renders into namespace sluice and, with the user's Secret, mounts it`, async () => {
+      const base = parseManifests(await tool('kubectl', ['kustomize', dir]));
+      assert.deepEqual(names(base), names(rawRoleObjects(entry)));
+      for (const object of base) assert.equal(object.metadata.namespace, clusterScoped.has(object.kind) ? undefined : 'sluice', object.kind);
+      const userDir = mkdtempSync(join(scratch, `${entry.dir}-user-`));
+      cpSync(join(dir, entry.files.custom), join(userDir, 'custom.yaml'));
+      writeFileSync(join(userDir, 'kustomization.yaml'), YAML.stringify({ namespace: 'logging', resources: [relative(userDir, dir), 'custom.yaml'] }));
+      const objects = parseManifests(await tool('kubectl', ['kustomize', userDir]));
+      const secret = objects.find((o) => o.kind === 'Secret')!;
+      assert.equal(secret.metadata.namespace, 'logging');
+      const volume = workload(objects).spec.template.spec.volumes.find((v) => v.name === 'config-custom');
+      assert.equal(volume?.secret?.secretName, secret.metadata.name);
+    });
+  }
+
+  it('the roles side by side in one namespace: no two objects share a kind and name', async () => {
+    const all = (await roles()).flatMap((entry) => [
+      ...rawRoleObjects(entry),
+      ...parseManifests(readFileSync(join(deployDir, entry.dir, entry.files.custom), 'utf8')),
+    ]);
+    const seen = names(all);
+    assert.deepEqual(seen, [...new Set(seen)]);
+    // Nor do their selectors pick each other's pods.
+    const selectors = (await roles()).map((entry) => JSON.stringify(workload(rawRoleObjects(entry)).spec.selector));
+    assert.equal(new Set(selectors).size, selectors.length);
   });
 });

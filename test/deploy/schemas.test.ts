@@ -1,20 +1,34 @@
-// Every object the chart renders (defaults and every value set) and every raw YAML file, validated
+// Every object the chart renders (defaults of every role, every value set, the helm test Pod) and
+// every raw YAML file of every role, validated
 // against the Kubernetes API of the minimal supported version (.meta/mskv) and of the newest one
 // with schemas here.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { chartDir, deployDir, helmTemplate, mskv, parseManifests, type KubeObject } from './kube.js';
+import { chartDir, deployDir, helmTemplate, mskv, parseManifests, roles, roleTemplate, type KubeObject } from './kube.js';
 import { checkFieldsWithTypes, isCustomResource, schemaVersions, validateWithModels } from './kube-schemas.js';
+
+/** The .yaml files of deploy/kubernetes and its role folders, except the kustomizations. */
+function rawFiles(dir = deployDir): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return rawFiles(path);
+    return entry.name.endsWith('.yaml') && entry.name !== 'kustomization.yaml' ? [path] : [];
+  });
+}
 
 async function everyRenderedObject(): Promise<KubeObject[]> {
   const valueSets = readdirSync(join(chartDir, 'ci')).filter((name) => name.endsWith('-values.yaml'));
   const renders = [await helmTemplate()];
+  // Every role with its defaults, and with every pod-spec passthrough.
+  for (const role of await roles()) {
+    renders.push(await roleTemplate(role));
+    renders.push(await roleTemplate(role, { values: [join(chartDir, 'ci', 'passthrough-values.yaml')] }));
+  }
+  renders.push(await helmTemplate({ values: [join(chartDir, 'ci', 'aggregator-values.yaml')], set: ['persistence.enabled=false'] }));
   for (const name of valueSets) renders.push(await helmTemplate({ values: [join(chartDir, 'ci', name)] }));
-  const raw = readdirSync(deployDir)
-    .filter((name) => name.endsWith('.yaml') && name !== 'kustomization.yaml')
-    .map((name) => parseManifests(readFileSync(join(deployDir, name), 'utf8')));
+  const raw = rawFiles().map((path) => parseManifests(readFileSync(path, 'utf8')));
   return [...renders, ...raw].flat();
 }
 
@@ -30,7 +44,11 @@ describe('Kubernetes API schemas', () => {
     assert.ok(schemaVersions().includes(mskv()), `add the devDependency kubernetes-models-${mskv()} (an npm alias of the kubernetes-models release for Kubernetes ${mskv()})`);
     assert.notEqual(versions[0], versions[1], 'a schema package newer than the MSKV');
     assert.ok(objects.length >= 20, `objects to validate: ${objects.length}`);
-    for (const kind of ['ClusterRole', 'ClusterRoleBinding', 'ServiceAccount', 'ConfigMap', 'Secret', 'DaemonSet']) {
+    const kinds = [
+      'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'ServiceAccount', 'ConfigMap', 'Secret', 'Service',
+      'DaemonSet', 'Deployment', 'StatefulSet', 'PodDisruptionBudget', 'HorizontalPodAutoscaler', 'Pod',
+    ];
+    for (const kind of kinds) {
       assert.ok(objects.some((object) => object.kind === kind), kind);
     }
   });

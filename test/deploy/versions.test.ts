@@ -22,7 +22,8 @@ describe('versions', () => {
   });
 
   it('the raw YAML runs the image of this version and labels it so', () => {
-    for (const file of ['sluice-global.yaml', 'sluice-namespaced.yaml', 'sluice-custom.example.yaml']) {
+    const roleFiles = ['cluster/sluice-cluster-global.yaml', 'cluster/sluice-cluster-namespaced.yaml', 'aggregator/sluice-aggregator-namespaced.yaml'];
+    for (const file of ['sluice-global.yaml', 'sluice-namespaced.yaml', 'sluice-custom.example.yaml', ...roleFiles]) {
       for (const object of parseManifests(readFileSync(join(deployDir, file), 'utf8'))) {
         assert.equal(object.metadata.labels?.['app.kubernetes.io/version'], packageJson.version, `${file} ${object.kind}`);
       }
