@@ -362,7 +362,9 @@ export class Tailer {
     if (file.compressed || successorKnown) return this.finish(file, out, successorKnown ? 'successor' : 'gzip end', true);
     const quiet = Date.now() - file.lastDataAt >= this.rotatedQuietMs;
     if ((file.admission.rotated || file.orphaned) && quiet) return this.finish(file, out, 'quiet');
+    const expired: LogEvent[] = [];
     if (quiet && file.decoder!.pendingOffset() !== undefined) await this.flushStalledMerge(file, out);
+    else if (file.decoder!.flushExpired?.(expired)) await this.emit(file, expired, out);
     stats ??= await this.statOpen(file, plain!);
     if (stats === undefined) return this.finish(file, out, 'stat failed');
     if (stats.nlink === 0) return this.finish(file, out, 'deleted'); // deleted: release its disk space now
