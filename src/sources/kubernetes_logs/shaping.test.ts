@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { parse as parseToml } from 'smol-toml';
 import type { LogEvent } from '../../core/event.js';
 import { ContainerLogDecoder } from '../../kubernetes/container-log-decoder.js';
 import type { PodLogPath } from '../../kubernetes/pod-log-path.js';
@@ -139,6 +142,20 @@ describe('per-pod shaping decoder', () => {
     assert.equal(d.flushExpired!(out), true);
     assert.deepEqual(out.map((e) => e.fields.message), ['java.lang.RuntimeException: x']);
     assert.equal(d.pendingOffset(), undefined);
+  });
+
+  it('the README\'s source example: its named parser runs for a pod annotated with it', () => {
+    const readme = readFileSync(join(import.meta.dirname, '..', '..', '..', '..', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### Multiline stack traces'));
+    const example = [...section.matchAll(/```toml\n([\s\S]*?)```/g)].map((m) => m[1]!).find((b) => b.includes('type = "kubernetes_logs"'))!;
+    const { sources } = parseToml(example) as { sources: { k8s: Record<string, unknown> } };
+    const { type: _type, ...options } = sources.k8s;
+    const { decoder } = setup(options, { 'sluice.dev/parser': 'nginx' });
+    const line = '10.0.0.9 - - [01/Jan/2026:00:00:01 +0000] "GET /cart HTTP/1.1" 200 512 "-" "curl/8.0"';
+    const { out } = feed(decoder(), [cri('stdout', 'F', line)]);
+    assert.equal(out[0]!.fields.status, 200);
+    assert.equal(out[0]!.fields.path, '/cart');
+    assert.equal(out[0]!.fields.cluster, 'prod-eu-1');
   });
 
   it('config: an unknown default parser or a bad default pattern fails validation naming the key', () => {

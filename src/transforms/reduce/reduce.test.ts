@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse as parseToml } from 'smol-toml';
 import { after, describe, it } from 'node:test';
 import '../../components.js';
 import type { Transform } from '../../core/component.js';
@@ -195,6 +197,25 @@ describe('reduce transform', () => {
     r.end();
     assert.deepEqual(r.fields(), [{ status: 300 }]);
     assert.equal(r.ctx.metrics.errorCount, 2, 'the first (a string) could not start a sum; the third could not join it');
+  });
+
+  it('the README example joins indented lines to the line before, per pod container and stream', () => {
+    const readme = readFileSync(join(import.meta.dirname, '..', '..', '..', '..', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### Multiline stack traces'));
+    const blocks = [...section.matchAll(/```toml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    const example = blocks.find((b) => b.includes('type = "reduce"'))!;
+    const { transforms } = parseToml(example) as { transforms: { traces: Record<string, unknown> } };
+    const { type: _type, inputs: _inputs, ...options } = transforms.traces;
+    const r = harness(options);
+    const k = { pod_uid: 'u', container_name: 'app' };
+    r.push(
+      { message: 'java.lang.RuntimeException: x', stream: 'stdout', kubernetes: k },
+      { message: 'other stream', stream: 'stderr', kubernetes: k },
+      { message: '\tat A.a(A.java:1)', stream: 'stdout', kubernetes: k },
+      { message: 'next', stream: 'stdout', kubernetes: k },
+    );
+    r.end();
+    assert.deepEqual(r.fields().map((f) => f.message), ['java.lang.RuntimeException: x\n\tat A.a(A.java:1)', 'other stream', 'next']);
   });
 
   it('config: starts_when and ends_when together is an error; a bad condition or strategy names the key', () => {
