@@ -80,7 +80,7 @@ export class ShapingDecoder implements LineDecoder {
       const before = out.length;
       this.inner.decode(buf, start, end, lineOffset, out);
       if (out.length === before) this.noteFragment(buf, start, end, lineOffset);
-      else for (let i = before; i < out.length; i++) this.startOf(out[i]!, lineOffset);
+      else if (this.fragmentStart.stdout >= 0 || this.fragmentStart.stderr >= 0) for (let i = before; i < out.length; i++) this.startOf(out[i]!, lineOffset);
       return;
     }
     const events = this.scratch;
@@ -207,6 +207,7 @@ export class PodShaping {
     private readonly ctx: ComponentContext,
   ) {
     this.resolver = new PodShapingResolver(options);
+    this.mayShape = annotations.annotations !== undefined || options.default_parser !== 'none' || options.default_multiline !== 'none';
     this.limits = { maxLines: options.multiline.max_lines, maxBytes: options.multiline.max_bytes, timeoutMs: options.multiline.timeout_ms };
     const timeouts = ctx.metrics.counter('sluice_kubernetes_multiline_timeouts_total', 'Multiline events emitted after timeout_ms without a further line.');
     // Counted per line on the hot path as plain numbers; turned into metrics once a second.
@@ -222,6 +223,7 @@ export class PodShaping {
   }
 
   private readonly flushCounts: () => void;
+  private readonly mayShape: boolean;
 
   settingsFor(pod: PodLogPath): { parser: PodParser | undefined; multiline: MultilineRules | undefined } {
     return this.resolver.resolve(this.annotations.annotations?.(pod), pod.containerName, (key, value, reason) => {
@@ -233,8 +235,12 @@ export class PodShaping {
     });
   }
 
-  /** The decoder of one file of `pod`, shaping what `inner` decodes. */
+  /**
+   * The decoder of one file of `pod`, shaping what `inner` decodes. Without annotations (no API)
+   * and without defaults nothing can ever be shaped: `inner` itself, at no cost per line.
+   */
   wrap(pod: PodLogPath, inner: LineDecoder): LineDecoder {
+    if (!this.mayShape) return inner;
     const settings = new FileShaping(pod, this);
     let set = this.files.get(pod.podUid);
     if (set === undefined) this.files.set(pod.podUid, (set = new Set()));

@@ -63,6 +63,8 @@ class Group {
  */
 export class MultilineJoiner {
   private readonly groups = new Map<string, Group>();
+  /** Open groups (checked per line: no Map iteration on the hot path). */
+  private openGroups = 0;
 
   constructor(
     private readonly limits: MultilineLimits,
@@ -75,7 +77,7 @@ export class MultilineJoiner {
     const streamKey = typeof event.fields.stream === 'string' ? event.fields.stream : '';
     let group = this.groups.get(streamKey);
     if (typeof message !== 'string') {
-      if (group?.open) out.push(group.take());
+      if (group?.open) out.push(this.take(group));
       out.push(event);
       return;
     }
@@ -83,18 +85,28 @@ export class MultilineJoiner {
     const { action, state } = rules.classify(message, group.state);
     group.state = state;
     if (action === 'append' || action === 'last') {
-      if (!group.open) group.begin(event, message, offset, now); // the rest of a group cut by a limit
+      if (!group.open) this.begin(group, event, message, offset, now); // the rest of a group cut by a limit
       else if (group.lines.length >= this.limits.maxLines || group.bytes + message.length + 1 > this.limits.maxBytes) {
         this.counts.limitHits++;
-        out.push(group.take());
-        group.begin(event, message, offset, now);
+        out.push(this.take(group));
+        this.begin(group, event, message, offset, now);
       } else group.append(message, now);
-      if (action === 'last') out.push(group.take());
+      if (action === 'last') out.push(this.take(group));
       return;
     }
-    if (group.open) out.push(group.take());
-    if (action === 'start') group.begin(event, message, offset, now);
+    if (group.open) out.push(this.take(group));
+    if (action === 'start') this.begin(group, event, message, offset, now);
     else out.push(event);
+  }
+
+  private begin(group: Group, event: LogEvent, message: string, offset: number, now: number): void {
+    if (!group.open) this.openGroups++;
+    group.begin(event, message, offset, now);
+  }
+
+  private take(group: Group): LogEvent {
+    this.openGroups--;
+    return group.take();
   }
 
   /** Offset of the earliest open group's first line, if any. */
@@ -105,8 +117,7 @@ export class MultilineJoiner {
   }
 
   get pending(): boolean {
-    for (const group of this.groups.values()) if (group.open) return true;
-    return false;
+    return this.openGroups > 0;
   }
 
   /** Emits the groups quiet for timeout_ms (all of them when `now` is undefined), earliest first. */
@@ -116,7 +127,7 @@ export class MultilineJoiner {
     for (const group of due) {
       if (now !== undefined) this.counts.timeouts++;
       group.state = undefined;
-      out.push(group.take());
+      out.push(this.take(group));
     }
   }
 
@@ -126,8 +137,10 @@ export class MultilineJoiner {
     for (const [key, group] of previous.groups) {
       if (!group.open || this.groups.get(key)?.open) continue;
       previous.groups.delete(key);
+      previous.openGroups--;
       group.startOffset = offset;
       this.groups.set(key, group);
+      this.openGroups++;
       any = true;
     }
     return any;
