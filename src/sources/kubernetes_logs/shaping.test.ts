@@ -100,6 +100,8 @@ describe('per-pod shaping decoder', () => {
     assert.equal(feed(off.decoder(), [cri('stdout', 'F', '{"a":1}')]).out[0]!.fields.a, undefined);
     const bad = setup({}, { 'sluice.dev/parser': 'yaml', 'sluice.dev/multiline': '(?<=x)' });
     assert.deepEqual(feed(bad.decoder(), [cri('stdout', 'F', '{"a":1}')]).out.map((e) => e.fields.message), ['{"a":1}']);
+    bad.shaping.refresh('u1'); // the pod changed (status, labels) but not its choice: not reported again
+    bad.shaping.refresh('u1');
     assert.match(await bad.metrics.registry.metrics(), /sluice_component_errors_total\{[^}]*reason="invalid_pod_annotation"[^}]*\} 2/);
   });
 

@@ -6,7 +6,7 @@ import type { LineDecoder } from '../../tailer/line-decoder.js';
 import { LogBudget } from '../../tailer/log-budget.js';
 import { MultilineJoiner, type MultilineCounts, type MultilineLimits } from './multiline/joiner.js';
 import type { MultilineRules } from './multiline/rules.js';
-import { PodShapingResolver, type PodParser } from './pod-parsers.js';
+import { MULTILINE_ANNOTATION, PARSER_ANNOTATION, PodShapingResolver, type PodParser } from './pod-parsers.js';
 
 /** Where the source reads a pod's annotations (the metadata provider; undefined = none known). */
 export interface AnnotationSource {
@@ -24,6 +24,8 @@ export interface PodShapingOptions {
 class FileShaping {
   parser: PodParser | undefined;
   multiline: MultilineRules | undefined;
+  /** The annotation values the settings were resolved from (a pod changes often, its choice seldom). */
+  private chosen: string | undefined;
 
   constructor(
     readonly pod: PodLogPath,
@@ -33,6 +35,9 @@ class FileShaping {
   }
 
   update(): void {
+    const chosen = this.shaping.choiceOf(this.pod);
+    if (chosen === this.chosen) return;
+    this.chosen = chosen;
     const { parser, multiline } = this.shaping.settingsFor(this.pod);
     this.parser = parser;
     this.multiline = multiline;
@@ -224,6 +229,14 @@ export class PodShaping {
 
   private readonly flushCounts: () => void;
   private readonly mayShape: boolean;
+
+  /** The values of the annotations that choose a file's settings, as one string. */
+  choiceOf(pod: PodLogPath): string {
+    const a = this.annotations.annotations?.(pod);
+    if (a === undefined) return '';
+    const c = pod.containerName;
+    return `${a[PARSER_ANNOTATION]}\u0000${a[`${PARSER_ANNOTATION}-${c}`]}\u0000${a[MULTILINE_ANNOTATION]}\u0000${a[`${MULTILINE_ANNOTATION}-${c}`]}`;
+  }
 
   settingsFor(pod: PodLogPath): { parser: PodParser | undefined; multiline: MultilineRules | undefined } {
     return this.resolver.resolve(this.annotations.annotations?.(pod), pod.containerName, (key, value, reason) => {
