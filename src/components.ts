@@ -8,6 +8,7 @@ import './transforms/remap/index.js';
 import './transforms/throttle/index.js';
 import './transforms/sample/index.js';
 import './transforms/dedupe/index.js';
+import './transforms/reduce/index.js';
 import './sinks/blackhole/index.js';
 import './sinks/console/index.js';
 import './sinks/file/index.js';

@@ -74,6 +74,40 @@ source = 'assert_eq!(.n, 3)'
     assert.equal(result.stdout, 'test parses and keeps errors ... passed\ntest log_fields input ... passed\n2 passed, 0 failed\n');
   });
 
+  it('a reduce in the pipeline emits what it holds when the inputs end (as vector test)', () => {
+    const file = write('reduce.toml', `
+[sources.in]
+type = "demo_logs"
+[transforms.join]
+type = "reduce"
+inputs = ["in"]
+starts_when = 'message.matches("^\\\\S")'
+merge_strategies.message = "concat_newline"
+[[tests]]
+name = "joins a trace"
+[[tests.inputs]]
+insert_at = "join"
+type = "raw"
+value = "Traceback (most recent call last):"
+[[tests.inputs]]
+insert_at = "join"
+type = "raw"
+value = '  File "app.py", line 3, in <module>'
+[[tests.inputs]]
+insert_at = "join"
+type = "raw"
+value = "ValueError: bad"
+[[tests.outputs]]
+extract_from = "join"
+[[tests.outputs.conditions]]
+type = "vrl"
+source = '.message == "Traceback (most recent call last):\\n  File \\"app.py\\", line 3, in <module>" || .message == "ValueError: bad"'
+`);
+    const result = sluice('test', '--config', file);
+    assert.equal(result.status, 0, result.stdout + result.stderr);
+    assert.equal(result.stdout, 'test joins a trace ... passed\n1 passed, 0 failed\n');
+  });
+
   it('a failing condition exits 1 naming the test, the condition and the event', () => {
     const file = write('fail.toml', `${PIPELINE}
 [[tests]]

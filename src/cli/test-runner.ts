@@ -148,19 +148,26 @@ function runTest(
   }
 
   const recorded = new Map<string, Fields[]>();
-  const deliver = (id: string, events: LogEvent[]): void => {
-    built.get(id)!.process(events, (output, emitted) => {
-      const name = output === undefined ? id : `${id}.${output}`;
-      const list = recorded.get(name) ?? [];
-      list.push(...emitted.map((event) => event.cloneForFanout().fields));
-      recorded.set(name, list);
-      for (const next of consumers.get(name) ?? []) deliver(next, emitted.map((event) => event.cloneForFanout()));
-    });
+  let emittedAny = false;
+  const emitterOf = (id: string) => (output: string | undefined, emitted: LogEvent[]) => {
+    emittedAny ||= emitted.length > 0;
+    const name = output === undefined ? id : `${id}.${output}`;
+    const list = recorded.get(name) ?? [];
+    list.push(...emitted.map((event) => event.cloneForFanout().fields));
+    recorded.set(name, list);
+    for (const next of consumers.get(name) ?? []) deliver(next, emitted.map((event) => event.cloneForFanout()));
   };
+  const deliver = (id: string, events: LogEvent[]): void => built.get(id)!.process(events, emitterOf(id));
   try {
     for (const input of test.loaded.test.inputs) {
       const fields: Fields = input.type === 'log' ? structuredClone(input.log_fields) : { message: input.value };
       deliver(input.insert_at, [new LogEvent(fields)]);
+    }
+    // The inputs end: transforms holding events (reduce) emit them, until none has anything left.
+    for (let pass = 0; pass <= built.size; pass++) {
+      emittedAny = false;
+      for (const [id, transform] of built) transform.flush?.(emitterOf(id), true);
+      if (!emittedAny) break;
     }
   } catch (error) {
     return [`a transform threw: ${(error as Error).message}`];

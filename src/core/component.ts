@@ -51,6 +51,12 @@ export interface Transform {
    * waits for it forever.
    */
   process(events: LogEvent[], emit: (output: string | undefined, events: LogEvent[]) => void): void;
+  /**
+   * For transforms that hold events across batches (reduce): called every `flushPeriodMs` with
+   * `final` false (emit what is due), and once with `final` true when the input ends (emit all).
+   */
+  flush?(emit: (output: string | undefined, events: LogEvent[]) => void, final: boolean): void;
+  readonly flushPeriodMs?: number;
 }
 
 /** The batches a sink consumes; ends when every upstream component has shut down and drained. */

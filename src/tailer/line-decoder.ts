@@ -24,6 +24,11 @@ export interface LineDecoder {
    * file. False when there was nothing this decoder could take.
    */
   adoptPending?(previous: LineDecoder, offset: number): boolean;
+  /**
+   * Emits what has waited too long (multiline groups past their timeout) into `out`; true when it
+   * did. Called when a read finds no more data for now (and on the idle poll).
+   */
+  flushExpired?(out: LogEvent[]): boolean;
   /** The tailer forgot the file (it is gone): drop any subscription the decoder holds. */
   release?(): void;
 }

@@ -207,6 +207,11 @@ export class TailedFile implements TailedFileView {
     const quiet = Date.now() - this.lastDataAt >= ctx.rotatedQuietMs;
     if ((this.admission.rotated || this.orphaned) && quiet) return this.finish(ctx, 'quiet');
     if (quiet && this.decoder!.pendingOffset() !== undefined) await this.flushStalledMerge(ctx);
+    else if (this.decoder!.flushExpired !== undefined) {
+      // A decoder holding groups (multiline) ships the ones whose timeout passed while the file was idle.
+      const expired: LogEvent[] = [];
+      if (this.decoder!.flushExpired(expired)) await this.emit(ctx, expired);
+    }
     stats ??= await this.statOpen(ctx, plain!);
     if (stats === undefined) return this.finish(ctx, 'stat failed');
     if (stats.nlink === 0) return this.finish(ctx, 'deleted'); // deleted: release its disk space now

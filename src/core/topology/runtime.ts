@@ -483,6 +483,16 @@ export class Topology {
       const wait = fanout.send(events);
       if (wait) pending.push(wait);
     };
+    const flush = (final: boolean): void => {
+      try {
+        transform.flush?.(emit, final);
+      } catch (error) {
+        b.metrics.error('transform_failed');
+        b.logger.error({ err: (error as Error).message }, 'transform failed to flush held events');
+      }
+    };
+    const flushTimer = transform.flush && transform.flushPeriodMs ? setInterval(() => flush(false), transform.flushPeriodMs) : undefined;
+    flushTimer?.unref();
     try {
       for await (const batch of b.input!) {
         b.metrics.receivedEvents.inc(batch.length);
@@ -496,7 +506,11 @@ export class Topology {
         }
         if (pending.length > 0) await Promise.all(pending.splice(0));
       }
+      clearInterval(flushTimer);
+      flush(true); // the input ended: what the transform holds goes on before its outputs finish
+      if (pending.length > 0) await Promise.all(pending.splice(0));
     } finally {
+      clearInterval(flushTimer);
       for (const fanout of b.outputs.values()) fanout.finish();
     }
   }

@@ -84,6 +84,10 @@ export class ApiPodMetadataProvider implements PodMetadataProvider {
     return this.store?.isExcluded(pod.podUid, pod.containerName) === true;
   }
 
+  annotations(pod: PodLogPath): Readonly<Record<string, string>> | undefined {
+    return this.store?.getPod(pod.podUid)?.annotations;
+  }
+
   knowsPod(pod: PodLogPath): boolean {
     return this.store?.getPod(pod.podUid) !== undefined;
   }

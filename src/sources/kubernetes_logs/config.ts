@@ -2,6 +2,7 @@ import { z } from 'zod';
 // options.js only: the metadata index loads the Kubernetes client, which path-only runs never need.
 import { kubernetesMetadataOptionsShape } from '../../kubernetes/metadata/options.js';
 import { tailerOptionsSchema } from '../../tailer/options.js';
+import { checkShapingDefaults, podShapingOptionsShape } from './pod-parsers.js';
 
 const globs = (what: string) => z.array(z.string().min(1)).default([]).describe(what);
 
@@ -46,6 +47,7 @@ export const kubernetesLogsSchema = z.strictObject({
       'Where pod metadata comes from: "api" (the Kubernetes API or kubelet, see metadata_source), "path" (the log path only: namespace, pod, uid, container), "auto" = api when kube_config_file is set or sluice runs in a cluster (KUBERNETES_SERVICE_HOST), else path. With "path", sluice\'s own pod (SLUICE_POD_NAME / SLUICE_POD_NAMESPACE) is still excluded.',
     ),
   ...kubernetesMetadataOptionsShape,
+  ...podShapingOptionsShape,
   ...tailerOptionsSchema,
   // Vector's default for this source: fs events find new pods within milliseconds, so the full
   // rescan is only a safety net, and on a node with hundreds of pods each rescan lists every
@@ -54,6 +56,6 @@ export const kubernetesLogsSchema = z.strictObject({
     .unwrap()
     .default(60_000)
     .describe('Period (ms, at least 10) of the full rescan of the pod directories; filesystem events find new pods within milliseconds, so the rescan is only a safety net (the file source\'s default is 5000).'),
-});
+}).superRefine(checkShapingDefaults);
 
 export type KubernetesLogsConfig = z.infer<typeof kubernetesLogsSchema>;

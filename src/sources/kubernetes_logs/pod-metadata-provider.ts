@@ -32,6 +32,8 @@ export interface PodMetadataProvider {
   onChange(listener: (podUid: string) => void): () => void;
   /** True when the provider has metadata for the pod (false: events ship with path fields only). */
   knowsPod?(pod: PodLogPath): boolean;
+  /** The pod's annotations (per-pod parser and multiline settings), undefined when not known. */
+  annotations?(pod: PodLogPath): Readonly<Record<string, string>> | undefined;
   /** Counts events the source held for metadata, and events shipped without it. */
   countEvents?(counts: { held: number; withoutMetadata: number }): void;
 }

@@ -8,13 +8,14 @@ import { PodLogPathFilter } from './path-filter.js';
 import { isPodLogFileName, parsePodLogPath, podLogSequence, type PodLogPath } from './pod-log-path.js';
 import { ApiPodMetadataProvider } from './api-metadata-provider.js';
 import { PathOnlyMetadataProvider, pathEventFields, type PodMetadataProvider } from './pod-metadata-provider.js';
-import type { DecodeStats, TailedFileView } from '../../tailer/line-decoder.js';
+import type { DecodeStats, LineDecoder, TailedFileView } from '../../tailer/line-decoder.js';
 import type { DiscoveryRoot } from '../../tailer/discovery.js';
 import type { FileAdmission } from '../../tailer/tailed-file.js';
 import { commonTailerSettings } from '../../tailer/options.js';
 import { registerBacklogGauge } from '../../tailer/backlog-gauge.js';
 import { Tailer, type TailerOptions } from '../../tailer/tailer.js';
 import type { KubernetesLogsConfig } from './config.js';
+import { PodShaping } from './shaping.js';
 
 /** The pod metadata of one file's events; replaced (not mutated) when the provider reports a change. */
 class FileMetadata {
@@ -74,6 +75,8 @@ export class KubernetesLogsSource implements Source {
   private readonly filter: PodLogPathFilter;
   private readonly legacyDirectory: string | undefined;
   private readonly errors: RunTimeErrors;
+  /** Per-pod parser and multiline (annotations, or the source's defaults). */
+  private readonly shaping: PodShaping;
 
   constructor(
     private readonly config: KubernetesLogsConfig,
@@ -84,6 +87,7 @@ export class KubernetesLogsSource implements Source {
   ) {
     this.errors = new RunTimeErrors(ctx.metrics, ctx.logger);
     this.provider = provider ?? choosePodMetadataProvider(config, ctx);
+    this.shaping = new PodShaping(config, this.provider, ctx);
     this.unsubscribe = this.provider.onChange((podUid) => this.refreshPod(podUid));
     this.filter = new PodLogPathFilter({
       includePathGlobs: config.include_paths_glob_patterns,
@@ -122,6 +126,7 @@ export class KubernetesLogsSource implements Source {
 
   async close(): Promise<void> {
     this.unsubscribe();
+    this.shaping.close();
     this.stopBacklogGauge();
     await this.tailer.close();
     await this.provider.stop?.();
@@ -192,17 +197,17 @@ export class KubernetesLogsSource implements Source {
     };
   }
 
-  private createDecoder(file: TailedFileView, stats: DecodeStats, pod: PodLogPath, waited: boolean): PartialMergeDecoder {
+  private createDecoder(file: TailedFileView, stats: DecodeStats, pod: PodLogPath, waited: boolean): LineDecoder {
     const metadata = new FileMetadata(pod, file, this.provider, this.pathOnlyTrees);
     if (waited && typeof metadata.kubernetes === 'object' && metadata.kubernetes !== null) this.heldTrees.add(metadata.kubernetes);
     let files = this.filesByPod.get(pod.podUid);
     if (files === undefined) this.filesByPod.set(pod.podUid, (files = new Set()));
     files.add(metadata);
     const options = { autoPartialMerge: this.config.auto_partial_merge, maxMergedLineBytes: this.config.max_merged_line_bytes };
-    return new PartialMergeDecoder(file, metadata, options, stats, () => {
+    return this.shaping.wrap(pod, new PartialMergeDecoder(file, metadata, options, stats, () => {
       files.delete(metadata);
       if (files.size === 0 && this.filesByPod.get(pod.podUid) === files) this.filesByPod.delete(pod.podUid);
-    });
+    }));
   }
 
   /**
@@ -211,6 +216,7 @@ export class KubernetesLogsSource implements Source {
    * at the end of the file as it is then (lines written while excluded are never collected).
    */
   private refreshPod(podUid: string): void {
+    this.shaping.refresh(podUid);
     for (const metadata of [...(this.filesByPod.get(podUid) ?? [])]) {
       if (this.provider.isExcluded(metadata.pod)) {
         this.rememberExcluded(metadata.pod, metadata.file.path);
