@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { FakeSts } from '../../../test/fakes/aws_sts.js';
 import { FakeCloudwatchLogs } from '../../../test/fakes/cloudwatch_logs.js';
 import { AckRecorder, metricValue, sinkContext, streamOf } from '../../../test/fakes/sink_harness.js';
 import { createTestPki } from '../../../test/fakes/tls.js';
@@ -212,6 +213,42 @@ describe('aws_cloudwatch_logs credentials from the SDK default chain', () => {
   after(() => {
     process.env = saved;
   });
+  const CHAIN_VARIABLES = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_ROLE_ARN', 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE'];
+
+  /** Only what the test sets is there for the chain to find (no keys, no profile, no instance metadata). */
+  function isolateChain(dir: string): void {
+    for (const name of CHAIN_VARIABLES) delete process.env[name];
+    process.env.AWS_CONFIG_FILE = join(dir, 'none');
+    process.env.AWS_SHARED_CREDENTIALS_FILE = join(dir, 'none');
+    process.env.AWS_EC2_METADATA_DISABLED = 'true';
+  }
+
+  test('IRSA: the projected ServiceAccount token is exchanged with STS (AssumeRoleWithWebIdentity), calls signed with the role credentials', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-cw-'));
+    const roleArn = 'arn:aws:iam::123456789012:role/sluice-cloudwatch';
+    const temporary = { accessKeyId: 'ASIAIRSATEST', secretAccessKey: 'irsa-secret', sessionToken: 'irsa-session-token' };
+    const sts = await new FakeSts({ roleArn, webIdentityToken: 'eyJhbGciOiJSUzI1NiJ9.projected.token', credentials: temporary }).start();
+    const cw = await new FakeCloudwatchLogs({ region: 'eu-west-1', ...temporary, sessionToken: temporary.sessionToken }).start();
+    try {
+      isolateChain(dir);
+      writeFileSync(join(dir, 'token'), 'eyJhbGciOiJSUzI1NiJ9.projected.token');
+      process.env.AWS_ROLE_ARN = roleArn;
+      process.env.AWS_WEB_IDENTITY_TOKEN_FILE = join(dir, 'token');
+      process.env.AWS_ENDPOINT_URL_STS = sts.url;
+      const acks = new AckRecorder();
+      const config = awsCloudwatchLogsSinkSchema.parse({ region: 'eu-west-1', endpoint: cw.url, group_name: '/eks/irsa', stream_name: '{{ kubernetes.pod_name }}' });
+      await new AwsCloudwatchLogsSink(config, sinkContext()).run(streamOf(acks.events([event('via irsa')])));
+      assert.equal(acks.count('delivered'), 1);
+      assert.equal(sts.issued.length, 1);
+      assert.deepEqual(cw.failures, []);
+      assert.equal(cw.messages('/eks/irsa', 'web-1').length, 1);
+    } finally {
+      delete process.env.AWS_ENDPOINT_URL_STS;
+      await cw.close();
+      await sts.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   test('EKS Pod Identity: temporary credentials from the agent, signed with their session token', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-cw-'));
@@ -227,10 +264,7 @@ describe('aws_cloudwatch_logs credentials from the SDK default chain', () => {
     await new Promise<void>((resolve) => agent.listen(0, '127.0.0.1', resolve));
     const cw = await new FakeCloudwatchLogs({ region: 'eu-west-1', accessKeyId: temporary.AccessKeyId, secretAccessKey: temporary.SecretAccessKey, sessionToken: temporary.Token }).start();
     try {
-      for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_ROLE_ARN']) delete process.env[name];
-      process.env.AWS_CONFIG_FILE = join(dir, 'none');
-      process.env.AWS_SHARED_CREDENTIALS_FILE = join(dir, 'none');
-      process.env.AWS_EC2_METADATA_DISABLED = 'true';
+      isolateChain(dir);
       process.env.AWS_CONTAINER_CREDENTIALS_FULL_URI = `http://127.0.0.1:${(agent.address() as AddressInfo).port}/v1/credentials`;
       process.env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE = join(dir, 'token');
       const acks = new AckRecorder();
