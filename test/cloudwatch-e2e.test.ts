@@ -3,14 +3,13 @@
 // stream do not exist yet; lines remapped 15 days into the past are refused (a partial failure)
 // and the agent still exits 0 once every line is acknowledged.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, it } from 'node:test';
 import { FakeCloudwatchLogs } from './fakes/cloudwatch_logs.js';
+import { runStdinAgent } from './agent-process.js';
 import { tempDir } from './harness.js';
 
-const CLI = join(import.meta.dirname, '..', 'src', 'cli.js');
 const dir = tempDir();
 after(() => dir.cleanup());
 
@@ -29,22 +28,12 @@ it('aws_cloudwatch_logs: every stdin line reaches its stream once, after a Throt
     );
     const lines = Array.from({ length: 500 }, (_, i) => `line ${i} ünïcödé`);
     const old = ['old one', 'old two'];
-    const child = spawn(process.execPath, [CLI, '--config', config, '--log-level', 'warn'], {
-      stdio: ['pipe', 'ignore', 'pipe'],
-      timeout: 60_000,
-      killSignal: 'SIGKILL',
-      env: {
-        ...process.env,
-        AWS_ACCESS_KEY_ID: keys.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        AWS_EC2_METADATA_DISABLED: 'true',
-      },
+    const { code, stderr } = await runStdinAgent(config, [...lines.slice(0, 250), ...old, ...lines.slice(250)].join('\n') + '\n', {
+      AWS_ACCESS_KEY_ID: keys.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      AWS_EC2_METADATA_DISABLED: 'true',
     });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.stdin.end([...lines.slice(0, 250), ...old, ...lines.slice(250)].join('\n') + '\n');
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     assert.equal(code, 0, stderr);
     const stored = cw.messages('/sluice/e2e', 'stdin').map((m) => (JSON.parse(m) as { message: string }).message);
     assert.deepEqual([...stored].sort(), [...lines].sort(), 'each line once, the old ones left out');

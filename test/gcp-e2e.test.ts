@@ -3,14 +3,13 @@
 // GCE_METADATA_HOST). Lines whose log id Cloud Logging refuses are a partial failure: the others
 // are written, and the agent still exits 0 once every line is acknowledged.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, it } from 'node:test';
 import { FakeGcpLogging } from './fakes/gcp_logging.js';
+import { runStdinAgent } from './agent-process.js';
 import { tempDir } from './harness.js';
 
-const CLI = join(import.meta.dirname, '..', 'src', 'cli.js');
 const dir = tempDir();
 after(() => dir.cleanup());
 
@@ -28,16 +27,10 @@ it('gcp_stackdriver_logs: every stdin line is written once after a 429, refused 
     );
     const lines = Array.from({ length: 400 }, (_, i) => `line ${i} ünïcödé`);
     const bad = ['bad one', 'bad two'];
-    const child = spawn(process.execPath, [CLI, '--config', config, '--log-level', 'warn'], {
-      stdio: ['pipe', 'ignore', 'pipe'],
-      timeout: 60_000,
-      killSignal: 'SIGKILL',
-      env: { ...process.env, GCE_METADATA_HOST: new URL(gcp.url).host, GOOGLE_APPLICATION_CREDENTIALS: '' },
+    const { code, stderr } = await runStdinAgent(config, [...lines.slice(0, 200), ...bad, ...lines.slice(200)].join('\n') + '\n', {
+      GCE_METADATA_HOST: new URL(gcp.url).host,
+      GOOGLE_APPLICATION_CREDENTIALS: '',
     });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.stdin.end([...lines.slice(0, 200), ...bad, ...lines.slice(200)].join('\n') + '\n');
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     assert.equal(code, 0, stderr);
     const written = gcp.entries.map((e) => (e.jsonPayload as { message: string }).message);
     assert.deepEqual([...written].sort(), [...lines].sort(), 'each line once, the refused ones left out');

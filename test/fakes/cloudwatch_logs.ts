@@ -40,6 +40,15 @@ const GROUP_NAME = /^[.\-_/#A-Za-z0-9]{1,512}$/;
 const STREAM_NAME = /^[^:*]{1,512}$/;
 const DAY = 24 * 3600_000;
 
+/** The first page of a Describe* call: names with the prefix, sorted, at most `limit` (default 50). */
+function page<T>(items: Map<string, T>, prefix: unknown, limit: unknown): Array<[string, T]> {
+  const start = typeof prefix === 'string' ? prefix : '';
+  return [...items]
+    .filter(([name]) => name.startsWith(start))
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .slice(0, typeof limit === 'number' ? limit : 50);
+}
+
 /**
  * A fake CloudWatch Logs speaking the AWS JSON 1.1 protocol as the real service does: `POST /`,
  * `Content-Type: application/x-amz-json-1.1`, `X-Amz-Target: Logs_20140328.<Operation>`, every
@@ -152,26 +161,14 @@ export class FakeCloudwatchLogs extends ReceiverFake {
   }
 
   private describeLogGroups(input: Record<string, unknown>): Answer {
-    const prefix = typeof input.logGroupNamePrefix === 'string' ? input.logGroupNamePrefix : '';
-    const limit = typeof input.limit === 'number' ? input.limit : 50;
-    const logGroups = [...this.groups]
-      .filter(([name]) => name.startsWith(prefix))
-      .sort(([a], [b]) => (a < b ? -1 : 1))
-      .slice(0, limit)
-      .map(([name, group]) => ({ logGroupName: name, creationTime: group.creationTime, arn: `arn:aws:logs:${this.options.region}:123456789012:log-group:${name}:*`, storedBytes: 0 }));
+    const logGroups = page(this.groups, input.logGroupNamePrefix, input.limit).map(([name, group]) => ({ logGroupName: name, creationTime: group.creationTime, arn: `arn:aws:logs:${this.options.region}:123456789012:log-group:${name}:*`, storedBytes: 0 }));
     return this.ok({ logGroups });
   }
 
   private describeLogStreams(input: Record<string, unknown>): Answer {
     const group = this.groupOf(input);
     if ('status' in group) return group;
-    const prefix = typeof input.logStreamNamePrefix === 'string' ? input.logStreamNamePrefix : '';
-    const limit = typeof input.limit === 'number' ? input.limit : 50;
-    const logStreams = [...group.streams]
-      .filter(([name]) => name.startsWith(prefix))
-      .sort(([a], [b]) => (a < b ? -1 : 1))
-      .slice(0, limit)
-      .map(([name, stream]) => ({
+    const logStreams = page(group.streams, input.logStreamNamePrefix, input.limit).map(([name, stream]) => ({
         logStreamName: name,
         creationTime: stream.creationTime,
         ...(stream.events.length ? { firstEventTimestamp: stream.events[0]!.timestamp, lastEventTimestamp: stream.events.at(-1)!.timestamp, lastIngestionTime: stream.events.at(-1)!.ingestionTime } : {}),
