@@ -69,11 +69,15 @@ describe('aws_cloudwatch_logs sink against the fake CloudWatch Logs', () => {
     assert.equal(await metricValue(ctx.registry, 'sluice_component_sent_events_total'), 4);
   });
 
-  test('text codec; an existing stream is written without create calls', async () => {
+  test('text codec, request.headers; an existing stream is written without create calls', async () => {
     cw.calls.length = 0;
     const acks = new AckRecorder();
-    await build({ endpoint: cw.url, group_name: '/k8s/shop', stream_name: 'web-1', encoding: { codec: 'text' } }).sink.run(streamOf(acks.events([event('plain line')])));
+    await build({ endpoint: cw.url, group_name: '/k8s/shop', stream_name: 'web-1', encoding: { codec: 'text' }, request: { headers: { 'X-Team': 'logs' } } }).sink.run(streamOf(acks.events([event('plain line')])));
     assert.equal(acks.count('delivered'), 1);
+    const put = cw.receiver.requests.at(-1)!;
+    assert.equal(put.headers['x-team'], 'logs', 'request.headers are sent');
+    assert.match(String(put.headers.authorization), /SignedHeaders=[^,]*x-team/, 'and signed');
+    assert.deepEqual(cw.failures, []);
     assert.deepEqual(cw.calls, ['PutLogEvents']);
     assert.equal(cw.messages('/k8s/shop', 'web-1').at(-1), 'plain line');
   });

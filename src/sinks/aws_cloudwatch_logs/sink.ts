@@ -79,6 +79,18 @@ export class AwsCloudwatchLogsSink implements Sink {
     this.client = new CloudWatchLogsClient(
       awsClientConfig({ region: config.region, endpoint: config.endpoint, auth: config.auth, tls: config.tls, timeoutSecs: config.request.timeout_secs }),
     );
+    const headers = Object.entries(config.request.headers);
+    if (headers.length > 0) {
+      // Added before signing (the build step precedes finalize), so the extra headers are signed too.
+      this.client.middlewareStack.add(
+        (next) => async (args) => {
+          const request = args.request as { headers?: Record<string, string> };
+          if (request.headers) for (const [name, value] of headers) request.headers[name.toLowerCase()] = value;
+          return next(args);
+        },
+        { step: 'build', name: 'sluiceRequestHeaders' },
+      );
+    }
     this.driver = new SinkDriver<CloudwatchEvent>(
       { prepare: (event) => this.prepare(event), send: (batch) => this.send(batch) },
       { batch: config.batch, request: config.request, logger: ctx.logger, metrics: new SinkMetrics(ctx.metrics) },
