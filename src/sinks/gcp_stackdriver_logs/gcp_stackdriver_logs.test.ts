@@ -177,21 +177,28 @@ describe('gcp_stackdriver_logs with a service-account key', () => {
     } finally {
       await throttled.close();
     }
-    gcp.receiver.script({ kind: 'answer', status: 503, body: '{"error":{"code":503,"message":"The service is currently unavailable.","status":"UNAVAILABLE"}}' });
+    // Retry-After: 0 replaces a backoff that would otherwise wait up to 10 minutes.
+    const slow = build({ request: { retry_initial_backoff_secs: 600, retry_max_duration_secs: 600 } });
+    await slow.sink.healthcheck(); // the token is fetched: the scripted answer goes to the write
+    gcp.receiver.script({ kind: 'answer', status: 503, body: '{"error":{"code":503,"message":"The service is currently unavailable.","status":"UNAVAILABLE"}}', headers: { 'retry-after': '0' } });
     const busy = new AckRecorder();
-    await build({ request: fastRetries }).sink.run(streamOf(busy.events([event('busy')])));
+    await slow.sink.run(streamOf(busy.events([event('busy')])));
     assert.equal(busy.count('delivered'), 1);
+    assert.equal(await metricValue(slow.ctx.registry, 'sluice_sink_retries_total', { reason: 'http_5xx' }), 1);
 
     for (const [status, body] of [
       [403, '{"error":{"code":403,"message":"Permission \'logging.logEntries.create\' denied on resource","status":"PERMISSION_DENIED"}}'],
       [400, '{"error":{"code":400,"message":"Invalid JSON payload received.","status":"INVALID_ARGUMENT"}}'],
     ] as const) {
+      const lines: string[] = [];
+      const { sink, ctx } = build({ request: fastRetries }, lines);
+      await sink.healthcheck();
       gcp.receiver.script({ kind: 'answer', status, body });
       const refused = new AckRecorder();
-      const lines: string[] = [];
-      await build({ request: fastRetries }, lines).sink.run(streamOf(refused.events([event('refused')])));
+      await sink.run(streamOf(refused.events([event('refused')])));
       assert.equal(refused.count('rejected'), 1, `HTTP ${status}`);
-      assert.match(lines.join('\n'), new RegExp(`HTTP ${status}`));
+      assert.equal(await metricValue(ctx.registry, 'sluice_component_discarded_events_total', { reason: 'http_4xx' }), 1);
+      assert.match(lines.join('\n'), new RegExp(`HTTP ${status}: .*${status === 403 ? 'PERMISSION_DENIED' : 'INVALID_ARGUMENT'}`));
     }
   });
 
@@ -230,6 +237,19 @@ describe('gcp_stackdriver_logs with Workload Identity (metadata server) and with
     // The fake refuses what the real metadata server refuses.
     const bare = await fetch(`${gcp.url}/computeMetadata/v1/instance/service-account/default/token`);
     assert.equal(bare.status, 403);
+  });
+
+  test('an unreachable metadata server: the healthcheck says so, batches are retried (auth_unavailable) until the retry budget is spent', async () => {
+    const lines: string[] = [];
+    const ctx = sinkContext('gcp', 'gcp_stackdriver_logs', lines);
+    const config = gcpStackdriverLogsSinkSchema.parse({ project_id: 'p', log_id: 'wi', resource: { type: 'global' }, endpoint: gcp.url, request: { ...fastRetries, retry_attempts: 2 } });
+    const sink = new GcpStackdriverLogsSink(config, ctx, { GCE_METADATA_HOST: '127.0.0.1:1' });
+    await assert.rejects(sink.healthcheck(), /healthcheck: token request to metadata server 127\.0\.0\.1:1 failed/);
+    const acks = new AckRecorder();
+    await sink.run(streamOf(acks.events([event('no token')])));
+    assert.equal(acks.count('rejected'), 1);
+    assert.equal(await metricValue(ctx.registry, 'sluice_sink_retries_total', { reason: 'auth_unavailable' }), 2);
+    assert.equal(await metricValue(ctx.registry, 'sluice_component_discarded_events_total', { reason: 'retries_exhausted' }), 1);
   });
 
   test('api_key: sent as x-goog-api-key, no token asked, never logged', async () => {
