@@ -28,6 +28,7 @@ interface Stream {
 interface Group {
   creationTime: number;
   kmsKeyId?: string;
+  retentionInDays?: number;
   tags?: Record<string, string>;
   streams: Map<string, Stream>;
 }
@@ -54,10 +55,11 @@ function page<T>(items: Map<string, T>, prefix: unknown, limit: unknown): Array<
  * `Content-Type: application/x-amz-json-1.1`, `X-Amz-Target: Logs_20140328.<Operation>`, every
  * request SigV4-signed for service `logs` (checked with `checkSigV4`, written from the spec).
  * Errors are `{"__type": ..., "message": ...}` with the status AWS uses. Operations:
- * CreateLogGroup, CreateLogStream, DescribeLogGroups, DescribeLogStreams, PutLogEvents, with
- * PutLogEvents' documented rules: at most 10,000 events and 1,048,576 bytes (message bytes + 26
+ * CreateLogGroup, CreateLogStream, DescribeLogGroups, DescribeLogStreams, PutRetentionPolicy,
+ * PutLogEvents, with its documented rules: at most 10,000 events and 1,048,576 bytes (message bytes + 26
  * each), chronological order, a 24 h span (InvalidParameterException otherwise), events older
- * than 14 days or more than 2 h ahead left out and reported in `rejectedLogEventsInfo`.
+ * than 14 days, than the group's retention (PutRetentionPolicy) or more than 2 h ahead left out
+ * and reported in `rejectedLogEventsInfo`.
  */
 export class FakeCloudwatchLogs extends ReceiverFake {
   readonly groups = new Map<string, Group>();
@@ -116,6 +118,8 @@ export class FakeCloudwatchLogs extends ReceiverFake {
         return this.describeLogStreams(input);
       case 'PutLogEvents':
         return this.putLogEvents(input);
+      case 'PutRetentionPolicy':
+        return this.putRetentionPolicy(input);
       default:
         return this.error(400, 'UnknownOperationException', `unknown operation ${operation}`);
     }
@@ -157,6 +161,16 @@ export class FakeCloudwatchLogs extends ReceiverFake {
     if (typeof name !== 'string' || !STREAM_NAME.test(name)) return this.error(400, 'InvalidParameterException', `invalid logStreamName ${String(name)}`);
     if (group.streams.has(name)) return this.error(400, 'ResourceAlreadyExistsException', 'The specified log stream already exists');
     group.streams.set(name, { creationTime: this.now(), events: [] });
+    return { status: 200, body: '', headers: { 'content-type': CONTENT_TYPE } };
+  }
+
+  private putRetentionPolicy(input: Record<string, unknown>): Answer {
+    const group = this.groupOf(input);
+    if ('status' in group) return group;
+    const days = input.retentionInDays;
+    if (typeof days !== 'number' || ![1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653].includes(days))
+      return this.error(400, 'InvalidParameterException', `1 validation error detected: Value '${String(days)}' at 'retentionInDays' failed to satisfy constraint`);
+    group.retentionInDays = days;
     return { status: 200, body: '', headers: { 'content-type': CONTENT_TYPE } };
   }
 
@@ -206,11 +220,15 @@ export class FakeCloudwatchLogs extends ReceiverFake {
     // Sorted events: the too-old ones are a prefix, the too-new ones a suffix.
     let tooOldEnd = 0;
     while (tooOldEnd < typed.length && typed[tooOldEnd]!.timestamp < now - 14 * DAY) tooOldEnd++;
+    // Then the ones older than the group's retention: expired.
+    let expiredEnd = tooOldEnd;
+    if (group.retentionInDays !== undefined) while (expiredEnd < typed.length && typed[expiredEnd]!.timestamp < now - group.retentionInDays * DAY) expiredEnd++;
     let tooNewStart = typed.length;
-    while (tooNewStart > tooOldEnd && typed[tooNewStart - 1]!.timestamp > now + 2 * 3600_000) tooNewStart--;
-    for (const event of typed.slice(tooOldEnd, tooNewStart)) stream.events.push({ timestamp: event.timestamp, message: event.message, ingestionTime: now });
+    while (tooNewStart > expiredEnd && typed[tooNewStart - 1]!.timestamp > now + 2 * 3600_000) tooNewStart--;
+    for (const event of typed.slice(expiredEnd, tooNewStart)) stream.events.push({ timestamp: event.timestamp, message: event.message, ingestionTime: now });
     const info: Record<string, number> = {};
     if (tooOldEnd > 0) info.tooOldLogEventEndIndex = tooOldEnd;
+    if (expiredEnd > tooOldEnd) info.expiredLogEventEndIndex = expiredEnd;
     if (tooNewStart < typed.length) info.tooNewLogEventStartIndex = tooNewStart;
     return this.ok({ nextSequenceToken: String(stream.events.length).padStart(56, '4'), ...(Object.keys(info).length ? { rejectedLogEventsInfo: info } : {}) });
   }

@@ -37,6 +37,7 @@ test('aws_cloudwatch_logs schema: batch limits capped at PutLogEvents\', secrets
   assert.equal(awsCloudwatchLogsSinkSchema.safeParse({ ...base, batch: { max_events: 10_001 } }).success, false);
   assert.equal(awsCloudwatchLogsSinkSchema.safeParse({ ...base, batch: { max_bytes: 1_048_577 } }).success, false);
   assert.equal(awsCloudwatchLogsSinkSchema.safeParse({ ...base, stream_name: '{{ unclosed' }).success, false);
+  assert.equal(awsCloudwatchLogsSinkSchema.safeParse({ ...base, retention: { enabled: true, days: 2 } }).success, false, 'not a CloudWatch retention period');
   assert.deepEqual(redactSecrets({ auth: { ...auth, session_token: 'tok' } }).auth, { access_key_id: KEYS.accessKeyId, secret_access_key: REDACTED, session_token: REDACTED });
 });
 
@@ -193,6 +194,19 @@ describe('aws_cloudwatch_logs sink against the fake CloudWatch Logs', () => {
     } finally {
       await ahead.close();
     }
+  });
+
+  test('retention: created groups get the policy; events older than it come back as expired, rejected and counted', async () => {
+    const acks = new AckRecorder();
+    const { sink, ctx } = build({ endpoint: cw.url, group_name: '/k8s/retained', stream_name: 'r', retention: { enabled: true, days: 1 }, tags: { cluster: 'prod' } });
+    const twoDaysAgo = Date.now() - 2 * 24 * HOUR;
+    await sink.run(streamOf(acks.events([event('expired', twoDaysAgo), event('fresh')])));
+    assert.deepEqual(acks.statuses, ['rejected', 'delivered']);
+    const group = cw.groups.get('/k8s/retained')!;
+    assert.equal(group.retentionInDays, 1);
+    assert.deepEqual(group.tags, { cluster: 'prod' });
+    assert.equal(await metricValue(ctx.registry, 'sluice_component_discarded_events_total', { reason: 'expired' }), 1);
+    assert.deepEqual(cw.messages('/k8s/retained', 'r').map((m) => (JSON.parse(m) as { message: string }).message), ['fresh']);
   });
 
   test('a wrong secret: the signature is refused, events rejected, the secret never logged', async () => {

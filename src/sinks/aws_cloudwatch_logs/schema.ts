@@ -13,6 +13,9 @@ export const MAX_BATCH_SPAN_MS = 24 * 3600_000;
 export const MAX_AGE_MS = 14 * 24 * 3600_000;
 export const MAX_FUTURE_MS = 2 * 3600_000;
 
+/** The retention periods CloudWatch Logs accepts (PutRetentionPolicy). */
+export const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
 export const awsCloudwatchLogsSinkSchema = z.strictObject({
   group_name: templateString(z.string().min(1))
     .describe('Log group (template). Batches are partitioned by group and stream.')
@@ -23,6 +26,18 @@ export const awsCloudwatchLogsSinkSchema = z.strictObject({
   create_missing_group: z.boolean().default(true).describe('Create the log group when PutLogEvents says it does not exist (needs logs:CreateLogGroup).'),
   create_missing_stream: z.boolean().default(true).describe('Create the log stream when PutLogEvents says it does not exist (needs logs:CreateLogStream).'),
   kms_key: z.string().min(1).optional().describe('KMS key ARN to encrypt the log groups this sink creates.'),
+  retention: z
+    .strictObject({
+      enabled: z.boolean().default(false).describe('Set a retention policy on the log groups this sink creates.'),
+      days: z
+        .number()
+        .int()
+        .refine((days) => RETENTION_DAYS.includes(days), `one of ${RETENTION_DAYS.join(', ')} (the periods CloudWatch Logs accepts)`)
+        .default(30)
+        .describe('Days CloudWatch keeps the events of created groups.'),
+    })
+    .prefault({})
+    .describe('Retention of the log groups this sink creates (PutRetentionPolicy, needs logs:PutRetentionPolicy).'),
   tags: z.record(z.string(), z.string()).optional().describe('Tags of the log groups this sink creates.'),
   region: awsRegionSchema,
   endpoint: awsEndpointSchema('CloudWatch Logs'),

@@ -5,6 +5,7 @@ import {
   DescribeLogGroupsCommand,
   DescribeLogStreamsCommand,
   PutLogEventsCommand,
+  PutRetentionPolicyCommand,
   type InputLogEvent,
   type RejectedLogEventsInfo,
 } from '@aws-sdk/client-cloudwatch-logs';
@@ -215,10 +216,13 @@ export class AwsCloudwatchLogsSink implements Sink {
   private async create(group: string, stream: string, groupMissing: boolean): Promise<void> {
     const createGroup = () =>
       this.once(`group ${group}`, async () => {
-        await ignoreAlreadyExists(
+        const created = await ignoreAlreadyExists(
           this.client.send(new CreateLogGroupCommand({ logGroupName: group, ...(this.config.kms_key ? { kmsKeyId: this.config.kms_key } : {}), ...(this.config.tags ? { tags: this.config.tags } : {}) })),
         );
+        if (!created) return; // another agent made it, with its own settings
         this.ctx.logger.info({ group }, 'created CloudWatch log group');
+        const { retention } = this.config;
+        if (retention.enabled) await this.client.send(new PutRetentionPolicyCommand({ logGroupName: group, retentionInDays: retention.days }));
       });
     if (groupMissing) await createGroup();
     try {
@@ -233,11 +237,13 @@ export class AwsCloudwatchLogsSink implements Sink {
   }
 }
 
-/** Another agent (or a concurrent batch) created it first: that is success. */
-async function ignoreAlreadyExists(call: Promise<unknown>): Promise<void> {
+/** Another agent (or a concurrent batch) created it first: that is success. True when this call created it. */
+async function ignoreAlreadyExists(call: Promise<unknown>): Promise<boolean> {
   try {
     await call;
+    return true;
   } catch (error) {
     if ((error as Error).name !== 'ResourceAlreadyExistsException') throw error;
+    return false;
   }
 }
