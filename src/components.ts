@@ -22,6 +22,8 @@ import './sinks/loki/index.js';
 import './sinks/splunk_hec_logs/index.js';
 import './sinks/datadog_logs/index.js';
 import './sinks/aws_s3/index.js';
+import './sinks/aws_cloudwatch_logs/index.js';
+import './sinks/gcp_stackdriver_logs/index.js';
 import './sources/http_server/index.js';
 import './sources/nats/index.js';
 import './sources/journald/index.js';

@@ -97,3 +97,18 @@ export async function waitForLog(get: () => string, pattern: RegExp, timeoutMs =
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/** The sluice process on `config` with `input` on stdin, run to its exit: the exit code and stderr. */
+export async function runStdinAgent(config: string, input: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [CLI, '--config', config, '--log-level', 'warn'], {
+    stdio: ['pipe', 'ignore', 'pipe'],
+    timeout: 60_000,
+    killSignal: 'SIGKILL',
+    env: { ...process.env, ...env },
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  child.stdin!.end(input);
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  return { code, stderr };
+}

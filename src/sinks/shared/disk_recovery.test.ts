@@ -7,7 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { describe, test } from 'node:test';
 import { DiskBuffer } from '../../core/buffers/disk.js';
+import { FakeCloudwatchLogs } from '../../../test/fakes/cloudwatch_logs.js';
 import { FakeElasticsearch } from '../../../test/fakes/elasticsearch.js';
+import { FakeGcpLogging } from '../../../test/fakes/gcp_logging.js';
 import { FakeLoki } from '../../../test/fakes/loki.js';
 import { Receiver } from '../../../test/fakes/receiver.js';
 import { startS3 } from '../../../test/fakes/s3.js';
@@ -72,6 +74,14 @@ const destinations: Record<string, () => Promise<{ url: string; ids: () => Promi
         (await s3.objects('recovered')).flatMap((o) => gunzipSync(o.body).toString().trim().split('\n').map((l) => (JSON.parse(l) as { id: number }).id)),
       close: () => s3.close(),
     };
+  },
+  aws_cloudwatch_logs: async () => {
+    const cw = await new FakeCloudwatchLogs({ region: 'us-east-1', accessKeyId: 'RECOVERY', secretAccessKey: 'RECOVERY' }).start();
+    return { url: cw.url, ids: async () => cw.messages('/recovered', 'ns').map((m) => (JSON.parse(m) as { id: number }).id), close: () => cw.close() };
+  },
+  gcp_stackdriver_logs: async () => {
+    const gcp = await new FakeGcpLogging({ apiKey: 'RECOVERY' }).start();
+    return { url: gcp.url, ids: async () => gcp.entries.map((e) => (e.jsonPayload as { id: number }).id), close: () => gcp.close() };
   },
 };
 

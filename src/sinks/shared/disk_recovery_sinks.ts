@@ -1,8 +1,12 @@
 import type { ComponentContext, Sink } from '../../core/component.js';
+import { awsCloudwatchLogsSinkSchema } from '../aws_cloudwatch_logs/schema.js';
+import { AwsCloudwatchLogsSink } from '../aws_cloudwatch_logs/sink.js';
 import { awsS3SinkSchema } from '../aws_s3/schema.js';
 import { AwsS3Sink } from '../aws_s3/sink.js';
 import { elasticsearchSinkSchema } from '../elasticsearch/schema.js';
 import { ElasticsearchSink } from '../elasticsearch/sink.js';
+import { gcpStackdriverLogsSinkSchema } from '../gcp_stackdriver_logs/schema.js';
+import { GcpStackdriverLogsSink } from '../gcp_stackdriver_logs/sink.js';
 import { httpSinkSchema } from '../http/schema.js';
 import { HttpSink } from '../http/sink.js';
 import { lokiSinkSchema } from '../loki/schema.js';
@@ -30,6 +34,13 @@ export function buildTestSink(type: string, destination: string, ctx: ComponentC
         }),
         ctx,
       );
+    case 'aws_cloudwatch_logs':
+      return new AwsCloudwatchLogsSink(
+        awsCloudwatchLogsSinkSchema.parse({ ...common, group_name: '/recovered', stream_name: '{{ kubernetes.pod_namespace }}', region: 'us-east-1', endpoint: destination, auth: { access_key_id: 'RECOVERY', secret_access_key: 'RECOVERY' } }),
+        ctx,
+      );
+    case 'gcp_stackdriver_logs':
+      return new GcpStackdriverLogsSink(gcpStackdriverLogsSinkSchema.parse({ ...common, project_id: 'p', log_id: 'recovered', resource: { type: 'global' }, endpoint: destination, api_key: 'RECOVERY' }), ctx);
     default:
       throw new Error(`no test sink "${type}"`);
   }

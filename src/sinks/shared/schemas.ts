@@ -14,7 +14,7 @@ export function secretString(description: string) {
 }
 
 /** Option names holding secrets (see `secretString`); `redactSecrets` blanks them in a config dump. */
-export const SECRET_OPTION_NAMES: ReadonlySet<string> = new Set(['password', 'token', 'key_pass', 'secret_access_key', 'default_token', 'default_api_key', 'seed']);
+export const SECRET_OPTION_NAMES: ReadonlySet<string> = new Set(['password', 'token', 'key_pass', 'secret_access_key', 'default_token', 'default_api_key', 'seed', 'session_token', 'api_key']);
 
 export const REDACTED = '**REDACTED**';
 

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { z } from 'zod';
+import { awsCloudwatchLogsSinkSchema } from '../aws_cloudwatch_logs/schema.js';
 import { awsS3SinkSchema } from '../aws_s3/schema.js';
+import { gcpStackdriverLogsSinkSchema } from '../gcp_stackdriver_logs/schema.js';
 import { elasticsearchSinkSchema } from '../elasticsearch/schema.js';
 import { httpSinkSchema } from '../http/schema.js';
 import { lokiSinkSchema } from '../loki/schema.js';
@@ -15,7 +17,7 @@ import { strftime } from './strftime.js';
 import { EventTemplate } from './templating.js';
 import { parsePath } from '../../core/event.js';
 
-const sinkSchemas = { http: httpSinkSchema, elasticsearch: elasticsearchSinkSchema, loki: lokiSinkSchema, aws_s3: awsS3SinkSchema };
+const sinkSchemas = { http: httpSinkSchema, elasticsearch: elasticsearchSinkSchema, loki: lokiSinkSchema, aws_s3: awsS3SinkSchema, aws_cloudwatch_logs: awsCloudwatchLogsSinkSchema, gcp_stackdriver_logs: gcpStackdriverLogsSinkSchema };
 
 /** Property names whose JSON Schema carries `secret: true`, anywhere in the tree. */
 function secretKeys(node: unknown, found = new Set<string>()): Set<string> {
@@ -36,7 +38,7 @@ test('every option marked secret is one that redactSecrets blanks, and the schem
       all.add(key);
     }
   }
-  assert.deepEqual([...all].sort(), ['key_pass', 'password', 'secret_access_key', 'token']);
+  assert.deepEqual([...all].sort(), ['api_key', 'key_pass', 'password', 'secret_access_key', 'session_token', 'token']);
 });
 
 test('redactSecrets blanks secrets at any depth and leaves the rest', () => {
