@@ -87,8 +87,8 @@ export function metricValue(text: string, name: string, labels: Record<string, s
   return undefined;
 }
 
-/** Waits until the agent's stderr (`get`) matches `pattern`; the error shows what it logged. */
-export async function waitForLog(get: () => string, pattern: RegExp, timeoutMs = 10_000): Promise<RegExpMatchArray> {
+/** Waits until the agent's stderr (`get`) matches `pattern`; the error shows what it logged. The deadline only turns a hang into a failure (a loaded machine starts node slowly). */
+export async function waitForLog(get: () => string, pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const match = get().match(pattern);
