@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer as createPlainServer, type IncomingMessage, type Server as PlainServer, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import { parseFieldSelector, parseLabelSelector, SelectorError, type KubeObject, type Matcher } from './selectors.js';
 import { testPki } from './tls.js';
@@ -84,6 +84,8 @@ export interface FakeApiServerOptions {
    * (every list paged, as tests of paging expect).
    */
   watchCache?: boolean;
+  /** Plain HTTP, no TLS (the cluster-scale benchmark: thousands of connections on a shared machine). Default false. */
+  plainHttp?: boolean;
 }
 
 /** What the server's lists and watches cost, for the cluster-scale benchmark. */
@@ -91,7 +93,7 @@ export interface ServerStats {
   /** Lists served from the watch cache / read from "etcd" (every object of the resource scanned). */
   listsFromCache: number;
   listsFromEtcd: number;
-  /** Objects scanned to answer lists (cache: the index's candidates; etcd: the whole resource). */
+  /** Objects scanned to answer lists (cache: the index's candidates or the one named object; etcd: the whole resource). */
   objectsScanned: number;
   /** Body bytes sent, by `<verb> <resource>` (list bodies, watch lines). */
   bytes: Record<string, number>;
@@ -125,7 +127,8 @@ export class FakeApiServer {
   readonly caPem: string;
   /** Accepts TCP connections and hands them to `server` (HTTPS) unless in `no_handshake` mode. */
   private readonly tcp: TcpServer;
-  private readonly server: Server;
+  private readonly server: Server | PlainServer;
+  private readonly plainHttp: boolean;
   private readonly sockets = new Set<Socket>();
   private mode: FakeApiServerMode = 'normal';
   /** Requests held unanswered in `no_response` mode (ended on stop). */
@@ -181,8 +184,12 @@ export class FakeApiServer {
       historyLimit: options.historyLimit ?? 10_000,
       watchCache: options.watchCache ?? false,
       ...(options.kubeletNodeName !== undefined ? { kubeletNodeName: options.kubeletNodeName } : {}),
+      plainHttp: options.plainHttp ?? false,
     };
-    this.server = createServer({ cert: pki.certPem, key: pki.keyPem }, (req, res) => this.handle(req, res));
+    this.plainHttp = options.plainHttp ?? false;
+    this.server = this.plainHttp
+      ? createPlainServer((req, res) => this.handle(req, res))
+      : createServer({ cert: pki.certPem, key: pki.keyPem }, (req, res) => this.handle(req, res));
     this.tcp = createTcpServer((socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
@@ -198,7 +205,7 @@ export class FakeApiServer {
   }
 
   get url(): string {
-    return `https://127.0.0.1:${this.port}`;
+    return `${this.plainHttp ? 'http' : 'https'}://127.0.0.1:${this.port}`;
   }
 
   // ---- control API -------------------------------------------------------------------------
@@ -552,8 +559,13 @@ export class FakeApiServer {
     if (!Number.isInteger(notOlderThan) || notOlderThan > this.currentRv || (notOlderThan > 0 && this.cacheLagging)) {
       return this.reply(res, 504, { ...status(504, 'Timeout', `Too large resource version: ${params.get('resourceVersion')}, current: ${this.currentRv}`), details: { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }] } });
     }
-    const node = resource === 'pods' ? selectedNode(params.get('fieldSelector'), 'spec.nodeName') : undefined;
-    const candidates = node !== undefined ? [...(this.podsByNode.get(node) ?? [])].map((key) => this.store.pods.get(key)!) : [...this.store[resource].values()];
+    // The cacher's shortcuts: a `metadata.name=` selector is one lookup (MatchesSingle), pods of a node come from its spec.nodeName index.
+    const fieldSelector = params.get('fieldSelector');
+    const name = NAMESPACED[resource] ? undefined : selectedNode(fieldSelector, 'metadata.name');
+    const node = resource === 'pods' ? selectedNode(fieldSelector, 'spec.nodeName') : undefined;
+    const single = name !== undefined ? this.store[resource].get(`/${name}`) : undefined;
+    const candidates =
+      name !== undefined ? (single ? [single] : []) : node !== undefined ? [...(this.podsByNode.get(node) ?? [])].map((key) => this.store.pods.get(key)!) : [...this.store[resource].values()];
     this.stats.listsFromCache++;
     this.stats.objectsScanned += candidates.length;
     const items = candidates.filter(matches).map((o) => {
