@@ -144,3 +144,34 @@ test('the default max_watched_directories is half the inotify watches per user, 
   assert.equal(defaultMaxWatchedDirectories(join(base, 'max_user_watches')), 4096);
   assert.equal(defaultMaxWatchedDirectories(join(base, 'missing')), 8192);
 });
+
+test('a listed regular file is not resolved again, yet gets the real path; links still get the full check', async () => {
+  const { base, root, container } = tree();
+  writeFileSync(join(container, '0.log'), 'fine\n');
+  const secret = join(base, 'secret');
+  writeFileSync(secret, 'password\n');
+  symlinkSync(secret, join(container, '1.log'));
+  const linkedRoot = join(base, 'pods-link'); // the configured root is itself a link (/var/log/pods -> /data/pods)
+  symlinkSync(root, linkedRoot);
+  const { PathPolicy } = await import('./path-policy.js');
+  const { realpathSync } = await import('node:fs');
+  const policy = new PathPolicy([{ dir: linkedRoot, depth: 2 }]);
+  const listed = join(linkedRoot, 'ns_pod_uid', 'c', '0.log');
+  const fast = policy.checkListed(listed);
+  const full = policy.check(listed);
+  assert.ok(fast?.ok && full?.ok);
+  assert.equal(fast.realPath, realpathSync(listed));
+  assert.equal(fast.realPath, full.realPath);
+  assert.equal(fast.stats.ino, full.stats.ino);
+  assert.deepEqual(policy.checkListed(join(linkedRoot, 'ns_pod_uid', 'c', '1.log')), { ok: false, reason: 'link_outside_root' });
+  assert.equal(policy.checkListed(join(linkedRoot, 'ns_pod_uid', 'c', 'gone.log')), undefined);
+
+  const { discovery: d, rejected } = discovery([{ dir: linkedRoot, depth: 2 }]);
+  try {
+    const found = await d.scanAll();
+    assert.deepEqual(found.map((f) => basename(f.path)), ['0.log']);
+    assert.deepEqual(rejected.map(([path, reason]) => [basename(path), reason]), [['1.log', 'link_outside_root']]);
+  } finally {
+    d.close();
+  }
+});

@@ -153,14 +153,15 @@ export class Discovery {
       if (entry.isDirectory()) {
         if (level < root.depth) await this.walk(path, root, level + 1, found, seen);
       } else {
-        await this.consider(path, found); // FIFOs and devices too: refused and reported, not ignored
+        await this.consider(path, found, true); // FIFOs and devices too: refused and reported, not ignored
       }
     }
   }
 
-  private async consider(path: string, found: DiscoveredFile[]): Promise<void> {
+  /** `listed`: found by walking down from a root (see `PathPolicy.checkListed`). */
+  private async consider(path: string, found: DiscoveredFile[], listed = false): Promise<void> {
     if (!this.accept(path)) return;
-    const verdict = this.policy.check(path);
+    const verdict = listed ? this.policy.checkListed(path) : this.policy.check(path);
     if (verdict === undefined) return; // deleted between readdir and stat, or a dangling link
     if (verdict.ok) found.push({ path, stats: verdict.stats });
     else this.reportRejected(path, verdict.reason);

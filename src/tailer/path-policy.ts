@@ -86,6 +86,28 @@ export class PathPolicy {
     return { ok: true, realPath, stats: info };
   }
 
+  /**
+   * `check` for a path listed by walking down from a root through directories that readdir
+   * reported as directories (never links): a regular file there is under its root, so its real
+   * path is not resolved (realpath costs one lstat per path component, ~40 % of a periodic scan
+   * of 5,000 files). Links and anything else get the full `check`. A directory swapped for a link
+   * between the listing and this lstat is caught when the file is opened: opening goes through
+   * `openablePath`, which always resolves.
+   */
+  checkListed(path: string): PathVerdict {
+    let info: Stats;
+    try {
+      info = lstatSync(path);
+    } catch {
+      return undefined;
+    }
+    if (!info.isFile()) return this.check(path);
+    const absolute = resolve(path);
+    const root = this.rootOf(absolute);
+    if (root === undefined || !isUnder(absolute, root.dir)) return this.check(path);
+    return { ok: true, realPath: root.within[0]! + absolute.slice(root.dir.length), stats: info };
+  }
+
   /** The path to open for `path` (its validated real path); throws `UnsafePathError`, or ENOENT when gone. */
   openablePath(path: string): string {
     const verdict = this.check(path);
