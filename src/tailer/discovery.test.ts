@@ -175,3 +175,33 @@ test('a listed regular file is not resolved again, yet gets the real path; links
     d.close();
   }
 });
+
+test('a rescan lists a directory again only when its mtime moved; a listing taken within 2 s of a change is not reused', async () => {
+  const { utimesSync } = await import('node:fs');
+  const { root, container } = tree();
+  writeFileSync(join(container, '0.log'), 'a\n');
+  const old = new Date('2020-01-01T00:00:00Z');
+  utimesSync(container, old, old); // settled: changed long before the listing
+  const { discovery: d } = discovery([{ dir: root, depth: 2 }]);
+  const names = async () => (await d.scanAll()).map((f) => basename(f.path)).sort();
+  try {
+    assert.deepEqual(await names(), ['0.log']);
+    writeFileSync(join(container, '1.log'), 'b\n'); // a new entry moves the directory's mtime
+    assert.deepEqual(await names(), ['0.log', '1.log'], 'listed again');
+    // That listing was taken right after the change (racy): the next scan lists again, whatever the mtime says.
+    writeFileSync(join(container, '2.log'), 'c\n');
+    utimesSync(container, old, old);
+    assert.deepEqual(await names(), ['0.log', '1.log', '2.log']);
+    // Now settled at the old mtime: an entry added behind an mtime put back is not seen (the listing is reused) ...
+    writeFileSync(join(container, '3.log'), 'd\n');
+    utimesSync(container, old, old);
+    assert.deepEqual(await names(), ['0.log', '1.log', '2.log']);
+    // ... until the mtime moves; removals and renames move it too.
+    utimesSync(container, new Date(), new Date());
+    assert.deepEqual(await names(), ['0.log', '1.log', '2.log', '3.log']);
+    rmSync(join(container, '0.log'));
+    assert.deepEqual(await names(), ['1.log', '2.log', '3.log']);
+  } finally {
+    d.close();
+  }
+});
