@@ -61,12 +61,13 @@ export class PathPolicy {
   }
 
   check(path: string): PathVerdict {
-    let info: Stats;
-    try {
-      info = lstatSync(path);
-    } catch {
-      return undefined;
-    }
+    return this.verdict(path, lstatIfPresent(path));
+  }
+
+  /** `check` given the path's lstat (undefined: gone). */
+  private verdict(path: string, found: Stats | undefined): PathVerdict {
+    if (found === undefined) return undefined;
+    let info = found;
     if (!info.isFile() && !info.isSymbolicLink()) return { ok: false, reason: 'not_regular_file' };
     const viaLink = info.isSymbolicLink();
     let realPath: string;
@@ -95,16 +96,11 @@ export class PathPolicy {
    * `openablePath`, which always resolves.
    */
   checkListed(path: string): PathVerdict {
-    let info: Stats;
-    try {
-      info = lstatSync(path);
-    } catch {
-      return undefined;
-    }
-    if (!info.isFile()) return this.check(path);
+    const info = lstatIfPresent(path);
+    if (info === undefined || !info.isFile()) return this.verdict(path, info);
     const absolute = resolve(path);
     const root = this.rootOf(absolute);
-    if (root === undefined || !isUnder(absolute, root.dir)) return this.check(path);
+    if (root === undefined || !isUnder(absolute, root.dir)) return this.verdict(path, info);
     return { ok: true, realPath: root.within[0]! + absolute.slice(root.dir.length), stats: info };
   }
 
@@ -119,6 +115,14 @@ export class PathPolicy {
   /** By the configured or the real root dir: a legacy link's canonical path is its real target. */
   private rootOf(path: string): ResolvedRoot | undefined {
     return this.resolved.find((root) => isUnder(path, root.dir) || isUnder(path, root.within[0]!));
+  }
+}
+
+function lstatIfPresent(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
   }
 }
 
