@@ -172,7 +172,8 @@ export class Discovery {
   /**
    * The directory's entries: listed again only when its mtime moved (an entry added, removed or
    * renamed) since a settled listing. The periodic scan of a node's tree is then one lstat per
-   * directory instead of a readdir (measured ~5x cheaper: 5,000 quiet files, a full rescan ~2 s -> ~0.3 s).
+   * directory instead of a readdir (bench/discovery-rescan.ts, 5,000 quiet files: 231 -> 114 ms of
+   * CPU per rescan, the rest being the lstat of each file).
    */
   private list(dir: string): Listing | undefined {
     let info: BigIntStats;
