@@ -1,7 +1,7 @@
 // `npm run bench`: runs W1-W4 and writes bench/RESULTS.md (the tables, the machine, the date, and
 // the figures against issue 7's targets). `node dist/bench/run.js w1 w3` runs a subset (RESULTS.md
 // then holds that subset). Set W4_SECONDS for a shorter soak.
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { TABLE_HEADER, formatRow, type Row } from './lib/measure.js';
@@ -9,6 +9,8 @@ import { describeLaunch } from './lib/product-node.js';
 import { runW1 } from './w1-single-file.js';
 import { formatW2Details, runW2Detailed, type W2Details } from './w2-node.js';
 import { STEADY_HEADER, formatHeap, formatSteady, runW3, runW4, type SteadyResult } from './w3-w4-steady.js';
+import { runW5, type W5Result } from './w5-many-files.js';
+import { runW6, type W6Result } from './w6-cluster.js';
 
 const only = process.argv.slice(2);
 const wanted = (name: string): boolean => only.length === 0 || only.includes(name);
@@ -17,6 +19,8 @@ const w1 = wanted('w1') ? await runW1() : [];
 const w2 = wanted('w2') ? await runW2Detailed() : undefined;
 const w3 = wanted('w3') ? await runW3() : undefined;
 const w4 = wanted('w4') ? await runW4() : undefined;
+const w5: W5Result[] = wanted('w5') ? [await runW5(2500, 60, 5), await runW5(5000, 0, 0)] : [];
+const w6: W6Result | undefined = wanted('w6') ? await runW6() : undefined;
 
 interface Target {
   workload: string;
@@ -66,6 +70,34 @@ function targets(): Target[] {
       met: growth < 5,
     });
   }
+  for (const r of w5) {
+    if (r.agentCpuPercent !== undefined) {
+      const latency = Math.max(...r.newPodLatencyMs.map((ms) => (Number.isNaN(ms) ? Infinity : ms)));
+      rows.push({
+        workload: `W5 ${r.files.toLocaleString('en-US')} files`,
+        target: '<= 5 % of one core, <= 120 MiB after start-up, start-up <= 10 s, a new pod\'s first line <= 2 s (issue 17)',
+        measured: `${r.agentCpuPercent.toFixed(1)} %, ${r.rssMeanMiB?.toFixed(0)} MiB, start-up ${r.startupSeconds.toFixed(1)} s, new pod <= ${latency.toFixed(0)} ms`,
+        met: r.agentCpuPercent <= 5 && (r.rssMeanMiB ?? Infinity) <= 120 && r.startupSeconds <= 10 && latency <= 2000,
+      });
+    } else {
+      rows.push({
+        workload: `W5 ${r.files.toLocaleString('en-US')} files, start-up`,
+        target: 'start-up <= 20 s (issue 17)',
+        measured: `${r.startupSeconds.toFixed(1)} s`,
+        met: r.startupSeconds <= 20,
+      });
+    }
+  }
+  if (w6) {
+    const jittered = w6.startup.find((s) => s.jitterMs > 0);
+    const busiest = w6.steady.at(-1);
+    rows.push({
+      workload: 'W6 1,000 agents',
+      target: 'start-up lists from the watch cache, spread by jitter; steady requests = the watches; bytes per agent in its own pods (issue 17)',
+      measured: `${jittered?.fromEtcd ?? '-'} lists from etcd at start-up; ${busiest ? `${busiest.requestsPerSecond.toFixed(2)} requests/s at ${busiest.churn} replacements/s; ${busiest.bytesPerAgentPerSecond.toFixed(0)} B/s per agent = ${(busiest.bytesPerAgentPerSecond / busiest.clusterPodBytesPerSecond).toFixed(4)} of the cluster's pod events` : ''}`,
+      met: jittered?.fromEtcd === 0 && (busiest?.requestsPerSecond ?? 1) < 1,
+    });
+  }
   return rows;
 }
 
@@ -90,7 +122,14 @@ const report = [
   ...(throughput.length > 0 ? ['## Throughput (W1, W2)', '', TABLE_HEADER, ...throughput.map(formatRow), ''] : []),
   ...(w2Details ? ['W2 check:', '', '```', formatW2Details(w2Details), '```', ''] : []),
   ...(steady.length > 0 ? ['## Steady state (W3 idle node, W4 soak)', '', STEADY_HEADER, ...steady.map(formatSteady), '', ...steady.map((r) => `- ${formatHeap(r)}`), ''] : []),
+  ...(w5.length > 0 ? ['## Many files (W5)', '', ...w5.flatMap((r) => [r.markdown, '']), ''] : []),
+  ...(w6 ? ['## Cluster scale (W6)', '', w6.markdown, ''] : []),
 ].join('\n');
-writeFileSync(join(import.meta.dirname, '..', '..', 'bench', 'RESULTS.md'), report);
+// Notes written by hand (profiles, before/after tables) live below this marker and are kept.
+const MARKER = '<!-- hand-written notes below: kept when run.ts rewrites this file -->';
+const resultsPath = join(import.meta.dirname, '..', '..', 'bench', 'RESULTS.md');
+const previous = existsSync(resultsPath) ? readFileSync(resultsPath, 'utf8') : '';
+const notes = previous.includes(MARKER) ? previous.slice(previous.indexOf(MARKER)) : '';
+writeFileSync(resultsPath, notes ? `${report}\n${notes}` : report);
 console.log(report);
 if (w2Details && (w2Details.lost > 0 || w2Details.duplicates > 0)) process.exitCode = 1;

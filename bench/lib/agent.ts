@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { startMeasured, type Measured } from './measure.js';
 import { agentLaunch } from './product-node.js';
 
-export const CLI = join(import.meta.dirname, '..', '..', 'src', 'cli.js');
+/** The CLI to run; BENCH_CLI points at another build (e.g. an older commit built in /tmp, the baseline of a before/after run). */
+export const CLI = process.env.BENCH_CLI ?? join(import.meta.dirname, '..', '..', 'src', 'cli.js');
 
 export async function sinkSentEvents(port: number, sinkId: string): Promise<number> {
   try {

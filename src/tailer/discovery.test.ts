@@ -144,3 +144,64 @@ test('the default max_watched_directories is half the inotify watches per user, 
   assert.equal(defaultMaxWatchedDirectories(join(base, 'max_user_watches')), 4096);
   assert.equal(defaultMaxWatchedDirectories(join(base, 'missing')), 8192);
 });
+
+test('a listed regular file is not resolved again, yet gets the real path; links still get the full check', async () => {
+  const { base, root, container } = tree();
+  writeFileSync(join(container, '0.log'), 'fine\n');
+  const secret = join(base, 'secret');
+  writeFileSync(secret, 'password\n');
+  symlinkSync(secret, join(container, '1.log'));
+  const linkedRoot = join(base, 'pods-link'); // the configured root is itself a link (/var/log/pods -> /data/pods)
+  symlinkSync(root, linkedRoot);
+  const { PathPolicy } = await import('./path-policy.js');
+  const { realpathSync } = await import('node:fs');
+  const policy = new PathPolicy([{ dir: linkedRoot, depth: 2 }]);
+  const listed = join(linkedRoot, 'ns_pod_uid', 'c', '0.log');
+  const fast = policy.checkListed(listed);
+  const full = policy.check(listed);
+  assert.ok(fast?.ok && full?.ok);
+  assert.equal(fast.realPath, realpathSync(listed));
+  assert.equal(fast.realPath, full.realPath);
+  assert.equal(fast.stats.ino, full.stats.ino);
+  assert.deepEqual(policy.checkListed(join(linkedRoot, 'ns_pod_uid', 'c', '1.log')), { ok: false, reason: 'link_outside_root' });
+  assert.equal(policy.checkListed(join(linkedRoot, 'ns_pod_uid', 'c', 'gone.log')), undefined);
+
+  const { discovery: d, rejected } = discovery([{ dir: linkedRoot, depth: 2 }]);
+  try {
+    const found = await d.scanAll();
+    assert.deepEqual(found.map((f) => basename(f.path)), ['0.log']);
+    assert.deepEqual(rejected.map(([path, reason]) => [basename(path), reason]), [['1.log', 'link_outside_root']]);
+  } finally {
+    d.close();
+  }
+});
+
+test('a rescan lists a directory again only when its mtime moved; a listing taken within 2 s of a change is not reused', async () => {
+  const { utimesSync } = await import('node:fs');
+  const { root, container } = tree();
+  writeFileSync(join(container, '0.log'), 'a\n');
+  const old = new Date('2020-01-01T00:00:00Z');
+  utimesSync(container, old, old); // settled: changed long before the listing
+  const { discovery: d } = discovery([{ dir: root, depth: 2 }]);
+  const names = async () => (await d.scanAll()).map((f) => basename(f.path)).sort();
+  try {
+    assert.deepEqual(await names(), ['0.log']);
+    writeFileSync(join(container, '1.log'), 'b\n'); // a new entry moves the directory's mtime
+    assert.deepEqual(await names(), ['0.log', '1.log'], 'listed again');
+    // That listing was taken right after the change (racy): the next scan lists again, whatever the mtime says.
+    writeFileSync(join(container, '2.log'), 'c\n');
+    utimesSync(container, old, old);
+    assert.deepEqual(await names(), ['0.log', '1.log', '2.log']);
+    // Now settled at the old mtime: an entry added behind an mtime put back is not seen (the listing is reused) ...
+    writeFileSync(join(container, '3.log'), 'd\n');
+    utimesSync(container, old, old);
+    assert.deepEqual(await names(), ['0.log', '1.log', '2.log']);
+    // ... until the mtime moves; removals and renames move it too.
+    utimesSync(container, new Date(), new Date());
+    assert.deepEqual(await names(), ['0.log', '1.log', '2.log', '3.log']);
+    rmSync(join(container, '0.log'));
+    assert.deepEqual(await names(), ['1.log', '2.log', '3.log']);
+  } finally {
+    d.close();
+  }
+});

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer as createPlainServer, type IncomingMessage, type Server as PlainServer, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import { parseFieldSelector, parseLabelSelector, SelectorError, type KubeObject, type Matcher } from './selectors.js';
 import { testPki } from './tls.js';
@@ -38,6 +38,8 @@ interface Watcher {
   readonly res: ServerResponse;
   readonly bookmarks: boolean;
   readonly timers: NodeJS.Timeout[];
+  /** The node named by a `spec.nodeName=` (pods) or `metadata.name=` (nodes) field selector: events of other nodes are skipped unseen. */
+  readonly node: string | undefined;
   /** Hung: the connection stays open but nothing more is written (a dead path the server does not see). */
   hung: boolean;
 }
@@ -73,6 +75,30 @@ export interface FakeApiServerOptions {
   kubeletNodeName?: string;
   /** Serve with this certificate instead of the shared test CA's (a kubelet's own serving cert). */
   tls?: { certPem: string | Buffer; keyPem: string | Buffer; caPem: string };
+  /**
+   * Serve lists like kube-apiserver's watch cache: `resourceVersion=0` and
+   * `resourceVersionMatch=NotOlderThan` lists get the current state in one page (limit ignored, as
+   * the cacher does), pods found through a `spec.nodeName` index; a NotOlderThan version newer than
+   * the server's is 504 "Too large resource version". Every other list is an "etcd" read: every
+   * object of the resource scanned, sorted and paged. `listStats()` counts both. Default false
+   * (every list paged, as tests of paging expect).
+   */
+  watchCache?: boolean;
+  /** Plain HTTP, no TLS (the cluster-scale benchmark: thousands of connections on a shared machine). Default false. */
+  plainHttp?: boolean;
+}
+
+/** What the server's lists and watches cost, for the cluster-scale benchmark. */
+export interface ServerStats {
+  /** Lists served from the watch cache / read from "etcd" (every object of the resource scanned). */
+  listsFromCache: number;
+  listsFromEtcd: number;
+  /** Objects scanned to answer lists (cache: the index's candidates or the one named object; etcd: the whole resource). */
+  objectsScanned: number;
+  /** Body bytes sent, by `<verb> <resource>` (list bodies, watch lines). */
+  bytes: Record<string, number>;
+  /** Watch bytes sent to watches of one node (pods by spec.nodeName, nodes by metadata.name), by node. */
+  watchBytesByNode: Map<string, number>;
 }
 
 function status(code: number, reason: string, message: string) {
@@ -101,7 +127,8 @@ export class FakeApiServer {
   readonly caPem: string;
   /** Accepts TCP connections and hands them to `server` (HTTPS) unless in `no_handshake` mode. */
   private readonly tcp: TcpServer;
-  private readonly server: Server;
+  private readonly server: Server | PlainServer;
+  private readonly plainHttp: boolean;
   private readonly sockets = new Set<Socket>();
   private mode: FakeApiServerMode = 'normal';
   /** Requests held unanswered in `no_response` mode (ended on stop). */
@@ -117,16 +144,33 @@ export class FakeApiServer {
   private readonly watchers = new Set<Watcher>();
   private readonly snapshots = new Map<string, ListSnapshot>();
   private readonly counts = new Map<string, number>();
+  /** Pod keys by spec.nodeName (the watch cache's index). */
+  private readonly podsByNode = new Map<string, Set<string>>();
+  private stats: ServerStats = emptyStats();
   private acceptedTokens: Set<string>;
   private currentRv = 100;
   /** History up to and including this resourceVersion is gone. */
   private compactedThrough = 100;
   private failures: { status: number; remaining: number } | undefined;
+  /** `watchCache` mode: the cache has not caught up, NotOlderThan lists get 504 "Too large resource version". */
+  private cacheLagging = false;
   private port = 0;
   /** Called for every request before it is answered (tests use it to act between list pages). */
   onRequest: ((verb: Verb, resource: string, url: URL) => void) | undefined;
   private listening = false;
   private readonly options: Required<Omit<FakeApiServerOptions, 'kubeletNodeName' | 'token' | 'tls'>> & { kubeletNodeName?: string };
+  private readonly podsByNodeIndex = (key: string, object: KubeObject | undefined, add: boolean): void => {
+    const node = nodeNameOf(object);
+    if (node === undefined) return;
+    let keys = this.podsByNode.get(node);
+    if (add) {
+      if (!keys) this.podsByNode.set(node, (keys = new Set()));
+      keys.add(key);
+    } else if (keys) {
+      keys.delete(key);
+      if (keys.size === 0) this.podsByNode.delete(node);
+    }
+  };
 
   private constructor(options: FakeApiServerOptions) {
     const shared = testPki();
@@ -138,9 +182,14 @@ export class FakeApiServer {
       bookmarklessResources: options.bookmarklessResources ?? [],
       defaultWatchTimeoutMs: options.defaultWatchTimeoutMs ?? 30 * 60_000,
       historyLimit: options.historyLimit ?? 10_000,
+      watchCache: options.watchCache ?? false,
       ...(options.kubeletNodeName !== undefined ? { kubeletNodeName: options.kubeletNodeName } : {}),
+      plainHttp: options.plainHttp ?? false,
     };
-    this.server = createServer({ cert: pki.certPem, key: pki.keyPem }, (req, res) => this.handle(req, res));
+    this.plainHttp = options.plainHttp ?? false;
+    this.server = this.plainHttp
+      ? createPlainServer((req, res) => this.handle(req, res))
+      : createServer({ cert: pki.certPem, key: pki.keyPem }, (req, res) => this.handle(req, res));
     this.tcp = createTcpServer((socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
@@ -156,7 +205,7 @@ export class FakeApiServer {
   }
 
   get url(): string {
-    return `https://127.0.0.1:${this.port}`;
+    return `${this.plainHttp ? 'http' : 'https'}://127.0.0.1:${this.port}`;
   }
 
   // ---- control API -------------------------------------------------------------------------
@@ -200,6 +249,10 @@ export class FakeApiServer {
     else object.metadata.namespace ??= 'default';
     const key = objectKey(object);
     const previous = this.store[resource].get(key);
+    if (resource === 'pods') {
+      this.podsByNodeIndex(key, previous, false);
+      this.podsByNodeIndex(key, object, true);
+    }
     object.metadata.uid ??= previous?.metadata.uid ?? randomUUID();
     object.metadata.creationTimestamp ??= previous?.metadata.creationTimestamp ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     object.metadata.resourceVersion = String(++this.currentRv);
@@ -221,6 +274,7 @@ export class FakeApiServer {
     const previous = this.store[resource].get(key);
     if (!previous) throw new Error(`no ${resource} ${key}`);
     this.store[resource].delete(key);
+    if (resource === 'pods') this.podsByNodeIndex(key, previous, false);
     const object = clone(previous);
     object.metadata.resourceVersion = String(++this.currentRv);
     this.record({ rv: this.currentRv, resource, type: 'DELETED', object });
@@ -320,6 +374,24 @@ export class FakeApiServer {
     this.counts.clear();
   }
 
+  /**
+   * `watchCache` mode: while on, the watch cache is behind every resourceVersion a client asks for
+   * (an API server just restarted, or a replica lagging): NotOlderThan lists get 504 "Too large
+   * resource version", as kube-apiserver answers after waiting for its cache; rv=0 lists still work.
+   */
+  setWatchCacheLagging(lagging: boolean): void {
+    this.cacheLagging = lagging;
+  }
+
+  /** List and byte counts since the start or the last `resetStats()`. */
+  listStats(): ServerStats {
+    return { ...this.stats, bytes: { ...this.stats.bytes }, watchBytesByNode: new Map(this.stats.watchBytesByNode) };
+  }
+
+  resetStats(): void {
+    this.stats = emptyStats();
+  }
+
   activeWatches(resource?: Resource): number {
     return [...this.watchers].filter((w) => resource === undefined || w.resource === resource).length;
   }
@@ -332,7 +404,14 @@ export class FakeApiServer {
       const dropped = this.history.splice(0, this.history.length - this.options.historyLimit);
       this.compactedThrough = dropped[dropped.length - 1]!.rv;
     }
-    for (const watcher of this.watchers) if (watcher.resource === event.resource) this.deliver(watcher, event);
+    const node = event.resource === 'pods' ? nodeNameOf(event.object) : event.resource === 'nodes' ? event.object.metadata.name : undefined;
+    const before = event.resource === 'pods' ? nodeNameOf(event.previous) : node;
+    for (const watcher of this.watchers) {
+      if (watcher.resource !== event.resource) continue;
+      // A watch of one node cannot match another node's object (the selector would reject it).
+      if (watcher.node !== undefined && watcher.node !== node && watcher.node !== before) continue;
+      this.deliver(watcher, event);
+    }
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -376,6 +455,11 @@ export class FakeApiServer {
       if (route.namespace !== undefined) matchers.push((o) => o.metadata.namespace === route.namespace);
       const matches: Matcher = (o) => matchers.every((m) => m(o));
       if (watch) return this.serveWatch(req, res, route.resource, matches, url.searchParams);
+      const rv = url.searchParams.get('resourceVersion') ?? '';
+      const notOlderThan = url.searchParams.get('resourceVersionMatch') === 'NotOlderThan';
+      if (this.options.watchCache && route.namespace === undefined && (rv === '0' || (notOlderThan && rv !== ''))) {
+        return this.serveCachedList(res, route.resource, matches, url.searchParams, notOlderThan ? Number(rv) : 0);
+      }
       return this.serveList(res, route.resource, matches, url.searchParams);
     } catch (error) {
       if (error instanceof SelectorError) return this.reply(res, 400, status(400, 'BadRequest', error.message));
@@ -406,8 +490,9 @@ export class FakeApiServer {
     return undefined;
   }
 
-  private reply(res: ServerResponse, code: number, body: unknown): void {
+  private reply(res: ServerResponse, code: number, body: unknown, countAs?: string): void {
     const text = JSON.stringify(body);
+    if (countAs !== undefined) this.stats.bytes[countAs] = (this.stats.bytes[countAs] ?? 0) + Buffer.byteLength(text);
     res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
     res.end(text);
   }
@@ -469,6 +554,27 @@ export class FakeApiServer {
     this.reply(res, 200, { kind: 'PodList', apiVersion: 'v1', metadata: {}, items });
   }
 
+  /** A list from the watch cache (see `watchCache`): the current state, one page, pods through the node index. */
+  private serveCachedList(res: ServerResponse, resource: Resource, matches: Matcher, params: URLSearchParams, notOlderThan: number): void {
+    if (!Number.isInteger(notOlderThan) || notOlderThan > this.currentRv || (notOlderThan > 0 && this.cacheLagging)) {
+      return this.reply(res, 504, { ...status(504, 'Timeout', `Too large resource version: ${params.get('resourceVersion')}, current: ${this.currentRv}`), details: { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }] } });
+    }
+    // The cacher's shortcuts: a `metadata.name=` selector is one lookup (MatchesSingle), pods of a node come from its spec.nodeName index.
+    const fieldSelector = params.get('fieldSelector');
+    const name = NAMESPACED[resource] ? undefined : selectedNode(fieldSelector, 'metadata.name');
+    const node = resource === 'pods' ? selectedNode(fieldSelector, 'spec.nodeName') : undefined;
+    const single = name !== undefined ? this.store[resource].get(`/${name}`) : undefined;
+    const candidates =
+      name !== undefined ? (single ? [single] : []) : node !== undefined ? [...(this.podsByNode.get(node) ?? [])].map((key) => this.store.pods.get(key)!) : [...this.store[resource].values()];
+    this.stats.listsFromCache++;
+    this.stats.objectsScanned += candidates.length;
+    const items = candidates.filter(matches).map((o) => {
+      const { kind: _kind, apiVersion: _apiVersion, ...rest } = o;
+      return rest as KubeObject;
+    });
+    this.reply(res, 200, { kind: `${KINDS[resource]}List`, apiVersion: API_VERSIONS[resource], metadata: { resourceVersion: String(this.currentRv) }, items }, `list ${resource}`);
+  }
+
   private serveList(res: ServerResponse, resource: Resource, matches: Matcher, params: URLSearchParams): void {
     const limit = Number(params.get('limit') ?? 0);
     const continueToken = params.get('continue');
@@ -501,6 +607,8 @@ export class FakeApiServer {
         });
       snapshot = { rv: this.currentRv, items };
       snapshotId = randomUUID();
+      this.stats.listsFromEtcd++;
+      this.stats.objectsScanned += this.store[resource].size;
     }
     const end = limit > 0 ? Math.min(offset + limit, snapshot.items.length) : snapshot.items.length;
     const metadata: Record<string, unknown> = { resourceVersion: String(snapshot.rv) };
@@ -511,13 +619,14 @@ export class FakeApiServer {
     } else {
       this.snapshots.delete(snapshotId);
     }
-    this.reply(res, 200, { kind: `${KINDS[resource]}List`, apiVersion: API_VERSIONS[resource], metadata, items: snapshot.items.slice(offset, end) });
+    this.reply(res, 200, { kind: `${KINDS[resource]}List`, apiVersion: API_VERSIONS[resource], metadata, items: snapshot.items.slice(offset, end) }, `list ${resource}`);
   }
 
   private serveWatch(req: IncomingMessage, res: ServerResponse, resource: Resource, matches: Matcher, params: URLSearchParams): void {
     res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
     res.flushHeaders();
-    const watcher: Watcher = { resource, matches, res, bookmarks: params.get('allowWatchBookmarks') === 'true' && !this.options.bookmarklessResources.includes(resource), timers: [], hung: this.mode === 'hang_watches' };
+    const node = resource === 'pods' ? selectedNode(params.get('fieldSelector'), 'spec.nodeName') : resource === 'nodes' ? selectedNode(params.get('fieldSelector'), 'metadata.name') : undefined;
+    const watcher: Watcher = { resource, matches, res, node, bookmarks: params.get('allowWatchBookmarks') === 'true' && !this.options.bookmarklessResources.includes(resource), timers: [], hung: this.mode === 'hang_watches' };
     const rvParam = params.get('resourceVersion') ?? '';
     if (this.mode === 'gone_watches') {
       this.write(watcher, 'ERROR', status(410, 'Expired', `too old resource version: ${rvParam} (${this.currentRv})`));
@@ -565,7 +674,13 @@ export class FakeApiServer {
   }
 
   private write(watcher: Watcher, type: string, object: unknown): void {
-    if (!watcher.hung && !watcher.res.writableEnded && !watcher.res.destroyed) watcher.res.write(`${JSON.stringify({ type, object })}\n`);
+    if (watcher.hung || watcher.res.writableEnded || watcher.res.destroyed) return;
+    const line = `${JSON.stringify({ type, object })}\n`;
+    const bytes = Buffer.byteLength(line);
+    const key = `watch ${watcher.resource}`;
+    this.stats.bytes[key] = (this.stats.bytes[key] ?? 0) + bytes;
+    if (watcher.node !== undefined) this.stats.watchBytesByNode.set(watcher.node, (this.stats.watchBytesByNode.get(watcher.node) ?? 0) + bytes);
+    watcher.res.write(line);
   }
 
   private forget(watcher: Watcher): void {
@@ -577,4 +692,22 @@ export class FakeApiServer {
     this.forget(watcher);
     if (!watcher.res.writableEnded) watcher.res.end();
   }
+}
+
+function emptyStats(): ServerStats {
+  return { listsFromCache: 0, listsFromEtcd: 0, objectsScanned: 0, bytes: {}, watchBytesByNode: new Map() };
+}
+
+function nodeNameOf(object: KubeObject | undefined): string | undefined {
+  const node = (object?.spec as { nodeName?: unknown } | undefined)?.nodeName;
+  return typeof node === 'string' ? node : undefined;
+}
+
+/** The value of a `<field>=<value>` (or `==`) term of a field selector, if it has one. */
+function selectedNode(selector: string | null, field: string): string | undefined {
+  for (const term of (selector ?? '').split(',')) {
+    const m = /^\s*([^=!\s]+)\s*==?\s*(\S+)\s*$/.exec(term);
+    if (m && m[1] === field) return m[2];
+  }
+  return undefined;
 }

@@ -56,7 +56,8 @@ export async function startStore(setup: StoreSetupOptions = {}): Promise<StoreSe
     ? {}
     : { kube_config_file: setup.kubeconfig?.(server, dir) ?? writeKubeconfig(dir, { server: server.url, caPem: server.caPem, token: 'test-token' }) };
   const store = await createPodMetadataStore(
-    kubernetesMetadataOptionsSchema.parse({ ...connection, self_node_name: 'node-a', ...(typeof setup.options === 'function' ? setup.options(server) : setup.options) }),
+    // No start-up jitter unless a test asks for it (api_list_jitter_ms has its own tests).
+    kubernetesMetadataOptionsSchema.parse({ ...connection, self_node_name: 'node-a', api_list_jitter_ms: 0, ...(typeof setup.options === 'function' ? setup.options(server) : setup.options) }),
     {
       backoff: { initialMs: 50, maxMs: 400 },
       metrics: registry.forComponent('source', 'k8s', 'kubernetes_logs'),

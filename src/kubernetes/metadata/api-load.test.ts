@@ -3,7 +3,14 @@ import { describe, it, type TestContext } from 'node:test';
 import type { FakeApiServer } from '../../../test/k8s/fake-apiserver.js';
 import { delay, eventually } from '../../../test/k8s/eventually.js';
 import { pod } from '../../../test/k8s/fixtures.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FakeApiServer as Server } from '../../../test/k8s/fake-apiserver.js';
+import { namespace, node } from '../../../test/k8s/fixtures.js';
+import { writeKubeconfig } from '../../../test/k8s/kubeconfig.js';
 import { cleanUpAfterEach, startStore } from '../../../test/k8s/store-setup.js';
+import { createPodMetadataStore, kubernetesMetadataOptionsSchema, type PodMetadataStore } from './index.js';
 
 cleanUpAfterEach();
 
@@ -70,5 +77,57 @@ describe('API load', () => {
     assert.deepEqual(small.startup, large.startup, 'independent of the number of pods');
     assert.deepEqual(large.duringChurn, {}, 'churn flows through the open watches: no request at all');
     assert.deepEqual(small.duringChurn, large.duringChurn);
+  });
+
+  it('agents restarted together list from the watch cache, each after its start-up jitter', async () => {
+    const server = await Server.start({ bookmarkIntervalMs: 200, watchCache: true });
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-jitter-'));
+    const stores: PodMetadataStore[] = [];
+    try {
+      const agents = 8;
+      server.upsert('namespaces', namespace('default'));
+      for (let n = 0; n < agents; n++) {
+        server.upsert('nodes', node(`node-${n}`));
+        for (let p = 0; p < 3; p++) server.upsert('pods', pod({ name: `p-${n}-${p}`, node: `node-${n}` }));
+      }
+      const kubeconfig = writeKubeconfig(dir, { server: server.url, caPem: server.caPem, token: 'test-token' });
+      const firstList = new Map<string, number>();
+      server.onRequest = (verb, resource, url) => {
+        const agent = /node-\d+/.exec(url.searchParams.get('fieldSelector') ?? '')?.[0];
+        if (verb === 'list' && resource === 'nodes' && agent && !firstList.has(agent)) firstList.set(agent, Date.now());
+      };
+      for (let n = 0; n < agents; n++) {
+        const options = kubernetesMetadataOptionsSchema.parse({ kube_config_file: kubeconfig, self_node_name: `node-${n}`, api_list_jitter_ms: 800 });
+        stores.push(await createPodMetadataStore(options, { env: {}, random: () => n / agents }));
+      }
+      const startedAt = Date.now();
+      const synced = await Promise.all(stores.map((store) => store.start(5000)));
+      assert.deepEqual(synced, stores.map(() => true));
+      for (let n = 0; n < agents; n++) {
+        const waited = firstList.get(`node-${n}`)! - startedAt;
+        assert.ok(waited >= (800 * n) / agents - 5, `node-${n} listed ${waited} ms after start, before its jitter of ${(800 * n) / agents} ms`);
+        assert.equal(stores[n]!.size, 3);
+      }
+      const stats = server.listStats();
+      assert.deepEqual([stats.listsFromCache, stats.listsFromEtcd], [agents * 3, 0], 'every start-up list served from the watch cache');
+      // Its node by name, the namespace, its pods through the node index: never the cluster's pods.
+      assert.equal(stats.objectsScanned, agents * (1 + 1 + 3), 'each agent\'s lists touched its node, the namespace and its own pods only');
+
+      // A jitter longer than the sync timeout: start() gives up in time, nothing was asked yet.
+      await eventually(() => assert.equal(server.activeWatches(), agents * 3));
+      server.resetRequestCounts();
+      const late = await createPodMetadataStore(
+        kubernetesMetadataOptionsSchema.parse({ kube_config_file: kubeconfig, self_node_name: 'node-0', api_list_jitter_ms: 60_000 }),
+        { env: {}, random: () => 0.99 },
+      );
+      stores.push(late);
+      assert.equal(await late.start(300), false);
+      assert.deepEqual(server.requestCounts(), {});
+    } finally {
+      server.onRequest = undefined;
+      for (const store of stores) await store.stop();
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

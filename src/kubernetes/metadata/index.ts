@@ -27,6 +27,8 @@ export interface MetadataRuntime {
   /** Where the service account is mounted (tests point it at a temp dir). */
   readonly serviceAccountDir?: string;
   readonly backoff?: BackoffOptions;
+  /** Random source of the list jitter (tests). */
+  readonly random?: () => number;
 }
 
 /** Build the store from the source's options: credentials (kubeconfig or in-cluster), node, self pod. */
@@ -45,6 +47,7 @@ export async function createPodMetadataStore(options: KubernetesMetadataOptions,
     delayDeletionMs: options.delay_deletion_ms,
     watchBookmarkIntervalMs: options.watch_bookmark_interval_ms,
     requestTimeoutMs: options.api_request_timeout_ms,
+    listJitterMs: options.api_list_jitter_ms,
     metadataSource: options.metadata_source,
     ...(options.metadata_source === 'kubelet'
       ? {
@@ -57,6 +60,7 @@ export async function createPodMetadataStore(options: KubernetesMetadataOptions,
       : {}),
     ...(self ? { self } : {}),
     ...(runtime.backoff ? { backoff: runtime.backoff } : {}),
+    ...(runtime.random ? { random: runtime.random } : {}),
     ...(runtime.metrics ? { metrics: runtime.metrics } : {}),
     ...(runtime.logger ? { logger: runtime.logger } : {}),
   });

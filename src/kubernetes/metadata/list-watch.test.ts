@@ -139,14 +139,14 @@ describe('ListWatch', () => {
     server.remove('pods', 'while-compacted');
   });
 
-  it('initialResourceVersion: resumes with a watch from it (no list), relists only on 410, and the relist is consistent (no rv=0)', async () => {
+  it('initialResourceVersion: resumes with a watch from it (no list), relists only on 410, and the relist is not older than it (never rv=0)', async () => {
     server.upsert('pods', pod({ name: 'recorded' }));
     const from = server.resourceVersion;
     server.upsert('pods', pod({ name: 'after-recorded' }));
     server.resetRequestCounts();
-    const listRvs: (string | null)[] = [];
+    const listRvs: string[] = [];
     server.onRequest = (verb, _resource, url) => {
-      if (verb === 'list') listRvs.push(url.searchParams.get('resourceVersion'));
+      if (verb === 'list') listRvs.push(`${url.searchParams.get('resourceVersion')} ${url.searchParams.get('resourceVersionMatch')}`);
     };
     const { watch, lists, applied } = start(500, { initialResourceVersion: from });
     await watch.firstListDone; // settled at once: there is no first list to wait for
@@ -158,10 +158,100 @@ describe('ListWatch', () => {
     const resumed = start(500, { initialResourceVersion: from });
     await eventually(() => assert.equal(resumed.lists.length, 1));
     assert.ok(resumed.lists[0]!.includes('recorded') && resumed.lists[0]!.includes('after-recorded'));
-    assert.deepEqual(listRvs, [null], 'one consistent list after the 410');
+    assert.deepEqual(listRvs, [`${from} NotOlderThan`], 'one list after the 410, not older than the recorded version');
     server.onRequest = undefined;
     await resumed.watch.stop();
     server.remove('pods', 'recorded');
     server.remove('pods', 'after-recorded');
+  });
+
+  it('after a watch 410, relists from the watch cache (not older than what it had), and waits a jittered moment first', async () => {
+    server.upsert('pods', pod({ name: 'cached' }));
+    const listParams: string[] = [];
+    const listedAt: number[] = [];
+    server.onRequest = (verb, _resource, url) => {
+      if (verb !== 'list') return;
+      listParams.push(`${url.searchParams.get('resourceVersion')} ${url.searchParams.get('resourceVersionMatch')}`);
+      listedAt.push(Date.now());
+    };
+    const { watch, lists } = start(500, { bookmarkIntervalMs: 100, relistJitterMs: 400, random: () => 0.75 });
+    await watch.firstListDone;
+    await eventually(() => assert.equal(server.activeWatches('pods'), 1));
+    await delay(300); // a sound watch: the relist would otherwise go out at once
+    const had = server.resourceVersion; // bookmarks carried the watch here
+    await eventually(() => assert.ok(watch['resourceVersion'] === had));
+    server.hangWatches(); // the watch misses the next change, then the history is compacted past it
+    server.upsert('pods', pod({ name: 'missed' }));
+    server.compact();
+    const expiredAt = Date.now();
+    server.endWatches();
+    await eventually(() => assert.equal(lists.length, 2));
+    assert.deepEqual(listParams, ['0 null', `${had} NotOlderThan`]);
+    assert.ok(listedAt[1]! - expiredAt >= 290, `the relist waited its jitter (0.75 x 400 ms), not ${listedAt[1]! - expiredAt} ms`);
+    assert.ok(lists[1]!.includes('missed'));
+    server.onRequest = undefined;
+    await watch.stop();
+    server.remove('pods', 'cached');
+    server.remove('pods', 'missed');
+  });
+});
+
+describe('ListWatch against a watch cache', () => {
+  let server: FakeApiServer;
+  let client: ApiClient;
+  before(async () => {
+    server = await FakeApiServer.start({ bookmarkIntervalMs: 100, watchCache: true });
+    const credentials: ApiCredentials = { server: server.url, tls: { ca: server.caPem }, authorization: async () => 'Bearer test-token', invalidate: () => {} };
+    client = new ApiClient(credentials, new MetadataMetrics());
+  });
+  after(async () => {
+    await client.close();
+    await server.close();
+  });
+
+  it('lists from the cache at start and after a 410; when the cache cannot serve the version, one consistent list', async () => {
+    for (let i = 0; i < 5; i++) server.upsert('pods', pod({ name: `here-${i}` }));
+    for (let i = 0; i < 50; i++) server.upsert('pods', pod({ name: `there-${i}`, node: 'node-b' }));
+    const lists: string[][] = [];
+    const watch = new ListWatch<Pod>(
+      client,
+      { resource: 'pods', path: '/api/v1/pods', fieldSelector: 'spec.nodeName=node-a', pageSize: 2, bookmarkIntervalMs: 100, backoff: { initialMs: 20, maxMs: 100 } },
+      { replace: (items) => lists.push(items.map((p) => p.metadata.name).sort()), apply: () => {} },
+      new MetadataMetrics(),
+      pino({ enabled: false }),
+    );
+    try {
+      watch.start();
+      await watch.firstListDone;
+      assert.equal(lists[0]!.length, 5);
+      let stats = server.listStats();
+      assert.deepEqual([stats.listsFromCache, stats.listsFromEtcd, stats.objectsScanned], [1, 0, 5], 'one cached list through the node index, no etcd read');
+      await eventually(() => assert.equal(server.activeWatches('pods'), 1));
+      await delay(200);
+      server.hangWatches();
+      server.upsert('pods', pod({ name: 'late' }));
+      server.compact();
+      server.endWatches();
+      await eventually(() => assert.equal(lists.length, 2));
+      assert.ok(lists[1]!.includes('late'));
+      stats = server.listStats();
+      assert.deepEqual([stats.listsFromCache, stats.listsFromEtcd], [2, 0], 'the relist came from the cache too');
+
+      await eventually(() => assert.equal(server.activeWatches('pods'), 1));
+      await delay(200);
+      server.setWatchCacheLagging(true); // a restarted server whose cache is behind the client
+      server.hangWatches();
+      server.upsert('pods', pod({ name: 'later' }));
+      server.compact();
+      server.endWatches();
+      await eventually(() => assert.equal(lists.length, 3));
+      stats = server.listStats();
+      assert.deepEqual([stats.listsFromCache, stats.listsFromEtcd], [2, 1], 'refused by the cache (504 too large), then one consistent list');
+      assert.equal(stats.objectsScanned, 5 + 6 + 57, 'the etcd read scanned every pod of the cluster');
+      assert.equal(lists[2]!.length, 7);
+    } finally {
+      server.setWatchCacheLagging(false);
+      await watch.stop();
+    }
   });
 });

@@ -33,6 +33,14 @@ export interface ListWatchOptions {
    * if the server answers 410). For an owner that recorded how far it got (kubernetes_events).
    */
   readonly initialResourceVersion?: string;
+  /**
+   * A relist that would go out at once (the first 410 after a sound watch) waits a random time in
+   * [0, this) instead: an API server restart expires every node's watch in the same second, and
+   * their relists then arrive spread over this window. Default 0.
+   */
+  readonly relistJitterMs?: number;
+  /** Random source of the jitter (tests). */
+  readonly random?: () => number;
 }
 
 /**
@@ -41,7 +49,17 @@ export interface ListWatchOptions {
  */
 const SILENT_BOOKMARK_INTERVALS = 2;
 
-class Gone extends Error {}
+class Gone extends Error {
+  constructor(
+    message: string,
+    /** The list's own continue token expired (not a watch's resourceVersion). */
+    readonly fromList = false,
+  ) {
+    super(message);
+  }
+}
+/** A NotOlderThan list the server cannot serve (410 Expired, or 504 "Too large resource version"): list consistently instead. */
+class CannotServeFromCache extends Error {}
 /** A watch stream that went silent past the limit (see `silenceLimitMs`). */
 class SilentWatch extends Error {}
 
@@ -71,7 +89,8 @@ const HEALTHY_WATCH_BOOKMARK_INTERVALS = 1;
  * - re-reads a token file only every 60 s, not on a 401.
  * client-node still parses the kubeconfig and resolves credentials (see credentials.ts).
  *
- * Behaviour: list (paged, resourceVersion=0 first: served from the API server's watch cache),
+ * Behaviour: list (paged, resourceVersion=0 first: served from the API server's watch cache; a
+ * relist after 410 asks for a state not older than the cache's, also from the watch cache),
  * then watch from the list's resourceVersion with bookmarks, resume from the last seen
  * resourceVersion when a watch ends or goes silent (no event, no bookmark for two bookmark
  * intervals); relist on 410 Gone; back off with jitter on errors and relists alike, until a watch
@@ -80,6 +99,13 @@ const HEALTHY_WATCH_BOOKMARK_INTERVALS = 1;
  */
 export class ListWatch<T extends KubeObject> {
   private resourceVersion = '';
+  /**
+   * The last resourceVersion this cache reflected when a watch got 410: the relist asks for a
+   * state not older than it (`resourceVersionMatch=NotOlderThan`, served from the API server's
+   * watch cache like client-go's reflector does) instead of a consistent read of etcd from every
+   * node. '' once the server could not serve that: the next list is consistent.
+   */
+  private relistFrom = '';
   private readonly backoff: Backoff;
   private readonly stopping = new AbortController();
   private running: Promise<void> | undefined;
@@ -134,7 +160,10 @@ export class ListWatch<T extends KubeObject> {
         this.settleWatch();
         this.metrics.setStale(this.options.resource, true);
         const gone = error instanceof Gone;
-        if (gone) this.resourceVersion = '';
+        if (gone) {
+          this.relistFrom = this.listedOnce && !(error as Gone).fromList ? this.resourceVersion : '';
+          this.resourceVersion = '';
+        }
         const reason = gone ? 'expired' : reasonOf(error);
         this.metrics.restart(this.options.resource, reason);
         this.logger.warn({ resource: this.options.resource, reason, err: (error as Error).message }, 'kubernetes list/watch restarting');
@@ -143,6 +172,7 @@ export class ListWatch<T extends KubeObject> {
         const first = this.backoff.pristine;
         const delay = this.backoff.next();
         if (!(gone && first)) await sleep(delay, signal);
+        else if (this.options.relistJitterMs) await sleep((this.options.random ?? Math.random)() * this.options.relistJitterMs, signal);
       }
     }
     this.metrics.setStale(this.options.resource, true);
@@ -167,34 +197,60 @@ export class ListWatch<T extends KubeObject> {
     if (this.listAttempted) this.metrics.relist(this.options.resource);
     this.listAttempted = true;
     try {
-      const items: T[] = [];
-      let continueToken: string | undefined;
-      let resourceVersion = '';
-      do {
-        const params: Record<string, string> = { limit: String(this.options.pageSize ?? 500) };
-        if (continueToken) params.continue = continueToken;
-        // The first list may be served from the watch cache (rv=0); a relist after 410 must be
-        // consistent (no rv) or it could go back in time.
-        else if (!this.listedOnce) params.resourceVersion = '0';
-        let page: ObjectList<T>;
-        try {
-          const response = await this.client.get(this.query(params), { verb: 'list', resource: this.options.resource, signal });
-          page = (await response.body.json()) as ObjectList<T>;
-        } catch (error) {
-          if (error instanceof ApiError && error.status === 410) throw new Gone('continue token expired');
-          throw error;
-        }
-        items.push(...(page.items ?? []));
-        continueToken = page.metadata?.continue || undefined;
-        resourceVersion = page.metadata?.resourceVersion ?? '';
-      } while (continueToken);
+      let result: { items: T[]; resourceVersion: string };
+      try {
+        result = await this.listPages(signal);
+      } catch (error) {
+        if (!(error instanceof CannotServeFromCache)) throw error;
+        this.logger.info({ resource: this.options.resource, err: error.message }, 'kubernetes relist: not served from the watch cache, listing consistently');
+        this.relistFrom = '';
+        result = await this.listPages(signal);
+      }
+      this.relistFrom = '';
       this.listedOnce = true;
       this.everSynced = true;
-      this.handler.replace(items, resourceVersion);
-      this.resourceVersion = resourceVersion;
+      this.handler.replace(result.items, result.resourceVersion);
+      this.resourceVersion = result.resourceVersion;
     } finally {
       this.firstListSettled();
     }
+  }
+
+  /**
+   * Every page of one list. The first list asks for resourceVersion=0 (any state, served from the
+   * API server's watch cache); a relist after a watch's 410 for a state not older than the one
+   * this cache had (also from the watch cache, never back in time); otherwise, and when the server
+   * cannot serve that, a consistent list (no resourceVersion: a quorum read of etcd).
+   */
+  private async listPages(signal: AbortSignal): Promise<{ items: T[]; resourceVersion: string }> {
+    const items: T[] = [];
+    let continueToken: string | undefined;
+    let resourceVersion = '';
+    const notOlderThan = this.relistFrom;
+    do {
+      const params: Record<string, string> = { limit: String(this.options.pageSize ?? 500) };
+      if (continueToken) params.continue = continueToken;
+      else if (!this.listedOnce) params.resourceVersion = '0';
+      else if (notOlderThan !== '') {
+        params.resourceVersion = notOlderThan;
+        params.resourceVersionMatch = 'NotOlderThan';
+      }
+      let page: ObjectList<T>;
+      try {
+        const response = await this.client.get(this.query(params), { verb: 'list', resource: this.options.resource, signal });
+        page = (await response.body.json()) as ObjectList<T>;
+      } catch (error) {
+        if (error instanceof ApiError && notOlderThan !== '' && (error.status === 410 || (error.status === 504 && /too large resource version/i.test(error.message)))) {
+          throw new CannotServeFromCache(error.message);
+        }
+        if (error instanceof ApiError && error.status === 410) throw new Gone('continue token expired', true);
+        throw error;
+      }
+      items.push(...(page.items ?? []));
+      continueToken = page.metadata?.continue || undefined;
+      resourceVersion = page.metadata?.resourceVersion ?? '';
+    } while (continueToken);
+    return { items, resourceVersion };
   }
 
   /** One watch request; returns when the server ends it cleanly, throws otherwise. */

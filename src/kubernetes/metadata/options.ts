@@ -69,6 +69,9 @@ function fieldsObject<T extends Record<string, string>>(defaults: T, resource: s
  */
 export const DEFAULT_WATCH_BOOKMARK_INTERVAL_MS = 60_000;
 
+/** Default spread of the start-up lists (see `api_list_jitter_ms`). */
+export const DEFAULT_API_LIST_JITTER_MS = 1000;
+
 /** Default wait for the metadata of a pod not yet in the cache, before shipping with path metadata. */
 export const DEFAULT_POD_METADATA_WAIT_MS = 1000;
 
@@ -124,6 +127,13 @@ export const kubernetesMetadataOptionsShape = {
     .min(50)
     .default(30_000)
     .describe('Longest wait (ms) to connect (TCP and TLS), then for a response\'s headers, on every list, watch and kubelet poll; and the longest silence inside a list\'s body. Past it the request is abandoned and retried with backoff, so a server that accepts connections but never answers does not freeze the cache.'),
+  api_list_jitter_ms: z
+    .number()
+    .int()
+    .min(0)
+    .max(60_000)
+    .default(DEFAULT_API_LIST_JITTER_MS)
+    .describe('At start the metadata lists wait a random time in [0, this) ms (so does a relist that would go out at once after the API server expired a watch). Agents restarted together (a DaemonSet rollout, an API server restart) then spread their lists over this window instead of arriving in one burst. Files of pods not yet known wait for the first lists (bounded by 10 s), so this adds at most this much to the first lines\' latency at start. 0: no jitter. Raise it with the number of nodes (one second per ~1,000 nodes keeps the lists under ~3,000/s).'),
   metadata_source: z
     .enum(['kubernetes_api', 'kubelet'])
     .default('kubernetes_api')

@@ -1,7 +1,7 @@
 import { pino, type Logger } from 'pino';
 import type { ComponentMetrics } from '../../core/metrics.js';
 import { ApiClient } from './api-client.js';
-import type { BackoffOptions } from './backoff.js';
+import { sleep, type BackoffOptions } from './backoff.js';
 import type { ApiCredentials } from './credentials.js';
 import type { KubeObject, Pod } from './kube-types.js';
 import { KubeletPodPoller } from './kubelet-pods.js';
@@ -36,6 +36,13 @@ export interface PodMetadataStoreOptions {
   readonly watchBookmarkIntervalMs?: number;
   /** Connect and response-header timeout of every request (default 30 s). */
   readonly requestTimeoutMs?: number;
+  /**
+   * The first lists wait a random time in [0, this) (and so does a relist that would go out at
+   * once after a 410): agents restarted together spread their lists over the window. Default 0.
+   */
+  readonly listJitterMs?: number;
+  /** Random source of the jitter (tests). */
+  readonly random?: () => number;
   readonly metrics?: ComponentMetrics;
   readonly logger?: Logger;
 }
@@ -111,6 +118,8 @@ export class PodMetadataStore {
           ...(options.backoff ? { backoff: options.backoff } : {}),
           ...(options.watchTimeoutSeconds ? { watchTimeoutSeconds: options.watchTimeoutSeconds } : {}),
           ...(options.watchBookmarkIntervalMs ? { bookmarkIntervalMs: options.watchBookmarkIntervalMs } : {}),
+          ...(options.listJitterMs ? { relistJitterMs: options.listJitterMs } : {}),
+          ...(options.random ? { random: options.random } : {}),
         },
         handler,
         this.metrics,
@@ -139,17 +148,26 @@ export class PodMetadataStore {
   /**
    * Start the watches. Namespaces and the node are listed first so that no pod is ever seen
    * without its namespace's exclusion. Resolves true once every first list succeeded, false when
-   * `syncTimeoutMs` passed first (the watches keep trying in the background either way).
+   * `syncTimeoutMs` passed first (the watches keep trying in the background either way). The
+   * start-up jitter (`listJitterMs`) is spent inside that time.
    */
   start(syncTimeoutMs = 10_000): Promise<boolean> {
     this.started ??= (async () => {
       const deadline = Date.now() + syncTimeoutMs;
-      this.namespaceFeed.start();
-      this.nodeFeed.start();
-      await this.within(Promise.all([this.namespaceFeed.firstListDone, this.nodeFeed.firstListDone]), deadline);
-      if (this.stopping.signal.aborted) return false;
-      this.podFeed.start();
-      await this.within(this.podFeed.firstListDone, deadline);
+      const signal = this.stopping.signal;
+      const jitterMs = (this.options.listJitterMs ?? 0) * (this.options.random ?? Math.random)();
+      const feeds = (async () => {
+        if (jitterMs > 0) await sleep(jitterMs, signal);
+        if (signal.aborted) return;
+        this.namespaceFeed.start();
+        this.nodeFeed.start();
+        await this.within(Promise.all([this.namespaceFeed.firstListDone, this.nodeFeed.firstListDone]), deadline);
+        if (signal.aborted) return;
+        this.podFeed.start();
+        await this.within(this.podFeed.firstListDone, deadline);
+      })();
+      // A jitter past the deadline: start() answers in time, the feeds start when it ends.
+      await this.within(feeds, deadline);
       return this.synced;
     })();
     return this.started;
