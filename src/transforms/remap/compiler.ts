@@ -243,26 +243,35 @@ export class Compiler {
   }
 
   private assign(e: Extract<Expr, { kind: 'assign' }>): Code {
-    const value = this.expr(e.value);
     const write = this.writer(e.target);
     if (e.errTarget) {
       const writeErr = this.writer(e.errTarget);
       const fallback = defaultFor(this.checked.infos.get(e.value)?.type ?? 0);
+      const valueOrError = this.exprOrError(e.value);
       return (f) => {
-        try {
-          const v = value(f);
+        let v = valueOrError(f);
+        if (!(v instanceof VrlError)) {
           write(f, v);
           writeErr(f, null);
           return v;
-        } catch (error) {
-          if (!(error instanceof VrlError)) throw error;
-          const v = typeof fallback === 'object' && fallback !== null ? (Array.isArray(fallback) ? [] : {}) : fallback;
-          write(f, v);
-          writeErr(f, error.message);
-          return v;
         }
+        const message = v.message;
+        v = typeof fallback === 'object' && fallback !== null ? (Array.isArray(fallback) ? [] : {}) : fallback;
+        write(f, v);
+        writeErr(f, message);
+        return v;
       };
     }
+    if (e.op === '??=') {
+      const valueOrError = this.exprOrError(e.value);
+      return (f) => {
+        const v = valueOrError(f);
+        if (v instanceof VrlError) return null;
+        write(f, v);
+        return v;
+      };
+    }
+    const value = this.expr(e.value);
     if (e.op === '|=') {
       const read = this.targetReader(e.target);
       return (f) => {
@@ -273,18 +282,6 @@ export class Compiler {
         for (const k in add) merged[k] = share(add[k]);
         write(f, merged);
         return merged;
-      };
-    }
-    if (e.op === '??=') {
-      return (f) => {
-        try {
-          const v = value(f);
-          write(f, v);
-          return v;
-        } catch (error) {
-          if (!(error instanceof VrlError)) throw error;
-          return null;
-        }
       };
     }
     return (f) => {
@@ -311,19 +308,18 @@ export class Compiler {
   }
 
   private binary(e: Extract<Expr, { kind: 'binary' }>): Code {
+    if (e.op === '??') {
+      const left = this.exprOrError(e.left);
+      const right = this.expr(e.right);
+      return (f) => {
+        const v = left(f);
+        return v instanceof VrlError ? right(f) : v;
+      };
+    }
     const l = this.expr(e.left);
     const r = this.expr(e.right);
     const rightLiteral = this.checked.infos.get(e.right)?.literal;
     switch (e.op) {
-      case '??':
-        return (f) => {
-          try {
-            return l(f);
-          } catch (error) {
-            if (error instanceof VrlError) return r(f);
-            throw error;
-          }
-        };
       case '==':
         return (f) => valueEquals(l(f), r(f));
       case '!=':
@@ -403,17 +399,35 @@ export class Compiler {
     }
   }
 
-  private call(e: Extract<Expr, { kind: 'call' }>): Code {
+  /**
+   * Code for a fallible expression whose error is wanted as a value (the left of `??`, the right
+   * of `, err =` and `??=`): a VrlError is returned, not thrown. Calls return it without a throw
+   * (throwing and catching costs microseconds, and `parse_json(.message) ?? {}` fails on most
+   * plain lines); any other expression is run under a catch.
+   */
+  exprOrError(e: Expr): Code {
+    if (e.kind === 'call' && !e.bang && !this.checked.infos.get(e)?.literal) return this.call(e, true);
+    const code = this.expr(e);
+    return (f) => {
+      try {
+        return code(f);
+      } catch (error) {
+        if (error instanceof VrlError) return error;
+        throw error;
+      }
+    };
+  }
+
+  private call(e: Extract<Expr, { kind: 'call' }>, errorAsValue = false): Code {
     const plan = this.checked.calls.get(e) as CallPlan;
     const special = this.specialForm(e, plan);
     if (special) return special;
     const impl = plan.def.compile ? plan.def.compile(plan.infos) : plan.def.call!;
-    if (e.closure) return this.closureCall(e, plan, impl);
+    if (e.closure) return this.closureCall(e, plan, impl, errorAsValue);
     const args = plan.args.map((a) => (a ? this.expr(a) : undefined));
     const checks = plan.runtimeChecks;
     const needsCheck = checks.some((c) => c !== undefined);
-    const name = e.name;
-    const where = position(this.source, e.span);
+    const where = `"${e.name}" at ${position(this.source, e.span)}`;
     const bang = e.bang;
     const n = args.length;
     return (f) => {
@@ -422,33 +436,31 @@ export class Compiler {
         const a = args[i];
         values[i] = a === undefined ? undefined : a(f);
       }
-      try {
-        if (needsCheck) {
-          for (let i = 0; i < n; i++) {
-            const want = checks[i];
-            if (want !== undefined && (kindOf(values[i]) & want) === 0) {
-              throw new VrlError(`expected ${typeName(want)}, got ${typeName(kindOf(values[i]))}`);
-            }
-          }
+      let result: unknown;
+      if (needsCheck && !argumentsMatch(values, checks)) result = argumentError(values, checks);
+      else {
+        try {
+          result = impl(values, f.ctx);
+        } catch (error) {
+          if (!(error instanceof VrlError)) throw error;
+          result = error;
         }
-        return impl(values, f.ctx);
-      } catch (error) {
-        if (!(error instanceof VrlError)) throw error;
-        const message = `function call error for "${name}" at ${where}: ${error.message}`;
-        if (bang) throw new Termination('error', message);
-        throw new VrlError(message);
       }
+      if (!(result instanceof VrlError)) return result;
+      result.where ??= where;
+      if (bang) throw new Termination('error', result.message);
+      if (errorAsValue) return result;
+      throw result;
     };
   }
 
   /** An iterating function: the closure's variables are slots, set per invocation and restored after. */
-  private closureCall(e: Extract<Expr, { kind: 'call' }>, plan: CallPlan, impl: Impl): Code {
+  private closureCall(e: Extract<Expr, { kind: 'call' }>, plan: CallPlan, impl: Impl, errorAsValue: boolean): Code {
     const args = plan.args.map((a) => (a ? this.expr(a) : undefined));
     const body = this.expr(e.closure!.body);
     const slots = e.closure!.params.map((p) => this.checked.slots.get(p.name)!);
     const checks = plan.runtimeChecks;
-    const name = e.name;
-    const where = position(this.source, e.span);
+    const where = `"${e.name}" at ${position(this.source, e.span)}`;
     const bang = e.bang;
     return (f) => {
       const values = args.map((a) => (a === undefined ? undefined : a(f)));
@@ -457,20 +469,20 @@ export class Compiler {
         for (let i = 0; i < slots.length; i++) f.vars[slots[i]!] = vals[i];
         return body(f);
       };
+      let result: unknown;
       try {
-        for (let i = 0; i < values.length; i++) {
-          const want = checks[i];
-          if (want !== undefined && (kindOf(values[i]) & want) === 0) throw new VrlError(`expected ${typeName(want)}, got ${typeName(kindOf(values[i]))}`);
-        }
-        return impl(values, f.ctx, invoke);
+        result = argumentsMatch(values, checks) ? impl(values, f.ctx, invoke) : argumentError(values, checks);
       } catch (error) {
         if (!(error instanceof VrlError)) throw error;
-        const message = `function call error for "${name}" at ${where}: ${error.message}`;
-        if (bang) throw new Termination('error', message);
-        throw new VrlError(message);
+        result = error;
       } finally {
         for (let i = 0; i < slots.length; i++) f.vars[slots[i]!] = saved[i];
       }
+      if (!(result instanceof VrlError)) return result;
+      result.where ??= where;
+      if (bang) throw new Termination('error', result.message);
+      if (errorAsValue) return result;
+      throw result;
     };
   }
 
@@ -515,6 +527,19 @@ export class Compiler {
       return removed;
     };
   }
+}
+
+function argumentsMatch(values: readonly unknown[], checks: readonly (number | undefined)[]): boolean {
+  for (let i = 0; i < checks.length; i++) {
+    const want = checks[i];
+    if (want !== undefined && (kindOf(values[i]) & want) === 0) return false;
+  }
+  return true;
+}
+
+function argumentError(values: readonly unknown[], checks: readonly (number | undefined)[]): VrlError {
+  const i = checks.findIndex((want, n) => want !== undefined && (kindOf(values[n]) & want) === 0);
+  return new VrlError(`expected ${typeName(checks[i]!)}, got ${typeName(kindOf(values[i]))}`);
 }
 
 function compare(l: Code, r: Code, test: (c: number) => boolean, op: string): Code {

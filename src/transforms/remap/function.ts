@@ -39,7 +39,10 @@ export interface FunctionDef {
   readonly closure?: { readonly params: readonly TypeSet[] | ((args: readonly (ArgInfo | undefined)[]) => readonly TypeSet[]); readonly returns?: TypeSet };
 }
 
-/** Arguments positional, in parameter order; an omitted optional one is undefined. Throw VrlError to fail. */
+/**
+ * Arguments positional, in parameter order; an omitted optional one is undefined. Throw a VrlError
+ * to fail, or return a fresh one (`failed(...)`: cheaper where failures are common).
+ */
 export type Impl = (args: unknown[], ctx: RunContext, closure?: (...values: unknown[]) => unknown) => unknown;
 
 const registry = new Map<string, FunctionDef>();

@@ -55,13 +55,18 @@ export function kindOf(value: unknown): TypeSet {
       return T.integer;
     case 'undefined':
       return T.null;
-    case 'object':
+    case 'object': {
       if (value === null) return T.null;
+      // Event fields are plain objects and arrays (JSON.parse, sources): tell them by prototype first.
+      const proto = Object.getPrototypeOf(value);
+      if (proto === Object.prototype) return T.object;
+      if (proto === Array.prototype) return T.array;
       if (Array.isArray(value)) return T.array;
       if (value instanceof Date) return T.timestamp;
       if (value instanceof VrlRegex) return T.regex;
       if (Buffer.isBuffer(value)) return T.bytes;
       return T.object;
+    }
     default:
       return T.null;
   }
@@ -72,7 +77,13 @@ export function kindOf(value: unknown): TypeSet {
  * stack trace per failed call was most of the cost of `parse_json(.message) ?? {}` on plain lines.
  */
 export class VrlError {
-  constructor(readonly message: string) {}
+  /** The call site, set once where a function's error leaves the call (`"parse_json" at (4:22)`). */
+  where: string | undefined = undefined;
+  constructor(readonly detail: string) {}
+  /** Built when read: most errors are coalesced by `??` and their text never used. */
+  get message(): string {
+    return this.where === undefined ? this.detail : `function call error for ${this.where}: ${this.detail}`;
+  }
 }
 
 /** A terminating error: `!`, a type assertion that failed at run time, or `abort`. */
@@ -131,7 +142,8 @@ export function copyContainer<C extends Obj | unknown[]>(value: C): C {
 }
 
 export function isObject(value: unknown): value is Obj {
-  return kindOf(value) === T.object;
+  if (value === null || typeof value !== 'object') return false;
+  return Object.getPrototypeOf(value) === Object.prototype || kindOf(value) === T.object;
 }
 
 export function isTruthyBool(value: unknown): boolean {

@@ -1,6 +1,6 @@
 import { defineFunctions } from '../function.js';
 import { T } from '../value.js';
-import { fail, rfc3339 } from './util.js';
+import { fail, failed, rfc3339 } from './util.js';
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
@@ -250,7 +250,7 @@ defineFunctions([
     fallible: true,
     call: ([v, format]) => {
       if (v instanceof Date) return v;
-      return strptime(String(v), String(format)) ?? fail(`failed parsing timestamp ${JSON.stringify(v)} using format ${JSON.stringify(format)}`);
+      return strptime(String(v), String(format)) ?? failed(`failed parsing timestamp ${JSON.stringify(v)} using format ${JSON.stringify(format)}`);
     },
   },
   {

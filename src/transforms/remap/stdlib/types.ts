@@ -1,6 +1,6 @@
 import { defineFunctions, type FunctionDef } from '../function.js';
 import { ANY, kindOf, NUMBER, T, typeName, VrlRegex, type TypeSet } from '../value.js';
-import { fail, fallibleIfMay, scalarToString } from './util.js';
+import { fail, failed, fallibleIfMay, scalarToString } from './util.js';
 
 const SCALAR = T.bytes | T.integer | T.float | T.boolean | T.null | T.timestamp;
 
@@ -10,7 +10,7 @@ function assertion(name: string, kind: TypeSet): FunctionDef {
     params: [{ name: 'value', type: ANY, required: true }],
     returns: kind,
     fallible: (args) => ((args[0]?.type ?? ANY) & ~kind) !== 0,
-    call: ([v]) => ((kindOf(v) & kind) !== 0 ? v : fail(`expected ${typeName(kind)}, got ${typeName(kindOf(v))}`)),
+    call: ([v]) => ((kindOf(v) & kind) !== 0 ? v : failed(`expected ${typeName(kind)}, got ${typeName(kindOf(v))}`)),
   };
 }
 
