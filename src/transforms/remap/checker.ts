@@ -168,6 +168,22 @@ class Checker {
       }
       case 'query':
         return this.query(e);
+      case 'template':
+        for (const part of e.parts) {
+          if (typeof part === 'string') continue;
+          const type = this.env.vars.get(part.name);
+          if (type === undefined) {
+            this.error(701, 'call to undefined variable', part.span, `undefined variable "${part.name}"`, ['assign it before use: name = value']);
+            continue;
+          }
+          this.slot(part.name);
+          if (type !== T.bytes && type !== NEVER) {
+            this.error(110, 'invalid argument type', part.span, `a template segment must be a string, "${part.name}" resolves to ${typeName(type)}`, [
+              `convert it first: ${part.name} = to_string(${part.name}) (or string!(...))`,
+            ]);
+          }
+        }
+        return { type: T.bytes };
       case 'assign':
         return this.assign(e);
       case 'block':
@@ -203,6 +219,7 @@ class Checker {
       }
       return { type: this.env.paths.get(key) ?? ANY };
     }
+    if (base.kind === 'meta') return { type: e.segments.length === 0 ? T.object : ANY };
     if (base.kind === 'var') {
       const type = this.env.vars.get(base.name);
       if (type === undefined) {
@@ -226,6 +243,7 @@ class Checker {
   }
 
   private setTarget(target: Target, type: TypeSet): void {
+    if (target.kind === 'meta') return; // metadata is untyped: reads are `any`
     if (target.kind === 'var') {
       this.slot(target.name);
       if (target.segments.length === 0) this.env.vars.set(target.name, type);
@@ -278,6 +296,9 @@ class Checker {
     } else if (e.op === '??=') {
       if (!value.failure) this.error(651, 'unnecessary error coalescing operation', e.span, 'the expression on the right cannot fail: use "="');
       failure = undefined;
+    }
+    if (t.kind === 'meta' && t.segments.length === 0 && (type & T.object) === 0 && type !== NEVER) {
+      this.error(315, 'invalid assignment target', e.span, `the metadata root must be an object, this is ${typeName(type)}`);
     }
     if (t.kind === 'event' && t.segments.length === 0 && (type & (T.object | T.array)) === 0 && type !== NEVER) {
       this.error(315, 'invalid assignment target', e.span, `the root of the event must be an object (or an array of events), this is ${typeName(type)}`);

@@ -6,6 +6,8 @@ import { copyContainer, isObject, kindOf, share, T, Termination, typeName, value
 /** The state of one run: the event root and the local variables. */
 export interface Frame {
   root: unknown;
+  /** The event's metadata (`%`): an object, never shipped. */
+  meta: unknown;
   vars: unknown[];
   ctx: RunContext;
 }
@@ -154,6 +156,17 @@ export class Compiler {
       }
       case 'query':
         return this.query(e);
+      case 'template': {
+        const parts = e.parts.map((p) => (typeof p === 'string' ? p : this.checked.slots.get(p.name)!));
+        return (f) => {
+          let out = '';
+          for (let i = 0; i < parts.length; i++) {
+            const p = parts[i]!;
+            out += typeof p === 'string' ? p : (f.vars[p] as string);
+          }
+          return out;
+        };
+      }
       case 'assign':
         return this.assign(e);
       case 'block': {
@@ -207,6 +220,10 @@ export class Compiler {
       }
       return (f) => share(getPath(f.root, segs));
     }
+    if (base.kind === 'meta') {
+      if (segs.length === 0) return (f) => share(f.meta);
+      return (f) => share(getPath(f.meta, segs));
+    }
     if (base.kind === 'var') {
       const slot = this.checked.slots.get(base.name)!;
       if (segs.length === 0) return (f) => share(f.vars[slot] ?? null);
@@ -231,6 +248,10 @@ export class Compiler {
       }
       return (f, v) => void (f.root = setPath(f.root, segs, v));
     }
+    if (t.kind === 'meta') {
+      if (segs.length === 0) return (f, v) => void (f.meta = v);
+      return (f, v) => void (f.meta = setPath(f.meta, segs, v));
+    }
     const slot = this.checked.slots.get(t.name)!;
     if (segs.length === 0) return (f, v) => void (f.vars[slot] = v);
     return (f, v) => void (f.vars[slot] = setPath(f.vars[slot], segs, v));
@@ -238,6 +259,7 @@ export class Compiler {
 
   private targetReader(t: Target): Code {
     if (t.kind === 'event') return (f) => getPath(f.root, t.segments);
+    if (t.kind === 'meta') return (f) => getPath(f.meta, t.segments);
     const slot = this.checked.slots.get(t.name)!;
     return (f) => getPath(f.vars[slot], t.segments);
   }
@@ -494,12 +516,16 @@ export class Compiler {
       throw new Error(`${e.name} takes a path`); // the checker rejects this first
     }
     const segs = arg.segments;
-    const isEvent = arg.base.kind === 'event';
+    const baseKind = arg.base.kind;
     const slot = arg.base.kind === 'var' ? this.checked.slots.get(arg.base.name)! : -1;
+    // The container the path starts from, and how to replace it.
+    const read = baseKind === 'event' ? (f: Frame) => f.root : baseKind === 'meta' ? (f: Frame) => f.meta : (f: Frame) => f.vars[slot];
+    const write =
+      baseKind === 'event' ? (f: Frame, v: unknown) => void (f.root = v) : baseKind === 'meta' ? (f: Frame, v: unknown) => void (f.meta = v) : (f: Frame, v: unknown) => void (f.vars[slot] = v);
     if (e.name === 'exists') {
       return (f) => {
-        let node: unknown = isEvent ? f.root : f.vars[slot];
-        if (!isEvent && node === undefined) return false;
+        let node: unknown = read(f);
+        if (baseKind === 'var' && node === undefined) return false;
         for (const seg of segs) {
           if (typeof seg === 'string') {
             if (!isObject(node) || !(seg in node) || node[seg] === undefined) return false;
@@ -516,14 +542,12 @@ export class Compiler {
     }
     return (f) => {
       if (segs.length === 0) {
-        const removed = isEvent ? f.root : f.vars[slot];
-        if (isEvent) f.root = {};
-        else f.vars[slot] = null;
+        const removed = read(f);
+        write(f, baseKind === 'var' ? null : {});
         return removed ?? null;
       }
-      const [container, removed] = deletePath(isEvent ? f.root : f.vars[slot], segs);
-      if (isEvent) f.root = container;
-      else f.vars[slot] = container;
+      const [container, removed] = deletePath(read(f), segs);
+      write(f, container);
       return removed;
     };
   }

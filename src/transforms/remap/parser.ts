@@ -172,6 +172,13 @@ class Parser {
       case 'string':
         this.next();
         return { kind: 'literal', value: t.value, span };
+      case 'template': {
+        this.next();
+        const parts = (JSON.parse(String(t.value)) as (string | { name: string; start: number; end: number })[]).map((p) =>
+          typeof p === 'string' ? p : { name: p.name, span: { start: p.start, end: p.end } },
+        );
+        return { kind: 'template', parts, span };
+      }
       case 'regex':
         this.next();
         return { kind: 'regex', source: String(t.value), flags: t.text, span };
@@ -186,6 +193,19 @@ class Parser {
         throw syntaxError(span, `unexpected ${describe(t)}`, ['expected an expression']);
     }
     switch (t.text) {
+      case '%': {
+        // The metadata root `%`, or `%field...` / `%[0]`.
+        this.next();
+        const next = this.peek();
+        const segments: Segment[] = [];
+        if (!next.spaced && next.kind === 'field') {
+          segments.push(String(this.next().value));
+          segments.push(...this.segments());
+        } else if (!next.spaced && next.kind === 'punct' && next.text === '[') {
+          segments.push(...this.segments());
+        }
+        return { kind: 'query', base: { kind: 'meta' }, segments, span: { start: span.start, end: this.peek(-1).span.end } };
+      }
       case '.': {
         this.next();
         const next = this.peek();
@@ -357,6 +377,7 @@ function assignable(expr: Expr): boolean {
 function toTarget(expr: Expr): Target {
   if (expr.kind !== 'query' || expr.base.kind === 'expr') throw syntaxError(expr.span, 'not assignable');
   if (expr.base.kind === 'event') return { kind: 'event', segments: expr.segments, span: expr.span };
+  if (expr.base.kind === 'meta') return { kind: 'meta', segments: expr.segments, span: expr.span };
   return { kind: 'var', name: expr.base.name, segments: expr.segments, span: expr.span };
 }
 

@@ -4,19 +4,25 @@ import { CompileError, SyntaxFailure } from './diagnostic.js';
 import type { RunContext } from './function.js';
 import { parseProgram } from './parser.js';
 import './stdlib/index.js';
-import { isObject, Termination, VrlError, type Obj } from './value.js';
+import { isObject, share, Termination, VrlError, type Obj } from './value.js';
 
 export type Outcome =
-  | { kind: 'ok'; events: Obj[]; value: unknown }
+  | { kind: 'ok'; events: Obj[]; value: unknown; /** The metadata after the program (`NO_METADATA` when none was set). */ meta: Obj }
   | { kind: 'error' | 'abort'; message: string };
 
 export interface Program {
   readonly source: string;
   /** Whether a run can end in a run-time error (`!`, assertions) or `abort`: then the original event must be kept. */
   readonly canFail: boolean;
-  /** Run on an event's fields (they may be changed in place; frozen sub-objects are copied first). */
-  run(fields: Obj, ctx?: RunContext): Outcome;
+  /**
+   * Run on an event's fields (they may be changed in place; frozen sub-objects are copied first)
+   * and its metadata (`%`, frozen by the run: a write copies it).
+   */
+  run(fields: Obj, ctx?: RunContext, meta?: Obj): Outcome;
 }
+
+/** The metadata of an event that has none: frozen, so a write to `%x` copies it. */
+export const NO_METADATA: Obj = Object.freeze({});
 
 export const defaultRunContext: RunContext = {
   log: (level, message) => process.stderr.write(`vrl ${level}: ${message}\n`),
@@ -39,8 +45,8 @@ export function compileProgram(source: string, name = ''): Program {
   return {
     source,
     canFail: checked.canTerminate || checked.canAbort,
-    run(fields, ctx = defaultRunContext) {
-      const frame: Frame = { root: fields, vars: new Array(slots).fill(null), ctx };
+    run(fields, ctx = defaultRunContext, meta = NO_METADATA) {
+      const frame: Frame = { root: fields, meta: share(meta), vars: new Array(slots).fill(null), ctx };
       let value: unknown;
       try {
         value = code(frame);
@@ -50,7 +56,7 @@ export function compileProgram(source: string, name = ''): Program {
         if (error instanceof VrlError) return { kind: 'error', message: error.message };
         return { kind: 'error', message: `internal error: ${(error as Error).message}` };
       }
-      return { kind: 'ok', events: rootEvents(frame.root), value };
+      return { kind: 'ok', events: rootEvents(frame.root), value, meta: isObject(frame.meta) ? frame.meta : NO_METADATA };
     },
   };
 }

@@ -1,0 +1,96 @@
+// Language features beyond the first cut: metadata paths (`%`), template strings, and what VRL's
+// documentation shows for them (re-expressed here as our own cases).
+import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
+import { describe, it } from 'node:test';
+import pino from 'pino';
+import '../../components.js';
+import type { TransformDefinition } from '../../core/component.js';
+import { LogEvent } from '../../core/event.js';
+import { MetricsRegistry } from '../../core/metrics.js';
+import { findDefinition } from '../../core/registry.js';
+import { CompileError } from './diagnostic.js';
+import { compileProgram } from './program.js';
+
+function run(source: string, event: Record<string, unknown> = {}, meta?: Record<string, unknown>) {
+  const outcome = compileProgram(source).run(structuredClone(event), undefined, meta);
+  if (outcome.kind !== 'ok') throw new Error(`${outcome.kind}: ${outcome.message}`);
+  return outcome;
+}
+const value = (source: string, event?: Record<string, unknown>) => run(source, event).value;
+
+function diagnostics(source: string): string {
+  try {
+    compileProgram(source);
+  } catch (error) {
+    if (error instanceof CompileError) return error.message;
+    throw error;
+  }
+  assert.fail(`expected a compile error for ${source}`);
+}
+
+describe('VRL metadata paths (%)', () => {
+  it('reads, writes, deletes and tests metadata apart from the event', () => {
+    const outcome = run('%kubernetes.pod = .pod\n%tags[1] = "b"\ndel(.pod)\n.seen = exists(%kubernetes.pod)\n%', { pod: 'web-0' });
+    assert.deepEqual(outcome.events, [{ seen: true }]);
+    assert.deepEqual(outcome.meta, { kubernetes: { pod: 'web-0' }, tags: [null, 'b'] });
+    assert.deepEqual(outcome.value, outcome.meta);
+    const removed = run('x = del(%k)\n[x, %]', {}, { k: 1, j: 2 });
+    assert.deepEqual(removed.value, [1, { j: 2 }]);
+    assert.equal(value('exists(%missing)'), false);
+    assert.equal(value('%missing'), null);
+  });
+
+  it('tells the metadata root from the remainder operator', () => {
+    assert.equal(value('a = 10\nb = 4\na % b ?? 0'), 2);
+    assert.equal(value('10 % 4'), 2);
+    assert.deepEqual(value('[%, (%)]', {}), [{}, {}]);
+  });
+
+  it('does not change the metadata it was given (copy on write)', () => {
+    const meta = { k: { n: 1 } };
+    const outcome = run('%k.n = 2\n%k.n', {}, meta);
+    assert.equal(outcome.value, 2);
+    assert.deepEqual(meta, { k: { n: 1 } });
+  });
+
+  it('rejects a non-object metadata root', () => {
+    assert.match(diagnostics('% = 3'), /E315[\s\S]*metadata root must be an object/);
+  });
+
+  it('keeps metadata with the event from one remap to the next, never in the shipped fields', () => {
+    const definition = findDefinition('transform', 'remap') as TransformDefinition;
+    const build = (source: string) =>
+      definition.build(definition.schema.parse({ source }), { id: 'm', logger: pino({ level: 'silent' }), metrics: new MetricsRegistry().forComponent('transform', 'm', 'remap'), dataDir: tmpdir() });
+    const first = build('%route = "audit"\n. = [{"n": 1}, {"n": 2}]');
+    const second = build('.route = %route');
+    const out: LogEvent[] = [];
+    first.process([new LogEvent({ message: 'x' })], (_o, events) => out.push(...events));
+    const final: LogEvent[] = [];
+    second.process(out, (_o, events) => final.push(...events));
+    assert.deepEqual(final.map((e) => e.fields), [{ n: 1, route: 'audit' }, { n: 2, route: 'audit' }]);
+    assert.deepEqual(final[0]!.metadata, { route: 'audit' });
+  });
+});
+
+describe('VRL template strings', () => {
+  it('interpolates string variables (the VRL reference example)', () => {
+    assert.equal(value('thing = "balloon"\n"4 red {{ thing }}s"'), '4 red balloons');
+    assert.equal(value('a = "x"\nb = "y"\n"{{a}}-{{ b }}:{{a}}"'), 'x-y:x');
+  });
+
+  it('escapes braces with a backslash', () => {
+    assert.equal(value('"\\\\{{ not a template \\\\}}"'.replaceAll('\\\\', '\\')), '{{ not a template }}');
+  });
+
+  it('rejects a variable that is not a string, an undefined one, and anything but a name', () => {
+    assert.match(diagnostics('n = 1\n"{{ n }}"'), /E110[\s\S]*template segment must be a string, "n" resolves to integer/);
+    assert.match(diagnostics('"{{ nope }}"'), /E701[\s\S]*undefined variable "nope"/);
+    assert.match(diagnostics('"{{ .x }}"'), /E203[\s\S]*template segment holds a variable name/);
+    assert.match(diagnostics('x = "a"\n"{{ x "'), /E203[\s\S]*unterminated template segment/);
+  });
+
+  it('accepts a string coerced into a variable first', () => {
+    assert.equal(value('code = to_string(.status) ?? ""\n"status {{ code }}"', { status: 404 }), 'status 404');
+  });
+});
