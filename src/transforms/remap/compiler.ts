@@ -118,7 +118,8 @@ export class Compiler {
   ) {}
 
   program(body: Expr[]): Code {
-    const codes = body.map((e) => this.expr(e));
+    // A statement before the last one is run for its effect: its value is dropped.
+    const codes = body.map((e, i) => (i < body.length - 1 && e.kind === 'assign' ? this.assign(e, true) : this.expr(e)));
     if (codes.length === 1) return codes[0]!;
     return (f) => {
       let last: unknown = null;
@@ -264,7 +265,9 @@ export class Compiler {
     return (f) => getPath(f.vars[slot], t.segments);
   }
 
-  private assign(e: Extract<Expr, { kind: 'assign' }>): Code {
+  private assign(e: Extract<Expr, { kind: 'assign' }>, discarded = false): Code {
+    const inPlace = this.rootMerge(e, discarded);
+    if (inPlace) return inPlace;
     const write = this.writer(e.target);
     if (e.errTarget) {
       const writeErr = this.writer(e.errTarget);
@@ -310,6 +313,42 @@ export class Compiler {
       const v = value(f);
       write(f, v);
       return v;
+    };
+  }
+
+  /**
+   * `. = merge(., x)` and `. |= x`, the usual first statement: merge into the root in place when
+   * nothing else holds it (not frozen), instead of reading `.` (which shares, hence freezes, it)
+   * and copying it. `x` runs first, so a root it captured is frozen by then and gets copied.
+   */
+  private rootMerge(e: Extract<Expr, { kind: 'assign' }>, discarded: boolean): Code | undefined {
+    if (e.errTarget || e.target.kind !== 'event' || e.target.segments.length > 0) return undefined;
+    let from: Expr;
+    if (e.op === '|=') from = e.value;
+    else if (e.op === '=' && e.value.kind === 'call' && e.value.name === 'merge' && !e.value.bang) {
+      const plan = this.checked.calls.get(e.value);
+      const [to, add, deep] = plan?.args ?? [];
+      if (!plan || plan.fallible || deep !== undefined || !to || !add) return undefined;
+      if (to.kind !== 'query' || to.base.kind !== 'event' || to.segments.length > 0) return undefined;
+      from = add;
+    } else return undefined;
+    const value = this.expr(from);
+    const where = `"merge" at ${position(this.source, e.value.span)}`;
+    return (f) => {
+      const add = value(f);
+      const current = f.root;
+      if (!isObject(add) || !isObject(current)) {
+        const error = new VrlError(`can't merge type ${typeName(kindOf(add))} into ${typeName(kindOf(current))}: both must be objects`);
+        error.where = where;
+        throw error;
+      }
+      const root: Obj = Object.isFrozen(current) ? (f.root = copyContainer(current)) : current;
+      for (const k in add) {
+        const v = add[k];
+        if (v !== undefined) root[k] = share(v);
+      }
+      // As a value (`x = (. |= y)`, the program's result) the root is shared like any read of `.`.
+      return discarded ? null : share(root);
     };
   }
 

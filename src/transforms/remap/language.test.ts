@@ -94,3 +94,23 @@ describe('VRL template strings', () => {
     assert.equal(value('code = to_string(.status) ?? ""\n"status {{ code }}"', { status: 404 }), 'status 404');
   });
 });
+
+describe('merging into the root in place (. = merge(., x), . |= x)', () => {
+  it('gives the same events as a copying merge, and keeps what a statement captured', () => {
+    assert.deepEqual(run('. = merge(., {"b": 2})', { a: 1 }).events, [{ a: 1, b: 2 }]);
+    assert.deepEqual(run('. |= {"a": 3}\n.c = 1', { a: 1 }).events, [{ a: 3, c: 1 }]);
+    const captured = run('x = .\n. = merge(., {"b": 2})\n[x, .]', { a: 1 });
+    assert.deepEqual(captured.value, [{ a: 1 }, { a: 1, b: 2 }]);
+    const self = run('. = merge(., {"copy": .})', { a: 1 });
+    assert.deepEqual(self.events, [{ a: 1, copy: { a: 1 } }]);
+    assert.deepEqual(run('. |= {"a": 2}', { a: 1 }).value, { a: 2 });
+  });
+
+  it('leaves a frozen (shared) root untouched', () => {
+    const fields = Object.freeze({ a: 1 }) as Record<string, unknown>;
+    const outcome = compileProgram('. = merge(., {"b": 2})').run(fields);
+    assert.equal(outcome.kind, 'ok');
+    assert.deepEqual(fields, { a: 1 });
+    assert.deepEqual((outcome as { events: unknown[] }).events, [{ a: 1, b: 2 }]);
+  });
+});
