@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { CompileError } from './diagnostic.js';
 import { compileProgram } from './program.js';
-import { toJson, type Obj } from './value.js';
+import { jsonText, type Obj } from './value.js';
 
 export interface VrlCliOptions {
   /** JSON lines, one event each; without it the program runs once on an empty event. */
@@ -15,7 +15,7 @@ export interface VrlCliOptions {
 export function runVrlCli(options: VrlCliOptions, out: (line: string) => void = (l) => process.stdout.write(l + '\n'), err: (line: string) => void = (l) => process.stderr.write(l + '\n')): number {
   let program;
   try {
-    program = compileProgram(readFileSync(options.program, 'utf8'), options.program);
+    program = compileProgram(readFileSync(options.program, 'utf8'), options.program, { exactIntegers: true });
   } catch (error) {
     if (error instanceof CompileError) {
       err(error.message);
@@ -48,8 +48,8 @@ export function runVrlCli(options: VrlCliOptions, out: (line: string) => void = 
       failed++;
       return;
     }
-    if (options.printObject) for (const e of outcome.events) out(JSON.stringify(toJson(e)));
-    else out(JSON.stringify(toJson(outcome.value)));
+    if (options.printObject) for (const e of outcome.events) out(jsonText(e));
+    else out(jsonText(outcome.value));
   });
   return failed > 0 ? 1 : 0;
 }

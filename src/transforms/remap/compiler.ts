@@ -1,7 +1,7 @@
 import type { Expr, Segment, Target } from './ast.js';
 import type { CallPlan, CheckResult } from './checker.js';
 import type { Impl, RunContext } from './function.js';
-import { copyContainer, isObject, kindOf, share, T, Termination, typeName, valueEquals, VrlError, type Obj } from './value.js';
+import { copyContainer, isObject, kindOf, normInt, NUMBER, share, T, Termination, typeName, valueEquals, VrlError, type Obj } from './value.js';
 
 /** The state of one run: the event root and the local variables. */
 export interface Frame {
@@ -363,8 +363,9 @@ export class Compiler {
     }
     return (f) => {
       const v = inner(f);
-      if (typeof v !== 'number') throw new VrlError(`can't negate type ${typeName(kindOf(v))}`);
-      return -v;
+      if (typeof v === 'number') return -v;
+      if (typeof v === 'bigint') return normInt(-v);
+      throw new VrlError(`can't negate type ${typeName(kindOf(v))}`);
     };
   }
 
@@ -412,18 +413,35 @@ export class Compiler {
         return (f) => {
           const a = l(f);
           const b = r(f);
-          if (typeof a === 'number' && typeof b === 'number') return a + b;
+          if (typeof a === 'number' && typeof b === 'number') {
+            const sum = a + b;
+            return sum > MAX_SAFE || sum < -MAX_SAFE ? intArithmetic(a, b, sum, '+') : sum;
+          }
           if (typeof a === 'string' && (typeof b === 'string' || b === null)) return b === null ? a : a + b;
           if (a === null && typeof b === 'string') return b;
+          if (isNumeric(a) && isNumeric(b)) return intArithmetic(a, b, Number(a) + Number(b), '+');
           throw new VrlError(`can't add type ${typeName(kindOf(b))} to ${typeName(kindOf(a))}`);
         };
       case '-':
-        return arithmetic(l, r, (a, b) => a - b, 'subtract');
+        return (f) => {
+          const a = l(f);
+          const b = r(f);
+          if (typeof a === 'number' && typeof b === 'number') {
+            const difference = a - b;
+            return difference > MAX_SAFE || difference < -MAX_SAFE ? intArithmetic(a, b, difference, '-') : difference;
+          }
+          if (isNumeric(a) && isNumeric(b)) return intArithmetic(a, b, Number(a) - Number(b), '-');
+          throw new VrlError(`can't subtract type ${typeName(kindOf(b))} from ${typeName(kindOf(a))}`);
+        };
       case '*':
         return (f) => {
           const a = l(f);
           const b = r(f);
-          if (typeof a === 'number' && typeof b === 'number') return a * b;
+          if (typeof a === 'number' && typeof b === 'number') {
+            const product = a * b;
+            return product > MAX_SAFE || product < -MAX_SAFE ? intArithmetic(a, b, product, '*') : product;
+          }
+          if (isNumeric(a) && isNumeric(b)) return intArithmetic(a, b, Number(a) * Number(b), '*');
           if (typeof a === 'string' && Number.isInteger(b)) return a.repeat(Math.max(0, Math.min(b as number, 1_000_000)));
           if (Number.isInteger(a) && typeof b === 'string') return b.repeat(Math.max(0, Math.min(a as number, 1_000_000)));
           throw new VrlError(`can't multiply type ${typeName(kindOf(a))} by ${typeName(kindOf(b))}`);
@@ -433,8 +451,9 @@ export class Compiler {
           const d = rightLiteral.value;
           return (f) => {
             const a = l(f);
-            if (typeof a !== 'number') throw new VrlError(`can't divide type ${typeName(kindOf(a))}`);
-            return a / d;
+            if (typeof a === 'number') return a / d;
+            if (typeof a === 'bigint') return Number(a) / d;
+            throw new VrlError(`can't divide type ${typeName(kindOf(a))}`);
           };
         }
         return arithmetic(l, r, (a, b) => {
@@ -442,10 +461,14 @@ export class Compiler {
           return a / b;
         }, 'divide');
       case '%':
-        return arithmetic(l, r, (a, b) => {
-          if (b === 0) throw new VrlError("can't calculate remainder of division by zero");
-          return a % b;
-        }, 'calculate remainder of');
+        return (f) => {
+          const a = l(f);
+          const b = r(f);
+          if (!isNumeric(a) || !isNumeric(b)) throw new VrlError(`can't calculate remainder of type ${typeName(kindOf(a))} and ${typeName(kindOf(b))}`);
+          if (b == 0) throw new VrlError("can't calculate remainder of division by zero");
+          if (typeof a === 'number' && typeof b === 'number') return a % b;
+          return intArithmetic(a, b, Number(a) % Number(b), '%');
+        };
       case '|':
         return (f) => {
           const a = l(f);
@@ -491,12 +514,16 @@ export class Compiler {
     const where = `"${e.name}" at ${position(this.source, e.span)}`;
     const bang = e.bang;
     const n = args.length;
+    // A number-only parameter of a function written for JS numbers gets an i64 beyond 2^53 as the nearest double.
+    const toNumber = plan.def.params.map((p, i) => !plan.def.bigints && (p.type & ~NUMBER) === 0 && ((plan.infos[i]?.type ?? 0) & T.integer) !== 0);
+    const converts = toNumber.some(Boolean);
     return (f) => {
       const values = new Array<unknown>(n);
       for (let i = 0; i < n; i++) {
         const a = args[i];
         values[i] = a === undefined ? undefined : a(f);
       }
+      if (converts) for (let i = 0; i < n; i++) if (toNumber[i] && typeof values[i] === 'bigint') values[i] = Number(values[i]);
       let result: unknown;
       if (needsCheck && !argumentsMatch(values, checks)) result = argumentError(values, checks);
       else {
@@ -592,6 +619,22 @@ export class Compiler {
   }
 }
 
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+const isNumeric = (v: unknown): v is number | bigint => typeof v === 'number' || typeof v === 'bigint';
+
+/**
+ * `+ - * %` past 2^53 or on a BigInt: two integers compute in BigInt, wrapping at 64 bits as VRL
+ * (Rust's wrapping_add ...); with a float the float result (`asFloat`) stands.
+ */
+function intArithmetic(a: number | bigint, b: number | bigint, asFloat: number, op: '+' | '-' | '*' | '%'): number | bigint {
+  const integral = (v: number | bigint) => typeof v === 'bigint' || Number.isSafeInteger(v);
+  if (!integral(a) || !integral(b)) return asFloat;
+  const x = BigInt(a);
+  const y = BigInt(b);
+  return normInt(op === '+' ? x + y : op === '-' ? x - y : op === '*' ? x * y : x % y);
+}
+
 function argumentsMatch(values: readonly unknown[], checks: readonly (number | undefined)[]): boolean {
   for (let i = 0; i < checks.length; i++) {
     const want = checks[i];
@@ -610,6 +653,7 @@ function compare(l: Code, r: Code, test: (c: number) => boolean, op: string): Co
     const a = l(f);
     const b = r(f);
     if (typeof a === 'number' && typeof b === 'number') return test(a < b ? -1 : a > b ? 1 : 0);
+    if (isNumeric(a) && isNumeric(b)) return test(a < b ? -1 : a > b ? 1 : 0); // a BigInt and a number compare exactly
     if (typeof a === 'string' && typeof b === 'string') return test(a < b ? -1 : a > b ? 1 : 0);
     if (a instanceof Date && b instanceof Date) return test(a.getTime() - b.getTime());
     throw new VrlError(`can't compare ${typeName(kindOf(a))} ${op} ${typeName(kindOf(b))}`);
@@ -620,7 +664,7 @@ function arithmetic(l: Code, r: Code, apply: (a: number, b: number) => number, v
   return (f) => {
     const a = l(f);
     const b = r(f);
-    if (typeof a !== 'number' || typeof b !== 'number') throw new VrlError(`can't ${verb} type ${typeName(kindOf(a))} and ${typeName(kindOf(b))}`);
-    return apply(a, b);
+    if (!isNumeric(a) || !isNumeric(b)) throw new VrlError(`can't ${verb} type ${typeName(kindOf(a))} and ${typeName(kindOf(b))}`);
+    return apply(Number(a), Number(b));
   };
 }

@@ -35,6 +35,8 @@ export interface FunctionDef {
    */
   readonly compile?: (args: readonly (ArgInfo | undefined)[]) => Impl;
   readonly call?: Impl;
+  /** Takes i64 values beyond 2^53 (BigInt) in its number parameters; without it they arrive as the nearest double. */
+  readonly bigints?: boolean;
   /** Iterating functions take a closure `-> |a, b| { ... }`: its variables' types, and what its block must return. */
   readonly closure?: { readonly params: readonly TypeSet[] | ((args: readonly (ArgInfo | undefined)[]) => readonly TypeSet[]); readonly returns?: TypeSet };
 }

@@ -114,3 +114,38 @@ describe('merging into the root in place (. = merge(., x), . |= x)', () => {
     assert.deepEqual((outcome as { events: unknown[] }).events, [{ a: 1, b: 2 }]);
   });
 });
+
+describe('VRL integers are i64 (a BigInt beyond 2^53, a number below)', () => {
+  it('keeps every digit of literals, arithmetic, comparisons and conversions', () => {
+    assert.equal(value('to_string(9007199254740991 + 2)'), '9007199254740993');
+    assert.equal(value('9007199254740993 > 9007199254740992'), true);
+    assert.equal(value('9007199254740993 == 9007199254740992'), false);
+    assert.equal(value('to_string(-9223372036854775807 - 1)'), '-9223372036854775808');
+    assert.equal(value('format_int!(9223372036854775807, 16)'), '7fffffffffffffff');
+    assert.equal(value('to_string(to_int!("9223372036854775807"))'), '9223372036854775807');
+    assert.equal(value('to_string(parse_int!("7fffffffffffffff", 16))'), '9223372036854775807');
+    assert.equal(value('9223372036854775807 % 10'), 7);
+    assert.equal(value('is_integer(9223372036854775807)'), true);
+    assert.equal(value('x = 9007199254740993\nx - 9007199254740992'), 1);
+  });
+
+  it('wraps at 64 bits as VRL does (Rust wrapping arithmetic)', () => {
+    assert.equal(value('to_string(9223372036854775807 + 1)'), '-9223372036854775808');
+    assert.equal(value('to_string(4611686018427387904 * 2)'), '-9223372036854775808');
+  });
+
+  it('rejects a literal beyond i64', () => {
+    assert.match(diagnostics('9223372036854775808'), /integer literal out of range/);
+  });
+
+  it('parse_json and encode_json keep i64 values; larger integers are floats, as in VRL', () => {
+    assert.equal(value('encode_json(parse_json!(.m))', { m: '{"n": 9007199254740993, "big": 123456789012345678901, "s": "12345678901234567"}' }), '{"big":123456789012345680000,"n":9007199254740993,"s":"12345678901234567"}');
+    assert.equal(value('encode_json(parse_json!(.m))', { m: '[-9223372036854775808, 1.5e300]' }), '[-9223372036854775808,1.5e+300]');
+  });
+
+  it('hands events on with JS numbers (what the encoders write), exact ones in sluice vrl', () => {
+    assert.deepEqual(run('.n = 9007199254740993\n.m = [parse_json!("9007199254740995")]').events, [{ n: 9007199254740992, m: [9007199254740996] }]);
+    const exact = compileProgram('.n = 9007199254740993', '', { exactIntegers: true }).run({});
+    assert.deepEqual((exact as { events: unknown[] }).events, [{ n: 9007199254740993n }]);
+  });
+});

@@ -1,4 +1,5 @@
 import { syntaxError, type Span } from './diagnostic.js';
+import { parseI64 } from './value.js';
 
 export type TokenKind =
   | 'ident' // names, keywords
@@ -17,7 +18,7 @@ export interface Token {
   readonly kind: TokenKind;
   readonly text: string;
   /** The processed value of literals (string contents, numbers). */
-  readonly value?: string | number;
+  readonly value?: string | number | bigint;
   readonly span: Span;
   /** Whitespace came right before: `.a .b` versus `.a.b`. */
   readonly spaced: boolean;
@@ -34,7 +35,7 @@ export function tokenize(source: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   let spaced = true;
-  const push = (kind: TokenKind, start: number, value?: string | number) => {
+  const push = (kind: TokenKind, start: number, value?: string | number | bigint) => {
     tokens.push({ kind, text: source.slice(start, i), value, span: { start, end: i }, spaced });
     spaced = false;
   };
@@ -111,9 +112,12 @@ export function tokenize(source: string): Token[] {
         while (i < source.length && isDigit(source[i]!)) i++;
       }
       const text = source.slice(start, i).replaceAll('_', '');
-      const n = Number(text);
+      let n: number | bigint = Number(text);
       if (!isFloat && !Number.isSafeInteger(n)) {
-        throw syntaxError({ start, end: i }, 'integer literal out of range', ['integers are limited to ±2^53-1 in sluice (VRL: i64)']);
+        // Beyond 2^53 an integer is a BigInt, exact to i64 as in VRL.
+        const big = parseI64(text);
+        if (big === undefined) throw syntaxError({ start, end: i }, 'integer literal out of range', ['integers are 64-bit: -9223372036854775808 to 9223372036854775807']);
+        n = big;
       }
       push(isFloat ? 'float' : 'int', start, n);
       continue;

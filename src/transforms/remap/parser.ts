@@ -1,6 +1,7 @@
 import type { Arg, Block, Closure, Expr, Segment, Target } from './ast.js';
 import { syntaxError, type Span } from './diagnostic.js';
 import { tokenize, type Token } from './lexer.js';
+import { normInt } from './value.js';
 
 const KEYWORDS = new Set(['if', 'else', 'abort', 'true', 'false', 'null', 'return', 'for', 'while', 'loop', 'break', 'continue', 'let', 'in']);
 
@@ -116,6 +117,9 @@ class Parser {
       if (t.text === '-' && expr.kind === 'literal' && typeof expr.value === 'number') {
         return { kind: 'literal', value: -expr.value, float: expr.float, span: { start: t.span.start, end: expr.span.end } };
       }
+      if (t.text === '-' && expr.kind === 'literal' && typeof expr.value === 'bigint') {
+        return { kind: 'literal', value: normInt(-expr.value), span: { start: t.span.start, end: expr.span.end } };
+      }
       return { kind: 'unary', op: t.text, expr, span: { start: t.span.start, end: expr.span.end } };
     }
     return this.postfix(this.primary());
@@ -155,7 +159,7 @@ class Parser {
         }
         const index = this.next();
         if (index.kind !== 'int') throw syntaxError(index.span, 'expected an integer index', ['an index is a literal integer: .list[0], .list[-1]']);
-        segments.push(sign * (index.value as number));
+        segments.push(sign * Number(index.value));
         this.expectPunct(']');
       } else return segments;
     }

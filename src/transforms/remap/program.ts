@@ -4,7 +4,7 @@ import { CompileError, SyntaxFailure } from './diagnostic.js';
 import type { RunContext } from './function.js';
 import { parseProgram } from './parser.js';
 import './stdlib/index.js';
-import { isObject, share, Termination, VrlError, type Obj } from './value.js';
+import { bigIntCount, isObject, share, Termination, VrlError, withoutBigInts, type Obj } from './value.js';
 
 export type Outcome =
   | { kind: 'ok'; events: Obj[]; value: unknown; /** The metadata after the program (`NO_METADATA` when none was set). */ meta: Obj }
@@ -30,7 +30,12 @@ export const defaultRunContext: RunContext = {
 };
 
 /** Parse, type-check and compile a VRL program; throws CompileError with every diagnostic. */
-export function compileProgram(source: string, name = ''): Program {
+export interface CompileOptions {
+  /** Keep i64 values beyond 2^53 as BigInts in the resulting events (`sluice vrl` prints every digit). */
+  exactIntegers?: boolean;
+}
+
+export function compileProgram(source: string, name = '', options: CompileOptions = {}): Program {
   let ast;
   try {
     ast = parseProgram(source);
@@ -42,12 +47,15 @@ export function compileProgram(source: string, name = ''): Program {
   if (checked.diagnostics.length > 0) throw new CompileError(source, checked.diagnostics, name);
   const code: Code = new Compiler(checked, source).program(ast);
   const slots = checked.slots.size;
+  const bigLiterals = !options.exactIntegers && /\d{16}/.test(source); // program text, not event content
+  const exact = options.exactIntegers === true;
   return {
     source,
     canFail: checked.canTerminate || checked.canAbort,
     run(fields, ctx = defaultRunContext, meta = NO_METADATA) {
       const frame: Frame = { root: fields, meta: share(meta), vars: new Array(slots).fill(null), ctx };
       let value: unknown;
+      const bigBefore = bigIntCount.value;
       try {
         value = code(frame);
       } catch (error) {
@@ -56,7 +64,13 @@ export function compileProgram(source: string, name = ''): Program {
         if (error instanceof VrlError) return { kind: 'error', message: error.message };
         return { kind: 'error', message: `internal error: ${(error as Error).message}` };
       }
-      return { kind: 'ok', events: rootEvents(frame.root), value, meta: isObject(frame.meta) ? frame.meta : NO_METADATA };
+      let events = rootEvents(frame.root);
+      let after = isObject(frame.meta) ? frame.meta : NO_METADATA;
+      if (!exact && (bigLiterals || bigIntCount.value !== bigBefore)) {
+        events = events.map((e) => withoutBigInts(e) as Obj);
+        after = withoutBigInts(after) as Obj;
+      }
+      return { kind: 'ok', events, value, meta: after };
     },
   };
 }

@@ -72,6 +72,61 @@ export function kindOf(value: unknown): TypeSet {
   }
 }
 
+// ---- integers: VRL's are i64. A JS number while exact (|n| <= 2^53 - 1), a BigInt beyond. ----
+
+export const I64_MAX = 2n ** 63n - 1n;
+export const I64_MIN = -(2n ** 63n);
+const SAFE_MAX = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * How many BigInts were made at run time (arithmetic past 2^53, parse_json, to_int ...): a run
+ * that made none can skip looking for them in its result (see `withoutBigInts`).
+ */
+export const bigIntCount = { value: 0 };
+
+/** An i64 in its canonical form: a number when exact, else a BigInt. `wrap`: as Rust's wrapping_* (VRL). */
+export function normInt(n: bigint, wrap = true): number | bigint {
+  const v = wrap ? BigInt.asIntN(64, n) : n;
+  if (v <= SAFE_MAX && v >= -SAFE_MAX) return Number(v);
+  bigIntCount.value++;
+  return v;
+}
+
+/** Integer text (optional sign, digits) in i64 range: its value, or undefined. */
+export function parseI64(text: string): number | bigint | undefined {
+  const n = BigInt(text);
+  if (n > I64_MAX || n < I64_MIN) return undefined;
+  return normInt(n, false);
+}
+
+/** Whether a number is an integer too large for a double to hold exactly (an i64 beyond 2^53). */
+export const isBigInteger = (n: number) => !Number.isSafeInteger(n) && Number.isInteger(n) && Math.abs(n) <= 2 ** 63;
+
+/**
+ * Event fields leave the program as JS numbers: sluice's encoders write numbers (a BigInt beyond
+ * 2^53 becomes the nearest double there; inside the program, `encode_json` and `to_string` keep
+ * every digit). Copies only what holds a BigInt.
+ */
+export function withoutBigInts(value: unknown): unknown {
+  if (typeof value === 'bigint') return Number(value);
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v = withoutBigInts(value[i]);
+      if (v !== value[i]) (out ??= value.slice())[i] = v;
+    }
+    return out ?? value;
+  }
+  if (!isObject(value)) return value;
+  let out: Obj | undefined;
+  for (const k in value) {
+    const v = withoutBigInts(value[k]);
+    if (v !== value[k]) (out ??= { ...value })[k] = v;
+  }
+  return out ?? value;
+}
+
 /**
  * A recoverable error: `??` and `, err =` handle it. Not an Error subclass on purpose: capturing a
  * stack trace per failed call was most of the cost of `parse_json(.message) ?? {}` on plain lines.
@@ -156,6 +211,8 @@ export function valueEquals(a: unknown, b: unknown): boolean {
   if (a === undefined) a = null;
   if (b === undefined) b = null;
   if (a === null || b === null) return a === b;
+  // 2^60 (an i64, BigInt) equals 2^60 (a float, number), as VRL compares ints and floats.
+  if (typeof a === 'bigint' || typeof b === 'bigint') return (typeof a === 'number' || typeof a === 'bigint') && (typeof b === 'number' || typeof b === 'bigint') && a == b;
   if (typeof a !== 'object' || typeof b !== 'object') return false;
   if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
   if (a instanceof VrlRegex && b instanceof VrlRegex) return a.source === b.source;
@@ -204,6 +261,38 @@ export function sortedKeys(obj: Obj): string[] {
   return Object.keys(obj)
     .filter((k) => obj[k] !== undefined)
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** JSON text of a value, every digit of an i64 kept, keys sorted (`encode_json`, `sluice vrl`). */
+export function jsonText(value: unknown, indent = '', depth = ''): string {
+  switch (kindOf(value)) {
+    case T.bytes:
+      return JSON.stringify(typeof value === 'string' ? value : String(value));
+    case T.integer:
+    case T.float:
+      return typeof value === 'bigint' ? value.toString() : JSON.stringify(value);
+    case T.boolean:
+      return value ? 'true' : 'false';
+    case T.array: {
+      const items = value as unknown[];
+      if (items.length === 0) return '[]';
+      const inner = depth + indent;
+      const sep = indent ? `,\n${inner}` : ',';
+      return indent ? `[\n${inner}${items.map((v) => jsonText(v, indent, inner)).join(sep)}\n${depth}]` : `[${items.map((v) => jsonText(v)).join(',')}]`;
+    }
+    case T.object: {
+      const keys = sortedKeys(value as Obj);
+      if (keys.length === 0) return '{}';
+      const inner = depth + indent;
+      const entries = keys.map((k) => `${JSON.stringify(k)}:${indent ? ' ' : ''}${jsonText((value as Obj)[k], indent, inner)}`);
+      return indent ? `{\n${inner}${entries.join(`,\n${inner}`)}\n${depth}}` : `{${entries.join(',')}}`;
+    }
+    case T.timestamp:
+    case T.regex:
+      return JSON.stringify(toJson(value));
+    default:
+      return 'null';
+  }
 }
 
 /** Values become JSON-able event fields: timestamps as RFC 3339, regexes as their source. */

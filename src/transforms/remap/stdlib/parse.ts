@@ -1,5 +1,5 @@
 import { defineFunctions } from '../function.js';
-import { T, VrlRegex, type Obj } from '../value.js';
+import { isBigInteger, parseI64, T, VrlRegex, type Obj } from '../value.js';
 import { fail, failed, optBool } from './util.js';
 
 const JSON_TYPES = T.bytes | T.integer | T.float | T.boolean | T.null | T.object | T.array;
@@ -145,6 +145,84 @@ function isJsonNumber(text: string, start: number, end: number): boolean {
   return i === end;
 }
 
+/** Whether JSON.parse rounded an integer (an i64 beyond 2^53): then `parseJsonExact` reads it again. */
+function hasBigInteger(value: unknown, depth = 0): boolean {
+  if (typeof value === 'number') return isBigInteger(value);
+  if (value === null || typeof value !== 'object' || depth > 64) return false;
+  if (Array.isArray(value)) return value.some((v) => hasBigInteger(v, depth + 1));
+  for (const k in value as Obj) if (hasBigInteger((value as Obj)[k], depth + 1)) return true;
+  return false;
+}
+
+/**
+ * JSON already known to be valid, read again with integers as i64 (BigInt beyond 2^53; beyond
+ * i64 a float, as VRL). Strings go through JSON.parse; nesting deeper than 256 keeps the rounded value.
+ */
+function parseJsonExact(text: string, fallback: unknown): unknown {
+  let i = 0;
+  const ws = () => {
+    for (let c = text.charCodeAt(i); c === 32 || c === 9 || c === 10 || c === 13; c = text.charCodeAt(++i));
+  };
+  const TOO_DEEP = {};
+  const value = (depth: number): unknown => {
+    if (depth > 256) throw TOO_DEEP;
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      const out: Obj = {};
+      ws();
+      if (text[i] === '}') return i++, out;
+      for (;;) {
+        ws();
+        const key = string();
+        ws();
+        i++; // :
+        out[key] = value(depth + 1);
+        ws();
+        if (text[i++] === '}') return out;
+      }
+    }
+    if (c === '[') {
+      i++;
+      const out: unknown[] = [];
+      ws();
+      if (text[i] === ']') return i++, out;
+      for (;;) {
+        out.push(value(depth + 1));
+        ws();
+        if (text[i++] === ']') return out;
+      }
+    }
+    if (c === '"') return string();
+    if (text.startsWith('true', i)) return (i += 4), true;
+    if (text.startsWith('false', i)) return (i += 5), false;
+    if (text.startsWith('null', i)) return (i += 4), null;
+    const start = i;
+    let integral = true;
+    for (; i < text.length; i++) {
+      const d = text[i]!;
+      if (d === '.' || d === 'e' || d === 'E') integral = false;
+      else if (!(d === '-' || d === '+' || (d >= '0' && d <= '9'))) break;
+    }
+    const lexeme = text.slice(start, i);
+    const n = Number(lexeme);
+    return integral && !Number.isSafeInteger(n) ? (parseI64(lexeme) ?? n) : n;
+  };
+  const string = (): string => {
+    const start = i++;
+    while (text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
+    i++;
+    return JSON.parse(text.slice(start, i)) as string;
+  };
+  try {
+    return value(0);
+  } catch (error) {
+    if (error === TOO_DEEP) return fallback;
+    throw error;
+  }
+}
+
 const DEFAULT_PORTS: Record<string, number> = { 'http:': 80, 'https:': 443, 'ws:': 80, 'wss:': 443, 'ftp:': 21 };
 
 defineFunctions([
@@ -162,6 +240,7 @@ defineFunctions([
       } catch (error) {
         return failed(`unable to parse json: ${(error as Error).message}`);
       }
+      if (text.length >= 16 && hasBigInteger(parsed)) parsed = parseJsonExact(text, parsed);
       return typeof maxDepth === 'number' ? depthLimit(parsed, Math.max(1, Math.min(128, maxDepth))) : parsed;
     },
   },
