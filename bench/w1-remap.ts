@@ -36,11 +36,18 @@ export async function runW1Remap(rounds = Number(process.argv[2] ?? process.env.
   ensureGnuTime();
   const dir = workDir('w1');
   const file = await criFile(dir, lines);
-  const variants: [string, string | undefined][] = [['none', undefined], ...Object.entries(W1_PROGRAMS)];
+  // W1_REMAP_BEFORE_CLI: another build's dist/src/cli.js (e.g. before a change); each program then
+  // also runs on it, right before the same program on this build.
+  const before = process.env.W1_REMAP_BEFORE_CLI;
+  const variants: [string, string | undefined, string | undefined][] = [['none', undefined, undefined]];
+  for (const [name, program] of Object.entries(W1_PROGRAMS)) {
+    if (before) variants.push([`${name}, before`, program, before]);
+    variants.push([name, program, undefined]);
+  }
   const rows: Row[] = [];
   for (let round = 1; round <= rounds; round++) {
     let baseline: Row | undefined;
-    for (const [name, program] of variants) {
+    for (const [name, program, cli] of variants) {
       const dataDir = join(dir, 'data-remap');
       const outPath = join(dir, 'out-remap.ndjson');
       rmSync(dataDir, { recursive: true, force: true });
@@ -49,6 +56,7 @@ export async function runW1Remap(rounds = Number(process.argv[2] ?? process.env.
       const run = await runAgentUntil({
         dir,
         port: 18693,
+        cli,
         sinkId: 'out',
         expected: lines,
         config: {

@@ -1,7 +1,7 @@
 import type { Expr, Segment, Target } from './ast.js';
 import type { CallPlan, CheckResult } from './checker.js';
 import type { Impl, RunContext } from './function.js';
-import { copyContainer, isObject, kindOf, normInt, NUMBER, share, T, Termination, typeName, valueEquals, VrlError, type Obj } from './value.js';
+import { compareTimestamps, copyContainer, isObject, kindOf, normInt, NUMBER, share, T, Termination, typeName, valueEquals, VrlError, type Obj } from './value.js';
 
 /** The state of one run: the event root and the local variables. */
 export interface Frame {
@@ -655,7 +655,7 @@ function compare(l: Code, r: Code, test: (c: number) => boolean, op: string): Co
     if (typeof a === 'number' && typeof b === 'number') return test(a < b ? -1 : a > b ? 1 : 0);
     if (isNumeric(a) && isNumeric(b)) return test(a < b ? -1 : a > b ? 1 : 0); // a BigInt and a number compare exactly
     if (typeof a === 'string' && typeof b === 'string') return test(a < b ? -1 : a > b ? 1 : 0);
-    if (a instanceof Date && b instanceof Date) return test(a.getTime() - b.getTime());
+    if (a instanceof Date && b instanceof Date) return test(compareTimestamps(a, b));
     throw new VrlError(`can't compare ${typeName(kindOf(a))} ${op} ${typeName(kindOf(b))}`);
   };
 }

@@ -149,3 +149,39 @@ describe('VRL integers are i64 (a BigInt beyond 2^53, a number below)', () => {
     assert.deepEqual((exact as { events: unknown[] }).events, [{ n: 9007199254740993n }]);
   });
 });
+
+describe('VRL timestamps keep nanoseconds', () => {
+  const text = '2021-02-11T10:32:50.553955473Z';
+  it('through literals, to_string, comparisons and unix nanoseconds', () => {
+    assert.equal(value(`to_string(t'${text}')`), text);
+    assert.equal(value(`t'${text}' > t'2021-02-11T10:32:50.553955472Z'`), true);
+    assert.equal(value(`t'${text}' == t'2021-02-11T10:32:50.553955472Z'`), false);
+    assert.equal(value(`to_string(to_unix_timestamp(t'${text}', unit: "nanoseconds"))`), '1613039570553955473');
+    assert.equal(value(`to_unix_timestamp(t'${text}', unit: "microseconds")`), 1613039570553955);
+    assert.equal(value('to_string(from_unix_timestamp(1613039570553955473, unit: "nanoseconds"))'), text);
+    assert.equal(value("to_string(t'2021-02-11T10:32:50.5Z')"), '2021-02-11T10:32:50.500Z');
+    assert.equal(value("to_string(t'2021-02-11T10:32:50.000001Z')"), '2021-02-11T10:32:50.000001Z');
+  });
+
+  it('through parse_timestamp and format_timestamp (%f %.f %.3f %6f %9f)', () => {
+    assert.equal(value(`format_timestamp!(parse_timestamp!("${text}", "%+"), "%f|%.f|%.3f|%6f|%9f")`), '553955473|.553955473|.553|553955|553955473');
+    assert.equal(value('format_timestamp!(parse_timestamp!("24/11/2026 10:00:00,000000001", "%d/%m/%Y %H:%M:%S%.f"), "%+")'), '2026-11-24T10:00:00.000000001+00:00');
+  });
+
+  it('round-trips any nanosecond through format and parse (property)', () => {
+    let seed = 11;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    for (let n = 0; n < 300; n++) {
+      const ms = Math.floor(random() * 4e12);
+      const nanos = String(Math.floor(random() * 1e6)).padStart(6, '0');
+      const iso = new Date(ms).toISOString().slice(0, 23) + nanos + 'Z';
+      const program = `s = format_timestamp!(parse_timestamp!(.t, "%Y-%m-%dT%H:%M:%S%.9fZ"), "%Y-%m-%dT%H:%M:%S%.9fZ")\nto_string(parse_timestamp!(s, "%+")) == to_string(parse_timestamp!(.t, "%+")) && s == .t`;
+      assert.equal(value(program, { t: iso }), true, iso);
+    }
+  });
+
+  it('writes the full precision into the event (JSON of the timestamp)', () => {
+    const outcome = run(`.ts = t'${text}'`);
+    assert.equal(JSON.stringify(outcome.events[0]), `{"ts":"${text}"}`);
+  });
+});

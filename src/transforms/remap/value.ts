@@ -72,6 +72,45 @@ export function kindOf(value: unknown): TypeSet {
   }
 }
 
+// ---- timestamps: a Date (milliseconds) and the nanoseconds below the millisecond ----
+
+/** A timestamp with nanosecond precision: a Date, plus `subMs` nanoseconds (0-999,999) past its millisecond. */
+export class NanoDate extends Date {
+  constructor(ms: number, readonly subMs = 0) {
+    super(ms);
+  }
+  /** As VRL prints timestamps: RFC 3339 in UTC with 0, 3, 6 or 9 fraction digits, as many as needed. */
+  override toJSON(): string {
+    return rfc3339Nanos(this);
+  }
+}
+
+/** Nanoseconds past the millisecond (0 for a plain Date). */
+export const subMsOf = (date: Date): number => (date instanceof NanoDate ? date.subMs : 0);
+
+/** Nanoseconds within the second, 0-999,999,999. */
+export const nanosOf = (date: Date): number => date.getUTCMilliseconds() * 1e6 + subMsOf(date);
+
+/** A timestamp from milliseconds and the nanoseconds past them. */
+export function timestampOf(ms: number, subMs = 0): Date {
+  return subMs === 0 ? new Date(ms) : new NanoDate(ms, subMs);
+}
+
+/** Compare two timestamps to the nanosecond: negative, zero or positive. */
+export function compareTimestamps(a: Date, b: Date): number {
+  return a.getTime() - b.getTime() || subMsOf(a) - subMsOf(b);
+}
+
+/** RFC 3339 in UTC, fraction digits as chrono's AutoSi (VRL's to_string): none, 3, 6 or 9. */
+export function rfc3339Nanos(date: Date): string {
+  const iso = date.toISOString(); // 2021-02-11T10:32:50.553Z
+  const nanos = nanosOf(date);
+  if (nanos === 0) return iso.slice(0, -5) + 'Z';
+  const digits = String(nanos).padStart(9, '0');
+  const fraction = nanos % 1e6 === 0 ? digits.slice(0, 3) : nanos % 1e3 === 0 ? digits.slice(0, 6) : digits;
+  return `${iso.slice(0, -5)}.${fraction}Z`;
+}
+
 // ---- integers: VRL's are i64. A JS number while exact (|n| <= 2^53 - 1), a BigInt beyond. ----
 
 export const I64_MAX = 2n ** 63n - 1n;
@@ -214,7 +253,7 @@ export function valueEquals(a: unknown, b: unknown): boolean {
   // 2^60 (an i64, BigInt) equals 2^60 (a float, number), as VRL compares ints and floats.
   if (typeof a === 'bigint' || typeof b === 'bigint') return (typeof a === 'number' || typeof a === 'bigint') && (typeof b === 'number' || typeof b === 'bigint') && a == b;
   if (typeof a !== 'object' || typeof b !== 'object') return false;
-  if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
+  if (a instanceof Date && b instanceof Date) return compareTimestamps(a, b) === 0;
   if (a instanceof VrlRegex && b instanceof VrlRegex) return a.source === b.source;
   if (Array.isArray(a)) {
     if (!Array.isArray(b) || a.length !== b.length) return false;
@@ -241,7 +280,7 @@ export function display(value: unknown): string {
     case T.null:
       return 'null';
     case T.timestamp:
-      return `t'${(value as Date).toISOString()}'`;
+      return `t'${rfc3339Nanos(value as Date)}'`;
     case T.regex:
       return String(value);
     case T.array:
@@ -298,7 +337,7 @@ export function jsonText(value: unknown, indent = '', depth = ''): string {
 /** Values become JSON-able event fields: timestamps as RFC 3339, regexes as their source. */
 export function toJson(value: unknown): unknown {
   const kind = kindOf(value);
-  if (kind === T.timestamp) return (value as Date).toISOString().replace('.000Z', 'Z');
+  if (kind === T.timestamp) return rfc3339Nanos(value as Date);
   if (kind === T.regex) return (value as VrlRegex).source;
   if (kind === T.array) return (value as unknown[]).map(toJson);
   if (kind === T.object) {

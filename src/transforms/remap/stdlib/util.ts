@@ -1,5 +1,5 @@
 import type { ArgInfo } from '../function.js';
-import { formatFloat, kindOf, T, typeName, VrlError, type TypeSet } from '../value.js';
+import { formatFloat, kindOf, rfc3339Nanos, T, typeName, VrlError, type TypeSet } from '../value.js';
 
 export function fail(message: string): never {
   throw new VrlError(message);
@@ -18,9 +18,9 @@ export function failed(message: string): VrlError {
 export const fallibleIfMay = (index: number, kinds: TypeSet) => (args: readonly (ArgInfo | undefined)[]) =>
   ((args[index]?.type ?? 0) & kinds) !== 0;
 
-/** RFC 3339 as VRL prints it: seconds precision unless there are sub-seconds. */
+/** RFC 3339 as VRL prints it: seconds precision unless there are sub-seconds (then 3, 6 or 9 digits). */
 export function rfc3339(date: Date): string {
-  return date.toISOString().replace('.000Z', 'Z');
+  return rfc3339Nanos(date);
 }
 
 /** `to_string` semantics for scalars. */
