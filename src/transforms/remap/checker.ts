@@ -82,9 +82,11 @@ const pathKey = (segments: readonly Segment[]) => JSON.stringify(segments);
  */
 export const SOURCE_SCHEMA: ReadonlyMap<string, TypeSet> = new Map([[JSON.stringify(['message']), T.bytes]]);
 
-export function check(program: Expr[], source = ''): CheckResult {
+/** `variables`: ones defined before the program (the REPL's earlier lines), with their types. */
+export function check(program: Expr[], source = '', variables?: ReadonlyMap<string, TypeSet>): CheckResult {
   const checker = new Checker(source);
-  let env = new Env(new Map(), new Map(SOURCE_SCHEMA), new Set(SOURCE_SCHEMA.keys()));
+  let env = new Env(new Map(variables), new Map(SOURCE_SCHEMA), new Set(SOURCE_SCHEMA.keys()));
+  for (const name of variables?.keys() ?? []) checker.slot(name);
   checker.env = env;
   for (const stmt of program) {
     const info = checker.expr(stmt, env);
@@ -233,7 +235,7 @@ class Checker {
     return { type: ANY, failure: inner.failure };
   }
 
-  private slot(name: string): number {
+  slot(name: string): number {
     let slot = this.slots.get(name);
     if (slot === undefined) {
       slot = this.slots.size;

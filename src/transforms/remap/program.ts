@@ -4,7 +4,7 @@ import { CompileError, SyntaxFailure } from './diagnostic.js';
 import type { RunContext } from './function.js';
 import { parseProgram } from './parser.js';
 import './stdlib/index.js';
-import { bigIntCount, isObject, share, Termination, VrlError, withoutBigInts, type Obj } from './value.js';
+import { bigIntCount, isObject, kindOf, share, Termination, VrlError, withoutBigInts, type Obj } from './value.js';
 
 export type Outcome =
   | { kind: 'ok'; events: Obj[]; value: unknown; /** The metadata after the program (`NO_METADATA` when none was set). */ meta: Obj }
@@ -33,6 +33,11 @@ export const defaultRunContext: RunContext = {
 export interface CompileOptions {
   /** Keep i64 values beyond 2^53 as BigInts in the resulting events (`sluice vrl` prints every digit). */
   exactIntegers?: boolean;
+  /**
+   * Variables that outlive one run (the REPL): the program sees them, and a run leaves their new
+   * values here.
+   */
+  variables?: Map<string, unknown>;
 }
 
 export function compileProgram(source: string, name = '', options: CompileOptions = {}): Program {
@@ -43,7 +48,8 @@ export function compileProgram(source: string, name = '', options: CompileOption
     if (error instanceof SyntaxFailure) throw new CompileError(source, [error.diagnostic], name);
     throw error;
   }
-  const checked = check(ast, source);
+  const known = options.variables;
+  const checked = check(ast, source, known && new Map([...known].map(([name, v]) => [name, kindOf(v)])));
   if (checked.diagnostics.length > 0) throw new CompileError(source, checked.diagnostics, name);
   const code: Code = new Compiler(checked, source).program(ast);
   const slots = checked.slots.size;
@@ -54,6 +60,7 @@ export function compileProgram(source: string, name = '', options: CompileOption
     canFail: checked.canTerminate || checked.canAbort,
     run(fields, ctx = defaultRunContext, meta = NO_METADATA) {
       const frame: Frame = { root: fields, meta: share(meta), vars: new Array(slots).fill(null), ctx };
+      if (known) for (const [name, slot] of checked.slots) if (known.has(name)) frame.vars[slot] = share(known.get(name));
       let value: unknown;
       const bigBefore = bigIntCount.value;
       try {
@@ -64,6 +71,7 @@ export function compileProgram(source: string, name = '', options: CompileOption
         if (error instanceof VrlError) return { kind: 'error', message: error.message };
         return { kind: 'error', message: `internal error: ${(error as Error).message}` };
       }
+      if (known) for (const [name, slot] of checked.slots) if (frame.vars[slot] !== undefined) known.set(name, frame.vars[slot]);
       let events = rootEvents(frame.root);
       let after = isObject(frame.meta) ? frame.meta : NO_METADATA;
       if (!exact && (bigLiterals || bigIntCount.value !== bigBefore)) {
