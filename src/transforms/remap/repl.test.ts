@@ -54,4 +54,14 @@ describe('sluice vrl REPL', () => {
     assert.equal(cli.status, 2);
     assert.match(cli.stderr, /interactive REPL needs a terminal/);
   });
+
+  it('runs on a pseudo-terminal (script(1) gives sluice vrl a tty)', () => {
+    const cli = join(import.meta.dirname, '..', '..', 'cli.js');
+    const result = spawnSync('script', ['-qec', `${process.execPath} ${cli} vrl`, '/dev/null'], { input: '.x = 1 + 1\n.\nexit\n', encoding: 'utf8', timeout: 20_000 });
+    assert.equal(result.status, 0, result.stderr);
+    const text = result.stdout.replaceAll('\r', '');
+    assert.match(text, /VRL REPL: event 1 of 1/);
+    assert.match(text, /\n2\n/);
+    assert.match(text, /\{ "x": 2 \}/);
+  });
 });
