@@ -146,6 +146,7 @@ export function strptime(text: string, format: string): Date | undefined {
       case 'D': format = format.slice(0, f - 1) + '%m/%d/%y' + format.slice(f + 1); f -= 2; continue;
       case 'F': format = format.slice(0, f - 1) + '%Y-%m-%d' + format.slice(f + 1); f -= 2; continue;
       case 'R': format = format.slice(0, f - 1) + '%H:%M' + format.slice(f + 1); f -= 2; continue;
+      case 'v': format = format.slice(0, f - 1) + '%e-%b-%Y' + format.slice(f + 1); f -= 2; continue;
       case '+': format = format.slice(0, f - 1) + '%Y-%m-%dT%H:%M:%S%.f%:z' + format.slice(f + 1); f -= 2; continue;
       case '%': if (text[i] !== '%') return undefined; i++; break;
       default:
@@ -221,6 +222,7 @@ export function strftime(date: Date, format: string): string {
       case 'D': out += strftime(date, '%m/%d/%y'); break;
       case 'F': out += strftime(date, '%Y-%m-%d'); break;
       case 'R': out += strftime(date, '%H:%M'); break;
+      case 'v': out += strftime(date, '%e-%b-%Y'); break;
       case '+': out += rfc3339(date).replace('Z', '+00:00'); break;
       case '%': out += '%'; break;
       default: out += `%${spec ?? ''}`;
