@@ -197,32 +197,10 @@ class Parser {
         throw syntaxError(span, `unexpected ${describe(t)}`, ['expected an expression']);
     }
     switch (t.text) {
-      case '%': {
-        // The metadata root `%`, or `%field...` / `%[0]`.
-        this.next();
-        const next = this.peek();
-        const segments: Segment[] = [];
-        if (!next.spaced && next.kind === 'field') {
-          segments.push(String(this.next().value));
-          segments.push(...this.segments());
-        } else if (!next.spaced && next.kind === 'punct' && next.text === '[') {
-          segments.push(...this.segments());
-        }
-        return { kind: 'query', base: { kind: 'meta' }, segments, span: { start: span.start, end: this.peek(-1).span.end } };
-      }
-      case '.': {
-        this.next();
-        const next = this.peek();
-        // The root path `.`, or `.field...` / `.[0]`.
-        const segments: Segment[] = [];
-        if (!next.spaced && next.kind === 'field') {
-          segments.push(String(this.next().value));
-          segments.push(...this.segments());
-        } else if (!next.spaced && next.kind === 'punct' && next.text === '[') {
-          segments.push(...this.segments());
-        }
-        return { kind: 'query', base: { kind: 'event' }, segments, span: { start: span.start, end: this.peek(-1).span.end } };
-      }
+      case '%':
+        return this.rootPath({ kind: 'meta' }, span.start);
+      case '.':
+        return this.rootPath({ kind: 'event' }, span.start);
       case '(': {
         this.next();
         this.skipNewlines();
@@ -250,6 +228,20 @@ class Parser {
       default:
         throw syntaxError(span, `unexpected ${describe(t)}`, ['expected an expression']);
     }
+  }
+
+  /** After `.` (the event) or `%` (its metadata): the root alone, or `.field...` / `.[0]...`. */
+  private rootPath(base: { kind: 'event' } | { kind: 'meta' }, start: number): Expr {
+    this.next();
+    const next = this.peek();
+    const segments: Segment[] = [];
+    if (!next.spaced && next.kind === 'field') {
+      segments.push(String(this.next().value));
+      segments.push(...this.segments());
+    } else if (!next.spaced && next.kind === 'punct' && next.text === '[') {
+      segments.push(...this.segments());
+    }
+    return { kind: 'query', base, segments, span: { start, end: this.peek(-1).span.end } };
   }
 
   private isObjectLiteral(): boolean {
