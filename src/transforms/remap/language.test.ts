@@ -45,6 +45,8 @@ describe('VRL metadata paths (%)', () => {
     assert.equal(value('a = 10\nb = 4\na % b ?? 0'), 2);
     assert.equal(value('10 % 4'), 2);
     assert.deepEqual(value('[%, (%)]', {}), [{}, {}]);
+    assert.equal(run('if %level == "debug" { .d = true } else { .d = false }\n.d', {}, { level: 'debug' }).value, true);
+    assert.equal(value('x = 7\nif x % 2 == 1 { "odd" } else { "even" }'), 'odd');
   });
 
   it('does not change the metadata it was given (copy on write)', () => {

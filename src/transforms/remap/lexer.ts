@@ -149,10 +149,14 @@ export function tokenize(source: string): Token[] {
   return tokens;
 }
 
+const EXPRESSION_KEYWORDS = new Set(['if', 'else', 'abort', 'return', 'in']);
+
 /** Whether a token ends an operand (then `%` is the remainder operator). */
 function endsValue(t: Token | undefined): boolean {
   if (t === undefined || t.kind === 'newline') return false;
   if (t.kind === 'punct') return t.text === ')' || t.text === ']' || t.text === '}';
+  // After `if`, `else`, `abort` ... an expression starts: `if %level == "debug" { ... }`.
+  if (t.kind === 'ident') return !EXPRESSION_KEYWORDS.has(t.text);
   return true;
 }
 
