@@ -8,27 +8,15 @@ import { LogEvent, type Fields } from '../src/core/event.js';
 import { Finalizer } from '../src/core/finalizer.js';
 import { MetricsRegistry } from '../src/core/metrics.js';
 import { findDefinition } from '../src/core/registry.js';
+import { W1_PROGRAMS } from './w1-remap.js';
 
 const EVENTS = Number(process.argv[2] ?? process.env.REMAP_EVENTS ?? 200_000);
 const BATCH = 1000;
 const ROUNDS = 5;
 // The 10-statement program drops debug lines (abort): fewer events out than in.
 
-const PROGRAMS: Record<string, string> = {
-  'merge(parse_json)': '. = merge(., object(parse_json(.message) ?? {}) ?? {})',
-  'typical 10 statements': `
-    . = merge(., object(parse_json(.message) ?? {}) ?? {})
-    .level = downcase(string(.level) ?? "info")
-    del(.stream)
-    .cluster = "prod-eu"
-    .namespace = .kubernetes.pod_namespace
-    if .level == "debug" { abort }
-    .duration_ms = (to_float(.duration) ?? 0.0) * 1000
-    .tags = ["k8s", .kubernetes.container_name]
-    .app = .kubernetes.pod_labels.app || "unknown"
-    .message = truncate(to_string(.msg) ?? to_string(.message) ?? "", 200)
-  `,
-};
+// The same two programs as W1 through remap (bench/w1-remap.ts).
+const PROGRAMS = W1_PROGRAMS;
 
 // One frozen metadata object per pod, shared by its events (as kubernetes_logs does).
 const pods = Array.from({ length: 20 }, (_, i) =>
@@ -44,7 +32,7 @@ function fieldsFor(i: number): Fields {
   const json = i % 4 !== 3;
   const level = i % 10 === 0 ? 'debug' : ['info', 'warn', 'error'][i % 3]!; // debug lines are aborted by the typical program
   return {
-    message: json ? `{"level":"${level}","msg":"request ${i} handled","duration":"0.0${i % 97}","status":${200 + (i % 5)}}` : `plain text line number ${i} from the app`,
+    message: json ? `{"level":"${level}","msg":"request ${i} handled","latency_ms":${i % 500},"status":${200 + (i % 5)}}` : `plain text line number ${i} from the app`,
     stream: i % 7 === 0 ? 'stderr' : 'stdout',
     timestamp: '2026-12-01T20:00:00.123456789Z',
     kubernetes: pods[i % pods.length]!,

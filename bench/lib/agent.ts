@@ -36,13 +36,15 @@ export async function runAgentUntil(options: {
   expected: number;
   timeoutMs?: number;
   nodeArgs?: string[];
+  /** Another build's CLI (a before/after comparison); default: this tree's. */
+  cli?: string;
 }): Promise<AgentRun> {
   if ((await fetch(`http://127.0.0.1:${options.port}/health`).catch(() => undefined)) !== undefined)
     throw new Error(`port ${options.port} already answers: a sluice from an earlier run is still running`);
   const configPath = join(options.dir, 'bench-config.json');
   writeFileSync(configPath, JSON.stringify({ ...options.config, api: { enabled: true, address: `127.0.0.1:${options.port}` } }));
   const { nodeArgs, env } = agentLaunch(options.nodeArgs);
-  const running = startMeasured(process.execPath, [...nodeArgs, CLI, '--config', configPath, '--log-level', 'warn'], { env });
+  const running = startMeasured(process.execPath, [...nodeArgs, options.cli ?? CLI, '--config', configPath, '--log-level', 'warn'], { env });
   const deadline = Date.now() + (options.timeoutMs ?? 600_000);
   let sent = 0;
   let completedAt = 0;

@@ -157,12 +157,12 @@ configOptions(program.command('test'))
 program
   .command('vrl')
   .description('run a VRL program over JSON-lines events and print each result (or each event with --print-object)')
-  .requiredOption('-p, --program <file>', 'the VRL program')
+  .option('-p, --program <file>', 'the VRL program (without it, on a terminal: an interactive REPL)')
   .option('-i, --input <file>', 'events, one JSON object a line (default: one empty event)')
   .option('-o, --print-object', 'print the event after the program instead of its result value', false)
-  .action(async (opts: { program: string; input?: string; printObject: boolean }) => {
-    const { runVrlCli } = await import('../transforms/remap/cli.js');
-    process.exit(runVrlCli(opts));
+  .action(async (opts: { program?: string; input?: string; printObject: boolean }) => {
+    const { runVrlCli, runVrlRepl } = await import('../transforms/remap/cli.js');
+    process.exit(opts.program === undefined ? await runVrlRepl(opts) : runVrlCli({ ...opts, program: opts.program }));
   });
 
 function toList(value: string[] | string): string[] {

@@ -18,6 +18,8 @@ const DROPPED_FIELDS: Fields = Object.freeze({});
 export class LogEvent {
   fields: Fields;
   finalizer: Finalizer | undefined;
+  /** Per-event metadata, never shipped: VRL's `%` (set by a remap, read by later remaps). */
+  metadata: Fields | undefined = undefined;
 
   constructor(fields: Fields, finalizer?: Finalizer) {
     this.fields = fields;
@@ -53,7 +55,9 @@ export class LogEvent {
 
   /** A copy whose fields can be changed without touching this one; it shares the finalizer. */
   cloneForFanout(): LogEvent {
-    return new LogEvent(deepCopyUnfrozen(this.fields) as Fields, this.finalizer);
+    const copy = new LogEvent(deepCopyUnfrozen(this.fields) as Fields, this.finalizer);
+    copy.metadata = this.metadata; // frozen once a remap set it: shared, copied on write
+    return copy;
   }
 }
 

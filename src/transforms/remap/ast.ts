@@ -16,11 +16,14 @@ export type Expr =
   | { kind: 'call'; span: Span; name: string; nameSpan: Span; bang: boolean; args: Arg[]; closure?: Closure }
   | { kind: 'unary'; span: Span; op: '!' | '-'; expr: Expr }
   | { kind: 'binary'; span: Span; op: string; opSpan: Span; left: Expr; right: Expr }
-  | { kind: 'abort'; span: Span; message?: Expr };
+  | { kind: 'abort'; span: Span; message?: Expr }
+  /** `"4 red {{ thing }}s"`: literal text and variables that hold strings. */
+  | { kind: 'template'; span: Span; parts: (string | { name: string; span: Span })[] };
 
-export type QueryBase = { kind: 'event' } | { kind: 'var'; name: string } | { kind: 'expr'; expr: Expr };
+/** `.x` reads the event, `%x` its metadata (per event, never shipped). */
+export type QueryBase = { kind: 'event' } | { kind: 'meta' } | { kind: 'var'; name: string } | { kind: 'expr'; expr: Expr };
 export type Block = Extract<Expr, { kind: 'block' }>;
-export type Target = { kind: 'event'; segments: Segment[]; span: Span } | { kind: 'var'; name: string; segments: Segment[]; span: Span };
+export type Target = { kind: 'event'; segments: Segment[]; span: Span } | { kind: 'meta'; segments: Segment[]; span: Span } | { kind: 'var'; name: string; segments: Segment[]; span: Span };
 
 /** `-> |key, value| { ... }` after an iterating function's arguments. */
 export interface Closure {

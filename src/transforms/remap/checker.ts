@@ -82,9 +82,11 @@ const pathKey = (segments: readonly Segment[]) => JSON.stringify(segments);
  */
 export const SOURCE_SCHEMA: ReadonlyMap<string, TypeSet> = new Map([[JSON.stringify(['message']), T.bytes]]);
 
-export function check(program: Expr[], source = ''): CheckResult {
+/** `variables`: ones defined before the program (the REPL's earlier lines), with their types. */
+export function check(program: Expr[], source = '', variables?: ReadonlyMap<string, TypeSet>): CheckResult {
   const checker = new Checker(source);
-  let env = new Env(new Map(), new Map(SOURCE_SCHEMA), new Set(SOURCE_SCHEMA.keys()));
+  let env = new Env(new Map(variables), new Map(SOURCE_SCHEMA), new Set(SOURCE_SCHEMA.keys()));
+  for (const name of variables?.keys() ?? []) checker.slot(name);
   checker.env = env;
   for (const stmt of program) {
     const info = checker.expr(stmt, env);
@@ -168,6 +170,22 @@ class Checker {
       }
       case 'query':
         return this.query(e);
+      case 'template':
+        for (const part of e.parts) {
+          if (typeof part === 'string') continue;
+          const type = this.env.vars.get(part.name);
+          if (type === undefined) {
+            this.error(701, 'call to undefined variable', part.span, `undefined variable "${part.name}"`, ['assign it before use: name = value']);
+            continue;
+          }
+          this.slot(part.name);
+          if (type !== T.bytes && type !== NEVER) {
+            this.error(110, 'invalid argument type', part.span, `a template segment must be a string, "${part.name}" resolves to ${typeName(type)}`, [
+              `convert it first: ${part.name} = to_string(${part.name}) (or string!(...))`,
+            ]);
+          }
+        }
+        return { type: T.bytes };
       case 'assign':
         return this.assign(e);
       case 'block':
@@ -203,6 +221,7 @@ class Checker {
       }
       return { type: this.env.paths.get(key) ?? ANY };
     }
+    if (base.kind === 'meta') return { type: e.segments.length === 0 ? T.object : ANY };
     if (base.kind === 'var') {
       const type = this.env.vars.get(base.name);
       if (type === undefined) {
@@ -216,7 +235,7 @@ class Checker {
     return { type: ANY, failure: inner.failure };
   }
 
-  private slot(name: string): number {
+  slot(name: string): number {
     let slot = this.slots.get(name);
     if (slot === undefined) {
       slot = this.slots.size;
@@ -226,6 +245,7 @@ class Checker {
   }
 
   private setTarget(target: Target, type: TypeSet): void {
+    if (target.kind === 'meta') return; // metadata is untyped: reads are `any`
     if (target.kind === 'var') {
       this.slot(target.name);
       if (target.segments.length === 0) this.env.vars.set(target.name, type);
@@ -278,6 +298,9 @@ class Checker {
     } else if (e.op === '??=') {
       if (!value.failure) this.error(651, 'unnecessary error coalescing operation', e.span, 'the expression on the right cannot fail: use "="');
       failure = undefined;
+    }
+    if (t.kind === 'meta' && t.segments.length === 0 && (type & T.object) === 0 && type !== NEVER) {
+      this.error(315, 'invalid assignment target', e.span, `the metadata root must be an object, this is ${typeName(type)}`);
     }
     if (t.kind === 'event' && t.segments.length === 0 && (type & (T.object | T.array)) === 0 && type !== NEVER) {
       this.error(315, 'invalid assignment target', e.span, `the root of the event must be an object (or an array of events), this is ${typeName(type)}`);

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { CompileError } from './diagnostic.js';
 import { compileProgram } from './program.js';
-import { toJson, type Obj } from './value.js';
+import { runRepl } from './repl.js';
+import { jsonText, type Obj } from './value.js';
 
 export interface VrlCliOptions {
   /** JSON lines, one event each; without it the program runs once on an empty event. */
@@ -11,11 +12,46 @@ export interface VrlCliOptions {
   printObject?: boolean;
 }
 
+/**
+ * `sluice vrl` without a program: the REPL when stdin is a terminal (as `vector vrl`), else an
+ * error (exit 2) saying a program is needed.
+ */
+export async function runVrlRepl(
+  options: { input?: string },
+  io: { input: NodeJS.ReadableStream & { isTTY?: boolean }; output: NodeJS.WritableStream; err: (line: string) => void } = { input: process.stdin, output: process.stdout, err: (l) => process.stderr.write(l + '\n') },
+): Promise<number> {
+  if (!io.input.isTTY) {
+    io.err('sluice vrl: give a program (--program <file>); the interactive REPL needs a terminal on stdin');
+    return 2;
+  }
+  let events: Obj[];
+  try {
+    events = readEvents(options.input);
+  } catch (error) {
+    io.err(`cannot read input: ${(error as Error).message}`);
+    return 1;
+  }
+  await runRepl({ events, input: io.input as never, output: io.output as never, terminal: true });
+  return 0;
+}
+
+/** The `--input` events (JSON lines; a non-object line becomes { message }). */
+function readEvents(path: string | undefined): Obj[] {
+  if (path === undefined) return [{}];
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((line) => {
+      const value: unknown = JSON.parse(line);
+      return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Obj) : { message: value };
+    });
+}
+
 /** `sluice vrl`: run a VRL program over events from a file; returns the exit code. */
 export function runVrlCli(options: VrlCliOptions, out: (line: string) => void = (l) => process.stdout.write(l + '\n'), err: (line: string) => void = (l) => process.stderr.write(l + '\n')): number {
   let program;
   try {
-    program = compileProgram(readFileSync(options.program, 'utf8'), options.program);
+    program = compileProgram(readFileSync(options.program, 'utf8'), options.program, { exactIntegers: true });
   } catch (error) {
     if (error instanceof CompileError) {
       err(error.message);
@@ -48,8 +84,8 @@ export function runVrlCli(options: VrlCliOptions, out: (line: string) => void = 
       failed++;
       return;
     }
-    if (options.printObject) for (const e of outcome.events) out(JSON.stringify(toJson(e)));
-    else out(JSON.stringify(toJson(outcome.value)));
+    if (options.printObject) for (const e of outcome.events) out(jsonText(e));
+    else out(jsonText(outcome.value));
   });
   return failed > 0 ? 1 : 0;
 }

@@ -1,11 +1,13 @@
 import type { Expr, Segment, Target } from './ast.js';
 import type { CallPlan, CheckResult } from './checker.js';
 import type { Impl, RunContext } from './function.js';
-import { copyContainer, isObject, kindOf, share, T, Termination, typeName, valueEquals, VrlError, type Obj } from './value.js';
+import { compareTimestamps, copyContainer, isObject, kindOf, normInt, NUMBER, share, T, Termination, typeName, valueEquals, VrlError, type Obj } from './value.js';
 
 /** The state of one run: the event root and the local variables. */
 export interface Frame {
   root: unknown;
+  /** The event's metadata (`%`): an object, never shipped. */
+  meta: unknown;
   vars: unknown[];
   ctx: RunContext;
 }
@@ -116,7 +118,8 @@ export class Compiler {
   ) {}
 
   program(body: Expr[]): Code {
-    const codes = body.map((e) => this.expr(e));
+    // A statement before the last one is run for its effect: its value is dropped.
+    const codes = body.map((e, i) => (i < body.length - 1 && e.kind === 'assign' ? this.assign(e, true) : this.expr(e)));
     if (codes.length === 1) return codes[0]!;
     return (f) => {
       let last: unknown = null;
@@ -154,6 +157,17 @@ export class Compiler {
       }
       case 'query':
         return this.query(e);
+      case 'template': {
+        const parts = e.parts.map((p) => (typeof p === 'string' ? p : this.checked.slots.get(p.name)!));
+        return (f) => {
+          let out = '';
+          for (let i = 0; i < parts.length; i++) {
+            const p = parts[i]!;
+            out += typeof p === 'string' ? p : (f.vars[p] as string);
+          }
+          return out;
+        };
+      }
       case 'assign':
         return this.assign(e);
       case 'block': {
@@ -207,6 +221,10 @@ export class Compiler {
       }
       return (f) => share(getPath(f.root, segs));
     }
+    if (base.kind === 'meta') {
+      if (segs.length === 0) return (f) => share(f.meta);
+      return (f) => share(getPath(f.meta, segs));
+    }
     if (base.kind === 'var') {
       const slot = this.checked.slots.get(base.name)!;
       if (segs.length === 0) return (f) => share(f.vars[slot] ?? null);
@@ -231,6 +249,10 @@ export class Compiler {
       }
       return (f, v) => void (f.root = setPath(f.root, segs, v));
     }
+    if (t.kind === 'meta') {
+      if (segs.length === 0) return (f, v) => void (f.meta = v);
+      return (f, v) => void (f.meta = setPath(f.meta, segs, v));
+    }
     const slot = this.checked.slots.get(t.name)!;
     if (segs.length === 0) return (f, v) => void (f.vars[slot] = v);
     return (f, v) => void (f.vars[slot] = setPath(f.vars[slot], segs, v));
@@ -238,31 +260,43 @@ export class Compiler {
 
   private targetReader(t: Target): Code {
     if (t.kind === 'event') return (f) => getPath(f.root, t.segments);
+    if (t.kind === 'meta') return (f) => getPath(f.meta, t.segments);
     const slot = this.checked.slots.get(t.name)!;
     return (f) => getPath(f.vars[slot], t.segments);
   }
 
-  private assign(e: Extract<Expr, { kind: 'assign' }>): Code {
-    const value = this.expr(e.value);
+  private assign(e: Extract<Expr, { kind: 'assign' }>, discarded = false): Code {
+    const inPlace = this.rootMerge(e, discarded);
+    if (inPlace) return inPlace;
     const write = this.writer(e.target);
     if (e.errTarget) {
       const writeErr = this.writer(e.errTarget);
       const fallback = defaultFor(this.checked.infos.get(e.value)?.type ?? 0);
+      const valueOrError = this.exprOrError(e.value);
       return (f) => {
-        try {
-          const v = value(f);
+        let v = valueOrError(f);
+        if (!(v instanceof VrlError)) {
           write(f, v);
           writeErr(f, null);
           return v;
-        } catch (error) {
-          if (!(error instanceof VrlError)) throw error;
-          const v = typeof fallback === 'object' && fallback !== null ? (Array.isArray(fallback) ? [] : {}) : fallback;
-          write(f, v);
-          writeErr(f, error.message);
-          return v;
         }
+        const message = v.message;
+        v = typeof fallback === 'object' && fallback !== null ? (Array.isArray(fallback) ? [] : {}) : fallback;
+        write(f, v);
+        writeErr(f, message);
+        return v;
       };
     }
+    if (e.op === '??=') {
+      const valueOrError = this.exprOrError(e.value);
+      return (f) => {
+        const v = valueOrError(f);
+        if (v instanceof VrlError) return null;
+        write(f, v);
+        return v;
+      };
+    }
+    const value = this.expr(e.value);
     if (e.op === '|=') {
       const read = this.targetReader(e.target);
       return (f) => {
@@ -275,22 +309,46 @@ export class Compiler {
         return merged;
       };
     }
-    if (e.op === '??=') {
-      return (f) => {
-        try {
-          const v = value(f);
-          write(f, v);
-          return v;
-        } catch (error) {
-          if (!(error instanceof VrlError)) throw error;
-          return null;
-        }
-      };
-    }
     return (f) => {
       const v = value(f);
       write(f, v);
       return v;
+    };
+  }
+
+  /**
+   * `. = merge(., x)` and `. |= x`, the usual first statement: merge into the root in place when
+   * nothing else holds it (not frozen), instead of reading `.` (which shares, hence freezes, it)
+   * and copying it. `x` runs first, so a root it captured is frozen by then and gets copied.
+   */
+  private rootMerge(e: Extract<Expr, { kind: 'assign' }>, discarded: boolean): Code | undefined {
+    if (e.errTarget || e.target.kind !== 'event' || e.target.segments.length > 0) return undefined;
+    let from: Expr;
+    if (e.op === '|=') from = e.value;
+    else if (e.op === '=' && e.value.kind === 'call' && e.value.name === 'merge' && !e.value.bang) {
+      const plan = this.checked.calls.get(e.value);
+      const [to, add, deep] = plan?.args ?? [];
+      if (!plan || plan.fallible || deep !== undefined || !to || !add) return undefined;
+      if (to.kind !== 'query' || to.base.kind !== 'event' || to.segments.length > 0) return undefined;
+      from = add;
+    } else return undefined;
+    const value = this.expr(from);
+    const where = `"merge" at ${position(this.source, e.value.span)}`;
+    return (f) => {
+      const add = value(f);
+      const current = f.root;
+      if (!isObject(add) || !isObject(current)) {
+        const error = new VrlError(`can't merge type ${typeName(kindOf(add))} into ${typeName(kindOf(current))}: both must be objects`);
+        error.where = where;
+        throw error;
+      }
+      const root: Obj = Object.isFrozen(current) ? (f.root = copyContainer(current)) : current;
+      for (const k in add) {
+        const v = add[k];
+        if (v !== undefined) root[k] = share(v);
+      }
+      // As a value (`x = (. |= y)`, the program's result) the root is shared like any read of `.`.
+      return discarded ? null : share(root);
     };
   }
 
@@ -305,25 +363,25 @@ export class Compiler {
     }
     return (f) => {
       const v = inner(f);
-      if (typeof v !== 'number') throw new VrlError(`can't negate type ${typeName(kindOf(v))}`);
-      return -v;
+      if (typeof v === 'number') return -v;
+      if (typeof v === 'bigint') return normInt(-v);
+      throw new VrlError(`can't negate type ${typeName(kindOf(v))}`);
     };
   }
 
   private binary(e: Extract<Expr, { kind: 'binary' }>): Code {
+    if (e.op === '??') {
+      const left = this.exprOrError(e.left);
+      const right = this.expr(e.right);
+      return (f) => {
+        const v = left(f);
+        return v instanceof VrlError ? right(f) : v;
+      };
+    }
     const l = this.expr(e.left);
     const r = this.expr(e.right);
     const rightLiteral = this.checked.infos.get(e.right)?.literal;
     switch (e.op) {
-      case '??':
-        return (f) => {
-          try {
-            return l(f);
-          } catch (error) {
-            if (error instanceof VrlError) return r(f);
-            throw error;
-          }
-        };
       case '==':
         return (f) => valueEquals(l(f), r(f));
       case '!=':
@@ -355,18 +413,35 @@ export class Compiler {
         return (f) => {
           const a = l(f);
           const b = r(f);
-          if (typeof a === 'number' && typeof b === 'number') return a + b;
+          if (typeof a === 'number' && typeof b === 'number') {
+            const sum = a + b;
+            return sum > MAX_SAFE || sum < -MAX_SAFE ? intArithmetic(a, b, sum, '+') : sum;
+          }
           if (typeof a === 'string' && (typeof b === 'string' || b === null)) return b === null ? a : a + b;
           if (a === null && typeof b === 'string') return b;
+          if (isNumeric(a) && isNumeric(b)) return intArithmetic(a, b, Number(a) + Number(b), '+');
           throw new VrlError(`can't add type ${typeName(kindOf(b))} to ${typeName(kindOf(a))}`);
         };
       case '-':
-        return arithmetic(l, r, (a, b) => a - b, 'subtract');
+        return (f) => {
+          const a = l(f);
+          const b = r(f);
+          if (typeof a === 'number' && typeof b === 'number') {
+            const difference = a - b;
+            return difference > MAX_SAFE || difference < -MAX_SAFE ? intArithmetic(a, b, difference, '-') : difference;
+          }
+          if (isNumeric(a) && isNumeric(b)) return intArithmetic(a, b, Number(a) - Number(b), '-');
+          throw new VrlError(`can't subtract type ${typeName(kindOf(b))} from ${typeName(kindOf(a))}`);
+        };
       case '*':
         return (f) => {
           const a = l(f);
           const b = r(f);
-          if (typeof a === 'number' && typeof b === 'number') return a * b;
+          if (typeof a === 'number' && typeof b === 'number') {
+            const product = a * b;
+            return product > MAX_SAFE || product < -MAX_SAFE ? intArithmetic(a, b, product, '*') : product;
+          }
+          if (isNumeric(a) && isNumeric(b)) return intArithmetic(a, b, Number(a) * Number(b), '*');
           if (typeof a === 'string' && Number.isInteger(b)) return a.repeat(Math.max(0, Math.min(b as number, 1_000_000)));
           if (Number.isInteger(a) && typeof b === 'string') return b.repeat(Math.max(0, Math.min(a as number, 1_000_000)));
           throw new VrlError(`can't multiply type ${typeName(kindOf(a))} by ${typeName(kindOf(b))}`);
@@ -376,8 +451,9 @@ export class Compiler {
           const d = rightLiteral.value;
           return (f) => {
             const a = l(f);
-            if (typeof a !== 'number') throw new VrlError(`can't divide type ${typeName(kindOf(a))}`);
-            return a / d;
+            if (typeof a === 'number') return a / d;
+            if (typeof a === 'bigint') return Number(a) / d;
+            throw new VrlError(`can't divide type ${typeName(kindOf(a))}`);
           };
         }
         return arithmetic(l, r, (a, b) => {
@@ -385,10 +461,14 @@ export class Compiler {
           return a / b;
         }, 'divide');
       case '%':
-        return arithmetic(l, r, (a, b) => {
-          if (b === 0) throw new VrlError("can't calculate remainder of division by zero");
-          return a % b;
-        }, 'calculate remainder of');
+        return (f) => {
+          const a = l(f);
+          const b = r(f);
+          if (!isNumeric(a) || !isNumeric(b)) throw new VrlError(`can't calculate remainder of type ${typeName(kindOf(a))} and ${typeName(kindOf(b))}`);
+          if (b == 0) throw new VrlError("can't calculate remainder of division by zero");
+          if (typeof a === 'number' && typeof b === 'number') return a % b;
+          return intArithmetic(a, b, Number(a) % Number(b), '%');
+        };
       case '|':
         return (f) => {
           const a = l(f);
@@ -403,52 +483,72 @@ export class Compiler {
     }
   }
 
-  private call(e: Extract<Expr, { kind: 'call' }>): Code {
+  /**
+   * Code for a fallible expression whose error is wanted as a value (the left of `??`, the right
+   * of `, err =` and `??=`): a VrlError is returned, not thrown. Calls return it without a throw
+   * (throwing and catching costs microseconds, and `parse_json(.message) ?? {}` fails on most
+   * plain lines); any other expression is run under a catch.
+   */
+  exprOrError(e: Expr): Code {
+    if (e.kind === 'call' && !e.bang && !this.checked.infos.get(e)?.literal) return this.call(e, true);
+    const code = this.expr(e);
+    return (f) => {
+      try {
+        return code(f);
+      } catch (error) {
+        if (error instanceof VrlError) return error;
+        throw error;
+      }
+    };
+  }
+
+  private call(e: Extract<Expr, { kind: 'call' }>, errorAsValue = false): Code {
     const plan = this.checked.calls.get(e) as CallPlan;
     const special = this.specialForm(e, plan);
     if (special) return special;
     const impl = plan.def.compile ? plan.def.compile(plan.infos) : plan.def.call!;
-    if (e.closure) return this.closureCall(e, plan, impl);
+    if (e.closure) return this.closureCall(e, plan, impl, errorAsValue);
     const args = plan.args.map((a) => (a ? this.expr(a) : undefined));
     const checks = plan.runtimeChecks;
     const needsCheck = checks.some((c) => c !== undefined);
-    const name = e.name;
-    const where = position(this.source, e.span);
+    const where = `"${e.name}" at ${position(this.source, e.span)}`;
     const bang = e.bang;
     const n = args.length;
+    // A number-only parameter of a function written for JS numbers gets an i64 beyond 2^53 as the nearest double.
+    const toNumber = plan.def.params.map((p, i) => !plan.def.bigints && (p.type & ~NUMBER) === 0 && ((plan.infos[i]?.type ?? 0) & T.integer) !== 0);
+    const converts = toNumber.some(Boolean);
     return (f) => {
       const values = new Array<unknown>(n);
       for (let i = 0; i < n; i++) {
         const a = args[i];
         values[i] = a === undefined ? undefined : a(f);
       }
-      try {
-        if (needsCheck) {
-          for (let i = 0; i < n; i++) {
-            const want = checks[i];
-            if (want !== undefined && (kindOf(values[i]) & want) === 0) {
-              throw new VrlError(`expected ${typeName(want)}, got ${typeName(kindOf(values[i]))}`);
-            }
-          }
+      if (converts) for (let i = 0; i < n; i++) if (toNumber[i] && typeof values[i] === 'bigint') values[i] = Number(values[i]);
+      let result: unknown;
+      if (needsCheck && !argumentsMatch(values, checks)) result = argumentError(values, checks);
+      else {
+        try {
+          result = impl(values, f.ctx);
+        } catch (error) {
+          if (!(error instanceof VrlError)) throw error;
+          result = error;
         }
-        return impl(values, f.ctx);
-      } catch (error) {
-        if (!(error instanceof VrlError)) throw error;
-        const message = `function call error for "${name}" at ${where}: ${error.message}`;
-        if (bang) throw new Termination('error', message);
-        throw new VrlError(message);
       }
+      if (!(result instanceof VrlError)) return result;
+      result.where ??= where;
+      if (bang) throw new Termination('error', result.message);
+      if (errorAsValue) return result;
+      throw result;
     };
   }
 
   /** An iterating function: the closure's variables are slots, set per invocation and restored after. */
-  private closureCall(e: Extract<Expr, { kind: 'call' }>, plan: CallPlan, impl: Impl): Code {
+  private closureCall(e: Extract<Expr, { kind: 'call' }>, plan: CallPlan, impl: Impl, errorAsValue: boolean): Code {
     const args = plan.args.map((a) => (a ? this.expr(a) : undefined));
     const body = this.expr(e.closure!.body);
     const slots = e.closure!.params.map((p) => this.checked.slots.get(p.name)!);
     const checks = plan.runtimeChecks;
-    const name = e.name;
-    const where = position(this.source, e.span);
+    const where = `"${e.name}" at ${position(this.source, e.span)}`;
     const bang = e.bang;
     return (f) => {
       const values = args.map((a) => (a === undefined ? undefined : a(f)));
@@ -457,20 +557,20 @@ export class Compiler {
         for (let i = 0; i < slots.length; i++) f.vars[slots[i]!] = vals[i];
         return body(f);
       };
+      let result: unknown;
       try {
-        for (let i = 0; i < values.length; i++) {
-          const want = checks[i];
-          if (want !== undefined && (kindOf(values[i]) & want) === 0) throw new VrlError(`expected ${typeName(want)}, got ${typeName(kindOf(values[i]))}`);
-        }
-        return impl(values, f.ctx, invoke);
+        result = argumentsMatch(values, checks) ? impl(values, f.ctx, invoke) : argumentError(values, checks);
       } catch (error) {
         if (!(error instanceof VrlError)) throw error;
-        const message = `function call error for "${name}" at ${where}: ${error.message}`;
-        if (bang) throw new Termination('error', message);
-        throw new VrlError(message);
+        result = error;
       } finally {
         for (let i = 0; i < slots.length; i++) f.vars[slots[i]!] = saved[i];
       }
+      if (!(result instanceof VrlError)) return result;
+      result.where ??= where;
+      if (bang) throw new Termination('error', result.message);
+      if (errorAsValue) return result;
+      throw result;
     };
   }
 
@@ -482,12 +582,16 @@ export class Compiler {
       throw new Error(`${e.name} takes a path`); // the checker rejects this first
     }
     const segs = arg.segments;
-    const isEvent = arg.base.kind === 'event';
+    const baseKind = arg.base.kind;
     const slot = arg.base.kind === 'var' ? this.checked.slots.get(arg.base.name)! : -1;
+    // The container the path starts from, and how to replace it.
+    const read = baseKind === 'event' ? (f: Frame) => f.root : baseKind === 'meta' ? (f: Frame) => f.meta : (f: Frame) => f.vars[slot];
+    const write =
+      baseKind === 'event' ? (f: Frame, v: unknown) => void (f.root = v) : baseKind === 'meta' ? (f: Frame, v: unknown) => void (f.meta = v) : (f: Frame, v: unknown) => void (f.vars[slot] = v);
     if (e.name === 'exists') {
       return (f) => {
-        let node: unknown = isEvent ? f.root : f.vars[slot];
-        if (!isEvent && node === undefined) return false;
+        let node: unknown = read(f);
+        if (baseKind === 'var' && node === undefined) return false;
         for (const seg of segs) {
           if (typeof seg === 'string') {
             if (!isObject(node) || !(seg in node) || node[seg] === undefined) return false;
@@ -504,17 +608,44 @@ export class Compiler {
     }
     return (f) => {
       if (segs.length === 0) {
-        const removed = isEvent ? f.root : f.vars[slot];
-        if (isEvent) f.root = {};
-        else f.vars[slot] = null;
+        const removed = read(f);
+        write(f, baseKind === 'var' ? null : {});
         return removed ?? null;
       }
-      const [container, removed] = deletePath(isEvent ? f.root : f.vars[slot], segs);
-      if (isEvent) f.root = container;
-      else f.vars[slot] = container;
+      const [container, removed] = deletePath(read(f), segs);
+      write(f, container);
       return removed;
     };
   }
+}
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+const isNumeric = (v: unknown): v is number | bigint => typeof v === 'number' || typeof v === 'bigint';
+
+/**
+ * `+ - * %` past 2^53 or on a BigInt: two integers compute in BigInt, wrapping at 64 bits as VRL
+ * (Rust's wrapping_add ...); with a float the float result (`asFloat`) stands.
+ */
+function intArithmetic(a: number | bigint, b: number | bigint, asFloat: number, op: '+' | '-' | '*' | '%'): number | bigint {
+  const integral = (v: number | bigint) => typeof v === 'bigint' || Number.isSafeInteger(v);
+  if (!integral(a) || !integral(b)) return asFloat;
+  const x = BigInt(a);
+  const y = BigInt(b);
+  return normInt(op === '+' ? x + y : op === '-' ? x - y : op === '*' ? x * y : x % y);
+}
+
+function argumentsMatch(values: readonly unknown[], checks: readonly (number | undefined)[]): boolean {
+  for (let i = 0; i < checks.length; i++) {
+    const want = checks[i];
+    if (want !== undefined && (kindOf(values[i]) & want) === 0) return false;
+  }
+  return true;
+}
+
+function argumentError(values: readonly unknown[], checks: readonly (number | undefined)[]): VrlError {
+  const i = checks.findIndex((want, n) => want !== undefined && (kindOf(values[n]) & want) === 0);
+  return new VrlError(`expected ${typeName(checks[i]!)}, got ${typeName(kindOf(values[i]))}`);
 }
 
 function compare(l: Code, r: Code, test: (c: number) => boolean, op: string): Code {
@@ -522,8 +653,9 @@ function compare(l: Code, r: Code, test: (c: number) => boolean, op: string): Co
     const a = l(f);
     const b = r(f);
     if (typeof a === 'number' && typeof b === 'number') return test(a < b ? -1 : a > b ? 1 : 0);
+    if (isNumeric(a) && isNumeric(b)) return test(a < b ? -1 : a > b ? 1 : 0); // a BigInt and a number compare exactly
     if (typeof a === 'string' && typeof b === 'string') return test(a < b ? -1 : a > b ? 1 : 0);
-    if (a instanceof Date && b instanceof Date) return test(a.getTime() - b.getTime());
+    if (a instanceof Date && b instanceof Date) return test(compareTimestamps(a, b));
     throw new VrlError(`can't compare ${typeName(kindOf(a))} ${op} ${typeName(kindOf(b))}`);
   };
 }
@@ -532,7 +664,7 @@ function arithmetic(l: Code, r: Code, apply: (a: number, b: number) => number, v
   return (f) => {
     const a = l(f);
     const b = r(f);
-    if (typeof a !== 'number' || typeof b !== 'number') throw new VrlError(`can't ${verb} type ${typeName(kindOf(a))} and ${typeName(kindOf(b))}`);
-    return apply(a, b);
+    if (!isNumeric(a) || !isNumeric(b)) throw new VrlError(`can't ${verb} type ${typeName(kindOf(a))} and ${typeName(kindOf(b))}`);
+    return apply(Number(a), Number(b));
   };
 }

@@ -35,11 +35,16 @@ export interface FunctionDef {
    */
   readonly compile?: (args: readonly (ArgInfo | undefined)[]) => Impl;
   readonly call?: Impl;
+  /** Takes i64 values beyond 2^53 (BigInt) in its number parameters; without it they arrive as the nearest double. */
+  readonly bigints?: boolean;
   /** Iterating functions take a closure `-> |a, b| { ... }`: its variables' types, and what its block must return. */
   readonly closure?: { readonly params: readonly TypeSet[] | ((args: readonly (ArgInfo | undefined)[]) => readonly TypeSet[]); readonly returns?: TypeSet };
 }
 
-/** Arguments positional, in parameter order; an omitted optional one is undefined. Throw VrlError to fail. */
+/**
+ * Arguments positional, in parameter order; an omitted optional one is undefined. Throw a VrlError
+ * to fail, or return a fresh one (`failed(...)`: cheaper where failures are common).
+ */
 export type Impl = (args: unknown[], ctx: RunContext, closure?: (...values: unknown[]) => unknown) => unknown;
 
 const registry = new Map<string, FunctionDef>();

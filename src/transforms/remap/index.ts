@@ -1,6 +1,7 @@
 import { LogEvent } from '../../core/event.js';
 import { registerTransform } from '../../core/registry.js';
 import type { RunContext } from './function.js';
+import { NO_METADATA } from './program.js';
 import { buildProgram, remapSchema } from './schema.js';
 import { share, type Obj } from './value.js';
 
@@ -31,7 +32,7 @@ registerTransform({
         for (const event of events) {
           // Freezing the root makes every write copy its path (copy-on-write): the original tree stays intact.
           const original = keepOriginal ? share(event.fields) : undefined;
-          const outcome = program.run(event.fields, runContext);
+          const outcome = program.run(event.fields, runContext, event.metadata);
           if (outcome.kind === 'ok') {
             const results = outcome.events;
             if (results.length === 0) {
@@ -39,10 +40,13 @@ registerTransform({
               continue;
             }
             event.fields = results[0]!;
+            if (outcome.meta !== NO_METADATA) event.metadata = outcome.meta;
             out.push(event);
             for (let i = 1; i < results.length; i++) {
               event.finalizer?.retain();
-              out.push(new LogEvent(results[i]!, event.finalizer));
+              const split = new LogEvent(results[i]!, event.finalizer);
+              split.metadata = event.metadata;
+              out.push(split);
             }
             continue;
           }

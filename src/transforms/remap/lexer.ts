@@ -1,10 +1,12 @@
 import { syntaxError, type Span } from './diagnostic.js';
+import { parseI64 } from './value.js';
 
 export type TokenKind =
   | 'ident' // names, keywords
   | 'int'
   | 'float'
   | 'string' // "..." (escapes processed) and s'...'
+  | 'template' // "... {{ name }} ...": value is the JSON of its parts
   | 'regex' // r'...' with flags
   | 'timestamp' // t'...'
   | 'field' // a path segment after `.`: name or quoted
@@ -16,7 +18,7 @@ export interface Token {
   readonly kind: TokenKind;
   readonly text: string;
   /** The processed value of literals (string contents, numbers). */
-  readonly value?: string | number;
+  readonly value?: string | number | bigint;
   readonly span: Span;
   /** Whitespace came right before: `.a .b` versus `.a.b`. */
   readonly spaced: boolean;
@@ -33,7 +35,7 @@ export function tokenize(source: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   let spaced = true;
-  const push = (kind: TokenKind, start: number, value?: string | number) => {
+  const push = (kind: TokenKind, start: number, value?: string | number | bigint) => {
     tokens.push({ kind, text: source.slice(start, i), value, span: { start, end: i }, spaced });
     spaced = false;
   };
@@ -55,9 +57,9 @@ export function tokenize(source: string): Token[] {
       spaced = true;
       continue;
     }
-    // A path segment right after `.`: `.foo`, `.@timestamp`, `."key with space"`.
+    // A path segment right after `.` or a metadata `%`: `.foo`, `.@timestamp`, `."key with space"`, `%kubernetes`.
     const prev = tokens[tokens.length - 1];
-    if (prev && prev.kind === 'punct' && prev.text === '.' && prev.span.end === start) {
+    if (prev && prev.kind === 'punct' && (prev.text === '.' || (prev.text === '%' && prev.value === 'meta')) && prev.span.end === start) {
       if (c === '"') {
         const value = readString(source, i);
         i = value.end;
@@ -110,9 +112,12 @@ export function tokenize(source: string): Token[] {
         while (i < source.length && isDigit(source[i]!)) i++;
       }
       const text = source.slice(start, i).replaceAll('_', '');
-      const n = Number(text);
+      let n: number | bigint = Number(text);
       if (!isFloat && !Number.isSafeInteger(n)) {
-        throw syntaxError({ start, end: i }, 'integer literal out of range', ['integers are limited to ±2^53-1 in sluice (VRL: i64)']);
+        // Beyond 2^53 an integer is a BigInt, exact to i64 as in VRL.
+        const big = parseI64(text);
+        if (big === undefined) throw syntaxError({ start, end: i }, 'integer literal out of range', ['integers are 64-bit: -9223372036854775808 to 9223372036854775807']);
+        n = big;
       }
       push(isFloat ? 'float' : 'int', start, n);
       continue;
@@ -120,7 +125,15 @@ export function tokenize(source: string): Token[] {
     if (c === '"') {
       const value = readString(source, i);
       i = value.end;
-      push('string', start, value.text);
+      if (value.parts) push('template', start, JSON.stringify(value.parts));
+      else push('string', start, value.text);
+      continue;
+    }
+    // `%` where an expression starts is the metadata root (`%foo`, `%`); after a value it is the remainder.
+    if (c === '%' && !endsValue(prev)) {
+      i++;
+      tokens.push({ kind: 'punct', text: '%', value: 'meta', span: { start, end: i }, spaced });
+      spaced = false;
       continue;
     }
     const punct = PUNCT.find((p) => source.startsWith(p, i));
@@ -136,12 +149,46 @@ export function tokenize(source: string): Token[] {
   return tokens;
 }
 
-/** A double-quoted string from `start` (at the quote): VRL escapes, `\u{1F600}` included. */
-function readString(source: string, start: number): { text: string; end: number } {
+const EXPRESSION_KEYWORDS = new Set(['if', 'else', 'abort', 'return', 'in']);
+
+/** Whether a token ends an operand (then `%` is the remainder operator). */
+function endsValue(t: Token | undefined): boolean {
+  if (t === undefined || t.kind === 'newline') return false;
+  if (t.kind === 'punct') return t.text === ')' || t.text === ']' || t.text === '}';
+  // After `if`, `else`, `abort` ... an expression starts: `if %level == "debug" { ... }`.
+  if (t.kind === 'ident') return !EXPRESSION_KEYWORDS.has(t.text);
+  return true;
+}
+
+type TemplatePart = string | { name: string; start: number; end: number };
+
+/**
+ * A double-quoted string from `start` (at the quote): VRL escapes, `\u{1F600}` included. With
+ * `{{ name }}` segments it is a template: `parts` holds the text and the variables (`\{{` is a literal `{{`).
+ */
+function readString(source: string, start: number): { text: string; end: number; parts?: TemplatePart[] } {
   let i = start + 1;
   let text = '';
+  let parts: TemplatePart[] | undefined;
   while (i < source.length && source[i] !== '"') {
     const c = source[i]!;
+    if (c === '{' && source[i + 1] === '{') {
+      const close = source.indexOf('}}', i + 2);
+      const quote = source.indexOf('"', i + 2);
+      if (close < 0 || (quote >= 0 && quote < close)) throw syntaxError({ start: i, end: i + 2 }, 'unterminated template segment', ['close it with "}}", or write a literal "{{" as "\\{{"']);
+      const inner = source.slice(i + 2, close);
+      const name = inner.trim();
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+        throw syntaxError({ start: i, end: close + 2 }, 'a template segment holds a variable name', ['assign the value to a variable first: x = to_string(.field); "{{ x }}"']);
+      }
+      parts ??= [];
+      parts.push(text);
+      text = '';
+      const offset = i + 2 + inner.indexOf(name);
+      parts.push({ name, start: offset, end: offset + name.length });
+      i = close + 2;
+      continue;
+    }
     if (c !== '\\') {
       text += c;
       i++;
@@ -176,5 +223,9 @@ function readString(source: string, start: number): { text: string; end: number 
     }
   }
   if (i >= source.length) throw syntaxError({ start, end: source.length }, 'unterminated string literal');
+  if (parts) {
+    parts.push(text);
+    return { text: '', end: i + 1, parts: parts.filter((p) => p !== '') };
+  }
   return { text, end: i + 1 };
 }

@@ -1,6 +1,7 @@
 import type { Arg, Block, Closure, Expr, Segment, Target } from './ast.js';
 import { syntaxError, type Span } from './diagnostic.js';
 import { tokenize, type Token } from './lexer.js';
+import { normInt } from './value.js';
 
 const KEYWORDS = new Set(['if', 'else', 'abort', 'true', 'false', 'null', 'return', 'for', 'while', 'loop', 'break', 'continue', 'let', 'in']);
 
@@ -116,6 +117,9 @@ class Parser {
       if (t.text === '-' && expr.kind === 'literal' && typeof expr.value === 'number') {
         return { kind: 'literal', value: -expr.value, float: expr.float, span: { start: t.span.start, end: expr.span.end } };
       }
+      if (t.text === '-' && expr.kind === 'literal' && typeof expr.value === 'bigint') {
+        return { kind: 'literal', value: normInt(-expr.value), span: { start: t.span.start, end: expr.span.end } };
+      }
       return { kind: 'unary', op: t.text, expr, span: { start: t.span.start, end: expr.span.end } };
     }
     return this.postfix(this.primary());
@@ -155,7 +159,7 @@ class Parser {
         }
         const index = this.next();
         if (index.kind !== 'int') throw syntaxError(index.span, 'expected an integer index', ['an index is a literal integer: .list[0], .list[-1]']);
-        segments.push(sign * (index.value as number));
+        segments.push(sign * Number(index.value));
         this.expectPunct(']');
       } else return segments;
     }
@@ -172,6 +176,13 @@ class Parser {
       case 'string':
         this.next();
         return { kind: 'literal', value: t.value, span };
+      case 'template': {
+        this.next();
+        const parts = (JSON.parse(String(t.value)) as (string | { name: string; start: number; end: number })[]).map((p) =>
+          typeof p === 'string' ? p : { name: p.name, span: { start: p.start, end: p.end } },
+        );
+        return { kind: 'template', parts, span };
+      }
       case 'regex':
         this.next();
         return { kind: 'regex', source: String(t.value), flags: t.text, span };
@@ -186,19 +197,10 @@ class Parser {
         throw syntaxError(span, `unexpected ${describe(t)}`, ['expected an expression']);
     }
     switch (t.text) {
-      case '.': {
-        this.next();
-        const next = this.peek();
-        // The root path `.`, or `.field...` / `.[0]`.
-        const segments: Segment[] = [];
-        if (!next.spaced && next.kind === 'field') {
-          segments.push(String(this.next().value));
-          segments.push(...this.segments());
-        } else if (!next.spaced && next.kind === 'punct' && next.text === '[') {
-          segments.push(...this.segments());
-        }
-        return { kind: 'query', base: { kind: 'event' }, segments, span: { start: span.start, end: this.peek(-1).span.end } };
-      }
+      case '%':
+        return this.rootPath({ kind: 'meta' }, span.start);
+      case '.':
+        return this.rootPath({ kind: 'event' }, span.start);
       case '(': {
         this.next();
         this.skipNewlines();
@@ -226,6 +228,20 @@ class Parser {
       default:
         throw syntaxError(span, `unexpected ${describe(t)}`, ['expected an expression']);
     }
+  }
+
+  /** After `.` (the event) or `%` (its metadata): the root alone, or `.field...` / `.[0]...`. */
+  private rootPath(base: { kind: 'event' } | { kind: 'meta' }, start: number): Expr {
+    this.next();
+    const next = this.peek();
+    const segments: Segment[] = [];
+    if (!next.spaced && next.kind === 'field') {
+      segments.push(String(this.next().value));
+      segments.push(...this.segments());
+    } else if (!next.spaced && next.kind === 'punct' && next.text === '[') {
+      segments.push(...this.segments());
+    }
+    return { kind: 'query', base, segments, span: { start, end: this.peek(-1).span.end } };
   }
 
   private isObjectLiteral(): boolean {
@@ -357,6 +373,7 @@ function assignable(expr: Expr): boolean {
 function toTarget(expr: Expr): Target {
   if (expr.kind !== 'query' || expr.base.kind === 'expr') throw syntaxError(expr.span, 'not assignable');
   if (expr.base.kind === 'event') return { kind: 'event', segments: expr.segments, span: expr.span };
+  if (expr.base.kind === 'meta') return { kind: 'meta', segments: expr.segments, span: expr.span };
   return { kind: 'var', name: expr.base.name, segments: expr.segments, span: expr.span };
 }
 

@@ -4,19 +4,25 @@ import { CompileError, SyntaxFailure } from './diagnostic.js';
 import type { RunContext } from './function.js';
 import { parseProgram } from './parser.js';
 import './stdlib/index.js';
-import { isObject, Termination, VrlError, type Obj } from './value.js';
+import { bigIntCount, isObject, kindOf, share, Termination, VrlError, withoutBigInts, type Obj } from './value.js';
 
 export type Outcome =
-  | { kind: 'ok'; events: Obj[]; value: unknown }
+  | { kind: 'ok'; events: Obj[]; value: unknown; /** The metadata after the program (`NO_METADATA` when none was set). */ meta: Obj }
   | { kind: 'error' | 'abort'; message: string };
 
 export interface Program {
   readonly source: string;
   /** Whether a run can end in a run-time error (`!`, assertions) or `abort`: then the original event must be kept. */
   readonly canFail: boolean;
-  /** Run on an event's fields (they may be changed in place; frozen sub-objects are copied first). */
-  run(fields: Obj, ctx?: RunContext): Outcome;
+  /**
+   * Run on an event's fields (they may be changed in place; frozen sub-objects are copied first)
+   * and its metadata (`%`, frozen by the run: a write copies it).
+   */
+  run(fields: Obj, ctx?: RunContext, meta?: Obj): Outcome;
 }
+
+/** The metadata of an event that has none: frozen, so a write to `%x` copies it. */
+export const NO_METADATA: Obj = Object.freeze({});
 
 export const defaultRunContext: RunContext = {
   log: (level, message) => process.stderr.write(`vrl ${level}: ${message}\n`),
@@ -24,7 +30,17 @@ export const defaultRunContext: RunContext = {
 };
 
 /** Parse, type-check and compile a VRL program; throws CompileError with every diagnostic. */
-export function compileProgram(source: string, name = ''): Program {
+export interface CompileOptions {
+  /** Keep i64 values beyond 2^53 as BigInts in the resulting events (`sluice vrl` prints every digit). */
+  exactIntegers?: boolean;
+  /**
+   * Variables that outlive one run (the REPL): the program sees them, and a run leaves their new
+   * values here.
+   */
+  variables?: Map<string, unknown>;
+}
+
+export function compileProgram(source: string, name = '', options: CompileOptions = {}): Program {
   let ast;
   try {
     ast = parseProgram(source);
@@ -32,16 +48,21 @@ export function compileProgram(source: string, name = ''): Program {
     if (error instanceof SyntaxFailure) throw new CompileError(source, [error.diagnostic], name);
     throw error;
   }
-  const checked = check(ast, source);
+  const known = options.variables;
+  const checked = check(ast, source, known && new Map([...known].map(([name, v]) => [name, kindOf(v)])));
   if (checked.diagnostics.length > 0) throw new CompileError(source, checked.diagnostics, name);
   const code: Code = new Compiler(checked, source).program(ast);
   const slots = checked.slots.size;
+  const bigLiterals = !options.exactIntegers && /\d{16}/.test(source); // program text, not event content
+  const exact = options.exactIntegers === true;
   return {
     source,
     canFail: checked.canTerminate || checked.canAbort,
-    run(fields, ctx = defaultRunContext) {
-      const frame: Frame = { root: fields, vars: new Array(slots).fill(null), ctx };
+    run(fields, ctx = defaultRunContext, meta = NO_METADATA) {
+      const frame: Frame = { root: fields, meta: share(meta), vars: new Array(slots).fill(null), ctx };
+      if (known) for (const [name, slot] of checked.slots) if (known.has(name)) frame.vars[slot] = share(known.get(name));
       let value: unknown;
+      const bigBefore = bigIntCount.value;
       try {
         value = code(frame);
       } catch (error) {
@@ -50,7 +71,14 @@ export function compileProgram(source: string, name = ''): Program {
         if (error instanceof VrlError) return { kind: 'error', message: error.message };
         return { kind: 'error', message: `internal error: ${(error as Error).message}` };
       }
-      return { kind: 'ok', events: rootEvents(frame.root), value };
+      if (known) for (const [name, slot] of checked.slots) if (frame.vars[slot] !== undefined) known.set(name, frame.vars[slot]);
+      let events = rootEvents(frame.root);
+      let after = isObject(frame.meta) ? frame.meta : NO_METADATA;
+      if (!exact && (bigLiterals || bigIntCount.value !== bigBefore)) {
+        events = events.map((e) => withoutBigInts(e) as Obj);
+        after = withoutBigInts(after) as Obj;
+      }
+      return { kind: 'ok', events, value, meta: after };
     },
   };
 }

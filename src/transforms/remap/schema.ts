@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { CompileError } from './diagnostic.js';
-import { compileProgram, type Program } from './program.js';
+import { compileProgram, NO_METADATA, type Program } from './program.js';
 
 /**
  * Programs compiled while the config is validated, by text: `build` takes the same compiled
@@ -32,20 +32,22 @@ export function composePrograms(programs: Program[]): Program {
   return {
     source: programs.map((p) => p.source).join('\n'),
     canFail: programs.some((p) => p.canFail),
-    run(fields, ctx) {
+    run(fields, ctx, meta) {
       let events = [fields];
       let value: unknown = null;
       for (const program of programs) {
         const next = [];
         for (const event of events) {
-          const outcome = program.run(event, ctx);
+          // Events split by an earlier file share the metadata as it was then.
+          const outcome = program.run(event, ctx, meta);
           if (outcome.kind !== 'ok') return outcome;
           next.push(...outcome.events);
           value = outcome.value;
+          meta = outcome.meta;
         }
         events = next;
       }
-      return { kind: 'ok', events, value };
+      return { kind: 'ok', events, value, meta: meta ?? NO_METADATA };
     },
   };
 }

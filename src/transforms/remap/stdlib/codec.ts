@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { defineFunctions } from '../function.js';
-import { ANY, isObject, kindOf, T, toJson, type Obj } from '../value.js';
+import { ANY, isObject, kindOf, T, toJson, type Obj, jsonText } from '../value.js';
 import { fail, optBool } from './util.js';
 
 function quoteIfNeeded(s: string): string {
@@ -42,7 +42,7 @@ defineFunctions([
     name: 'encode_json',
     params: [{ name: 'value', type: ANY, required: true }, { name: 'pretty', type: T.boolean }],
     returns: T.bytes,
-    call: ([v, pretty]) => JSON.stringify(toJson(v), null, optBool(pretty, false) ? 2 : undefined),
+    call: ([v, pretty]) => jsonText(v, optBool(pretty, false) ? '  ' : ''),
   },
   {
     name: 'encode_logfmt',

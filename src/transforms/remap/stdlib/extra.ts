@@ -1,13 +1,13 @@
 import { createHash, createHmac } from 'node:crypto';
 import { hostname } from 'node:os';
 import { defineFunctions } from '../function.js';
-import { T } from '../value.js';
+import { T, I64_MAX, I64_MIN, normInt } from '../value.js';
 import { fail, optBool } from './util.js';
 
 const DIGITS = '0123456789abcdefghijklmnopqrstuvwxyz';
 
 /** Integer text in a base, with 0b/0o/0x prefixes when no base is given (VRL's parse_int). */
-function parseInt(text: string, base: number | undefined): number {
+function parseInt(text: string, base: number | undefined): number | bigint {
   let s = text;
   let negative = false;
   if (s.startsWith('-') || s.startsWith('+')) {
@@ -24,14 +24,16 @@ function parseInt(text: string, base: number | undefined): number {
   }
   if (b < 2 || b > 36) fail('invalid base: must be between 2 and 36 (inclusive)');
   if (s === '' || s.length > 64) fail(`could not parse integer: ${JSON.stringify(text)}`);
-  let n = 0;
+  let n = 0n;
+  const big = BigInt(b);
   for (const c of s.toLowerCase()) {
     const d = DIGITS.indexOf(c);
     if (d < 0 || d >= b) fail(`could not parse integer: ${JSON.stringify(text)}`);
-    n = n * b + d;
+    n = n * big + BigInt(d);
   }
-  if (!Number.isSafeInteger(n)) fail(`integer out of range: ${text}`);
-  return negative ? -n : n;
+  if (negative) n = -n;
+  if (n > I64_MAX || n < I64_MIN) fail(`integer out of range: ${text}`);
+  return normInt(n, false);
 }
 
 /** One CSV record (RFC 4180 quoting). */

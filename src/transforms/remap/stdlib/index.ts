@@ -10,3 +10,4 @@ import './system.js';
 import './logs.js';
 import './iteration.js';
 import './extra.js';
+import './more.js';

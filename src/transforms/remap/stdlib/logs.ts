@@ -1,7 +1,7 @@
 import { defineFunctions } from '../function.js';
 import { T, VrlRegex, type Obj } from '../value.js';
 import { strptime } from './time.js';
-import { fail } from './util.js';
+import { fail, failed } from './util.js';
 
 // Every pattern is RE2 (linear time) and compiled once here.
 const COMMON = new VrlRegex(
@@ -191,7 +191,7 @@ defineFunctions([
     fallible: true,
     call: ([v]) => {
       const g = captures(KLOG, String(v));
-      if (!g) fail('failed parsing klog message');
+      if (!g) return failed('failed parsing klog message');
       const year = new Date().getUTCFullYear();
       return {
         level: KLOG_LEVELS[g.level!],

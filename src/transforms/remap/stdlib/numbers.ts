@@ -1,8 +1,9 @@
 import { defineFunctions } from '../function.js';
-import { ANY, NUMBER, T, valueEquals, display } from '../value.js';
+import { ANY, NUMBER, normInt, T, valueEquals, display } from '../value.js';
 import { fail, optInt } from './util.js';
 
 const roundTo = (fn: (x: number) => number) => ([v, precision]: unknown[]) => {
+  if (typeof v === 'bigint') return v; // an integer is already whole
   const n = v as number;
   const p = optInt(precision, 0);
   if (p <= 0) return fn(n);
@@ -26,27 +27,35 @@ function formatNumber(n: number, scale: unknown, decimal: unknown, grouping: unk
 }
 
 defineFunctions([
-  { name: 'floor', params: [{ name: 'value', type: NUMBER, required: true }, { name: 'precision', type: T.integer }], returns: numberReturn, call: roundTo(Math.floor) },
-  { name: 'ceil', params: [{ name: 'value', type: NUMBER, required: true }, { name: 'precision', type: T.integer }], returns: numberReturn, call: roundTo(Math.ceil) },
+  { name: 'floor', params: [{ name: 'value', type: NUMBER, required: true }, { name: 'precision', type: T.integer }], returns: numberReturn, bigints: true, call: roundTo(Math.floor) },
+  { name: 'ceil', params: [{ name: 'value', type: NUMBER, required: true }, { name: 'precision', type: T.integer }], returns: numberReturn, bigints: true, call: roundTo(Math.ceil) },
   // Rust rounds half away from zero; Math.round rounds half up.
-  { name: 'round', params: [{ name: 'value', type: NUMBER, required: true }, { name: 'precision', type: T.integer }], returns: numberReturn, call: roundTo((x) => Math.sign(x) * Math.round(Math.abs(x))) },
-  { name: 'abs', params: [{ name: 'value', type: NUMBER, required: true }], returns: (args) => (args[0]?.type ?? NUMBER) & NUMBER, call: ([v]) => Math.abs(v as number) },
+  { name: 'round', params: [{ name: 'value', type: NUMBER, required: true }, { name: 'precision', type: T.integer }], returns: numberReturn, bigints: true, call: roundTo((x) => Math.sign(x) * Math.round(Math.abs(x))) },
+  { name: 'abs', params: [{ name: 'value', type: NUMBER, required: true }], returns: (args) => (args[0]?.type ?? NUMBER) & NUMBER, bigints: true, call: ([v]) => (typeof v === 'bigint' ? normInt(v < 0n ? -v : v) : Math.abs(v as number)) },
   {
     name: 'mod',
     params: [{ name: 'value', type: NUMBER, required: true }, { name: 'modulus', type: NUMBER, required: true }],
     returns: NUMBER,
     fallible: (args) => !(args[1]?.literal && args[1].value !== 0),
-    call: ([v, m]) => ((m as number) === 0 ? fail("can't calculate remainder of division by zero") : (v as number) % (m as number)),
+    bigints: true,
+    call: ([v, m]) => {
+      if (m == 0) return fail("can't calculate remainder of division by zero");
+      if (typeof v === 'number' && typeof m === 'number') return v % m;
+      if (typeof v === 'bigint' && (typeof m === 'bigint' || Number.isSafeInteger(m))) return normInt(v % BigInt(m as number | bigint));
+      if (typeof m === 'bigint' && Number.isSafeInteger(v)) return normInt(BigInt(v as number) % m);
+      return Number(v) % Number(m);
+    },
   },
   {
     name: 'format_int',
     params: [{ name: 'value', type: T.integer, required: true }, { name: 'base', type: T.integer }],
     returns: T.bytes,
     fallible: true,
+    bigints: true,
     call: ([v, base]) => {
       const b = optInt(base, 10);
       if (b < 2 || b > 36) fail('invalid base: must be between 2 and 36 (inclusive)');
-      return (v as number).toString(b);
+      return (v as number | bigint).toString(b);
     },
   },
   {

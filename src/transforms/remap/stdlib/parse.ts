@@ -1,6 +1,6 @@
 import { defineFunctions } from '../function.js';
-import { T, VrlRegex, type Obj } from '../value.js';
-import { fail, optBool } from './util.js';
+import { isBigInteger, parseI64, T, VrlRegex, type Obj } from '../value.js';
+import { fail, failed, optBool } from './util.js';
 
 const JSON_TYPES = T.bytes | T.integer | T.float | T.boolean | T.null | T.object | T.array;
 
@@ -88,13 +88,139 @@ function parseQuery(text: string): Obj {
   return out;
 }
 
-/** Rules out most non-JSON lines by their first character, without paying for a SyntaxError. */
-function mayBeJson(text: string): boolean {
+/**
+ * Rules out non-JSON text cheaply, without paying for a SyntaxError (its stack trace cost ~10 µs a
+ * line: log lines that start with a timestamp or a word are most of a node's lines). The first and
+ * last non-blank characters must fit (`{...}`, `[...]`, `"..."`), a number must be one, and
+ * `true`/`false`/`null` must be exactly that. What passes is parsed by JSON.parse, which decides.
+ */
+export function mayBeJson(text: string): boolean {
   let i = 0;
+  let end = text.length - 1;
   let c = text.charCodeAt(0);
   while (c === 32 || c === 9 || c === 10 || c === 13) c = text.charCodeAt(++i);
-  // { [ " - 0-9 t f n
-  return c === 123 || c === 91 || c === 34 || c === 45 || (c >= 48 && c <= 57) || c === 116 || c === 102 || c === 110;
+  let last = text.charCodeAt(end);
+  while (end > i && (last === 32 || last === 9 || last === 10 || last === 13)) last = text.charCodeAt(--end);
+  switch (c) {
+    case 123: // {
+      return last === 125;
+    case 91: // [
+      return last === 93;
+    case 34: // "
+      return last === 34 && end > i;
+    case 116:
+    case 102:
+    case 110: {
+      const word = text.slice(i, end + 1);
+      return word === 'true' || word === 'false' || word === 'null';
+    }
+    default:
+      if (c === 45 || (c >= 48 && c <= 57)) return isJsonNumber(text, i, end + 1);
+      return false;
+  }
+}
+
+/** JSON's number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? over text[start, end). */
+function isJsonNumber(text: string, start: number, end: number): boolean {
+  let i = start;
+  const digit = () => {
+    const c = text.charCodeAt(i);
+    return c >= 48 && c <= 57;
+  };
+  if (text.charCodeAt(i) === 45) i++;
+  if (!digit()) return false;
+  if (text.charCodeAt(i) === 48) i++;
+  else while (i < end && digit()) i++;
+  if (i < end && text.charCodeAt(i) === 46) {
+    i++;
+    if (!digit()) return false;
+    while (i < end && digit()) i++;
+  }
+  if (i < end && (text.charCodeAt(i) === 101 || text.charCodeAt(i) === 69)) {
+    i++;
+    if (text.charCodeAt(i) === 43 || text.charCodeAt(i) === 45) i++;
+    if (!digit()) return false;
+    while (i < end && digit()) i++;
+  }
+  return i === end;
+}
+
+/** Whether JSON.parse rounded an integer (an i64 beyond 2^53): then `parseJsonExact` reads it again. */
+function hasBigInteger(value: unknown, depth = 0): boolean {
+  if (typeof value === 'number') return isBigInteger(value);
+  if (value === null || typeof value !== 'object' || depth > 64) return false;
+  if (Array.isArray(value)) return value.some((v) => hasBigInteger(v, depth + 1));
+  for (const k in value as Obj) if (hasBigInteger((value as Obj)[k], depth + 1)) return true;
+  return false;
+}
+
+/**
+ * JSON already known to be valid, read again with integers as i64 (BigInt beyond 2^53; beyond
+ * i64 a float, as VRL). Strings go through JSON.parse; nesting deeper than 256 keeps the rounded value.
+ */
+function parseJsonExact(text: string, fallback: unknown): unknown {
+  let i = 0;
+  const ws = () => {
+    for (let c = text.charCodeAt(i); c === 32 || c === 9 || c === 10 || c === 13; c = text.charCodeAt(++i));
+  };
+  const TOO_DEEP = {};
+  const value = (depth: number): unknown => {
+    if (depth > 256) throw TOO_DEEP;
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      const out: Obj = {};
+      ws();
+      if (text[i] === '}') return i++, out;
+      for (;;) {
+        ws();
+        const key = string();
+        ws();
+        i++; // :
+        out[key] = value(depth + 1);
+        ws();
+        if (text[i++] === '}') return out;
+      }
+    }
+    if (c === '[') {
+      i++;
+      const out: unknown[] = [];
+      ws();
+      if (text[i] === ']') return i++, out;
+      for (;;) {
+        out.push(value(depth + 1));
+        ws();
+        if (text[i++] === ']') return out;
+      }
+    }
+    if (c === '"') return string();
+    if (text.startsWith('true', i)) return (i += 4), true;
+    if (text.startsWith('false', i)) return (i += 5), false;
+    if (text.startsWith('null', i)) return (i += 4), null;
+    const start = i;
+    let integral = true;
+    for (; i < text.length; i++) {
+      const d = text[i]!;
+      if (d === '.' || d === 'e' || d === 'E') integral = false;
+      else if (!(d === '-' || d === '+' || (d >= '0' && d <= '9'))) break;
+    }
+    const lexeme = text.slice(start, i);
+    const n = Number(lexeme);
+    return integral && !Number.isSafeInteger(n) ? (parseI64(lexeme) ?? n) : n;
+  };
+  const string = (): string => {
+    const start = i++;
+    while (text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
+    i++;
+    return JSON.parse(text.slice(start, i)) as string;
+  };
+  try {
+    return value(0);
+  } catch (error) {
+    if (error === TOO_DEEP) return fallback;
+    throw error;
+  }
 }
 
 const DEFAULT_PORTS: Record<string, number> = { 'http:': 80, 'https:': 443, 'ws:': 80, 'wss:': 443, 'ftp:': 21 };
@@ -107,13 +233,14 @@ defineFunctions([
     fallible: true,
     call: ([v, maxDepth]) => {
       const text = String(v);
-      if (!mayBeJson(text)) return fail('unable to parse json: expected a JSON value');
+      if (!mayBeJson(text)) return failed('unable to parse json: expected a JSON value');
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);
       } catch (error) {
-        return fail(`unable to parse json: ${(error as Error).message}`);
+        return failed(`unable to parse json: ${(error as Error).message}`);
       }
+      if (text.length >= 16 && hasBigInteger(parsed)) parsed = parseJsonExact(text, parsed);
       return typeof maxDepth === 'number' ? depthLimit(parsed, Math.max(1, Math.min(128, maxDepth))) : parsed;
     },
   },
@@ -124,7 +251,7 @@ defineFunctions([
     fallible: true,
     call: ([v, re, numeric]) => {
       const m = (re as VrlRegex).re.matcher(String(v));
-      if (!m.find()) fail('could not find any pattern matches');
+      if (!m.find()) return failed('could not find any pattern matches');
       return regexCaptures(re as VrlRegex, m, optBool(numeric, false));
     },
   },

@@ -1,6 +1,6 @@
 import { defineFunctions } from '../function.js';
-import { T } from '../value.js';
-import { fail, rfc3339 } from './util.js';
+import { nanosOf, normInt, subMsOf, T, timestampOf } from '../value.js';
+import { fail, failed, rfc3339 } from './util.js';
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
@@ -89,6 +89,15 @@ export function strptime(text: string, format: string): Date | undefined {
     }
     const spec = format[++f];
     let ok = true;
+    if (spec === '.' && isDigit(format[f + 1]) && format[f + 2] === 'f') {
+      // %.3f %.6f %.9f: a dot and that many digits
+      const digits = Number(format[f + 1]);
+      f += 2;
+      if (text[i] !== '.' && text[i] !== ',') return undefined;
+      i++;
+      if (!fraction(digits)) return undefined;
+      continue;
+    }
     if (spec === '.' && format[f + 1] === 'f') {
       f++;
       if (text[i] === '.' || text[i] === ',') {
@@ -137,6 +146,7 @@ export function strptime(text: string, format: string): Date | undefined {
       case 'D': format = format.slice(0, f - 1) + '%m/%d/%y' + format.slice(f + 1); f -= 2; continue;
       case 'F': format = format.slice(0, f - 1) + '%Y-%m-%d' + format.slice(f + 1); f -= 2; continue;
       case 'R': format = format.slice(0, f - 1) + '%H:%M' + format.slice(f + 1); f -= 2; continue;
+      case 'v': format = format.slice(0, f - 1) + '%e-%b-%Y' + format.slice(f + 1); f -= 2; continue;
       case '+': format = format.slice(0, f - 1) + '%Y-%m-%dT%H:%M:%S%.f%:z' + format.slice(f + 1); f -= 2; continue;
       case '%': if (text[i] !== '%') return undefined; i++; break;
       default:
@@ -145,11 +155,12 @@ export function strptime(text: string, format: string): Date | undefined {
     if (!ok) return undefined;
   }
   if (i !== text.length) return undefined;
-  if (epoch !== undefined) return new Date(epoch * 1000 + Math.floor(nanos / 1e6));
+  if (epoch !== undefined) return timestampOf(epoch * 1000 + Math.floor(nanos / 1e6), nanos % 1e6);
   if (pm !== undefined) hour = (hour % 12) + (pm ? 12 : 0);
   if (month < 1 || month > 12 || day < 1 || day > (month === 1 && day > 31 ? 366 : 31) || hour > 23 || minute > 59 || second > 60) return undefined;
   const ms = Date.UTC(year, month - 1, day, hour, minute, second, Math.floor(nanos / 1e6)) - offsetMinutes * 60_000;
-  const date = new Date(ms);
+  if (Number.isNaN(ms)) return undefined;
+  const date = timestampOf(ms, nanos % 1e6);
   if (Number.isNaN(date.getTime())) return undefined;
   return date;
 }
@@ -170,10 +181,16 @@ export function strftime(date: Date, format: string): string {
       const mod = spec;
       spec = format[++f];
       if (spec === 'f') {
-        const ms = date.getUTCMilliseconds();
-        const digits = mod === '.' ? 3 : Number(mod);
-        const nanos = pad(ms, 3).padEnd(9, '0').slice(0, digits);
-        out += mod === '.' ? (ms ? `.${pad(ms, 3)}` : '') : nanos;
+        // %.f: a dot and 3, 6 or 9 digits, as many as needed (none for a whole second); %3f %6f %9f: that many.
+        const nanos = nanosOf(date);
+        const digits = String(nanos).padStart(9, '0');
+        if (mod === '.') out += nanos === 0 ? '' : `.${nanos % 1e6 === 0 ? digits.slice(0, 3) : nanos % 1e3 === 0 ? digits.slice(0, 6) : digits}`;
+        else out += digits.slice(0, Number(mod));
+        continue;
+      }
+      if (mod === '.' && isDigit(spec) && format[f + 1] === 'f') {
+        f++;
+        out += `.${String(nanosOf(date)).padStart(9, '0').slice(0, Number(spec))}`; // %.3f %.6f %.9f
         continue;
       }
       if (spec === 'z' && mod === ':') {
@@ -191,7 +208,7 @@ export function strftime(date: Date, format: string): string {
       case 'I': out += pad(((date.getUTCHours() + 11) % 12) + 1); break;
       case 'M': out += pad(date.getUTCMinutes()); break;
       case 'S': out += pad(date.getUTCSeconds()); break;
-      case 'f': out += pad(date.getUTCMilliseconds(), 3) + '000000'; break;
+      case 'f': out += String(nanosOf(date)).padStart(9, '0'); break;
       case 'p': out += date.getUTCHours() < 12 ? 'AM' : 'PM'; break;
       case 'b': case 'h': out += MONTH_NAMES[date.getUTCMonth()]!.slice(0, 3); break;
       case 'B': out += MONTH_NAMES[date.getUTCMonth()]; break;
@@ -205,6 +222,7 @@ export function strftime(date: Date, format: string): string {
       case 'D': out += strftime(date, '%m/%d/%y'); break;
       case 'F': out += strftime(date, '%Y-%m-%d'); break;
       case 'R': out += strftime(date, '%H:%M'); break;
+      case 'v': out += strftime(date, '%e-%b-%Y'); break;
       case '+': out += rfc3339(date).replace('Z', '+00:00'); break;
       case '%': out += '%'; break;
       default: out += `%${spec ?? ''}`;
@@ -250,7 +268,7 @@ defineFunctions([
     fallible: true,
     call: ([v, format]) => {
       if (v instanceof Date) return v;
-      return strptime(String(v), String(format)) ?? fail(`failed parsing timestamp ${JSON.stringify(v)} using format ${JSON.stringify(format)}`);
+      return strptime(String(v), String(format)) ?? failed(`failed parsing timestamp ${JSON.stringify(v)} using format ${JSON.stringify(format)}`);
     },
   },
   {
@@ -267,18 +285,27 @@ defineFunctions([
     name: 'to_unix_timestamp',
     params: [{ name: 'value', type: T.timestamp, required: true }, { name: 'unit', type: T.bytes }],
     returns: T.integer,
+    bigints: true,
     call: ([v, unit]) => {
-      const ms = (v as Date).getTime();
-      return unit === 'milliseconds' ? ms : unit === 'microseconds' ? ms * 1000 : unit === 'nanoseconds' ? ms * 1e6 : Math.floor(ms / 1000);
+      const date = v as Date;
+      const ms = date.getTime();
+      if (unit === 'milliseconds') return ms;
+      if (unit === 'microseconds') return ms * 1000 + Math.floor(subMsOf(date) / 1000);
+      if (unit === 'nanoseconds') return normInt(BigInt(ms) * 1_000_000n + BigInt(subMsOf(date))); // ~1.7e18: an i64 BigInt
+      return Math.floor(ms / 1000);
     },
   },
   {
     name: 'from_unix_timestamp',
     params: [{ name: 'value', type: T.integer, required: true }, { name: 'unit', type: T.bytes }],
     returns: T.timestamp,
+    bigints: true,
     call: ([v, unit]) => {
-      const n = v as number;
-      return new Date(unit === 'milliseconds' ? n : unit === 'microseconds' ? n / 1000 : unit === 'nanoseconds' ? n / 1e6 : n * 1000);
+      const n = BigInt(v as number | bigint);
+      const nanos = unit === 'milliseconds' ? n * 1_000_000n : unit === 'microseconds' ? n * 1000n : unit === 'nanoseconds' ? n : n * 1_000_000_000n;
+      const ms = nanos / 1_000_000n - (nanos % 1_000_000n < 0n ? 1n : 0n); // floor
+      const date = timestampOf(Number(ms), Number(nanos - ms * 1_000_000n));
+      return Number.isNaN(date.getTime()) ? fail(`timestamp out of range: ${n}`) : date;
     },
   },
   {

@@ -1,6 +1,6 @@
 import { defineFunctions, type FunctionDef } from '../function.js';
-import { ANY, kindOf, NUMBER, T, typeName, VrlRegex, type TypeSet } from '../value.js';
-import { fail, fallibleIfMay, scalarToString } from './util.js';
+import { ANY, kindOf, NUMBER, T, typeName, VrlRegex, type TypeSet, parseI64 } from '../value.js';
+import { fail, failed, fallibleIfMay, scalarToString } from './util.js';
 
 const SCALAR = T.bytes | T.integer | T.float | T.boolean | T.null | T.timestamp;
 
@@ -10,7 +10,7 @@ function assertion(name: string, kind: TypeSet): FunctionDef {
     params: [{ name: 'value', type: ANY, required: true }],
     returns: kind,
     fallible: (args) => ((args[0]?.type ?? ANY) & ~kind) !== 0,
-    call: ([v]) => ((kindOf(v) & kind) !== 0 ? v : fail(`expected ${typeName(kind)}, got ${typeName(kindOf(v))}`)),
+    call: ([v]) => ((kindOf(v) & kind) !== 0 ? v : failed(`expected ${typeName(kind)}, got ${typeName(kindOf(v))}`)),
   };
 }
 
@@ -57,7 +57,7 @@ function isFloatText(s: string): boolean {
   return !Number.isNaN(Number(s));
 }
 
-function toInt(v: unknown): number {
+function toInt(v: unknown): number | bigint {
   switch (kindOf(v)) {
     case T.integer:
       return v as number;
@@ -74,8 +74,8 @@ function toInt(v: unknown): number {
       // A short anchored pattern on a bounded character class: no backtracking blow-up possible.
       if (s.length > 32 || !isIntText(s)) return fail(`invalid integer ${JSON.stringify(s)}`);
       const n = Number(s);
-      if (!Number.isSafeInteger(n)) return fail(`integer out of range: ${s}`);
-      return n;
+      if (Number.isSafeInteger(n)) return n;
+      return parseI64(s) ?? fail(`integer out of range: ${s}`);
     }
     default:
       return fail(`unable to coerce ${typeName(kindOf(v))} into integer`);
@@ -86,7 +86,7 @@ function toFloat(v: unknown): number {
   switch (kindOf(v)) {
     case T.integer:
     case T.float:
-      return v as number;
+      return Number(v);
     case T.boolean:
       return v ? 1 : 0;
     case T.null:
