@@ -16,6 +16,7 @@ import './sources/kubernetes_logs/index.js';
 import './sources/kubernetes_events/index.js';
 import './sinks/http/index.js';
 import './sinks/nats/index.js';
+import './sinks/kafka/index.js';
 import './sinks/elasticsearch/index.js';
 import './sinks/loki/index.js';
 import './sinks/splunk_hec_logs/index.js';
