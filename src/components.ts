@@ -24,6 +24,7 @@ import './sinks/datadog_logs/index.js';
 import './sinks/aws_s3/index.js';
 import './sources/http_server/index.js';
 import './sources/nats/index.js';
+import './sources/kafka/index.js';
 import './sources/journald/index.js';
 import './sinks/opentelemetry/index.js';
 import './sources/opentelemetry/index.js';
