@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { loadConfig } from '../../core/config/load.js';
+import { tempDir } from '../../../test/harness.js';
 import { collector, startTopology, waitUntil } from '../../../test/harness.js';
 import { FakeKafka } from '../../../test/fakes/kafka/broker.js';
 import { encodeBatch } from '../../../test/fakes/kafka/codec.js';
@@ -110,6 +114,23 @@ describe('kafka source against the fake broker', () => {
       assert.deepEqual([...new Set(c.messages as string[])].sort(), Array.from({ length: 400 }, (_, i) => `m${i}`).sort());
     } finally {
       await running.stop();
+    }
+  });
+
+  it('the Kubernetes examples of both READMEs are valid configs', () => {
+    const readme = (component: string) => readFileSync(join(import.meta.dirname, '..', '..', '..', '..', 'src', component, 'kafka', 'README.md'), 'utf8');
+    const aggregator = readme('sources').split('sluice.yaml: |\n')[1]!.split('---')[0]!.split('\n').map((l) => l.slice(4)).join('\n');
+    const agent = 'sources: {kubernetes_logs: {type: kubernetes_logs}}\n' + readme('sinks').split('# sluice-custom / sluice.yaml\n')[1]!.split('```')[0]!;
+    const dir = tempDir();
+    try {
+      for (const [name, text] of [['aggregator', aggregator], ['agent', agent]] as const) {
+        const file = join(dir.path, `${name}.yaml`);
+        writeFileSync(file, text);
+        const config = loadConfig({ files: [file] }, { KAFKA_PASSWORD: 'x' }, { environment: false });
+        assert.ok(config.components.some((c) => c.type === 'kafka'), name);
+      }
+    } finally {
+      dir.cleanup();
     }
   });
 
