@@ -164,14 +164,8 @@ export class KafkaSource implements Source {
     const text = message.value ? this.decoder.decode(message.value) : '';
     let fields: Fields | undefined;
     if (this.config.decoding.codec === 'json') {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        parsed = undefined;
-      }
-      if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) fields = parsed as Fields;
-      else {
+      fields = jsonObject(text);
+      if (fields === undefined) {
         this.ctx.metrics.error('invalid_message');
         this.ctx.logger.warn({ topic: message.topic, partition: message.partition, offset: String(message.offset) }, 'kafka record is not a JSON object: kept as the message');
       }
@@ -218,5 +212,15 @@ export class KafkaSource implements Source {
         this.ctx.logger.warn({ err: kafkaErrorMessage(error), group_id: this.config.group_id }, 'kafka offset commit failed');
       }
     }
+  }
+}
+
+/** The JSON object `text` holds, or undefined (not JSON, or JSON but not an object). */
+function jsonObject(text: string): Fields | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Fields) : undefined;
+  } catch {
+    return undefined;
   }
 }
