@@ -10,7 +10,8 @@ import { assignOffset, COMPRESSION_NAMES, decodeRecords, ProtocolError, Reader, 
  * also serves): ApiVersions v3, Metadata v9, Produce v7 (record batches v2, CRC-32C checked,
  * idempotent sequence checks), InitProducerId v3, FindCoordinator v4, JoinGroup v6, SyncGroup v4,
  * Heartbeat v4, LeaveGroup v4, OffsetCommit v8, OffsetFetch v8, ListOffsets v5, Fetch v12
- * (long-poll), SaslHandshake v1 + SaslAuthenticate v2 (PLAIN, SCRAM-SHA-256/512).
+ * (long-poll), SaslHandshake v1 + SaslAuthenticate v2 (PLAIN, SCRAM-SHA-256/512), and CreateTopics
+ * v7 / DeleteTopics v6 for admin clients.
  *
  * Faults a test can cause: a partition's leadership moving to another broker (the old one answers
  * NOT_LEADER_OR_FOLLOWER), responses held back (client time-outs) or lost after the request was
@@ -55,6 +56,8 @@ const API = {
   SyncGroup: 14,
   SaslHandshake: 17,
   ApiVersions: 18,
+  CreateTopics: 19,
+  DeleteTopics: 20,
   InitProducerId: 22,
   SaslAuthenticate: 36,
 } as const;
@@ -76,6 +79,8 @@ const SERVED: Record<ApiName, { version: number; flexibleFrom: number }> = {
   SyncGroup: { version: 4, flexibleFrom: 4 },
   SaslHandshake: { version: 1, flexibleFrom: 99 },
   ApiVersions: { version: 3, flexibleFrom: 3 },
+  CreateTopics: { version: 7, flexibleFrom: 5 },
+  DeleteTopics: { version: 6, flexibleFrom: 4 },
   InitProducerId: { version: 3, flexibleFrom: 2 },
   SaslAuthenticate: { version: 2, flexibleFrom: 2 },
 };
@@ -413,6 +418,10 @@ export class FakeKafka {
         return this.listOffsets(connection, r);
       case 'Fetch':
         return this.fetch(connection, r);
+      case 'CreateTopics':
+        return this.createTopics(r);
+      case 'DeleteTopics':
+        return this.deleteTopics(r);
     }
   }
 
@@ -617,6 +626,55 @@ export class FakeKafka {
     const expected = (state.recent.at(-1)?.lastSeq ?? -1) + 1;
     if (header.baseSequence !== expected) return { error: ERR.OUT_OF_ORDER_SEQUENCE_NUMBER };
     return { error: ERR.NONE };
+  }
+
+  /** CreateTopics: partitions spread over the brokers; replication and configs are not simulated. */
+  private createTopics(r: Reader): Buffer {
+    const topics = r.array(true, (r) => {
+      const name = r.string(true) ?? '';
+      const partitions = r.int32();
+      r.int16();
+      r.array(true, (r) => {
+        r.int32();
+        r.array(true, (r) => r.int32());
+        r.taggedFields();
+      });
+      r.array(true, (r) => {
+        r.string(true);
+        r.string(true);
+        r.taggedFields();
+      });
+      r.taggedFields();
+      return { name, partitions: partitions > 0 ? partitions : 1 };
+    });
+    r.int32();
+    const validateOnly = r.bool();
+    r.taggedFields();
+    const w = new Writer().int32(0);
+    w.array(topics, true, (w, t) => {
+      const exists = this.topics.has(t.name);
+      if (!exists && !validateOnly) this.createTopic(t.name, t.partitions);
+      w.string(t.name, true).raw(Buffer.alloc(16)).int16(this.answered(exists ? 36 : ERR.NONE)).string(exists ? `Topic '${t.name}' already exists.` : null, true);
+      w.int32(t.partitions).int16(1).array([], true, () => undefined).tags();
+    });
+    return w.tags().build();
+  }
+
+  private deleteTopics(r: Reader): Buffer {
+    const names = r.array(true, (r) => {
+      const name = r.string(true);
+      r.bytes(16); // topic_id: the fake names topics only
+      r.taggedFields();
+      return name ?? '';
+    });
+    r.int32();
+    r.taggedFields();
+    const w = new Writer().int32(0);
+    w.array(names, true, (w, name) => {
+      const existed = this.topics.delete(name);
+      w.string(name, true).raw(Buffer.alloc(16)).int16(this.answered(existed ? ERR.NONE : ERR.UNKNOWN_TOPIC_OR_PARTITION)).string(null, true).tags();
+    });
+    return w.tags().build();
   }
 
   // --- consumer groups ---------------------------------------------------------------------
