@@ -117,6 +117,24 @@ describe('kafka sink against the fake broker', () => {
     }
   });
 
+  it('answers held past the request time-out: the client times out, resends, and each event is stored once', async () => {
+    const kafka = await cluster({ topics: { slow: 1 } });
+    const running = await startTopology({
+      sources: { gen_slow: { type: 'test_counter', count: 200, batch_size: 20 } },
+      sinks: { out: { type: 'kafka', inputs: ['gen_slow'], bootstrap_servers: kafka.bootstrap, topic: 'slow', batch: { max_events: 20, timeout_secs: 0.01 }, request: { ...fast, timeout_secs: 0.5 } } },
+    });
+    try {
+      await waitUntil(() => kafka.records('slow').length >= 40, 15_000, 'first records');
+      kafka.holdResponses(1500);
+      await waitUntil(() => sourceOutcomes.get('gen_slow')!.length === 10, 30_000, 'all source batches acknowledged');
+      assert.ok(sourceOutcomes.get('gen_slow')!.every((o) => o.rejected === 0));
+      assert.deepEqual(sorted(seqsOf(kafka, 'slow')), range(200), 'each event exactly once');
+      assert.ok(kafka.produceLog.length > 10, `resends happened (${kafka.produceLog.length} batches sent for 10)`);
+    } finally {
+      await running.stop();
+    }
+  });
+
   it('a broker restart mid-stream: nothing acked while it is down, nothing lost after', async () => {
     const kafka = await cluster({ topics: { restart: 2 } });
     const running = await startTopology({

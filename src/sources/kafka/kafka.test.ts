@@ -15,8 +15,8 @@ const put = (kafka: FakeKafka, topic: string, partition: number, values: string[
 
 describe('kafka source against the fake broker', () => {
   const brokers: FakeKafka[] = [];
-  const cluster = async (topics: Record<string, number>) => {
-    const kafka = await new FakeKafka({ topics }).start();
+  const cluster = async (topics: Record<string, number>, brokerCount = 1) => {
+    const kafka = await new FakeKafka({ topics, brokers: brokerCount }).start();
     brokers.push(kafka);
     return kafka;
   };
@@ -112,6 +112,23 @@ describe('kafka source against the fake broker', () => {
       await waitUntil(() => new Set(c.messages).size === 400, 40_000, 'all 400 records');
       await waitUntil(() => kafka.committed('g-rs', 'rs', 0) === 400n, 20_000, 'offsets committed to the end');
       assert.deepEqual([...new Set(c.messages as string[])].sort(), Array.from({ length: 400 }, (_, i) => `m${i}`).sort());
+    } finally {
+      await running.stop();
+    }
+  });
+
+  it('a partition leader moving to another broker mid-stream: fetching follows it, every record arrives', async () => {
+    const kafka = await cluster({ mv: 1 }, 2);
+    put(kafka, 'mv', 0, Array.from({ length: 50 }, (_, i) => `v${i}`));
+    const c = collector('mv');
+    const running = await topology(kafka, 'mv', { topics: ['mv'] });
+    try {
+      await c.waitFor(50, 15_000);
+      kafka.moveLeader('mv', 0, 2);
+      put(kafka, 'mv', 0, Array.from({ length: 50 }, (_, i) => `v${50 + i}`));
+      await waitUntil(() => new Set(c.messages).size === 100, 30_000, 'all 100 records');
+      await waitUntil(() => kafka.committed('g-mv', 'mv', 0) === 100n, 20_000, 'committed to the end');
+      assert.ok((kafka.errorsAnswered.get('NOT_LEADER_OR_FOLLOWER') ?? 0) + (kafka.errorsAnswered.get('FENCED_LEADER_EPOCH') ?? 0) > 0, 'the old leader refused');
     } finally {
       await running.stop();
     }
