@@ -60,6 +60,17 @@ describe('kafka source against the fake broker', () => {
     }
   });
 
+  it('shutdown commits the acknowledged offsets (with no periodic commit due)', async () => {
+    const kafka = await cluster({ bye: 1 });
+    put(kafka, 'bye', 0, ['x0', 'x1', 'x2']);
+    const running = await topology(kafka, 'bye', { topics: ['bye'], commit_interval_ms: 600_000 });
+    await collector('bye').waitFor(3, 15_000);
+    assert.equal(kafka.committed('g-bye', 'bye', 0), undefined);
+    await running.stop();
+    assert.equal(kafka.committed('g-bye', 'bye', 0), 3n, 'committed at shutdown');
+    assert.equal(kafka.groups.get('g-bye')!.members.size, 0, 'the member left the group');
+  });
+
   it('a restarted consumer group resumes from the committed offsets: records after them only', async () => {
     const kafka = await cluster({ resume: 1 });
     put(kafka, 'resume', 0, ['r0', 'r1', 'r2']);
