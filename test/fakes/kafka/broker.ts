@@ -189,6 +189,8 @@ export class FakeKafka {
   private readonly issuedProducers = new Set<bigint>();
   private holdUntil = 0;
   private readonly lose = new Map<ApiName, number>();
+  /** Faults armed to start at the n-th request of an API (counted from when they were armed). */
+  private readonly triggers: Array<{ api: ApiName; remaining: number; fire: () => void }> = [];
   private sweeper: NodeJS.Timeout | undefined;
   private running = false;
 
@@ -252,14 +254,25 @@ export class FakeKafka {
     for (const wake of p.waiters) wake();
   }
 
-  /** Every response from now on is held back until `ms` have passed (requests are still applied). */
-  holdResponses(ms: number): void {
-    this.holdUntil = Date.now() + ms;
+  /**
+   * Every response is held back for `ms` (requests are still applied): from now, or from the
+   * `after.nth` request of `after.api` on.
+   */
+  holdResponses(ms: number, after?: { api: ApiName; nth: number }): void {
+    this.arm(after, () => (this.holdUntil = Date.now() + ms));
   }
 
-  /** The next `count` requests of this API are applied but never answered (a lost acknowledgement). */
-  loseResponses(api: ApiName, count: number): void {
-    this.lose.set(api, (this.lose.get(api) ?? 0) + count);
+  /**
+   * `count` requests of this API are applied but never answered (a lost acknowledgement): the
+   * next ones, or those from the `fromNth` request on.
+   */
+  loseResponses(api: ApiName, count: number, fromNth = 1): void {
+    this.arm({ api, nth: fromNth }, () => this.lose.set(api, (this.lose.get(api) ?? 0) + count));
+  }
+
+  private arm(after: { api: ApiName; nth: number } | undefined, fire: () => void): void {
+    if (!after || after.nth <= 1) fire();
+    else this.triggers.push({ api: after.api, remaining: after.nth - 1, fire });
   }
 
   /** Appends an uncompressed record batch (made with `encodeBatch`) as a producer would. */
@@ -351,6 +364,11 @@ export class FakeKafka {
     connection.clientId = r.string(false) ?? '';
     if (!name || !served) throw new ProtocolError(`unknown API key ${apiKey}`);
     this.count(this.requests, name);
+    for (const trigger of [...this.triggers]) {
+      if (trigger.api !== name || trigger.remaining-- > 0) continue;
+      this.triggers.splice(this.triggers.indexOf(trigger), 1);
+      trigger.fire();
+    }
     if (!connection.authenticated && name !== 'ApiVersions' && name !== 'SaslHandshake' && name !== 'SaslAuthenticate') {
       throw new ProtocolError(`${name} before SASL authentication`); // a broker closes the connection
     }
