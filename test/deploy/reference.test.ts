@@ -121,7 +121,7 @@ describe('JSON Schema of the configuration', () => {
   });
 
   it('names an unknown type by its enum of registered types', () => {
-    const errors = errorsOf({ sources: { in: { type: 'kafka' } } });
+    const errors = errorsOf({ sources: { in: { type: 'no_such_source' } } });
     assert.deepEqual(errors.map((e) => [e.instancePath, e.keyword]), [['/sources/in/type', 'enum']]);
   });
 
