@@ -46,6 +46,24 @@ export const VECTOR_OPTIONS: VectorComponentOptions[] = [
   { kind: 'sinks', type: 'console', commit: '01171dfc702b3d51ef21d4bef1ce2a9a68a0950c', options: ['encoding', 'framing', 'target'] },
   { kind: 'sinks', type: 'blackhole', commit: '0b5e8beeb8c5c9c4d8eff7b841b6c424e5d44d85', options: ['print_interval_secs', 'rate'] },
   {
+    kind: 'sinks',
+    type: 'elasticsearch',
+    commit: '0171109879caf1e5e1beb680389e716b482a4f38',
+    options: [
+      'auth', 'aws', 'batch', 'bulk', 'compression', 'data_stream', 'distribution', 'doc_type', 'encoding', 'endpoint', 'endpoints', 'id_key',
+      'metrics', 'mode', 'pipeline', 'query', 'request', 'suppress_type_name', 'tls',
+    ],
+  },
+  {
+    kind: 'sinks',
+    type: 'loki',
+    commit: '001405bbf0817688031a23e947a21410dda7361f',
+    options: [
+      'auth', 'batch', 'compression', 'encoding', 'endpoint', 'labels', 'out_of_order_action', 'path', 'remove_label_fields',
+      'remove_structured_metadata_fields', 'remove_timestamp', 'request', 'structured_metadata', 'tenant_id', 'tls',
+    ],
+  },
+  {
     kind: 'transforms',
     type: 'remap',
     commit: '34c73eaed370be8416f32da9bde86a63e2e2eb9c',
