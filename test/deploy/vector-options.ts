@@ -64,6 +64,25 @@ export const VECTOR_OPTIONS: VectorComponentOptions[] = [
     ],
   },
   {
+    kind: 'sinks',
+    type: 'aws_s3',
+    commit: '01171dfc702b3d51ef21d4bef1ce2a9a68a0950c',
+    options: [
+      'acl', 'auth', 'batch', 'bucket', 'compression', 'content_encoding', 'content_type', 'encoding', 'endpoint', 'filename_append_uuid',
+      'filename_extension', 'filename_time_format', 'framing', 'grant_full_control', 'grant_read', 'grant_read_acp', 'grant_write_acp',
+      'key_prefix', 'region', 'request', 'server_side_encryption', 'ssekms_key_id', 'storage_class', 'tags', 'tls',
+    ],
+  },
+  {
+    kind: 'sinks',
+    type: 'splunk_hec_logs',
+    commit: '01171dfc702b3d51ef21d4bef1ce2a9a68a0950c',
+    options: [
+      'auto_extract_timestamp', 'batch', 'compression', 'default_token', 'encoding', 'endpoint', 'endpoint_target', 'host_key', 'index',
+      'indexed_fields', 'request', 'source', 'sourcetype', 'timestamp_key', 'tls',
+    ],
+  },
+  {
     kind: 'transforms',
     type: 'remap',
     commit: '34c73eaed370be8416f32da9bde86a63e2e2eb9c',
