@@ -83,6 +83,20 @@ export const VECTOR_OPTIONS: VectorComponentOptions[] = [
     ],
   },
   {
+    kind: 'sinks',
+    type: 'datadog_logs',
+    commit: '00981e9baafa69a20c6055f84d29a00338c9a6c0',
+    options: ['batch', 'compression', 'default_api_key', 'encoding', 'endpoint', 'region', 'request', 'site', 'tls'],
+  },
+  {
+    kind: 'sinks',
+    type: 'nats',
+    commit: '01171dfc702b3d51ef21d4bef1ce2a9a68a0950c',
+    options: ['auth', 'connection_name', 'encoding', 'request', 'subject', 'tls', 'url'],
+  },
+  // Vector's opentelemetry sink has one top-level option, `protocol` (`configuration: protocol: {`), holding the HTTP sink's options.
+  { kind: 'sinks', type: 'opentelemetry', commit: 'ef4e200b729a4e00c21a2b6ed6c7a784e692f786', options: ['protocol'] },
+  {
     kind: 'transforms',
     type: 'remap',
     commit: '34c73eaed370be8416f32da9bde86a63e2e2eb9c',
