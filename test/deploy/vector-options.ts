@@ -38,6 +38,24 @@ export const VECTOR_OPTIONS: VectorComponentOptions[] = [
     ],
   },
   {
+    kind: 'sources',
+    type: 'http_server',
+    commit: '001e17b3f47c4bc44a30b622f564d5e2be7049d0',
+    options: [
+      'address', 'auth', 'decoding', 'encoding', 'framing', 'headers', 'method', 'path', 'path_key', 'query_parameters', 'response_code',
+      'strict_path', 'tls',
+    ],
+  },
+  {
+    kind: 'sources',
+    type: 'journald',
+    commit: '06a072453386999a4e6ab324a24486bcd3c30460',
+    options: [
+      'batch_size', 'current_boot_only', 'data_dir', 'exclude_matches', 'exclude_units', 'include_matches', 'include_units', 'journal_directory',
+      'journalctl_path', 'remap_priority', 'since_now', 'units',
+    ],
+  },
+  {
     kind: 'sinks',
     type: 'http',
     commit: '01171dfc702b3d51ef21d4bef1ce2a9a68a0950c',
