@@ -55,6 +55,21 @@ export const VECTOR_OPTIONS: VectorComponentOptions[] = [
       'journalctl_path', 'remap_priority', 'since_now', 'units',
     ],
   },
+  { kind: 'sources', type: 'internal_logs', commit: '037e70943e603e8b81648f9eab0477dc7d8d3f0b', options: ['host_key', 'pid_key'] },
+  {
+    kind: 'sources',
+    type: 'nats',
+    commit: '012837649a36f1e6bd0dd6a6ea29d793efe66bbe',
+    options: ['auth', 'connection_name', 'decoding', 'framing', 'queue', 'subject', 'tls', 'url'],
+  },
+  { kind: 'sources', type: 'opentelemetry', commit: '095c989e7cd5f040c4156c9d93d2ac001398ff03', options: ['grpc', 'http'] },
+  { kind: 'sources', type: 'stdin', commit: '03f2dcec5bdc7ddfca514ed318b8e1f45b2096a5', options: ['decoding', 'framing', 'host_key', 'max_length'] },
+  {
+    kind: 'sources',
+    type: 'demo_logs',
+    commit: '0547b473541ad5629980119f542906f580bff28f',
+    options: ['count', 'decoding', 'format', 'framing', 'interval', 'lines', 'sequence'],
+  },
   {
     kind: 'sinks',
     type: 'http',
