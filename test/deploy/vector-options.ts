@@ -76,6 +76,7 @@ export const VECTOR_OPTIONS: VectorComponentOptions[] = [
     commit: '01171dfc702b3d51ef21d4bef1ce2a9a68a0950c',
     options: ['auth', 'batch', 'compression', 'encoding', 'framing', 'headers', 'method', 'payload_prefix', 'payload_suffix', 'request', 'tls', 'uri'],
   },
+  { kind: 'sinks', type: 'file', commit: '01171dfc702b3d51ef21d4bef1ce2a9a68a0950c', options: ['compression', 'encoding', 'framing', 'idle_timeout_secs', 'path'] },
   { kind: 'sinks', type: 'console', commit: '01171dfc702b3d51ef21d4bef1ce2a9a68a0950c', options: ['encoding', 'framing', 'target'] },
   { kind: 'sinks', type: 'blackhole', commit: '0b5e8beeb8c5c9c4d8eff7b841b6c424e5d44d85', options: ['print_interval_secs', 'rate'] },
   {
