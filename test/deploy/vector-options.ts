@@ -38,13 +38,98 @@ export const VECTOR_OPTIONS: VectorComponentOptions[] = [
     ],
   },
   {
+    kind: 'sources',
+    type: 'http_server',
+    commit: '001e17b3f47c4bc44a30b622f564d5e2be7049d0',
+    options: [
+      'address', 'auth', 'decoding', 'encoding', 'framing', 'headers', 'method', 'path', 'path_key', 'query_parameters', 'response_code',
+      'strict_path', 'tls',
+    ],
+  },
+  {
+    kind: 'sources',
+    type: 'journald',
+    commit: '06a072453386999a4e6ab324a24486bcd3c30460',
+    options: [
+      'batch_size', 'current_boot_only', 'data_dir', 'exclude_matches', 'exclude_units', 'include_matches', 'include_units', 'journal_directory',
+      'journalctl_path', 'remap_priority', 'since_now', 'units',
+    ],
+  },
+  { kind: 'sources', type: 'internal_logs', commit: '037e70943e603e8b81648f9eab0477dc7d8d3f0b', options: ['host_key', 'pid_key'] },
+  {
+    kind: 'sources',
+    type: 'nats',
+    commit: '012837649a36f1e6bd0dd6a6ea29d793efe66bbe',
+    options: ['auth', 'connection_name', 'decoding', 'framing', 'queue', 'subject', 'tls', 'url'],
+  },
+  { kind: 'sources', type: 'opentelemetry', commit: '095c989e7cd5f040c4156c9d93d2ac001398ff03', options: ['grpc', 'http'] },
+  { kind: 'sources', type: 'stdin', commit: '03f2dcec5bdc7ddfca514ed318b8e1f45b2096a5', options: ['decoding', 'framing', 'host_key', 'max_length'] },
+  {
+    kind: 'sources',
+    type: 'demo_logs',
+    commit: '0547b473541ad5629980119f542906f580bff28f',
+    options: ['count', 'decoding', 'format', 'framing', 'interval', 'lines', 'sequence'],
+  },
+  {
     kind: 'sinks',
     type: 'http',
     commit: '01171dfc702b3d51ef21d4bef1ce2a9a68a0950c',
     options: ['auth', 'batch', 'compression', 'encoding', 'framing', 'headers', 'method', 'payload_prefix', 'payload_suffix', 'request', 'tls', 'uri'],
   },
+  { kind: 'sinks', type: 'file', commit: '01171dfc702b3d51ef21d4bef1ce2a9a68a0950c', options: ['compression', 'encoding', 'framing', 'idle_timeout_secs', 'path'] },
   { kind: 'sinks', type: 'console', commit: '01171dfc702b3d51ef21d4bef1ce2a9a68a0950c', options: ['encoding', 'framing', 'target'] },
   { kind: 'sinks', type: 'blackhole', commit: '0b5e8beeb8c5c9c4d8eff7b841b6c424e5d44d85', options: ['print_interval_secs', 'rate'] },
+  {
+    kind: 'sinks',
+    type: 'elasticsearch',
+    commit: '0171109879caf1e5e1beb680389e716b482a4f38',
+    options: [
+      'auth', 'aws', 'batch', 'bulk', 'compression', 'data_stream', 'distribution', 'doc_type', 'encoding', 'endpoint', 'endpoints', 'id_key',
+      'metrics', 'mode', 'pipeline', 'query', 'request', 'suppress_type_name', 'tls',
+    ],
+  },
+  {
+    kind: 'sinks',
+    type: 'loki',
+    commit: '001405bbf0817688031a23e947a21410dda7361f',
+    options: [
+      'auth', 'batch', 'compression', 'encoding', 'endpoint', 'labels', 'out_of_order_action', 'path', 'remove_label_fields',
+      'remove_structured_metadata_fields', 'remove_timestamp', 'request', 'structured_metadata', 'tenant_id', 'tls',
+    ],
+  },
+  {
+    kind: 'sinks',
+    type: 'aws_s3',
+    commit: '01171dfc702b3d51ef21d4bef1ce2a9a68a0950c',
+    options: [
+      'acl', 'auth', 'batch', 'bucket', 'compression', 'content_encoding', 'content_type', 'encoding', 'endpoint', 'filename_append_uuid',
+      'filename_extension', 'filename_time_format', 'framing', 'grant_full_control', 'grant_read', 'grant_read_acp', 'grant_write_acp',
+      'key_prefix', 'region', 'request', 'server_side_encryption', 'ssekms_key_id', 'storage_class', 'tags', 'tls',
+    ],
+  },
+  {
+    kind: 'sinks',
+    type: 'splunk_hec_logs',
+    commit: '01171dfc702b3d51ef21d4bef1ce2a9a68a0950c',
+    options: [
+      'auto_extract_timestamp', 'batch', 'compression', 'default_token', 'encoding', 'endpoint', 'endpoint_target', 'host_key', 'index',
+      'indexed_fields', 'request', 'source', 'sourcetype', 'timestamp_key', 'tls',
+    ],
+  },
+  {
+    kind: 'sinks',
+    type: 'datadog_logs',
+    commit: '00981e9baafa69a20c6055f84d29a00338c9a6c0',
+    options: ['batch', 'compression', 'default_api_key', 'encoding', 'endpoint', 'region', 'request', 'site', 'tls'],
+  },
+  {
+    kind: 'sinks',
+    type: 'nats',
+    commit: '01171dfc702b3d51ef21d4bef1ce2a9a68a0950c',
+    options: ['auth', 'connection_name', 'encoding', 'request', 'subject', 'tls', 'url'],
+  },
+  // Vector's opentelemetry sink has one top-level option, `protocol` (`configuration: protocol: {`), holding the HTTP sink's options.
+  { kind: 'sinks', type: 'opentelemetry', commit: 'ef4e200b729a4e00c21a2b6ed6c7a784e692f786', options: ['protocol'] },
   {
     kind: 'transforms',
     type: 'remap',
