@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, it } from 'node:test';
-import { FakeCloudwatchLogs } from './fakes/cloudwatch_logs.js';
+import { FakeCloudwatchLogs } from './fakes/cloudwatch-logs.js';
 import { runStdinAgent } from './agent-process.js';
 import { tempDir } from './harness.js';
 

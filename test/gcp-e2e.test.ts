@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, it } from 'node:test';
-import { FakeGcpLogging } from './fakes/gcp_logging.js';
+import { FakeGcpLogging } from './fakes/gcp-logging.js';
 import { runStdinAgent } from './agent-process.js';
 import { tempDir } from './harness.js';
 

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, it } from 'node:test';
-import { FakeSplunkHec } from './fakes/splunk_hec.js';
+import { FakeSplunkHec } from './fakes/splunk-hec.js';
 import { tempDir } from './harness.js';
 
 const CLI = join(import.meta.dirname, '..', 'src', 'cli.js');

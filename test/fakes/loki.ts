@@ -1,4 +1,4 @@
-import { decodeSnappyPush } from './loki_protobuf.js';
+import { decodeSnappyPush } from './loki-protobuf.js';
 import { ReceiverFake, type ReceivedRequest, type ReceiverOptions } from './receiver.js';
 
 export interface LokiStoredEntry {

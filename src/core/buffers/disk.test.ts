@@ -239,7 +239,7 @@ describe('DiskBuffer, randomized', () => {
 });
 
 describe('DiskBuffer after kill -9', () => {
-  const child = join(dirname(fileURLToPath(import.meta.url)), 'disk_crash_child.js');
+  const child = join(dirname(fileURLToPath(import.meta.url)), 'disk-crash-child.js');
 
   async function runAndKill(mode: 'produce' | 'consume', minAcks: number) {
     const proc = spawn(process.execPath, [child, dir, mode], { stdio: ['ignore', 'pipe', 'inherit'] });

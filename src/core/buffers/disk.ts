@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { LogEvent } from '../event.js';
 import { makePrivateDir, PRIVATE_FILE_MODE } from '../private-files.js';
 import { Finalizer } from '../finalizer.js';
-import { fsyncDir, POINTER_FILE, recover, segmentName, type Position } from './disk_log.js';
-import { decodeEvents, decodeRecord, encodeRecord, HEADER_BYTES } from './disk_record.js';
+import { fsyncDir, POINTER_FILE, recover, segmentName, type Position } from './disk-log.js';
+import { decodeEvents, decodeRecord, encodeRecord, HEADER_BYTES } from './disk-record.js';
 import type { WhenFull } from './memory.js';
 import type { EventBuffer } from './types.js';
 

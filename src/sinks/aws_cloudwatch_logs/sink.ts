@@ -17,7 +17,7 @@ import { EventRejected, SinkDriver, type Prepared } from '../shared/driver.js';
 import { EventEncoder } from '../shared/encoding.js';
 import { rejectAll, retryAll, type AttemptOutcome, type Rejection } from '../shared/outcome.js';
 import { networkErrorReason } from '../shared/retry.js';
-import { SinkMetrics } from '../shared/sink_metrics.js';
+import { SinkMetrics } from '../shared/sink-metrics.js';
 import { EventTemplate } from '../shared/templating.js';
 import { EVENT_OVERHEAD_BYTES, MAX_AGE_MS, MAX_BATCH_BYTES, MAX_BATCH_SPAN_MS, MAX_FUTURE_MS, type AwsCloudwatchLogsSinkConfig } from './schema.js';
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
-import { FaultyProxy } from '../../../test/fakes/faulty_proxy.js';
+import { FaultyProxy } from '../../../test/fakes/faulty-proxy.js';
 import { startS3, type RunningS3 } from '../../../test/fakes/s3.js';
-import { AckRecorder, metricValue, sinkContext, streamOf } from '../../../test/fakes/sink_harness.js';
+import { AckRecorder, metricValue, sinkContext, streamOf } from '../../../test/fakes/sink-harness.js';
 import { createTestPki } from '../../../test/fakes/tls.js';
 import { awsS3SinkSchema } from './schema.js';
 import { AwsS3Sink } from './sink.js';

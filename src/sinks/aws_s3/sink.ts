@@ -9,7 +9,7 @@ import { SinkDriver, type Prepared } from '../shared/driver.js';
 import { EventEncoder } from '../shared/encoding.js';
 import { deliveredAll, rejectAll, retryAll, type AttemptOutcome } from '../shared/outcome.js';
 import { isRetryableStatus, networkErrorReason, statusReason } from '../shared/retry.js';
-import { SinkMetrics } from '../shared/sink_metrics.js';
+import { SinkMetrics } from '../shared/sink-metrics.js';
 import { checkStrftime, strftime } from '../shared/strftime.js';
 import { EventTemplate } from '../shared/templating.js';
 import { tlsConnectOptions } from '../shared/tls.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { FakeDatadog } from '../../../test/fakes/datadog.js';
-import { AckRecorder, metricValue, sinkContext, streamOf } from '../../../test/fakes/sink_harness.js';
+import { AckRecorder, metricValue, sinkContext, streamOf } from '../../../test/fakes/sink-harness.js';
 import { REDACTED, redactSecrets } from '../shared/schemas.js';
 import { datadogLogsSinkSchema } from './schema.js';
 import { DatadogLogsSink } from './sink.js';

@@ -4,10 +4,10 @@ import type { Batch } from '../shared/batcher.js';
 import { EventRejected, SinkDriver, type Prepared } from '../shared/driver.js';
 import { EventEncoder } from '../shared/encoding.js';
 import { httpHealthcheck } from '../shared/healthcheck.js';
-import { HttpClient } from '../shared/http_client.js';
-import { outcomeFromStatus } from '../shared/http_outcome.js';
+import { HttpClient } from '../shared/http-client.js';
+import { outcomeFromStatus } from '../shared/http-outcome.js';
 import type { AttemptOutcome } from '../shared/outcome.js';
-import { SinkMetrics } from '../shared/sink_metrics.js';
+import { SinkMetrics } from '../shared/sink-metrics.js';
 import { epochMillis, reservedAttributes } from './attributes.js';
 import { MAX_ENTRY_BYTES, MAX_PAYLOAD_BYTES, type DatadogLogsSinkConfig } from './schema.js';
 

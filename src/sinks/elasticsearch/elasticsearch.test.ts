@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { FakeElasticsearch } from '../../../test/fakes/elasticsearch.js';
-import { AckRecorder, metricValue, sinkContext, streamOf } from '../../../test/fakes/sink_harness.js';
+import { AckRecorder, metricValue, sinkContext, streamOf } from '../../../test/fakes/sink-harness.js';
 import { createTestPki, type TestPki } from '../../../test/fakes/tls.js';
 import { elasticsearchSinkSchema } from './schema.js';
 import { ElasticsearchSink } from './sink.js';

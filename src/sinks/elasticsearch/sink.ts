@@ -2,14 +2,14 @@ import type { ComponentContext, EventStream, Sink } from '../../core/component.j
 import { getField, parsePath, type Fields, type LogEvent } from '../../core/event.js';
 import type { Batch } from '../shared/batcher.js';
 import { EventRejected, SinkDriver, type Prepared } from '../shared/driver.js';
-import { AwsRequestSigner } from '../shared/aws_sigv4.js';
+import { AwsRequestSigner } from '../shared/aws-sigv4.js';
 import { EventEncoder } from '../shared/encoding.js';
 import { httpHealthcheck } from '../shared/healthcheck.js';
-import { HttpClient } from '../shared/http_client.js';
-import { outcomeFromStatus } from '../shared/http_outcome.js';
+import { HttpClient } from '../shared/http-client.js';
+import { outcomeFromStatus } from '../shared/http-outcome.js';
 import { PayloadSlabs, contiguousRuns } from '../shared/payload-slabs.js';
 import type { AttemptOutcome } from '../shared/outcome.js';
-import { SinkMetrics } from '../shared/sink_metrics.js';
+import { SinkMetrics } from '../shared/sink-metrics.js';
 import { EventTemplate } from '../shared/templating.js';
 import { outcomeFromBulkResponse } from './bulk.js';
 import type { ElasticsearchSinkConfig } from './schema.js';

@@ -1,7 +1,7 @@
 import { createSign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request } from 'undici';
-import { bodyExcerpt } from '../shared/http_client.js';
+import { bodyExcerpt } from '../shared/http-client.js';
 
 export const LOGGING_WRITE_SCOPE = 'https://www.googleapis.com/auth/logging.write';
 const DEFAULT_TOKEN_URI = 'https://oauth2.googleapis.com/token';

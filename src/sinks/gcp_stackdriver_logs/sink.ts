@@ -3,10 +3,10 @@ import { getField, parsePath, type FieldPath, type Fields, type LogEvent } from 
 import { subBatch, type Batch } from '../shared/batcher.js';
 import { EventRejected, SinkDriver, type Prepared } from '../shared/driver.js';
 import { EventEncoder } from '../shared/encoding.js';
-import { bodyExcerpt, HttpClient, type HttpResponse } from '../shared/http_client.js';
-import { outcomeFromStatus } from '../shared/http_outcome.js';
+import { bodyExcerpt, HttpClient, type HttpResponse } from '../shared/http-client.js';
+import { outcomeFromStatus } from '../shared/http-outcome.js';
 import { rejectAll, retryAll, type AttemptOutcome } from '../shared/outcome.js';
-import { SinkMetrics } from '../shared/sink_metrics.js';
+import { SinkMetrics } from '../shared/sink-metrics.js';
 import { EventTemplate } from '../shared/templating.js';
 import { GoogleTokenSource, metadataHost, readServiceAccount, TokenError, type AccessToken } from './auth.js';
 import { MAX_ENTRY_BYTES, parentOf, type GcpStackdriverLogsSinkConfig } from './schema.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Receiver } from '../../../test/fakes/receiver.js';
-import { AckRecorder, ControlledStream, metricValue, sinkContext, streamOf } from '../../../test/fakes/sink_harness.js';
+import { AckRecorder, ControlledStream, metricValue, sinkContext, streamOf } from '../../../test/fakes/sink-harness.js';
 import { createTestPki, type TestPki } from '../../../test/fakes/tls.js';
 import { httpSinkSchema } from './schema.js';
 import { HttpSink } from './sink.js';

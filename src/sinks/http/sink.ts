@@ -4,12 +4,12 @@ import type { Batch } from '../shared/batcher.js';
 import { SinkDriver, type Prepared } from '../shared/driver.js';
 import { EventEncoder, type EncodingOptions } from '../shared/encoding.js';
 import { httpHealthcheck } from '../shared/healthcheck.js';
-import { HttpClient } from '../shared/http_client.js';
-import { outcomeFromStatus } from '../shared/http_outcome.js';
+import { HttpClient } from '../shared/http-client.js';
+import { outcomeFromStatus } from '../shared/http-outcome.js';
 import { PayloadSlabs, contiguousRuns } from '../shared/payload-slabs.js';
 import { ReusableBuffers } from '../shared/reusable-buffers.js';
 import type { AttemptOutcome } from '../shared/outcome.js';
-import { SinkMetrics } from '../shared/sink_metrics.js';
+import { SinkMetrics } from '../shared/sink-metrics.js';
 import { EventTemplate } from '../shared/templating.js';
 import type { HttpSinkConfig } from './schema.js';
 

@@ -5,7 +5,7 @@ import type { Batch } from '../shared/batcher.js';
 import { EventRejected, SinkDriver, type Prepared } from '../shared/driver.js';
 import { EventEncoder, type EncodingOptions } from '../shared/encoding.js';
 import type { AttemptOutcome } from '../shared/outcome.js';
-import { SinkMetrics } from '../shared/sink_metrics.js';
+import { SinkMetrics } from '../shared/sink-metrics.js';
 import { EventTemplate } from '../shared/templating.js';
 import { describeBrokers, kafkaClientOptions, kafkaErrorIds, kafkaErrorMessage } from './connection.js';
 import type { KafkaSinkConfig } from './schema.js';

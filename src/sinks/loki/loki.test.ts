@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { FakeLoki } from '../../../test/fakes/loki.js';
-import { AckRecorder, metricValue, sinkContext, streamOf } from '../../../test/fakes/sink_harness.js';
+import { AckRecorder, metricValue, sinkContext, streamOf } from '../../../test/fakes/sink-harness.js';
 import { createTestPki, type TestPki } from '../../../test/fakes/tls.js';
 import { lokiSinkSchema } from './schema.js';
 import { LokiSink } from './sink.js';

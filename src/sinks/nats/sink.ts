@@ -6,7 +6,7 @@ import type { Batch } from '../shared/batcher.js';
 import { EventRejected, SinkDriver, type Prepared } from '../shared/driver.js';
 import { EventEncoder, type EncodingOptions } from '../shared/encoding.js';
 import type { AttemptOutcome, Rejection } from '../shared/outcome.js';
-import { SinkMetrics } from '../shared/sink_metrics.js';
+import { SinkMetrics } from '../shared/sink-metrics.js';
 import { EventTemplate } from '../shared/templating.js';
 import { describeServers, natsConnectOptions } from './connection.js';
 import type { NatsSinkConfig } from './schema.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { attributesOf, decodeRequest, loadOfficialProtos, ResponseType } from '../../../test/fakes/otlp.js';
 import { Receiver } from '../../../test/fakes/receiver.js';
-import { AckRecorder, metricValue, sinkContext, streamOf } from '../../../test/fakes/sink_harness.js';
+import { AckRecorder, metricValue, sinkContext, streamOf } from '../../../test/fakes/sink-harness.js';
 import { pod as podFixture } from '../../../test/k8s/fixtures.js';
 import { KubernetesFieldsBuilder } from '../../kubernetes/metadata/enrichment.js';
 import type { Pod } from '../../kubernetes/metadata/kube-types.js';

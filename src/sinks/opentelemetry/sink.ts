@@ -3,11 +3,11 @@ import type { ComponentContext, EventStream, Sink } from '../../core/component.j
 import type { LogEvent } from '../../core/event.js';
 import type { Batch } from '../shared/batcher.js';
 import { SinkDriver, type Prepared } from '../shared/driver.js';
-import { bodyExcerpt, HttpClient, type HttpResponse } from '../shared/http_client.js';
-import { outcomeFromStatus } from '../shared/http_outcome.js';
+import { bodyExcerpt, HttpClient, type HttpResponse } from '../shared/http-client.js';
+import { outcomeFromStatus } from '../shared/http-outcome.js';
 import { rejectAll, retryAll, type AttemptOutcome } from '../shared/outcome.js';
 import { parseRetryAfter, statusReason } from '../shared/retry.js';
-import { SinkMetrics } from '../shared/sink_metrics.js';
+import { SinkMetrics } from '../shared/sink-metrics.js';
 import { logRecordOf, ResourceMapper, type ResourceOf } from './mapping.js';
 import { ExportLogsServiceResponse, LogRecord, Resource, toOtlpJson } from './otlp.js';
 import { logsUrl, type OpentelemetrySinkConfig } from './schema.js';

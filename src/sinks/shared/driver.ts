@@ -8,7 +8,7 @@ import type { AttemptOutcome } from './outcome.js';
 import { RequestRateLimit } from './rate-limit.js';
 import { Backoff, networkErrorReason, sleep } from './retry.js';
 import type { BatchOptions, RequestOptions } from './schemas.js';
-import type { SinkMetrics } from './sink_metrics.js';
+import type { SinkMetrics } from './sink-metrics.js';
 
 /** Thrown by `prepare` to refuse one event; `reason` is a fixed metric label. */
 export class EventRejected extends Error {

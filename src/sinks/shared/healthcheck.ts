@@ -1,4 +1,4 @@
-import { bodyExcerpt, redactUrl, type HttpClient } from './http_client.js';
+import { bodyExcerpt, redactUrl, type HttpClient } from './http-client.js';
 
 /** Request a URL through the sink's client (same TLS and auth); throw a clear error unless healthy (default 2xx). */
 export async function httpHealthcheck(

@@ -9,7 +9,7 @@ import { httpSinkSchema } from '../http/schema.js';
 import { lokiSinkSchema } from '../loki/schema.js';
 import { ConcurrencyLimit } from './concurrency.js';
 import { EventRejected } from './driver.js';
-import { redactUrl } from './http_client.js';
+import { redactUrl } from './http-client.js';
 import { omitPaths } from './omit.js';
 import { Backoff, parseRetryAfter } from './retry.js';
 import { REDACTED, redactSecrets, SECRET_OPTION_NAMES } from './schemas.js';

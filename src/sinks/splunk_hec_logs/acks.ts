@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { bodyExcerpt, type HttpClient } from '../shared/http_client.js';
+import { bodyExcerpt, type HttpClient } from '../shared/http-client.js';
 
 interface Pending {
   queriesLeft: number;

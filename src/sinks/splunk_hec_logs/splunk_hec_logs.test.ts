@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
-import { FakeSplunkHec } from '../../../test/fakes/splunk_hec.js';
-import { AckRecorder, ControlledStream, metricValue, sinkContext, streamOf } from '../../../test/fakes/sink_harness.js';
+import { FakeSplunkHec } from '../../../test/fakes/splunk-hec.js';
+import { AckRecorder, ControlledStream, metricValue, sinkContext, streamOf } from '../../../test/fakes/sink-harness.js';
 import { REDACTED, redactSecrets } from '../shared/schemas.js';
 import { splunkHecLogsSinkSchema } from './schema.js';
 import { epochSeconds, SplunkHecLogsSink } from './sink.js';

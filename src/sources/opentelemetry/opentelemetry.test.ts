@@ -8,7 +8,7 @@ import { MetricsRegistry } from '../../core/metrics.js';
 import { OpentelemetrySink } from '../../sinks/opentelemetry/sink.js';
 import { opentelemetrySinkSchema } from '../../sinks/opentelemetry/schema.js';
 import { RequestType, ResponseType } from '../../../test/fakes/otlp.js';
-import { AckRecorder, sinkContext, streamOf } from '../../../test/fakes/sink_harness.js';
+import { AckRecorder, sinkContext, streamOf } from '../../../test/fakes/sink-harness.js';
 import { rfc3339 } from './decode.js';
 import { OtlpHttpReceiver } from './receiver.js';
 import { opentelemetrySourceSchema } from './schema.js';

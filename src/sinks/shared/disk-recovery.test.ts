@@ -7,16 +7,16 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { describe, test } from 'node:test';
 import { DiskBuffer } from '../../core/buffers/disk.js';
-import { FakeCloudwatchLogs } from '../../../test/fakes/cloudwatch_logs.js';
+import { FakeCloudwatchLogs } from '../../../test/fakes/cloudwatch-logs.js';
 import { FakeElasticsearch } from '../../../test/fakes/elasticsearch.js';
-import { FakeGcpLogging } from '../../../test/fakes/gcp_logging.js';
+import { FakeGcpLogging } from '../../../test/fakes/gcp-logging.js';
 import { FakeLoki } from '../../../test/fakes/loki.js';
 import { Receiver } from '../../../test/fakes/receiver.js';
 import { startS3 } from '../../../test/fakes/s3.js';
-import { sinkContext } from '../../../test/fakes/sink_harness.js';
-import { buildTestSink } from './disk_recovery_sinks.js';
+import { sinkContext } from '../../../test/fakes/sink-harness.js';
+import { buildTestSink } from './disk-recovery-sinks.js';
 
-const child = join(dirname(fileURLToPath(import.meta.url)), 'disk_recovery_child.js');
+const child = join(dirname(fileURLToPath(import.meta.url)), 'disk-recovery-child.js');
 /** Nothing listens on port 1: every request is refused, like a destination that is down. */
 const DEAD = 'http://127.0.0.1:1';
 

@@ -1,5 +1,5 @@
 import type { Batch } from './batcher.js';
-import { bodyExcerpt, type HttpResponse } from './http_client.js';
+import { bodyExcerpt, type HttpResponse } from './http-client.js';
 import { deliveredAll, rejectAll, retryAll, type AttemptOutcome } from './outcome.js';
 import { isRetryableStatus, parseRetryAfter, statusReason } from './retry.js';
 

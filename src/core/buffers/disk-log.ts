@@ -1,7 +1,7 @@
 import { open, readdir, readFile, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tightenExisting } from '../private-files.js';
-import { decodeRecord } from './disk_record.js';
+import { decodeRecord } from './disk-record.js';
 
 /**
  * The disk buffer's files in its directory: numbered segment files of records, and the

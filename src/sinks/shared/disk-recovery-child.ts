@@ -1,5 +1,5 @@
 /**
- * Test helper process (run by disk_recovery.test.ts, killed with SIGKILL): a source writing
+ * Test helper process (run by disk-recovery.test.ts, killed with SIGKILL): a source writing
  * numbered events into a DiskBuffer, and a real sink of the given type consuming that buffer
  * towards a destination that refuses connections. Prints `acked <id>` when the disk buffer has
  * the event durably (the ack a source would move its checkpoint on).
@@ -9,7 +9,7 @@ import { DiskBuffer } from '../../core/buffers/disk.js';
 import { LogEvent } from '../../core/event.js';
 import { Finalizer } from '../../core/finalizer.js';
 import { MetricsRegistry } from '../../core/metrics.js';
-import { buildTestSink } from './disk_recovery_sinks.js';
+import { buildTestSink } from './disk-recovery-sinks.js';
 
 const [dir, type, destination] = process.argv.slice(2);
 const buffer = await DiskBuffer.open({ dir: dir!, maxBytes: 64 * 1024 * 1024, whenFull: 'block', ackPersistIntervalMs: 5 });
