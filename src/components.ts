@@ -26,3 +26,5 @@ import './sources/nats/index.js';
 import './sources/journald/index.js';
 import './sinks/opentelemetry/index.js';
 import './sources/opentelemetry/index.js';
+import './sinks/sluice/index.js';
+import './sources/sluice/index.js';
