@@ -80,6 +80,8 @@ export class Endpoint {
       });
       stream.on('end', () => {
         if (settled) return;
+        // The connection died under the stream: an end without a response is no answer.
+        if (status === 0) return fail(this.withCause(new Error(`stream to ${this.key} ended without an answer`)));
         settled = true;
         clearTimeout(timer);
         resolve({ status, headers: answerHeaders, body: Buffer.concat(chunks).subarray(0, MAX_ANSWER_BYTES).toString('utf8') });

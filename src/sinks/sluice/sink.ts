@@ -146,8 +146,9 @@ export class SluiceSink implements Sink {
         return this.accepted(batch, answer.body, bytes, endpoint);
       }
       const detail = `${endpoint.key}: HTTP ${status}: ${answer.body.trim().slice(0, 300)}`;
-      if (status >= 500 || status === 429 || status === 408) {
-        // 503 is the receiver's backpressure or shutdown: try another one now, this one after Retry-After.
+      if (status < 400 || status >= 500 || status === 429 || status === 408) {
+        // 503 is the receiver's backpressure or shutdown: try another one now, this one after
+        // Retry-After. Anything but 200 or a 4xx is not an answer of the protocol: the same.
         const retryAfterMs = parseRetryAfter(answer.headers['retry-after']);
         last = { reason: statusReason(status), detail, retryAfterMs };
         this.pool.markDown(endpoint, statusReason(status), detail, retryAfterMs);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http2';
 import { describe, it } from 'node:test';
 import type { FinalizerOutcome } from '../../core/finalizer.js';
 import { MetricsRegistry } from '../../core/metrics.js';
@@ -146,6 +147,27 @@ describe('sluice sink load balancing and failover', () => {
     assert.equal(rejectedIn(outcomes), 0);
     const seen = new Set([...a.events, ...b.events].map((e) => e.fields.seq));
     assert.equal(seen.size, 600, 'every event reached an aggregator');
+  });
+
+  it('an answer that is not the protocol\'s (204, a connection dropped mid-request) is retried elsewhere, never taken as a rejection', async () => {
+    const good = await startReceiver();
+    const odd = createServer();
+    let dropped = 0;
+    odd.on('stream', (stream) => {
+      stream.on('error', () => undefined);
+      if (dropped++ % 2 === 0) stream.session!.destroy();
+      else stream.respond({ ':status': 204 }, { endStream: true });
+    });
+    await new Promise<void>((resolve) => odd.listen(0, '127.0.0.1', resolve));
+    const oddPort = (odd.address() as { port: number }).port;
+    const { sink } = makeSink({ address: [`127.0.0.1:${oddPort}`, `127.0.0.1:${good.port}`], batch: { max_events: 10, timeout_secs: 0.02 }, request: { concurrency: 1 } });
+    const outcomes: FinalizerOutcome[] = [];
+    await sink.run(streamOf(numberedEvents(100, 10, outcomes), 60));
+    await good.stop();
+    odd.close();
+    assert.ok(dropped >= 2, `the odd endpoint was tried (${dropped})`);
+    assert.equal(rejectedIn(outcomes), 0, 'no event rejected');
+    assert.equal(new Set(good.events.map((e) => e.fields.seq)).size, 100);
   });
 
   it('a DNS name with several addresses is one endpoint each (same port), re-resolved: added, kept on failure, removed', async () => {
