@@ -97,22 +97,53 @@ describe('sluice sink -> sluice source (in process)', () => {
     assert.ok(read > 0 && read < 200 * 200, `gzip on the wire: ${read} bytes for 200 events of > 200 bytes`);
   });
 
-  it('a full downstream answers 503: the sender waits and sends again, nothing lost', async () => {
+  it('a full downstream: a few batches wait for room, the rest get 503 and are sent again; nothing lost', async () => {
     const receiver = await startReceiver();
     receiver.block();
-    const { sink } = makeSink({ address: `127.0.0.1:${receiver.port}`, batch: { max_events: 10, timeout_secs: 0.02 }, request: { concurrency: 1, retry_initial_backoff_secs: 0.05, retry_max_duration_secs: 0.1 } });
+    const { sink } = makeSink({ address: `127.0.0.1:${receiver.port}`, batch: { max_events: 1, timeout_secs: 0.02 }, request: { concurrency: 12, retry_initial_backoff_secs: 0.05, retry_max_duration_secs: 0.1 } });
     const outcomes: FinalizerOutcome[] = [];
-    const running = sink.run(streamOf(numberedEvents(50, 10, outcomes)));
-    await waitUntil(() => receiver.events.length >= 10, 5000, 'first batch');
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const duringBlock = receiver.events.length;
-    receiver.unblock();
+    const running = sink.run(streamOf(numberedEvents(30, 1, outcomes)));
+    let duringBlock: number;
+    try {
+      await waitUntil(() => receiver.events.length >= 1, 5000, 'first batch');
+      for (const deadline = Date.now() + 5000; ; ) {
+        const refused = metricValue(await receiver.metrics.registry.metrics(), 'sluice_component_errors_total', { reason: 'buffer_full' }) ?? 0;
+        if (refused >= 1) break;
+        assert.ok(Date.now() < deadline, 'a 503 buffer_full beyond the waiting batches');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      duringBlock = receiver.events.length;
+    } finally {
+      receiver.unblock();
+    }
     await running;
     await receiver.stop();
-    assert.equal(duringBlock, 10, 'only the first batch was taken while the downstream was full');
-    assert.ok(metricValue(await receiver.metrics.registry.metrics(), 'sluice_component_errors_total', { reason: 'buffer_full' })! >= 1, '503 buffer_full counted');
-    assert.equal(total(outcomes), 5);
-    assert.equal(new Set(receiver.events.map((e) => e.fields.seq)).size, 50);
+    assert.ok(duringBlock < 30, `batches that arrived after the downstream filled were held back (${duringBlock} taken while full)`);
+    assert.equal(total(outcomes), 30);
+    assert.equal(rejectedIn(outcomes), 0);
+    assert.equal(new Set(receiver.events.map((e) => e.fields.seq)).size, 30);
+  });
+
+  it('a downstream full for a moment: the next batch waits for room instead of a 503', async () => {
+    const receiver = await startReceiver();
+    receiver.block();
+    const { sink } = makeSink({ address: `127.0.0.1:${receiver.port}`, batch: { max_events: 10, timeout_secs: 0.02 }, request: { concurrency: 1 } });
+    const outcomes: FinalizerOutcome[] = [];
+    const running = sink.run(streamOf(numberedEvents(20, 10, outcomes)));
+    let whileFull: number;
+    try {
+      await waitUntil(() => receiver.events.length >= 10, 5000, 'first batch');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      whileFull = receiver.events.length;
+    } finally {
+      receiver.unblock();
+    }
+    assert.equal(whileFull, 10, 'the second batch waits while the downstream is full');
+    await running;
+    const text = await receiver.metrics.registry.metrics();
+    await receiver.stop();
+    assert.equal(total(outcomes), 2);
+    assert.equal(metricValue(text, 'sluice_component_errors_total', { reason: 'buffer_full' }), undefined, 'no 503');
   });
 });
 

@@ -22,6 +22,9 @@ import type { SluiceSourceConfig } from './schema.js';
 const gunzip = promisify(gunzipCallback);
 /** Batches read at once per agent connection; a full downstream answers 503 instead of queueing more. */
 const MAX_STREAMS_PER_CONNECTION = 16;
+/** Batches waiting for room downstream at once (bodies unread), and for how long at most. */
+const MAX_WAITING_BATCHES = 8;
+const WAIT_FOR_ROOM_MS = 5000;
 
 function readPem(path: string, option: string): Buffer {
   try {
@@ -45,8 +48,8 @@ function splitAddress(address: string): { host: string; port: number } {
  * in this aggregator's disk buffer or delivered. Until then the agent keeps them: an aggregator
  * killed mid-batch loses nothing, the agent sends again (at least once).
  *
- * 503 + Retry-After while a downstream buffer is full or the process shuts down (the agent tries
- * another aggregator); 400 for frames or gzip that do not decode, 413 beyond max_body_bytes
+ * 503 + Retry-After when a downstream buffer stays full (a few batches wait for room first) or
+ * the process shuts down (the agent tries another aggregator); 400 for frames or gzip that do not decode, 413 beyond max_body_bytes
  * (compressed or not), 415 for another content type or encoding. Events keep the fields the
  * agent shipped (`source_type` stays the agent's source, e.g. `kubernetes_logs`).
  */
@@ -60,6 +63,7 @@ export class SluiceSource implements Source {
   private handingOver = 0;
   private handedOver: (() => void) | undefined;
   private readonly awaitingAck = new Set<ServerHttp2Stream>();
+  private waitingForRoom = 0;
   /** The port bound (useful with `:0`). */
   port = 0;
 
@@ -150,7 +154,8 @@ export class SluiceSource implements Source {
     if (path !== EVENTS_PATH) return this.refuse(stream, 404, `no such path: ${path} (events go to ${EVENTS_PATH})`);
     if (method !== 'POST') return this.refuse(stream, 405, 'POST only', { allow: 'POST' });
     if (this.shuttingDown) return this.refuse(stream, 503, 'shutting down', { 'retry-after': '1' });
-    if (this.blocked !== undefined) {
+    if (this.blocked !== undefined && !(await this.roomDownstream())) {
+      if (this.shuttingDown) return this.refuse(stream, 503, 'shutting down', { 'retry-after': '1' });
       this.ctx.metrics.error('buffer_full');
       return this.refuse(stream, 503, 'downstream buffer full, retry later', { 'retry-after': '1' });
     }
@@ -192,6 +197,31 @@ export class SluiceSource implements Source {
       this.send(fields, stream);
     } finally {
       if (--this.handingOver === 0 && this.handedOver !== undefined) this.handedOver();
+    }
+  }
+
+  /**
+   * The downstream buffer is full: wait (body unread, held back by HTTP/2 flow control) until it
+   * has room, for at most WAIT_FOR_ROOM_MS and for at most MAX_WAITING_BATCHES batches at once;
+   * false means answer 503. Refusing at once made every agent back off a second whenever one
+   * batch filled the buffer for a moment (measured: a 1,000-event batch into the 500-event
+   * default buffer throttled the hop to a fraction of its CPU bound).
+   */
+  private async roomDownstream(): Promise<boolean> {
+    if (this.waitingForRoom >= MAX_WAITING_BATCHES) return false;
+    this.waitingForRoom++;
+    const deadline = Date.now() + WAIT_FOR_ROOM_MS;
+    try {
+      while (this.blocked !== undefined && !this.shuttingDown) {
+        const left = deadline - Date.now();
+        if (left <= 0) return false;
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([this.blocked, new Promise<void>((resolve) => (timer = setTimeout(resolve, left)))]);
+        clearTimeout(timer);
+      }
+      return !this.shuttingDown;
+    } finally {
+      this.waitingForRoom--;
     }
   }
 
