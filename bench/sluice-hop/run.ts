@@ -75,6 +75,9 @@ for (const compression of [false, true]) {
   }
   const agent = await agentTo({ type: 'sluice', address: `127.0.0.1:${HOP_PORT}`, compression }, name);
   const received = await sinkSentEvents(AGGREGATOR_API, 'out');
+  const metrics = await (await fetch(`http://127.0.0.1:${AGGREGATOR_API}/metrics`)).text();
+  const refused = Number(/sluice_component_errors_total\{[^}]*reason="buffer_full"[^}]*\} (\d+)/.exec(metrics)?.[1] ?? 0);
+  console.log(`${name}: aggregator answered ${refused} batches 503 (downstream buffer full)`);
   aggregator.stop();
   const agg = await aggregator.result();
   if (received < lines) throw new Error(`${name}: the aggregator's blackhole took ${received} of ${lines}`);
