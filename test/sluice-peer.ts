@@ -1,6 +1,5 @@
 // Test helpers for the sluice sink/source pair: a receiver run in-process with a fake downstream,
 // a sink run over a hand-fed event stream, and a free port.
-import { createServer } from 'node:net';
 import type { EventStream } from '../src/core/component.js';
 import { LogEvent } from '../src/core/event.js';
 import { Finalizer, type FinalizerOutcome } from '../src/core/finalizer.js';
@@ -10,18 +9,10 @@ import { SluiceSink } from '../src/sinks/sluice/sink.js';
 import type { Resolver } from '../src/sinks/sluice/endpoints.js';
 import { sluiceSourceSchema } from '../src/sources/sluice/schema.js';
 import { SluiceSource } from '../src/sources/sluice/receiver.js';
-import { silentLogger } from './harness.js';
+import { freePort, silentLogger } from './harness.js';
 
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
+
 
 export interface Receiver {
   source: SluiceSource;

@@ -5,25 +5,15 @@
 // events/s (agent start until its sink had every event acknowledged, which across the hop means
 // the aggregator's blackhole took it) and CPU per event on each side.
 import { rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { CLI, runAgentUntil, sinkSentEvents } from '../lib/agent.js';
 import { ensureGnuTime, startMeasured } from '../lib/measure.js';
 import { agentLaunch, describeLaunch } from '../lib/product-node.js';
 import { criFile, workDir } from '../lib/workspace.js';
+import { freePort } from '../../test/harness.js';
 
 const lines = Number(process.argv[2] ?? 1_000_000);
-/** Free ports, picked at start: fixed ones collide with other sluice processes on a shared machine. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+// Free ports, picked at start: fixed ones collide with other sluice processes on a shared machine.
 const [AGENT_API, AGGREGATOR_API, HOP_PORT] = [await freePort(), await freePort(), await freePort()];
 
 interface Row {
