@@ -31,3 +31,5 @@ import './sources/kafka/index.js';
 import './sources/journald/index.js';
 import './sinks/opentelemetry/index.js';
 import './sources/opentelemetry/index.js';
+import './sinks/sluice/index.js';
+import './sources/sluice/index.js';

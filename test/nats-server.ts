@@ -1,22 +1,12 @@
 // Test helper: a real nats-server with JetStream, on a free port and a temp store dir, that can be
 // killed and started again on the same port and store (a server restart).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, connect as tcpConnect } from 'node:net';
+import { connect as tcpConnect } from 'node:net';
 import { connect, type ConnectionOptions, type NatsConnection } from 'nats';
-import { tempDir } from './harness.js';
+import { freePort, tempDir } from './harness.js';
 
 export const NATS_SERVER = process.env.NATS_SERVER ?? 'nats-server';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function accepting(port: number): Promise<boolean> {
   return new Promise((resolve) => {

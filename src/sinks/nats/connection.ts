@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { ConnectionOptions } from 'nats';
+import { readableFile } from '../../core/config/environment.js';
 import { secretString, tlsSchema, type TlsOptions } from '../shared/schemas.js';
 import { tlsConnectOptions } from '../shared/tls.js';
 
@@ -28,8 +29,13 @@ export const natsAuthSchema = z
   .discriminatedUnion('strategy', [
     z.strictObject({ strategy: strategy('user_password'), user: z.string().min(1).describe('NATS user name.'), password: secretString('NATS password.') }),
     z.strictObject({ strategy: strategy('token'), token: secretString('NATS auth token.') }),
-    z.strictObject({ strategy: strategy('nkey'), seed: secretString('NKey seed (SU...); the public key is derived from it.') }),
-    z.strictObject({ strategy: strategy('credentials_file'), path: z.string().min(1).describe('A .creds file (JWT + NKey seed), read at startup.') }),
+    z.strictObject({
+      strategy: strategy('nkey'),
+      // A seed is 58 base32 characters starting SU (the public key, U..., is not a seed); checked
+      // when the config loads instead of failing every connect. The message never shows the value.
+      seed: secretString('User NKey seed (SU...); the public key is derived from it.').regex(/^SU[A-Z2-7]{56}$/, 'expected a user NKey seed: 58 characters, "SU" then base32 (not the public key "U...")'),
+    }),
+    z.strictObject({ strategy: strategy('credentials_file'), path: readableFile().describe('A .creds file (JWT + NKey seed), read at startup; must exist when the config loads.') }),
   ])
   .describe('Authentication to the NATS server; unset: none.');
 export type NatsAuth = z.infer<typeof natsAuthSchema>;
