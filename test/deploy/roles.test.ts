@@ -116,10 +116,10 @@ describe('chart roles', () => {
     const dataDir = /^data_dir: (.*)$/m.exec(common)?.[1];
     assert.equal(agentContainer(statefulSet).volumeMounts?.find((m) => m.name === 'data')?.mountPath, dataDir);
     assert.equal(statefulSet.spec.template.spec.volumes.find((v) => v.name === 'data'), undefined);
-    // The OTLP/HTTP receiver the agents send to, on both Services.
-    assert.match(common, /type: opentelemetry/);
+    // The native receiver the agents send to, on both Services.
+    assert.match(common, /type: sluice/);
     for (const service of objects.filter((o) => o.kind === 'Service')) {
-      assert.deepEqual(servicePorts(service).map((p) => [p.name, p.port]), [['api', 8686], ['agents', 4318]]);
+      assert.deepEqual(servicePorts(service).map((p) => [p.name, p.port]), [['api', 8686], ['agents', 6000]]);
     }
     assert.equal(objects.some((o) => o.kind === 'HorizontalPodAutoscaler'), false, 'no HPA by default');
   });
