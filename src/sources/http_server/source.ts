@@ -1,8 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { listenOn, readPem } from '../shared/listener.js';
 import { gunzip, inflate } from 'node:zlib';
 import { promisify } from 'node:util';
 import type { ComponentContext, EventOutput, Source, SourceRunContext } from '../../core/component.js';
@@ -23,21 +22,7 @@ function safeEqual(given: string, expectedDigest: Buffer): boolean {
   return timingSafeEqual(digest(given), expectedDigest);
 }
 
-function readPem(path: string, option: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    throw new Error(`tls.${option}: cannot read "${path}": ${(error as Error).message}`);
-  }
-}
 
-function splitAddress(address: string): { host: string; port: number } {
-  const at = address.lastIndexOf(':');
-  const host = address.slice(0, at).replace(/^\[(.*)\]$/, '$1');
-  const port = Number(address.slice(at + 1));
-  if (port > 65_535) throw new Error(`address "${address}": port out of range`);
-  return { host, port };
-}
 
 /**
  * Receives events pushed over HTTP(S), e.g. kube-apiserver's audit webhook. A request is answered
@@ -92,16 +77,8 @@ export class HttpServerSource implements Source {
 
   async run({ out, shutdown }: SourceRunContext): Promise<void> {
     this.out = out;
-    const { host, port } = splitAddress(this.config.address);
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    const bound = this.server.address() as AddressInfo;
-    this.ctx.logger.info({ address: `${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}`, tls: this.config.tls?.enabled === true }, 'http_server listening');
+    const { shown } = await listenOn(this.server, this.config.address);
+    this.ctx.logger.info({ address: shown, tls: this.config.tls?.enabled === true }, 'http_server listening');
     if (!shutdown.aborted) await new Promise<void>((resolve) => shutdown.addEventListener('abort', () => resolve(), { once: true }));
     // Stop accepting; requests already handed over keep waiting for their acks (answered in close()).
     this.shuttingDown = true;

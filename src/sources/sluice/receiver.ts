@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import {
   constants,
   createSecureServer,
@@ -9,7 +8,7 @@ import {
   type ServerHttp2Session,
   type ServerHttp2Stream,
 } from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import { listenOn, readPem } from '../shared/listener.js';
 import { promisify } from 'node:util';
 import { gunzip as gunzipCallback } from 'node:zlib';
 import type { ComponentContext, EventOutput, Source, SourceRunContext } from '../../core/component.js';
@@ -26,20 +25,7 @@ const MAX_STREAMS_PER_CONNECTION = 16;
 const MAX_WAITING_BATCHES = 8;
 const WAIT_FOR_ROOM_MS = 5000;
 
-function readPem(path: string, option: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    throw new Error(`tls.${option}: cannot read "${path}": ${(error as Error).message}`);
-  }
-}
 
-function splitAddress(address: string): { host: string; port: number } {
-  const at = address.lastIndexOf(':');
-  const port = Number(address.slice(at + 1));
-  if (port > 65_535) throw new Error(`address "${address}": port out of range`);
-  return { host: address.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port };
-}
 
 /**
  * Receives batches from `sluice` sinks over HTTP/2 (protocol.ts). A batch is answered 200 only
@@ -102,17 +88,8 @@ export class SluiceSource implements Source {
 
   async run({ out, shutdown }: SourceRunContext): Promise<void> {
     this.out = out;
-    const { host, port } = splitAddress(this.config.address);
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    const bound = this.server.address() as AddressInfo;
-    this.port = bound.port;
-    const shown = `${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}`;
+    const { shown, port } = await listenOn(this.server, this.config.address);
+    this.port = port;
     this.ctx.logger.info({ address: shown, tls: this.config.tls?.enabled === true }, 'sluice source listening');
     if (!shutdown.aborted) await new Promise<void>((resolve) => shutdown.addEventListener('abort', () => resolve(), { once: true }));
     // New batches get 503 (or GOAWAY) from now on; those handed over are answered as the sinks drain.
