@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { Intake } from '../shared/intake.js';
 import { listenOn, readPem } from '../shared/listener.js';
 import { gunzip, inflate } from 'node:zlib';
 import { promisify } from 'node:util';
@@ -34,11 +35,7 @@ export class HttpServerSource implements Source {
   private readonly expectedAuth: ((header: string | undefined) => boolean) | undefined;
   private out: EventOutput | undefined;
   private shuttingDown = false;
-  /** Set while a downstream buffer is full: new requests get 503 instead of piling up in memory. */
-  private blocked: Promise<void> | undefined;
-  /** Requests whose events are being decoded and handed over. */
-  private handingOver = 0;
-  private handedOver: (() => void) | undefined;
+  private readonly intake = new Intake();
   /** Responses waiting for acknowledgements. */
   private readonly awaitingAck = new Set<ServerResponse>();
 
@@ -84,7 +81,7 @@ export class HttpServerSource implements Source {
     this.shuttingDown = true;
     this.server.close();
     this.server.closeIdleConnections();
-    if (this.handingOver > 0) await new Promise<void>((resolve) => (this.handedOver = resolve));
+    await this.intake.settled();
   }
 
   async close(): Promise<void> {
@@ -116,14 +113,14 @@ export class HttpServerSource implements Source {
       return this.refuse(req, res, 401, 'missing or invalid credentials', { 'www-authenticate': challenge });
     }
     if (this.shuttingDown) return this.refuse(req, res, 503, 'shutting down', { 'retry-after': '1' });
-    if (this.blocked !== undefined) return this.refuse(req, res, 503, 'buffer full, retry later', { 'retry-after': '1' });
+    if (this.intake.blocked !== undefined) return this.refuse(req, res, 503, 'buffer full, retry later', { 'retry-after': '1' });
     const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
     if (encoding !== 'identity' && encoding !== 'gzip' && encoding !== 'deflate') return this.refuse(req, res, 415, `unsupported content-encoding "${encoding}"`);
     const limit = this.config.max_body_bytes;
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > limit) return this.refuse(req, res, 413, `body larger than max_body_bytes (${limit})`);
 
-    this.handingOver++;
+    this.intake.begin();
     try {
       const raw = await readBody(req, limit);
       if (raw === 'too_large') return this.refuse(req, res, 413, `body larger than max_body_bytes (${limit})`);
@@ -153,7 +150,7 @@ export class HttpServerSource implements Source {
       this.ctx.logger.error({ err: (error as Error).message }, 'http_server request failed');
       this.reply(res, 500, 'internal error');
     } finally {
-      if (--this.handingOver === 0 && this.handedOver !== undefined) this.handedOver();
+      this.intake.end();
     }
   }
 
@@ -173,13 +170,7 @@ export class HttpServerSource implements Source {
       return new LogEvent(fields, finalizer);
     });
     this.ctx.metrics.receivedEvents.inc(events.length);
-    const wait = this.out!.send(events);
-    if (wait !== undefined && this.blocked === undefined) {
-      const blocked = wait.then(() => {
-        if (this.blocked === blocked) this.blocked = undefined;
-      });
-      this.blocked = blocked;
-    }
+    this.intake.blockUntil(this.out!.send(events));
   }
 
   /** Answers without reading the body; the connection is closed so the unread body cannot be taken for the next request. */

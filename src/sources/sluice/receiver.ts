@@ -8,6 +8,7 @@ import {
   type ServerHttp2Session,
   type ServerHttp2Stream,
 } from 'node:http2';
+import { Intake } from '../shared/intake.js';
 import { listenOn, readPem } from '../shared/listener.js';
 import { promisify } from 'node:util';
 import { gunzip as gunzipCallback } from 'node:zlib';
@@ -44,10 +45,7 @@ export class SluiceSource implements Source {
   private readonly sessions = new Set<ServerHttp2Session>();
   private out: EventOutput | undefined;
   private shuttingDown = false;
-  /** Set while a downstream buffer is full. */
-  private blocked: Promise<void> | undefined;
-  private handingOver = 0;
-  private handedOver: (() => void) | undefined;
+  private readonly intake = new Intake();
   private readonly awaitingAck = new Set<ServerHttp2Stream>();
   private waitingForRoom = 0;
   /** The port bound (useful with `:0`). */
@@ -96,7 +94,7 @@ export class SluiceSource implements Source {
     this.shuttingDown = true;
     this.server.close();
     for (const session of this.sessions) if (!session.closed) session.close();
-    if (this.handingOver > 0) await new Promise<void>((resolve) => (this.handedOver = resolve));
+    await this.intake.settled();
   }
 
   async close(): Promise<void> {
@@ -131,7 +129,7 @@ export class SluiceSource implements Source {
     if (path !== EVENTS_PATH) return this.refuse(stream, 404, `no such path: ${path} (events go to ${EVENTS_PATH})`);
     if (method !== 'POST') return this.refuse(stream, 405, 'POST only', { allow: 'POST' });
     if (this.shuttingDown) return this.refuse(stream, 503, 'shutting down', { 'retry-after': '1' });
-    if (this.blocked !== undefined && !(await this.roomDownstream())) {
+    if (this.intake.blocked !== undefined && !(await this.roomDownstream())) {
       if (this.shuttingDown) return this.refuse(stream, 503, 'shutting down', { 'retry-after': '1' });
       this.ctx.metrics.error('buffer_full');
       return this.refuse(stream, 503, 'downstream buffer full, retry later', { 'retry-after': '1' });
@@ -144,7 +142,7 @@ export class SluiceSource implements Source {
     const declared = Number(headers['content-length']);
     if (Number.isFinite(declared) && declared > limit) return this.refuse(stream, 413, `body of ${declared} bytes exceeds max_body_bytes (${limit})`);
 
-    this.handingOver++;
+    this.intake.begin();
     try {
       const raw = await readBody(stream, limit);
       if (raw === 'aborted') return;
@@ -173,7 +171,7 @@ export class SluiceSource implements Source {
       if (fields.length === 0) return this.answer(stream, { accepted: 0, rejected: 0 });
       this.send(fields, stream);
     } finally {
-      if (--this.handingOver === 0 && this.handedOver !== undefined) this.handedOver();
+      this.intake.end();
     }
   }
 
@@ -189,11 +187,11 @@ export class SluiceSource implements Source {
     this.waitingForRoom++;
     const deadline = Date.now() + WAIT_FOR_ROOM_MS;
     try {
-      while (this.blocked !== undefined && !this.shuttingDown) {
+      while (this.intake.blocked !== undefined && !this.shuttingDown) {
         const left = deadline - Date.now();
         if (left <= 0) return false;
         let timer: NodeJS.Timeout | undefined;
-        await Promise.race([this.blocked, new Promise<void>((resolve) => (timer = setTimeout(resolve, left)))]);
+        await Promise.race([this.intake.blocked, new Promise<void>((resolve) => (timer = setTimeout(resolve, left)))]);
         clearTimeout(timer);
       }
       return !this.shuttingDown;
@@ -212,13 +210,7 @@ export class SluiceSource implements Source {
     const events = new Array<LogEvent>(total);
     for (let i = 0; i < total; i++) events[i] = new LogEvent(fields[i]!, finalizer);
     this.ctx.metrics.receivedEvents.inc(total);
-    const wait = this.out!.send(events);
-    if (wait !== undefined && this.blocked === undefined) {
-      const blocked = wait.then(() => {
-        if (this.blocked === blocked) this.blocked = undefined;
-      });
-      this.blocked = blocked;
-    }
+    this.intake.blockUntil(this.out!.send(events));
   }
 
   private answer(stream: ServerHttp2Stream, answer: BatchAnswer): void {
