@@ -110,14 +110,14 @@ describe('http sink', () => {
         batch: { max_events: 1 },
         request: { ...fastRetries, concurrency: 4, rate_limit_num: 2, rate_limit_duration_secs: 0.4 },
       });
+      const started = Date.now();
       await sink.run(streamOf(acks.events(lines(5))));
       assert.equal(acks.count('delivered'), 5);
       assert.equal(limited.requests.length, 6);
-      // The scripted 503 answered first, unrecorded by `handle`: 5 arrivals recorded, 6 started.
-      // Arrival is not start: 100 ms of slack for scheduling (unlimited, they all arrive within a few ms).
-      for (let i = 2; i < arrivals.length; i++) {
-        assert.ok(arrivals[i]! - arrivals[i - 2]! >= 300, `requests ${i - 2} and ${i} started ${arrivals[i]! - arrivals[i - 2]!} ms apart`);
-      }
+      // 6 starts at 2 per 0.4 s: the 5th and 6th cannot start before 0.8 s. A lower bound only (load
+      // can only add time); the limiter's exact schedule is held by rate-limit.test.ts on a fake clock.
+      // Unlimited, all 6 arrive within a few ms.
+      assert.ok(arrivals.at(-1)! - started >= 800, `the last request arrived ${arrivals.at(-1)! - started} ms after the start`);
     } finally {
       await limited.close();
     }

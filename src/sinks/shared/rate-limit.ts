@@ -6,6 +6,13 @@ import { sleep } from './retry.js';
  * wait their turn in order; while one waits it holds its concurrency slot, so a limited sink
  * backpressures its input instead of queueing without bound.
  */
+export interface RateLimitClock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+const realClock: RateLimitClock = { now: () => Date.now(), sleep };
+
 export class RequestRateLimit {
   private readonly starts: number[] = [];
   private queue: Promise<void> = Promise.resolve();
@@ -13,6 +20,7 @@ export class RequestRateLimit {
   constructor(
     private readonly num: number | undefined,
     private readonly windowMs: number,
+    private readonly clock: RateLimitClock = realClock,
   ) {}
 
   /** Resolves when one more request may start; undefined when there is no limit. */
@@ -25,13 +33,13 @@ export class RequestRateLimit {
 
   private async waitForSlot(num: number): Promise<void> {
     for (;;) {
-      const now = Date.now();
+      const now = this.clock.now();
       while (this.starts.length > 0 && this.starts[0]! <= now - this.windowMs) this.starts.shift();
       if (this.starts.length < num) {
         this.starts.push(now);
         return;
       }
-      await sleep(this.starts[0]! + this.windowMs - now);
+      await this.clock.sleep(this.starts[0]! + this.windowMs - now);
     }
   }
 }
