@@ -70,6 +70,35 @@ function targets(): Target[] {
       met: growth < 5,
     });
   }
+  // Issue 17's targets for the same runs (memory at or below Fluent Bit's, keeping the throughput).
+  if (file) {
+    const rate = file.lines / file.seconds;
+    rows.push({
+      workload: 'W1 -> file, memory',
+      target: 'peak RSS <= 60 MiB, keeping >= 280,000 lines/s (issue 17)',
+      measured: `${file.peakRssMiB.toFixed(0)} MiB, ${Math.round(rate).toLocaleString('en-US')} lines/s`,
+      met: file.peakRssMiB <= 60 && rate >= 280_000,
+    });
+  }
+  if (w2) {
+    const row = w2.rows.find((r) => r.workload.startsWith('W2 sluice'))!;
+    const rate = row.lines / row.seconds;
+    rows.push({
+      workload: 'W2 -> http, memory',
+      target: 'peak RSS <= 110 MiB, keeping >= 200,000 lines/s (issue 17)',
+      measured: `${row.peakRssMiB.toFixed(0)} MiB, ${Math.round(rate).toLocaleString('en-US')} lines/s`,
+      met: row.peakRssMiB <= 110 && rate >= 200_000,
+    });
+  }
+  if (w3) {
+    const rss = (w3.agentRssStartMiB + w3.agentRssEndMiB) / 2;
+    rows.push({
+      workload: 'W3 idle node, round 2',
+      target: '<= 0.5 % of one core, RSS <= 70 MiB mean (issue 17)',
+      measured: `${w3.agentCpuPercent.toFixed(2)} %, RSS ${rss.toFixed(1)} MiB mean`,
+      met: w3.agentCpuPercent <= 0.5 && rss <= 70,
+    });
+  }
   for (const r of w5) {
     if (r.agentCpuPercent !== undefined) {
       const latency = Math.max(...r.newPodLatencyMs.map((ms) => (Number.isNaN(ms) ? Infinity : ms)));
@@ -113,7 +142,7 @@ const report = [
   'Produced by `npm run bench` (see bench/README.md for what each workload does). Figures vary between runs by',
   'roughly 10-20 % on a shared 2-core machine; the baseline rows ran in the same invocation.',
   '',
-  '## Against the targets (issue 7)',
+  '## Against the targets (issue 7, then issue 17)',
   '',
   '| workload | target | measured | met |',
   '|---|---|---|---|',
