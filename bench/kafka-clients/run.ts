@@ -27,16 +27,16 @@ interface Sample {
 }
 
 const broker = fork(join(here, 'broker.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-const replies = new Map<number, (reply: { stored?: number }) => void>();
+const replies = new Map<number, (reply: { stored?: number; codecs?: string[] }) => void>();
 let nextId = 0;
 const bootstrap = await new Promise<string>((resolve) => {
-  broker.on('message', (message: { bootstrap?: string; id?: number; stored?: number }) => {
+  broker.on('message', (message: { bootstrap?: string; id?: number; stored?: number; codecs?: string[] }) => {
     if (message.bootstrap) resolve(message.bootstrap);
     else if (message.id !== undefined) replies.get(message.id)?.(message);
   });
 });
 const ask = (command: Record<string, unknown>) =>
-  new Promise<{ stored?: number }>((resolve) => {
+  new Promise<{ stored?: number; codecs?: string[] }>((resolve) => {
     const id = nextId++;
     replies.set(id, resolve);
     broker.send({ id, ...command });
@@ -61,8 +61,9 @@ for (let round = 0; round < rounds; round++) {
       for (const name of PHASES) {
         const sample = phase(client, name, codec, topic);
         if (name === 'produce') {
-          const { stored } = await ask({ stored: topic });
+          const { stored, codecs } = await ask({ stored: topic });
           if (stored !== events) throw new Error(`${client} ${codec}: the broker holds ${stored} records of ${events} produced`);
+          if (codecs?.join() !== codec) throw new Error(`${client} ${codec}: the stored batches are ${codecs?.join(', ')}`);
         }
         samples.set(keyOf(client, codec, name), [...(samples.get(keyOf(client, codec, name)) ?? []), sample]);
         process.stderr.write(`round ${round + 1}/${rounds} ${LABEL[client]} ${codec} ${name}: ${Math.round(events / sample.seconds)} events/s, ${sample.cpuSeconds.toFixed(2)} CPU-s, broker ${sample.brokerCpuSeconds.toFixed(2)} CPU-s\n`);
