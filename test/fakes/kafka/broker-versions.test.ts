@@ -82,6 +82,23 @@ describe('fake Kafka broker: API version ranges', () => {
     }
   });
 
+  it('kafkajs: SASL PLAIN and SCRAM-SHA-512 at SaslAuthenticate v1; a wrong password is refused', async () => {
+    const kafka = await new FakeKafka({ topics: { auth: 1 }, sasl: { user: 'sluice', password: 'right' } }).start();
+    brokers.push(kafka);
+    const credentials = { username: 'sluice', password: 'right' };
+    for (const sasl of [{ mechanism: 'plain' as const, ...credentials }, { mechanism: 'scram-sha-512' as const, ...credentials }]) {
+      const producer = new Kafka({ clientId: 'kjs', brokers: kafka.bootstrap.split(','), logLevel: logLevel.NOTHING, sasl }).producer();
+      await producer.connect();
+      await producer.send({ topic: 'auth', acks: -1, messages: [{ value: sasl.mechanism }] });
+      await producer.disconnect();
+    }
+    assert.deepEqual(kafka.records('auth').map((r) => r.value!.toString()), ['plain', 'scram-sha-512']);
+    assert.ok((kafka.requestVersions.get('SaslAuthenticate v1') ?? 0) > 0, `asked: ${[...kafka.requestVersions.keys()].join(', ')}`);
+    const wrong = new Kafka({ clientId: 'kjs', brokers: kafka.bootstrap.split(','), logLevel: logLevel.NOTHING, retry: { retries: 0 }, sasl: { mechanism: 'scram-sha-512', username: 'sluice', password: 'wrong' } }).producer();
+    await assert.rejects(wrong.connect(), /SASL|authentication/i);
+    assert.ok((kafka.errorsAnswered.get('SASL_AUTHENTICATION_FAILED') ?? 0) > 0);
+  });
+
   it('a version outside the served range: ApiVersions answers UNSUPPORTED_VERSION in v0, other APIs close the connection', async () => {
     const kafka = await start({ t: 1 });
     const { connect } = await import('node:net');
