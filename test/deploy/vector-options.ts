@@ -62,6 +62,16 @@ export const VECTOR_OPTIONS: VectorComponentOptions[] = [
     commit: '012837649a36f1e6bd0dd6a6ea29d793efe66bbe',
     options: ['auth', 'connection_name', 'decoding', 'framing', 'queue', 'subject', 'tls', 'url'],
   },
+  {
+    kind: 'sources',
+    type: 'kafka',
+    commit: '03f2dcec5bdc7ddfca514ed318b8e1f45b2096a5',
+    options: [
+      'auto_offset_reset', 'bootstrap_servers', 'commit_interval_ms', 'decoding', 'drain_timeout_ms', 'fetch_wait_max_ms', 'framing', 'group_id',
+      'headers_key', 'key_field', 'librdkafka_options', 'metrics', 'offset_key', 'partition_key', 'sasl', 'session_timeout_ms', 'socket_timeout_ms',
+      'tls', 'topic_key', 'topics',
+    ],
+  },
   { kind: 'sources', type: 'opentelemetry', commit: '095c989e7cd5f040c4156c9d93d2ac001398ff03', options: ['grpc', 'http'] },
   { kind: 'sources', type: 'stdin', commit: '03f2dcec5bdc7ddfca514ed318b8e1f45b2096a5', options: ['decoding', 'framing', 'host_key', 'max_length'] },
   {
@@ -127,6 +137,34 @@ export const VECTOR_OPTIONS: VectorComponentOptions[] = [
     type: 'nats',
     commit: '01171dfc702b3d51ef21d4bef1ce2a9a68a0950c',
     options: ['auth', 'connection_name', 'encoding', 'request', 'subject', 'tls', 'url'],
+  },
+  {
+    kind: 'sinks',
+    type: 'kafka',
+    commit: '01171dfc702b3d51ef21d4bef1ce2a9a68a0950c',
+    // `healthcheck_topic` is newer than that commit (sluice has it as well).
+    options: [
+      'batch', 'bootstrap_servers', 'compression', 'encoding', 'headers_key', 'key_field', 'librdkafka_options', 'message_timeout_ms', 'sasl',
+      'socket_timeout_ms', 'tls', 'topic',
+    ],
+  },
+  {
+    kind: 'sinks',
+    type: 'aws_cloudwatch_logs',
+    commit: '01171dfc702b3d51ef21d4bef1ce2a9a68a0950c',
+    options: [
+      'auth', 'batch', 'compression', 'create_missing_group', 'create_missing_stream', 'encoding', 'endpoint', 'group_name', 'region', 'request',
+      'stream_name', 'tls',
+    ],
+  },
+  {
+    kind: 'sinks',
+    type: 'gcp_stackdriver_logs',
+    commit: '0a64f846a9f6c7f77df571b04cc23ab9cf90f065',
+    options: [
+      'api_key', 'batch', 'billing_account_id', 'credentials_path', 'encoding', 'folder_id', 'log_id', 'organization_id', 'project_id', 'request',
+      'resource', 'severity_key', 'tls',
+    ],
   },
   // Vector's opentelemetry sink has one top-level option, `protocol` (`configuration: protocol: {`), holding the HTTP sink's options.
   { kind: 'sinks', type: 'opentelemetry', commit: 'ef4e200b729a4e00c21a2b6ed6c7a784e692f786', options: ['protocol'] },

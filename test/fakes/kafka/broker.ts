@@ -6,12 +6,15 @@ import { assignOffset, COMPRESSION_NAMES, decodeRecords, ProtocolError, Reader, 
 /**
  * A fake Kafka cluster for tests: one or more brokers in this process, each a real TCP (or TLS)
  * listener speaking the Kafka wire protocol, sharing one in-memory log. It implements what a
- * producer and a classic consumer group need, at one version per API (those a Kafka 3.x broker
- * also serves): ApiVersions v3, Metadata v9, Produce v7 (record batches v2, CRC-32C checked,
- * idempotent sequence checks), InitProducerId v3, FindCoordinator v4, JoinGroup v6, SyncGroup v4,
- * Heartbeat v4, LeaveGroup v4, OffsetCommit v8, OffsetFetch v8, ListOffsets v5, Fetch v12
- * (long-poll), SaslHandshake v1 + SaslAuthenticate v2 (PLAIN, SCRAM-SHA-256/512), and CreateTopics
- * v7 / DeleteTopics v6 for admin clients.
+ * producer and a classic consumer group need, over a range of versions per API (all of them within
+ * what a Kafka 3.x broker serves, every version of a range implemented, and ApiVersions advertises
+ * exactly the range): ApiVersions v0-v3, Metadata v6-v9, Produce v7 (record batches v2, CRC-32C
+ * checked, idempotent sequence checks), InitProducerId v0-v3, FindCoordinator v1-v4, JoinGroup
+ * v5-v6, SyncGroup v3-v4, Heartbeat v3-v4, LeaveGroup v3-v4, OffsetCommit v5-v8, OffsetFetch v4-v8,
+ * ListOffsets v2-v5, Fetch v11-v12 (long-poll), SaslHandshake v1 + SaslAuthenticate v0-v2 (PLAIN,
+ * SCRAM-SHA-256/512), and CreateTopics v7 / DeleteTopics v6 for admin clients. The lower ends are
+ * what kafkajs 2.x (non-flexible versions only) asks for, the upper ends what @platformatic/kafka asks
+ * for, so both clients run against the same broker.
  *
  * Faults a test can cause: a partition's leadership moving to another broker (the old one answers
  * NOT_LEADER_OR_FOLLOWER), responses held back (client time-outs) or lost after the request was
@@ -64,26 +67,32 @@ const API = {
 export type ApiName = keyof typeof API;
 const API_NAMES = new Map<number, ApiName>(Object.entries(API).map(([name, key]) => [key, name as ApiName]));
 
-/** The one version served per API, and from which version each API is flexible (KIP-482). */
-const SERVED: Record<ApiName, { version: number; flexibleFrom: number }> = {
-  Produce: { version: 7, flexibleFrom: 9 },
-  Fetch: { version: 12, flexibleFrom: 12 },
-  ListOffsets: { version: 5, flexibleFrom: 6 },
-  Metadata: { version: 9, flexibleFrom: 9 },
-  OffsetCommit: { version: 8, flexibleFrom: 8 },
-  OffsetFetch: { version: 8, flexibleFrom: 6 },
-  FindCoordinator: { version: 4, flexibleFrom: 3 },
-  JoinGroup: { version: 6, flexibleFrom: 6 },
-  Heartbeat: { version: 4, flexibleFrom: 4 },
-  LeaveGroup: { version: 4, flexibleFrom: 4 },
-  SyncGroup: { version: 4, flexibleFrom: 4 },
-  SaslHandshake: { version: 1, flexibleFrom: 99 },
-  ApiVersions: { version: 3, flexibleFrom: 3 },
-  CreateTopics: { version: 7, flexibleFrom: 5 },
-  DeleteTopics: { version: 6, flexibleFrom: 4 },
-  InitProducerId: { version: 3, flexibleFrom: 2 },
-  SaslAuthenticate: { version: 2, flexibleFrom: 2 },
+/** The versions served per API (every one from min to max), and from which version each API is flexible (KIP-482). */
+const SERVED: Record<ApiName, { min: number; max: number; flexibleFrom: number }> = {
+  Produce: { min: 7, max: 7, flexibleFrom: 9 },
+  Fetch: { min: 11, max: 12, flexibleFrom: 12 },
+  ListOffsets: { min: 2, max: 5, flexibleFrom: 6 },
+  Metadata: { min: 6, max: 9, flexibleFrom: 9 },
+  OffsetCommit: { min: 5, max: 8, flexibleFrom: 8 },
+  OffsetFetch: { min: 4, max: 8, flexibleFrom: 6 },
+  FindCoordinator: { min: 1, max: 4, flexibleFrom: 3 },
+  JoinGroup: { min: 5, max: 6, flexibleFrom: 6 },
+  Heartbeat: { min: 3, max: 4, flexibleFrom: 4 },
+  LeaveGroup: { min: 3, max: 4, flexibleFrom: 4 },
+  SyncGroup: { min: 3, max: 4, flexibleFrom: 4 },
+  SaslHandshake: { min: 1, max: 1, flexibleFrom: 99 },
+  ApiVersions: { min: 0, max: 3, flexibleFrom: 3 },
+  CreateTopics: { min: 7, max: 7, flexibleFrom: 5 },
+  DeleteTopics: { min: 6, max: 6, flexibleFrom: 4 },
+  InitProducerId: { min: 0, max: 3, flexibleFrom: 2 },
+  SaslAuthenticate: { min: 0, max: 2, flexibleFrom: 2 },
 };
+
+/** How one request is read and answered: its version, and whether that version is flexible. */
+interface Version {
+  v: number;
+  flex: boolean;
+}
 
 /** A request larger than this closes the connection (a broker's socket.request.max.bytes). */
 const MAX_FRAME = 100 * 1024 * 1024;
@@ -129,6 +138,8 @@ interface Member {
   lastSeen: number;
   joined: boolean;
   joinReply?: (w: Buffer) => void;
+  /** The member's last JoinGroup was a flexible version: its answer is encoded the same way. */
+  flex: boolean;
   syncReply?: (assignment: Buffer | null, error: number) => void;
   assignment: Buffer;
 }
@@ -181,6 +192,8 @@ export class FakeKafka {
   readonly groups = new Map<string, Group>();
   /** Requests served, by API name (ApiVersions included). */
   readonly requests = new Map<ApiName, number>();
+  /** Requests served, by API name and version (`Metadata v6`). */
+  readonly requestVersions = new Map<string, number>();
   /** Errors answered, by name of the error code (e.g. NOT_LEADER_OR_FOLLOWER). */
   readonly errorsAnswered = new Map<string, number>();
   /** What producers asked: acks per Produce, producer ids, compression codec per batch. */
@@ -364,6 +377,7 @@ export class FakeKafka {
     connection.clientId = r.string(false) ?? '';
     if (!name || !served) throw new ProtocolError(`unknown API key ${apiKey}`);
     this.count(this.requests, name);
+    this.count(this.requestVersions, `${name} v${version}`);
     for (const trigger of [...this.triggers]) {
       if (trigger.api !== name || trigger.remaining-- > 0) continue;
       this.triggers.splice(this.triggers.indexOf(trigger), 1);
@@ -372,14 +386,15 @@ export class FakeKafka {
     if (!connection.authenticated && name !== 'ApiVersions' && name !== 'SaslHandshake' && name !== 'SaslAuthenticate') {
       throw new ProtocolError(`${name} before SASL authentication`); // a broker closes the connection
     }
-    if (name === 'ApiVersions' && version !== served.version && version !== 4) {
-      // Answered in v0 (the client parses it whatever it asked) with the versions served.
-      return this.respond(connection, name, correlationId, false, this.apiVersionsBody(ERR.UNSUPPORTED_VERSION, false));
+    if (name === 'ApiVersions' && version > served.max) {
+      // KIP-511: a version the broker does not know is answered in v0 (the client parses it
+      // whatever it asked), UNSUPPORTED_VERSION with the versions served; the client asks again.
+      return this.respond(connection, name, correlationId, false, this.apiVersionsBody(ERR.UNSUPPORTED_VERSION, { v: 0, flex: false }));
     }
-    if (version !== served.version) throw new ProtocolError(`${name} v${version}: only v${served.version} is served`);
+    if (version < served.min || version > served.max) throw new ProtocolError(`${name} v${version}: only v${served.min}-v${served.max} are served`);
     const flexible = version >= served.flexibleFrom;
     if (flexible) r.taggedFields();
-    const body = await this.dispatch(connection, name, r);
+    const body = await this.dispatch(connection, name, r, { v: version, flex: flexible });
     if (body === null) return;
     // ApiVersions answers with response header v0 (no tagged fields), whatever its version.
     await this.respond(connection, name, correlationId, flexible && name !== 'ApiVersions', body);
@@ -401,41 +416,43 @@ export class FakeKafka {
     if (!connection.socket.destroyed) connection.socket.write(Buffer.concat([size, head, body]));
   }
 
-  private dispatch(connection: ConnectionState, name: ApiName, r: Reader): Promise<Buffer | null> | Buffer | null {
+  private dispatch(connection: ConnectionState, name: ApiName, r: Reader, v: Version): Promise<Buffer | null> | Buffer | null {
     switch (name) {
       case 'ApiVersions':
-        r.string(true);
-        r.string(true);
-        r.taggedFields();
-        return this.apiVersionsBody(ERR.NONE, true);
+        if (v.v >= 3) {
+          r.string(true); // client_software_name
+          r.string(true); // client_software_version
+          r.taggedFields();
+        }
+        return this.apiVersionsBody(ERR.NONE, v);
       case 'SaslHandshake':
         return this.saslHandshake(connection, r);
       case 'SaslAuthenticate':
-        return this.saslAuthenticate(connection, r);
+        return this.saslAuthenticate(connection, r, v);
       case 'Metadata':
-        return this.metadata(r);
+        return this.metadata(r, v);
       case 'InitProducerId':
-        return this.initProducerId(r);
+        return this.initProducerId(r, v);
       case 'Produce':
         return this.produce(connection, r);
       case 'FindCoordinator':
-        return this.findCoordinator(r);
+        return this.findCoordinator(r, v);
       case 'JoinGroup':
-        return this.joinGroup(connection, r);
+        return this.joinGroup(connection, r, v);
       case 'SyncGroup':
-        return this.syncGroup(r);
+        return this.syncGroup(r, v);
       case 'Heartbeat':
-        return this.heartbeat(r);
+        return this.heartbeat(r, v);
       case 'LeaveGroup':
-        return this.leaveGroup(r);
+        return this.leaveGroup(r, v);
       case 'OffsetCommit':
-        return this.offsetCommit(r);
+        return this.offsetCommit(r, v);
       case 'OffsetFetch':
-        return this.offsetFetch(r);
+        return this.offsetFetch(r, v);
       case 'ListOffsets':
-        return this.listOffsets(connection, r);
+        return this.listOffsets(connection, r, v);
       case 'Fetch':
-        return this.fetch(connection, r);
+        return this.fetch(connection, r, v);
       case 'CreateTopics':
         return this.createTopics(r);
       case 'DeleteTopics':
@@ -443,15 +460,11 @@ export class FakeKafka {
     }
   }
 
-  private apiVersionsBody(error: number, flexible: boolean): Buffer {
+  private apiVersionsBody(error: number, { v, flex }: Version): Buffer {
     const w = new Writer().int16(error);
-    w.array(Object.entries(SERVED), flexible, (w, [name, { version }]) => {
-      w.int16(API[name as ApiName]).int16(0).int16(version);
-      if (flexible) w.tags();
-    });
-    w.int32(0);
-    if (flexible) w.tags();
-    return w.build();
+    w.array(Object.entries(SERVED), flex, (w, [name, { min, max }]) => w.int16(API[name as ApiName]).int16(min).int16(max).tags(flex));
+    if (v >= 1) w.int32(0); // throttle_time_ms
+    return w.tags(flex).build();
   }
 
   // --- SASL -------------------------------------------------------------------------------
@@ -467,13 +480,15 @@ export class FakeKafka {
       .build();
   }
 
-  private saslAuthenticate(connection: ConnectionState, r: Reader): Buffer {
-    const authBytes = r.bytesField(true) ?? Buffer.alloc(0);
-    r.taggedFields();
+  private saslAuthenticate(connection: ConnectionState, r: Reader, { v, flex }: Version): Buffer {
+    const authBytes = r.bytesField(flex) ?? Buffer.alloc(0);
+    r.taggedFields(flex);
     const sasl = this.options.sasl;
     const reply = (error: number, message: string | null, bytes: Buffer) => {
       if (error !== ERR.NONE) setImmediate(() => connection.socket.end()); // the broker closes after a failure
-      return new Writer().int16(this.answered(error)).string(message, true).bytesField(bytes, true).int64(0n).tags().build();
+      const w = new Writer().int16(this.answered(error)).string(message, flex).bytesField(bytes, flex);
+      if (v >= 1) w.int64(0n); // session_lifetime_ms
+      return w.tags(flex).build();
     };
     if (!sasl || !connection.mechanism) return reply(ERR.ILLEGAL_SASL_STATE, 'SaslAuthenticate before SaslHandshake', Buffer.alloc(0));
     const text = authBytes.toString('utf8');
@@ -521,43 +536,49 @@ export class FakeKafka {
     return this.running ? this.nodes.filter((n) => n.server !== undefined) : [];
   }
 
-  private metadata(r: Reader): Buffer {
-    const everyTopic = r.buf[r.offset] === 0; // a null compact array (length 0) asks for every topic
-    const asked = r.array(true, (r) => {
-      const name = r.string(true);
-      r.taggedFields();
+  private metadata(r: Reader, { v, flex }: Version): Buffer {
+    // A null array asks for every topic: length 0 when compact, -1 otherwise.
+    const everyTopic = flex ? r.buf[r.offset] === 0 : r.buf.readInt32BE(r.offset) === -1;
+    const asked = r.array(flex, (r) => {
+      const name = r.string(flex);
+      r.taggedFields(flex);
       return name ?? '';
     });
     const allowAuto = r.bool();
-    r.bool(); // include_cluster_authorized_operations
-    r.bool(); // include_topic_authorized_operations
-    r.taggedFields();
+    if (v >= 8) {
+      r.bool(); // include_cluster_authorized_operations
+      r.bool(); // include_topic_authorized_operations
+    }
+    r.taggedFields(flex);
     const names = everyTopic ? [...this.topics.keys()] : asked;
     const w = new Writer().int32(0);
-    w.array(this.runningNodes(), true, (w, n) => w.int32(n.id).string('127.0.0.1', true).int32(n.port).string(null, true).tags());
-    w.string(this.clusterId, true).int32(this.nodes[0]!.id);
-    w.array(names, true, (w, name) => {
+    w.array(this.runningNodes(), flex, (w, n) => w.int32(n.id).string('127.0.0.1', flex).int32(n.port).string(null, flex).tags(flex));
+    w.string(this.clusterId, flex).int32(this.nodes[0]!.id);
+    w.array(names, flex, (w, name) => {
       if (!this.topics.has(name) && allowAuto && this.options.autoCreateTopics) this.createTopic(name, 1);
       const partitions = this.topics.get(name);
-      w.int16(this.answered(partitions ? ERR.NONE : ERR.UNKNOWN_TOPIC_OR_PARTITION)).string(name, true).bool(false);
-      w.array(partitions ?? [], true, (w, p) => {
+      w.int16(this.answered(partitions ? ERR.NONE : ERR.UNKNOWN_TOPIC_OR_PARTITION)).string(name, flex).bool(false);
+      w.array(partitions ?? [], flex, (w, p) => {
         const index = partitions!.indexOf(p);
-        w.int16(0).int32(index).int32(p.leader).int32(p.leaderEpoch);
+        w.int16(0).int32(index).int32(p.leader);
+        if (v >= 7) w.int32(p.leaderEpoch);
         const replicas = this.nodes.map((n) => n.id);
-        w.array(replicas, true, (w, id) => w.int32(id)).array(replicas, true, (w, id) => w.int32(id)).array([], true, () => undefined).tags();
+        w.array(replicas, flex, (w, id) => w.int32(id)).array(replicas, flex, (w, id) => w.int32(id)).array([], flex, () => undefined).tags(flex);
       });
-      w.int32(-2147483648).tags();
+      if (v >= 8) w.int32(-2147483648); // topic_authorized_operations
+      w.tags(flex);
     });
-    w.int32(-2147483648).tags();
-    return w.build();
+    if (v >= 8) w.int32(-2147483648); // cluster_authorized_operations
+    return w.tags(flex).build();
   }
 
-  private initProducerId(r: Reader): Buffer {
-    const transactionalId = r.string(true);
+  private initProducerId(r: Reader, { v, flex }: Version): Buffer {
+    const transactionalId = r.string(flex);
     r.int32();
-    const askedId = r.int64();
-    const askedEpoch = r.int16();
-    r.taggedFields();
+    // v3 (KIP-360) lets a producer ask to bump its own epoch.
+    const askedId = v >= 3 ? r.int64() : -1n;
+    const askedEpoch = v >= 3 ? r.int16() : -1;
+    r.taggedFields(flex);
     let id: bigint;
     let epoch = 0;
     if (transactionalId !== null) throw new ProtocolError('transactions are not supported by the fake');
@@ -568,7 +589,7 @@ export class FakeKafka {
       id = this.nextProducerId++;
       this.issuedProducers.add(id);
     }
-    return new Writer().int32(0).int16(0).int64(id).int16(epoch).tags().build();
+    return new Writer().int32(0).int16(0).int64(id).int16(epoch).tags(flex).build();
   }
 
   private produce(connection: ConnectionState, r: Reader): Buffer | null {
@@ -697,11 +718,21 @@ export class FakeKafka {
 
   // --- consumer groups ---------------------------------------------------------------------
 
-  private findCoordinator(r: Reader): Buffer {
+  private findCoordinator(r: Reader, { v, flex }: Version): Buffer {
+    const coordinator = this.runningNodes()[0];
+    if (v < 4) {
+      // One key per request, the answer at the top level (v4, KIP-699, batches keys).
+      r.string(flex); // key
+      r.int8(); // key_type
+      r.taggedFields(flex);
+      const w = new Writer().int32(0);
+      if (coordinator) w.int16(0).string(null, flex).int32(coordinator.id).string('127.0.0.1', flex).int32(coordinator.port);
+      else w.int16(this.answered(ERR.COORDINATOR_NOT_AVAILABLE)).string(null, flex).int32(-1).string('', flex).int32(-1);
+      return w.tags(flex).build();
+    }
     r.int8(); // key_type
     const keys = r.array(true, (r) => r.string(true) ?? '');
     r.taggedFields();
-    const coordinator = this.runningNodes()[0];
     const w = new Writer().int32(0);
     w.array(keys, true, (w, key) => {
       if (coordinator) w.string(key, true).int32(coordinator.id).string('127.0.0.1', true).int32(coordinator.port).int16(0).string(null, true).tags();
@@ -716,33 +747,33 @@ export class FakeKafka {
     return group;
   }
 
-  private joinGroup(connection: ConnectionState, r: Reader): Promise<Buffer> | Buffer {
-    const groupId = r.string(true) ?? '';
+  private joinGroup(connection: ConnectionState, r: Reader, { flex }: Version): Promise<Buffer> | Buffer {
+    const groupId = r.string(flex) ?? '';
     const sessionTimeoutMs = r.int32();
     const rebalanceTimeoutMs = r.int32();
-    const memberId = r.string(true) ?? '';
-    r.string(true); // group_instance_id (static membership is not simulated)
-    r.string(true); // protocol_type
-    const protocols = r.array(true, (r) => {
-      const name = r.string(true) ?? '';
-      const metadata = r.bytesField(true) ?? Buffer.alloc(0);
-      r.taggedFields();
+    const memberId = r.string(flex) ?? '';
+    r.string(flex); // group_instance_id (static membership is not simulated)
+    r.string(flex); // protocol_type
+    const protocols = r.array(flex, (r) => {
+      const name = r.string(flex) ?? '';
+      const metadata = r.bytesField(flex) ?? Buffer.alloc(0);
+      r.taggedFields(flex);
       return { name, metadata };
     });
-    r.taggedFields();
+    r.taggedFields(flex);
     const group = this.group(groupId);
     const errorReply = (error: number, assignedId = '') =>
-      new Writer().int32(0).int16(this.answered(error)).int32(-1).string('', true).string('', true).string(assignedId, true).array([], true, () => undefined).tags().build();
+      new Writer().int32(0).int16(this.answered(error)).int32(-1).string('', flex).string('', flex).string(assignedId, flex).array([], flex, () => undefined).tags(flex).build();
     if (memberId === '') {
       // KIP-394: a new member gets an id and must join again with it.
       const id = `${connection.clientId || 'member'}-${randomUUID()}`;
-      group.members.set(id, { id, clientId: connection.clientId, sessionTimeoutMs, rebalanceTimeoutMs, protocols, lastSeen: Date.now(), joined: false, assignment: Buffer.alloc(0) });
+      group.members.set(id, { id, clientId: connection.clientId, sessionTimeoutMs, rebalanceTimeoutMs, protocols, lastSeen: Date.now(), joined: false, flex, assignment: Buffer.alloc(0) });
       return errorReply(ERR.MEMBER_ID_REQUIRED, id);
     }
     const member = group.members.get(memberId);
     if (!member) return errorReply(ERR.UNKNOWN_MEMBER_ID);
     if (group.protocol !== '' && group.state !== 'Empty' && !protocols.some((p) => p.name === group.protocol) && group.members.size > 1) return errorReply(ERR.INCONSISTENT_GROUP_PROTOCOL);
-    Object.assign(member, { protocols, sessionTimeoutMs, rebalanceTimeoutMs, lastSeen: Date.now(), joined: true });
+    Object.assign(member, { protocols, sessionTimeoutMs, rebalanceTimeoutMs, lastSeen: Date.now(), joined: true, flex });
     return new Promise<Buffer>((resolve) => {
       member.joinReply = resolve;
       this.prepareRebalance(group, group.state === 'Empty' ? (this.options.initialRebalanceDelayMs ?? 100) : rebalanceTimeoutMs);
@@ -786,13 +817,14 @@ export class FakeKafka {
     if (!group.members.has(group.leader)) group.leader = first.id;
     group.state = 'CompletingRebalance';
     for (const m of members) {
-      const w = new Writer().int32(0).int16(0).int32(group.generation).string(group.protocol, true).string(group.leader, true).string(m.id, true);
+      const flex = m.flex;
+      const w = new Writer().int32(0).int16(0).int32(group.generation).string(group.protocol, flex).string(group.leader, flex).string(m.id, flex);
       const list = m.id === group.leader ? members : [];
-      w.array(list, true, (w, other) => w.string(other.id, true).string(null, true).bytesField(other.protocols.find((p) => p.name === group.protocol)?.metadata ?? Buffer.alloc(0), true).tags());
+      w.array(list, flex, (w, other) => w.string(other.id, flex).string(null, flex).bytesField(other.protocols.find((p) => p.name === group.protocol)?.metadata ?? Buffer.alloc(0), flex).tags(flex));
       const reply = m.joinReply;
       m.joinReply = undefined;
       m.lastSeen = Date.now();
-      reply?.(w.tags().build());
+      reply?.(w.tags(flex).build());
     }
   }
 
@@ -804,19 +836,19 @@ export class FakeKafka {
     return ERR.NONE;
   }
 
-  private syncGroup(r: Reader): Promise<Buffer> | Buffer {
-    const groupId = r.string(true) ?? '';
+  private syncGroup(r: Reader, { flex }: Version): Promise<Buffer> | Buffer {
+    const groupId = r.string(flex) ?? '';
     const generation = r.int32();
-    const memberId = r.string(true) ?? '';
-    r.string(true);
-    const assignments = r.array(true, (r) => {
-      const id = r.string(true) ?? '';
-      const assignment = r.bytesField(true) ?? Buffer.alloc(0);
-      r.taggedFields();
+    const memberId = r.string(flex) ?? '';
+    r.string(flex);
+    const assignments = r.array(flex, (r) => {
+      const id = r.string(flex) ?? '';
+      const assignment = r.bytesField(flex) ?? Buffer.alloc(0);
+      r.taggedFields(flex);
       return { id, assignment };
     });
-    r.taggedFields();
-    const reply = (error: number, assignment: Buffer | null) => new Writer().int32(0).int16(this.answered(error)).bytesField(assignment ?? Buffer.alloc(0), true).tags().build();
+    r.taggedFields(flex);
+    const reply = (error: number, assignment: Buffer | null) => new Writer().int32(0).int16(this.answered(error)).bytesField(assignment ?? Buffer.alloc(0), flex).tags(flex).build();
     const group = this.groups.get(groupId);
     const check = this.memberCheck(group, memberId, generation);
     if (check !== ERR.NONE) return reply(check, null);
@@ -837,27 +869,27 @@ export class FakeKafka {
     });
   }
 
-  private heartbeat(r: Reader): Buffer {
-    const groupId = r.string(true) ?? '';
+  private heartbeat(r: Reader, { flex }: Version): Buffer {
+    const groupId = r.string(flex) ?? '';
     const generation = r.int32();
-    const memberId = r.string(true) ?? '';
-    r.string(true);
-    r.taggedFields();
+    const memberId = r.string(flex) ?? '';
+    r.string(flex);
+    r.taggedFields(flex);
     const group = this.groups.get(groupId);
     let error = this.memberCheck(group, memberId, generation);
     if (error === ERR.NONE && group!.state === 'PreparingRebalance') error = ERR.REBALANCE_IN_PROGRESS;
-    return new Writer().int32(0).int16(this.answered(error)).tags().build();
+    return new Writer().int32(0).int16(this.answered(error)).tags(flex).build();
   }
 
-  private leaveGroup(r: Reader): Buffer {
-    const groupId = r.string(true) ?? '';
-    const members = r.array(true, (r) => {
-      const id = r.string(true) ?? '';
-      const instance = r.string(true);
-      r.taggedFields();
+  private leaveGroup(r: Reader, { flex }: Version): Buffer {
+    const groupId = r.string(flex) ?? '';
+    const members = r.array(flex, (r) => {
+      const id = r.string(flex) ?? '';
+      const instance = r.string(flex);
+      r.taggedFields(flex);
       return { id, instance };
     });
-    r.taggedFields();
+    r.taggedFields(flex);
     const group = this.groups.get(groupId);
     const results = members.map(({ id, instance }) => {
       const known = group?.members.delete(id) ?? false;
@@ -865,8 +897,8 @@ export class FakeKafka {
     });
     if (group && results.some((m) => m.error === ERR.NONE)) this.membersChanged(group);
     const w = new Writer().int32(0).int16(0);
-    w.array(results, true, (w, m) => w.string(m.id, true).string(m.instance, true).int16(this.answered(m.error)).tags());
-    return w.tags().build();
+    w.array(results, flex, (w, m) => w.string(m.id, flex).string(m.instance, flex).int16(this.answered(m.error)).tags(flex));
+    return w.tags(flex).build();
   }
 
   /** A member left or expired: the others must join again. */
@@ -896,22 +928,22 @@ export class FakeKafka {
     }
   }
 
-  private offsetCommit(r: Reader): Buffer {
-    const groupId = r.string(true) ?? '';
+  private offsetCommit(r: Reader, { v, flex }: Version): Buffer {
+    const groupId = r.string(flex) ?? '';
     const generation = r.int32();
-    const memberId = r.string(true) ?? '';
-    r.string(true);
-    const topics = r.array(true, (r) => {
-      const name = r.string(true) ?? '';
-      const partitions = r.array(true, (r) => {
-        const p = { index: r.int32(), offset: r.int64(), leaderEpoch: r.int32(), metadata: r.string(true) };
-        r.taggedFields();
+    const memberId = r.string(flex) ?? '';
+    if (v >= 7) r.string(flex); // group_instance_id
+    const topics = r.array(flex, (r) => {
+      const name = r.string(flex) ?? '';
+      const partitions = r.array(flex, (r) => {
+        const p = { index: r.int32(), offset: r.int64(), leaderEpoch: v >= 6 ? r.int32() : -1, metadata: r.string(flex) };
+        r.taggedFields(flex);
         return p;
       });
-      r.taggedFields();
+      r.taggedFields(flex);
       return { name, partitions };
     });
-    r.taggedFields();
+    r.taggedFields(flex);
     const group = this.group(groupId);
     let error: number = ERR.NONE;
     if (generation >= 0 || memberId !== '') {
@@ -919,20 +951,21 @@ export class FakeKafka {
       if (error === ERR.NONE && group.state === 'CompletingRebalance') error = ERR.REBALANCE_IN_PROGRESS;
     } else if (group.members.size > 0) error = ERR.UNKNOWN_MEMBER_ID; // a stand-alone commit to an active group
     const w = new Writer().int32(0);
-    w.array(topics, true, (w, t) => {
-      w.string(t.name, true);
-      w.array(t.partitions, true, (w, p) => {
+    w.array(topics, flex, (w, t) => {
+      w.string(t.name, flex);
+      w.array(t.partitions, flex, (w, p) => {
         let code = error;
         if (code === ERR.NONE && !this.partition(t.name, p.index)) code = ERR.UNKNOWN_TOPIC_OR_PARTITION;
         if (code === ERR.NONE) group.offsets.set(`${t.name}:${p.index}`, { offset: p.offset, leaderEpoch: p.leaderEpoch, metadata: p.metadata });
-        w.int32(p.index).int16(this.answered(code)).tags();
+        w.int32(p.index).int16(this.answered(code)).tags(flex);
       });
-      w.tags();
+      w.tags(flex);
     });
-    return w.tags().build();
+    return w.tags(flex).build();
   }
 
-  private offsetFetch(r: Reader): Buffer {
+  private offsetFetch(r: Reader, v: Version): Buffer {
+    if (v.v < 8) return this.offsetFetchOneGroup(r, v);
     const groups = r.array(true, (r) => {
       const id = r.string(true) ?? '';
       const topics = r.array(true, (r) => {
@@ -963,14 +996,51 @@ export class FakeKafka {
     return w.tags().build();
   }
 
+  /** OffsetFetch before v8 (KIP-709): one group per request, its answer at the top level. */
+  private offsetFetchOneGroup(r: Reader, { v, flex }: Version): Buffer {
+    const groupId = r.string(flex) ?? '';
+    // A null topic list asks for every committed partition of the group.
+    const everyTopic = flex ? r.buf[r.offset] === 0 : r.buf.readInt32BE(r.offset) === -1;
+    let topics = r.array(flex, (r) => {
+      const name = r.string(flex) ?? '';
+      const partitions = r.array(flex, (r) => r.int32());
+      r.taggedFields(flex);
+      return { name, partitions };
+    });
+    if (v >= 7) r.bool(); // require_stable: no transactions here, every offset is stable
+    r.taggedFields(flex);
+    const group = this.groups.get(groupId);
+    if (everyTopic) {
+      const byTopic = new Map<string, number[]>();
+      for (const key of group?.offsets.keys() ?? []) {
+        const at = key.lastIndexOf(':');
+        byTopic.set(key.slice(0, at), [...(byTopic.get(key.slice(0, at)) ?? []), Number(key.slice(at + 1))]);
+      }
+      topics = [...byTopic].map(([name, partitions]) => ({ name, partitions }));
+    }
+    const w = new Writer().int32(0);
+    w.array(topics, flex, (w, t) => {
+      w.string(t.name, flex);
+      w.array(t.partitions, flex, (w, index) => {
+        const committed = group?.offsets.get(`${t.name}:${index}`);
+        w.int32(index).int64(committed?.offset ?? -1n);
+        if (v >= 5) w.int32(committed?.leaderEpoch ?? -1);
+        w.string(committed?.metadata ?? null, flex).int16(0).tags(flex);
+      });
+      w.tags(flex);
+    });
+    return w.int16(0).tags(flex).build();
+  }
+
   // --- consuming -------------------------------------------------------------------------------
 
-  private listOffsets(connection: ConnectionState, r: Reader): Buffer {
-    r.int32();
-    r.int8();
+  private listOffsets(connection: ConnectionState, r: Reader, { v }: Version): Buffer {
+    r.int32(); // replica_id
+    r.int8(); // isolation_level (v2+): no transactions here, both levels read the same
     const topics = r.array(false, (r) => ({
       name: r.string(false) ?? '',
-      partitions: r.array(false, (r) => ({ index: r.int32(), leaderEpoch: r.int32(), timestamp: r.int64() })),
+      // current_leader_epoch from v4 (KIP-320)
+      partitions: r.array(false, (r) => ({ index: r.int32(), leaderEpoch: v >= 4 ? r.int32() : -1, timestamp: r.int64() })),
     }));
     const w = new Writer().int32(0);
     w.array(topics, false, (w, t) => {
@@ -984,13 +1054,14 @@ export class FakeKafka {
         else if (q.timestamp === -2n) offset = 0n;
         else if (q.timestamp === -1n) offset = p.nextOffset;
         else offset = p.batches.find((b) => b.header.maxTimestamp >= q.timestamp)?.baseOffset ?? p.nextOffset;
-        w.int32(q.index).int16(this.answered(error)).int64(-1n).int64(offset).int32(p?.leaderEpoch ?? -1);
+        w.int32(q.index).int16(this.answered(error)).int64(-1n).int64(offset);
+        if (v >= 4) w.int32(p?.leaderEpoch ?? -1);
       });
     });
     return w.build();
   }
 
-  private async fetch(connection: ConnectionState, r: Reader): Promise<Buffer> {
+  private async fetch(connection: ConnectionState, r: Reader, { v, flex }: Version): Promise<Buffer> {
     r.int32(); // replica_id
     const maxWaitMs = Math.min(Math.max(r.int32(), 0), 30_000);
     r.int32(); // min_bytes: any data answers
@@ -998,23 +1069,24 @@ export class FakeKafka {
     r.int8(); // isolation_level: no transactions here, both levels read the same
     r.int32(); // session_id: sessions are not kept, every fetch is a full one
     r.int32();
-    const topics = r.array(true, (r) => {
-      const name = r.string(true) ?? '';
-      const partitions = r.array(true, (r) => {
-        const p = { index: r.int32(), currentLeaderEpoch: r.int32(), fetchOffset: r.int64(), lastFetchedEpoch: r.int32(), logStart: r.int64(), maxBytes: r.int32() };
-        r.taggedFields();
+    const topics = r.array(flex, (r) => {
+      const name = r.string(flex) ?? '';
+      const partitions = r.array(flex, (r) => {
+        // last_fetched_epoch from v12
+        const p = { index: r.int32(), currentLeaderEpoch: r.int32(), fetchOffset: r.int64(), lastFetchedEpoch: v >= 12 ? r.int32() : -1, logStart: r.int64(), maxBytes: r.int32() };
+        r.taggedFields(flex);
         return p;
       });
-      r.taggedFields();
+      r.taggedFields(flex);
       return { name, partitions };
     });
-    r.array(true, (r) => {
-      r.string(true);
-      r.array(true, (r) => r.int32());
-      r.taggedFields();
+    r.array(flex, (r) => {
+      r.string(flex);
+      r.array(flex, (r) => r.int32());
+      r.taggedFields(flex);
     });
-    r.string(true); // rack_id
-    r.taggedFields();
+    r.string(flex); // rack_id
+    r.taggedFields(flex);
     const read = () => {
       let budget = maxBytes;
       let any = false;
@@ -1058,14 +1130,14 @@ export class FakeKafka {
       result = read();
     }
     const w = new Writer().int32(0).int16(0).int32(0);
-    w.array(result.out, true, (w, t) => {
-      w.string(t.name, true);
-      w.array(t.partitions, true, (w, p) => {
-        w.int32(p.index).int16(this.answered(p.error)).int64(p.hw).int64(p.hw).int64(0n).array(null, true, () => undefined).int32(-1).bytesField(p.records, true).tags();
+    w.array(result.out, flex, (w, t) => {
+      w.string(t.name, flex);
+      w.array(t.partitions, flex, (w, p) => {
+        w.int32(p.index).int16(this.answered(p.error)).int64(p.hw).int64(p.hw).int64(0n).array(null, flex, () => undefined).int32(-1).bytesField(p.records, flex).tags(flex);
       });
-      w.tags();
+      w.tags(flex);
     });
-    return w.tags().build();
+    return w.tags(flex).build();
   }
 }
 

@@ -111,8 +111,9 @@ export class Reader {
     for (let i = 0; i < count; i++) out.push(item(this));
     return out;
   }
-  /** Tagged fields: the fake knows none, so it reads and ignores them (as brokers do unknown ones). */
-  taggedFields(): void {
+  /** Tagged fields: the fake knows none, so it reads and ignores them (as brokers do unknown ones). Only in flexible versions. */
+  taggedFields(flexible = true): void {
+    if (!flexible) return;
     const count = this.uvarint();
     for (let i = 0; i < count; i++) {
       this.uvarint();
@@ -200,9 +201,9 @@ export class Writer {
     for (const value of items) item(this, value);
     return this;
   }
-  /** An empty tagged-field section. */
-  tags(): this {
-    return this.uvarint(0);
+  /** An empty tagged-field section (flexible versions only: nothing otherwise). */
+  tags(flexible = true): this {
+    return flexible ? this.uvarint(0) : this;
   }
   build(): Buffer {
     return Buffer.concat(this.chunks, this.size);
