@@ -40,8 +40,13 @@ export class CheckpointStore {
   private readonly byInodeIndex = new Map<string, Set<string>>();
   private writing: Promise<void> | undefined;
   private directoryMade = false;
-  /** Per record key: its JSON up to the offset, which changes only with the path (written every second). */
-  private readonly jsonHeads = new Map<string, { path: string; head: string }>();
+  /**
+   * Per record key: its JSON up to the offset, which changes only with the path, and the whole
+   * entry of the record object it was last made for (unchanged records are not encoded again).
+   */
+  private readonly jsonHeads = new Map<string, { path: string; head: string; record: CheckpointRecord | undefined; entry: string }>();
+  /** A record was set or dropped since the last write began (a failed write sets it again). */
+  private changed = false;
   /** The file's bytes, reused from one write to the next. */
   private writeBuffer = Buffer.alloc(0);
 
@@ -84,10 +89,16 @@ export class CheckpointStore {
     return this.records.size;
   }
 
+  /** Whether a record was set or dropped since the last write (loaded records are on disk already). */
+  get changedSinceWrite(): boolean {
+    return this.changed;
+  }
+
   set(record: CheckpointRecord): void {
     const key = fingerprintKey(record.fingerprint);
     const known = this.records.has(key);
     this.records.set(key, record);
+    this.changed = true;
     if (known) return; // already indexed
     const inode = `${record.fingerprint.dev}:${record.fingerprint.ino}`;
     let keys = this.byInodeIndex.get(inode);
@@ -97,7 +108,7 @@ export class CheckpointStore {
 
   delete(fingerprint: Fingerprint): void {
     const key = fingerprintKey(fingerprint);
-    this.records.delete(key);
+    if (this.records.delete(key)) this.changed = true;
     this.jsonHeads.delete(key);
     const inode = `${fingerprint.dev}:${fingerprint.ino}`;
     const keys = this.byInodeIndex.get(inode);
@@ -148,6 +159,7 @@ export class CheckpointStore {
       if (liveInodes.has(`${fp.dev}:${fp.ino}`) || liveDirs.has(dirname(record.path))) continue;
       this.records.delete(key);
       this.jsonHeads.delete(key);
+      this.changed = true;
       const inode = `${fp.dev}:${fp.ino}`;
       const keys = this.byInodeIndex.get(inode);
       keys?.delete(key);
@@ -169,9 +181,13 @@ export class CheckpointStore {
         const head =
           `${JSON.stringify(key)}:{"dev":${fp.dev},"ino":${fp.ino},"head_length":${fp.headLength},` +
           `"head_hash":${JSON.stringify(fp.headHash)},"path":${JSON.stringify(r.path)},"offset":`;
-        this.jsonHeads.set(key, (cached = { path: r.path, head }));
+        this.jsonHeads.set(key, (cached = { path: r.path, head, record: undefined, entry: '' }));
       }
-      text += `${separator}${cached.head}${r.offset},"updated_at":${r.updatedAt}}`;
+      if (cached.record !== r) {
+        cached.record = r;
+        cached.entry = `${cached.head}${r.offset},"updated_at":${r.updatedAt}}`;
+      }
+      text += separator + cached.entry;
       separator = ',';
     }
     return `${text}}}`;
@@ -196,6 +212,16 @@ export class CheckpointStore {
   }
 
   private async writeNow(): Promise<void> {
+    this.changed = false;
+    try {
+      await this.writeAll();
+    } catch (error) {
+      this.changed = true; // written again by the next persist
+      throw error;
+    }
+  }
+
+  private async writeAll(): Promise<void> {
     const bytes = this.encode(this.serialize());
     const dir = dirname(this.path);
     if (!this.directoryMade) {

@@ -96,6 +96,11 @@ export class Discovery {
     return this.policy.openablePath(path);
   }
 
+  /** Whether `dir` has a watcher now (its files' writes come as events). */
+  watches(dir: string): boolean {
+    return this.dirs.get(dir)?.watcher !== undefined;
+  }
+
   get watchedDirectories(): number {
     return this.watching;
   }
