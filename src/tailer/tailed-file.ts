@@ -1,4 +1,4 @@
-import type { Stats } from 'node:fs';
+import { fstatSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { LogEvent } from '../core/event.js';
@@ -109,6 +109,8 @@ export class TailedFile implements TailedFileView {
   eventSeq = 0;
   /** `eventSeq` at the last idle poll: a file with events since is served by them and skipped. */
   polledSeq = 0;
+  /** `eventSeq` at the last safety poll (see `Tailer.pollIdleFiles`). */
+  safetySeq = 0;
   /** Made readable only by the idle poll: one `fstat` tells whether there is anything to read. */
   pollOnly = false;
   /**
@@ -303,9 +305,13 @@ export class TailedFile implements TailedFileView {
     ctx.logger.debug({ path: this.path }, 'data found by the safety poll without an fs event: the file is polled each second from now on');
   }
 
+  /**
+   * A synchronous fstat, like the reads (`PlainChunkReader.read`): an inode already in memory,
+   * microseconds, where a threadpool round trip costs more than the call.
+   */
   private async statOpen(ctx: FileReadContext, reader: PlainChunkReader): Promise<Stats | undefined> {
     try {
-      return await reader.handle.stat();
+      return fstatSync(reader.handle.fd);
     } catch (error) {
       ctx.errors.report('read_failed', { path: this.path, err: error }, 'stat of an open file failed');
       return undefined;

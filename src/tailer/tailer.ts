@@ -375,7 +375,14 @@ export class Tailer {
       const servedByEvents = file.eventSeq !== file.polledSeq;
       file.polledSeq = file.eventSeq;
       if (file.finished || file.readable || servedByEvents) continue;
-      if ((tick + file.order) % every !== 0 && !this.pollsEachTick(file)) continue;
+      if (!this.pollsEachTick(file)) {
+        if ((tick + file.order) % every !== 0) continue;
+        // Its safety poll: skipped when events came for it since the last one (they work for it;
+        // a lost last event is then found one period later). W5 writes every file each 10 s.
+        const eventsSince = file.eventSeq !== file.safetySeq;
+        file.safetySeq = file.eventSeq;
+        if (eventsSince) continue;
+      }
       file.readable = true;
       file.pollOnly = true;
       any = true;
