@@ -88,6 +88,7 @@ export class CheckpointStore {
       }
     }
     for (const record of parsed.records) this.set(record);
+    this.changed = false; // as on disk
     return { corrupt: false, invalid: parsed.invalid, untightened };
   }
 
