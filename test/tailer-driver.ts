@@ -24,7 +24,7 @@ import { kubeletAdmission } from './tailer-parts.js';
 export class TailerSource implements Source {
   readonly tailer: Tailer;
 
-  constructor(options: Partial<TailerConfig>, logDirectory: string, dataDir: string, timings: Partial<Pick<TailerOptions, 'idlePollMs' | 'rotatedQuietMs'>> = {}) {
+  constructor(options: Partial<TailerConfig>, logDirectory: string, dataDir: string, timings: Partial<Pick<TailerOptions, 'idlePollMs' | 'rotatedQuietMs' | 'safetyPollMs' | 'watch'>> = {}) {
     const config = z.object(tailerOptionsSchema).parse({ glob_minimum_cooldown_ms: 200, ...options });
     const { ctx, metrics } = testContext(dataDir, 'tail', 'file');
     this.metrics = metrics;
@@ -107,7 +107,7 @@ export function tailerSetup(options: Partial<TailerConfig> = {}, simOptions: Par
   const logDirectory = join(dir, 'pods');
   const dataDir = join(dir, 'data');
   const sim = new KubeletSim({ root: logDirectory, format: 'cri', ...simOptions });
-  const build = (timings: Partial<Pick<TailerOptions, 'idlePollMs' | 'rotatedQuietMs'>> = {}) => {
+  const build = (timings: Partial<Pick<TailerOptions, 'idlePollMs' | 'rotatedQuietMs' | 'safetyPollMs' | 'watch'>> = {}) => {
     const source = new TailerSource(options, logDirectory, dataDir, timings);
     return { source, metrics: source.metrics };
   };

@@ -176,3 +176,23 @@ test('a file that is not a checkpoint file (truncated, wrong shape) is kept asid
     assert.deepEqual(readdirSync(sub).sort(), ['checkpoints.json', report.keptAs!.slice(sub.length + 1)].sort(), `${name}: the next persist leaves the kept copy alone`);
   }
 });
+
+test('successive writes: a moved record is written anew, an unchanged one as before, a dropped one not at all', async () => {
+  const path = join(dir, 'successive', 'checkpoints.json');
+  const store = new CheckpointStore(path);
+  const fp = (ino: number) => ({ dev: 1, ino, headLength: 10, headHash: `h${ino}` });
+  store.set({ fingerprint: fp(1), offset: 10, path: '/p/a/0.log', updatedAt: 1 });
+  store.set({ fingerprint: fp(2), offset: 20, path: '/p/ü/0.log', updatedAt: 1 });
+  store.set({ fingerprint: fp(3), offset: 30, path: '/p/c/0.log', updatedAt: 1 });
+  await store.persist();
+  assert.equal(store.changedSinceWrite, false);
+  store.set({ fingerprint: fp(1), offset: 11, path: '/p/a/0.log', updatedAt: 2 });
+  store.delete(fp(3));
+  store.set({ fingerprint: fp(4), offset: 40, path: '/p/ü/1.log', updatedAt: 2 });
+  assert.equal(store.changedSinceWrite, true);
+  await store.persist();
+  const loaded = new CheckpointStore(path);
+  await loaded.load();
+  assert.deepEqual([1, 2, 3, 4].map((ino) => loaded.byInode(1, ino).map((r) => [r.offset, r.path, r.updatedAt])), [[[11, '/p/a/0.log', 2]], [[20, '/p/ü/0.log', 1]], [], [[40, '/p/ü/1.log', 2]]]);
+  assert.equal(loaded.changedSinceWrite, false, 'what was loaded is on disk already');
+});

@@ -57,6 +57,7 @@ interface Listing {
   readonly dirs: readonly string[];
   readonly others: readonly string[];
 }
+const NO_NAMES: readonly string[] = Object.freeze([]);
 /** Rejected paths remembered so each is reported once; past this, the memory starts over. */
 const MAX_REMEMBERED_REJECTIONS = 10_000;
 
@@ -94,6 +95,11 @@ export class Discovery {
   /** The path to open for a discovered `path`, validated again now (see `PathPolicy.openablePath`). */
   openablePath(path: string): string {
     return this.policy.openablePath(path);
+  }
+
+  /** Whether `dir` has a watcher now (its files' writes come as events). */
+  watches(dir: string): boolean {
+    return this.dirs.get(dir)?.watcher !== undefined;
   }
 
   get watchedDirectories(): number {
@@ -195,7 +201,9 @@ export class Discovery {
     const dirs: string[] = [];
     const others: string[] = [];
     for (const entry of entries) (entry.isDirectory() ? dirs : others).push(entry.name);
-    const listing: Listing = { ino: info.ino, mtimeNs: info.mtimeNs, settled: listedAtNs - info.mtimeNs >= BigInt(RACY_MTIME_MS) * 1_000_000n, dirs, others };
+    const settled = listedAtNs - info.mtimeNs >= BigInt(RACY_MTIME_MS) * 1_000_000n;
+    // A container directory has no subdirectories, a pod directory no files: one shared empty list each.
+    const listing: Listing = { ino: info.ino, mtimeNs: info.mtimeNs, settled, dirs: dirs.length === 0 ? NO_NAMES : dirs, others: others.length === 0 ? NO_NAMES : others };
     this.listings.set(dir, listing);
     return listing;
   }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { pino } from 'pino';
-import { clampMaxOpenFiles, openFilesSoftLimit } from './fd-limit.js';
+import { clampMaxOpenFiles, defaultMaxOpenFiles, openFilesSoftLimit } from './fd-limit.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-fd-limit-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -44,4 +44,15 @@ test('max_open_files is lowered to the limit minus a reserve, with a warning; a 
   assert.equal(clampMaxOpenFiles(500, 1_048_576, logger), 500);
   assert.equal(clampMaxOpenFiles(1024, undefined, logger), 1024, 'unknown limit (not Linux): as configured');
   assert.equal(lines.length, 2);
+});
+
+test('max_open_files left out follows the fd budget (the limit minus the reserve), without a warning', () => {
+  const { logger, lines } = recordingLogger();
+  assert.equal(clampMaxOpenFiles(undefined, 1_048_576, logger), 1_048_320, 'a container runtime\'s limit: no parking at any realistic file count');
+  assert.equal(clampMaxOpenFiles(undefined, 20_000, logger), 19_744);
+  assert.equal(clampMaxOpenFiles(undefined, 1024, logger), 768);
+  assert.equal(clampMaxOpenFiles(undefined, 200, logger), 150);
+  assert.equal(clampMaxOpenFiles(undefined, undefined, logger), 1024, 'unknown limit: the classic 1,024');
+  assert.equal(defaultMaxOpenFiles(2), 2, 'a tiny limit: a reserve of a quarter');
+  assert.equal(lines.length, 0);
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Stats } from 'node:fs';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -63,4 +63,30 @@ test('file checkpoints: persist writes only when an acknowledgement moved someth
   const forced = new FileCheckpoints(path, 1000, () => [], logger, metrics());
   await forced.load();
   assert.equal(forced.matchByInode(7, 9, head)?.offset, 0);
+});
+
+test('file checkpoints: acknowledgements that moved no offset do not rewrite the file; a moved offset does', async () => {
+  const path = join(dir, 'c', 'checkpoints.json');
+  const file = trackedFile();
+  const quiet = trackedFile();
+  const checkpoints = new FileCheckpoints(path, 1, () => [file, quiet], logger, metrics());
+  checkpoints.startAt(file, 0);
+  checkpoints.startAt(quiet, 50);
+  checkpoints.inFlight(file, 100)();
+  await checkpoints.persist();
+  const written = statSync(path).ino; // each write is a new file renamed over the old one
+  checkpoints.inFlight(file, 100)(); // acknowledged, nothing moved (a read that ended in a partial line)
+  await checkpoints.persist();
+  checkpoints.inFlight(quiet, 50)();
+  await checkpoints.persist();
+  assert.equal(statSync(path).ino, written, 'not rewritten');
+  checkpoints.inFlight(file, 250)();
+  await checkpoints.persist();
+  assert.notEqual(statSync(path).ino, written, 'rewritten once an offset moved');
+  const reloaded = new FileCheckpoints(path, 1, () => [], logger, metrics());
+  await reloaded.load();
+  assert.equal(reloaded.matchByInode(7, 9, head)?.offset, 250);
+  const before = statSync(path).ino;
+  await checkpoints.persist(true);
+  assert.notEqual(statSync(path).ino, before, 'forced (shutdown): written whatever moved');
 });

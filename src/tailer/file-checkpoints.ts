@@ -12,6 +12,13 @@ import type { TailedFile } from './tailed-file.js';
 const MAX_INVALID_RECORD_WARNINGS = 20;
 /** Checkpoints of vanished files are kept this long (a gzip of a rotated file may still appear). */
 const CHECKPOINT_RECORD_TTL_MS = 15 * 60 * 1000;
+/**
+ * A tracked file's record whose offset did not move gets a fresh `updated_at` at most this often
+ * (far inside the TTL, so a live file's record never looks expired after a restart), not on every
+ * persist: the file is then rewritten only when an offset moved, and each unchanged record keeps
+ * its encoded text (W5: 5,000 records re-encoded every second).
+ */
+const RECORD_REFRESH_MS = 60 * 1000;
 
 /**
  * Acknowledgements -> checkpoints. Each file's acknowledged offset is its `AckTracker`'s; this is
@@ -91,7 +98,19 @@ export class FileCheckpoints {
   /** Records `file`'s acknowledged offset now (no write to disk). */
   remember(file: TailedFile): void {
     if (file.fingerprint === undefined || file.acks === undefined) return;
-    this.store.set({ fingerprint: file.fingerprint, offset: file.acks.acknowledgedOffset, path: file.path, updatedAt: Date.now() });
+    this.record(file, file.acks.acknowledgedOffset, Date.now());
+  }
+
+  private record(file: TailedFile, offset: number, now: number): void {
+    const record: CheckpointRecord = { fingerprint: file.fingerprint!, offset, path: file.path, updatedAt: now };
+    file.checkpointRecord = record;
+    this.store.set(record);
+  }
+
+  /** Whether the store already holds what `file` would record now (no need to touch its record). */
+  private static upToDate(file: TailedFile, offset: number, now: number): boolean {
+    const last = file.checkpointRecord;
+    return last !== undefined && last.fingerprint === file.fingerprint && last.offset === offset && last.path === file.path && now - last.updatedAt < RECORD_REFRESH_MS;
   }
 
   async load(): Promise<void> {
@@ -125,7 +144,7 @@ export class FileCheckpoints {
       const file = files[i]!;
       if (file.fingerprint === undefined || file.acks === undefined) continue;
       const offset = file.acks.acknowledgedOffset;
-      this.store.set({ fingerprint: file.fingerprint, offset, path: file.path, updatedAt: now });
+      if (force || !FileCheckpoints.upToDate(file, offset, now)) this.record(file, offset, now);
     }
     if (this.store.hasRecordsOlderThan(now - CHECKPOINT_RECORD_TTL_MS)) {
       const liveInodes = new Set<string>();
@@ -136,6 +155,8 @@ export class FileCheckpoints {
       }
       this.store.prune(now, CHECKPOINT_RECORD_TTL_MS, liveInodes, liveDirs);
     }
+    // Acknowledgements that moved no offset (or only records refreshed within the minute): the file on disk says it all.
+    if (!force && !this.store.changedSinceWrite) return;
     const { logger, metrics } = this;
     try {
       await this.store.persist();

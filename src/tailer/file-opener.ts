@@ -107,7 +107,11 @@ export class FileOpener {
     } catch {
       return false; // gone: the reopen sees why
     }
-    if (file.eventSeq !== eventSeq || inodeKey(stats) !== file.key || stats.size !== file.splitter.readOffset) return false;
+    if (file.eventSeq !== eventSeq || inodeKey(stats) !== file.key) return false;
+    if (stats.size !== file.splitter.readOffset) {
+      if (stats.size > file.splitter.readOffset) file.missedEvents(this.options);
+      return false;
+    }
     file.readable = false;
     return true;
   }

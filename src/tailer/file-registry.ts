@@ -1,4 +1,4 @@
-import { dirname } from 'node:path';
+import { addToGroup, removeFromGroup } from './groups.js';
 import type { FileAdmission, TailedFile } from './tailed-file.js';
 
 /**
@@ -11,8 +11,8 @@ export class FileRegistry {
   /** The same files as an array: the loop walks every file several times per wake-up, and indexed loops over an array allocate nothing. */
   private readonly list: TailedFile[] = [];
   private readonly byPath = new Map<string, TailedFile>();
-  private readonly byDir = new Map<string, Set<TailedFile>>();
-  private readonly sequences = new Map<string, Set<TailedFile>>();
+  private readonly byDir = new Map<string, readonly TailedFile[]>();
+  private readonly sequences = new Map<string, readonly TailedFile[]>();
 
   get size(): number {
     return this.byInode.size;
@@ -124,32 +124,20 @@ export class FileRegistry {
   }
 
   private addToDir(file: TailedFile): void {
-    const dir = dirname(file.path);
-    let files = this.byDir.get(dir);
-    if (files === undefined) this.byDir.set(dir, (files = new Set()));
-    files.add(file);
+    addToGroup(this.byDir, file.dir, file);
   }
 
   private removeFromDir(file: TailedFile): void {
-    const dir = dirname(file.path);
-    const files = this.byDir.get(dir);
-    files?.delete(file);
-    if (files?.size === 0) this.byDir.delete(dir);
+    removeFromGroup(this.byDir, file.dir, file);
   }
 
   private joinSequence(file: TailedFile): void {
     const key = file.sequenceKey;
-    if (key === undefined) return;
-    let members = this.sequences.get(key);
-    if (members === undefined) this.sequences.set(key, (members = new Set()));
-    members.add(file);
+    if (key !== undefined) addToGroup(this.sequences, key, file);
   }
 
   private leaveSequence(file: TailedFile): void {
     const key = file.sequenceKey;
-    if (key === undefined) return;
-    const members = this.sequences.get(key);
-    members?.delete(file);
-    if (members?.size === 0) this.sequences.delete(key);
+    if (key !== undefined) removeFromGroup(this.sequences, key, file);
   }
 }

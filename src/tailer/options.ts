@@ -44,8 +44,8 @@ export const tailerOptionsSchema = {
     .number()
     .int()
     .min(1)
-    .default(1024)
-    .describe('Files open at once; beyond it, files idle at their end are closed (least recently active first) and reopened when written to (a closed file is re-checked by a stat of its path each second). Lowered (with a warning) to the process RLIMIT_NOFILE minus a reserve for sinks and the API (a quarter of the limit, at most 256).'),
+    .optional()
+    .describe('Files open at once (default: the process RLIMIT_NOFILE minus a reserve for sinks and the API, a quarter of the limit, at most 256; 1024 where the limit is unknown). Beyond it, files idle at their end are closed (least recently active first) and reopened when written to. A value above the limit minus the reserve is lowered, with a warning.'),
   max_watched_directories: z
     .number()
     .int()

@@ -1,8 +1,10 @@
-import type { Stats } from 'node:fs';
+import { fstatSync, type Stats } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { LogEvent } from '../core/event.js';
 import type { RunTimeErrors } from '../core/run-time-errors.js';
 import type { AckTracker } from './ack-tracker.js';
+import type { CheckpointRecord } from './checkpoint-store.js';
 import { PlainChunkReader, type ChunkReader } from './chunk-reader.js';
 import type { FileCheckpoints } from './file-checkpoints.js';
 import type { FileOpener } from './file-opener.js';
@@ -91,6 +93,8 @@ export class TailedFile implements TailedFileView {
   splitter: LineSplitter | undefined;
   decoder: LineDecoder | undefined;
   acks: AckTracker | undefined;
+  /** The record last put in the checkpoint store for this file (`FileCheckpoints` compares against it). */
+  checkpointRecord: CheckpointRecord | undefined;
   /** Unfinished merges of the previous file of the sequence, until the merged events are emitted. */
   inherited: InheritedMerges | undefined;
   /** Identity and read position before the last truncation (a copytruncate copy found later resumes there). */
@@ -105,8 +109,15 @@ export class TailedFile implements TailedFileView {
   eventSeq = 0;
   /** `eventSeq` at the last idle poll: a file with events since is served by them and skipped. */
   polledSeq = 0;
+  /** `eventSeq` at the last safety poll (see `Tailer.pollIdleFiles`). */
+  safetySeq = 0;
   /** Made readable only by the idle poll: one `fstat` tells whether there is anything to read. */
   pollOnly = false;
+  /**
+   * A poll found data no fs event announced (inotify lost it, or the filesystem sends none):
+   * checked at every idle poll from then on, not only by the slow safety poll.
+   */
+  eventsMissed = false;
   /** Not found under any accepted path by the last full scan (renamed away or deleted). */
   orphaned = false;
   /** The source's admission has not settled yet (`FileAdmission.ready`). */
@@ -137,6 +148,17 @@ export class TailedFile implements TailedFileView {
     this.seenMtimeMs = stats.mtimeMs;
     this.order = TailedFile.registered++;
   }
+
+  /** `dirname(path)`, kept until the path changes (the idle poll asks for it every second). */
+  get dir(): string {
+    if (this.dirOfPath !== this.path) {
+      this.dirOfPath = this.path;
+      this.dirName = dirname(this.path);
+    }
+    return this.dirName;
+  }
+  private dirOfPath: string | undefined;
+  private dirName = '';
 
   /** Finished, for good or until the source lifts its exclusion. */
   get finished(): boolean {
@@ -169,7 +191,10 @@ export class TailedFile implements TailedFileView {
       this.pollOnly = false;
       stats = await this.statOpen(ctx, plain);
       if (stats === undefined) return this.finish(ctx, 'stat failed');
-      if (stats.size > plain.offset) stats = undefined;
+      if (stats.size > plain.offset) {
+        this.missedEvents(ctx); // no event since the poll (it clears pollOnly), none in the second before it
+        stats = undefined;
+      }
     }
     if (stats === undefined) {
       let chunk: Buffer;
@@ -273,9 +298,20 @@ export class TailedFile implements TailedFileView {
     if (events.length > 0) await ctx.send(events);
   }
 
+  /** A poll found bytes no fs event announced: poll this file each second from now on. */
+  missedEvents(ctx: Pick<FileReadContext, 'logger'>): void {
+    if (this.eventsMissed) return;
+    this.eventsMissed = true;
+    ctx.logger.debug({ path: this.path }, 'data found by the safety poll without an fs event: the file is polled each second from now on');
+  }
+
+  /**
+   * A synchronous fstat, like the reads (`PlainChunkReader.read`): an inode already in memory,
+   * microseconds, where a threadpool round trip costs more than the call.
+   */
   private async statOpen(ctx: FileReadContext, reader: PlainChunkReader): Promise<Stats | undefined> {
     try {
-      return await reader.handle.stat();
+      return fstatSync(reader.handle.fd);
     } catch (error) {
       ctx.errors.report('read_failed', { path: this.path, err: error }, 'stat of an open file failed');
       return undefined;

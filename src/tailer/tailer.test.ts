@@ -234,3 +234,28 @@ test('a copytruncate copy read while its original is parked (max_open_files): th
   assertExactlyOnceInOrder(out, sim);
 });
 
+
+test('fs events that never come (a filesystem that sends none): writes are still read, by the safety poll, and new pods by the rescan', async () => {
+  const { EventEmitter } = await import('node:events');
+  const { sim, build } = tailerSetup();
+  // Every directory "watched", no event ever delivered: only the polls can find the writes.
+  const silentWatch = (() => Object.assign(new EventEmitter(), { close: () => {}, ref() { return this; }, unref() { return this; } })) as unknown as typeof import('node:fs').watch;
+  const first = sim.addPod('ns', 'quiet', ['c']).container('c');
+  sim.write(first, 'stdout', 'before start');
+  const out = new CollectingOutput();
+  const { source } = build({ idlePollMs: 20, safetyPollMs: 200, watch: silentWatch });
+  const running = startSource(source, out);
+  await waitFor(() => out.events.length >= 1, 'the line written before start');
+  for (let i = 0; i < 3; i++) {
+    sim.write(first, 'stdout', `written ${i}`);
+    await waitFor(() => out.events.length >= 2 + i, `write ${i}, found without an fs event`);
+  }
+  const later = sim.addPod('ns', 'later', ['c']).container('c');
+  sim.write(later, 'stdout', 'a pod created meanwhile');
+  await waitFor(() => out.events.length >= 5, 'the new pod, found by the rescan');
+  sim.write(later, 'stdout', 'and written again');
+  await waitFor(() => out.events.length >= 6, 'its next write');
+  await running.stop();
+  sim.stop();
+  assertExactlyOnceInOrder(out, sim);
+});

@@ -1,3 +1,4 @@
+import type { watch as fsWatch } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { EventOutput } from '../core/component.js';
@@ -33,8 +34,16 @@ export interface TailerOptions {
   readonly ignoreOlderSecs: number | undefined;
   readonly checkpointIntervalMs: number;
   readonly checkpointPath: string;
-  /** Open files at end of file are re-checked this often even without fs events. */
+  /**
+   * Files at end of file that fs events cannot be trusted for (directory not watched, events
+   * seen missed, or something time-based pending: a rotated file's quiet period, an unfinished
+   * merge) are re-checked this often without fs events.
+   */
   readonly idlePollMs?: number;
+  /** Every other file at its end is re-checked this often anyway (lost inotify events), default `SAFETY_POLL_MS`. */
+  readonly safetyPollMs?: number;
+  /** `fs.watch` for the directories (tests give one that misses events, as some filesystems do). */
+  readonly watch?: typeof fsWatch;
   /** A rotated or renamed-away file with no successor is finished after this long without data. */
   readonly rotatedQuietMs?: number;
   /** How long a write event waits for others before the loop reads (default `WRITE_COALESCE_MS`). */
@@ -55,6 +64,14 @@ const WRITE_COALESCE_MS = 100;
  * before it can vanish (a pod that lives 100 ms), and an open descriptor is what keeps it readable.
  */
 const DISCOVERY_COALESCE_MS = 20;
+
+/**
+ * A file in a watched directory is re-checked (one `fstat`, or a `stat` of its path when parked)
+ * this often even without fs events: inotify loses events when its queue overflows, and some
+ * filesystems never send them. Files whose events were seen missed go back to the idle poll.
+ * Checking every file each second instead cost 5,000 `fstat`s a second at 5,000 files (W5).
+ */
+const SAFETY_POLL_MS = 10_000;
 
 /**
  * Small reads of one round travel downstream as one batch: on a quiet node, a round reads one
@@ -99,6 +116,9 @@ export class Tailer {
   /** Resolves when the run is asked to stop. */
   private stopped: Promise<void> = new Promise(() => {});
   private readonly idlePollMs: number;
+  /** Idle polls between two safety polls of a file whose fs events are trusted. */
+  private readonly safetyPollTicks: number;
+  private pollTick = 0;
   private readonly writeCoalesceMs: number;
   private readonly openFilesGauge;
   private readonly trackedFilesGauge;
@@ -115,6 +135,7 @@ export class Tailer {
     this.checkpoints = new FileCheckpoints(options.checkpointPath, options.checkpointIntervalMs, () => this.files.all(), options.logger, options.metrics);
     this.sharedReadBuffer = Buffer.allocUnsafe(options.maxReadBytes);
     this.idlePollMs = options.idlePollMs ?? 1000;
+    this.safetyPollTicks = Math.max(1, Math.round((options.safetyPollMs ?? SAFETY_POLL_MS) / this.idlePollMs));
     this.writeCoalesceMs = options.writeCoalesceMs ?? WRITE_COALESCE_MS;
     const labels = options.metrics.labels;
     this.openFilesGauge = options.metrics.gauge('sluice_source_open_files', 'Files the source holds open.').labels(labels);
@@ -122,7 +143,7 @@ export class Tailer {
     this.watchedDirectoriesGauge = options.metrics
       .gauge('sluice_source_watched_directories', 'Directories watched for file events (max_watched_directories; the others wait for the rescan).')
       .labels(labels);
-    const limits = { maxWatchedDirectories: options.maxWatchedDirectories };
+    const limits = { maxWatchedDirectories: options.maxWatchedDirectories, watch: options.watch };
     this.discovery = new Discovery(options.roots, options.acceptPath, {
       pathChanged: (path) => {
         this.tracker.pathChanged(path);
@@ -338,21 +359,46 @@ export class Tailer {
     if (full !== undefined) await Promise.race([full, this.stopped]);
   }
 
+  /**
+   * Marks the files at their end that are due a check without an fs event: each second those
+   * whose events cannot be trusted (`pollsEachTick`), every `safetyPollTicks` the others (spread
+   * over the ticks by registration order, so a big node's checks do not all fall in one second).
+   */
   private pollIdleFiles(): void {
     let any = false;
+    const tick = ++this.pollTick;
+    const every = this.safetyPollTicks;
     const files = this.files.all();
     for (let i = 0; i < files.length; i++) {
       const file = files[i]!;
       // An fs event since the last poll made the file readable and was served: events work for it.
       const servedByEvents = file.eventSeq !== file.polledSeq;
       file.polledSeq = file.eventSeq;
-      if (!file.finished && !file.readable && !servedByEvents) {
-        file.readable = true;
-        file.pollOnly = true;
-        any = true;
+      if (file.finished || file.readable || servedByEvents) continue;
+      if (!this.pollsEachTick(file)) {
+        if ((tick + file.order) % every !== 0) continue;
+        // Its safety poll: skipped when events came for it since the last one (they work for it;
+        // a lost last event is then found one period later). W5 writes every file each 10 s.
+        const eventsSince = file.eventSeq !== file.safetySeq;
+        file.safetySeq = file.eventSeq;
+        if (eventsSince) continue;
       }
+      file.readable = true;
+      file.pollOnly = true;
+      any = true;
     }
     if (any) this.wake();
+  }
+
+  /**
+   * Whether `file` is checked at every idle poll: its directory is not watched (a limit, a watcher
+   * error), an event was seen missed for it, or what ends or flushes it is time, not a write (a
+   * rotated or orphaned file's quiet period, a partial line or multiline group waiting).
+   */
+  private pollsEachTick(file: TailedFile): boolean {
+    if (file.eventsMissed || file.state === 'waiting' || file.admission.rotated || file.orphaned) return true;
+    if (file.decoder !== undefined && file.decoder.pendingOffset() !== undefined) return true;
+    return !this.discovery.watches(file.dir);
   }
 
   private flushStats(): void {

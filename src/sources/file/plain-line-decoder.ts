@@ -4,11 +4,11 @@ import { ReadTimeClock, decodeUtf8, type DecodeStats, type LineDecoder, type Tai
 
 const HOST = hostname();
 const CARRIAGE_RETURN = 0x0d;
+/** One clock for every file (it only caches the last millisecond's text): nothing per file. */
+const clock = new ReadTimeClock();
 
 /** One event per line: `message` (a trailing `\r` dropped), `timestamp` = read time, `file`, `host`. */
 export class PlainLineDecoder implements LineDecoder {
-  private readonly clock = new ReadTimeClock();
-
   constructor(
     private readonly file: TailedFileView,
     private readonly stats: DecodeStats,
@@ -19,7 +19,7 @@ export class PlainLineDecoder implements LineDecoder {
     out.push(
       new LogEvent({
         message: decodeUtf8(buf, start, end, this.stats),
-        timestamp: this.clock.now(),
+        timestamp: clock.now(),
         file: this.file.path,
         host: HOST,
         source_type: 'file',
