@@ -1,18 +1,18 @@
-import { open, readdir, readFile, rm, truncate } from 'node:fs/promises';
+import { readdir, readFile, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tightenExisting } from '../private-files.js';
+import { LEGACY_POINTER_FILE, readPointer, type Position } from './disk-pointer.js';
+
+export { fsyncDir } from './disk-pointer.js';
 import { decodeRecord } from './disk-record.js';
 
 /**
  * The disk buffer's files in its directory: numbered segment files of records, and the
- * persisted read pointer (the position of the first record not yet finished by the sink).
+ * persisted read pointer (disk-pointer.ts: the position of the first record not yet finished by
+ * the sink).
  */
-export interface Position {
-  segment: number;
-  offset: number;
-}
+export type { Position };
 
-export const POINTER_FILE = 'ack-pointer.json';
 const SEGMENT_PATTERN = /^segment-(\d{12})\.log$/;
 
 export function segmentName(segment: number): string {
@@ -21,13 +21,15 @@ export function segmentName(segment: number): string {
 
 /** Scan the log from the persisted pointer: find each segment's valid end, cut a torn tail. */
 export async function recover(dir: string, onError: ((message: string) => void) | undefined) {
-  let pointer: Position = { segment: 1, offset: 0 };
-  try {
-    pointer = JSON.parse(await readFile(join(dir, POINTER_FILE), 'utf8')) as Position;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') onError?.(`unreadable ${POINTER_FILE}, replaying the whole log: ${(error as Error).message}`);
-  }
-  const names = await readdir(dir);
+  const persisted = readPointer(dir);
+  let pointer: Position = persisted.position ?? { segment: 1, offset: 0 };
+  // Unusable: start at the oldest segment kept (segments are deleted only behind a durable pointer,
+  // so nothing unfinished is lost; what was finished is sent again).
+  if (persisted.problem) onError?.(persisted.position ? persisted.problem : `${persisted.problem}; replaying every segment kept`);
+  let names = await readdir(dir);
+  // Temporaries of the legacy pointer's write + rename, left by a crash.
+  for (const name of names.filter((n) => n.startsWith(`${LEGACY_POINTER_FILE}.`) && n.endsWith('.tmp'))) await rm(join(dir, name), { force: true });
+  names = names.filter((n) => !(n.startsWith(`${LEGACY_POINTER_FILE}.`) && n.endsWith('.tmp')));
   // Files written by versions that did not create them 0600 (segments, pointer, leftover temporaries).
   const untightened = await tightenExisting(dir, names);
   const segmentNumbers = names
@@ -66,14 +68,5 @@ export async function recover(dir: string, onError: ((message: string) => void) 
     segments.set(segment, offset);
   }
   if (segments.size === 0) segments.set(pointer.segment, 0);
-  return { pointer, segments, usedBytes, events, untightened };
-}
-
-export async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  return { pointer, segments, usedBytes, events, untightened, seq: persisted.seq, legacyPointer: persisted.legacy };
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -58,6 +58,35 @@ test('createBuffer: disk buffer lives under <data_dir>/buffer/<sink id>/', async
     const gauge = await registry.registry.getSingleMetric('sluice_component_buffer_bytes')!.get();
     assert.ok(gauge.values[0]!.value > 12, 'bytes gauge follows the disk buffer');
     await buffer.shutdown();
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('createBuffer: a damaged disk buffer read pointer is logged and counted (buffer_disk), and nothing kept is skipped', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'sluice-data-'));
+  try {
+    const registry = new MetricsRegistry();
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+    const dir = join(dataDir, 'buffer', 'out');
+    const first = await DiskBuffer.open({ dir, maxBytes: 2 * 1024 * 1024, whenFull: 'block' });
+    let acked = 0;
+    first.push([new LogEvent({ message: 'kept on disk' }, new Finalizer(1, () => acked++))]);
+    while (acked === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await first.shutdown();
+    writeFileSync(join(dir, 'ack-pointer.bin'), Buffer.alloc(64, 0xab));
+    const buffer = await createBuffer(bufferOptionsSchema.parse({ type: 'disk', max_size: 2 * 1024 * 1024 }), {
+      dataDir,
+      sinkId: 'out',
+      metrics: registry.forComponent('sink', 'out', 'http'),
+      logger,
+    });
+    assert.equal(buffer.size, 1, 'the event is replayed');
+    const errors = await registry.registry.getSingleMetric('sluice_component_errors_total')!.get();
+    assert.equal(errors.values.find((v) => v.labels.reason === 'buffer_disk')?.value, 1);
+    assert.match(lines.join(''), /disk buffer: ack-pointer\.bin holds no valid pointer/);
+    await (buffer as DiskBuffer).shutdown();
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -1,10 +1,11 @@
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LogEvent } from '../event.js';
 import { makePrivateDir, PRIVATE_FILE_MODE } from '../private-files.js';
 import { Finalizer } from '../finalizer.js';
-import { fsyncDir, POINTER_FILE, recover, segmentName, type Position } from './disk-log.js';
+import { fsyncDir, recover, segmentName } from './disk-log.js';
+import { LEGACY_POINTER_FILE, PointerFile, type Position } from './disk-pointer.js';
 import { decodeEvents, decodeRecord, encodeRecord, HEADER_BYTES } from './disk-record.js';
 import type { WhenFull } from './memory.js';
 import type { EventBuffer } from './types.js';
@@ -27,7 +28,11 @@ export interface DiskBufferOptions {
   onUnencodable?: (events: LogEvent[], message: string) => void;
   /** Told the bytes held (unacknowledged records) whenever that changes, for a gauge. */
   onUsage?: (bytes: number) => void;
-  /** How often the read pointer is persisted while acks arrive. Default 1000 ms. */
+  /**
+   * How often the read pointer is made durable (fdatasync) while acks arrive, and the segments
+   * behind it deleted. Default 1000 ms. (It is written to the kernel on every move: a kill -9
+   * replays only unfinished records; a power loss at most this interval's finished records more.)
+   */
   ackPersistIntervalMs?: number;
   /**
    * Told about each failed write attempt (disk full, I/O error). Writes are retried with
@@ -73,11 +78,14 @@ interface OutstandingRecord {
  *   from that moment the source may move its checkpoint, because the data survives a crash here.
  * - iteration yields fresh LogEvents read back from disk, one batch per record. Each record's
  *   Finalizer, once every event in it is released by the sink (delivered or rejected for good),
- *   lets the read pointer advance over the contiguous prefix of finished records. The pointer is
- *   persisted (write, fsync, rename) on a timer and at the end, and segments behind it deleted.
- * - After kill -9, recovery replays from the persisted pointer: records the sink had finished
- *   since the last persist come again (duplicates), nothing acked upstream is lost. A torn record
- *   at the tail (written, not synced, never acked upstream) fails its CRC and is cut off.
+ *   lets the read pointer advance over the contiguous prefix of finished records. Every move is
+ *   written in place into the pointer file (disk-pointer.ts, no fsync); on a timer and at the end
+ *   it is made durable (fdatasync) and the segments behind it deleted.
+ * - After kill -9, recovery replays from the pointer: exactly the records the sink had not
+ *   finished (a write(2) that returned survives the process). After a power loss or kernel crash,
+ *   also the records finished since the last fdatasync: at most one `ackPersistIntervalMs`
+ *   (plus one fdatasync) of them. Nothing acked upstream is lost. A torn record at the tail
+ *   (written, not synced, never acked upstream) fails its CRC and is cut off.
  */
 export class DiskBuffer implements EventBuffer {
   private writeSegment: number;
@@ -95,7 +103,9 @@ export class DiskBuffer implements EventBuffer {
 
   private readPosition: Position;
   private ackPointer: Position;
+  /** The pointer last made durable: segments before its segment are deleted. */
   private persistedPointer: Position;
+  private pointerFile: PointerFile | undefined;
   private readonly outstanding: OutstandingRecord[] = [];
   private usedBytes: number;
   private heldEvents: number;
@@ -112,7 +122,9 @@ export class DiskBuffer implements EventBuffer {
     private readonly options: Required<Pick<DiskBufferOptions, 'dir' | 'maxBytes' | 'whenFull' | 'segmentBytes' | 'ackPersistIntervalMs'>> &
       DiskBufferOptions,
     recovered: { pointer: Position; segments: Map<number, number>; usedBytes: number; events: number },
+    pointerFile: PointerFile,
   ) {
+    this.pointerFile = pointerFile;
     this.ackPointer = recovered.pointer;
     this.persistedPointer = recovered.pointer;
     this.readPosition = recovered.pointer;
@@ -133,9 +145,27 @@ export class DiskBuffer implements EventBuffer {
     const recovered = await recover(options.dir, options.onError);
     untightened.push(...recovered.untightened);
     if (untightened.length > 0) options.onUntightened?.(untightened);
-    const buffer = new DiskBuffer(full, recovered);
-    buffer.writeHandle = await open(join(options.dir, segmentName(buffer.writeSegment)), 'a', PRIVATE_FILE_MODE);
-    await fsyncDir(options.dir);
+    // Durable (file, then directory below) before anything is read, so the legacy file can go.
+    const pointerFile = new PointerFile(options.dir, recovered.seq, recovered.pointer);
+    let pointerReady = true;
+    try {
+      pointerFile.init();
+    } catch (error) {
+      // Like a failed write of a segment: reported, retried (on the next acks); nothing is lost.
+      pointerReady = false;
+      options.onError?.(`cannot persist the read pointer (retried on the next acks): ${(error as Error).message}`);
+    }
+    const buffer = new DiskBuffer(full, recovered, pointerFile);
+    buffer.pointerPersistFailing = !pointerReady;
+    try {
+      buffer.writeHandle = await open(join(options.dir, segmentName(buffer.writeSegment)), 'a', PRIVATE_FILE_MODE);
+      await fsyncDir(options.dir);
+      if (recovered.legacyPointer && pointerReady) await rm(join(options.dir, LEGACY_POINTER_FILE), { force: true });
+    } catch (error) {
+      pointerFile.close();
+      await buffer.writeHandle?.close().catch(() => undefined);
+      throw error;
+    }
     return buffer;
   }
 
@@ -401,6 +431,7 @@ export class DiskBuffer implements EventBuffer {
     // FIFO: the oldest blocked producer goes first, once its record fits.
     while (this.waitingForSpace.length > 0 && this.hasRoomFor(this.waitingForSpace[0]!.bytes)) this.waitingForSpace.shift()!.admit();
     if (this.finishIfDrained()) return;
+    this.writePointer();
     this.persistTimer ??= setTimeout(() => {
       this.persistTimer = undefined;
       void this.persistPointer();
@@ -408,7 +439,6 @@ export class DiskBuffer implements EventBuffer {
   }
 
   private persisting: Promise<void> = Promise.resolve();
-  private tmpCounter = 0;
   private pointerPersistFailing = false;
 
   /** The pointer worth persisting: one at the very end of a finished segment moves to the next. */
@@ -420,42 +450,56 @@ export class DiskBuffer implements EventBuffer {
     return pointer;
   }
 
+  /** Into the kernel, now (no fsync): from here a kill -9 does not replay what the sink finished. */
+  private writePointer(): boolean {
+    const file = this.pointerFile;
+    if (!file) return false;
+    const pointer = this.pointerToPersist();
+    if (pointer.segment === file.written.segment && pointer.offset === file.written.offset) return true;
+    try {
+      file.write(pointer);
+      return true;
+    } catch (error) {
+      this.pointerWriteFailed(error as Error);
+      return false;
+    }
+  }
+
+  /** Not fatal (a restart replays a little more): told once per outage, not once per ack. */
+  private pointerWriteFailed(error: Error): void {
+    if (!this.finalized && !this.pointerPersistFailing) this.options.onError?.(`cannot persist the read pointer (retried on the next acks): ${error.message}`);
+    this.pointerPersistFailing = true;
+  }
+
   /**
-   * While running: persist the pointer off the event loop (write a temp file, fsync, rename),
-   * then delete the segments it has passed. Skipped once the buffer has finished: the final,
-   * synchronous persist is then the last word.
+   * On the timer: make the pointer durable (fdatasync, off the event loop), then delete the
+   * segments it has passed. Skipped once the buffer has finished: the final, synchronous persist
+   * is then the last word.
    */
   private persistPointer(): Promise<void> {
-    this.persisting = this.persisting.then(async () => {
-      if (this.finalized) return;
-      const pointer = this.pointerToPersist();
-      if (pointer.segment === this.persistedPointer.segment && pointer.offset === this.persistedPointer.offset) return;
-      const tmp = join(this.options.dir, `${POINTER_FILE}.${this.tmpCounter++}.tmp`);
-      try {
-        const handle = await open(tmp, 'w', PRIVATE_FILE_MODE);
-        try {
-          await handle.writeFile(JSON.stringify(pointer));
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
-        if (this.finalized) return void (await rm(tmp, { force: true }));
-        await rename(tmp, join(this.options.dir, POINTER_FILE));
-        await fsyncDir(this.options.dir);
-        for (let segment = this.persistedPointer.segment; segment < pointer.segment; segment++) {
-          await rm(join(this.options.dir, segmentName(segment)), { force: true });
-          this.syncedEnds.delete(segment);
-        }
-        this.persistedPointer = pointer;
+    this.persisting = this.persisting
+      .then(async () => {
+        const file = this.pointerFile;
+        if (this.finalized || !file) return;
+        if (!this.writePointer() || !file.dirty) return; // a failed write is retried on the next acks
+        const durable = await file.sync();
+        if (this.finalized) return;
+        for (const segment of this.passedSegments(durable)) await rm(join(this.options.dir, segmentName(segment)), { force: true });
         this.pointerPersistFailing = false;
-      } catch (error) {
-        await rm(tmp, { force: true }).catch(() => undefined); // a full disk must not fill up with temporaries
-        // Not fatal (a restart replays a little more): told once per outage, not once per ack interval.
-        if (!this.finalized && !this.pointerPersistFailing) this.options.onError?.(`cannot persist the read pointer (retried on the next acks): ${(error as Error).message}`);
-        this.pointerPersistFailing = true;
-      }
-    });
+      })
+      .catch((error: Error) => this.pointerWriteFailed(error));
     return this.persisting;
+  }
+
+  /** The segments a newly durable pointer has passed (to delete), now behind `persistedPointer`. */
+  private passedSegments(durable: Position): number[] {
+    const passed: number[] = [];
+    for (let segment = this.persistedPointer.segment; segment < durable.segment; segment++) {
+      passed.push(segment);
+      this.syncedEnds.delete(segment);
+    }
+    this.persistedPointer = durable;
+    return passed;
   }
 
   /** Finishes once closed, read to the end and every record finished. */
@@ -476,35 +520,22 @@ export class DiskBuffer implements EventBuffer {
     this.finalized = true;
     if (this.persistTimer) clearTimeout(this.persistTimer);
     this.persistTimer = undefined;
-    const pointer = this.pointerToPersist();
-    try {
-      if (pointer.segment !== this.persistedPointer.segment || pointer.offset !== this.persistedPointer.offset) {
-        const tmp = join(this.options.dir, `${POINTER_FILE}.final.tmp`);
-        const fd = openSync(tmp, 'w', PRIVATE_FILE_MODE);
-        try {
-          writeSync(fd, JSON.stringify(pointer));
-          fsyncSync(fd);
-        } finally {
-          closeSync(fd);
-        }
-        renameSync(tmp, join(this.options.dir, POINTER_FILE));
-        const dirFd = openSync(this.options.dir, 'r');
-        try {
-          fsyncSync(dirFd);
-        } finally {
-          closeSync(dirFd);
-        }
-        for (let segment = this.persistedPointer.segment; segment < pointer.segment; segment++) {
-          rmSync(join(this.options.dir, segmentName(segment)), { force: true });
-        }
-        this.persistedPointer = pointer;
+    const file = this.pointerFile;
+    this.pointerFile = undefined;
+    if (file) {
+      try {
+        const pointer = this.pointerToPersist();
+        if (pointer.segment !== file.written.segment || pointer.offset !== file.written.offset) file.write(pointer);
+        for (const segment of this.passedSegments(file.syncNow())) rmSync(join(this.options.dir, segmentName(segment)), { force: true });
+      } catch (error) {
+        this.options.onError?.(`cannot persist the read pointer at shutdown: ${(error as Error).message}`);
       }
-    } catch (error) {
-      this.options.onError?.(`cannot persist the read pointer at shutdown: ${(error as Error).message}`);
     }
     const handle = this.writeHandle;
     this.writeHandle = undefined;
-    this.finished = (handle ? handle.close().catch(() => undefined) : Promise.resolve()).then(() => {
+    // The pointer file closes once a timer's fdatasync still running on it has returned.
+    const closed = Promise.all([handle?.close().catch(() => undefined), this.persisting.then(() => file?.close())]);
+    this.finished = closed.then(() => {
       for (const resolve of this.finishedWaiters.splice(0)) resolve();
     });
   }

@@ -37,7 +37,8 @@ const WAIT_FOR_ROOM_MS = 5000;
  *
  * 503 + Retry-After when a downstream buffer stays full (a few batches wait for room first) or
  * the process shuts down (the agent tries another aggregator); 400 for frames or gzip that do not decode, 413 beyond max_body_bytes
- * (compressed or not), 415 for another content type or encoding. Events keep the fields the
+ * (compressed or not), 415 for another content type or encoding, 408 (stream reset) for a body not
+ * complete within body_timeout_secs. A stream the agent resets mid-body hands nothing downstream. Events keep the fields the
  * agent shipped (`source_type` stays the agent's source, e.g. `kubernetes_logs`).
  */
 export class SluiceSource implements Source {
@@ -144,8 +145,13 @@ export class SluiceSource implements Source {
 
     this.intake.begin();
     try {
-      const raw = await readBody(stream, limit);
-      if (raw === 'aborted') return;
+      const raw = await readBody(stream, limit, this.config.body_timeout_secs * 1000);
+      if (raw === 'aborted') return; // reset by the agent: nothing was handed downstream, nothing to answer
+      if (raw === 'timeout') {
+        this.ctx.metrics.error('body_timeout');
+        this.ctx.logger.warn({ timeout_secs: this.config.body_timeout_secs }, 'sluice source: an agent stalled mid-body; stream reset (408)');
+        return this.refuse(stream, 408, `body not received within body_timeout_secs (${this.config.body_timeout_secs})`);
+      }
       if (raw === 'too_large') return this.refuse(stream, 413, `body exceeds max_body_bytes (${limit})`);
       this.ctx.metrics.receivedBytes.inc(raw.length);
       let body = raw;
@@ -232,24 +238,29 @@ export class SluiceSource implements Source {
   }
 }
 
-/** The body, or 'too_large' as soon as it passes `limit` bytes (nothing more is kept). */
-function readBody(stream: ServerHttp2Stream, limit: number): Promise<Buffer | 'too_large' | 'aborted'> {
+/**
+ * The body; 'too_large' as soon as it passes `limit` bytes, 'timeout' when it is not complete
+ * within `timeoutMs` (nothing more is kept either way); 'aborted' when the agent reset the stream.
+ */
+function readBody(stream: ServerHttp2Stream, limit: number, timeoutMs: number): Promise<Buffer | 'too_large' | 'aborted' | 'timeout'> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const finish = (result: Buffer | 'too_large' | 'aborted' | 'timeout'): void => {
+      clearTimeout(timer);
+      stream.off('data', onData);
+      chunks.length = 0;
+      resolve(result);
+    };
+    const timer = setTimeout(() => finish('timeout'), timeoutMs);
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > limit) {
-        stream.off('data', onData);
-        chunks.length = 0;
-        resolve('too_large');
-        return;
-      }
-      chunks.push(chunk);
+      if (size > limit) finish('too_large');
+      else chunks.push(chunk);
     };
     stream.on('data', onData);
-    stream.once('end', () => resolve(size > limit ? 'too_large' : Buffer.concat(chunks, size)));
-    stream.once('aborted', () => resolve('aborted'));
-    stream.once('close', () => resolve('aborted'));
+    stream.once('end', () => finish(size > limit ? 'too_large' : Buffer.concat(chunks, size)));
+    stream.once('aborted', () => finish('aborted'));
+    stream.once('close', () => finish('aborted'));
   });
 }

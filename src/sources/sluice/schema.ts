@@ -41,5 +41,10 @@ export const sluiceSourceSchema = z.strictObject({
     .positive()
     .default(16 * 1024 * 1024)
     .describe('Largest batch accepted, before and after gzip decompression (413 beyond). Keep the agents\' batch.max_bytes below it.'),
+  body_timeout_secs: z
+    .number()
+    .positive()
+    .default(30)
+    .describe('Time limit for reading one batch\'s body: an agent that stalls mid-body gets 408 and its stream reset (it sends the batch again), instead of holding the request, and shutdown, forever.'),
 });
 export type SluiceSourceConfig = z.infer<typeof sluiceSourceSchema>;

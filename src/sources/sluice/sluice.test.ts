@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { connect, type ClientHttp2Session, type OutgoingHttpHeaders } from 'node:http2';
+import { connect, constants, type ClientHttp2Session, type OutgoingHttpHeaders } from 'node:http2';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { metricValue } from '../../../test/agent-process.js';
@@ -90,6 +90,52 @@ describe('sluice source', () => {
       assert.equal((await post(session, gzipSync(frames({ message: 'ok' })), { 'content-encoding': 'gzip' })).status, 200);
       assert.equal(receiver.events.length, 1);
       assert.ok(metricValue(await receiver.metrics.registry.metrics(), 'sluice_component_errors_total', { reason: 'invalid_body' })! >= 2);
+    });
+  });
+
+  it('an agent that stalls mid-body gets 408 and a reset stream within body_timeout_secs; nothing half-read goes downstream; shutdown does not wait for it', async () => {
+    const receiver = await startReceiver({ body_timeout_secs: 0.2 });
+    const session = connect(`http://127.0.0.1:${receiver.port}`);
+    session.on('error', () => undefined);
+    try {
+      const body = frames({ message: 'one' }, { message: 'two' });
+      const stream = session.request({ ':method': 'POST', ':path': EVENTS_PATH, 'content-type': CONTENT_TYPE, 'content-length': body.length });
+      stream.on('error', () => undefined);
+      stream.write(body.subarray(0, body.length - 3)); // and then nothing: the end never comes
+      const answered = new Promise<{ status: number; body: string }>((resolve) => {
+        let status = 0;
+        let text = '';
+        stream.on('response', (h) => (status = Number(h[':status'])));
+        stream.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        stream.on('close', () => resolve({ status, body: text }));
+      });
+      // Not a timing check: a hang (what this guards against) fails here instead of at the suite timeout.
+      const answer = await Promise.race([answered, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 20_000).unref())]);
+      assert.ok(answer, 'the stalled request was never answered');
+      assert.equal(answer.status, 408);
+      assert.match(answer.body, /body not received within body_timeout_secs \(0\.2\)/);
+      assert.equal(receiver.events.length, 0, 'nothing of the half-sent batch reached the downstream');
+      assert.equal(metricValue(await receiver.metrics.registry.metrics(), 'sluice_component_errors_total', { reason: 'body_timeout' }), 1);
+      assert.equal((await post(session, frames({ message: 'next' }))).status, 200, 'the connection still serves');
+      const stopped = await Promise.race([receiver.stop().then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), 20_000).unref())]);
+      assert.ok(stopped, 'shutdown waited for the stalled request');
+    } finally {
+      session.destroy();
+    }
+  });
+
+  it('a stream the agent resets mid-body: no events downstream, no answer owed, the source keeps serving and shuts down', async () => {
+    await withReceiver({}, async (receiver, session) => {
+      const body = frames({ message: 'one' }, { message: 'two' });
+      const stream = session.request({ ':method': 'POST', ':path': EVENTS_PATH, 'content-type': CONTENT_TYPE, 'content-length': body.length });
+      stream.on('error', () => undefined);
+      stream.write(body.subarray(0, 10));
+      await new Promise((resolve) => setTimeout(resolve, 50)); // the first bytes are read
+      const closed = new Promise<void>((resolve) => stream.on('close', () => resolve()));
+      stream.close(constants.NGHTTP2_CANCEL);
+      await closed;
+      assert.equal((await post(session, frames({ message: 'after' }))).status, 200);
+      assert.deepEqual(receiver.events.map((event) => event.fields.message), ['after'], 'only the complete batch');
     });
   });
 
