@@ -1,5 +1,6 @@
 import type { Expr, Segment, Target } from './ast.js';
 import type { CallPlan, CheckResult } from './checker.js';
+import { catchReturn, readCoalesced, ReturnSignal } from './coalesced.js';
 import type { Impl, RunContext } from './function.js';
 import { compareTimestamps, copyContainer, isObject, kindOf, normInt, NUMBER, share, T, Termination, typeName, valueEquals, VrlError, type Obj } from './value.js';
 
@@ -128,6 +129,11 @@ export class Compiler {
     };
   }
 
+  /** The whole program: a top-level `return` ends it with its value. */
+  main(body: Expr[]): Code {
+    return this.checked.returns ? catchReturn(this.program(body)) : this.program(body);
+  }
+
   expr(e: Expr): Code {
     const info = this.checked.infos.get(e);
     if (info?.literal && e.kind !== 'call' && e.kind !== 'assign') {
@@ -193,6 +199,20 @@ export class Compiler {
         return this.binary(e);
       case 'call':
         return this.call(e);
+      case 'return': {
+        const value = this.expr(e.value);
+        return (f) => {
+          throw new ReturnSignal(value(f));
+        };
+      }
+      case 'coalesced': {
+        const base = e.base;
+        const slot = base.kind === 'var' ? this.checked.slots.get(base.name)! : -1;
+        const inner = base.kind === 'expr' ? this.expr(base.expr) : undefined;
+        const start: Code = base.kind === 'event' ? (f) => f.root : base.kind === 'meta' ? (f) => f.meta : inner ?? ((f) => f.vars[slot]);
+        const steps = e.steps;
+        return (f) => share(readCoalesced(start(f), steps));
+      }
     }
   }
 
@@ -545,7 +565,8 @@ export class Compiler {
   /** An iterating function: the closure's variables are slots, set per invocation and restored after. */
   private closureCall(e: Extract<Expr, { kind: 'call' }>, plan: CallPlan, impl: Impl, errorAsValue: boolean): Code {
     const args = plan.args.map((a) => (a ? this.expr(a) : undefined));
-    const body = this.expr(e.closure!.body);
+    const block = e.closure!.body;
+    const body = this.checked.returning.has(block) ? catchReturn(this.expr(block)) : this.expr(block);
     const slots = e.closure!.params.map((p) => this.checked.slots.get(p.name)!);
     const checks = plan.runtimeChecks;
     const where = `"${e.name}" at ${position(this.source, e.span)}`;

@@ -51,7 +51,7 @@ export function compileProgram(source: string, name = '', options: CompileOption
   const known = options.variables;
   const checked = check(ast, source, known && new Map([...known].map(([name, v]) => [name, kindOf(v)])));
   if (checked.diagnostics.length > 0) throw new CompileError(source, checked.diagnostics, name);
-  const code: Code = new Compiler(checked, source).program(ast);
+  const code: Code = new Compiler(checked, source).main(ast);
   const slots = checked.slots.size;
   const bigLiterals = !options.exactIntegers && /\d{16}/.test(source); // program text, not event content
   const exact = options.exactIntegers === true;
