@@ -1,6 +1,8 @@
 // reduce with VRL conditions, as Vector configures multiline Java stack traces.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse as parseToml } from 'smol-toml';
 import { after, describe, it } from 'node:test';
 import '../../components.js';
 import { LogEvent, type Fields } from '../../core/event.js';
@@ -104,5 +106,22 @@ describe('reduce with a VRL condition in the sluice process', () => {
     } finally {
       assert.equal(await agent.stop(), 0, agent.stderr());
     }
+  });
+});
+
+describe('docs/migrating-from-vector.md', () => {
+  it('its VRL reduce example parses, validates and joins a trace', () => {
+    const doc = readFileSync(join(import.meta.dirname, '..', '..', '..', '..', 'docs', 'migrating-from-vector.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('## Conditions: VRL as a table'));
+    const block = /```toml\n([\s\S]*?)```/.exec(section)![1]!;
+    const { transforms } = parseToml(block) as { transforms: { traces: Record<string, unknown> } };
+    const { type: _type, inputs: _inputs, ...options } = transforms.traces;
+    const transform = createReduce(reduceSchema.parse(options), transformContext('traces', 'reduce'), () => 1);
+    const out: Fields[] = [];
+    const emit = (_o: string | undefined, events: LogEvent[]) => out.push(...events.map((e) => e.fields));
+    const k = { pod_uid: 'u1', container_name: 'app' };
+    transform.process(['java.lang.Error: x', '\tat A.b(A.java:1)', '\t... 2 more', 'done'].map((message) => new LogEvent({ message, kubernetes: k })), emit);
+    transform.flush!(emit, true);
+    assert.deepEqual(out.map((f) => f.message), ['java.lang.Error: x\n\tat A.b(A.java:1)\n\t... 2 more', 'done']);
   });
 });
