@@ -5,6 +5,7 @@ import { registerTransform } from '../../core/registry.js';
 import { LogBudget } from '../../core/log-budget.js';
 import { compileCondition, conditionSchema } from '../shared/condition.js';
 import { MERGE_STRATEGIES, type MergeStrategy } from './mergers.js';
+import { REDUCE_EXAMPLES } from './examples.js';
 import { pathKey, Reducer, type FlushReason } from './reducer.js';
 
 const fieldPath = z.string().min(1).superRefine((path, ctx) => {
@@ -129,6 +130,7 @@ registerTransform({
   type: 'reduce',
   description: 'Merges the events of a group (group_by) into one until starts_when / ends_when, a limit or expire_after_ms ends it; the merged event acknowledges all its parts.',
   schema: reduceSchema,
+  examples: REDUCE_EXAMPLES,
   // Groups keep references to their events' values (arrays, objects): each branch gets its own copy.
   mutatesEvents: true,
   build: (config, ctx) => createReduce(config, ctx),
