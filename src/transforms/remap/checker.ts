@@ -631,7 +631,7 @@ class Checker {
       }
     }
     if (bad) return { type: returns };
-    if (e.name === 'del' || e.name === 'exists') {
+    if (e.name === 'del' || e.name === 'exists' || e.name === 'unnest') {
       const target = args[0];
       if (!target || target.kind !== 'query' || target.base.kind === 'expr') {
         this.error(110, 'invalid argument type', args[0]?.span ?? e.span, `"${e.name}" takes a path (.field or variable.field)`);

@@ -2,6 +2,7 @@ import type { Expr, Segment, Target } from './ast.js';
 import type { CallPlan, CheckResult } from './checker.js';
 import { catchReturn, readCoalesced, ReturnSignal } from './coalesced.js';
 import type { Impl, RunContext } from './function.js';
+import { unnestCode } from './stdlib/unnest.js';
 import { compareTimestamps, copyContainer, isObject, kindOf, normInt, NUMBER, share, T, Termination, typeName, valueEquals, VrlError, type Obj } from './value.js';
 
 /** The state of one run: the event root and the local variables. */
@@ -524,7 +525,7 @@ export class Compiler {
 
   private call(e: Extract<Expr, { kind: 'call' }>, errorAsValue = false): Code {
     const plan = this.checked.calls.get(e) as CallPlan;
-    const special = this.specialForm(e, plan);
+    const special = this.specialForm(e, plan, errorAsValue);
     if (special) return special;
     const impl = plan.def.compile ? plan.def.compile(plan.infos) : plan.def.call!;
     if (e.closure) return this.closureCall(e, plan, impl, errorAsValue);
@@ -596,8 +597,8 @@ export class Compiler {
   }
 
   /** Functions that take a path rather than a value. */
-  private specialForm(e: Extract<Expr, { kind: 'call' }>, plan: CallPlan): Code | undefined {
-    if (e.name !== 'del' && e.name !== 'exists') return undefined;
+  private specialForm(e: Extract<Expr, { kind: 'call' }>, plan: CallPlan, errorAsValue = false): Code | undefined {
+    if (e.name !== 'del' && e.name !== 'exists' && e.name !== 'unnest') return undefined;
     const arg = plan.args[0];
     if (!arg || arg.kind !== 'query' || arg.base.kind === 'expr') {
       throw new Error(`${e.name} takes a path`); // the checker rejects this first
@@ -609,6 +610,7 @@ export class Compiler {
     const read = baseKind === 'event' ? (f: Frame) => f.root : baseKind === 'meta' ? (f: Frame) => f.meta : (f: Frame) => f.vars[slot];
     const write =
       baseKind === 'event' ? (f: Frame, v: unknown) => void (f.root = v) : baseKind === 'meta' ? (f: Frame, v: unknown) => void (f.meta = v) : (f: Frame, v: unknown) => void (f.vars[slot] = v);
+    if (e.name === 'unnest') return unnestCode(read, segs, e.bang, errorAsValue, `"unnest" at ${position(this.source, e.span)}`);
     if (e.name === 'exists') {
       return (f) => {
         let node: unknown = read(f);
