@@ -13,3 +13,4 @@ import './extra.js';
 import './more.js';
 import './k8s-logs.js';
 import './unnest.js';
+import './aws.js';
