@@ -14,3 +14,4 @@ import './more.js';
 import './k8s-logs.js';
 import './unnest.js';
 import './aws.js';
+import './network.js';
