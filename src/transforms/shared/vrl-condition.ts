@@ -11,6 +11,10 @@ import { T, typeName, type Obj } from '../remap/value.js';
  * error: Vector compiles conditions against a read-only target); local variables are fine. A
  * program whose result is not known to be a boolean is a compile error too. At run time an error
  * (`!`, `abort`) makes the condition false and is reported.
+ *
+ * As in a remap, reading a whole object or array (`.http`, not `.http.status`) marks it shared
+ * (frozen: a later write copies it). Downstream that is what a remap's output looks like too; in
+ * reduce it means such an object keeps its first value unless a merge strategy names a field in it.
  */
 const compiled = new Map<string, Program>();
 
