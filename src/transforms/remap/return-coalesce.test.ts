@@ -1,24 +1,7 @@
 // `return` (VRL's RFC 7496) and coalesced paths `.(a | b)`: VRL's test cases re-expressed as our own.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CompileError } from './diagnostic.js';
-import { compileProgram } from './program.js';
-
-function run(source: string, event: Record<string, unknown> = {}) {
-  const outcome = compileProgram(source).run(structuredClone(event));
-  if (outcome.kind !== 'ok') throw new Error(`${outcome.kind}: ${outcome.message}`);
-  return outcome;
-}
-
-function diagnostic(source: string): string {
-  try {
-    compileProgram(source);
-  } catch (error) {
-    if (error instanceof CompileError) return error.message;
-    throw error;
-  }
-  assert.fail(`expected a compile error for ${source}`);
-}
+import { diagnostics as diagnostic, run } from './test-helpers.js';
 
 describe('VRL return', () => {
   it('ends the program with its value and keeps the changes made so far', () => {

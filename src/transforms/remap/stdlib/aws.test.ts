@@ -1,13 +1,9 @@
 // parse_aws_alb_log: VRL's documented example re-expressed with an EKS ingress request of our own.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compileProgram } from '../program.js';
+import { run } from '../test-helpers.js';
 
-function value(source: string): unknown {
-  const outcome = compileProgram(source).run({});
-  if (outcome.kind !== 'ok') throw new Error(`${outcome.kind}: ${outcome.message}`);
-  return JSON.parse(JSON.stringify(outcome.value));
-}
+const value = (source: string): unknown => JSON.parse(JSON.stringify(run(source).value));
 const vrlString = (text: string) => JSON.stringify(text);
 
 const LINE =

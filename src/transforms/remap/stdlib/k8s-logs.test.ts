@@ -4,13 +4,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CompileError } from '../diagnostic.js';
 import { compileProgram } from '../program.js';
+import { run } from '../test-helpers.js';
 import { forTests } from './k8s-logs.js';
 
-function run(source: string, event: Record<string, unknown> = {}) {
-  const outcome = compileProgram(source).run(structuredClone(event));
-  if (outcome.kind !== 'ok') throw new Error(`${outcome.kind}: ${outcome.message}`);
-  return outcome;
-}
 const value = (source: string, event?: Record<string, unknown>) => JSON.parse(JSON.stringify(run(source, event).value));
 const error = (source: string) => value(`_, err = ${source}\nerr`) as string;
 

@@ -1,13 +1,9 @@
 // community_id: known answers of the Community ID spec (as VRL documents them), and its properties.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compileProgram } from '../program.js';
+import { run } from '../test-helpers.js';
 
-function value(source: string): unknown {
-  const outcome = compileProgram(source).run({});
-  if (outcome.kind !== 'ok') throw new Error(`${outcome.kind}: ${outcome.message}`);
-  return outcome.value;
-}
+const value = (source: string): unknown => run(source).value;
 const id = (src: string, dst: string, protocol: number, sp?: number, dp?: number, seed?: number) =>
   value(`community_id!(source_ip: "${src}", destination_ip: "${dst}", protocol: ${protocol}${sp === undefined ? '' : `, source_port: ${sp}`}${dp === undefined ? '' : `, destination_port: ${dp}`}${seed === undefined ? '' : `, seed: ${seed}`})`);
 
