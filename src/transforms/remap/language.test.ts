@@ -9,7 +9,6 @@ import type { TransformDefinition } from '../../core/component.js';
 import { LogEvent } from '../../core/event.js';
 import { MetricsRegistry } from '../../core/metrics.js';
 import { findDefinition } from '../../core/registry.js';
-import { CompileError } from './diagnostic.js';
 import { compileProgram } from './program.js';
 import { diagnostics, run } from './test-helpers.js';
 
