@@ -72,10 +72,20 @@ export interface Sink {
   run(input: EventStream): Promise<void>;
 }
 
+/** A config block for the reference (docs/reference/): validated against the schema by a test. */
+export interface ComponentExample {
+  readonly title: string;
+  readonly description?: string;
+  /** The component's table as in a config file (`[transforms.app_logs]`, `type`, `inputs`, options). */
+  readonly toml: string;
+}
+
 export interface ComponentDefinition<Schema extends z.ZodType = z.ZodType, Built = unknown> {
   readonly kind: ComponentKind;
   readonly type: string;
   readonly description: string;
+  /** Typical configurations, shown first on the component's reference page. */
+  readonly examples?: readonly ComponentExample[];
   /** Options besides `type` and `inputs` (and, for sinks, `buffer`/`healthcheck`, which the core owns). */
   readonly schema: Schema;
   build(config: z.infer<Schema>, ctx: ComponentContext): Built;

@@ -4,7 +4,7 @@ import type { LogEvent } from '../../core/event.js';
 import { compileCondition, conditionSchema } from '../shared/condition.js';
 
 export const filterSchema = z.strictObject({
-  condition: conditionSchema.describe('CEL expression; events for which it is true pass, the others are dropped.'),
+  condition: conditionSchema.describe('Condition: a CEL string, or `{ type = "vrl", source = "..." }` (VRL, as Vector\'s); events for which it is true pass, the others are dropped.'),
 });
 
 registerTransform({
@@ -19,7 +19,7 @@ registerTransform({
         const kept: LogEvent[] = [];
         let dropped = 0;
         for (const event of events) {
-          if (matches(event.fields)) kept.push(event);
+          if (matches(event.fields, event.metadata)) kept.push(event);
           else {
             event.ack('delivered'); // dropped on purpose: finished, not failed
             dropped++;

@@ -5,6 +5,7 @@ import { registerTransform } from '../../core/registry.js';
 import { LogBudget } from '../../core/log-budget.js';
 import { compileCondition, conditionSchema } from '../shared/condition.js';
 import { MERGE_STRATEGIES, type MergeStrategy } from './mergers.js';
+import { REDUCE_EXAMPLES } from './examples.js';
 import { pathKey, Reducer, type FlushReason } from './reducer.js';
 
 const fieldPath = z.string().min(1).superRefine((path, ctx) => {
@@ -24,8 +25,14 @@ export const reduceSchema = z
       .describe(
         'How a field\'s values are merged, by field path: array, concat (strings joined by a space, arrays appended), concat_newline, concat_raw (no separator), discard (the first), retain (the last non-null), sum, max, min, flat_unique (distinct values, arrays and objects flattened one level), longest_array, shortest_array. Other fields: numbers are summed, the top-level `timestamp` (and timestamps) keep the first and add `<field>_end` with the last, anything else keeps the first. Objects are merged field by field, except shared metadata objects (frozen, such as `kubernetes`), which keep the first unless a strategy names a field inside.',
       ),
-    starts_when: conditionSchema.optional().describe('CEL condition (as `filter`; Vector takes VRL here): an event for which it is true ends the group before it and starts a new one. Not with ends_when.'),
-    ends_when: conditionSchema.optional().describe('CEL condition (as `filter`): an event for which it is true is the last of its group, which is then emitted. Not with starts_when.'),
+    starts_when: conditionSchema
+      .optional()
+      .describe(
+        'Condition: an event for which it is true ends the group before it and starts a new one. `{ type = "vrl", source = "..." }` is VRL as Vector\'s; a plain string is CEL (as `filter`; Vector reads a plain string as VRL). Not with ends_when.',
+      ),
+    ends_when: conditionSchema
+      .optional()
+      .describe('Condition (VRL table or CEL string, as starts_when): an event for which it is true is the last of its group, which is then emitted. Not with starts_when.'),
     expire_after_ms: z.number().int().min(1).default(30_000).describe('A group that took no event for this long is emitted.'),
     flush_period_ms: z.number().int().min(10).default(1000).describe('How often groups are checked for expire_after_ms and end_every_period_ms.'),
     end_every_period_ms: z.number().int().min(1).optional().describe('A group this old (since its first event) is emitted, however busy.'),
@@ -123,6 +130,7 @@ registerTransform({
   type: 'reduce',
   description: 'Merges the events of a group (group_by) into one until starts_when / ends_when, a limit or expire_after_ms ends it; the merged event acknowledges all its parts.',
   schema: reduceSchema,
+  examples: REDUCE_EXAMPLES,
   // Groups keep references to their events' values (arrays, objects): each branch gets its own copy.
   mutatesEvents: true,
   build: (config, ctx) => createReduce(config, ctx),

@@ -8,8 +8,8 @@ export type FlushReason = 'starts_when' | 'ends_when' | 'max_events' | 'max_byte
 export interface ReducerOptions {
   groupBy: readonly FieldPath[];
   strategies: ReadonlyMap<string, { path: FieldPath; strategy: MergeStrategy }>;
-  startsWhen?: (fields: Fields) => boolean;
-  endsWhen?: (fields: Fields) => boolean;
+  startsWhen?: (fields: Fields, metadata?: Fields) => boolean;
+  endsWhen?: (fields: Fields, metadata?: Fields) => boolean;
   expireAfterMs: number;
   endEveryPeriodMs?: number;
   maxEvents?: number;
@@ -132,8 +132,8 @@ export class Reducer {
   add(event: LogEvent, now: number, out: LogEvent[]): void {
     const o = this.options;
     const fields = event.fields;
-    const startsHere = o.startsWhen?.(fields) === true;
-    const endsWhenHere = o.endsWhen?.(fields) === true;
+    const startsHere = o.startsWhen?.(fields, event.metadata) === true;
+    const endsWhenHere = o.endsWhen?.(fields, event.metadata) === true;
     const key = this.keyOf(fields);
     const size = approximateBytes(fields);
     const group = this.groups.get(key);

@@ -18,7 +18,14 @@ export type Expr =
   | { kind: 'binary'; span: Span; op: string; opSpan: Span; left: Expr; right: Expr }
   | { kind: 'abort'; span: Span; message?: Expr }
   /** `"4 red {{ thing }}s"`: literal text and variables that hold strings. */
-  | { kind: 'template'; span: Span; parts: (string | { name: string; span: Span })[] };
+  | { kind: 'template'; span: Span; parts: (string | { name: string; span: Span })[] }
+  /** `return expr`: ends the program (or a closure's invocation) with the value; changes made so far stay. */
+  | { kind: 'return'; span: Span; value: Expr }
+  /** `.a.(b | c).d`: a path with coalesced segments (the first field that exists); read only. */
+  | { kind: 'coalesced'; span: Span; base: QueryBase; steps: CoalesceStep[] };
+
+/** A run of plain segments, or a coalesced group `(b | c)` picking the first field present. */
+export type CoalesceStep = { kind: 'path'; segments: Segment[] } | { kind: 'first'; fields: string[] };
 
 /** `.x` reads the event, `%x` its metadata (per event, never shipped). */
 export type QueryBase = { kind: 'event' } | { kind: 'meta' } | { kind: 'var'; name: string } | { kind: 'expr'; expr: Expr };

@@ -44,6 +44,17 @@ export interface CheckResult {
   /** The program can terminate with an error (`!`, failed assertion) or abort. */
   canTerminate: boolean;
   canAbort: boolean;
+  /** The type of the program's result: its last expression or a `return` value. */
+  resultType: TypeSet;
+  /** The program (`null` key: top level) or closure blocks that hold a `return` of their own. */
+  returning: WeakSet<Expr>;
+  /** A top-level `return` exists. */
+  returns: boolean;
+}
+
+export interface CheckOptions {
+  /** The event and its metadata cannot be changed (VRL conditions, as Vector's read-only target). */
+  readOnly?: boolean;
 }
 
 const HANDLE_NOTE = 'handle the error case to ensure runtime success: add `!` to abort on error, `?? default` to coalesce, or `value, err = ...` to capture it';
@@ -83,17 +94,19 @@ const pathKey = (segments: readonly Segment[]) => JSON.stringify(segments);
 export const SOURCE_SCHEMA: ReadonlyMap<string, TypeSet> = new Map([[JSON.stringify(['message']), T.bytes]]);
 
 /** `variables`: ones defined before the program (the REPL's earlier lines), with their types. */
-export function check(program: Expr[], source = '', variables?: ReadonlyMap<string, TypeSet>): CheckResult {
-  const checker = new Checker(source);
+export function check(program: Expr[], source = '', variables?: ReadonlyMap<string, TypeSet>, options: CheckOptions = {}): CheckResult {
+  const checker = new Checker(source, options);
   let env = new Env(new Map(variables), new Map(SOURCE_SCHEMA), new Set(SOURCE_SCHEMA.keys()));
   for (const name of variables?.keys() ?? []) checker.slot(name);
   checker.env = env;
+  let last: TypeSet = T.null;
   for (const stmt of program) {
     const info = checker.expr(stmt, env);
     env = checker.env;
+    last = info.type;
     if (info.failure) checker.report(info.failure);
   }
-  void env;
+  const returned = checker.returnTypes.pop()!;
   return {
     diagnostics: checker.diagnostics,
     infos: checker.infos,
@@ -101,11 +114,20 @@ export function check(program: Expr[], source = '', variables?: ReadonlyMap<stri
     slots: checker.slots,
     canTerminate: checker.canTerminate,
     canAbort: checker.canAbort,
+    resultType: last | (returned ?? NEVER),
+    returning: checker.returning,
+    returns: returned !== undefined,
   };
 }
 
 class Checker {
-  constructor(private readonly source: string) {}
+  constructor(
+    private readonly source: string,
+    private readonly options: CheckOptions = {},
+  ) {}
+  /** Per program / closure being checked: the types its `return`s give (undefined: none yet). */
+  returnTypes: (TypeSet | undefined)[] = [undefined];
+  returning = new WeakSet<Expr>();
   diagnostics: Diagnostic[] = [];
   infos = new WeakMap<Expr, Info>();
   calls = new WeakMap<Expr, CallPlan>();
@@ -207,7 +229,35 @@ class Checker {
         return this.binary(e);
       case 'call':
         return this.call(e);
+      case 'return':
+        return this.returnExpr(e);
+      case 'coalesced':
+        return this.coalesced(e);
     }
+  }
+
+  private returnExpr(e: Extract<Expr, { kind: 'return' }>): Info {
+    const value = this.sub(e.value);
+    if (value.failure && value.failure.code !== POISON.code) {
+      this.error(631, 'unhandled fallible expression', e.value.span, 'return only accepts an infallible expression argument', [
+        'handle errors before using the expression as a return value: `!`, `?? default` or `value, err = ...` first',
+      ]);
+    }
+    const top = this.returnTypes.length - 1;
+    this.returnTypes[top] = (this.returnTypes[top] ?? NEVER) | value.type;
+    return { type: NEVER };
+  }
+
+  private coalesced(e: Extract<Expr, { kind: 'coalesced' }>): Info {
+    const base = e.base;
+    if (base.kind === 'var') {
+      if (!this.env.vars.has(base.name)) {
+        this.error(701, 'call to undefined variable', e.span, `undefined variable "${base.name}"`, ['assign it before use: name = value']);
+      } else this.slot(base.name);
+      return { type: ANY };
+    }
+    if (base.kind === 'expr') return { type: ANY, failure: this.sub(base.expr).failure };
+    return { type: ANY };
   }
 
   private query(e: Extract<Expr, { kind: 'query' }>): Info {
@@ -273,9 +323,17 @@ class Checker {
     this.env.paths.set(key, type);
   }
 
+  /** VRL conditions see the event read-only: a write is a compile error. */
+  private readOnlyTarget(kind: string, span: Span): void {
+    if (!this.options.readOnly || (kind !== 'event' && kind !== 'meta')) return;
+    this.error(315, 'mutation of read-only value', span, 'a condition cannot change the event or its metadata', ['copy the value into a variable and change that: x = .field']);
+  }
+
   private assign(e: Extract<Expr, { kind: 'assign' }>): Info {
     const value = this.sub(e.value);
     const t = e.target;
+    this.readOnlyTarget(t.kind, t.span);
+    if (e.errTarget) this.readOnlyTarget(e.errTarget.kind, e.errTarget.span);
     if (e.errTarget) {
       if (!value.failure) {
         this.error(104, 'unnecessary error assignment', e.errTarget.span, 'this error assignment is unnecessary', ['the expression on the right cannot fail, assign with "=" alone']);
@@ -559,7 +617,11 @@ class Checker {
           this.slot(p.name);
           this.env.vars.set(p.name, params[i]!);
         });
-        const body = this.sub(e.closure.body);
+        this.returnTypes.push(undefined);
+        const bodyInfo = this.sub(e.closure.body);
+        const returned = this.returnTypes.pop();
+        if (returned !== undefined) this.returning.add(e.closure.body);
+        const body = { ...bodyInfo, type: bodyInfo.type | (returned ?? NEVER) };
         e.closure.params.forEach((p, i) => (saved[i] === undefined ? this.env.vars.delete(p.name) : this.env.vars.set(p.name, saved[i]!)));
         failure ??= body.failure;
         if (mustReturn !== undefined && body.type !== NEVER && (body.type & ~mustReturn) !== 0) {
@@ -569,12 +631,13 @@ class Checker {
       }
     }
     if (bad) return { type: returns };
-    if (e.name === 'del' || e.name === 'exists') {
+    if (e.name === 'del' || e.name === 'exists' || e.name === 'unnest') {
       const target = args[0];
       if (!target || target.kind !== 'query' || target.base.kind === 'expr') {
         this.error(110, 'invalid argument type', args[0]?.span ?? e.span, `"${e.name}" takes a path (.field or variable.field)`);
         return { type: returns };
       }
+      if (e.name === 'del') this.readOnlyTarget(target.base.kind, target.span);
       if (e.name === 'del' && target.base.kind === 'event') this.setTarget({ kind: 'event', segments: target.segments, span: target.span }, T.null);
     }
     const problem = def.check?.(infos);

@@ -1,6 +1,8 @@
 import type { Expr, Segment, Target } from './ast.js';
 import type { CallPlan, CheckResult } from './checker.js';
+import { catchReturn, readCoalesced, ReturnSignal } from './coalesced.js';
 import type { Impl, RunContext } from './function.js';
+import { unnestCode } from './stdlib/unnest.js';
 import { compareTimestamps, copyContainer, isObject, kindOf, normInt, NUMBER, share, T, Termination, typeName, valueEquals, VrlError, type Obj } from './value.js';
 
 /** The state of one run: the event root and the local variables. */
@@ -128,6 +130,11 @@ export class Compiler {
     };
   }
 
+  /** The whole program: a top-level `return` ends it with its value. */
+  main(body: Expr[]): Code {
+    return this.checked.returns ? catchReturn(this.program(body)) : this.program(body);
+  }
+
   expr(e: Expr): Code {
     const info = this.checked.infos.get(e);
     if (info?.literal && e.kind !== 'call' && e.kind !== 'assign') {
@@ -193,6 +200,20 @@ export class Compiler {
         return this.binary(e);
       case 'call':
         return this.call(e);
+      case 'return': {
+        const value = this.expr(e.value);
+        return (f) => {
+          throw new ReturnSignal(value(f));
+        };
+      }
+      case 'coalesced': {
+        const base = e.base;
+        const slot = base.kind === 'var' ? this.checked.slots.get(base.name)! : -1;
+        const inner = base.kind === 'expr' ? this.expr(base.expr) : undefined;
+        const start: Code = base.kind === 'event' ? (f) => f.root : base.kind === 'meta' ? (f) => f.meta : inner ?? ((f) => f.vars[slot]);
+        const steps = e.steps;
+        return (f) => share(readCoalesced(start(f), steps));
+      }
     }
   }
 
@@ -504,7 +525,7 @@ export class Compiler {
 
   private call(e: Extract<Expr, { kind: 'call' }>, errorAsValue = false): Code {
     const plan = this.checked.calls.get(e) as CallPlan;
-    const special = this.specialForm(e, plan);
+    const special = this.specialForm(e, plan, errorAsValue);
     if (special) return special;
     const impl = plan.def.compile ? plan.def.compile(plan.infos) : plan.def.call!;
     if (e.closure) return this.closureCall(e, plan, impl, errorAsValue);
@@ -545,7 +566,8 @@ export class Compiler {
   /** An iterating function: the closure's variables are slots, set per invocation and restored after. */
   private closureCall(e: Extract<Expr, { kind: 'call' }>, plan: CallPlan, impl: Impl, errorAsValue: boolean): Code {
     const args = plan.args.map((a) => (a ? this.expr(a) : undefined));
-    const body = this.expr(e.closure!.body);
+    const block = e.closure!.body;
+    const body = this.checked.returning.has(block) ? catchReturn(this.expr(block)) : this.expr(block);
     const slots = e.closure!.params.map((p) => this.checked.slots.get(p.name)!);
     const checks = plan.runtimeChecks;
     const where = `"${e.name}" at ${position(this.source, e.span)}`;
@@ -575,8 +597,8 @@ export class Compiler {
   }
 
   /** Functions that take a path rather than a value. */
-  private specialForm(e: Extract<Expr, { kind: 'call' }>, plan: CallPlan): Code | undefined {
-    if (e.name !== 'del' && e.name !== 'exists') return undefined;
+  private specialForm(e: Extract<Expr, { kind: 'call' }>, plan: CallPlan, errorAsValue = false): Code | undefined {
+    if (e.name !== 'del' && e.name !== 'exists' && e.name !== 'unnest') return undefined;
     const arg = plan.args[0];
     if (!arg || arg.kind !== 'query' || arg.base.kind === 'expr') {
       throw new Error(`${e.name} takes a path`); // the checker rejects this first
@@ -588,6 +610,7 @@ export class Compiler {
     const read = baseKind === 'event' ? (f: Frame) => f.root : baseKind === 'meta' ? (f: Frame) => f.meta : (f: Frame) => f.vars[slot];
     const write =
       baseKind === 'event' ? (f: Frame, v: unknown) => void (f.root = v) : baseKind === 'meta' ? (f: Frame, v: unknown) => void (f.meta = v) : (f: Frame, v: unknown) => void (f.vars[slot] = v);
+    if (e.name === 'unnest') return unnestCode(read, segs, e.bang, errorAsValue, `"unnest" at ${position(this.source, e.span)}`);
     if (e.name === 'exists') {
       return (f) => {
         let node: unknown = read(f);

@@ -2,6 +2,7 @@ import { LogEvent } from '../../core/event.js';
 import { registerTransform } from '../../core/registry.js';
 import type { RunContext } from './function.js';
 import { NO_METADATA } from './program.js';
+import { REMAP_EXAMPLES } from './examples.js';
 import { buildProgram, remapSchema } from './schema.js';
 import { share, type Obj } from './value.js';
 
@@ -11,6 +12,7 @@ registerTransform({
   type: 'remap',
   description: 'Runs a Vector Remap Language (VRL) program on each event: parse, reshape, enrich, drop (abort).',
   schema: remapSchema,
+  examples: REMAP_EXAMPLES,
   mutatesEvents: true,
   outputs: (config) => (config.reroute_dropped ? [DROPPED_OUTPUT] : []),
   build(config, ctx) {

@@ -9,25 +9,11 @@ import type { TransformDefinition } from '../../core/component.js';
 import { LogEvent } from '../../core/event.js';
 import { MetricsRegistry } from '../../core/metrics.js';
 import { findDefinition } from '../../core/registry.js';
-import { CompileError } from './diagnostic.js';
 import { compileProgram } from './program.js';
+import { diagnostics, run } from './test-helpers.js';
 
-function run(source: string, event: Record<string, unknown> = {}, meta?: Record<string, unknown>) {
-  const outcome = compileProgram(source).run(structuredClone(event), undefined, meta);
-  if (outcome.kind !== 'ok') throw new Error(`${outcome.kind}: ${outcome.message}`);
-  return outcome;
-}
 const value = (source: string, event?: Record<string, unknown>) => run(source, event).value;
 
-function diagnostics(source: string): string {
-  try {
-    compileProgram(source);
-  } catch (error) {
-    if (error instanceof CompileError) return error.message;
-    throw error;
-  }
-  assert.fail(`expected a compile error for ${source}`);
-}
 
 describe('VRL metadata paths (%)', () => {
   it('reads, writes, deletes and tests metadata apart from the event', () => {

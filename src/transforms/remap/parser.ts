@@ -1,4 +1,4 @@
-import type { Arg, Block, Closure, Expr, Segment, Target } from './ast.js';
+import type { Arg, Block, Closure, CoalesceStep, Expr, QueryBase, Segment, Target } from './ast.js';
 import { syntaxError, type Span } from './diagnostic.js';
 import { tokenize, type Token } from './lexer.js';
 import { normInt } from './value.js';
@@ -87,6 +87,7 @@ class Parser {
   private assignmentRest(lhs: Expr, start: number): Expr {
     const op = this.peek();
     if (op.kind === 'punct' && (op.text === '=' || op.text === '|=' || op.text === '??=')) {
+      if (lhs.kind === 'coalesced') throw syntaxError(lhs.span, 'a coalesced path can be read, not assigned to', ['assign to the field itself: .a.b = value']);
       if (!assignable(lhs)) throw syntaxError(lhs.span, 'only a path (.field) or a variable can be assigned to');
       this.next();
       this.skipNewlines();
@@ -131,6 +132,7 @@ class Parser {
       const t = this.peek();
       if (t.spaced) return expr;
       if (!(t.kind === 'punct' && (t.text === '.' || t.text === '['))) return expr;
+      if (t.text === '.' && this.isCoalesceStart()) return this.coalesced(expr.kind === 'query' ? expr.base : { kind: 'expr', expr }, expr.kind === 'query' ? expr.segments : [], expr.span.start);
       if (t.text === '.' && this.peek(1).kind !== 'field') return expr;
       const segments = this.segments();
       if (expr.kind === 'query') {
@@ -240,8 +242,46 @@ class Parser {
       segments.push(...this.segments());
     } else if (!next.spaced && next.kind === 'punct' && next.text === '[') {
       segments.push(...this.segments());
+    } else if (!next.spaced && next.kind === 'punct' && next.text === '(') {
+      return this.coalesced(base, [], start, true);
     }
+    if (this.isCoalesceStart()) return this.coalesced(base, segments, start);
     return { kind: 'query', base, segments, span: { start, end: this.peek(-1).span.end } };
+  }
+
+  /** `.(` right after a path: a coalesced group follows. */
+  private isCoalesceStart(): boolean {
+    const dot = this.peek();
+    const open = this.peek(1);
+    return dot.kind === 'punct' && dot.text === '.' && !dot.spaced && open.kind === 'punct' && open.text === '(' && !open.spaced;
+  }
+
+  /**
+   * `.a.(b | "c d").e`: groups of alternative fields, each the first that exists in the object
+   * (VRL before 0.16 removed the syntax; programs written for it still run here). `atGroup`: the
+   * root's `.` is already consumed and `(` comes next.
+   */
+  private coalesced(base: QueryBase, prefix: Segment[], start: number, atGroup = false): Expr {
+    const steps: CoalesceStep[] = prefix.length > 0 ? [{ kind: 'path', segments: prefix }] : [];
+    for (;;) {
+      if (!atGroup) this.next(); // the `.`
+      atGroup = false;
+      this.expectPunct('(');
+      const fields: string[] = [];
+      for (;;) {
+        const t = this.next();
+        if (t.kind !== 'ident' && t.kind !== 'string') throw syntaxError(t.span, 'expected a field name', ['a coalesced path lists fields: .(a | b)']);
+        fields.push(t.kind === 'string' ? String(t.value) : t.text);
+        if (this.isPunct(')')) break;
+        this.expectPunct('|');
+      }
+      this.next();
+      steps.push({ kind: 'first', fields });
+      const more = this.segments();
+      if (more.length > 0) steps.push({ kind: 'path', segments: more });
+      if (!this.isCoalesceStart()) break;
+    }
+    return { kind: 'coalesced', base, steps, span: { start, end: this.peek(-1).span.end } };
   }
 
   private isObjectLiteral(): boolean {
@@ -291,6 +331,14 @@ class Parser {
       const message = this.expression();
       return { kind: 'abort', message, span: { start: span.start, end: message.span.end } };
     }
+    if (name === 'return') {
+      const next = this.peek();
+      if (next.kind === 'newline' || next.kind === 'eof' || (next.kind === 'punct' && (next.text === ';' || next.text === '}'))) {
+        throw syntaxError(span, '"return" needs a value', ['return the event as it is now with `return .`']);
+      }
+      const value = this.expression();
+      return { kind: 'return', value, span: { start: span.start, end: value.span.end } };
+    }
     // A call: `name(` or `name!(`, with no space before the parenthesis.
     let bang = false;
     if (this.isPunct('!') && !this.peek().spaced && this.isPunct('(', 1) && !this.peek(1).spaced) {
@@ -300,6 +348,7 @@ class Parser {
     if (this.isPunct('(') && !this.peek().spaced) return this.callRest(name, span, bang);
     if (KEYWORDS.has(name)) throw syntaxError(span, `"${name}" is a reserved word`);
     const segments = this.segments();
+    if (this.isCoalesceStart()) return this.coalesced({ kind: 'var', name }, segments, span.start);
     if (segments.length === 0) return { kind: 'query', base: { kind: 'var', name }, segments, span };
     return { kind: 'query', base: { kind: 'var', name }, segments, span: { start: span.start, end: this.peek(-1).span.end } };
   }

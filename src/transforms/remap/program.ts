@@ -4,7 +4,7 @@ import { CompileError, SyntaxFailure } from './diagnostic.js';
 import type { RunContext } from './function.js';
 import { parseProgram } from './parser.js';
 import './stdlib/index.js';
-import { bigIntCount, isObject, kindOf, share, Termination, VrlError, withoutBigInts, type Obj } from './value.js';
+import { bigIntCount, isObject, kindOf, share, Termination, VrlError, withoutBigInts, type Obj, type TypeSet } from './value.js';
 
 export type Outcome =
   | { kind: 'ok'; events: Obj[]; value: unknown; /** The metadata after the program (`NO_METADATA` when none was set). */ meta: Obj }
@@ -14,6 +14,8 @@ export interface Program {
   readonly source: string;
   /** Whether a run can end in a run-time error (`!`, assertions) or `abort`: then the original event must be kept. */
   readonly canFail: boolean;
+  /** The type of the program's result (a VRL condition must give a boolean). */
+  readonly resultType?: TypeSet;
   /**
    * Run on an event's fields (they may be changed in place; frozen sub-objects are copied first)
    * and its metadata (`%`, frozen by the run: a write copies it).
@@ -38,6 +40,8 @@ export interface CompileOptions {
    * values here.
    */
   variables?: Map<string, unknown>;
+  /** The event and its metadata are read only (VRL conditions): a write is a compile error. */
+  readOnly?: boolean;
 }
 
 export function compileProgram(source: string, name = '', options: CompileOptions = {}): Program {
@@ -49,15 +53,16 @@ export function compileProgram(source: string, name = '', options: CompileOption
     throw error;
   }
   const known = options.variables;
-  const checked = check(ast, source, known && new Map([...known].map(([name, v]) => [name, kindOf(v)])));
+  const checked = check(ast, source, known && new Map([...known].map(([name, v]) => [name, kindOf(v)])), { readOnly: options.readOnly });
   if (checked.diagnostics.length > 0) throw new CompileError(source, checked.diagnostics, name);
-  const code: Code = new Compiler(checked, source).program(ast);
+  const code: Code = new Compiler(checked, source).main(ast);
   const slots = checked.slots.size;
   const bigLiterals = !options.exactIntegers && /\d{16}/.test(source); // program text, not event content
   const exact = options.exactIntegers === true;
   return {
     source,
     canFail: checked.canTerminate || checked.canAbort,
+    resultType: checked.resultType,
     run(fields, ctx = defaultRunContext, meta = NO_METADATA) {
       const frame: Frame = { root: fields, meta: share(meta), vars: new Array(slots).fill(null), ctx };
       if (known) for (const [name, slot] of checked.slots) if (known.has(name)) frame.vars[slot] = share(known.get(name));

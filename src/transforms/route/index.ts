@@ -10,7 +10,7 @@ export const routeSchema = z.strictObject({
     .record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'route names may use letters, digits, "_" and "-"'), conditionSchema)
     .refine((routes) => Object.keys(routes).length > 0, 'needs at least one route')
     .refine((routes) => !(UNMATCHED in routes), `"${UNMATCHED}" is reserved`)
-    .describe('Named CEL conditions; consume a route as `<id>.<name>`, and what matched none as `<id>._unmatched`.'),
+    .describe('Named conditions (CEL strings, or `{ type = "vrl", source = "..." }` tables); consume a route as `<id>.<name>`, and what matched none as `<id>._unmatched`.'),
 });
 
 registerTransform({
@@ -31,7 +31,7 @@ registerTransform({
         for (const event of events) {
           let first: number | undefined;
           for (let r = 0; r < routes.length; r++) {
-            if (!routes[r]!.matches(event.fields)) continue;
+            if (!routes[r]!.matches(event.fields, event.metadata)) continue;
             if (first === undefined) {
               first = r;
               byRoute[r]!.push(event);

@@ -18,7 +18,7 @@ export const sampleSchema = z.strictObject({
     })
     .optional()
     .describe('Field path (`trace_id`, `kubernetes.pod_uid`) whose value is hashed: events with the same value are kept or dropped together (1 value in `rate` is kept, the same one on every run and every agent). Events without the field fall back to counting.'),
-  exclude: conditionSchema.optional().describe('CEL condition (as `filter`; Vector takes VRL here): events for which it is true are all kept, without the rate field, and do not advance the count.'),
+  exclude: conditionSchema.optional().describe('Condition (as `filter`: a CEL string, or `{ type = "vrl", source }` as Vector\'s): events for which it is true are all kept, without the rate field, and do not advance the count.'),
   sample_rate_key: z.string().default('sample_rate').describe('Field set on each kept event to the rate as a string ("10"), so counts can be scaled back up. Empty: add nothing.'),
 });
 
@@ -45,7 +45,7 @@ export function createSample(config: SampleConfig, ctx: ComponentContext): Trans
       const kept: LogEvent[] = [];
       let dropped = 0;
       for (const event of events) {
-        if (excluded?.(event.fields)) {
+        if (excluded?.(event.fields, event.metadata)) {
           kept.push(event);
           continue;
         }

@@ -2,6 +2,7 @@ import { Environment } from '@marcbachmann/cel-js';
 import { z } from 'zod';
 import type { Fields } from '../../core/event.js';
 import { compileRegex, RegexCache, type Regex } from '../../core/regex.js';
+import { compileVrlCondition, vrlProblem } from './vrl-condition.js';
 
 /**
  * Conditions are CEL expressions (the language of Kubernetes ValidatingAdmissionPolicy and CRD
@@ -45,17 +46,51 @@ function createEnvironment(): Environment {
   return env;
 }
 
-export const conditionSchema = z.string().min(1).superRefine((source, ctx) => {
+const celSource = (source: string): string | undefined => {
   try {
     celEnvironment.parse(source);
+    return undefined;
   } catch (error) {
-    ctx.addIssue({ code: 'custom', message: `invalid CEL condition: ${(error as Error).message.split('\n')[0]}` });
+    return `invalid CEL condition: ${(error as Error).message.split('\n')[0]}`;
   }
+};
+
+/**
+ * A condition as configured: a plain string is CEL (sluice's conditions from the start, kept for
+ * existing configs; Vector reads a plain string as VRL), `{ type = "vrl", source = "..." }` is a
+ * VRL boolean expression as Vector's, `{ type = "cel", source = "..." }` spells CEL out.
+ */
+export type ConditionConfig = string | { type: 'vrl' | 'cel'; source: string };
+
+const conditionTable = z.strictObject({
+  type: z.enum(['vrl', 'cel']).describe('The language: "vrl" (as Vector) or "cel".'),
+  source: z.string().min(1).describe('The boolean expression.'),
 });
 
-export type Condition = (fields: Fields) => boolean;
+export const conditionSchema = z
+  .union([z.string().min(1), conditionTable], {
+    error: (issue) =>
+      issue.input !== null && typeof issue.input === 'object'
+        ? 'a condition table takes exactly type = "vrl" | "cel" and source = "<expression>"'
+        : 'a condition is a CEL string or a table { type = "vrl", source = "<expression>" }',
+  })
+  .superRefine((config, ctx) => {
+    const problem = typeof config === 'string' || config.type === 'cel' ? celSource(sourceOf(config)) : vrlProblem(config.source);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem, path: typeof config === 'string' ? [] : ['source'] });
+  });
 
-export function compileCondition(source: string, onError?: (error: Error) => void): Condition {
+const sourceOf = (config: ConditionConfig): string => (typeof config === 'string' ? config : config.source);
+
+/** `metadata`: the event's (`%` in VRL); CEL sees the fields only. */
+export type Condition = (fields: Fields, metadata?: Fields) => boolean;
+
+/**
+ * Compiled once; per event only the compiled code runs. An evaluation error makes the condition
+ * false and is passed to `onError` (CEL: except a reference to a field the event lacks).
+ */
+export function compileCondition(config: ConditionConfig, onError?: (error: Error) => void): Condition {
+  if (typeof config !== 'string' && config.type === 'vrl') return compileVrlCondition(config.source, onError);
+  const source = sourceOf(config);
   const evaluate = celEnvironment.parse(source);
   const wrapEvent = /(^|[^.\w])event\./.test(source);
   return (fields) => {

@@ -18,7 +18,7 @@ export const throttleSchema = z.strictObject({
     })
     .optional()
     .describe('Field template (`{{ kubernetes.pod_name }}`) naming the bucket of each event; each value is throttled on its own. Unset, or when a referenced field is missing, the event goes to the one shared bucket (as Vector).'),
-  exclude: conditionSchema.optional().describe('CEL condition (as `filter`; Vector takes VRL here): events for which it is true pass unthrottled and use no bucket.'),
+  exclude: conditionSchema.optional().describe('Condition (as `filter`: a CEL string, or `{ type = "vrl", source }` as Vector\'s): events for which it is true pass unthrottled and use no bucket.'),
   max_keys: z
     .number()
     .int()
@@ -40,7 +40,7 @@ export function createThrottle(config: ThrottleConfig, ctx: ComponentContext, no
       const kept: LogEvent[] = [];
       let dropped = 0;
       for (const event of events) {
-        if (excluded?.(event.fields)) {
+        if (excluded?.(event.fields, event.metadata)) {
           kept.push(event);
           continue;
         }

@@ -11,3 +11,7 @@ import './logs.js';
 import './iteration.js';
 import './extra.js';
 import './more.js';
+import './k8s-logs.js';
+import './unnest.js';
+import './aws.js';
+import './network.js';

@@ -26,7 +26,7 @@ const KLOG = new VrlRegex(
   '^(?P<level>[IWEF])(?P<month>\\d{2})(?P<day>\\d{2}) (?P<time>\\d{2}:\\d{2}:\\d{2}\\.\\d{6}) +(?P<id>\\d+) (?P<file>[^:]+):(?P<line>\\d+)\\] (?P<message>.*)$',
 );
 
-function captures(re: VrlRegex, text: string): Record<string, string | null> | undefined {
+export function captures(re: VrlRegex, text: string): Record<string, string | null> | undefined {
   const m = re.re.matcher(text);
   if (!m.find()) return undefined;
   const out: Record<string, string | null> = {};
@@ -34,7 +34,7 @@ function captures(re: VrlRegex, text: string): Record<string, string | null> | u
   return out;
 }
 
-function timestamp(text: string, format: string): Date {
+export function timestamp(text: string, format: string): Date {
   return strptime(text, format) ?? fail(`failed parsing timestamp ${JSON.stringify(text)} using format ${JSON.stringify(format)}`);
 }
 
@@ -65,7 +65,7 @@ function commonLog(text: string, tsFormat: string, combined: boolean): Obj {
   return out;
 }
 
-function syslog(text: string): Obj {
+export function syslog(text: string): Obj {
   const g5424 = captures(SYSLOG_5424, text);
   if (g5424) {
     const pri = Number(g5424.pri);
@@ -116,7 +116,7 @@ function priority(pri: number): Obj {
   return { severity: SEVERITIES[pri % 8], facility: FACILITIES[Math.floor(pri / 8)] };
 }
 
-const KLOG_LEVELS: Record<string, string> = { I: 'info', W: 'warning', E: 'error', F: 'fatal' };
+export const KLOG_LEVELS: Record<string, string> = { I: 'info', W: 'warning', E: 'error', F: 'fatal' };
 
 defineFunctions([
   {

@@ -52,13 +52,13 @@ const casing = (name: string, join: (ws: string[]) => string) => ({
 const FACILITIES = ['kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron', 'authpriv', 'ftp', 'ntp', 'security', 'console', 'solaris-cron', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7'];
 const SEVERITIES: Record<string, number> = { emerg: 0, panic: 0, alert: 1, crit: 2, err: 3, error: 3, warning: 4, warn: 4, notice: 5, info: 6, informational: 6, debug: 7 };
 
-function ipv4(text: string): number {
+export function ipv4(text: string): number {
   if (isIP(text) !== 4) fail(`unable to parse IPv4 address: ${JSON.stringify(text)}`);
   return text.split('.').reduce((acc, part) => acc * 256 + Number(part), 0);
 }
 const ntoa = (n: number) => [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
 
-function ipv6Groups(text: string): number[] {
+export function ipv6Groups(text: string): number[] {
   if (isIP(text) !== 6) fail(`unable to parse IPv6 address: ${JSON.stringify(text)}`);
   let t = text;
   const dot = t.includes('.') ? t.lastIndexOf(':') : -1;
