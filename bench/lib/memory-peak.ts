@@ -12,6 +12,7 @@ interface Sample {
   arrayBuffers: number;
   spaces: Record<string, number>;
   used?: Record<string, number>;
+  gcMs?: { young: number; full: number; count: number };
 }
 
 export function describeSample(s: Sample): string {
@@ -24,14 +25,15 @@ export function describeSample(s: Sample): string {
   );
 }
 
-export function memoryPeak(path: string): { first: Sample; peak: Sample } {
+export function memoryPeak(path: string): { first: Sample; peak: Sample; last: Sample } {
   const samples = readFileSync(path, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Sample);
   if (samples.length === 0) throw new Error(`${path}: no samples`);
-  return { first: samples[0]!, peak: samples.reduce((a, b) => (b.rss > a.rss ? b : a)) };
+  return { first: samples[0]!, peak: samples.reduce((a, b) => (b.rss > a.rss ? b : a)), last: samples.at(-1)! };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { first, peak } = memoryPeak(process.argv[2]!);
+  const { first, peak, last } = memoryPeak(process.argv[2]!);
   console.log(`first: ${describeSample(first)}`);
   console.log(`peak:  ${describeSample(peak)}`);
+  if (last.gcMs) console.log(`GC pauses over the run: young ${last.gcMs.young} ms, full ${last.gcMs.full} ms (${last.gcMs.count} GCs)`);
 }
