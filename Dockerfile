@@ -32,12 +32,17 @@ ENV NODE_ENV=production
 # default, same CPU; 4 MiB ones promote them: +30 MiB, +30 % CPU). The minimum is a node flag
 # (NODE_OPTIONS refuses it); the maximum is in NODE_OPTIONS so a busy node can still raise it
 # (docs/kubernetes.md, "Tuning a busy node").
+# --heap-growing-percent=100: after each full GC V8 lets the old generation grow to 2x what
+# survived, instead of up to 4x on a small heap. Under a network sink's load (W2) promoted batches
+# grew it to ~120 MiB between full GCs with ~30 MiB live; with this, ~60 MiB: peak RSS 230 -> 172
+# MiB at the same CPU (50 gave 161 MiB but ~5 % more CPU in full GCs; bench/RESULTS.md, "Issue 17:
+# memory"). A V8 flag NODE_OPTIONS refuses, so it is on the command line.
 ENV NODE_OPTIONS="--max-semi-space-size=8"
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /src/dist/src ./dist/src
 COPY package.json ./
 # Exec form: node itself is PID 1 and receives SIGTERM, which sluice handles (graceful shutdown within
 # --graceful-shutdown-limit-secs); there is no shell or init in between to swallow it.
-ENTRYPOINT ["/nodejs/bin/node", "--min-semi-space-size=8", "/app/dist/src/cli.js"]
+ENTRYPOINT ["/nodejs/bin/node", "--min-semi-space-size=8", "--heap-growing-percent=100", "/app/dist/src/cli.js"]
 CMD ["--config", "/etc/sluice/sluice.yaml"]
 EXPOSE 8686

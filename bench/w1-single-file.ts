@@ -16,6 +16,8 @@ export async function runW1(lines = Number(process.env.W1_LINES ?? 2_000_000)): 
   const baseline: Row = { workload: 'W1 baseline: wc -l', lines, bytes: file.bytes, seconds: wc.wallSeconds || 0.001, cpuSeconds: wc.cpuSeconds, peakRssMiB: wc.peakRssMiB };
   rows.push(baseline);
 
+  // Experiments: W1_SOURCE_OPTIONS='{"max_read_bytes":32768}' (JSON) is merged into the source's options.
+  const sourceOptions = JSON.parse(process.env.W1_SOURCE_OPTIONS ?? '{}') as Record<string, unknown>;
   const sinks = (process.env.W1_SINKS?.split(',') ?? ['file', 'blackhole']) as Array<'file' | 'blackhole'>;
   for (const sink of sinks) {
     const dataDir = join(dir, `data-${sink}`);
@@ -29,7 +31,7 @@ export async function runW1(lines = Number(process.env.W1_LINES ?? 2_000_000)): 
       expected: lines,
       config: {
         data_dir: dataDir,
-        sources: { k8s: { type: 'kubernetes_logs', log_directory: join(dir, 'pods'), read_from: 'beginning' } },
+        sources: { k8s: { type: 'kubernetes_logs', log_directory: join(dir, 'pods'), read_from: 'beginning', ...sourceOptions } },
         sinks: { out: sink === 'file' ? { type: 'file', inputs: ['k8s'], path: outPath } : { type: 'blackhole', inputs: ['k8s'] } },
       },
       nodeArgs: [...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${join(dir, 'profiles')}`] : [])],

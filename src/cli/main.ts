@@ -1,10 +1,11 @@
 // The full `sluice` program (run, validate, test, vrl, generate-*, tap, top); see ../cli.ts.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import '../components.js';
+import '../component-catalog.js';
 import { ExitCode, runAgent } from '../core/agent.js';
 import { ConfigError } from '../core/config/errors.js';
 import { configJsonSchema } from '../core/config/json-schema.js';
-import { loadConfig, type AgentConfig } from '../core/config/load.js';
+import { loadConfigAndComponents, type AgentConfig } from '../core/config/load.js';
+import { loadAllComponents } from '../core/registry.js';
 import { logCrashes } from '../core/lifecycle.js';
 import { adjustLevel, createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat } from '../core/logger.js';
 import { MetricsRegistry } from '../core/metrics.js';
@@ -89,7 +90,7 @@ configOptions(program.command('validate'))
   .action(async (opts: { config: string[] | string; configDir: string[]; environment: boolean; healthchecks?: boolean }) => {
     let config: AgentConfig;
     try {
-      config = loadConfig({ files: toList(opts.config), dirs: opts.configDir }, process.env, { environment: opts.environment, tests: true });
+      config = await loadConfigAndComponents({ files: toList(opts.config), dirs: opts.configDir }, process.env, { environment: opts.environment, tests: true });
       const plan = planTopology(config);
       for (const warning of plan.warnings) process.stderr.write(`warning: ${warning}\n`);
     } catch (error) {
@@ -118,7 +119,8 @@ configOptions(program.command('validate'))
 program
   .command('generate-schema')
   .description('print the JSON Schema of the configuration (derived from the same schemas that validate it)')
-  .action(() => {
+  .action(async () => {
+    await loadAllComponents();
     process.stdout.write(JSON.stringify(configJsonSchema(), null, 2) + '\n');
   });
 
@@ -129,6 +131,7 @@ program
   .option('-o, --out <dir>', 'directory to write into', 'docs/reference')
   .action(async (opts: { out: string }) => {
     const { writeReferenceDocs } = await import('../core/config/reference-docs.js');
+    await loadAllComponents();
     const written = writeReferenceDocs(opts.out);
     process.stdout.write(`wrote ${written} pages to ${opts.out}\n`);
   });
@@ -144,7 +147,7 @@ configOptions(program.command('test'))
     const { runConfigTests } = await import('./test-runner.js');
     try {
       // No source runs, so the machine's files the config names need not exist.
-      const config = loadConfig({ files: toList(opts.config), dirs: opts.configDir }, process.env, { environment: false, tests: true });
+      const config = await loadConfigAndComponents({ files: toList(opts.config), dirs: opts.configDir }, process.env, { environment: false, tests: true });
       process.exit(runConfigTests(config, (line) => process.stdout.write(`${line}\n`)));
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;

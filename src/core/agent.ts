@@ -4,7 +4,7 @@ import { LiveRoutes } from './api-live.js';
 import { diffConfigs, isEmptyDiff } from './config/diff.js';
 import { ConfigError } from './config/errors.js';
 import { watchConfig } from './config/watch.js';
-import { loadConfig, type AgentConfig, type ConfigSources } from './config/load.js';
+import { loadConfigAndComponents, type AgentConfig, type ConfigSources } from './config/load.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { holdProcessOpen } from './lifecycle.js';
 import { MetricsRegistry } from './metrics.js';
@@ -51,7 +51,7 @@ export async function runAgent(options: AgentOptions): Promise<number> {
 async function run(options: AgentOptions, takeEarlyHangup: () => boolean): Promise<number> {
   const { logger } = options;
   const exitNow = options.exitNow ?? ((code: number) => process.exit(code));
-  let config = loadConfig(options.config);
+  let config = await loadConfigAndComponents(options.config);
   let plan = planTopology(config);
   for (const warning of plan.warnings) logger.warn(warning);
   const dataDirLock = await lockDataDir(config.dataDir, logger);
@@ -134,7 +134,7 @@ async function run(options: AgentOptions, takeEarlyHangup: () => boolean): Promi
     let next: AgentConfig;
     let nextPlan: TopologyPlan;
     try {
-      next = loadConfig(options.config);
+      next = await loadConfigAndComponents(options.config);
       nextPlan = planTopology(next);
     } catch (error) {
       if (!(error instanceof ConfigError)) {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { z } from 'zod';
 import type { AnyDefinition, ComponentKind } from '../component.js';
 import type { BufferOptions } from '../buffers/options.js';
-import { findDefinition, knownTypes } from '../registry.js';
+import { findDefinition, knownTypes, loadComponents } from '../registry.js';
 import { withEnvironmentChecks } from './environment.js';
 import { ConfigError, formatIssues } from './errors.js';
 import { testsSchema, type LoadedTest } from './tests-schema.js';
@@ -66,6 +66,30 @@ const TABLES = [
 /** Read, parse, interpolate and validate every file; throw a ConfigError listing every problem. */
 export function loadConfig(sources: ConfigSources, env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): AgentConfig {
   return withEnvironmentChecks(options.environment ?? true, () => load(sources, env, options.tests ?? false));
+}
+
+/** loadConfig, after importing the modules of the component types the files name (and only those). */
+export async function loadConfigAndComponents(sources: ConfigSources, env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): Promise<AgentConfig> {
+  await loadComponents(configuredTypes(sources, env));
+  return loadConfig(sources, env, options);
+}
+
+/** The `[kind, type]` of every component the files define; what is wrong with them is loadConfig's to report. */
+function configuredTypes(sources: ConfigSources, env: NodeJS.ProcessEnv): Array<[ComponentKind, string]> {
+  const ignored: string[] = [];
+  const types: Array<[ComponentKind, string]> = [];
+  for (const file of listFiles(sources, ignored)) {
+    const parsed = readFile(file, env, ignored) as Record<string, unknown> | undefined;
+    for (const [table, kind] of TABLES) {
+      const entries = parsed?.[table];
+      if (entries === null || typeof entries !== 'object') continue;
+      for (const raw of Object.values(entries)) {
+        const type = (raw as { type?: unknown } | null)?.type;
+        if (typeof type === 'string') types.push([kind, type]);
+      }
+    }
+  }
+  return types;
 }
 
 function load(sources: ConfigSources, env: NodeJS.ProcessEnv, withTests: boolean): AgentConfig {
