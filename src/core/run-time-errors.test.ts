@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import { pino } from 'pino';
 import { MetricsRegistry } from './metrics.js';
 import { RunTimeErrors } from './run-time-errors.js';
@@ -32,13 +32,20 @@ test('every occurrence is counted; the log is bounded per group and tells how ma
 });
 
 test('a shared group shares one budget; the next line after the window carries the suppressed count', async () => {
-  const { lines, errors, registry } = setup({ perWindow: 1, windowMs: 1 });
-  errors.report('symlink_escape', { path: '/a' }, 'refused', { group: 'refusal' });
-  errors.report('not_regular_file', { path: '/b' }, 'refused', { group: 'refusal' });
-  await new Promise((resolve) => setTimeout(resolve, 5));
-  errors.report('not_regular_file', { path: '/c' }, 'refused', { group: 'refusal' });
-  assert.equal(await errorsTotal(registry, 'not_regular_file'), 2);
-  assert.deepEqual(lines.map((l) => [l.path, l.suppressed]), [['/a', undefined], ['/c', 1]]);
+  // A mocked clock: with a real one, a loaded machine could let the window pass between /a and /b.
+  mock.timers.enable({ apis: ['Date'], now: 1_000_000 });
+  try {
+    const { lines, errors, registry } = setup({ perWindow: 1, windowMs: 1000 });
+    errors.report('symlink_escape', { path: '/a' }, 'refused', { group: 'refusal' });
+    mock.timers.tick(999);
+    errors.report('not_regular_file', { path: '/b' }, 'refused', { group: 'refusal' });
+    mock.timers.tick(1);
+    errors.report('not_regular_file', { path: '/c' }, 'refused', { group: 'refusal' });
+    assert.equal(await errorsTotal(registry, 'not_regular_file'), 2);
+    assert.deepEqual(lines.map((l) => [l.path, l.suppressed]), [['/a', undefined], ['/c', 1]]);
+  } finally {
+    mock.timers.reset();
+  }
 });
 
 test('once: logged the first time only, at the level asked; count() counts without a line', async () => {
