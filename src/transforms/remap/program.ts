@@ -85,8 +85,8 @@ export function compileProgram(source: string, name = '', options: CompileOption
         return runIn(frame);
       } finally {
         frame.root = frame.meta = frame.original = undefined;
-        frame.vars.fill(null);
-        frame.undo.length = 0;
+        if (slots > 0) frame.vars.fill(null);
+        if (frame.undo.length > 0) frame.undo.length = 0;
         spare = frame;
       }
     },
