@@ -141,6 +141,11 @@ describe('remap transform', () => {
     const { outputs } = run(t, [fields, { level: 'DEBUG' }]);
     assert.deepEqual(outputs.get('default'), [{ level: 'info', kept: true }]);
     assert.equal(outputs.get('default')![0], fields, 'no copy of the event');
+    // A last statement `. = merge(., x)`: its value (the root) is not wanted, so the root is not shared and copied.
+    const merged = { message: '{"a":1}' };
+    const last = run(build({ source: '. = merge(., object(parse_json(.message) ?? {}) ?? {})' }), [merged]);
+    assert.deepEqual(last.outputs.get('default'), [{ message: '{"a":1}', a: 1 }]);
+    assert.equal(last.outputs.get('default')![0], merged, 'merged in place, not copied');
   });
 
   it('keeps aborted events with drop_on_abort = false, unchanged', () => {
