@@ -2,8 +2,12 @@
 // with two programs, against W1 without the transform in the same invocation. The runs alternate
 // (none, program A, program B, none, ...) so that load from other work on a shared machine falls
 // on every variant alike; each row's ratio is against the no-transform run of its own round.
-// `node dist/bench/w1-remap.js [rounds]` (W1_LINES for fewer lines, BENCH_CPU_PROF=1 for profiles).
+// `node dist/bench/w1-remap.js [rounds]` (W1_LINES for fewer lines, BENCH_CPU_PROF=1 for profiles,
+// W1_REMAP_SINK=blackhole to leave out the file sink's encoding and writes, W1_REMAP_ONLY=<part of a
+// program's name> for one program). Each row's two ratios: lines/s and lines per CPU-second, each
+// against the no-transform run of its round; the loaded machine moves the second one less.
 import { rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { runAgentUntil } from './lib/agent.js';
 import { TABLE_HEADER, ensureGnuTime, formatRow, type Row } from './lib/measure.js';
@@ -40,7 +44,9 @@ export async function runW1Remap(rounds = Number(process.argv[2] ?? process.env.
   // also runs on it, right before the same program on this build.
   const before = process.env.W1_REMAP_BEFORE_CLI;
   const variants: [string, string | undefined, string | undefined][] = [['none', undefined, undefined]];
+  const sinkType = process.env.W1_REMAP_SINK ?? 'file';
   for (const [name, program] of Object.entries(W1_PROGRAMS)) {
+    if (process.env.W1_REMAP_ONLY && !name.includes(process.env.W1_REMAP_ONLY)) continue;
     if (before) variants.push([`${name}, before`, program, before]);
     variants.push([name, program, undefined]);
   }
@@ -63,7 +69,7 @@ export async function runW1Remap(rounds = Number(process.argv[2] ?? process.env.
           data_dir: dataDir,
           sources: { k8s: source },
           ...(program === undefined ? {} : { transforms: { vrl: { type: 'remap', inputs: ['k8s'], source: program } } }),
-          sinks: { out: { type: 'file', inputs: [program === undefined ? 'k8s' : 'vrl'], path: outPath } },
+          sinks: { out: { type: sinkType, inputs: [program === undefined ? 'k8s' : 'vrl'], ...(sinkType === 'file' ? { path: outPath } : {}) } },
         },
         nodeArgs: [
           ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
@@ -72,7 +78,7 @@ export async function runW1Remap(rounds = Number(process.argv[2] ?? process.env.
       });
       if (run.sent < lines) throw new Error(`W1 remap ${name}: only ${run.sent} of ${lines} events arrived`);
       const row: Row = {
-        workload: program === undefined ? `round ${round}: W1 -> file, no transform` : `round ${round}: W1 -> remap (${name}) -> file`,
+        workload: program === undefined ? `round ${round}: W1 -> ${sinkType}, no transform` : `round ${round}: W1 -> remap (${name}) -> ${sinkType}`,
         lines,
         bytes: file.bytes,
         seconds: run.secondsToComplete,
@@ -90,6 +96,10 @@ export async function runW1Remap(rounds = Number(process.argv[2] ?? process.env.
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const rows = await runW1Remap();
-  console.log(TABLE_HEADER.replace('lines/s ÷ baseline lines/s', "lines/s ÷ the round's no-transform lines/s"));
-  for (const row of rows) console.log(formatRow(row));
+  console.log(`node ${process.version}, load average ${loadavg().map((n) => n.toFixed(1)).join(' ')} at the end`);
+  console.log(`${TABLE_HEADER.replace('lines/s ÷ baseline lines/s', "lines/s ÷ the round's no-transform lines/s").replace(/ \|\n/, " | lines per CPU-s ÷ the round's no-transform |\n")}---:|`);
+  for (const row of rows) {
+    const perCpu = row.baseline ? ((row.lines / row.cpuSeconds) / (row.baseline.lines / row.baseline.cpuSeconds)).toFixed(3) : '';
+    console.log(`${formatRow(row)} ${perCpu} |`);
+  }
 }

@@ -8,6 +8,16 @@ import { compareTimestamps, copyContainer, isObject, kindOf, normInt, NUMBER, sh
 /** The state of one run: the event root and the local variables. */
 export interface Frame {
   root: unknown;
+  /**
+   * The fields the run started with when a failed run must give them back unchanged (see
+   * `keepOriginal` in program.ts), else undefined. While the root is this object and not frozen,
+   * the two hot writes (`.key = v`, `. = merge(., x)` / `. |= x`) change it in place and note each
+   * key's previous value in `undo`; any other change freezes it first (`detach`), after which
+   * every write copies as usual (copy-on-write).
+   */
+  original: Obj | undefined;
+  /** Pairs of key and previous value (undefined: the key was absent), in the order written. */
+  undo: unknown[];
   /** The event's metadata (`%`): an object, never shipped. */
   meta: unknown;
   vars: unknown[];
@@ -15,6 +25,15 @@ export interface Frame {
 }
 
 export type Code = (f: Frame) => unknown;
+
+/**
+ * Before a change to the root other than the two logged hot writes: an original root is frozen,
+ * so the change copies it (and, shallowly, what it changes below) and the original stays as the
+ * undo log can restore it.
+ */
+function detach(f: Frame): void {
+  if (f.root === f.original) share(f.root);
+}
 
 // ---- paths: reads share the value (value semantics), writes copy what is shared ----
 
@@ -119,9 +138,10 @@ export class Compiler {
     private readonly source: string,
   ) {}
 
-  program(body: Expr[]): Code {
+  /** `resultUnused`: the caller wants the event, not the program's value (the transform). */
+  program(body: Expr[], resultUnused = false): Code {
     // A statement before the last one is run for its effect: its value is dropped.
-    const codes = body.map((e, i) => (i < body.length - 1 && e.kind === 'assign' ? this.assign(e, true) : this.expr(e)));
+    const codes = body.map((e, i) => ((i < body.length - 1 || resultUnused) && e.kind === 'assign' ? this.assign(e, true) : this.expr(e)));
     if (codes.length === 1) return codes[0]!;
     return (f) => {
       let last: unknown = null;
@@ -131,8 +151,9 @@ export class Compiler {
   }
 
   /** The whole program: a top-level `return` ends it with its value. */
-  main(body: Expr[]): Code {
-    return this.checked.returns ? catchReturn(this.program(body)) : this.program(body);
+  main(body: Expr[], resultUnused = false): Code {
+    const code = this.program(body, resultUnused);
+    return this.checked.returns ? catchReturn(code) : code;
   }
 
   expr(e: Expr): Code {
@@ -151,7 +172,12 @@ export class Compiler {
         throw new Error('literal without a value'); // the checker reported it
       case 'array': {
         const items = e.items.map((i) => this.expr(i));
-        return (f) => items.map((c) => c(f));
+        const n = items.length;
+        return (f) => {
+          const out = new Array<unknown>(n);
+          for (let i = 0; i < n; i++) out[i] = items[i]!(f);
+          return out;
+        };
       }
       case 'object': {
         const keys = e.entries.map(([k]) => k);
@@ -265,10 +291,14 @@ export class Compiler {
           let root = f.root as Obj;
           if (!isObject(root)) root = f.root = {};
           else if (Object.isFrozen(root)) root = f.root = copyContainer(root);
+          else if (root === f.original) f.undo.push(key, root[key]);
           root[key] = v;
         };
       }
-      return (f, v) => void (f.root = setPath(f.root, segs, v));
+      return (f, v) => {
+        detach(f);
+        f.root = setPath(f.root, segs, v);
+      };
     }
     if (t.kind === 'meta') {
       if (segs.length === 0) return (f, v) => void (f.meta = v);
@@ -363,10 +393,14 @@ export class Compiler {
         error.where = where;
         throw error;
       }
-      const root: Obj = Object.isFrozen(current) ? (f.root = copyContainer(current)) : current;
+      const frozen = Object.isFrozen(current);
+      const root: Obj = frozen ? (f.root = copyContainer(current)) : current;
+      const logged = !frozen && root === f.original;
       for (const k in add) {
         const v = add[k];
-        if (v !== undefined) root[k] = share(v);
+        if (v === undefined) continue;
+        if (logged) f.undo.push(k, root[k]);
+        root[k] = share(v);
       }
       // As a value (`x = (. |= y)`, the program's result) the root is shared like any read of `.`.
       return discarded ? null : share(root);
@@ -529,7 +563,7 @@ export class Compiler {
     if (special) return special;
     const impl = plan.def.compile ? plan.def.compile(plan.infos) : plan.def.call!;
     if (e.closure) return this.closureCall(e, plan, impl, errorAsValue);
-    const args = plan.args.map((a) => (a ? this.expr(a) : undefined));
+    const args = plan.args.map((a) => (a ? this.expr(a) : omitted));
     const checks = plan.runtimeChecks;
     const needsCheck = checks.some((c) => c !== undefined);
     const where = `"${e.name}" at ${position(this.source, e.span)}`;
@@ -538,12 +572,13 @@ export class Compiler {
     // A number-only parameter of a function written for JS numbers gets an i64 beyond 2^53 as the nearest double.
     const toNumber = plan.def.params.map((p, i) => !plan.def.bigints && (p.type & ~NUMBER) === 0 && ((plan.infos[i]?.type ?? 0) & T.integer) !== 0);
     const converts = toNumber.some(Boolean);
-    return (f) => {
-      const values = new Array<unknown>(n);
-      for (let i = 0; i < n; i++) {
-        const a = args[i];
-        values[i] = a === undefined ? undefined : a(f);
-      }
+    /**
+     * One argument array per call site, not one per call: a function reads its arguments on entry
+     * and never keeps the array (closure calls, which run program code inside, have their own
+     * path). The array is filled only once every argument is evaluated and emptied after the call.
+     */
+    const values = new Array<unknown>(n).fill(undefined);
+    const invoke = (f: Frame): unknown => {
       if (converts) for (let i = 0; i < n; i++) if (toNumber[i] && typeof values[i] === 'bigint') values[i] = Number(values[i]);
       let result: unknown;
       if (needsCheck && !argumentsMatch(values, checks)) result = argumentError(values, checks);
@@ -555,12 +590,60 @@ export class Compiler {
           result = error;
         }
       }
+      for (let i = 0; i < n; i++) values[i] = undefined;
       if (!(result instanceof VrlError)) return result;
       result.where ??= where;
       if (bang) throw new Termination('error', result.message);
       if (errorAsValue) return result;
       throw result;
     };
+    // Specialised by arity: no loop over the arguments, no array per call.
+    const [a0, a1, a2] = args as [Code, Code, Code];
+    switch (n) {
+      case 0:
+        return invoke;
+      case 1:
+        return (f) => {
+          values[0] = a0(f);
+          return invoke(f);
+        };
+      case 2:
+        return (f) => {
+          const v0 = a0(f);
+          values[1] = a1(f);
+          values[0] = v0;
+          return invoke(f);
+        };
+      case 3:
+        return (f) => {
+          const v0 = a0(f);
+          const v1 = a1(f);
+          values[2] = a2(f);
+          values[0] = v0;
+          values[1] = v1;
+          return invoke(f);
+        };
+      case 4: {
+        const a3 = args[3]!;
+        return (f) => {
+          const v0 = a0(f);
+          const v1 = a1(f);
+          const v2 = a2(f);
+          values[3] = a3(f);
+          values[0] = v0;
+          values[1] = v1;
+          values[2] = v2;
+          return invoke(f);
+        };
+      }
+      default:
+        // More arguments (rare): evaluated into an array of their own first.
+        return (f) => {
+          const evaluated = args.map((a) => a(f));
+          for (let i = 0; i < n; i++) values[i] = evaluated[i];
+          return invoke(f);
+        };
+    }
   }
 
   /** An iterating function: the closure's variables are slots, set per invocation and restored after. */
@@ -635,6 +718,7 @@ export class Compiler {
         write(f, baseKind === 'var' ? null : {});
         return removed ?? null;
       }
+      if (baseKind === 'event') detach(f);
       const [container, removed] = deletePath(read(f), segs);
       write(f, container);
       return removed;
@@ -643,6 +727,9 @@ export class Compiler {
 }
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+/** An optional argument left out: the function sees undefined. */
+const omitted: Code = () => undefined;
 
 const isNumeric = (v: unknown): v is number | bigint => typeof v === 'number' || typeof v === 'bigint';
 

@@ -4,7 +4,7 @@ import type { RunContext } from './function.js';
 import { NO_METADATA } from './program.js';
 import { REMAP_EXAMPLES } from './examples.js';
 import { buildProgram, remapSchema } from './schema.js';
-import { share, type Obj } from './value.js';
+import type { Obj } from './value.js';
 
 export const DROPPED_OUTPUT = 'dropped';
 
@@ -24,17 +24,17 @@ registerTransform({
       },
       env: process.env,
     };
-    // The original event is needed only when a run can fail or abort (drop_* false, or reroute).
-    const keepOriginal = program.canFail;
+    // The original event is needed only when a run that can fail or abort passes the event on
+    // (drop_* false) or reroutes it.
+    const keepOriginal =
+      (program.canError && (!config.drop_on_error || config.reroute_dropped)) || (program.canAbort && (!config.drop_on_abort || config.reroute_dropped));
     return {
       process(events, emit) {
         const out: LogEvent[] = [];
         const dropped: LogEvent[] = [];
         let discarded = 0;
         for (const event of events) {
-          // Freezing the root makes every write copy its path (copy-on-write): the original tree stays intact.
-          const original = keepOriginal ? share(event.fields) : undefined;
-          const outcome = program.run(event.fields, runContext, event.metadata);
+          const outcome = program.run(event.fields, runContext, event.metadata, keepOriginal);
           if (outcome.kind === 'ok') {
             const results = outcome.events;
             if (results.length === 0) {
@@ -55,7 +55,7 @@ registerTransform({
           ctx.metrics.error(outcome.kind === 'abort' ? 'vrl_abort' : 'vrl_error');
           const drop = outcome.kind === 'abort' ? config.drop_on_abort : config.drop_on_error;
           if (outcome.kind === 'error') ctx.logger.warn({ err: outcome.message }, drop ? 'VRL program failed; event dropped' : 'VRL program failed; event passed on unchanged');
-          if (original !== undefined) event.fields = { ...original };
+          if (outcome.original !== undefined) event.fields = outcome.original;
           if (!drop) {
             out.push(event);
           } else if (config.reroute_dropped) {

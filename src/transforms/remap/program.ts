@@ -8,7 +8,7 @@ import { bigIntCount, isObject, kindOf, share, Termination, VrlError, withoutBig
 
 export type Outcome =
   | { kind: 'ok'; events: Obj[]; value: unknown; /** The metadata after the program (`NO_METADATA` when none was set). */ meta: Obj }
-  | { kind: 'error' | 'abort'; message: string };
+  | { kind: 'error' | 'abort'; message: string; /** With `keepOriginal`: the fields as they were before the run (a new object). */ original?: Obj };
 
 export interface Program {
   readonly source: string;
@@ -16,11 +16,16 @@ export interface Program {
   readonly canFail: boolean;
   /** The type of the program's result (a VRL condition must give a boolean). */
   readonly resultType?: TypeSet;
+  /** Whether a run can end in a run-time error (`!`, a failed assertion). */
+  readonly canError: boolean;
+  /** Whether a run can end in `abort`. */
+  readonly canAbort: boolean;
   /**
    * Run on an event's fields (they may be changed in place; frozen sub-objects are copied first)
-   * and its metadata (`%`, frozen by the run: a write copies it).
+   * and its metadata (`%`, frozen by the run: a write copies it). `keepOriginal`: a failed run
+   * returns the fields as they were (`original`) although the run may have changed them in place.
    */
-  run(fields: Obj, ctx?: RunContext, meta?: Obj): Outcome;
+  run(fields: Obj, ctx?: RunContext, meta?: Obj, keepOriginal?: boolean): Outcome;
 }
 
 /** The metadata of an event that has none: frozen, so a write to `%x` copies it. */
@@ -42,6 +47,12 @@ export interface CompileOptions {
   variables?: Map<string, unknown>;
   /** The event and its metadata are read only (VRL conditions): a write is a compile error. */
   readOnly?: boolean;
+  /**
+   * The caller reads the events, not the program's value (the remap transform): a last statement
+   * `. = merge(., x)` then leaves the root unshared instead of handing it back as a value, which
+   * would cost a copy of the event.
+   */
+  resultUnused?: boolean;
 }
 
 export function compileProgram(source: string, name = '', options: CompileOptions = {}): Program {
@@ -55,37 +66,80 @@ export function compileProgram(source: string, name = '', options: CompileOption
   const known = options.variables;
   const checked = check(ast, source, known && new Map([...known].map(([name, v]) => [name, kindOf(v)])), { readOnly: options.readOnly });
   if (checked.diagnostics.length > 0) throw new CompileError(source, checked.diagnostics, name);
-  const code: Code = new Compiler(checked, source).main(ast);
+  const code: Code = new Compiler(checked, source).main(ast, options.resultUnused);
   const slots = checked.slots.size;
   const bigLiterals = !options.exactIntegers && /\d{16}/.test(source); // program text, not event content
   const exact = options.exactIntegers === true;
+  // Runs are synchronous and do not nest: one frame serves them all (a nested run would make its own).
+  let spare: Frame | undefined = newFrame(slots);
   return {
     source,
     canFail: checked.canTerminate || checked.canAbort,
     resultType: checked.resultType,
-    run(fields, ctx = defaultRunContext, meta = NO_METADATA) {
-      const frame: Frame = { root: fields, meta: share(meta), vars: new Array(slots).fill(null), ctx };
+    canError: checked.canTerminate,
+    canAbort: checked.canAbort,
+    run(fields, ctx = defaultRunContext, meta = NO_METADATA, keepOriginal = false) {
+      const frame = spare ?? newFrame(slots);
+      spare = undefined;
+      frame.root = fields;
+      frame.meta = share(meta);
+      frame.ctx = ctx;
+      frame.original = keepOriginal ? fields : undefined;
       if (known) for (const [name, slot] of checked.slots) if (known.has(name)) frame.vars[slot] = share(known.get(name));
-      let value: unknown;
-      const bigBefore = bigIntCount.value;
       try {
-        value = code(frame);
-      } catch (error) {
-        if (error instanceof Termination) return { kind: error.reason, message: error.message };
-        // A recoverable error escaping is a checker gap; an exception is a bug: either fails this event only.
-        if (error instanceof VrlError) return { kind: 'error', message: error.message };
-        return { kind: 'error', message: `internal error: ${(error as Error).message}` };
+        return runIn(frame);
+      } finally {
+        frame.root = frame.meta = frame.original = undefined;
+        if (slots > 0) frame.vars.fill(null);
+        if (frame.undo.length > 0) frame.undo.length = 0;
+        spare = frame;
       }
-      if (known) for (const [name, slot] of checked.slots) if (frame.vars[slot] !== undefined) known.set(name, frame.vars[slot]);
-      let events = rootEvents(frame.root);
-      let after = isObject(frame.meta) ? frame.meta : NO_METADATA;
-      if (!exact && (bigLiterals || bigIntCount.value !== bigBefore)) {
-        events = events.map((e) => withoutBigInts(e) as Obj);
-        after = withoutBigInts(after) as Obj;
-      }
-      return { kind: 'ok', events, value, meta: after };
     },
   };
+
+  function runIn(frame: Frame): Outcome {
+    let value: unknown;
+    const bigBefore = bigIntCount.value;
+    try {
+      value = code(frame);
+    } catch (error) {
+      const failure: Outcome =
+        error instanceof Termination
+          ? { kind: error.reason, message: error.message }
+          : // A recoverable error escaping is a checker gap; an exception is a bug: either fails this event only.
+            { kind: 'error', message: error instanceof VrlError ? error.message : `internal error: ${(error as Error).message}` };
+      if (frame.original) failure.original = restore(frame.original, frame.undo);
+      return failure;
+    }
+    if (known) for (const [name, slot] of checked.slots) if (frame.vars[slot] !== undefined) known.set(name, frame.vars[slot]);
+    let events = rootEvents(frame.root);
+    let after = isObject(frame.meta) ? frame.meta : NO_METADATA;
+    if (!exact && (bigLiterals || bigIntCount.value !== bigBefore)) {
+      events = events.map((e) => withoutBigInts(e) as Obj);
+      after = withoutBigInts(after) as Obj;
+    }
+    return { kind: 'ok', events, value, meta: after };
+  }
+}
+
+function newFrame(slots: number): Frame {
+  return { root: undefined, meta: undefined, vars: new Array(slots).fill(null), ctx: defaultRunContext, original: undefined, undo: [] };
+}
+
+/**
+ * The fields a run started with, from the object it changed in place and the undo log of those
+ * changes (see Frame): a new object, keys in their original order, keys the run added left out.
+ */
+function restore(original: Obj, undo: readonly unknown[]): Obj {
+  if (undo.length === 0 && !Object.isFrozen(original)) return original;
+  const before = new Map<string, unknown>();
+  for (let i = 0; i < undo.length; i += 2) if (!before.has(undo[i] as string)) before.set(undo[i] as string, undo[i + 1]);
+  const out: Obj = {};
+  for (const key in original) {
+    const value = before.has(key) ? before.get(key) : original[key];
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
 }
 
 /** The root after the program: an object is the event, an array is one event per element. */

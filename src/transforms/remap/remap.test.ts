@@ -106,6 +106,48 @@ describe('remap transform', () => {
     assert.deepEqual(dropped.acked, ['0']);
   });
 
+  it('gives a failed event back exactly as it came, whatever the run changed in place before failing', () => {
+    // In-place writes (`.k = v`, `. = merge(., x)`) are undone from the log; a nested write or a
+    // del after them freezes the root and copies; a read of `.` shares it. Keys keep their order.
+    const programs = [
+      '.a = "changed"\n.added = 1\n. = merge(., {"b": 2, "c": 3})\n.n = to_int!(.value)',
+      '.a = "changed"\n. |= {"b": 2}\n.k.list[0] = 9\n.after = true\n.n = to_int!(.value)',
+      '.a = "changed"\ndel(.b)\n.a = "again"\n.n = to_int!(.value)',
+      '.a = "changed"\ncopy = .\n.a = "again"\n.k = copy\n.n = to_int!(.value)',
+      'v = .value\n.added = 1\n. = {"other": true}\n.more = 2\n.n = to_int!(v)',
+      '.a = "changed"\nif .value == "x" { abort }',
+    ];
+    for (const source of programs) {
+      for (const options of [{ source }, { source, drop_on_abort: false }]) {
+        const k = { list: [1], gone: true };
+        const fields = { value: 'x', a: 'orig', b: 1, k };
+        const { outputs } = run(build(options), [fields]);
+        const out = outputs.get('default');
+        if (source.endsWith('{ abort }') && options.drop_on_abort === undefined) {
+          assert.equal(out, undefined, `${source}: aborted, dropped`);
+          continue;
+        }
+        assert.deepEqual(out, [{ value: 'x', a: 'orig', b: 1, k: { list: [1], gone: true } }], source);
+        assert.deepEqual(Object.keys(out![0]!), ['value', 'a', 'b', 'k'], `${source}: key order`);
+        assert.deepEqual(k, { list: [1], gone: true }, `${source}: the nested object the event held is untouched`);
+        assert.equal(Object.isFrozen(out![0]), false, `${source}: the event root handed on stays writable`);
+      }
+    }
+  });
+
+  it('changes events in place when a failure cannot pass them on (abort with drop_on_abort, the default)', () => {
+    const t = build({ source: '.level = downcase(string(.level) ?? "info")\nif .level == "debug" { abort }\n.kept = true' });
+    const fields = { level: 'INFO' };
+    const { outputs } = run(t, [fields, { level: 'DEBUG' }]);
+    assert.deepEqual(outputs.get('default'), [{ level: 'info', kept: true }]);
+    assert.equal(outputs.get('default')![0], fields, 'no copy of the event');
+    // A last statement `. = merge(., x)`: its value (the root) is not wanted, so the root is not shared and copied.
+    const merged = { message: '{"a":1}' };
+    const last = run(build({ source: '. = merge(., object(parse_json(.message) ?? {}) ?? {})' }), [merged]);
+    assert.deepEqual(last.outputs.get('default'), [{ message: '{"a":1}', a: 1 }]);
+    assert.equal(last.outputs.get('default')![0], merged, 'merged in place, not copied');
+  });
+
   it('keeps aborted events with drop_on_abort = false, unchanged', () => {
     const { outputs, acked } = run(build({ source: '.x = 1\nabort', drop_on_abort: false }), [{ m: 1 }]);
     assert.deepEqual(outputs.get('default'), [{ m: 1 }]);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { CompileError } from './diagnostic.js';
 import { compileProgram, NO_METADATA, type Program } from './program.js';
+import { share } from './value.js';
 
 /**
  * Programs compiled while the config is validated, by text: `build` takes the same compiled
@@ -12,7 +13,7 @@ const compiled = new Map<string, Program>();
 export function programFor(source: string, name: string): Program {
   let program = compiled.get(source);
   if (!program) {
-    program = compileProgram(source, name);
+    program = compileProgram(source, name, { resultUnused: true });
     if (compiled.size > 64) compiled.delete(compiled.keys().next().value!);
     compiled.set(source, program);
   }
@@ -32,7 +33,11 @@ export function composePrograms(programs: Program[]): Program {
   return {
     source: programs.map((p) => p.source).join('\n'),
     canFail: programs.some((p) => p.canFail),
-    run(fields, ctx, meta) {
+    canError: programs.some((p) => p.canError),
+    canAbort: programs.some((p) => p.canAbort),
+    run(fields, ctx, meta, keepOriginal) {
+      // Frozen, the fields stay as they are: every program copies what it changes.
+      if (keepOriginal) share(fields);
       let events = [fields];
       let value: unknown = null;
       for (const program of programs) {
@@ -40,7 +45,7 @@ export function composePrograms(programs: Program[]): Program {
         for (const event of events) {
           // Events split by an earlier file share the metadata as it was then.
           const outcome = program.run(event, ctx, meta);
-          if (outcome.kind !== 'ok') return outcome;
+          if (outcome.kind !== 'ok') return keepOriginal ? { ...outcome, original: { ...fields } } : outcome;
           next.push(...outcome.events);
           value = outcome.value;
           meta = outcome.meta;

@@ -123,26 +123,27 @@ export function mayBeJson(text: string): boolean {
 /** JSON's number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? over text[start, end). */
 function isJsonNumber(text: string, start: number, end: number): boolean {
   let i = start;
-  const digit = () => {
-    const c = text.charCodeAt(i);
-    return c >= 48 && c <= 57;
-  };
   if (text.charCodeAt(i) === 45) i++;
-  if (!digit()) return false;
+  if (!isDigit(text, i)) return false;
   if (text.charCodeAt(i) === 48) i++;
-  else while (i < end && digit()) i++;
+  else while (i < end && isDigit(text, i)) i++;
   if (i < end && text.charCodeAt(i) === 46) {
     i++;
-    if (!digit()) return false;
-    while (i < end && digit()) i++;
+    if (!isDigit(text, i)) return false;
+    while (i < end && isDigit(text, i)) i++;
   }
   if (i < end && (text.charCodeAt(i) === 101 || text.charCodeAt(i) === 69)) {
     i++;
     if (text.charCodeAt(i) === 43 || text.charCodeAt(i) === 45) i++;
-    if (!digit()) return false;
-    while (i < end && digit()) i++;
+    if (!isDigit(text, i)) return false;
+    while (i < end && isDigit(text, i)) i++;
   }
   return i === end;
+}
+
+function isDigit(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  return c >= 48 && c <= 57;
 }
 
 /** Whether JSON.parse rounded an integer (an i64 beyond 2^53): then `parseJsonExact` reads it again. */

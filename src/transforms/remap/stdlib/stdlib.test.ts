@@ -39,6 +39,21 @@ describe('VRL functions', () => {
     assert.equal(value('join!(["a", "b"], ", ")'), 'a, b');
     assert.equal(value('strip_whitespace("  x  ")'), 'x');
     assert.equal(value('truncate("abcdef", 3, suffix: "...")'), 'abc...');
+    assert.equal(value('truncate("abcdef", 3, ellipsis: true)'), 'abc...');
+    assert.equal(value('truncate("abc", 3)'), 'abc');
+  });
+
+  it('truncates by characters, a surrogate pair counting as one, as the string iterator does', () => {
+    const pieces = ['a', 'é', '😀', '\ud800', '\udc00', 'z'];
+    let seed = 7;
+    const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    for (let n = 0; n < 300; n++) {
+      const text = Array.from({ length: Math.floor(random() * 8) }, () => pieces[Math.floor(random() * pieces.length)]).join('');
+      const limit = Math.floor(random() * 7);
+      const chars = [...text];
+      const expected = chars.length <= limit ? text : chars.slice(0, limit).join('') + '…';
+      assert.equal(value('truncate(string!(.text), int!(.limit), suffix: "…")', { text, limit }), expected, JSON.stringify({ text, limit }));
+    }
     assert.equal(value('slice!("abcdef", 1, 3)'), 'bc');
     assert.deepEqual(value('slice!([1, 2, 3], -2)'), [2, 3]);
     assert.equal(value('length("abc") + length([1]) + length({"a": 1})'), 5);

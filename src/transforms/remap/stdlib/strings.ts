@@ -83,9 +83,15 @@ export function regexSplit(value: string, re: VrlRegex, limit: number): string[]
 
 function truncateString(s: string, limit: number, suffix: string): string {
   if (s.length <= limit) return s; // code units >= characters
-  const chars = [...s];
-  if (chars.length <= limit) return s;
-  return chars.slice(0, limit).join('') + suffix;
+  // Past `limit` characters (code points, as the string iterator counts them), without an array of them.
+  let i = 0;
+  for (let n = 0; n < limit && i < s.length; n++) i += isSurrogatePair(s, i) ? 2 : 1;
+  return i >= s.length ? s : s.slice(0, i) + suffix;
+}
+
+function isSurrogatePair(s: string, i: number): boolean {
+  const c = s.charCodeAt(i);
+  return c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00;
 }
 
 function sliceOf<V extends string | unknown[]>(v: V, start: number, end: number | undefined): V {

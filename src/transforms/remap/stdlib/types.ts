@@ -5,12 +5,22 @@ import { fail, failed, fallibleIfMay, scalarToString } from './util.js';
 const SCALAR = T.bytes | T.integer | T.float | T.boolean | T.null | T.timestamp;
 
 function assertion(name: string, kind: TypeSet): FunctionDef {
+  // One message per kind met: `string(.msg) ?? ...` fails on most lines, and `??` never reads it.
+  const messages = new Map<TypeSet, string>();
+  const mismatch = (got: TypeSet): string => {
+    let message = messages.get(got);
+    if (message === undefined) messages.set(got, (message = `expected ${typeName(kind)}, got ${typeName(got)}`));
+    return message;
+  };
   return {
     name,
     params: [{ name: 'value', type: ANY, required: true }],
     returns: kind,
     fallible: (args) => ((args[0]?.type ?? ANY) & ~kind) !== 0,
-    call: ([v]) => ((kindOf(v) & kind) !== 0 ? v : failed(`expected ${typeName(kind)}, got ${typeName(kindOf(v))}`)),
+    call: ([v]) => {
+      const got = kindOf(v);
+      return (got & kind) !== 0 ? v : failed(mismatch(got));
+    },
   };
 }
 
