@@ -53,11 +53,13 @@ export function parseKeyValue(text: string, kvDelim: string, fieldDelim: string,
     while (i < n && text.startsWith(fieldDelim, i)) i += fieldDelim.length;
     if (fieldDelim !== ' ') while (i < n && text[i] === ' ') i++;
     if (i >= n) break;
-    const key = readToken([kvDelim, fieldDelim]).trim();
+    const keyQuoted = text[i] === '"'; // a quoted key or value keeps its spaces
+    const key = keyQuoted ? readToken([kvDelim, fieldDelim]) : readToken([kvDelim, fieldDelim]).trim();
     if (text.startsWith(kvDelim, i)) {
       i += kvDelim.length;
+      const valueQuoted = text[i] === '"';
       const value = readToken([fieldDelim]);
-      add(key, fieldDelim === ' ' ? value : value.trim());
+      add(key, fieldDelim === ' ' || valueQuoted ? value : value.trim());
     } else if (standalone) add(key, true);
     else if (strict) fail(`could not parse "${key}" as a key-value pair`);
   }
