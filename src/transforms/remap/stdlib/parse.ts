@@ -22,6 +22,7 @@ export function regexCaptures(re: VrlRegex, m: ReturnType<VrlRegex['re']['matche
 
 /** key=value pairs; values may be "quoted" (with \" escapes); a bare key is `true` when allowed. */
 export function parseKeyValue(text: string, kvDelim: string, fieldDelim: string, standalone: boolean, strict: boolean): Obj {
+  if (kvDelim === '' || fieldDelim === '') fail('key_value_delimiter and field_delimiter must not be empty'); // (an empty one never advances)
   const out: Obj = {};
   const add = (k: string, v: unknown) => {
     if (k === '') return;

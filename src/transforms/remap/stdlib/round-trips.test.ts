@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { functionNames } from '../function.js';
+import { findFunction, functionNames } from '../function.js';
 import { compileProgram, type Program } from '../program.js';
 import { CompileError, SyntaxFailure } from '../diagnostic.js';
-import type { Obj } from '../value.js';
+import { T, type Obj } from '../value.js';
 
 const RUNS = { numRuns: 150, seed: 20261202 };
 const compiled = new Map<string, Program>();
@@ -214,24 +214,57 @@ describe('VRL round trips (properties)', () => {
 describe('VRL language laws (properties)', () => {
   it('no program throws out of the runtime: compile errors are diagnostics, run-time errors are values', () => {
     const names = functionNames().filter((n) => !['log', 'now', 'get_env_var', 'get_hostname', 'uuid_v4', 'uuid_v7'].includes(n) && !n.startsWith('random_'));
-    const arg = fc.oneof(json.map(literal), fc.constantFrom('.', '.a', '.a.b[0]', '%x', "r'a+'", "t'2020-01-01T00:00:00Z'", '-1', '9223372036854775807', '1.5', '[]', '{}'));
-    const call = fc.record({ name: fc.constantFrom(...names), args: fc.array(arg, { maxLength: 3 }), handle: fc.constantFrom('x, err = ', '', '!', '?? '), tail: fc.constantFrom('', '\n.x = x', '\n. = x', '\n. |= object(x) ?? {}') });
+    // Arguments of the parameter's type most of the time (so that most programs compile), anything else sometimes.
+    const byType: [number, fc.Arbitrary<string>][] = [
+      [T.bytes, fc.oneof(text(12).map(literal), awkward(10).map(literal), fc.constantFrom('"2020-01-01T00:00:00Z"', '"%Y-%m-%d"', '"nanoseconds"', '"url_safe"', '"0x1f"', '"a=1 b=\\"x y\\""', '"{\\"a\\":[1]}"', '"http://u:p@h:8/p?q=1#f"', '"1.5e3"', '""', '"SHA-256"'))],
+      [T.integer, fc.oneof(fc.integer().map(String), fc.constantFrom('0', '-1', '2', '36', '9223372036854775807', '-9223372036854775807'))],
+      [T.float, fc.double({ noNaN: true, noDefaultInfinity: true }).map((d) => (Number.isInteger(d) ? `${d}.0` : String(d)).replace('e', '.0e').replace(/\.(\d+)\.0e/, '.$1e'))],
+      [T.boolean, fc.constantFrom('true', 'false')],
+      [T.null, fc.constant('null')],
+      [T.object, jsonObject.map(literal)],
+      [T.array, fc.array(json, { maxLength: 4 }).map(literal)],
+      [T.timestamp, fc.constantFrom("t'2020-01-01T00:00:00Z'", "t'1969-12-31T23:59:59.999999999Z'", "t'0001-01-01T00:00:00Z'")],
+      [T.regex, fc.constantFrom("r'a+'", "r'(?P<k>\\w+)=(?P<v>\\S*)'", "r'^$'", "r'(?i)X'")],
+    ];
+    const any = fc.oneof(json.map(literal), fc.constantFrom('.', '.a', '.a.b[0]', '%x', 'string!(.a)', 'int(.n) ?? 0'), ...byType.map(([, a]) => a));
+    const argFor = (type: number) => {
+      const fitting = byType.filter(([t]) => (t & type) !== 0).map(([, a]) => a);
+      return fitting.length === 0 ? any : fc.oneof({ arbitrary: fc.oneof(...fitting), weight: 6 }, { arbitrary: any, weight: 1 });
+    };
+    const call = fc.constantFrom(...names).chain((name) => {
+      const params = findFunction(name)!.params;
+      const required = params.filter((p) => p.required).length;
+      return fc.record({
+        name: fc.constant(name),
+        count: fc.integer({ min: required, max: params.length }), // (arity errors are the checker's, tested elsewhere)
+        args: fc.tuple(...params.map((p) => argFor(p.type)), any),
+        tail: fc.constantFrom('', '\n.x = x', '\n. = x', '\n. |= object(x) ?? {}', '\nencode_json(x)'),
+      });
+    });
+    let ran = 0;
+    const codes = new Map<string, number>();
     fc.assert(
-      fc.property(call, fc.dictionary(text(6), json, { maxKeys: 4 }).map(plain), ({ name, args, handle, tail }, event) => {
-        const expr = handle === '!' ? `${name}!(${args.join(', ')})` : `${name}(${args.join(', ')})`;
-        const source = handle === 'x, err = ' ? `x, err = ${expr}${tail}` : handle === '?? ' ? `x = ${expr} ?? null${tail}` : `x = ${expr}${tail}`;
-        let program: Program;
-        try {
-          program = compileProgram(source);
-        } catch (error) {
-          if (error instanceof CompileError || error instanceof SyntaxFailure) return;
-          throw error;
+      fc.property(call, fc.dictionary(text(6), json, { maxKeys: 4 }).map(plain), ({ name, count, args, tail }, event) => {
+        const list = args.slice(0, count).join(', ');
+        // Every way of handling the call; the checker accepts the one(s) that fit its fallibility.
+        for (const source of [`x, err = ${name}(${list})${tail}`, `x = ${name}!(${list})${tail}`, `x = ${name}(${list}) ?? null${tail}`, `x = ${name}(${list})${tail}`]) {
+          let program: Program;
+          try {
+            program = compileProgram(source);
+          } catch (error) {
+            if (!(error instanceof CompileError || error instanceof SyntaxFailure)) throw error;
+            const code = error instanceof CompileError ? `E${error.diagnostics[0]?.code}` : "syntax";
+            codes.set(code, (codes.get(code) ?? 0) + 1);
+            continue;
+          }
+          ran++;
+          const outcome = program.run({ ...event, a: 'x', n: 3 } as Obj, undefined, { x: 1 });
+          assert.ok(['ok', 'error', 'abort'].includes(outcome.kind), source);
         }
-        const outcome = program.run(structuredClone(event) as Obj, undefined, { x: 1 });
-        assert.ok(['ok', 'error', 'abort'].includes(outcome.kind), source);
       }),
-      { ...RUNS, numRuns: 600 },
+      { ...RUNS, numRuns: 500 },
     );
+    assert.ok(ran > 300, `only ${ran} of the generated programs compiled (${JSON.stringify([...codes])}): the property tests too little`);
   });
 
   it('. = merge(., x) and . |= x equal object spread', () => {
@@ -276,6 +309,11 @@ describe('VRL round trips: counterexamples the properties found (fixed)', () => 
   it('a quoted key or value keeps its spaces (parse_logfmt, parse_key_value)', () => {
     assert.deepStrictEqual(value('parse_logfmt!(encode_logfmt!({"a ": "", "a": ""}))'), { 'a ': '', a: '' });
     assert.deepStrictEqual(value('parse_key_value!(s\'" k "=" v ";b=1\', field_delimiter: ";")'), { ' k ': ' v ', b: '1' });
+  });
+
+  it('parse_key_value with an empty delimiter is an error, not an endless loop', () => {
+    assert.equal(compile('parse_key_value!("a=1", "=", "")').run({}).kind, 'error');
+    assert.equal(compile('parse_key_value!("a=1", "", " ")').run({}).kind, 'error');
   });
 
   it('encode_key_value quotes a key or value holding a delimiter, and escapes only \\ and "', () => {
