@@ -3,8 +3,10 @@ import { defineFunctions } from '../function.js';
 import { ANY, isObject, kindOf, T, toJson, type Obj, jsonText } from '../value.js';
 import { fail, optBool } from './util.js';
 
-function quoteIfNeeded(s: string): string {
-  return s === '' || [...s].some((c) => c === ' ' || c === '"' || c === '=' || c === '\\') ? JSON.stringify(s) : s;
+/** Quoted when empty or holding whitespace, a quote, a backslash, `=` or a delimiter; inside, only `"` and `\` are escaped (what parse_key_value reads). */
+function quoteIfNeeded(s: string, kvDelim = '=', fieldDelim = ' '): string {
+  const quote = s === '' || [...s].some((c) => c === '"' || c === '=' || c === '\\' || c.trim() === '') || s.includes(kvDelim) || s.includes(fieldDelim);
+  return quote ? `"${s.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"` : s;
 }
 
 function flattenForKv(value: Obj, prefix = '', out: [string, unknown][] = []): [string, unknown][] {
@@ -25,7 +27,7 @@ function encodeKeyValue(value: Obj, ordering: unknown, kvDelim: string, fieldDel
   const rest = pairs.filter(([k]) => !order.includes(k)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return [...first, ...rest]
     .filter(([, v]) => !(flagBools && v === false))
-    .map(([k, v]) => (flagBools && v === true ? quoteIfNeeded(k) : `${quoteIfNeeded(k)}${kvDelim}${quoteIfNeeded(kindOf(v) === T.bytes ? String(v) : v === null ? '' : JSON.stringify(toJson(v)))}`))
+    .map(([k, v]) => (flagBools && v === true ? quoteIfNeeded(k, kvDelim, fieldDelim) : `${quoteIfNeeded(k, kvDelim, fieldDelim)}${kvDelim}${quoteIfNeeded(kindOf(v) === T.bytes ? String(v) : v === null ? '' : JSON.stringify(toJson(v)), kvDelim, fieldDelim)}`))
     .join(fieldDelim);
 }
 

@@ -22,6 +22,7 @@ export function regexCaptures(re: VrlRegex, m: ReturnType<VrlRegex['re']['matche
 
 /** key=value pairs; values may be "quoted" (with \" escapes); a bare key is `true` when allowed. */
 export function parseKeyValue(text: string, kvDelim: string, fieldDelim: string, standalone: boolean, strict: boolean): Obj {
+  if (kvDelim === '' || fieldDelim === '') fail('key_value_delimiter and field_delimiter must not be empty'); // (an empty one never advances)
   const out: Obj = {};
   const add = (k: string, v: unknown) => {
     if (k === '') return;
@@ -53,11 +54,13 @@ export function parseKeyValue(text: string, kvDelim: string, fieldDelim: string,
     while (i < n && text.startsWith(fieldDelim, i)) i += fieldDelim.length;
     if (fieldDelim !== ' ') while (i < n && text[i] === ' ') i++;
     if (i >= n) break;
-    const key = readToken([kvDelim, fieldDelim]).trim();
+    const keyQuoted = text[i] === '"'; // a quoted key or value keeps its spaces
+    const key = keyQuoted ? readToken([kvDelim, fieldDelim]) : readToken([kvDelim, fieldDelim]).trim();
     if (text.startsWith(kvDelim, i)) {
       i += kvDelim.length;
+      const valueQuoted = text[i] === '"';
       const value = readToken([fieldDelim]);
-      add(key, fieldDelim === ' ' ? value : value.trim());
+      add(key, fieldDelim === ' ' || valueQuoted ? value : value.trim());
     } else if (standalone) add(key, true);
     else if (strict) fail(`could not parse "${key}" as a key-value pair`);
   }

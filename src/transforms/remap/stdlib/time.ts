@@ -1,5 +1,5 @@
 import { defineFunctions } from '../function.js';
-import { nanosOf, normInt, subMsOf, T, timestampOf } from '../value.js';
+import { I64_MAX, I64_MIN, nanosOf, normInt, rfc3339Nanos, subMsOf, T, timestampOf } from '../value.js';
 import { fail, failed, rfc3339 } from './util.js';
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
@@ -158,7 +158,9 @@ export function strptime(text: string, format: string): Date | undefined {
   if (epoch !== undefined) return timestampOf(epoch * 1000 + Math.floor(nanos / 1e6), nanos % 1e6);
   if (pm !== undefined) hour = (hour % 12) + (pm ? 12 : 0);
   if (month < 1 || month > 12 || day < 1 || day > (month === 1 && day > 31 ? 366 : 31) || hour > 23 || minute > 59 || second > 60) return undefined;
-  const ms = Date.UTC(year, month - 1, day, hour, minute, second, Math.floor(nanos / 1e6)) - offsetMinutes * 60_000;
+  const utc = new Date(0);
+  utc.setUTCFullYear(year, month - 1, day); // not Date.UTC: it reads years 0-99 as 1900-1999
+  const ms = utc.setUTCHours(hour, minute, second, Math.floor(nanos / 1e6)) - offsetMinutes * 60_000;
   if (Number.isNaN(ms)) return undefined;
   const date = timestampOf(ms, nanos % 1e6);
   if (Number.isNaN(date.getTime())) return undefined;
@@ -199,7 +201,7 @@ export function strftime(date: Date, format: string): string {
       }
     }
     switch (spec) {
-      case 'Y': out += date.getUTCFullYear(); break;
+      case 'Y': out += String(date.getUTCFullYear()).padStart(4, '0'); break; // chrono: 4 digits (0999)
       case 'y': out += pad(date.getUTCFullYear() % 100); break;
       case 'm': out += pad(date.getUTCMonth() + 1); break;
       case 'd': out += pad(date.getUTCDate()); break;
@@ -290,8 +292,11 @@ defineFunctions([
       const date = v as Date;
       const ms = date.getTime();
       if (unit === 'milliseconds') return ms;
-      if (unit === 'microseconds') return ms * 1000 + Math.floor(subMsOf(date) / 1000);
-      if (unit === 'nanoseconds') return normInt(BigInt(ms) * 1_000_000n + BigInt(subMsOf(date))); // ~1.7e18: an i64 BigInt
+      if (unit === 'microseconds') return normInt(BigInt(ms) * 1000n + BigInt(Math.floor(subMsOf(date) / 1000))); // beyond 2^53 after 2255
+      if (unit === 'nanoseconds') {
+        const nanos = BigInt(ms) * 1_000_000n + BigInt(subMsOf(date)); // ~1.7e18: an i64 BigInt
+        return nanos > I64_MAX || nanos < I64_MIN ? fail(`timestamp out of range for nanoseconds (years 1677-2262): ${rfc3339Nanos(date)}`) : normInt(nanos);
+      }
       return Math.floor(ms / 1000);
     },
   },
