@@ -255,6 +255,30 @@ value = "x"
     assert.ok(refs.stderr.includes(`  ${shaped}: tests.0.outputs.0.conditions.0.source: invalid VRL condition:`), refs.stderr);
   });
 
+  it('a VRL test condition is checked as a VRL condition anywhere: read only, and its result must be a boolean', () => {
+    const file = write('vrl-rules.toml', `${PIPELINE}
+[[tests]]
+name = "writes"
+${ERROR_LINE}
+[[tests.outputs]]
+extract_from = "errors"
+[[tests.outputs.conditions]]
+type = "vrl"
+source = '.checked = true'
+[[tests.outputs.conditions]]
+type = "vrl"
+source = '.msg'
+`);
+    const result = sluice('test', '--config', file);
+    assert.equal(result.status, 78, result.stdout + result.stderr);
+    assert.equal(result.stdout, '');
+    assert.match(result.stderr, /^invalid configuration \(2 problems\):\n/);
+    assert.ok(result.stderr.includes('tests.0.outputs.0.conditions.0.source: invalid VRL condition:'), result.stderr);
+    assert.match(result.stderr, /E315/);
+    assert.ok(result.stderr.includes('tests.0.outputs.0.conditions.1.source: invalid VRL condition:'), result.stderr);
+    assert.match(result.stderr, /a condition must resolve to a boolean/);
+  });
+
   it('validate checks the shape of [[tests]]; a run (loadConfig by default) ignores them', () => {
     const file = write('shape.toml', `${PIPELINE}
 [[tests]]

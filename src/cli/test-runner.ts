@@ -9,7 +9,7 @@ import { MetricsRegistry } from '../core/metrics.js';
 import { edgeName, planTopology } from '../core/topology/plan.js';
 import { compileCondition, conditionSchema } from '../transforms/shared/condition.js';
 import { CompileError } from '../transforms/remap/diagnostic.js';
-import { compileProgram } from '../transforms/remap/program.js';
+import { conditionProgram } from '../transforms/shared/vrl-condition.js';
 import { copyContainer, display } from '../transforms/remap/value.js';
 
 /**
@@ -110,7 +110,7 @@ function compileCheck(type: 'vrl' | 'cel', source: string, invalid: (message: st
   }
   let program;
   try {
-    program = compileProgram(source);
+    program = conditionProgram(source); // the same checks as a VRL condition anywhere: read only, boolean
   } catch (error) {
     if (!(error instanceof CompileError)) throw error;
     invalid(`invalid VRL condition:\n${error.message}`);

@@ -18,7 +18,8 @@ import { T, typeName, type Obj } from '../remap/value.js';
  */
 const compiled = new Map<string, Program>();
 
-function conditionProgram(source: string): Program {
+/** The compiled condition (cached), for callers that want its outcome (`sluice test` says why one failed). Throws CompileError. */
+export function conditionProgram(source: string): Program {
   let program = compiled.get(source);
   if (program) return program;
   program = compileProgram(source, '', { readOnly: true });
