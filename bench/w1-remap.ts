@@ -9,7 +9,7 @@
 import { rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { runAgentUntil } from './lib/agent.js';
+import { benchPort, runAgentUntil } from './lib/agent.js';
 import { TABLE_HEADER, ensureGnuTime, formatRow, type Row } from './lib/measure.js';
 import { criFile, workDir } from './lib/workspace.js';
 
@@ -61,7 +61,7 @@ export async function runW1Remap(rounds = Number(process.argv[2] ?? process.env.
       const source = { type: 'kubernetes_logs', log_directory: join(dir, 'pods'), read_from: 'beginning' };
       const run = await runAgentUntil({
         dir,
-        port: 18693,
+        port: benchPort(18693),
         cli,
         sinkId: 'out',
         expected: lines,

@@ -2,7 +2,7 @@
 // Baseline in the same invocation: `wc -l` on the same file.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { runAgentUntil } from './lib/agent.js';
+import { benchPort, runAgentUntil } from './lib/agent.js';
 import { TABLE_HEADER, ensureGnuTime, formatRow, measure, type Row } from './lib/measure.js';
 import { criFile, workDir } from './lib/workspace.js';
 
@@ -26,7 +26,7 @@ export async function runW1(lines = Number(process.env.W1_LINES ?? 2_000_000)): 
     rmSync(outPath, { force: true });
     const run = await runAgentUntil({
       dir,
-      port: 18686,
+      port: benchPort(18686),
       sinkId: 'out',
       expected: lines,
       config: {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { FakeApiServer } from '../test/k8s/fake-apiserver.js';
 import { namespace, node, pod } from '../test/k8s/fixtures.js';
 import { writeKubeconfig } from '../test/k8s/kubeconfig.js';
-import { CLI, sinkSentEvents } from './lib/agent.js';
+import { benchPort, CLI, sinkSentEvents } from './lib/agent.js';
 import { CountingReceiver } from './lib/counting-receiver.js';
 import { TABLE_HEADER, ensureGnuTime, formatRow, startMeasured, type Row } from './lib/measure.js';
 import { WRITER_SCRIPT, type WriterOptions, type WriterResult } from './lib/node-writer.js';
@@ -18,7 +18,7 @@ import { agentLaunch, benchNodeArgs } from './lib/product-node.js';
 import { workDir } from './lib/workspace.js';
 
 const NAMESPACES = ['shop', 'payments', 'search', 'identity', 'platform'];
-const AGENT_PORT = 18687;
+const AGENT_PORT = benchPort(18687);
 
 export interface W2Details {
   expected: number;

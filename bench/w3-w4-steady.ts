@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, sinkSentEvents } from './lib/agent.js';
+import { benchPort, CLI, sinkSentEvents } from './lib/agent.js';
 import { agentLaunch, benchNodeArgs, describeLaunch } from './lib/product-node.js';
 import { cpuSeconds, memoryMiB } from './lib/proc.js';
 import { startRateWriter } from './lib/rate-writer.js';
@@ -123,10 +123,10 @@ export async function runSteady(options: { name: string; containers: number; lin
 // (module loading, the JIT compiling the read path, V8's first memory-reducing GC at ~8 s), which
 // was ~25 % of the agent's CPU in a window starting at 5 s.
 export const runW3 = (seconds = Number(process.env.W3_SECONDS ?? 60)) =>
-  runSteady({ name: 'w3-idle-node', containers: 110, linesPerSecond: 110, seconds, warmupSeconds: 30, port: 18688 });
+  runSteady({ name: 'w3-idle-node', containers: 110, linesPerSecond: 110, seconds, warmupSeconds: 30, port: benchPort(18688) });
 
 export const runW4 = (seconds = Number(process.env.W4_SECONDS ?? 540)) =>
-  runSteady({ name: 'w4-soak', containers: 20, linesPerSecond: 5000, seconds, warmupSeconds: 60, port: 18689 });
+  runSteady({ name: 'w4-soak', containers: 20, linesPerSecond: 5000, seconds, warmupSeconds: 60, port: benchPort(18689) });
 
 export function formatSteady(r: SteadyResult): string {
   const growth = ((r.agentRssEndMiB - r.agentRssStartMiB) / r.agentRssStartMiB) * 100;

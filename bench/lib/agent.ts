@@ -5,6 +5,9 @@ import { startMeasured, type Measured } from './measure.js';
 import { agentLaunch } from './product-node.js';
 
 /** The CLI to run; BENCH_CLI points at another build (e.g. an older commit built in /tmp, the baseline of a before/after run). */
+/** Added to every fixed agent API port of the benches, so that two checkouts can run them at once. */
+export const benchPort = (port: number): number => port + Number(process.env.BENCH_PORT_OFFSET ?? 0);
+
 export const CLI = process.env.BENCH_CLI ?? join(import.meta.dirname, '..', '..', 'src', 'cli.js');
 
 export async function sinkSentEvents(port: number, sinkId: string): Promise<number> {
