@@ -107,7 +107,9 @@ export class Explainer {
         const dir = mkdtempSync(join(tmpdir(), `sluice-explain-${key}-`));
         const log = join(dir, 'memory.jsonl');
         try {
-          const figures = await rerun(key, ['--require', MEMORY_SAMPLER], { BENCH_MEMORY_LOG: log });
+          // A window's mean needs no 100 ms samples, and an idle agent would pay for them (CPU, garbage).
+          const intervalMs = windowOf(key) ? '1000' : '100';
+          const figures = await rerun(key, ['--require', MEMORY_SAMPLER], { BENCH_MEMORY_LOG: log, BENCH_MEMORY_INTERVAL_MS: intervalMs });
           return { figures, samples: parseSamples(readFileSync(log, 'utf8')) };
         } finally {
           rmSync(dir, { recursive: true, force: true });
@@ -143,7 +145,7 @@ export class Explainer {
     const floor = await this.nodeFloor();
     const { nodeArgs, env } = agentLaunch(benchNodeArgs());
     return [
-      `memory pass (agent with memory-sampler.cjs, ${samples.length} samples at 100 ms): ${figures.text}; measured pass: ${measured.text}` +
+      `memory pass (agent with memory-sampler.cjs, ${samples.length} samples ${windowOf(key) ? 'a second' : 'at 100 ms'}): ${figures.text}; measured pass: ${measured.text}` +
         ` (difference ${signed(figures.memoryMiB - measured.memoryMiB)} MiB: the sampler's cost plus run-to-run noise)`,
       `${window ? `mean of the window's ${inWindow.length} samples` : 'peak sample'}: ${formatBreakdown(agent)}`,
       `bare node (node -e, this run, ${nodeArgs.join(' ')}; NODE_OPTIONS ${env.NODE_OPTIONS || '(none)'}): idle ${formatBreakdown(floor.idle)}; young generation full: ${formatBreakdown(floor.churned)}`,
@@ -165,16 +167,19 @@ export class Explainer {
           const summary = summarise(profiles, { window: windowOf(key) });
           const spanS = summary.spanUs / 1e6;
           const busyS = summary.busyUs / 1e6;
+          // The measured pass's CPU over the profiled span: its whole run, or its window's rate over the window.
+          const measuredCpu = windowOf(key) ? (measured.cpuSeconds / measured.seconds) * spanS : measured.cpuSeconds;
           const unit = figures.lines
             ? { label: 'µs/line', per: (us: number) => us / figures.lines! }
             : { label: 'ms per wall s', per: (us: number) => us / 1000 / spanS };
           const lines = [
             `profile pass (--cpu-prof, ${profiles.length} profile${profiles.length === 1 ? '' : 's'}): ${figures.text}; measured pass: ${measured.text}` +
               ` (difference ${signed(figures.cpuSeconds - measured.cpuSeconds, 2)} CPU-s: the profiler's cost plus run-to-run noise; the shares below are the profile pass's)`,
-            `main thread not idle ${busyS.toFixed(2)} s of ${spanS.toFixed(1)} s profiled${windowOf(key) ? ' (the steady window)' : ''}; the process's CPU over that span ${figures.cpuSeconds.toFixed(2)} s` +
-              (busyS < figures.cpuSeconds
-                ? `: at least ${(figures.cpuSeconds - busyS).toFixed(2)} CPU-s of it off the main thread (libuv threadpool, V8's GC helper threads, kernel)`
-                : ': less than the non-idle time, which is wall-clock and so includes waiting for a core on a loaded machine'),
+            `main thread not idle ${busyS.toFixed(2)} s of ${spanS.toFixed(1)} s profiled${windowOf(key) ? ' (the steady window)' : ''}; the agent's CPU over ${windowOf(key) ? 'such a span' : 'its run'}: ${measuredCpu.toFixed(2)} s in the measured pass` +
+              ` (${figures.cpuSeconds.toFixed(2)} s in this one, the profiler's sampling thread included)` +
+              (busyS < measuredCpu
+                ? `, so at least ${(measuredCpu - busyS).toFixed(2)} CPU-s (${(((measuredCpu - busyS) / measuredCpu) * 100).toFixed(0)} %) off the main thread: libuv threadpool (fs calls), V8's GC helper threads, kernel`
+                : ': the non-idle time is wall-clock, so it includes waiting for a core on a loaded machine'),
             ...formatSummary(summary, unit),
           ];
           return { figures, lines };

@@ -152,6 +152,7 @@ export function floorVerdict(targetMiB: number, agent: Breakdown, floor: Floor):
   const text =
     `target ${f(targetMiB)} MiB; floor: bare node idle ${f(floor.idle.rss)} (file-backed ${f(floor.idle.fileBacked)}) + the agent's new space ${f(agent.newSpace)} = ${f(floorMiB)} MiB, ` +
     (headroom <= 0 ? `${f(-headroom)} MiB over the target before the agent holds anything` : `leaving ${f(headroom)} MiB for all the agent holds`) +
+    `, which here is ${f(agent.rss - floorMiB)} MiB` +
     `; bare node once its young generation is full: ${f(floor.churned.rss)} MiB (new space ${f(floor.churned.newSpace)}, file-backed ${f(floor.churned.fileBacked)}).` +
     ` The agent is ${f(agent.rss - floor.churned.rss)} MiB above that: ${excess.join(', ') || 'nothing'}`;
   return { floorMiB, text };

@@ -1,4 +1,4 @@
-// `BENCH_NODE_ARGS="--require <this file>"`: every 100 ms, appends the agent's memory breakdown
+// `BENCH_NODE_ARGS="--require <this file>"`: every 100 ms ($BENCH_MEMORY_INTERVAL_MS), appends the agent's memory breakdown
 // (process.memoryUsage, RSS split into anonymous and file-backed pages from /proc/self/status, and
 // V8's heap spaces: size and used, MiB; GC pause milliseconds so far) as one JSON line to $BENCH_MEMORY_LOG, so the peak of a
 // run can be split into heap spaces, external memory, array buffers and what lies outside V8.
@@ -29,5 +29,5 @@ if (out) {
       gcMs.count++;
     }
   }).observe({ entryTypes: ['gc'] });
-  setInterval(() => appendFileSync(out, `${JSON.stringify(sample())}\n`), 100).unref();
+  setInterval(() => appendFileSync(out, `${JSON.stringify(sample())}\n`), Number(process.env.BENCH_MEMORY_INTERVAL_MS ?? 100)).unref();
 }
