@@ -125,6 +125,20 @@ export class Explainer {
     return (this.floor ??= measureNodeFloor(nodeArgs, env.NODE_OPTIONS ?? ''));
   }
 
+  /** The bare-node reference, once measured (printed once for all the memory explanations). */
+  async floorLines(): Promise<string[]> {
+    if (!this.floor) return [];
+    const floor = await this.floor;
+    const { nodeArgs, env } = agentLaunch(benchNodeArgs());
+    return [
+      `Bare node, the floor of the memory verdicts below (\`node -e\` in this run with the agent's flags ${nodeArgs.join(' ') || '(none)'}; NODE_OPTIONS ${env.NODE_OPTIONS || '(none)'}):`,
+      '',
+      `- idle: ${formatBreakdown(floor.idle)}`,
+      `- young generation full (after 4M short-lived objects): ${formatBreakdown(floor.churned)}`,
+      '',
+    ];
+  }
+
   /** GC pauses over the target's span, from the memory pass's sampler. */
   private async gcLine(key: Explained): Promise<string> {
     const { samples, figures } = await this.memoryPass(key);
@@ -133,7 +147,7 @@ export class Explainer {
     if (!gc) return 'GC pauses: no sampler figures';
     const wall = ((span.at(-1)!.t ?? 0) - (span[0]!.t ?? 0)) / 1000;
     const perLine = figures.lines ? `, ${(((gc.young + gc.full) * 1000) / figures.lines).toFixed(2)} µs per line` : '';
-    return `GC pauses (memory pass's sampler, ${windowOf(key) ? 'the window' : 'the run'}): young ${gc.young} ms + full ${gc.full} ms over ${gc.count} GCs = ${(((gc.young + gc.full) / 1000 / wall) * 100).toFixed(2)} % of ${f1(wall)} s wall${perLine}`;
+    return `GC pauses (memory pass's sampler, ${windowOf(key) ? 'the window' : 'the run'}): young ${gc.young} ms + full ${gc.full} ms over ${gc.count} GCs = ${(((gc.young + gc.full) / 1000 / wall) * 100).toFixed(2)} % of ${f1(wall)} s wall${perLine} (pauses in wall-clock time: longer on a loaded machine)`;
   }
 
   /** Lines explaining a memory target of `targetMiB` that the measured pass (`measured`) missed. */
@@ -143,12 +157,10 @@ export class Explainer {
     const inWindow = window ? windowSamples(samples, window) : [];
     const agent = window ? meanBreakdown(inWindow.map(breakdown)) : breakdown(peakSample(samples));
     const floor = await this.nodeFloor();
-    const { nodeArgs, env } = agentLaunch(benchNodeArgs());
     return [
-      `memory pass (agent with memory-sampler.cjs, ${samples.length} samples ${windowOf(key) ? 'a second' : 'at 100 ms'}): ${figures.text}; measured pass: ${measured.text}` +
+      `memory pass (agent with memory-sampler.cjs, ${samples.length} samples, ${windowOf(key) ? 'one a second' : 'one per 100 ms'}): ${figures.text}; measured pass: ${measured.text}` +
         ` (difference ${signed(figures.memoryMiB - measured.memoryMiB)} MiB: the sampler's cost plus run-to-run noise)`,
       `${window ? `mean of the window's ${inWindow.length} samples` : 'peak sample'}: ${formatBreakdown(agent)}`,
-      `bare node (node -e, this run, ${nodeArgs.join(' ')}; NODE_OPTIONS ${env.NODE_OPTIONS || '(none)'}): idle ${formatBreakdown(floor.idle)}; young generation full: ${formatBreakdown(floor.churned)}`,
       floorVerdict(targetMiB, agent, floor).text,
       await this.gcLine(key),
     ];

@@ -201,17 +201,22 @@ async function explanations(rows: Target[]): Promise<string[]> {
     out.push(missed.length > 0 ? `**${row.workload}**: not met: ${missed.join('; ')}` : `**${row.workload}**: met (BENCH_EXPLAIN=all)`, '');
     const lines: string[] = [];
     const explained = row.explained;
-    for (const kind of ['memory', 'cpu'] as const) {
-      const check = checks.find((c) => c.kind === kind);
-      if (!check || !explained) continue;
-      if (kind === 'memory') lines.push(...(await explainer.explainMemory(explained.key, check.limitMiB!, explained.figures)));
-      else lines.push(...checks.filter((c) => c.kind === 'cpu' && c.verdict).map((c) => `target ${c.verdict}`));
-      if (kind === 'memory') continue;
-      else if (cpuDone.has(explained.key)) lines.push(`CPU: see the profile under ${cpuDone.get(explained.key)} above`);
-      else {
-        lines.push(...(await explainer.explainCpu(explained.key, explained.figures, explained.cpuContext)));
-        cpuDone.set(explained.key, row.workload);
+    const memory = checks.find((c) => c.kind === 'memory');
+    const cpu = checks.filter((c) => c.kind === 'cpu');
+    // A failing pass leaves its row unexplained, not the bench without results.
+    try {
+      if (explained && memory) lines.push(...(await explainer.explainMemory(explained.key, memory.limitMiB!, explained.figures)));
+      if (explained && cpu.length > 0) {
+        lines.push(...cpu.flatMap((c) => (c.verdict ? [`target ${c.verdict}`] : [])));
+        const shown = cpuDone.get(explained.key);
+        if (shown) lines.push(`CPU: see the profile under ${shown} above`);
+        else {
+          lines.push(...(await explainer.explainCpu(explained.key, explained.figures, explained.cpuContext)));
+          cpuDone.set(explained.key, row.workload);
+        }
       }
+    } catch (error) {
+      lines.push(`explain pass failed: ${(error as Error).message}`);
     }
     const unexplained = checks.filter((c) => !c.met && (c.kind === 'other' || !explained));
     if (unexplained.length > 0) lines.push(`no explain pass for: ${unexplained.map((c) => c.what).join('; ')}`);
@@ -226,6 +231,7 @@ async function explanations(rows: Target[]): Promise<string[]> {
     'for CPU targets), so the instruments stay out of the table above; each pass prints its own figures next to the',
     `measured pass's. The explain passes took ${seconds.toFixed(0)} s (BENCH_EXPLAIN=0 skips them, BENCH_EXPLAIN_PROFILE=0 skips the profiles).`,
     '',
+    ...(await explainer.floorLines()),
     ...out,
   ];
 }
