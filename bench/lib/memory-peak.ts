@@ -1,39 +1,19 @@
-// `node dist/bench/lib/memory-peak.js <BENCH_MEMORY_LOG file>`: the sample with the highest RSS of a
-// memory-sampler.cjs log, and the first one, as one line each (what the peak holds).
+// `node dist/bench/lib/memory-peak.js <BENCH_MEMORY_LOG file>`: the first sample and the one with the
+// highest RSS of a memory-sampler.cjs log, each split into parts that add up to its RSS, and the GC
+// pauses of the run (what the peak holds; run.ts's explain passes print the same split).
 import { readFileSync } from 'node:fs';
+import { breakdown, formatBreakdown, gcBetween, parseSamples, peakSample, type MemorySample } from './memory-breakdown.js';
 
-interface Sample {
-  rss: number;
-  rssAnon?: number;
-  rssFile?: number;
-  heapTotal: number;
-  heapUsed: number;
-  external: number;
-  arrayBuffers: number;
-  spaces: Record<string, number>;
-  used?: Record<string, number>;
-  gcMs?: { young: number; full: number; count: number };
-}
-
-export function describeSample(s: Sample): string {
-  const space = (name: string) => `${s.spaces[name] ?? 0}${s.used ? ` (used ${s.used[name] ?? 0})` : ''}`;
-  return (
-    `RSS ${s.rss} MiB` +
-    (s.rssAnon !== undefined ? ` (anonymous ${s.rssAnon}, file-backed ${s.rssFile})` : '') +
-    ` = heap ${s.heapTotal} (new ${space('new_space')}, old ${space('old_space')}, code ${space('code_space')}, large objects ${space('large_object_space')}; used ${s.heapUsed})` +
-    ` + external ${s.external} (array buffers ${s.arrayBuffers}) + ${Math.round((s.rss - s.heapTotal - s.external) * 10) / 10} outside the JS heap`
-  );
-}
-
-export function memoryPeak(path: string): { first: Sample; peak: Sample; last: Sample } {
-  const samples = readFileSync(path, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Sample);
+export function memoryPeak(path: string): { first: MemorySample; peak: MemorySample; last: MemorySample } {
+  const samples = parseSamples(readFileSync(path, 'utf8'));
   if (samples.length === 0) throw new Error(`${path}: no samples`);
-  return { first: samples[0]!, peak: samples.reduce((a, b) => (b.rss > a.rss ? b : a)), last: samples.at(-1)! };
+  return { first: samples[0]!, peak: peakSample(samples), last: samples.at(-1)! };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { first, peak, last } = memoryPeak(process.argv[2]!);
-  console.log(`first: ${describeSample(first)}`);
-  console.log(`peak:  ${describeSample(peak)}`);
-  if (last.gcMs) console.log(`GC pauses over the run: young ${last.gcMs.young} ms, full ${last.gcMs.full} ms (${last.gcMs.count} GCs)`);
+  console.log(`first: ${formatBreakdown(breakdown(first))}`);
+  console.log(`peak:  ${formatBreakdown(breakdown(peak))}`);
+  const gc = gcBetween(first, last);
+  if (gc) console.log(`GC pauses over the run: young ${gc.young} ms, full ${gc.full} ms (${gc.count} GCs)`);
 }
