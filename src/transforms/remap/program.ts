@@ -1,4 +1,5 @@
 import { check } from './checker.js';
+import { generate } from './codegen.js';
 import { Compiler, type Code, type Frame } from './compiler.js';
 import { CompileError, SyntaxFailure } from './diagnostic.js';
 import type { RunContext } from './function.js';
@@ -20,6 +21,8 @@ export interface Program {
   readonly canError: boolean;
   /** Whether a run can end in `abort`. */
   readonly canAbort: boolean;
+  /** How it was compiled: one generated JS function, or the closure compiler (for what the generator does not cover). */
+  readonly engine: 'generated' | 'closures';
   /**
    * Run on an event's fields (they may be changed in place; frozen sub-objects are copied first)
    * and its metadata (`%`, frozen by the run: a write copies it). `keepOriginal`: a failed run
@@ -53,6 +56,11 @@ export interface CompileOptions {
    * would cost a copy of the event.
    */
   resultUnused?: boolean;
+  /**
+   * `closures`: skip the generator (tests run every program through both; the default is
+   * SLUICE_VRL_ENGINE, else the generator wherever it covers the program).
+   */
+  engine?: 'auto' | 'closures';
 }
 
 export function compileProgram(source: string, name = '', options: CompileOptions = {}): Program {
@@ -66,7 +74,10 @@ export function compileProgram(source: string, name = '', options: CompileOption
   const known = options.variables;
   const checked = check(ast, source, known && new Map([...known].map(([name, v]) => [name, kindOf(v)])), { readOnly: options.readOnly });
   if (checked.diagnostics.length > 0) throw new CompileError(source, checked.diagnostics, name);
-  const code: Code = new Compiler(checked, source).main(ast, options.resultUnused);
+  const engine = options.engine ?? (process.env.SLUICE_VRL_ENGINE === 'closures' ? 'closures' : 'auto');
+  // The REPL's variables live in the frame across runs: the generated code keeps locals in JS variables.
+  const generated = engine === 'auto' && !known ? generate(checked, source, ast, options.resultUnused) : undefined;
+  const code: Code = generated?.code ?? new Compiler(checked, source).main(ast, options.resultUnused);
   const slots = checked.slots.size;
   const bigLiterals = !options.exactIntegers && /\d{16}/.test(source); // program text, not event content
   const exact = options.exactIntegers === true;
@@ -78,6 +89,7 @@ export function compileProgram(source: string, name = '', options: CompileOption
     resultType: checked.resultType,
     canError: checked.canTerminate,
     canAbort: checked.canAbort,
+    engine: generated ? 'generated' : 'closures',
     run(fields, ctx = defaultRunContext, meta = NO_METADATA, keepOriginal = false) {
       const frame = spare ?? newFrame(slots);
       spare = undefined;

@@ -35,6 +35,7 @@ export function composePrograms(programs: Program[]): Program {
     canFail: programs.some((p) => p.canFail),
     canError: programs.some((p) => p.canError),
     canAbort: programs.some((p) => p.canAbort),
+    engine: programs.every((p) => p.engine === 'generated') ? 'generated' : 'closures',
     run(fields, ctx, meta, keepOriginal) {
       // Frozen, the fields stay as they are: every program copies what it changes.
       if (keepOriginal) share(fields);
