@@ -10,12 +10,15 @@ import { share } from './value.js';
  */
 const compiled = new Map<string, Program>();
 
-export function programFor(source: string, name: string): Program {
-  let program = compiled.get(source);
+export function programFor(source: string, name: string, alone = true): Program {
+  const key = `${alone ? 1 : 0}${source}`;
+  let program = compiled.get(key);
   if (!program) {
-    program = compileProgram(source, name, { resultUnused: true });
+    // Alone, the program's events go to encoders, which skip a field set to undefined (a `del` in
+    // place); a program after it would see the field in `.`.
+    program = compileProgram(source, name, { resultUnused: true, deleteInPlace: alone });
     if (compiled.size > 64) compiled.delete(compiled.keys().next().value!);
-    compiled.set(source, program);
+    compiled.set(key, program);
   }
   return program;
 }
@@ -59,7 +62,8 @@ export function composePrograms(programs: Program[]): Program {
 }
 
 export function buildProgram(config: { source?: string; file?: string; files?: string[] }): Program {
-  return composePrograms(programTexts(config).map(({ text, name }) => programFor(text, name)));
+  const texts = programTexts(config);
+  return composePrograms(texts.map(({ text, name }) => programFor(text, name, texts.length === 1)));
 }
 
 export const remapSchema = z
