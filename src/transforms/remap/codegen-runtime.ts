@@ -1,6 +1,6 @@
 // What the generated programs (codegen.ts) call: each export is a name in the generated source.
 import { readCoalesced } from './coalesced.js';
-import { argumentError, argumentsMatch, deletePath, setPath } from './compiler.js';
+import { argumentError, argumentsMatch, deletePath, setPath, type UndoLog } from './compiler.js';
 import { add, andLeft, andRight, compare, divide, divideByLiteral, mergeObjects, multiply, negate, not, remainder, subtract } from './operators.js';
 import { copyContainer, isObject, kindOf, share, Termination, typeName, valueEquals, VrlError, type Obj } from './value.js';
 
@@ -27,7 +27,7 @@ export function mergeAssigned(current: unknown, add: unknown): Obj {
  * `. = merge(., x)` / `. |= x`: x's fields written into the root in place (logged in `undo` when
  * the root is the run's original), or into a copy when the root is shared. Returns the root.
  */
-export function mergeIntoRoot(current: unknown, add: unknown, original: Obj | undefined, undo: unknown[], where: string): Obj {
+export function mergeIntoRoot(current: unknown, add: unknown, original: Obj | undefined, undo: UndoLog, where: string): Obj {
   if (!isObject(add) || !isObject(current)) {
     const error = new VrlError(`can't merge type ${typeName(kindOf(add))} into ${typeName(kindOf(current))}: both must be objects`);
     error.where = where;
@@ -39,7 +39,7 @@ export function mergeIntoRoot(current: unknown, add: unknown, original: Obj | un
   for (const k in add) {
     const v = add[k];
     if (v === undefined) continue;
-    if (logged) undo.push(k, root[k]);
+    if (logged) undo.note(k, root[k]);
     root[k] = share(v);
   }
   return root;

@@ -82,7 +82,8 @@ class Generator {
       `const { ${Object.keys(runtime).join(', ')} } = H;`,
       ...this.constants.map((_, i) => `const k${i} = K[${i}];`),
       'return function vrlProgram(f) {',
-      'let R = f.root, M = f.meta;',
+      // W: R is known to be a writable object of this run's (set by a root write, cleared by anything else that replaces or shares R).
+      'let R = f.root, M = f.meta, W = false;',
       'const O = f.original, U = f.undo;',
       ...(locals.length > 0 ? [`let ${locals.join(', ')};`] : []),
       ...(temps.length > 0 ? [`let ${temps.join(', ')};`] : []),
@@ -210,6 +211,7 @@ class Generator {
         const base = e.base.kind === 'event' ? 'R' : e.base.kind === 'meta' ? 'M' : e.base.kind === 'var' ? `(${this.local(e.base.name)} ?? null)` : this.expr(e.base.expr);
         const t = this.temp();
         this.emit(`${t} = share(readCoalesced(${base}, ${this.constant(e.steps)}));`);
+        if (base === 'R') this.emit('W = false;');
         return t;
       }
     }
@@ -217,8 +219,12 @@ class Generator {
 
   /** Emits `t = <value at segs below base>` (undefined where absent), without sharing it. */
   private readPath(t: string, base: string, segs: readonly Segment[]): void {
-    this.emit(`${t} = ${base};`);
-    for (const seg of segs) {
+    let rest = segs;
+    if (base === 'R' && typeof segs[0] === 'string') {
+      this.emit(`${t} = W || isObject(R) ? R[${JSON.stringify(segs[0])}] : undefined;`);
+      rest = segs.slice(1);
+    } else this.emit(`${t} = ${base};`);
+    for (const seg of rest) {
       if (typeof seg === 'string') this.emit(`${t} = isObject(${t}) ? ${t}[${JSON.stringify(seg)}] : undefined;`);
       else this.emit(`${t} = Array.isArray(${t}) ? ${t}[${seg < 0 ? `${t}.length - ${JSON.stringify(-seg)}` : JSON.stringify(seg)}] : undefined;`);
     }
@@ -239,6 +245,7 @@ class Generator {
       return t;
     }
     this.readPath(t, base, segs);
+    if (base === 'R' && segs.length === 0) this.emit('W = false;');
     const shared = this.mayBeContainer(e) ? `share(${t})` : t;
     this.emit(`${t} = ${t} === undefined ? null : ${shared};`);
     return t;
@@ -248,14 +255,15 @@ class Generator {
   private write(target: Target, value: string): void {
     const segs = target.segments;
     if (target.kind === 'event') {
-      if (segs.length === 0) this.emit(`R = ${value};`);
+      if (segs.length === 0) this.emit(`R = ${value}; W = false;`);
       else if (segs.length === 1 && typeof segs[0] === 'string') {
         const key = JSON.stringify(segs[0]);
-        this.emit(`if (!isObject(R)) R = {}; else if (Object.isFrozen(R)) R = copyContainer(R); else if (R === O) U.push(${key}, R[${key}]);`);
+        this.emit(`if (!W) { if (!isObject(R)) R = {}; else if (Object.isFrozen(R)) R = copyContainer(R); W = true; }`);
+        this.emit(`if (R === O) U.note(${key}, R[${key}]);`);
         this.emit(`R[${key}] = ${value};`);
       } else {
         this.emit('if (R === O) share(R);');
-        this.emit(`R = setPath(R, ${this.constant(segs)}, ${value});`);
+        this.emit(`R = setPath(R, ${this.constant(segs)}, ${value}); W = false;`);
       }
       return;
     }
@@ -320,10 +328,10 @@ class Generator {
       from = add;
     } else return undefined;
     const add = this.expr(from);
-    this.emit(`R = mergeIntoRoot(R, ${add}, O, U, ${JSON.stringify(`"merge" at ${position(this.source, e.value.span)}`)});`);
+    this.emit(`R = mergeIntoRoot(R, ${add}, O, U, ${JSON.stringify(`"merge" at ${position(this.source, e.value.span)}`)}); W = true;`);
     if (discarded) return 'null';
     const t = this.temp();
-    this.emit(`${t} = share(R);`);
+    this.emit(`${t} = share(R); W = false;`);
     return t;
   }
 
@@ -475,18 +483,20 @@ class Generator {
     if (segs.length === 0) {
       this.emit(`${t} = ${base} ?? null;`);
       this.emit(`${base} = ${arg.base.kind === 'var' ? 'null' : '{}'};`);
+      if (base === 'R') this.emit('W = false;');
       return t;
     }
     const inPlace = arg.base.kind === 'event' && segs.length === 1 && typeof segs[0] === 'string' && this.deleteInPlace;
     if (inPlace) {
       // The field set to undefined, which every reader takes for absent: the object keeps its shape.
       const key = JSON.stringify(segs[0]);
-      this.emit(`if (isObject(R) && !Object.isFrozen(R)) { ${t} = R[${key}]; if (${t} === undefined) ${t} = null; else { if (R === O) U.push(${key}, ${t}); R[${key}] = undefined; } } else {`);
+      this.emit(`if (W || (isObject(R) && !Object.isFrozen(R))) { ${t} = R[${key}]; if (${t} === undefined) ${t} = null; else { if (R === O) U.note(${key}, ${t}); R[${key}] = undefined; } } else {`);
     }
     if (arg.base.kind === 'event') this.emit('if (R === O) share(R);');
     this.emit(`${t} = deletePath(${base}, ${this.constant(segs)});`);
     this.emit(`${base} = ${t}[0];`);
     this.emit(`${t} = ${t}[1];`);
+    if (base === 'R') this.emit('W = false;');
     if (inPlace) this.emit('}');
     return t;
   }

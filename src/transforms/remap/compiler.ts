@@ -18,7 +18,7 @@ export interface Frame {
    */
   original: Obj | undefined;
   /** Pairs of key and previous value (undefined: the key was absent), in the order written. */
-  undo: unknown[];
+  undo: UndoLog;
   /** The event's metadata (`%`): an object, never shipped. */
   meta: unknown;
   vars: unknown[];
@@ -26,6 +26,23 @@ export interface Frame {
 }
 
 export type Code = (f: Frame) => unknown;
+
+/**
+ * The undo log of one run, reused by the next: emptied by count, not by `length = 0`, which would
+ * drop the array's storage and make every run grow it again (garbage per event).
+ */
+export class UndoLog {
+  entries: unknown[] = [];
+  size = 0;
+  note(key: string, previous: unknown): void {
+    this.entries[this.size++] = key;
+    this.entries[this.size++] = previous;
+  }
+  clear(): void {
+    this.entries.fill(undefined, 0, this.size); // no old event's values kept alive
+    this.size = 0;
+  }
+}
 
 /**
  * Before a change to the root other than the two logged hot writes: an original root is frozen,
@@ -292,7 +309,7 @@ export class Compiler {
           let root = f.root as Obj;
           if (!isObject(root)) root = f.root = {};
           else if (Object.isFrozen(root)) root = f.root = copyContainer(root);
-          else if (root === f.original) f.undo.push(key, root[key]);
+          else if (root === f.original) f.undo.note(key, root[key]);
           root[key] = v;
         };
       }
@@ -400,7 +417,7 @@ export class Compiler {
       for (const k in add) {
         const v = add[k];
         if (v === undefined) continue;
-        if (logged) f.undo.push(k, root[k]);
+        if (logged) f.undo.note(k, root[k]);
         root[k] = share(v);
       }
       // As a value (`x = (. |= y)`, the program's result) the root is shared like any read of `.`.

@@ -1,6 +1,6 @@
 import { check } from './checker.js';
 import { generate } from './codegen.js';
-import { Compiler, type Code, type Frame } from './compiler.js';
+import { Compiler, UndoLog, type Code, type Frame } from './compiler.js';
 import { CompileError, SyntaxFailure } from './diagnostic.js';
 import type { RunContext } from './function.js';
 import { parseProgram } from './parser.js';
@@ -104,8 +104,8 @@ export function compileProgram(source: string, name = '', options: CompileOption
         return runIn(frame);
       } finally {
         frame.root = frame.meta = frame.original = undefined;
-        if (slots > 0) frame.vars.fill(null);
-        if (frame.undo.length > 0) frame.undo.length = 0;
+        if (slots > 0 && !generated) frame.vars.fill(null); // the generated code keeps its locals in JS variables
+        if (frame.undo.size > 0) frame.undo.clear();
         spare = frame;
       }
     },
@@ -137,17 +137,18 @@ export function compileProgram(source: string, name = '', options: CompileOption
 }
 
 function newFrame(slots: number): Frame {
-  return { root: undefined, meta: undefined, vars: new Array(slots).fill(null), ctx: defaultRunContext, original: undefined, undo: [] };
+  return { root: undefined, meta: undefined, vars: new Array(slots).fill(null), ctx: defaultRunContext, original: undefined, undo: new UndoLog() };
 }
 
 /**
  * The fields a run started with, from the object it changed in place and the undo log of those
  * changes (see Frame): a new object, keys in their original order, keys the run added left out.
  */
-function restore(original: Obj, undo: readonly unknown[]): Obj {
-  if (undo.length === 0 && !Object.isFrozen(original)) return original;
+function restore(original: Obj, undo: UndoLog): Obj {
+  if (undo.size === 0 && !Object.isFrozen(original)) return original;
   const before = new Map<string, unknown>();
-  for (let i = 0; i < undo.length; i += 2) if (!before.has(undo[i] as string)) before.set(undo[i] as string, undo[i + 1]);
+  const entries = undo.entries;
+  for (let i = 0; i < undo.size; i += 2) if (!before.has(entries[i] as string)) before.set(entries[i] as string, entries[i + 1]);
   const out: Obj = {};
   for (const key in original) {
     const value = before.has(key) ? before.get(key) : original[key];
