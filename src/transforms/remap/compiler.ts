@@ -39,7 +39,8 @@ export class UndoLog {
     this.entries[this.size++] = previous;
   }
   clear(): void {
-    this.entries.fill(undefined, 0, this.size); // no old event's values kept alive
+    const entries = this.entries;
+    for (let i = 0; i < this.size; i++) entries[i] = undefined; // no old event's values kept alive
     this.size = 0;
   }
 }
