@@ -93,8 +93,16 @@ class Generator {
       `return ${last};`,
       '};',
     ].join('\n');
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the text is built from the AST only (see the file comment)
-    const code = new Function('K', 'H', text)(this.constants, runtime) as Code;
+    let factory: (constants: unknown[], helpers: typeof runtime) => Code;
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the text is built from the AST only (see the file comment)
+      factory = new Function('K', 'H', text) as typeof factory;
+    } catch (error) {
+      // node --disallow-code-generation-from-strings: the closures run instead.
+      if (error instanceof EvalError) throw new Unsupported('code generation from strings is disallowed');
+      throw error;
+    }
+    const code = factory(this.constants, runtime);
     return { code, text };
   }
 

@@ -51,6 +51,12 @@ describe('VRL engines', () => {
     }
   });
 
+  it('falls back to the closures where node forbids code generation from strings', () => {
+    const script = `import('${join(import.meta.dirname, 'program.js')}').then(({ compileProgram }) => { const p = compileProgram('.a = 1'); console.log(p.engine, JSON.stringify(p.run({}).events)); })`;
+    const result = spawnSync(process.execPath, ['--disallow-code-generation-from-strings', '-e', script], { encoding: 'utf8' });
+    assert.equal(result.stdout.trim(), 'closures [{"a":1}]', result.stderr);
+  });
+
   it('passes the language, example and property tests on the closure compiler too', () => {
     const here = import.meta.dirname;
     const files = [
