@@ -3,7 +3,8 @@ import type { CallPlan, CheckResult } from './checker.js';
 import { catchReturn, readCoalesced, ReturnSignal } from './coalesced.js';
 import type { Impl, RunContext } from './function.js';
 import { unnestCode } from './stdlib/unnest.js';
-import { compareTimestamps, copyContainer, isObject, kindOf, normInt, NUMBER, share, T, Termination, typeName, valueEquals, VrlError, type Obj } from './value.js';
+import { add, andLeft, andRight, compare, divide, divideByLiteral, mergeObjects, multiply, negate, not, remainder, subtract } from './operators.js';
+import { copyContainer, isObject, kindOf, NUMBER, share, T, Termination, typeName, valueEquals, VrlError, type Obj } from './value.js';
 
 /** The state of one run: the event root and the local variables. */
 export interface Frame {
@@ -17,7 +18,7 @@ export interface Frame {
    */
   original: Obj | undefined;
   /** Pairs of key and previous value (undefined: the key was absent), in the order written. */
-  undo: unknown[];
+  undo: UndoLog;
   /** The event's metadata (`%`): an object, never shipped. */
   meta: unknown;
   vars: unknown[];
@@ -25,6 +26,24 @@ export interface Frame {
 }
 
 export type Code = (f: Frame) => unknown;
+
+/**
+ * The undo log of one run, reused by the next: emptied by count, not by `length = 0`, which would
+ * drop the array's storage and make every run grow it again (garbage per event).
+ */
+export class UndoLog {
+  entries: unknown[] = [];
+  size = 0;
+  note(key: string, previous: unknown): void {
+    this.entries[this.size++] = key;
+    this.entries[this.size++] = previous;
+  }
+  clear(): void {
+    const entries = this.entries;
+    for (let i = 0; i < this.size; i++) entries[i] = undefined; // no old event's values kept alive
+    this.size = 0;
+  }
+}
 
 /**
  * Before a change to the root other than the two logged hot writes: an original root is frozen,
@@ -107,7 +126,7 @@ export function deletePath(node: unknown, segments: readonly Segment[], i = 0): 
   return [arr, removed];
 }
 
-function defaultFor(type: number): unknown {
+export function defaultFor(type: number): unknown {
   switch (type) {
     case T.bytes:
       return '';
@@ -291,7 +310,7 @@ export class Compiler {
           let root = f.root as Obj;
           if (!isObject(root)) root = f.root = {};
           else if (Object.isFrozen(root)) root = f.root = copyContainer(root);
-          else if (root === f.original) f.undo.push(key, root[key]);
+          else if (root === f.original) f.undo.note(key, root[key]);
           root[key] = v;
         };
       }
@@ -399,7 +418,7 @@ export class Compiler {
       for (const k in add) {
         const v = add[k];
         if (v === undefined) continue;
-        if (logged) f.undo.push(k, root[k]);
+        if (logged) f.undo.note(k, root[k]);
         root[k] = share(v);
       }
       // As a value (`x = (. |= y)`, the program's result) the root is shared like any read of `.`.
@@ -409,19 +428,8 @@ export class Compiler {
 
   private unary(e: Extract<Expr, { kind: 'unary' }>): Code {
     const inner = this.expr(e.expr);
-    if (e.op === '!') {
-      return (f) => {
-        const v = inner(f);
-        if (typeof v !== 'boolean') throw new VrlError(`can't negate type ${typeName(kindOf(v))}`);
-        return !v;
-      };
-    }
-    return (f) => {
-      const v = inner(f);
-      if (typeof v === 'number') return -v;
-      if (typeof v === 'bigint') return normInt(-v);
-      throw new VrlError(`can't negate type ${typeName(kindOf(v))}`);
-    };
+    if (e.op === '!') return (f) => not(inner(f));
+    return (f) => negate(inner(f));
   }
 
   private binary(e: Extract<Expr, { kind: 'binary' }>): Code {
@@ -447,92 +455,30 @@ export class Compiler {
           return a === null || a === false ? r(f) : a;
         };
       case '&&':
-        return (f) => {
-          const a = l(f);
-          if (a === null || a === false) return false;
-          if (a !== true) throw new VrlError(`can't apply "&&" to type ${typeName(kindOf(a))}`);
-          const b = r(f);
-          if (b === null) return false;
-          if (typeof b !== 'boolean') throw new VrlError(`can't apply "&&" to type ${typeName(kindOf(b))}`);
-          return b;
-        };
+        return (f) => andLeft(l(f)) && andRight(r(f));
       case '<':
-        return compare(l, r, (c) => c < 0, '<');
       case '<=':
-        return compare(l, r, (c) => c <= 0, '<=');
       case '>':
-        return compare(l, r, (c) => c > 0, '>');
-      case '>=':
-        return compare(l, r, (c) => c >= 0, '>=');
+      case '>=': {
+        const op = e.op;
+        return (f) => compare(l(f), r(f), op);
+      }
       case '+':
-        return (f) => {
-          const a = l(f);
-          const b = r(f);
-          if (typeof a === 'number' && typeof b === 'number') {
-            const sum = a + b;
-            return sum > MAX_SAFE || sum < -MAX_SAFE ? intArithmetic(a, b, sum, '+') : sum;
-          }
-          if (typeof a === 'string' && (typeof b === 'string' || b === null)) return b === null ? a : a + b;
-          if (a === null && typeof b === 'string') return b;
-          if (isNumeric(a) && isNumeric(b)) return intArithmetic(a, b, Number(a) + Number(b), '+');
-          throw new VrlError(`can't add type ${typeName(kindOf(b))} to ${typeName(kindOf(a))}`);
-        };
+        return (f) => add(l(f), r(f));
       case '-':
-        return (f) => {
-          const a = l(f);
-          const b = r(f);
-          if (typeof a === 'number' && typeof b === 'number') {
-            const difference = a - b;
-            return difference > MAX_SAFE || difference < -MAX_SAFE ? intArithmetic(a, b, difference, '-') : difference;
-          }
-          if (isNumeric(a) && isNumeric(b)) return intArithmetic(a, b, Number(a) - Number(b), '-');
-          throw new VrlError(`can't subtract type ${typeName(kindOf(b))} from ${typeName(kindOf(a))}`);
-        };
+        return (f) => subtract(l(f), r(f));
       case '*':
-        return (f) => {
-          const a = l(f);
-          const b = r(f);
-          if (typeof a === 'number' && typeof b === 'number') {
-            const product = a * b;
-            return product > MAX_SAFE || product < -MAX_SAFE ? intArithmetic(a, b, product, '*') : product;
-          }
-          if (isNumeric(a) && isNumeric(b)) return intArithmetic(a, b, Number(a) * Number(b), '*');
-          if (typeof a === 'string' && Number.isInteger(b)) return a.repeat(Math.max(0, Math.min(b as number, 1_000_000)));
-          if (Number.isInteger(a) && typeof b === 'string') return b.repeat(Math.max(0, Math.min(a as number, 1_000_000)));
-          throw new VrlError(`can't multiply type ${typeName(kindOf(a))} by ${typeName(kindOf(b))}`);
-        };
+        return (f) => multiply(l(f), r(f));
       case '/':
         if (rightLiteral && typeof rightLiteral.value === 'number' && rightLiteral.value !== 0) {
           const d = rightLiteral.value;
-          return (f) => {
-            const a = l(f);
-            if (typeof a === 'number') return a / d;
-            if (typeof a === 'bigint') return Number(a) / d;
-            throw new VrlError(`can't divide type ${typeName(kindOf(a))}`);
-          };
+          return (f) => divideByLiteral(l(f), d);
         }
-        return arithmetic(l, r, (a, b) => {
-          if (b === 0) throw new VrlError("can't divide by zero");
-          return a / b;
-        }, 'divide');
+        return (f) => divide(l(f), r(f));
       case '%':
-        return (f) => {
-          const a = l(f);
-          const b = r(f);
-          if (!isNumeric(a) || !isNumeric(b)) throw new VrlError(`can't calculate remainder of type ${typeName(kindOf(a))} and ${typeName(kindOf(b))}`);
-          if (b == 0) throw new VrlError("can't calculate remainder of division by zero");
-          if (typeof a === 'number' && typeof b === 'number') return a % b;
-          return intArithmetic(a, b, Number(a) % Number(b), '%');
-        };
+        return (f) => remainder(l(f), r(f));
       case '|':
-        return (f) => {
-          const a = l(f);
-          const b = r(f);
-          if (!isObject(a) || !isObject(b)) throw new VrlError(`can't merge type ${typeName(kindOf(b))} into ${typeName(kindOf(a))}`);
-          const out = copyContainer(a);
-          for (const k in b) out[k] = share(b[k]);
-          return out;
-        };
+        return (f) => mergeObjects(l(f), r(f));
       default:
         throw new Error(`unknown operator ${e.op}`);
     }
@@ -726,26 +672,10 @@ export class Compiler {
   }
 }
 
-const MAX_SAFE = Number.MAX_SAFE_INTEGER;
-
 /** An optional argument left out: the function sees undefined. */
 const omitted: Code = () => undefined;
 
-const isNumeric = (v: unknown): v is number | bigint => typeof v === 'number' || typeof v === 'bigint';
-
-/**
- * `+ - * %` past 2^53 or on a BigInt: two integers compute in BigInt, wrapping at 64 bits as VRL
- * (Rust's wrapping_add ...); with a float the float result (`asFloat`) stands.
- */
-function intArithmetic(a: number | bigint, b: number | bigint, asFloat: number, op: '+' | '-' | '*' | '%'): number | bigint {
-  const integral = (v: number | bigint) => typeof v === 'bigint' || Number.isSafeInteger(v);
-  if (!integral(a) || !integral(b)) return asFloat;
-  const x = BigInt(a);
-  const y = BigInt(b);
-  return normInt(op === '+' ? x + y : op === '-' ? x - y : op === '*' ? x * y : x % y);
-}
-
-function argumentsMatch(values: readonly unknown[], checks: readonly (number | undefined)[]): boolean {
+export function argumentsMatch(values: readonly unknown[], checks: readonly (number | undefined)[]): boolean {
   for (let i = 0; i < checks.length; i++) {
     const want = checks[i];
     if (want !== undefined && (kindOf(values[i]) & want) === 0) return false;
@@ -753,28 +683,7 @@ function argumentsMatch(values: readonly unknown[], checks: readonly (number | u
   return true;
 }
 
-function argumentError(values: readonly unknown[], checks: readonly (number | undefined)[]): VrlError {
+export function argumentError(values: readonly unknown[], checks: readonly (number | undefined)[]): VrlError {
   const i = checks.findIndex((want, n) => want !== undefined && (kindOf(values[n]) & want) === 0);
   return new VrlError(`expected ${typeName(checks[i]!)}, got ${typeName(kindOf(values[i]))}`);
-}
-
-function compare(l: Code, r: Code, test: (c: number) => boolean, op: string): Code {
-  return (f) => {
-    const a = l(f);
-    const b = r(f);
-    if (typeof a === 'number' && typeof b === 'number') return test(a < b ? -1 : a > b ? 1 : 0);
-    if (isNumeric(a) && isNumeric(b)) return test(a < b ? -1 : a > b ? 1 : 0); // a BigInt and a number compare exactly
-    if (typeof a === 'string' && typeof b === 'string') return test(a < b ? -1 : a > b ? 1 : 0);
-    if (a instanceof Date && b instanceof Date) return test(compareTimestamps(a, b));
-    throw new VrlError(`can't compare ${typeName(kindOf(a))} ${op} ${typeName(kindOf(b))}`);
-  };
-}
-
-function arithmetic(l: Code, r: Code, apply: (a: number, b: number) => number, verb: string): Code {
-  return (f) => {
-    const a = l(f);
-    const b = r(f);
-    if (!isNumeric(a) || !isNumeric(b)) throw new VrlError(`can't ${verb} type ${typeName(kindOf(a))} and ${typeName(kindOf(b))}`);
-    return apply(Number(a), Number(b));
-  };
 }

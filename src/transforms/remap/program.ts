@@ -1,5 +1,6 @@
 import { check } from './checker.js';
-import { Compiler, type Code, type Frame } from './compiler.js';
+import { generate } from './codegen.js';
+import { Compiler, UndoLog, type Code, type Frame } from './compiler.js';
 import { CompileError, SyntaxFailure } from './diagnostic.js';
 import type { RunContext } from './function.js';
 import { parseProgram } from './parser.js';
@@ -20,6 +21,8 @@ export interface Program {
   readonly canError: boolean;
   /** Whether a run can end in `abort`. */
   readonly canAbort: boolean;
+  /** How it was compiled: one generated JS function, or the closure compiler (for what the generator does not cover). */
+  readonly engine: 'generated' | 'closures';
   /**
    * Run on an event's fields (they may be changed in place; frozen sub-objects are copied first)
    * and its metadata (`%`, frozen by the run: a write copies it). `keepOriginal`: a failed run
@@ -53,6 +56,13 @@ export interface CompileOptions {
    * would cost a copy of the event.
    */
   resultUnused?: boolean;
+  /**
+   * `closures`: skip the generator (tests run every program through both; the default is
+   * SLUICE_VRL_ENGINE, else the generator wherever it covers the program).
+   */
+  engine?: 'auto' | 'closures';
+  /** See `GenerateOptions.deleteInPlace`: the events may hold fields set to undefined, which stand for absent ones. */
+  deleteInPlace?: boolean;
 }
 
 export function compileProgram(source: string, name = '', options: CompileOptions = {}): Program {
@@ -66,7 +76,10 @@ export function compileProgram(source: string, name = '', options: CompileOption
   const known = options.variables;
   const checked = check(ast, source, known && new Map([...known].map(([name, v]) => [name, kindOf(v)])), { readOnly: options.readOnly });
   if (checked.diagnostics.length > 0) throw new CompileError(source, checked.diagnostics, name);
-  const code: Code = new Compiler(checked, source).main(ast, options.resultUnused);
+  const engine = options.engine ?? (process.env.SLUICE_VRL_ENGINE === 'closures' ? 'closures' : 'auto');
+  // The REPL's variables live in the frame across runs: the generated code keeps locals in JS variables.
+  const generated = engine === 'auto' && !known ? generate(checked, source, ast, { resultUnused: options.resultUnused, deleteInPlace: options.deleteInPlace }) : undefined;
+  const code: Code = generated?.code ?? new Compiler(checked, source).main(ast, options.resultUnused);
   const slots = checked.slots.size;
   const bigLiterals = !options.exactIntegers && /\d{16}/.test(source); // program text, not event content
   const exact = options.exactIntegers === true;
@@ -78,6 +91,7 @@ export function compileProgram(source: string, name = '', options: CompileOption
     resultType: checked.resultType,
     canError: checked.canTerminate,
     canAbort: checked.canAbort,
+    engine: generated ? 'generated' : 'closures',
     run(fields, ctx = defaultRunContext, meta = NO_METADATA, keepOriginal = false) {
       const frame = spare ?? newFrame(slots);
       spare = undefined;
@@ -90,8 +104,8 @@ export function compileProgram(source: string, name = '', options: CompileOption
         return runIn(frame);
       } finally {
         frame.root = frame.meta = frame.original = undefined;
-        if (slots > 0) frame.vars.fill(null);
-        if (frame.undo.length > 0) frame.undo.length = 0;
+        if (slots > 0 && !generated) frame.vars.fill(null); // the generated code keeps its locals in JS variables
+        if (frame.undo.size > 0) frame.undo.clear();
         spare = frame;
       }
     },
@@ -123,17 +137,18 @@ export function compileProgram(source: string, name = '', options: CompileOption
 }
 
 function newFrame(slots: number): Frame {
-  return { root: undefined, meta: undefined, vars: new Array(slots).fill(null), ctx: defaultRunContext, original: undefined, undo: [] };
+  return { root: undefined, meta: undefined, vars: new Array(slots).fill(null), ctx: defaultRunContext, original: undefined, undo: new UndoLog() };
 }
 
 /**
  * The fields a run started with, from the object it changed in place and the undo log of those
  * changes (see Frame): a new object, keys in their original order, keys the run added left out.
  */
-function restore(original: Obj, undo: readonly unknown[]): Obj {
-  if (undo.length === 0 && !Object.isFrozen(original)) return original;
+function restore(original: Obj, undo: UndoLog): Obj {
+  if (undo.size === 0 && !Object.isFrozen(original)) return original;
   const before = new Map<string, unknown>();
-  for (let i = 0; i < undo.length; i += 2) if (!before.has(undo[i] as string)) before.set(undo[i] as string, undo[i + 1]);
+  const entries = undo.entries;
+  for (let i = 0; i < undo.size; i += 2) if (!before.has(entries[i] as string)) before.set(entries[i] as string, entries[i + 1]);
   const out: Obj = {};
   for (const key in original) {
     const value = before.has(key) ? before.get(key) : original[key];

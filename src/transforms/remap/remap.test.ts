@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import pino from 'pino';
 import '../../components.js';
 import type { Transform, TransformDefinition } from '../../core/component.js';
+import { EventEncoder } from '../../sinks/shared/encoding.js';
 import { LogEvent, type Fields } from '../../core/event.js';
 import { Finalizer } from '../../core/finalizer.js';
 import { ConfigError } from '../../core/config/errors.js';
@@ -28,14 +29,20 @@ function build(options: Record<string, unknown>, id = 'remap_it'): Transform {
   });
 }
 
-/** Run one batch; returns what went to each output and how each event's finalizer ended. */
+/** The fields as encoders ship them: a top-level field set to undefined (`del` in place) is absent. */
+function shipped(fields: Fields): Fields {
+  if (!Object.values(fields).includes(undefined)) return fields; // the same object: some tests check identity
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+}
+
+/** Run one batch; returns what went to each output (as shipped) and how each event's finalizer ended. */
 function run(transform: Transform, inputs: Fields[]) {
   const outputs = new Map<string, Fields[]>();
   const acked: string[] = [];
   const events = inputs.map((fields, i) => new LogEvent(fields, new Finalizer(1, () => acked.push(String(i)))));
   transform.process(events, (output, out) => {
     const key = output ?? 'default';
-    outputs.set(key, [...(outputs.get(key) ?? []), ...out.map((e) => e.fields)]);
+    outputs.set(key, [...(outputs.get(key) ?? []), ...out.map((e) => shipped(e.fields))]);
   });
   return { outputs, acked, events };
 }
@@ -62,6 +69,17 @@ describe('remap transform', () => {
       { message: 'plain text', cluster: 'prod-eu' },
     ]);
     assert.deepEqual(acked, [], 'passed-on events are acked by their sinks, not here');
+  });
+
+  it('deletes a root field in place, which the encoder leaves out, unless the program reads `.` whole', () => {
+    const encoder = new EventEncoder({ codec: 'json' });
+    const inPlace = run(build({ source: 'del(.stream)\n.n = 1' }), [{ message: 'm', stream: 'stdout', z: 2 }]).events[0]!;
+    assert.equal(Object.hasOwn(inPlace.fields, 'stream') && inPlace.fields.stream === undefined, true, 'set to undefined, not copied');
+    assert.equal(encoder.encode(inPlace), '{"message":"m","z":2,"n":1}');
+    const whole = run(build({ source: 'del(.stream)\n.n = length(.)' }), [{ message: 'm', stream: 'stdout', z: 2 }]).events[0]!;
+    assert.deepEqual(whole.fields, { message: 'm', z: 2, n: 2 }, 'reading `.` sees no deleted field');
+    const failed = run(build({ source: 'del(.stream)\n.n = parse_json!(.message)' }), [{ message: 'm', stream: 'stdout' }]).events[0]!;
+    assert.deepEqual(failed.fields, { message: 'm', stream: 'stdout' }, 'a failed run gives the field back');
   });
 
   it('runs the README example: JSON app logs lifted, noisy fields dropped, cluster added', () => {

@@ -10,12 +10,13 @@ import { share } from './value.js';
  */
 const compiled = new Map<string, Program>();
 
-export function programFor(source: string, name: string): Program {
-  let program = compiled.get(source);
+export function programFor(source: string, name: string, deleteInPlace = false): Program {
+  const key = `${deleteInPlace ? 1 : 0}${source}`;
+  let program = compiled.get(key);
   if (!program) {
-    program = compileProgram(source, name, { resultUnused: true });
+    program = compileProgram(source, name, { resultUnused: true, deleteInPlace });
     if (compiled.size > 64) compiled.delete(compiled.keys().next().value!);
-    compiled.set(source, program);
+    compiled.set(key, program);
   }
   return program;
 }
@@ -35,6 +36,7 @@ export function composePrograms(programs: Program[]): Program {
     canFail: programs.some((p) => p.canFail),
     canError: programs.some((p) => p.canError),
     canAbort: programs.some((p) => p.canAbort),
+    engine: programs.every((p) => p.engine === 'generated') ? 'generated' : 'closures',
     run(fields, ctx, meta, keepOriginal) {
       // Frozen, the fields stay as they are: every program copies what it changes.
       if (keepOriginal) share(fields);
@@ -57,8 +59,14 @@ export function composePrograms(programs: Program[]): Program {
   };
 }
 
-export function buildProgram(config: { source?: string; file?: string; files?: string[] }): Program {
-  return composePrograms(programTexts(config).map(({ text, name }) => programFor(text, name)));
+/**
+ * `forEncoders`: the events go to sinks' encoders, which skip a field set to undefined, so `del`
+ * may leave one in place of a copy (see `GenerateOptions.deleteInPlace`); with several files a
+ * later program would see it in `.`, so only for one.
+ */
+export function buildProgram(config: { source?: string; file?: string; files?: string[] }, forEncoders = false): Program {
+  const texts = programTexts(config);
+  return composePrograms(texts.map(({ text, name }) => programFor(text, name, forEncoders && texts.length === 1)));
 }
 
 export const remapSchema = z
@@ -93,7 +101,7 @@ export const remapSchema = z
     }
     for (const { text, name } of texts) {
       try {
-        programFor(text, name);
+        programFor(text, name, texts.length === 1); // as the transform builds it (buildProgram, forEncoders)
       } catch (error) {
         if (!(error instanceof CompileError)) throw error;
         ctx.addIssue({ code: 'custom', message: `invalid VRL program${name ? ` ${name}` : ''} (${error.diagnostics.length} error(s)):\n${error.message}`, path: [key] });
