@@ -22,42 +22,14 @@ const CONTAINER = T.object | T.array;
 const ASSERTIONS: Record<string, number> = { string: T.bytes, int: T.integer, float: T.float, bool: T.boolean, object: T.object, array: T.array, timestamp: T.timestamp };
 
 /** The generated function for `body`, or undefined when it uses something only the closure compiler covers. */
-export interface GenerateOptions {
-  /** The caller wants the events, not the program's value. */
-  resultUnused?: boolean;
-  /**
-   * `del(.key)` on the root may leave the key set to undefined instead of copying the event without
-   * it (a copy per event; a JS `delete` turns the object into a slow dictionary): for callers
-   * whose readers all take an undefined field for an absent one (sluice's encoders do). Only where
-   * the program never reads the root as a whole (`.`), which would show the key.
-   */
-  deleteInPlace?: boolean;
-}
-
-export function generate(checked: CheckResult, source: string, body: Expr[], options: GenerateOptions = {}): { code: Code; text: string } | undefined {
+export function generate(checked: CheckResult, source: string, body: Expr[], resultUnused = false): { code: Code; text: string } | undefined {
   if (checked.returns) return undefined;
   try {
-    const generator = new Generator(checked, source);
-    generator.deleteInPlace = options.deleteInPlace === true && !readsWholeRoot(body);
-    return generator.program(body, options.resultUnused === true);
+    return new Generator(checked, source).program(body, resultUnused);
   } catch (error) {
     if (error instanceof Unsupported) return undefined;
     throw error;
   }
-}
-
-/** Whether any expression reads `.` itself (but as the target of `. = merge(., x)`, which skips undefined fields). */
-function readsWholeRoot(body: readonly Expr[]): boolean {
-  const seen = (node: unknown, skip: unknown): boolean => {
-    if (node === null || typeof node !== 'object' || node === skip) return false;
-    const e = node as Expr;
-    if (e.kind === 'query' && e.base.kind === 'event' && e.segments.length === 0) return true;
-    if (e.kind === 'coalesced' && e.base.kind === 'event' && e.steps[0]?.kind === 'path' && e.steps[0].segments.length === 0 && e.steps.length === 1) return true;
-    let inner = skip;
-    if (e.kind === 'assign' && e.op === '=' && e.target.kind === 'event' && e.target.segments.length === 0 && e.value.kind === 'call' && e.value.name === 'merge') inner = e.value.args[0]?.expr;
-    return Object.values(node).some((child) => (Array.isArray(child) ? child.some((c) => seen(c, inner)) : seen(child, inner)));
-  };
-  return body.some((e) => seen(e, undefined));
 }
 
 class Generator {
@@ -65,8 +37,6 @@ class Generator {
   private readonly constantIndex = new Map<unknown, number>();
   private readonly lines: string[] = [];
   private temps = 0;
-  /** `del(.key)` sets the key to undefined in place (no copy of the event; see `deleteInPlace`). */
-  deleteInPlace = false;
 
   constructor(
     private readonly checked: CheckResult,
@@ -494,18 +464,11 @@ class Generator {
       if (base === 'R') this.emit('W = false;');
       return t;
     }
-    const inPlace = arg.base.kind === 'event' && segs.length === 1 && typeof segs[0] === 'string' && this.deleteInPlace;
-    if (inPlace) {
-      // The field set to undefined, which every reader takes for absent: the object keeps its shape.
-      const key = JSON.stringify(segs[0]);
-      this.emit(`if (W || (isObject(R) && !Object.isFrozen(R))) { ${t} = R[${key}]; if (${t} === undefined) ${t} = null; else { if (R === O) U.note(${key}, ${t}); R[${key}] = undefined; } } else {`);
-    }
     if (arg.base.kind === 'event') this.emit('if (R === O) share(R);');
     this.emit(`${t} = deletePath(${base}, ${this.constant(segs)});`);
     this.emit(`${base} = ${t}[0];`);
     this.emit(`${t} = ${t}[1];`);
     if (base === 'R') this.emit('W = false;');
-    if (inPlace) this.emit('}');
     return t;
   }
 }

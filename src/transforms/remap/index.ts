@@ -16,7 +16,7 @@ registerTransform({
   mutatesEvents: true,
   outputs: (config) => (config.reroute_dropped ? [DROPPED_OUTPUT] : []),
   build(config, ctx) {
-    const program = buildProgram(config, true); // the events go on to sinks (see forEncoders)
+    const program = buildProgram(config);
     const runContext: RunContext = {
       log: (level, message) => {
         const logger = ctx.logger as unknown as Record<string, (o: object, m: string) => void>;

@@ -61,8 +61,6 @@ export interface CompileOptions {
    * SLUICE_VRL_ENGINE, else the generator wherever it covers the program).
    */
   engine?: 'auto' | 'closures';
-  /** See `GenerateOptions.deleteInPlace`: the events may hold fields set to undefined, which stand for absent ones. */
-  deleteInPlace?: boolean;
 }
 
 export function compileProgram(source: string, name = '', options: CompileOptions = {}): Program {
@@ -78,7 +76,7 @@ export function compileProgram(source: string, name = '', options: CompileOption
   if (checked.diagnostics.length > 0) throw new CompileError(source, checked.diagnostics, name);
   const engine = options.engine ?? (process.env.SLUICE_VRL_ENGINE === 'closures' ? 'closures' : 'auto');
   // The REPL's variables live in the frame across runs: the generated code keeps locals in JS variables.
-  const generated = engine === 'auto' && !known ? generate(checked, source, ast, { resultUnused: options.resultUnused, deleteInPlace: options.deleteInPlace }) : undefined;
+  const generated = engine === 'auto' && !known ? generate(checked, source, ast, options.resultUnused) : undefined;
   const code: Code = generated?.code ?? new Compiler(checked, source).main(ast, options.resultUnused);
   const slots = checked.slots.size;
   const bigLiterals = !options.exactIntegers && /\d{16}/.test(source); // program text, not event content

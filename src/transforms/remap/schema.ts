@@ -10,13 +10,12 @@ import { share } from './value.js';
  */
 const compiled = new Map<string, Program>();
 
-export function programFor(source: string, name: string, deleteInPlace = false): Program {
-  const key = `${deleteInPlace ? 1 : 0}${source}`;
-  let program = compiled.get(key);
+export function programFor(source: string, name: string): Program {
+  let program = compiled.get(source);
   if (!program) {
-    program = compileProgram(source, name, { resultUnused: true, deleteInPlace });
+    program = compileProgram(source, name, { resultUnused: true });
     if (compiled.size > 64) compiled.delete(compiled.keys().next().value!);
-    compiled.set(key, program);
+    compiled.set(source, program);
   }
   return program;
 }
@@ -59,14 +58,8 @@ export function composePrograms(programs: Program[]): Program {
   };
 }
 
-/**
- * `forEncoders`: the events go to sinks' encoders, which skip a field set to undefined, so `del`
- * may leave one in place of a copy (see `GenerateOptions.deleteInPlace`); with several files a
- * later program would see it in `.`, so only for one.
- */
-export function buildProgram(config: { source?: string; file?: string; files?: string[] }, forEncoders = false): Program {
-  const texts = programTexts(config);
-  return composePrograms(texts.map(({ text, name }) => programFor(text, name, forEncoders && texts.length === 1)));
+export function buildProgram(config: { source?: string; file?: string; files?: string[] }): Program {
+  return composePrograms(programTexts(config).map(({ text, name }) => programFor(text, name)));
 }
 
 export const remapSchema = z
@@ -101,7 +94,7 @@ export const remapSchema = z
     }
     for (const { text, name } of texts) {
       try {
-        programFor(text, name, texts.length === 1); // as the transform builds it (buildProgram, forEncoders)
+        programFor(text, name);
       } catch (error) {
         if (!(error instanceof CompileError)) throw error;
         ctx.addIssue({ code: 'custom', message: `invalid VRL program${name ? ` ${name}` : ''} (${error.diagnostics.length} error(s)):\n${error.message}`, path: [key] });
