@@ -82,6 +82,38 @@ describe('events', () => {
     }
   });
 
+  it('encodes exactly when a cached run of repeated fields changes inside, shrinks or moves (run cache)', () => {
+    const encoder = new EventEncoder({ codec: 'json' });
+    const meta = Object.freeze({ pod_name: 'p', labels: Object.freeze({ a: 'b' }) });
+    const other = Object.freeze({ pod_name: 'q' });
+    const mutable: Record<string, unknown> = { n: 1 };
+    const sequence: Record<string, unknown>[] = [
+      { message: 'a', stream: 'stdout', file: 'f', source_type: 'k', kubernetes: meta },
+      { message: 'b', stream: 'stdout', file: 'f', source_type: 'k', kubernetes: meta },
+      { message: 'b2', stream: 'stderr', file: 'h', source_type: 'k', kubernetes: meta },
+      { message: 'b3', stream: 'stderr', file: 'h', source_type: 'k', kubernetes: meta },
+      { message: 'c', stream: 'stdout', file: 'g', source_type: 'k', kubernetes: meta },
+      { message: 'd', stream: 'stdout', file: 'f', source_type: 'k', kubernetes: meta },
+      { message: 'e', stream: 'stdout', file: 'f', source_type: 'k', kubernetes: other },
+      { message: 'e', stream: 'stdout', file: 'f', source_type: 'k', kubernetes: meta },
+      { message: 'e', stream: 'stdout', file: 'f', source_type: 'k', kubernetes: meta, extra: 'x' },
+      { message: 'e', stream: 'stdout', file: 'f', source_type: 'k', kubernetes: meta },
+      { message: 'e', stream: undefined, file: 'f', source_type: 'k', kubernetes: meta },
+      { message: 'e', file: 'f', source_type: 'k', kubernetes: meta },
+      { message: 'e', stream: 'stdout', file: 'f', source_type: 'k', kubernetes: meta },
+      { stream: 'stdout', message: 'e', file: 'f', source_type: 'k', kubernetes: meta },
+      { mutable, message: 'x' },
+      { mutable, message: 'x' },
+    ];
+    const bytes = new ByteBatch(16);
+    for (const [i, fields] of sequence.entries()) {
+      if (i === sequence.length - 1) mutable.n = 2; // the same mutable object, changed: never served from a cache
+      bytes.reset();
+      encoder.encodeInto(new LogEvent(fields), bytes);
+      assert.equal(bytes.bytes().toString(), JSON.stringify(fields), `event ${i}`);
+    }
+  });
+
   it('encodes with only_fields / except_fields and text codec', () => {
     const event = new LogEvent({ message: 'hi', kubernetes: Object.freeze({ pod_name: 'p', pod_uid: 'u' }), secret: 's' });
     assert.equal(new EventEncoder({ codec: 'json', except_fields: ['secret', 'kubernetes.pod_uid'] }).encode(event), '{"message":"hi","kubernetes":{"pod_name":"p"}}');

@@ -38,7 +38,8 @@ export class ByteBatch implements ByteSink {
 
   appendBytes(bytes: Buffer): void {
     if (this.used + bytes.length > this.buffer.length) this.grow(this.used + bytes.length);
-    this.used += bytes.copy(this.buffer, this.used);
+    this.buffer.set(bytes, this.used);
+    this.used += bytes.length;
   }
 
   appendByte(byte: number): void {
