@@ -4,6 +4,7 @@ import { LogEvent, deleteField, getField, parsePath, setField } from './event.js
 import { Finalizer } from './finalizer.js';
 import { FieldTemplate } from './template.js';
 import { EventEncoder } from '../sinks/shared/encoding.js';
+import { PayloadSlabs } from '../sinks/shared/payload-slabs.js';
 import { ByteBatch } from '../sinks/shared/byte-batch.js';
 
 describe('events', () => {
@@ -111,6 +112,30 @@ describe('events', () => {
       bytes.reset();
       encoder.encodeInto(new LogEvent(fields), bytes);
       assert.equal(bytes.bytes().toString(), JSON.stringify(fields), `event ${i}`);
+    }
+  });
+
+  it('escapes strings in place exactly as JSON.stringify: every ASCII character, U+FFFD, lone surrogates, long strings', () => {
+    const encoder = new EventEncoder({ codec: 'json' });
+    const ascii = Array.from({ length: 128 }, (_, c) => String.fromCharCode(c)).join('');
+    const values = [
+      ascii,
+      `a"b\\c${ascii}`,
+      'genuine \ufffd replacement "quoted"',
+      'lone \udc00 low "and" high \ud83d',
+      'pair 😀 "x"',
+      '"' + 'é'.repeat(20000) + '\n',
+      '\u0000\u001f"',
+    ];
+    const slabs = new PayloadSlabs(256, 2);
+    for (const value of values) {
+      const fields = { message: value, other: `${value}!` };
+      const bytes = new ByteBatch(8);
+      encoder.encodeInto(new LogEvent(fields), bytes);
+      assert.equal(bytes.bytes().toString(), JSON.stringify(fields));
+      slabs.begin();
+      encoder.encodeInto(new LogEvent(fields), slabs);
+      assert.equal(slabs.end().toString(), JSON.stringify(fields));
     }
   });
 

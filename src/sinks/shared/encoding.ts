@@ -185,7 +185,7 @@ export class EventEncoder {
       return;
     }
     out.appendBytes(keyBytes(key, first, false));
-    if (typeof value === 'string') out.append(JSON.stringify(value));
+    if (typeof value === 'string') out.appendJsonString(value);
     else if (isFrozenObject(value)) out.appendBytes(this.frozenBytes(value));
     else out.append(this.valueJson(value));
   }

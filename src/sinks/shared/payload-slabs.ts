@@ -1,4 +1,4 @@
-import { utf8Write, type ByteSink } from './byte-batch.js';
+import { jsonStringRoom, utf8Write, writeJsonString, type ByteSink } from './byte-batch.js';
 
 class Slab {
   /** Payloads handed out and not yet released. */
@@ -60,6 +60,13 @@ export class PayloadSlabs implements ByteSink {
     // UTF-8 takes at most 3 bytes per UTF-16 unit; count exactly only near the end of a slab.
     if (slab.used + text.length * 3 > slab.buffer.length) slab = this.ensureRoom(Buffer.byteLength(text));
     slab.used += utf8Write.call(slab.buffer, text, slab.used);
+  }
+
+  appendJsonString(text: string): void {
+    const room = jsonStringRoom(text);
+    if (room < 0) return this.append(JSON.stringify(text));
+    const slab = this.ensureRoom(room);
+    slab.used += writeJsonString(slab.buffer, slab.used, text);
   }
 
   appendBytes(bytes: Buffer): void {
