@@ -20,6 +20,13 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const SHORT_ESCAPES: Record<number, number> = { 0x08: 0x62, 0x09: 0x74, 0x0a: 0x6e, 0x0c: 0x66, 0x0d: 0x72 };
 const HEX = '0123456789abcdef';
+/** Per byte: the bytes its escape adds (0: none), or MAYBE_REPLACEMENT for 0xEF. One load per byte in the scans. */
+const MAYBE_REPLACEMENT = 0xff;
+const ESCAPE_EXTRA = new Uint8Array(256);
+for (let byte = 0; byte < 0x20; byte++) ESCAPE_EXTRA[byte] = SHORT_ESCAPES[byte] !== undefined ? 1 : 5;
+ESCAPE_EXTRA[QUOTE] = 1;
+ESCAPE_EXTRA[BACKSLASH] = 1;
+ESCAPE_EXTRA[0xef] = MAYBE_REPLACEMENT;
 
 /** Room `writeJsonString` may need for `text` (its worst case), or -1 when it is to be stringified instead. */
 export function jsonStringRoom(text: string): number {
@@ -38,19 +45,22 @@ export function writeJsonString(buf: Buffer, at: number, text: string): number {
   const start = at + 1;
   const length = utf8Write.call(buf, text, start);
   let extra = 0;
-  for (let i = start; i < start + length; i++) {
-    const byte = buf[i]!;
-    if (byte === QUOTE || byte === BACKSLASH) extra++;
-    else if (byte < 0x20) extra += SHORT_ESCAPES[byte] !== undefined ? 1 : 5;
-    else if (byte === 0xef && buf[i + 1] === 0xbf && buf[i + 2] === 0xbd) return utf8Write.call(buf, JSON.stringify(text), at);
+  const end = start + length;
+  for (let i = start; i < end; i++) {
+    const add = ESCAPE_EXTRA[buf[i]!]!;
+    if (add === 0) continue;
+    if (add !== MAYBE_REPLACEMENT) extra += add;
+    else if (buf[i + 1] === 0xbf && buf[i + 2] === 0xbd) return utf8Write.call(buf, JSON.stringify(text), at);
   }
   buf[at] = QUOTE;
   const escaped = length + extra;
   let to = start + escaped;
   buf[to] = QUOTE;
-  for (let i = start + length - 1; extra > 0; i--) {
+  for (let i = end - 1; extra > 0; i--) {
     const byte = buf[i]!;
-    if (byte === QUOTE || byte === BACKSLASH) {
+    const add = ESCAPE_EXTRA[byte]!;
+    if (add === 0 || add === MAYBE_REPLACEMENT) buf[--to] = byte;
+    else if (byte === QUOTE || byte === BACKSLASH) {
       buf[--to] = byte;
       buf[--to] = BACKSLASH;
       extra--;
@@ -68,7 +78,7 @@ export function writeJsonString(buf: Buffer, at: number, text: string): number {
         extra -= 5;
       }
       buf[--to] = BACKSLASH;
-    } else buf[--to] = byte;
+    }
   }
   return escaped + 2;
 }
