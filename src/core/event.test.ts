@@ -4,6 +4,7 @@ import { LogEvent, deleteField, getField, parsePath, setField } from './event.js
 import { Finalizer } from './finalizer.js';
 import { FieldTemplate } from './template.js';
 import { EventEncoder } from '../sinks/shared/encoding.js';
+import { PayloadSlabs } from '../sinks/shared/payload-slabs.js';
 import { ByteBatch } from '../sinks/shared/byte-batch.js';
 
 describe('events', () => {
@@ -79,6 +80,62 @@ describe('events', () => {
       bytes.reset();
       encoder.encodeInto(new LogEvent(fields), bytes);
       assert.equal(bytes.bytes().toString(), JSON.stringify(fields));
+    }
+  });
+
+  it('encodes exactly when a cached run of repeated fields changes inside, shrinks or moves (run cache)', () => {
+    const encoder = new EventEncoder({ codec: 'json' });
+    const meta = Object.freeze({ pod_name: 'p', labels: Object.freeze({ a: 'b' }) });
+    const other = Object.freeze({ pod_name: 'q' });
+    const mutable: Record<string, unknown> = { n: 1 };
+    const sequence: Record<string, unknown>[] = [
+      { message: 'a', stream: 'stdout', file: 'f', source_type: 'k', kubernetes: meta },
+      { message: 'b', stream: 'stdout', file: 'f', source_type: 'k', kubernetes: meta },
+      { message: 'b2', stream: 'stderr', file: 'h', source_type: 'k', kubernetes: meta },
+      { message: 'b3', stream: 'stderr', file: 'h', source_type: 'k', kubernetes: meta },
+      { message: 'c', stream: 'stdout', file: 'g', source_type: 'k', kubernetes: meta },
+      { message: 'd', stream: 'stdout', file: 'f', source_type: 'k', kubernetes: meta },
+      { message: 'e', stream: 'stdout', file: 'f', source_type: 'k', kubernetes: other },
+      { message: 'e', stream: 'stdout', file: 'f', source_type: 'k', kubernetes: meta },
+      { message: 'e', stream: 'stdout', file: 'f', source_type: 'k', kubernetes: meta, extra: 'x' },
+      { message: 'e', stream: 'stdout', file: 'f', source_type: 'k', kubernetes: meta },
+      { message: 'e', stream: undefined, file: 'f', source_type: 'k', kubernetes: meta },
+      { message: 'e', file: 'f', source_type: 'k', kubernetes: meta },
+      { message: 'e', stream: 'stdout', file: 'f', source_type: 'k', kubernetes: meta },
+      { stream: 'stdout', message: 'e', file: 'f', source_type: 'k', kubernetes: meta },
+      { mutable, message: 'x' },
+      { mutable, message: 'x' },
+    ];
+    const bytes = new ByteBatch(16);
+    for (const [i, fields] of sequence.entries()) {
+      if (i === sequence.length - 1) mutable.n = 2; // the same mutable object, changed: never served from a cache
+      bytes.reset();
+      encoder.encodeInto(new LogEvent(fields), bytes);
+      assert.equal(bytes.bytes().toString(), JSON.stringify(fields), `event ${i}`);
+    }
+  });
+
+  it('escapes strings in place exactly as JSON.stringify: every ASCII character, U+FFFD, lone surrogates, long strings', () => {
+    const encoder = new EventEncoder({ codec: 'json' });
+    const ascii = Array.from({ length: 128 }, (_, c) => String.fromCharCode(c)).join('');
+    const values = [
+      ascii,
+      `a"b\\c${ascii}`,
+      'genuine \ufffd replacement "quoted"',
+      'lone \udc00 low "and" high \ud83d',
+      'pair 😀 "x"',
+      '"' + 'é'.repeat(20000) + '\n',
+      '\u0000\u001f"',
+    ];
+    const slabs = new PayloadSlabs(256, 2);
+    for (const value of values) {
+      const fields = { message: value, other: `${value}!` };
+      const bytes = new ByteBatch(8);
+      encoder.encodeInto(new LogEvent(fields), bytes);
+      assert.equal(bytes.bytes().toString(), JSON.stringify(fields));
+      slabs.begin();
+      encoder.encodeInto(new LogEvent(fields), slabs);
+      assert.equal(slabs.end().toString(), JSON.stringify(fields));
     }
   });
 

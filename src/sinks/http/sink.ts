@@ -6,7 +6,7 @@ import { EventEncoder, type EncodingOptions } from '../shared/encoding.js';
 import { httpHealthcheck } from '../shared/healthcheck.js';
 import { HttpClient } from '../shared/http-client.js';
 import { outcomeFromStatus } from '../shared/http-outcome.js';
-import { PayloadSlabs, contiguousRuns } from '../shared/payload-slabs.js';
+import { PayloadSlabs, type PayloadRef } from '../shared/payload-slabs.js';
 import { ReusableBuffers } from '../shared/reusable-buffers.js';
 import type { AttemptOutcome } from '../shared/outcome.js';
 import { SinkMetrics } from '../shared/sink-metrics.js';
@@ -20,7 +20,7 @@ export class HttpSink implements Sink {
   private readonly client: HttpClient;
   private readonly encoder: EventEncoder;
   private readonly uri: EventTemplate;
-  private readonly driver: SinkDriver<Buffer>;
+  private readonly driver: SinkDriver<PayloadRef>;
   /** 4 MiB slabs: a typical batch (1-2 MiB) lies in one slab, so its body is one buffer. */
   private readonly payloads = new PayloadSlabs(4 * 1024 * 1024, 4);
   /** Only for JSON arrays, whose separators are known once the batch is closed. */
@@ -40,8 +40,8 @@ export class HttpSink implements Sink {
       auth: config.auth,
       compression: config.compression,
     });
-    this.driver = new SinkDriver<Buffer>(
-      { prepare: (event) => this.prepare(event), send: (batch) => this.send(batch), release: (batch) => this.payloads.release(batch.payloads) },
+    this.driver = new SinkDriver<PayloadRef>(
+      { prepare: (event) => this.prepare(event), send: (batch) => this.send(batch), release: (batch) => this.payloads.releaseRefs(batch.payloads) },
       { batch: config.batch, request: config.request, logger: ctx.logger, metrics: new SinkMetrics(ctx.metrics) },
     );
   }
@@ -62,13 +62,14 @@ export class HttpSink implements Sink {
     }
   }
 
-  private prepare(event: LogEvent): Prepared<Buffer> {
+  private prepare(event: LogEvent): Prepared<PayloadRef> {
     const key = this.uri.isDynamic ? this.uri.render(event.fields) : this.config.uri;
     this.payloads.begin();
     this.encoder.encodeInto(event, this.payloads);
     if (this.lineDelimited) this.payloads.appendByte(NEWLINE);
-    const payload = this.payloads.end();
-    return { key, payload, bytes: this.lineDelimited ? payload.length : payload.length + 1 };
+    const length = this.payloads.pendingLength;
+    const payload = this.payloads.endRef();
+    return { key, payload, bytes: this.lineDelimited ? length : length + 1 };
   }
 
   /**
@@ -78,9 +79,9 @@ export class HttpSink implements Sink {
    * array is joined into a reused buffer, taken back only after a 2xx: then the server has read
    * the whole body, so no socket write can still be reading it.
    */
-  private async send(batch: Batch<Buffer>): Promise<AttemptOutcome<Buffer>> {
+  private async send(batch: Batch<PayloadRef>): Promise<AttemptOutcome<PayloadRef>> {
     const codec = this.config.encoding.codec;
-    const joined = this.lineDelimited ? contiguousRuns(batch.payloads) : joinJsonArray(batch.payloads, this.bodies);
+    const joined = this.lineDelimited ? this.payloads.runsOf(batch.payloads) : joinJsonArray(batch.payloads.map((ref) => this.payloads.viewOf(ref)), this.bodies);
     const { body, bytes, headers } = await this.client.encodeBody(joined);
     const pooled = !this.lineDelimited && body === joined;
     if (!this.lineDelimited && !pooled) this.bodies.give(joined as Buffer);

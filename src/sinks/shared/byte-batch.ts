@@ -1,6 +1,8 @@
 /** Where an encoder writes bytes. */
 export interface ByteSink {
   append(text: string): void;
+  /** `JSON.stringify(text)`'s bytes, without making that string (see `writeJsonString`). */
+  appendJsonString(text: string): void;
   appendBytes(bytes: Buffer): void;
   appendByte(byte: number): void;
 }
@@ -11,6 +13,75 @@ export interface ByteSink {
  * Buffer.prototype in every Node release this project supports.
  */
 export const utf8Write = (Buffer.prototype as unknown as { utf8Write: (this: Buffer, text: string, offset: number) => number }).utf8Write;
+
+/** Strings longer than this go through JSON.stringify: the in-place path reserves 6 bytes per unit. */
+const MAX_IN_PLACE_UNITS = 16 * 1024;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const SHORT_ESCAPES: Record<number, number> = { 0x08: 0x62, 0x09: 0x74, 0x0a: 0x6e, 0x0c: 0x66, 0x0d: 0x72 };
+const HEX = '0123456789abcdef';
+/** Per byte: the bytes its escape adds (0: none), or MAYBE_REPLACEMENT for 0xEF. One load per byte in the scans. */
+const MAYBE_REPLACEMENT = 0xff;
+const ESCAPE_EXTRA = new Uint8Array(256);
+for (let byte = 0; byte < 0x20; byte++) ESCAPE_EXTRA[byte] = SHORT_ESCAPES[byte] !== undefined ? 1 : 5;
+ESCAPE_EXTRA[QUOTE] = 1;
+ESCAPE_EXTRA[BACKSLASH] = 1;
+ESCAPE_EXTRA[0xef] = MAYBE_REPLACEMENT;
+
+/** Room `writeJsonString` may need for `text` (its worst case), or -1 when it is to be stringified instead. */
+export function jsonStringRoom(text: string): number {
+  return text.length > MAX_IN_PLACE_UNITS ? -1 : text.length * 6 + 2;
+}
+
+/**
+ * Writes `JSON.stringify(text)` at `buf[at]` and returns the bytes written. Half of W2's messages
+ * hold quotes (logfmt `msg="..."`, JSON lines): JSON.stringify made a ~0.5 KB string for each.
+ * Here the UTF-8 is written in place and escaped by moving bytes right, from the end. A U+FFFD in
+ * the bytes may be a lone surrogate that utf8Write replaced, which JSON.stringify escapes as
+ * `\udXXX` instead: then (and only then) the string is stringified after all. `buf` has
+ * `jsonStringRoom(text)` bytes free at `at`.
+ */
+export function writeJsonString(buf: Buffer, at: number, text: string): number {
+  const start = at + 1;
+  const length = utf8Write.call(buf, text, start);
+  let extra = 0;
+  const end = start + length;
+  for (let i = start; i < end; i++) {
+    const add = ESCAPE_EXTRA[buf[i]!]!;
+    if (add === 0) continue;
+    if (add !== MAYBE_REPLACEMENT) extra += add;
+    else if (buf[i + 1] === 0xbf && buf[i + 2] === 0xbd) return utf8Write.call(buf, JSON.stringify(text), at);
+  }
+  buf[at] = QUOTE;
+  const escaped = length + extra;
+  let to = start + escaped;
+  buf[to] = QUOTE;
+  for (let i = end - 1; extra > 0; i--) {
+    const byte = buf[i]!;
+    const add = ESCAPE_EXTRA[byte]!;
+    if (add === 0 || add === MAYBE_REPLACEMENT) buf[--to] = byte;
+    else if (byte === QUOTE || byte === BACKSLASH) {
+      buf[--to] = byte;
+      buf[--to] = BACKSLASH;
+      extra--;
+    } else if (byte < 0x20) {
+      const short = SHORT_ESCAPES[byte];
+      if (short !== undefined) {
+        buf[--to] = short;
+        extra--;
+      } else {
+        buf[--to] = HEX.charCodeAt(byte & 15);
+        buf[--to] = HEX.charCodeAt(byte >> 4);
+        buf[--to] = 0x30;
+        buf[--to] = 0x30;
+        buf[--to] = 0x75;
+        extra -= 5;
+      }
+      buf[--to] = BACKSLASH;
+    }
+  }
+  return escaped + 2;
+}
 
 /**
  * Encoded events accumulated straight into one reusable Buffer. Building a batch as one big JS
@@ -36,9 +107,17 @@ export class ByteBatch implements ByteSink {
     this.used += utf8Write.call(this.buffer, text, this.used);
   }
 
+  appendJsonString(text: string): void {
+    const room = jsonStringRoom(text);
+    if (room < 0) return this.append(JSON.stringify(text));
+    if (this.used + room > this.buffer.length) this.grow(this.used + room);
+    this.used += writeJsonString(this.buffer, this.used, text);
+  }
+
   appendBytes(bytes: Buffer): void {
     if (this.used + bytes.length > this.buffer.length) this.grow(this.used + bytes.length);
-    this.used += bytes.copy(this.buffer, this.used);
+    this.buffer.set(bytes, this.used);
+    this.used += bytes.length;
   }
 
   appendByte(byte: number): void {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PayloadSlabs } from './payload-slabs.js';
+import { PayloadSlabs, type PayloadRef } from './payload-slabs.js';
 import { ReusableBuffers } from './reusable-buffers.js';
 
 function payload(slabs: PayloadSlabs, text: string): Buffer {
@@ -54,6 +54,50 @@ describe('PayloadSlabs', () => {
     assert.equal(small.toString(), 'before');
     slabs.release([large, small]);
     assert.equal(payload(slabs, 'after').toString(), 'after');
+  });
+});
+
+function payloadRef(slabs: PayloadSlabs, text: string): PayloadRef {
+  slabs.begin();
+  slabs.append(text.slice(0, 3));
+  slabs.appendBytes(Buffer.from(text.slice(3)));
+  return slabs.endRef();
+}
+
+describe('PayloadSlabs refs (numbers naming slab, start, length)', () => {
+  it('never overwrites a ref that is not released, across slab changes and reuse; runs join adjacent refs', () => {
+    const slabs = new PayloadSlabs(64, 4);
+    const live = new Map<PayloadRef, string>();
+    let seq = 0;
+    for (let round = 0; round < 200; round++) {
+      const batch: PayloadRef[] = [];
+      for (let i = 0; i < 5; i++) {
+        const text = `event-${seq++}-${'x'.repeat(seq % 23)}`;
+        const ref = payloadRef(slabs, text);
+        assert.equal(typeof ref, 'number');
+        live.set(ref, text);
+        batch.push(ref);
+      }
+      const texts = batch.map((ref) => live.get(ref)!);
+      const runs = slabs.runsOf(batch);
+      assert.ok(runs.length <= 5);
+      assert.equal(Buffer.concat(runs).toString(), texts.join(''), 'runs are the payloads in order');
+      const oldest = [...live.keys()].slice(0, Math.max(0, live.size - 15));
+      slabs.releaseRefs(oldest);
+      for (const ref of oldest) live.delete(ref);
+      for (const [ref, text] of live) assert.equal(slabs.viewOf(ref).toString(), text);
+    }
+  });
+
+  it('hands out a view for a payload too large for a number, and releases both kinds', () => {
+    const slabs = new PayloadSlabs(64, 4);
+    const small = payloadRef(slabs, 'before');
+    const big = 'y'.repeat(5 * 1024 * 1024);
+    const large = payloadRef(slabs, big);
+    assert.ok(Buffer.isBuffer(large), 'a 5 MiB payload does not fit the 22-bit length');
+    assert.equal(Buffer.concat(slabs.runsOf([small, large])).toString(), 'before' + big);
+    slabs.releaseRefs([small, large]);
+    assert.equal(slabs.viewOf(payloadRef(slabs, 'after')).toString(), 'after');
   });
 });
 

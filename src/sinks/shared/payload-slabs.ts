@@ -1,11 +1,26 @@
-import { utf8Write, type ByteSink } from './byte-batch.js';
+import { jsonStringRoom, utf8Write, writeJsonString, type ByteSink } from './byte-batch.js';
 
 class Slab {
   /** Payloads handed out and not yet released. */
   refs = 0;
   used = 0;
+  /** Position in `PayloadSlabs.numbered` (what a numeric PayloadRef names); -1 until a ref needs it. */
+  index = -1;
   constructor(readonly buffer: Buffer) {}
 }
+
+/**
+ * A payload as `endRef()` hands it out: a number packing (slab index, start, length) when they
+ * fit, else a view. A view per event (a JS typed array, ~0.1 KB) was allocated by every event and
+ * kept by the batch for the whole round trip, so it was copied by scavenges and promoted; a
+ * number in the batch's array costs nothing to keep (a double array holds it unboxed).
+ */
+export type PayloadRef = number | Buffer;
+
+const FIELD = 2 ** 22;
+const INDEX_UNIT = FIELD * FIELD;
+/** Slab indices a number can carry: 2 ** (53 - 44). Slabs past it hand out views. */
+const MAX_NUMBERED_SLABS = 512;
 
 /**
  * Per-event encoded payloads carved out of large slabs that are recycled once every payload in
@@ -23,6 +38,9 @@ export class PayloadSlabs implements ByteSink {
   private start = 0;
   private readonly idle: Slab[] = [];
   private readonly slabOf = new WeakMap<ArrayBuffer, Slab>();
+  /** Slabs by index, while they exist (numeric refs name them); freed indices are reused. */
+  private readonly numbered: Array<Slab | undefined> = [];
+  private readonly freeIndices: number[] = [];
 
   constructor(
     private readonly slabBytes = 1024 * 1024,
@@ -44,9 +62,18 @@ export class PayloadSlabs implements ByteSink {
     slab.used += utf8Write.call(slab.buffer, text, slab.used);
   }
 
+  appendJsonString(text: string): void {
+    const room = jsonStringRoom(text);
+    if (room < 0) return this.append(JSON.stringify(text));
+    const slab = this.ensureRoom(room);
+    slab.used += writeJsonString(slab.buffer, slab.used, text);
+  }
+
   appendBytes(bytes: Buffer): void {
     const slab = this.ensureRoom(bytes.length);
-    slab.used += bytes.copy(slab.buffer, slab.used);
+    // TypedArray#set: Buffer#copy's argument checks cost more than the copy of a short piece.
+    slab.buffer.set(bytes, slab.used);
+    slab.used += bytes.length;
   }
 
   appendByte(byte: number): void {
@@ -54,10 +81,79 @@ export class PayloadSlabs implements ByteSink {
     slab.buffer[slab.used++] = byte;
   }
 
+  /** Bytes appended since `begin()`. */
+  get pendingLength(): number {
+    return this.current.used - this.start;
+  }
+
   end(): Buffer {
     const slab = this.current;
     slab.refs++;
     return slab.buffer.subarray(this.start, slab.used);
+  }
+
+  /** Like `end()`, as a PayloadRef: release it with `releaseRefs`. */
+  endRef(): PayloadRef {
+    const slab = this.current;
+    const length = slab.used - this.start;
+    if (slab.index < 0) this.number(slab);
+    if (slab.index >= MAX_NUMBERED_SLABS || this.start >= FIELD || length >= FIELD) return this.end();
+    slab.refs++;
+    return slab.index * INDEX_UNIT + this.start * FIELD + length;
+  }
+
+  /** The bytes of a ref (a view; valid until the ref is released). */
+  viewOf(ref: PayloadRef): Buffer {
+    if (typeof ref !== 'number') return ref;
+    const length = ref % FIELD;
+    const start = Math.floor(ref / FIELD) % FIELD;
+    return this.numbered[Math.floor(ref / INDEX_UNIT)]!.buffer.subarray(start, start + length);
+  }
+
+  /**
+   * Adjacent refs merged into one view each: payloads encoded one after another into the slabs
+   * come back as one or two runs, sendable in place without a copy.
+   */
+  runsOf(refs: readonly PayloadRef[]): Buffer[] {
+    const runs: Buffer[] = [];
+    let slab: Slab | undefined;
+    let start = 0;
+    let end = 0;
+    for (const ref of refs) {
+      if (typeof ref !== 'number') {
+        if (slab !== undefined) runs.push(slab.buffer.subarray(start, end));
+        slab = undefined;
+        runs.push(ref);
+        continue;
+      }
+      const length = ref % FIELD;
+      const at = Math.floor(ref / FIELD) % FIELD;
+      const owner = this.numbered[Math.floor(ref / INDEX_UNIT)]!;
+      if (owner === slab && at === end) {
+        end += length;
+        continue;
+      }
+      if (slab !== undefined) runs.push(slab.buffer.subarray(start, end));
+      slab = owner;
+      start = at;
+      end = at + length;
+    }
+    if (slab !== undefined) runs.push(slab.buffer.subarray(start, end));
+    return runs;
+  }
+
+  /** Each ref exactly once, when nothing reads it anymore. */
+  releaseRefs(refs: readonly PayloadRef[]): void {
+    const views: Buffer[] = [];
+    for (const ref of refs) {
+      if (typeof ref !== 'number') {
+        views.push(ref);
+        continue;
+      }
+      const slab = this.numbered[Math.floor(ref / INDEX_UNIT)];
+      if (slab !== undefined && --slab.refs === 0 && slab !== this.current) this.recycle(slab);
+    }
+    if (views.length > 0) this.release(views);
   }
 
   release(payloads: readonly Buffer[]): void {
@@ -102,9 +198,27 @@ export class PayloadSlabs implements ByteSink {
     return slab;
   }
 
-  /** Oversized slabs (a multi-MiB event) go back to the GC, as do slabs beyond the idle cap. */
+  /**
+   * A slab gets an index when its first numeric ref is made: the table holds it until it is
+   * dropped, so a ref never released keeps its slab (views alone leave it to the GC).
+   */
+  private number(slab: Slab): void {
+    slab.index = this.freeIndices.pop() ?? this.numbered.length;
+    this.numbered[slab.index] = slab;
+  }
+
+  /**
+   * Oversized slabs (a multi-MiB event) go back to the GC, as do slabs beyond the idle cap; their
+   * index is then free. (A slab still read through a view it handed out is kept alive by it.)
+   */
   private recycle(slab: Slab): void {
-    if (slab.buffer.length !== this.slabBytes || this.idle.length >= this.maxIdleSlabs) return;
+    if (slab.buffer.length !== this.slabBytes || this.idle.length >= this.maxIdleSlabs) {
+      if (slab.index >= 0 && this.numbered[slab.index] === slab) {
+        this.numbered[slab.index] = undefined;
+        this.freeIndices.push(slab.index);
+      }
+      return;
+    }
     slab.used = 0;
     this.idle.push(slab);
   }
