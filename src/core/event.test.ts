@@ -65,6 +65,21 @@ describe('events', () => {
     }
   });
 
+  it('writes numbers, booleans, null and arrays as JSON.stringify does (non-finite, -0, holes, dates, long arrays)', () => {
+    const encoder = new EventEncoder({ codec: 'json' });
+    const long = Array.from({ length: 100 }, (_, i) => i);
+    const fields: Record<string, unknown> = {
+      a: 0, b: -0, c: 1e21, d: 1.5e-7, e: Number.NaN, f: Number.POSITIVE_INFINITY, g: -12.25, h: false, i: true, j: null,
+      k: ['k8s', 'app"x', 3, null, true, undefined, [1, [2, 'three']], { x: 'y' }, new Date(0)],
+      l: [], m: long, n: [Object.freeze({ shared: 1 })],
+    };
+    for (const order of [fields, Object.fromEntries(Object.entries(fields).reverse())]) {
+      const bytes = new ByteBatch(8);
+      encoder.encodeInto(new LogEvent(order), bytes);
+      assert.equal(bytes.bytes().toString(), JSON.stringify(order));
+    }
+  });
+
   it('encodes repeated and shifted field values exactly (per-position string cache)', () => {
     const encoder = new EventEncoder({ codec: 'json' });
     const sequence: Record<string, unknown>[] = [

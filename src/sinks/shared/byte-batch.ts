@@ -17,6 +17,8 @@ export const utf8Write = (Buffer.prototype as unknown as { utf8Write: (this: Buf
 /** Strings longer than this go through JSON.stringify: the in-place path reserves 6 bytes per unit. */
 const MAX_IN_PLACE_UNITS = 16 * 1024;
 const QUOTE = 0x22;
+/** Up to this many bytes, appendBytes copies by a loop. */
+const SMALL_COPY = 24;
 const BACKSLASH = 0x5c;
 const SHORT_ESCAPES: Record<number, number> = { 0x08: 0x62, 0x09: 0x74, 0x0a: 0x6e, 0x0c: 0x66, 0x0d: 0x72 };
 const HEX = '0123456789abcdef';
@@ -115,9 +117,16 @@ export class ByteBatch implements ByteSink {
   }
 
   appendBytes(bytes: Buffer): void {
-    if (this.used + bytes.length > this.buffer.length) this.grow(this.used + bytes.length);
-    this.buffer.set(bytes, this.used);
-    this.used += bytes.length;
+    const length = bytes.length;
+    if (this.used + length > this.buffer.length) this.grow(this.used + length);
+    if (length > SMALL_COPY) this.buffer.set(bytes, this.used);
+    else {
+      // Key prefixes and cached fields are a few bytes: a loop beats set()'s fixed cost.
+      const buffer = this.buffer;
+      const at = this.used;
+      for (let i = 0; i < length; i++) buffer[at + i] = bytes[i]!;
+    }
+    this.used += length;
   }
 
   appendByte(byte: number): void {

@@ -56,6 +56,15 @@ function keyBytes(key: string, first: boolean, quote: boolean): Buffer {
   return bytes;
 }
 
+const TRUE = Buffer.from('true');
+const FALSE = Buffer.from('false');
+const NULL = Buffer.from('null');
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const COMMA = 0x2c;
+/** Longer arrays go through JSON.stringify (one call instead of one per element). */
+const MAX_DIRECT_ARRAY = 64;
+
 function isFrozenObject(value: unknown): value is object {
   return value !== null && typeof value === 'object' && Object.isFrozen(value);
 }
@@ -185,9 +194,29 @@ export class EventEncoder {
       return;
     }
     out.appendBytes(keyBytes(key, first, false));
+    this.writeValue(value, out);
+  }
+
+  /**
+   * A value's JSON. Numbers, booleans, null and arrays of them are written directly: remap programs
+   * add such fields (`latency_s`, `tags`) and JSON.stringify made a string for each.
+   */
+  private writeValue(value: unknown, out: ByteSink): void {
     if (typeof value === 'string') out.appendJsonString(value);
+    else if (typeof value === 'number') out.append(Number.isFinite(value) ? String(value) : 'null'); // as JSON.stringify
+    else if (typeof value === 'boolean') out.appendBytes(value ? TRUE : FALSE);
+    else if (value === null) out.appendBytes(NULL);
     else if (isFrozenObject(value)) out.appendBytes(this.frozenBytes(value));
-    else out.append(this.valueJson(value));
+    else if (Array.isArray(value) && value.length <= MAX_DIRECT_ARRAY) {
+      out.appendByte(OPEN_BRACKET);
+      for (let i = 0; i < value.length; i++) {
+        if (i > 0) out.appendByte(COMMA);
+        const element: unknown = value[i];
+        if (element === undefined || typeof element === 'function' || typeof element === 'symbol') out.appendBytes(NULL);
+        else this.writeValue(element, out);
+      }
+      out.appendByte(CLOSE_BRACKET);
+    } else out.append(this.valueJson(value));
   }
 
   private frozenBytes(value: object): Buffer {
