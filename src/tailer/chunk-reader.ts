@@ -77,6 +77,11 @@ export class PlainChunkReader implements ChunkReader {
     private readonly shared: Buffer,
   ) {}
 
+  /** The open descriptor (for `fstat`). */
+  get fd(): number {
+    return this.handle.fd;
+  }
+
   /** Offset of the next read. */
   get offset(): number {
     return this.position;
