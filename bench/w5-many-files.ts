@@ -16,7 +16,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { CLI } from './lib/agent.js';
+import { benchPort, CLI } from './lib/agent.js';
 import { agentLaunch, benchNodeArgs, describeLaunch } from './lib/product-node.js';
 import { cpuSeconds, memoryMiB } from './lib/proc.js';
 import { workDir } from './lib/workspace.js';
@@ -124,7 +124,7 @@ export async function runW5(pods = 2500, steadySeconds = 60, newPods = 5, extraS
   const baselineReadSeconds = await baselineRead(files);
   const receiver = new Receiver();
   const port = await receiver.start();
-  const apiPort = 18_000 + Math.floor(Math.random() * 1000);
+  const apiPort = benchPort(18_690);
   const config = {
     data_dir: join(dir, 'data'),
     api: { enabled: true, address: `127.0.0.1:${apiPort}` },

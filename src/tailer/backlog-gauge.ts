@@ -6,17 +6,16 @@ import type { Tailer } from './tailer.js';
  * tailing source, sampled at scrape time (never per line); returns the unregister function.
  */
 export function registerBacklogGauge(metrics: ComponentMetrics, tailer: Tailer): () => void {
-  const sample = () => tailer.backlog();
   const stopBytes = metrics.sampledGauge(
     'sluice_source_backlog_bytes',
     'Bytes written to the open files but not read yet (size - read offset, gzip files left out), at scrape time.',
-    async () => (await sample()).bytes,
+    () => tailer.backlogBytes(),
   );
   const stopAge = metrics.sampledGauge(
     'sluice_source_oldest_unacknowledged_event_age_seconds',
     'Seconds since the oldest event read and not acknowledged yet by every sink was read (0: none waiting).',
-    async () => {
-      const at = (await sample()).oldestUnackedAt;
+    () => {
+      const at = tailer.oldestUnackedAt();
       return at === undefined ? 0 : Math.max(0, (Date.now() - at) / 1000);
     },
   );

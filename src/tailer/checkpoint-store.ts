@@ -31,8 +31,9 @@ export interface LoadReport {
 
 /**
  * `<data_dir>/<component id>/checkpoints.json`, keyed by fingerprint. Written atomically:
- * a temporary file is written and fsynced, then renamed over the old one and the directory
- * fsynced, so a crash (kill -9, power loss) leaves either the old or the new file, never half.
+ * a temporary file is written and fsynced, then renamed over the old one (and the directory
+ * fsynced, see `persist`), so a crash (kill -9, power loss) leaves either the old or the new
+ * file, never half.
  *
  * Every step is asynchronous (threadpool), none blocks the event loop: the data directory may
  * be a network volume (a ReadWriteMany claim), where each of them is a round trip to a server.
@@ -198,10 +199,16 @@ export class CheckpointStore {
     return buffer.subarray(0, at);
   }
 
-  /** Writes the current records; concurrent calls are serialised, and a failed write does not block the next. */
-  persist(): Promise<void> {
+  /**
+   * Writes the current records; concurrent calls are serialised, and a failed write does not block
+   * the next. `syncDirectory` false (the periodic writes): the rename is not fsynced, so a power
+   * loss may bring back the previous file, never half of one (the new file is fsynced before it is
+   * renamed): older offsets, lines read again, none lost. Three threadpool round trips fewer per
+   * write, each a wake-up of the loop (W3: 8 -> 5 a second).
+   */
+  persist(syncDirectory = true): Promise<void> {
     const previous = this.writing ?? Promise.resolve();
-    const next = previous.then(() => this.writeNow());
+    const next = previous.then(() => this.writeNow(syncDirectory));
     const settled = next.then(ignore, ignore); // never rejects: the caller handles `next`
     this.writing = settled;
     void settled.then(() => {
@@ -210,22 +217,23 @@ export class CheckpointStore {
     return next;
   }
 
-  private async writeNow(): Promise<void> {
+  private async writeNow(syncDirectory: boolean): Promise<void> {
     this.changed = false;
     try {
-      await this.writeAll();
+      await this.writeAll(syncDirectory);
     } catch (error) {
       this.changed = true; // written again by the next persist
       throw error;
     }
   }
 
-  private async writeAll(): Promise<void> {
+  private async writeAll(syncDirectory: boolean): Promise<void> {
     const bytes = this.serialize();
     const dir = dirname(this.path);
     if (!this.directoryMade) {
       await makePrivateDir(dir);
       this.directoryMade = true;
+      syncDirectory = true; // the file's first name
     }
     const tmp = this.tmpPath;
     try {
@@ -236,7 +244,7 @@ export class CheckpointStore {
       await syncedWrite(tmp, bytes);
     }
     await rename(tmp, this.path);
-    await syncedWrite(dir, undefined);
+    if (syncDirectory) await syncedWrite(dir, undefined);
   }
 }
 

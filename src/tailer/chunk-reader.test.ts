@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { closeSync, openSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { PlainChunkReader, openForReading, openVerified } from './chunk-reader.js';
+import { PlainChunkReader, closeQuietly, openForReading, openVerified } from './chunk-reader.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-chunk-reader-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,20 +19,20 @@ function freshlyWrittenLog(name: string): string {
   return path;
 }
 
-async function atimeAfterRead(path: string, openFile: (path: string) => ReturnType<typeof open>): Promise<number> {
+async function atimeAfterRead(path: string, openFile: (path: string) => Promise<number>): Promise<number> {
   const before = statSync(path).atimeMs;
-  const handle = await openFile(path);
+  const fd = await openFile(path);
   try {
-    const chunk = await new PlainChunkReader(handle, 0, Buffer.alloc(1024)).read();
+    const chunk = await new PlainChunkReader(fd, 0, Buffer.alloc(1024)).read();
     assert.equal(chunk.toString(), '2024-01-01T00:00:00Z stdout F a line\n');
   } finally {
-    await handle.close();
+    await closeQuietly(fd);
   }
   return statSync(path).atimeMs - before;
 }
 
 test('log files are read without updating their access time (no inode write per read)', async (t) => {
-  const control = await atimeAfterRead(freshlyWrittenLog('control.log'), (path) => open(path, 'r'));
+  const control = await atimeAfterRead(freshlyWrittenLog('control.log'), async (path) => openSync(path, 'r'));
   if (control === 0) return t.skip('this filesystem does not update atime on reads (noatime mount)');
   assert.equal(await atimeAfterRead(freshlyWrittenLog('0.log'), openForReading), 0);
 });
@@ -45,7 +45,7 @@ test('opening never blocks on a FIFO and never follows a final link: only regula
   const link = join(dir, 'link.log');
   symlinkSync(freshlyWrittenLog('target.log'), link);
   await assert.rejects(openVerified(link), { code: 'ELOOP' });
-  const { handle, stats } = await openVerified(join(dir, 'target.log'));
-  await handle.close();
+  const { fd, stats } = await openVerified(join(dir, 'target.log'));
+  closeSync(fd);
   assert.equal(stats.ino, statSync(join(dir, 'target.log')).ino);
 });

@@ -1,6 +1,7 @@
-import { constants, readSync, type Stats } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { close, constants, createReadStream, fstat, open, read, readSync, type Stats } from 'node:fs';
+import { promisify } from 'node:util';
 import { createGunzip, type Gunzip } from 'node:zlib';
+import type { ReadStream } from 'node:fs';
 import { UnsafePathError } from './path-policy.js';
 
 /** A chunk of file bytes: a view valid until the next read of the same reader. */
@@ -14,6 +15,31 @@ export interface ChunkReader {
   readonly compressed: boolean;
   read(): Promise<Chunk>;
   close(): Promise<void>;
+}
+
+/**
+ * Log files are held as plain descriptors (numbers), not `FileHandle`s: a handle is a JS object,
+ * a native wrap and a close closure, ~450 bytes of heap per open file (W5: 5,000 files). The
+ * callers close every descriptor they open (try/finally); a reader closes its own at most once.
+ */
+const openFd = promisify(open);
+const closeFd = promisify(close);
+const fstatFd = promisify(fstat);
+const readFd = promisify(read);
+
+/** Closes `fd`, ignoring errors (already closed). */
+export async function closeQuietly(fd: number): Promise<void> {
+  await closeFd(fd).catch(() => {});
+}
+
+/** A positional read of up to `length` bytes into `buffer` at 0 (through the threadpool). */
+export async function readAt(fd: number, buffer: Buffer, length: number, position: number): Promise<number> {
+  return (await readFd(fd, buffer, 0, length, position)).bytesRead;
+}
+
+/** `fstat` of an open descriptor (through the threadpool). */
+export function statOf(fd: number): Promise<Stats> {
+  return fstatFd(fd);
 }
 
 /** O_NOATIME where the platform has it (Linux); cleared after the first EPERM. */
@@ -34,37 +60,37 @@ const SAFE_OPEN_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (cons
  * read cost on an idle node. The kernel allows it to the file's owner (uid 0 reading root-owned
  * logs, as deployed) or with CAP_FOWNER; anyone else gets EPERM, and plain opens from then on.
  */
-export async function openForReading(path: string): Promise<FileHandle> {
+export async function openForReading(path: string): Promise<number> {
   if (noAtimeFlag !== 0) {
     try {
-      return await open(path, SAFE_OPEN_FLAGS | noAtimeFlag);
+      return await openFd(path, SAFE_OPEN_FLAGS | noAtimeFlag);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EPERM') throw error;
       noAtimeFlag = 0;
     }
   }
-  return open(path, SAFE_OPEN_FLAGS);
+  return openFd(path, SAFE_OPEN_FLAGS);
 }
 
 /**
- * Opens `path` (see `openForReading`) and checks what was opened: a regular file, else the handle
- * is closed and `UnsafePathError` thrown. The caller compares `stats` with the identity it
- * discovered (the name may have been given to another file meanwhile).
+ * Opens `path` (see `openForReading`) and checks what was opened: a regular file, else the
+ * descriptor is closed and `UnsafePathError` thrown. The caller compares `stats` with the identity
+ * it discovered (the name may have been given to another file meanwhile), and closes `fd`.
  */
-export async function openVerified(path: string): Promise<{ handle: FileHandle; stats: Stats }> {
-  const handle = await openForReading(path);
+export async function openVerified(path: string): Promise<{ fd: number; stats: Stats }> {
+  const fd = await openForReading(path);
   let stats: Stats;
   try {
-    stats = await handle.stat();
+    stats = await fstatFd(fd);
   } catch (error) {
-    await handle.close();
+    await closeQuietly(fd);
     throw error;
   }
   if (!stats.isFile()) {
-    await handle.close();
+    await closeQuietly(fd);
     throw new UnsafePathError(path, 'not_regular_file');
   }
-  return { handle, stats };
+  return { fd, stats };
 }
 
 /** Reads into one buffer shared by every plain file: data is consumed before the next read. */
@@ -72,10 +98,16 @@ export class PlainChunkReader implements ChunkReader {
   readonly compressed = false;
 
   constructor(
-    readonly handle: FileHandle,
+    /** The open descriptor; -1 once closed (a read then fails with EBADF, never reads a reused number). */
+    private descriptor: number,
     private position: number,
     private readonly shared: Buffer,
   ) {}
+
+  /** The open descriptor (for `fstat`, head reads, or a reader at another offset over the same descriptor). */
+  get fd(): number {
+    return this.descriptor;
+  }
 
   /** Offset of the next read. */
   get offset(): number {
@@ -94,7 +126,7 @@ export class PlainChunkReader implements ChunkReader {
    */
   read(): Promise<Chunk> {
     try {
-      const bytesRead = readSync(this.handle.fd, this.shared, 0, this.shared.length, this.position);
+      const bytesRead = readSync(this.descriptor, this.shared, 0, this.shared.length, this.position);
       this.position += bytesRead;
       return Promise.resolve(this.shared.subarray(0, bytesRead));
     } catch (error) {
@@ -103,7 +135,9 @@ export class PlainChunkReader implements ChunkReader {
   }
 
   close(): Promise<void> {
-    return this.handle.close();
+    const fd = this.descriptor;
+    this.descriptor = -1;
+    return fd < 0 ? Promise.resolve() : closeFd(fd);
   }
 }
 
@@ -115,23 +149,24 @@ export class PlainChunkReader implements ChunkReader {
 export class GzipChunkReader implements ChunkReader {
   readonly compressed = true;
   private readonly gunzip: Gunzip;
+  private readonly input: ReadStream;
   private readonly ready: Buffer[] = [];
   private ended = false;
   private failure: Error | undefined;
   private waiting: (() => void) | undefined;
   private skip: number;
+  private descriptor: number;
 
   /**
    * Takes an open file (see `openVerified`) and keeps it open until `close` (not only until the
    * stream ends): while the tailer tracks the file, its inode must not be handed to a new file.
    */
-  constructor(
-    private readonly handle: FileHandle,
-    skip: number,
-    chunkBytes: number,
-  ) {
+  constructor(fd: number, skip: number, chunkBytes: number) {
+    this.descriptor = fd;
     this.skip = skip;
-    const input = handle.createReadStream({ highWaterMark: chunkBytes, autoClose: false, start: 0 });
+    // Positional reads from 0 (`start`) on the caller's descriptor, which the stream never closes.
+    const input = createReadStream('', { fd, highWaterMark: chunkBytes, autoClose: false, start: 0 });
+    this.input = input;
     this.gunzip = createGunzip({ chunkSize: Math.max(1024, Math.min(chunkBytes, 1024 * 1024)) });
     input.on('error', (error) => this.fail(error));
     this.gunzip.on('error', (error) => this.fail(error));
@@ -165,7 +200,13 @@ export class GzipChunkReader implements ChunkReader {
 
   async close(): Promise<void> {
     this.gunzip.destroy();
-    await this.handle.close();
+    // A read of the stream may be on the threadpool: the descriptor is closed once it is done,
+    // never under it (its number could be another file's by then).
+    const input = this.input;
+    if (!input.closed) await new Promise<void>((resolve) => input.once('close', resolve).destroy());
+    const fd = this.descriptor;
+    this.descriptor = -1;
+    if (fd >= 0) await closeFd(fd);
   }
 
   private fail(error: Error): void {

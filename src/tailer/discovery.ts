@@ -36,10 +36,16 @@ export interface DiscoveryLimits {
 interface KnownDir {
   readonly root: DiscoveryRoot;
   readonly level: number;
+  readonly dir: string;
+  readonly owner: Discovery;
   watcher: FSWatcher | undefined;
   /** Not watched for a limit, already reported. */
   refused: boolean;
 }
+
+/** A watcher's directory, for the listeners all watchers share (see `Discovery.watchDir`). */
+const KNOWN_DIR = Symbol('knownDir');
+type DirWatcher = FSWatcher & { [KNOWN_DIR]?: KnownDir };
 const DIRECTORIES_PER_YIELD = 64;
 /**
  * A directory's listing is reused while its mtime is unchanged, once that mtime is at least this
@@ -228,19 +234,16 @@ export class Discovery {
   private watchDir(dir: string, root: DiscoveryRoot, level: number): void {
     const known = this.dirs.get(dir);
     if (known?.watcher || this.closed) return;
-    const entry: KnownDir = known ?? { root, level, watcher: undefined, refused: false };
+    const entry: KnownDir = known ?? { root, level, dir, owner: this, watcher: undefined, refused: false };
     this.dirs.set(dir, entry);
     if (this.watching >= this.limits.maxWatchedDirectories) return this.refuse(dir, entry, 'max_watched_directories');
     try {
-      const watcher = this.watch(dir, { persistent: false }, (eventType, name) => {
-        if (eventType === 'change') this.events.fileWritten(dir);
-        else if (name !== null && name !== undefined) this.events.pathChanged(join(dir, name.toString()));
-      });
-      watcher.on('error', () => {
-        if (entry.watcher === watcher) this.unwatch(entry);
-        else watcher.close();
-        this.events.pathChanged(dir);
-      });
+      // One pair of listener functions for every watcher, finding the directory on the watcher
+      // (`this`), not a pair of closures each: ~190 bytes of heap per watched directory (W5: 7,500).
+      const watcher: DirWatcher = this.watch(dir, { persistent: false });
+      watcher[KNOWN_DIR] = entry;
+      watcher.on('change', Discovery.onWatchEvent);
+      watcher.on('error', Discovery.onWatchError);
       entry.watcher = watcher;
       entry.refused = false;
       this.watching++;
@@ -248,6 +251,19 @@ export class Discovery {
       // ENOENT: raced with deletion. ENOSPC: the kernel's inotify watches are used up.
       if ((error as NodeJS.ErrnoException).code === 'ENOSPC') this.refuse(dir, entry, 'inotify_watches_exhausted');
     }
+  }
+
+  private static onWatchEvent(this: DirWatcher, eventType: string, name: string | Buffer | null): void {
+    const entry = this[KNOWN_DIR]!;
+    if (eventType === 'change') entry.owner.events.fileWritten(entry.dir);
+    else if (name !== null && name !== undefined) entry.owner.events.pathChanged(join(entry.dir, name.toString()));
+  }
+
+  private static onWatchError(this: DirWatcher): void {
+    const entry = this[KNOWN_DIR]!;
+    if (entry.watcher === this) entry.owner.unwatch(entry);
+    else this.close();
+    entry.owner.events.pathChanged(entry.dir);
   }
 
   /** The periodic scan covers the directory (and tries to watch it again each time). */

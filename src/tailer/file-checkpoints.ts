@@ -159,7 +159,7 @@ export class FileCheckpoints {
     if (!force && !this.store.changedSinceWrite) return;
     const { logger, metrics } = this;
     try {
-      await this.store.persist();
+      await this.store.persist(force); // the rename fsynced at shutdown, not each second
       if (this.writes.succeeded()) logger.info({ path: this.store.path }, 'checkpoints written again');
     } catch (error) {
       this.dirty = true;

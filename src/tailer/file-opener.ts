@@ -1,8 +1,8 @@
 import type { Stats } from 'node:fs';
-import { lstat, type FileHandle } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { FileCheckpoints } from './file-checkpoints.js';
-import { GzipChunkReader, PlainChunkReader, openVerified } from './chunk-reader.js';
+import { GzipChunkReader, PlainChunkReader, closeQuietly, openVerified, statOf } from './chunk-reader.js';
 import type { RunTimeErrors } from '../core/run-time-errors.js';
 import type { Discovery } from './discovery.js';
 import type { FileRegistry } from './file-registry.js';
@@ -171,11 +171,11 @@ export class FileOpener {
   }
 
   private async openPlain(file: TailedFile): Promise<void> {
-    const { handle, stats } = await this.openChecked(file.path);
+    const { fd, stats } = await this.openChecked(file.path);
     let started = false;
     try {
       if (inodeKey(stats) !== file.key) return this.tracker.movedBeforeOpen(file);
-      const head = await readPlainHead(handle);
+      const head = await readPlainHead(fd);
       const parked = file.splitter;
       const record = parked === undefined ? this.checkpoints.matchByInode(file.dev, file.ino, head) : undefined;
       const position = startPosition({
@@ -196,13 +196,13 @@ export class FileOpener {
         file.fingerprint = head.length > 0 ? this.fingerprintOf(file, head) : undefined;
       }
       if (position.from !== 'parked') this.startReading(file, start);
-      file.reader = new PlainChunkReader(handle, start, this.sharedReadBuffer);
+      file.reader = new PlainChunkReader(fd, start, this.sharedReadBuffer);
       file.state = 'open';
       file.readable = true;
       this.openCount++;
       started = true;
     } finally {
-      if (!started) await handle.close();
+      if (!started) await closeQuietly(fd);
     }
   }
 
@@ -237,7 +237,7 @@ export class FileOpener {
   private async holdsStartOf(original: TailedFile, head: Buffer): Promise<boolean> {
     if (original.fingerprint !== undefined && headMatches(original.fingerprint, head)) return true;
     if (head.length >= FINGERPRINT_HEAD_BYTES || !(original.reader instanceof PlainChunkReader)) return false;
-    const now = await readPlainHead(original.reader.handle);
+    const now = await readPlainHead(original.reader.fd);
     return now.length >= head.length && now.subarray(0, head.length).equals(head);
   }
 
@@ -255,7 +255,7 @@ export class FileOpener {
     original.decoder?.release?.();
     original.decoder = original.admission.createDecoder(original, this.stats); // its unfinished merges were the copy's
     original.splitter = new LineSplitter(end, this.options.maxLineBytes, this.stats); // a parked file reopens there
-    if (original.reader instanceof PlainChunkReader) original.reader = new PlainChunkReader(original.reader.handle, end, this.sharedReadBuffer);
+    if (original.reader instanceof PlainChunkReader) original.reader = new PlainChunkReader(original.reader.fd, end, this.sharedReadBuffer);
     this.checkpoints.inFlight(original, end)(); // nothing of it in flight: acknowledged at once
   }
 
@@ -264,7 +264,7 @@ export class FileOpener {
     const reader = file.reader;
     try {
       if (reader instanceof PlainChunkReader) {
-        return (await reader.handle.stat()).size >= size && headMatches(fingerprint, await readPlainHead(reader.handle));
+        return (await statOf(reader.fd)).size >= size && headMatches(fingerprint, await readPlainHead(reader.fd));
       }
       const stats = await lstat(file.path);
       return inodeKey(stats) === file.key && stats.size >= size && (await pathStillHolds(fingerprint, false, file.path));
@@ -274,19 +274,19 @@ export class FileOpener {
   }
 
   private async openCompressed(file: TailedFile): Promise<void> {
-    const { handle, stats } = await this.openChecked(file.path);
+    const { fd, stats } = await this.openChecked(file.path);
     let started = false;
     try {
-      if (inodeKey(stats) === file.key) started = await this.startCompressed(file, handle);
+      if (inodeKey(stats) === file.key) started = await this.startCompressed(file, fd);
       else this.tracker.movedBeforeOpen(file);
     } finally {
-      if (!started) await handle.close();
+      if (!started) await closeQuietly(fd);
     }
   }
 
-  /** Starts reading an open gzip file; false when it is not to be read (the handle is the caller's then). */
-  private async startCompressed(file: TailedFile, handle: FileHandle): Promise<boolean> {
-    const head = await readGzipHead(handle);
+  /** Starts reading an open gzip file; false when it is not to be read (the descriptor is the caller's then). */
+  private async startCompressed(file: TailedFile, fd: number): Promise<boolean> {
+    const head = await readGzipHead(fd);
     const dir = dirname(file.path);
     // The same bytes under their uncompressed name, still tracked?
     for (const other of this.files.all()) {
@@ -311,7 +311,7 @@ export class FileOpener {
     }
     const start = position.offset;
     this.startReading(file, start);
-    file.reader = new GzipChunkReader(handle, start, this.options.maxReadBytes);
+    file.reader = new GzipChunkReader(fd, start, this.options.maxReadBytes);
     file.state = 'open';
     file.readable = true;
     this.openCount++;

@@ -253,7 +253,7 @@ export class FileTracker {
   /** An open file that was empty when opened gets its fingerprint as soon as it has bytes. */
   async fingerprintOpenFile(file: TailedFile): Promise<void> {
     if (!(file.reader instanceof PlainChunkReader) || file.splitter?.readOffset !== 0) return;
-    const head = await readPlainHead(file.reader.handle);
+    const head = await readPlainHead(file.reader.fd);
     if (head.length === 0 || file.fingerprint !== undefined) return;
     file.fingerprint = fingerprintFromHead(file.dev, file.ino, head);
     this.checkpoints.remember(file);

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { FileHandle } from 'node:fs/promises';
 import { constants as zlibConstants, gunzipSync } from 'node:zlib';
-import { openVerified } from './chunk-reader.js';
+import { closeQuietly, openVerified, readAt } from './chunk-reader.js';
 
 /**
  * File identity: device + inode AND a hash of the first bytes. The inode alone is fooled by
@@ -39,9 +38,9 @@ export function headMatches(fp: Fingerprint, head: Buffer): boolean {
   return head.length >= fp.headLength && hashHead(head, fp.headLength) === fp.headHash;
 }
 
-export async function readPlainHead(handle: FileHandle, maxBytes = FINGERPRINT_HEAD_BYTES): Promise<Buffer> {
+export async function readPlainHead(fd: number, maxBytes = FINGERPRINT_HEAD_BYTES): Promise<Buffer> {
   const buf = Buffer.alloc(maxBytes);
-  const { bytesRead } = await handle.read(buf, 0, maxBytes, 0);
+  const bytesRead = await readAt(fd, buf, maxBytes, 0);
   return buf.subarray(0, bytesRead);
 }
 
@@ -49,16 +48,16 @@ export async function readPlainHead(handle: FileHandle, maxBytes = FINGERPRINT_H
 const GZIP_HEAD_INPUT_LIMIT = 1024 * 1024;
 
 /**
- * The first decompressed bytes of an open gzip file (positional reads: the handle stays usable);
+ * The first decompressed bytes of an open gzip file (positional reads: the descriptor stays usable);
  * shorter (possibly empty) when it is truncated or corrupt. Decompressed with a sync flush, so a
  * prefix of the file yields what it holds without an "unexpected end" error.
  */
-export async function readGzipHead(handle: FileHandle, maxBytes = FINGERPRINT_HEAD_BYTES): Promise<Buffer> {
+export async function readGzipHead(fd: number, maxBytes = FINGERPRINT_HEAD_BYTES): Promise<Buffer> {
   let input = Buffer.alloc(0);
   let head = Buffer.alloc(0);
   const chunk = Buffer.alloc(16 * 1024);
   while (head.length < maxBytes && input.length < GZIP_HEAD_INPUT_LIMIT) {
-    const { bytesRead } = await handle.read(chunk, 0, chunk.length, input.length);
+    const bytesRead = await readAt(fd, chunk, chunk.length, input.length);
     if (bytesRead === 0) break;
     input = Buffer.concat([input, chunk.subarray(0, bytesRead)]);
     try {
@@ -78,11 +77,11 @@ export function fingerprintFromHead(dev: number, ino: number, head: Buffer): Fin
 
 /** The head of the file at `path` (a validated real path: see `PathPolicy`), opened safely and closed again. */
 export async function readHeadAt(path: string, compressed: boolean): Promise<Buffer> {
-  const { handle } = await openVerified(path);
+  const { fd } = await openVerified(path);
   try {
-    return compressed ? await readGzipHead(handle) : await readPlainHead(handle);
+    return compressed ? await readGzipHead(fd) : await readPlainHead(fd);
   } finally {
-    await handle.close();
+    await closeQuietly(fd);
   }
 }
 

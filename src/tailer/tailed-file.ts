@@ -311,7 +311,7 @@ export class TailedFile implements TailedFileView {
    */
   private async statOpen(ctx: FileReadContext, reader: PlainChunkReader): Promise<Stats | undefined> {
     try {
-      return fstatSync(reader.handle.fd);
+      return fstatSync(reader.fd);
     } catch (error) {
       ctx.errors.report('read_failed', { path: this.path, err: error }, 'stat of an open file failed');
       return undefined;
@@ -335,7 +335,7 @@ export class TailedFile implements TailedFileView {
     ctx.errors.count('file_truncated');
     // Its copy may not be found yet (copytruncate): it must still know where this file stood.
     if (this.fingerprint !== undefined) this.beforeTruncation = { fingerprint: this.fingerprint, offset: this.resumeOffset };
-    this.reader = new PlainChunkReader(reader.handle, 0, ctx.sharedReadBuffer);
+    this.reader = new PlainChunkReader(reader.fd, 0, ctx.sharedReadBuffer);
     this.fingerprint = undefined;
     ctx.opener.startReading(this, 0);
     this.readable = true;

@@ -113,3 +113,47 @@ test('wake: close() drops a pending coalescing timer', async () => {
   await flush();
   assert.equal(sleep.woken(), true);
 });
+
+test('wake: an event once the first has waited its delay wakes the loop itself, before the latest timer', async () => {
+  const wake = new Wake(() => clock);
+  const sleep = sleepOn(wake);
+  wake.soon(100, 200);
+  advance(99);
+  wake.soon(100, 200); // too early: the first has not waited 100 ms yet
+  await flush();
+  assert.equal(sleep.woken(), false);
+  advance(1);
+  wake.soon(100, 200);
+  await flush();
+  assert.equal(sleep.woken(), true);
+});
+
+test('wake: without a further event the latest timer wakes the loop', async () => {
+  const wake = new Wake(() => clock);
+  const sleep = sleepOn(wake);
+  wake.soon(100, 200);
+  advance(199);
+  await flush();
+  assert.equal(sleep.woken(), false);
+  advance(1);
+  await flush();
+  assert.equal(sleep.woken(), true);
+});
+
+test('wake: a wake-up drops the coalescing timer (its pass serves the files marked so far)', async () => {
+  const wake = new Wake(() => clock);
+  let sleep = sleepOn(wake);
+  wake.soon(100, 200);
+  wake.wake();
+  await flush();
+  assert.equal(sleep.woken(), true);
+  sleep = sleepOn(wake);
+  advance(1000);
+  await flush();
+  assert.equal(sleep.woken(), false, 'no second wake-up from the dropped timer');
+  wake.soon(100, 200); // a new run of events starts its own delay
+  advance(99);
+  wake.soon(100, 200);
+  await flush();
+  assert.equal(sleep.woken(), false);
+});

@@ -3,7 +3,7 @@ import { basename, resolve, sep } from 'node:path';
 import type { ComponentContext, EventOutput, Source, SourceRunContext } from '../../core/component.js';
 import type { LogEvent } from '../../core/event.js';
 import { RunTimeErrors } from '../../core/run-time-errors.js';
-import { PartialMergeDecoder } from './partial-merge.js';
+import { PartialMergeDecoder, type PartialMergeOptions } from './partial-merge.js';
 import { PodLogPathFilter } from './path-filter.js';
 import { isPodLogFileName, parsePodLogPath, podLogSequence, type PodLogPath } from './pod-log-path.js';
 import { ApiPodMetadataProvider } from './api-metadata-provider.js';
@@ -13,6 +13,7 @@ import type { DiscoveryRoot } from '../../tailer/discovery.js';
 import type { FileAdmission } from '../../tailer/tailed-file.js';
 import { commonTailerSettings } from '../../tailer/options.js';
 import { registerBacklogGauge } from '../../tailer/backlog-gauge.js';
+import { addToGroup, removeFromGroup } from '../../tailer/groups.js';
 import { Tailer, type TailerOptions } from '../../tailer/tailer.js';
 import type { KubernetesLogsConfig } from './config.js';
 import { PodShaping } from './shaping.js';
@@ -65,7 +66,8 @@ export class KubernetesLogsSource implements Source {
   private readonly tailer: Tailer;
   private readonly stopBacklogGauge: () => void;
   private readonly provider: PodMetadataProvider;
-  private readonly filesByPod = new Map<string, Set<FileMetadata>>();
+  /** The files of each pod (exact-size arrays: a pod has a few files; a Set each was ~230 bytes, W5). */
+  private readonly filesByPod = new Map<string, readonly FileMetadata[]>();
   /** Paths not read because their pod is excluded, by pod UID: resumed when the exclusion is lifted. */
   private readonly excludedPaths = new Map<string, Set<string>>();
   private readonly pathOnlyTrees = new WeakSet<object>();
@@ -73,6 +75,8 @@ export class KubernetesLogsSource implements Source {
   private readonly heldTrees = new WeakSet<object>();
   private readonly unsubscribe: () => void;
   private readonly filter: PodLogPathFilter;
+  /** Shared by every file's decoder. */
+  private readonly mergeOptions: PartialMergeOptions;
   private readonly legacyDirectory: string | undefined;
   private readonly errors: RunTimeErrors;
   /** Per-pod parser and multiline (annotations, or the source's defaults). */
@@ -86,6 +90,7 @@ export class KubernetesLogsSource implements Source {
     timings: Partial<Pick<TailerOptions, 'idlePollMs' | 'rotatedQuietMs'>> = {},
   ) {
     this.errors = new RunTimeErrors(ctx.metrics, ctx.logger);
+    this.mergeOptions = { autoPartialMerge: config.auto_partial_merge, maxMergedLineBytes: config.max_merged_line_bytes };
     this.provider = provider ?? choosePodMetadataProvider(config, ctx);
     this.shaping = new PodShaping(config, this.provider, ctx);
     this.unsubscribe = this.provider.onChange((podUid) => this.refreshPod(podUid));
@@ -200,13 +205,9 @@ export class KubernetesLogsSource implements Source {
   private createDecoder(file: TailedFileView, stats: DecodeStats, pod: PodLogPath, waited: boolean): LineDecoder {
     const metadata = new FileMetadata(pod, file, this.provider, this.pathOnlyTrees);
     if (waited && typeof metadata.kubernetes === 'object' && metadata.kubernetes !== null) this.heldTrees.add(metadata.kubernetes);
-    let files = this.filesByPod.get(pod.podUid);
-    if (files === undefined) this.filesByPod.set(pod.podUid, (files = new Set()));
-    files.add(metadata);
-    const options = { autoPartialMerge: this.config.auto_partial_merge, maxMergedLineBytes: this.config.max_merged_line_bytes };
-    return this.shaping.wrap(pod, new PartialMergeDecoder(file, metadata, options, stats, () => {
-      files.delete(metadata);
-      if (files.size === 0 && this.filesByPod.get(pod.podUid) === files) this.filesByPod.delete(pod.podUid);
+    addToGroup(this.filesByPod, pod.podUid, metadata);
+    return this.shaping.wrap(pod, new PartialMergeDecoder(file, metadata, this.mergeOptions, stats, () => {
+      removeFromGroup(this.filesByPod, pod.podUid, metadata);
     }));
   }
 
@@ -217,7 +218,7 @@ export class KubernetesLogsSource implements Source {
    */
   private refreshPod(podUid: string): void {
     this.shaping.refresh(podUid);
-    for (const metadata of [...(this.filesByPod.get(podUid) ?? [])]) {
+    for (const metadata of this.filesByPod.get(podUid) ?? []) { // replaced, never changed, on removal
       if (this.provider.isExcluded(metadata.pod)) {
         this.rememberExcluded(metadata.pod, metadata.file.path);
         void this.tailer.stopReading(metadata.file.path);
