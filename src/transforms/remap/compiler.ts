@@ -4,7 +4,7 @@ import { catchReturn, readCoalesced, ReturnSignal } from './coalesced.js';
 import type { Impl, RunContext } from './function.js';
 import { unnestCode } from './stdlib/unnest.js';
 import { add, andLeft, andRight, compare, divide, divideByLiteral, mergeObjects, multiply, negate, not, remainder, subtract } from './operators.js';
-import { copyContainer, isObject, kindOf, NUMBER, share, T, Termination, typeName, valueEquals, VrlError, type Obj } from './value.js';
+import { copyContainer, isObject, kindOf, NUMBER, pathExists, share, T, Termination, typeName, valueEquals, VrlError, type Obj } from './value.js';
 
 /** The state of one run: the event root and the local variables. */
 export interface Frame {
@@ -641,22 +641,8 @@ export class Compiler {
       baseKind === 'event' ? (f: Frame, v: unknown) => void (f.root = v) : baseKind === 'meta' ? (f: Frame, v: unknown) => void (f.meta = v) : (f: Frame, v: unknown) => void (f.vars[slot] = v);
     if (e.name === 'unnest') return unnestCode(read, segs, e.bang, errorAsValue, `"unnest" at ${position(this.source, e.span)}`);
     if (e.name === 'exists') {
-      return (f) => {
-        let node: unknown = read(f);
-        if (baseKind === 'var' && node === undefined) return false;
-        for (const seg of segs) {
-          if (typeof seg === 'string') {
-            if (!isObject(node) || !(seg in node) || node[seg] === undefined) return false;
-            node = node[seg];
-          } else {
-            if (!Array.isArray(node)) return false;
-            const i = seg < 0 ? node.length + seg : seg;
-            if (i < 0 || i >= node.length) return false;
-            node = node[i];
-          }
-        }
-        return true;
-      };
+      const isVar = baseKind === 'var';
+      return (f) => pathExists(read(f), segs, isVar);
     }
     return (f) => {
       if (segs.length === 0) {

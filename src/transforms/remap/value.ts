@@ -348,3 +348,20 @@ export function toJson(value: unknown): unknown {
   }
   return value === undefined ? null : value;
 }
+
+/** `exists(path)`: a field set to null exists; a variable never assigned does not. */
+export function pathExists(node: unknown, segs: readonly (string | number)[], isVar: boolean): boolean {
+  if (isVar && node === undefined) return false;
+  for (const seg of segs) {
+    if (typeof seg === 'string') {
+      if (!isObject(node) || !(seg in node) || node[seg] === undefined) return false;
+      node = node[seg];
+    } else {
+      if (!Array.isArray(node)) return false;
+      const i = seg < 0 ? node.length + seg : seg;
+      if (i < 0 || i >= node.length) return false;
+      node = node[i];
+    }
+  }
+  return true;
+}
