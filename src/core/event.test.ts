@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { LogEvent, deleteField, getField, parsePath, setField } from './event.js';
 import { Finalizer } from './finalizer.js';
 import { FieldTemplate } from './template.js';
@@ -128,6 +129,26 @@ describe('events', () => {
       encoder.encodeInto(new LogEvent(fields), bytes);
       assert.equal(bytes.bytes().toString(), JSON.stringify(fields), `event ${i}`);
     }
+  });
+
+  it('encodes any field tree as JSON.stringify does, into a ByteBatch and into payload slabs (property)', () => {
+    // Any UTF-16 (lone surrogates included), short and past the ASCII loop's bound, numbers of every kind.
+    const text = fc.oneof(fc.string({ unit: 'binary', maxLength: 80 }), fc.string({ unit: fc.constantFrom('a', '"', '\\', '\n', '\u0001', 'é', '\ud800', '😀'), maxLength: 100 }));
+    const value = fc.oneof(text, fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(fc.oneof(text, fc.double(), fc.constant(null)), { maxLength: 4 }));
+    const tree = fc.dictionary(text, fc.oneof(value, fc.dictionary(text, value, { maxKeys: 3 })), { maxKeys: 8 });
+    const encoder = new EventEncoder({ codec: 'json' });
+    const slabs = new PayloadSlabs(64, 2);
+    fc.assert(
+      fc.property(tree, (fields) => {
+        const bytes = new ByteBatch(8);
+        encoder.encodeInto(new LogEvent(fields), bytes);
+        assert.equal(bytes.bytes().toString(), JSON.stringify(fields));
+        slabs.begin();
+        encoder.encodeInto(new LogEvent(fields), slabs);
+        assert.equal(slabs.end().toString(), JSON.stringify(fields));
+      }),
+      { numRuns: 400, seed: 20261202 },
+    );
   });
 
   it('escapes strings in place exactly as JSON.stringify: every ASCII character, U+FFFD, lone surrogates, long strings', () => {

@@ -14,6 +14,24 @@ export interface ByteSink {
  */
 export const utf8Write = (Buffer.prototype as unknown as { utf8Write: (this: Buffer, text: string, offset: number) => number }).utf8Write;
 
+/** Up to this many units, `writeText` copies ASCII by a loop instead of a utf8Write call (numbers, short values). */
+const SHORT_TEXT = 64;
+
+/** `text` as UTF-8 at `buf[at]` (room for 3 bytes per unit); returns the bytes written. */
+export function writeText(buf: Buffer, at: number, text: string): number {
+  const length = text.length;
+  if (length <= SHORT_TEXT) {
+    let i = 0;
+    for (; i < length; i++) {
+      const unit = text.charCodeAt(i);
+      if (unit > 0x7f) break;
+      buf[at + i] = unit;
+    }
+    if (i === length) return length;
+  }
+  return utf8Write.call(buf, text, at);
+}
+
 /** Strings longer than this go through JSON.stringify: the in-place path reserves 6 bytes per unit. */
 const MAX_IN_PLACE_UNITS = 16 * 1024;
 const QUOTE = 0x22;
@@ -38,12 +56,51 @@ export function jsonStringRoom(text: string): number {
 /**
  * Writes `JSON.stringify(text)` at `buf[at]` and returns the bytes written. Half of W2's messages
  * hold quotes (logfmt `msg="..."`, JSON lines): JSON.stringify made a ~0.5 KB string for each.
- * Here the UTF-8 is written in place and escaped by moving bytes right, from the end. A U+FFFD in
- * the bytes may be a lone surrogate that utf8Write replaced, which JSON.stringify escapes as
- * `\udXXX` instead: then (and only then) the string is stringified after all. `buf` has
- * `jsonStringRoom(text)` bytes free at `at`.
+ * ASCII text is escaped as it is copied; other text is written as UTF-8 in place and escaped by
+ * moving bytes right, from the end. A U+FFFD in the bytes may be a lone surrogate that utf8Write
+ * replaced, which JSON.stringify escapes as `\udXXX` instead: then (and only then) the string is
+ * stringified after all. `buf` has `jsonStringRoom(text)` bytes free at `at`.
  */
 export function writeJsonString(buf: Buffer, at: number, text: string): number {
+  const ascii = writeAsciiJsonString(buf, at, text);
+  return ascii >= 0 ? ascii : writeUtf8JsonString(buf, at, text);
+}
+
+/**
+ * The common case in one pass: ASCII text escaped while it is copied, by a loop over its UTF-16
+ * units. For fields of a few dozen characters, the utf8Write call's fixed cost and the separate
+ * escape scan were most of the encoder's time. Returns -1 (having written garbage) at the first
+ * unit above 0x7f: then the UTF-8 way runs from the start.
+ */
+function writeAsciiJsonString(buf: Buffer, at: number, text: string): number {
+  let to = at;
+  buf[to++] = QUOTE;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit > 0x7f) return -1;
+    if (ESCAPE_EXTRA[unit] === 0) {
+      buf[to++] = unit;
+      continue;
+    }
+    buf[to++] = BACKSLASH;
+    if (unit === QUOTE || unit === BACKSLASH) buf[to++] = unit;
+    else {
+      const short = SHORT_ESCAPES[unit];
+      if (short !== undefined) buf[to++] = short;
+      else {
+        buf[to++] = 0x75;
+        buf[to++] = 0x30;
+        buf[to++] = 0x30;
+        buf[to++] = HEX.charCodeAt(unit >> 4);
+        buf[to++] = HEX.charCodeAt(unit & 15);
+      }
+    }
+  }
+  buf[to++] = QUOTE;
+  return to - at;
+}
+
+function writeUtf8JsonString(buf: Buffer, at: number, text: string): number {
   const start = at + 1;
   const length = utf8Write.call(buf, text, start);
   let extra = 0;
@@ -106,7 +163,7 @@ export class ByteBatch implements ByteSink {
   append(text: string): void {
     const worst = text.length * 3;
     if (this.used + worst > this.buffer.length) this.grow(this.used + worst);
-    this.used += utf8Write.call(this.buffer, text, this.used);
+    this.used += writeText(this.buffer, this.used, text);
   }
 
   appendJsonString(text: string): void {

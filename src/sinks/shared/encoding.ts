@@ -40,17 +40,16 @@ function firstKeyPrefix(key: string): string {
 
 /** Field positions whose recent keys and string values each encoder remembers. */
 const RECENT_SLOTS = 8;
-const QUOTE = 0x22;
 const EMPTY_OBJECT = Buffer.from('{}');
-/** Key prefixes as bytes, by variant: [`,"key":`, `{"key":`, `,"key":"`, `{"key":"`]. */
-const keyBytesCaches = [new Map<string, Buffer>(), new Map<string, Buffer>(), new Map<string, Buffer>(), new Map<string, Buffer>()] as const;
+/** Key prefixes as bytes: [`,"key":`, `{"key":`]. */
+const keyBytesCaches = [new Map<string, Buffer>(), new Map<string, Buffer>()] as const;
 
-/** `,"key":` (`{` instead of `,` for the first field; with `"` when a string value follows), cached. */
-function keyBytes(key: string, first: boolean, quote: boolean): Buffer {
-  const cache = keyBytesCaches[(first ? 1 : 0) + (quote ? 2 : 0)];
+/** `,"key":` (`{` instead of `,` for the first field), cached. */
+function keyBytes(key: string, first: boolean): Buffer {
+  const cache = keyBytesCaches[first ? 1 : 0];
   let bytes = cache.get(key);
   if (bytes === undefined) {
-    bytes = Buffer.from((first ? firstKeyPrefix(key) : keyPrefix(key)) + (quote ? '"' : ''));
+    bytes = Buffer.from(first ? firstKeyPrefix(key) : keyPrefix(key));
     if (cache.size < MAX_CACHED_KEYS) cache.set(key, bytes);
   }
   return bytes;
@@ -186,14 +185,7 @@ export class EventEncoder {
 
   /** `{"key":value` or `,"key":value`. */
   private writeField(first: boolean, key: string, value: unknown, out: ByteSink): void {
-    if (typeof value === 'string' && !NEEDS_ESCAPE.test(value)) {
-      // The opening quote is part of the cached prefix: one copy less per string.
-      out.appendBytes(keyBytes(key, first, true));
-      out.append(value);
-      out.appendByte(QUOTE);
-      return;
-    }
-    out.appendBytes(keyBytes(key, first, false));
+    out.appendBytes(keyBytes(key, first));
     this.writeValue(value, out);
   }
 

@@ -1,4 +1,4 @@
-import { jsonStringRoom, utf8Write, writeJsonString, type ByteSink } from './byte-batch.js';
+import { jsonStringRoom, writeJsonString, writeText, type ByteSink } from './byte-batch.js';
 
 class Slab {
   /** Payloads handed out and not yet released. */
@@ -59,7 +59,7 @@ export class PayloadSlabs implements ByteSink {
     let slab = this.current;
     // UTF-8 takes at most 3 bytes per UTF-16 unit; count exactly only near the end of a slab.
     if (slab.used + text.length * 3 > slab.buffer.length) slab = this.ensureRoom(Buffer.byteLength(text));
-    slab.used += utf8Write.call(slab.buffer, text, slab.used);
+    slab.used += writeText(slab.buffer, slab.used, text);
   }
 
   appendJsonString(text: string): void {
