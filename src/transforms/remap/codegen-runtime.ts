@@ -1,11 +1,11 @@
 // What the generated programs (codegen.ts) call: each export is a name in the generated source.
 import { readCoalesced } from './coalesced.js';
-import { argumentError, argumentsMatch, deletePath, setPath, type UndoLog } from './compiler.js';
+import { argumentError, argumentsMatch, deletePath, setPath, withoutField, type UndoLog } from './compiler.js';
 import { add, andLeft, andRight, compare, divide, divideByLiteral, mergeObjects, multiply, negate, not, remainder, subtract } from './operators.js';
 import { copyContainer, isObject, kindOf, share, Termination, typeName, valueEquals, VrlError, type Obj } from './value.js';
 
 export { add, andLeft, andRight, argumentError, argumentsMatch, compare, copyContainer, deletePath, divide, divideByLiteral, isObject, kindOf, mergeObjects, multiply, negate, not, readCoalesced };
-export { remainder, setPath, share, subtract, Termination, valueEquals, VrlError };
+export { remainder, setPath, share, subtract, Termination, valueEquals, VrlError, withoutField };
 
 /** The error a failure discarded by `??` stands for: nothing reads it, so none is made per failure. */
 export const DISCARDED = new VrlError('failed (discarded by ??)');

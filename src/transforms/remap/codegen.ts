@@ -464,6 +464,14 @@ class Generator {
       if (base === 'R') this.emit('W = false;');
       return t;
     }
+    const first = segs[0];
+    if (base === 'R' && segs.length === 1 && typeof first === 'string') {
+      // A root field: one copy of the root without it, which the run owns after (W). The original
+      // is left as it is (the undo log restores it on failure), so only its values become shared.
+      const key = JSON.stringify(first);
+      this.emit(`if (isObject(R) && ${key} in R) { ${t} = R === O || Object.isFrozen(R) ? share(R[${key}]) : R[${key}]; R = withoutField(R, ${key}, W && R !== O); W = true; if (${t} === undefined) ${t} = null; } else ${t} = null;`);
+      return t;
+    }
     if (arg.base.kind === 'event') this.emit('if (R === O) share(R);');
     this.emit(`${t} = deletePath(${base}, ${this.constant(segs)});`);
     this.emit(`${base} = ${t}[0];`);

@@ -94,6 +94,21 @@ export function setPath(node: unknown, segments: readonly Segment[], value: unkn
   return arr;
 }
 
+/**
+ * A copy of `object` without `key`: `delete` would turn the object into a slow dictionary-mode
+ * one. `owned`: nothing else holds `object` (it is dropped after), so its values move to the copy
+ * as they are; otherwise they become shared between the two.
+ */
+export function withoutField(object: Obj, key: string, owned: boolean): Obj {
+  const rest: Obj = {};
+  if (owned) {
+    for (const k in object) if (k !== key) rest[k] = object[k];
+  } else {
+    for (const k in object) if (k !== key) rest[k] = share(object[k]);
+  }
+  return rest;
+}
+
 /** Remove the value at `segments`; returns [new container, removed value]. */
 export function deletePath(node: unknown, segments: readonly Segment[], i = 0): [unknown, unknown] {
   const seg = segments[i]!;
@@ -101,12 +116,10 @@ export function deletePath(node: unknown, segments: readonly Segment[], i = 0): 
   if (typeof seg === 'string') {
     if (!isObject(node) || !(seg in node)) return [node, null];
     if (last) {
-      // A copy without the key: `delete` would turn the object into a slow dictionary-mode one.
-      const removed = node[seg];
-      const rest: Obj = {};
       const frozen = Object.isFrozen(node);
-      for (const key in node) if (key !== seg) rest[key] = frozen ? share(node[key]) : node[key];
-      return [rest, removed ?? null];
+      // The removed value stays reachable from the shared original: a write through it must copy.
+      const removed = frozen ? share(node[seg]) : node[seg];
+      return [withoutField(node, seg, !frozen), removed ?? null];
     }
     const obj = Object.isFrozen(node) ? copyContainer(node as Obj) : (node as Obj);
     const [child, removed] = deletePath(obj[seg], segments, i + 1);
