@@ -7,6 +7,8 @@ import { join } from 'node:path';
 export interface Measured {
   wallSeconds: number;
   cpuSeconds: number;
+  /** The kernel's part of cpuSeconds (page cache, syscalls): what moves when the VM's memory is cold. */
+  sysSeconds: number;
   peakRssMiB: number;
   exitCode: number | null;
 }
@@ -46,7 +48,7 @@ export function startMeasured(command: string, args: string[], options: { env?: 
       const exitCode = await exited;
       const [wall, user, sys, maxKiB] = readFileSync(report, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
       rmSync(report, { force: true });
-      return { wallSeconds: wall!, cpuSeconds: user! + sys!, peakRssMiB: maxKiB! / 1024, exitCode };
+      return { wallSeconds: wall!, cpuSeconds: user! + sys!, sysSeconds: sys!, peakRssMiB: maxKiB! / 1024, exitCode };
     },
   };
 }
