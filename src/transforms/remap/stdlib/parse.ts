@@ -149,6 +149,12 @@ function isDigit(text: string, i: number): boolean {
   return c >= 48 && c <= 57;
 }
 
+/**
+ * An integer beyond 2^53 has 16 digits or more in a row: text without such a run (most lines)
+ * skips the walk over the parsed value. A fixed pattern with a bounded repeat: linear in the text.
+ */
+const LONG_DIGIT_RUN = /\d{16}/;
+
 /** Whether JSON.parse rounded an integer (an i64 beyond 2^53): then `parseJsonExact` reads it again. */
 function hasBigInteger(value: unknown, depth = 0): boolean {
   if (typeof value === 'number') return isBigInteger(value);
@@ -244,7 +250,7 @@ defineFunctions([
       } catch (error) {
         return failed(`unable to parse json: ${(error as Error).message}`);
       }
-      if (text.length >= 16 && hasBigInteger(parsed)) parsed = parseJsonExact(text, parsed);
+      if (LONG_DIGIT_RUN.test(text) && hasBigInteger(parsed)) parsed = parseJsonExact(text, parsed);
       return typeof maxDepth === 'number' ? depthLimit(parsed, Math.max(1, Math.min(128, maxDepth))) : parsed;
     },
   },
