@@ -131,6 +131,17 @@ describe('events', () => {
     }
   });
 
+  it('treats `__proto__` from a log line as a field name: set, copied, encoded, never a prototype', () => {
+    const parsed = JSON.parse('{"__proto__":{"polluted":true},"a":1}') as Record<string, unknown>;
+    const fields: Record<string, unknown> = { message: 'm' };
+    for (const key in parsed) fields[key] = parsed[key]; // what every merge does
+    setField(fields, parsePath('__proto__.extra'), 2);
+    assert.equal(Object.getPrototypeOf(fields), Object.prototype);
+    assert.equal(fields.polluted, undefined);
+    assert.deepEqual(getField(fields, parsePath('__proto__')), { polluted: true, extra: 2 });
+    assert.equal(new EventEncoder({ codec: 'json' }).encode(new LogEvent({ ...fields })), '{"message":"m","__proto__":{"polluted":true,"extra":2},"a":1}');
+  });
+
   it('encodes any field tree as JSON.stringify does, into a ByteBatch and into payload slabs (property)', () => {
     // Any UTF-16 (lone surrogates included), short and past the ASCII loop's bound, numbers of every kind.
     const text = fc.oneof(fc.string({ unit: 'binary', maxLength: 80 }), fc.string({ unit: fc.constantFrom('a', '"', '\\', '\n', '\u0001', 'é', '\ud800', '😀'), maxLength: 100 }));

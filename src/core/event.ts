@@ -1,3 +1,4 @@
+import './no-proto-accessor.js'; // `__proto__` is a field name like any other (see there)
 import type { DeliveryStatus, Finalizer } from './finalizer.js';
 
 /**

@@ -1,5 +1,6 @@
 import type { CoalesceStep } from './ast.js';
 import { getPath, type Code } from './compiler.js';
+import { ownField } from '../../core/no-proto-accessor.js';
 import { isObject, type Obj } from './value.js';
 
 /** Thrown by `return`: caught where the program or the closure invocation ends. */
@@ -28,7 +29,7 @@ export function readCoalesced(node: unknown, steps: readonly CoalesceStep[]): un
     if (step.kind === 'first') {
       if (!isObject(node)) return null;
       const obj: Obj = node;
-      const field = step.fields.find((name) => obj[name] !== undefined);
+      const field = step.fields.find((name) => ownField(obj, name) !== undefined);
       if (field === undefined) return null;
       node = obj[field];
       continue;

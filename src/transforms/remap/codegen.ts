@@ -10,6 +10,13 @@ import type { CallPlan, CheckResult } from './checker.js';
 import * as runtime from './codegen-runtime.js';
 import { defaultFor, position, type Code } from './compiler.js';
 import { NUMBER, T } from './value.js';
+import { INHERITED_NAMES } from '../../core/no-proto-accessor.js';
+
+/** JS for the field `key` of the object `on`: a name every object inherits is read as an own property only. */
+function field(on: string, key: string): string {
+  const name = JSON.stringify(key);
+  return INHERITED_NAMES.has(key) ? `(Object.hasOwn(${on}, ${name}) ? ${on}[${name}] : undefined)` : `${on}[${name}]`;
+}
 
 /** How a fallible expression's error is wanted: thrown, as a value nobody reads (`??`), or as a value whose message is read (`, err =`). */
 type Mode = 'throw' | 'discard' | 'capture';
@@ -199,11 +206,11 @@ class Generator {
   private readPath(t: string, base: string, segs: readonly Segment[]): void {
     let rest = segs;
     if (base === 'R' && typeof segs[0] === 'string') {
-      this.emit(`${t} = W || isObject(R) ? R[${JSON.stringify(segs[0])}] : undefined;`);
+      this.emit(`${t} = W || isObject(R) ? ${field('R', segs[0])} : undefined;`);
       rest = segs.slice(1);
     } else this.emit(`${t} = ${base};`);
     for (const seg of rest) {
-      if (typeof seg === 'string') this.emit(`${t} = isObject(${t}) ? ${t}[${JSON.stringify(seg)}] : undefined;`);
+      if (typeof seg === 'string') this.emit(`${t} = isObject(${t}) ? ${field(t, seg)} : undefined;`);
       else this.emit(`${t} = Array.isArray(${t}) ? ${t}[${seg < 0 ? `${t}.length - ${JSON.stringify(-seg)}` : JSON.stringify(seg)}] : undefined;`);
     }
   }
@@ -469,7 +476,7 @@ class Generator {
       // A root field: one copy of the root without it, which the run owns after (W). The original
       // is left as it is (the undo log restores it on failure), so only its values become shared.
       const key = JSON.stringify(first);
-      this.emit(`if (isObject(R) && ${key} in R) { ${t} = R === O || Object.isFrozen(R) ? share(R[${key}]) : R[${key}]; R = withoutField(R, ${key}, W && R !== O); W = true; if (${t} === undefined) ${t} = null; } else ${t} = null;`);
+      this.emit(`if (isObject(R) && Object.hasOwn(R, ${key})) { ${t} = R === O || Object.isFrozen(R) ? share(R[${key}]) : R[${key}]; R = withoutField(R, ${key}, W && R !== O); W = true; if (${t} === undefined) ${t} = null; } else ${t} = null;`);
       return t;
     }
     if (arg.base.kind === 'event') this.emit('if (R === O) share(R);');

@@ -1,3 +1,4 @@
+import { ownField } from '../../core/no-proto-accessor.js';
 import type { Expr, Segment, Target } from './ast.js';
 import type { CallPlan, CheckResult } from './checker.js';
 import { catchReturn, readCoalesced, ReturnSignal } from './coalesced.js';
@@ -60,7 +61,7 @@ export function getPath(node: unknown, segments: readonly Segment[]): unknown {
   for (const seg of segments) {
     if (typeof seg === 'string') {
       if (!isObject(node)) return null;
-      node = (node as Obj)[seg];
+      node = ownField(node, seg);
     } else {
       if (!Array.isArray(node)) return null;
       node = node[seg < 0 ? node.length + seg : seg];
@@ -77,7 +78,7 @@ export function setPath(node: unknown, segments: readonly Segment[], value: unkn
   if (typeof seg === 'string') {
     let obj = (isObject(node) ? node : {}) as Obj;
     if (Object.isFrozen(obj)) obj = copyContainer(obj);
-    obj[seg] = setPath(obj[seg], segments, value, i + 1);
+    obj[seg] = setPath(ownField(obj, seg), segments, value, i + 1);
     return obj;
   }
   let arr = (Array.isArray(node) ? node : []) as unknown[];
@@ -114,7 +115,7 @@ export function deletePath(node: unknown, segments: readonly Segment[], i = 0): 
   const seg = segments[i]!;
   const last = i === segments.length - 1;
   if (typeof seg === 'string') {
-    if (!isObject(node) || !(seg in node)) return [node, null];
+    if (!isObject(node) || !Object.hasOwn(node, seg)) return [node, null];
     if (last) {
       const frozen = Object.isFrozen(node);
       // The removed value stays reachable from the shared original: a write through it must copy.
@@ -294,7 +295,7 @@ export class Compiler {
         const key = segs[0];
         return (f) => {
           const root = f.root as Obj;
-          const v = isObject(root) ? root[key] : undefined;
+          const v = isObject(root) ? ownField(root, key) : undefined;
           return v === undefined ? null : share(v);
         };
       }

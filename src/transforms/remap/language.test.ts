@@ -173,3 +173,28 @@ describe('VRL timestamps keep nanoseconds', () => {
     assert.equal(JSON.stringify(outcome.events[0]), `{"ts":"${text}"}`);
   });
 });
+
+describe('hostile field names', () => {
+  it('keeps a `__proto__` field from a log line as a field: merged, copied, listed, never a prototype', () => {
+    const event = { message: '{"__proto__":{"polluted":1},"b":2}' };
+    const outcome = run('. = merge(., object!(parse_json!(.message)))\n.seen = .polluted\n.keys = keys(.)\n.copy = .\ndel(.b)\n.inner = .__proto__.polluted', event);
+    const [out] = outcome.events as [Record<string, unknown>];
+    assert.equal(Object.getPrototypeOf(out), Object.prototype);
+    assert.equal(out.seen, null, 'nothing shows through as inherited');
+    assert.deepEqual(out.keys, ['__proto__', 'b', 'message', 'seen']);
+    assert.deepEqual(Object.getOwnPropertyDescriptor(out, '__proto__')?.value, { polluted: 1 });
+    assert.equal(out.inner, 1);
+    assert.deepEqual(Object.getOwnPropertyDescriptor(out.copy, '__proto__')?.value, { polluted: 1 }, 'a copy of the event keeps it');
+    assert.equal(Object.hasOwn(out, 'b'), false);
+    const logfmt = run('. = parse_logfmt!("__proto__=x constructor=y a=1")\n.t = .toString', {}).events[0] as Record<string, unknown>;
+    assert.equal(Object.getPrototypeOf(logfmt), Object.prototype);
+    assert.equal(JSON.stringify(logfmt), '{"__proto__":"x","constructor":"y","a":"1","t":null}');
+    const nested = run('.a.__proto__ = {"x": 1}\n.r = .a.x\n.o = {"__proto__": 2}', {}).events[0] as Record<string, unknown>;
+    assert.equal(JSON.stringify(nested), '{"a":{"__proto__":{"x":1}},"r":null,"o":{"__proto__":2}}');
+  });
+
+  it("reads, tests and deletes names every object inherits as absent fields unless the event has them", () => {
+    assert.deepEqual(run('[.constructor, .toString, .a.hasOwnProperty, exists(.valueOf), del(.isPrototypeOf), .(constructor | a)]', { a: {} }).value, [null, null, null, false, null, {}]);
+    assert.deepEqual(run('[.constructor, exists(.toString), del(.valueOf), .]', { constructor: 'c', toString: 't', valueOf: 'v' }).value, ['c', true, 'v', { constructor: 'c', toString: 't' }]);
+  });
+});

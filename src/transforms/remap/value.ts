@@ -1,3 +1,4 @@
+import '../../core/no-proto-accessor.js';
 import { RE2JS } from 're2js';
 import { RegexSyntaxError } from '../../core/regex.js';
 
@@ -354,7 +355,7 @@ export function pathExists(node: unknown, segs: readonly (string | number)[], is
   if (isVar && node === undefined) return false;
   for (const seg of segs) {
     if (typeof seg === 'string') {
-      if (!isObject(node) || !(seg in node) || node[seg] === undefined) return false;
+      if (!isObject(node) || !Object.hasOwn(node, seg) || node[seg] === undefined) return false;
       node = node[seg];
     } else {
       if (!Array.isArray(node)) return false;

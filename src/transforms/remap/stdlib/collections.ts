@@ -1,3 +1,4 @@
+import { ownField } from '../../../core/no-proto-accessor.js';
 import { defineFunctions } from '../function.js';
 import { ANY, copyContainer, isObject, share, sortedKeys, T, valueEquals, type Obj } from '../value.js';
 import { fail, optBool } from './util.js';
@@ -9,7 +10,7 @@ function deepMerge(to: Obj, from: Obj, deep: boolean): Obj {
   for (const key in from) {
     const value = from[key];
     if (value === undefined) continue;
-    const existing = out[key];
+    const existing = ownField(out, key);
     out[key] = deep && isObject(existing) && isObject(value) ? deepMerge(existing, value, true) : share(value);
   }
   return out;
@@ -55,7 +56,7 @@ function removeIn(value: unknown, segs: (string | number)[], compactAfter: boole
   if (typeof seg === 'string' && isObject(value)) {
     const obj = copyContainer(value);
     if (last) delete obj[seg];
-    else if (seg in obj) obj[seg] = removeIn(obj[seg], segs, compactAfter, i + 1);
+    else if (Object.hasOwn(obj, seg)) obj[seg] = removeIn(obj[seg], segs, compactAfter, i + 1);
     out = obj;
   } else if (typeof seg === 'number' && Array.isArray(value)) {
     const arr = copyContainer(value);

@@ -106,7 +106,7 @@ function parseCef(text: string, translateCustomFields: boolean): Obj {
     for (const key of Object.keys(out)) {
       if (!key.endsWith('Label') || CEF_HEADER.includes(key)) continue;
       const base = key.slice(0, -'Label'.length);
-      if (!(base in out)) continue;
+      if (!Object.hasOwn(out, base)) continue;
       const label = String(out[key]);
       const value = out[base];
       delete out[key];

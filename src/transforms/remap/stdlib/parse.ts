@@ -1,3 +1,4 @@
+import { ownField } from '../../../core/no-proto-accessor.js';
 import { defineFunctions } from '../function.js';
 import { isBigInteger, parseI64, T, VrlRegex, type Obj } from '../value.js';
 import { fail, failed, optBool } from './util.js';
@@ -26,7 +27,7 @@ export function parseKeyValue(text: string, kvDelim: string, fieldDelim: string,
   const out: Obj = {};
   const add = (k: string, v: unknown) => {
     if (k === '') return;
-    const existing = out[k];
+    const existing = ownField(out, k);
     if (existing === undefined) out[k] = v;
     else if (Array.isArray(existing)) existing.push(v);
     else out[k] = [existing, v];
@@ -83,7 +84,7 @@ function parseQuery(text: string): Obj {
     };
     const k = decode(eq < 0 ? part : part.slice(0, eq));
     const v = eq < 0 ? '' : decode(part.slice(eq + 1));
-    const existing = out[k];
+    const existing = ownField(out, k);
     if (existing === undefined) out[k] = v;
     else if (Array.isArray(existing)) existing.push(v);
     else out[k] = [existing, v];
