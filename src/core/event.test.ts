@@ -138,6 +138,8 @@ describe('events', () => {
     setField(fields, parsePath('__proto__.extra'), 2);
     assert.equal(Object.getPrototypeOf(fields), Object.prototype);
     assert.equal(fields.polluted, undefined);
+    assert.equal(getField(fields, parsePath('constructor')), undefined, 'an inherited method is no field');
+    assert.equal(getField(fields, parsePath('a.toString')), undefined);
     assert.deepEqual(getField(fields, parsePath('__proto__')), { polluted: true, extra: 2 });
     assert.equal(new EventEncoder({ codec: 'json' }).encode(new LogEvent({ ...fields })), '{"message":"m","__proto__":{"polluted":true,"extra":2},"a":1}');
   });

@@ -1,4 +1,4 @@
-import './no-proto-accessor.js'; // `__proto__` is a field name like any other (see there)
+import { ownField } from './no-proto-accessor.js'; // also makes `__proto__` a field name like any other (see there)
 import type { DeliveryStatus, Finalizer } from './finalizer.js';
 
 /**
@@ -96,7 +96,7 @@ export function getField(fields: Fields, path: FieldPath): unknown {
   let node: unknown = fields;
   for (const segment of path) {
     if (node === null || typeof node !== 'object') return undefined;
-    node = (node as Record<string, unknown>)[segment];
+    node = ownField(node as Record<string, unknown>, segment);
   }
   return node;
 }
@@ -105,7 +105,7 @@ export function setField(fields: Fields, path: FieldPath, value: unknown): void 
   let node: Record<string, unknown> = fields;
   for (let i = 0; i < path.length - 1; i++) {
     const segment = path[i]!;
-    let child = node[segment];
+    let child = ownField(node, segment);
     if (child === null || typeof child !== 'object' || Array.isArray(child)) {
       child = {};
       node[segment] = child;
@@ -122,7 +122,7 @@ export function deleteField(fields: Fields, path: FieldPath): void {
   let node: Record<string, unknown> = fields;
   for (let i = 0; i < path.length - 1; i++) {
     const segment = path[i]!;
-    let child = node[segment];
+    let child = ownField(node, segment);
     if (child === null || typeof child !== 'object') return;
     if (Object.isFrozen(child)) {
       child = { ...(child as object) };

@@ -12,7 +12,11 @@ delete (Object.prototype as { __proto__?: unknown }).__proto__;
  */
 export const INHERITED_NAMES: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
 
-/** The own field `key` of `object`, or undefined: never a member Object.prototype lends it. */
+/**
+ * The field `key` of `object`, or undefined: never a member Object.prototype lends it. With the
+ * accessor gone, all it lends are methods, and field values (data) are never functions.
+ */
 export function ownField(object: Record<string, unknown>, key: string): unknown {
-  return INHERITED_NAMES.has(key) && !Object.hasOwn(object, key) ? undefined : object[key];
+  const value = object[key];
+  return typeof value === 'function' ? undefined : value;
 }
