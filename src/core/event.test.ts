@@ -8,6 +8,16 @@ import { EventEncoder } from '../sinks/shared/encoding.js';
 import { PayloadSlabs } from '../sinks/shared/payload-slabs.js';
 import { ByteBatch } from '../sinks/shared/byte-batch.js';
 
+/** The encoder's bytes for `fields`, into a ByteBatch and into payload slabs, are JSON.stringify's. */
+function encodesAsStringify(encoder: EventEncoder, slabs: PayloadSlabs, fields: Record<string, unknown>): void {
+  const bytes = new ByteBatch(8);
+  encoder.encodeInto(new LogEvent(fields), bytes);
+  assert.equal(bytes.bytes().toString(), JSON.stringify(fields));
+  slabs.begin();
+  encoder.encodeInto(new LogEvent(fields), slabs);
+  assert.equal(slabs.end().toString(), JSON.stringify(fields));
+}
+
 describe('events', () => {
   it('parses dotted and quoted paths', () => {
     assert.deepEqual(parsePath('kubernetes.pod_labels."app.kubernetes.io/name"'), ['kubernetes', 'pod_labels', 'app.kubernetes.io/name']);
@@ -153,12 +163,7 @@ describe('events', () => {
     const slabs = new PayloadSlabs(64, 2);
     fc.assert(
       fc.property(tree, (fields) => {
-        const bytes = new ByteBatch(8);
-        encoder.encodeInto(new LogEvent(fields), bytes);
-        assert.equal(bytes.bytes().toString(), JSON.stringify(fields));
-        slabs.begin();
-        encoder.encodeInto(new LogEvent(fields), slabs);
-        assert.equal(slabs.end().toString(), JSON.stringify(fields));
+        encodesAsStringify(encoder, slabs, fields);
       }),
       { numRuns: 400, seed: 20261202 },
     );
@@ -178,13 +183,7 @@ describe('events', () => {
     ];
     const slabs = new PayloadSlabs(256, 2);
     for (const value of values) {
-      const fields = { message: value, other: `${value}!` };
-      const bytes = new ByteBatch(8);
-      encoder.encodeInto(new LogEvent(fields), bytes);
-      assert.equal(bytes.bytes().toString(), JSON.stringify(fields));
-      slabs.begin();
-      encoder.encodeInto(new LogEvent(fields), slabs);
-      assert.equal(slabs.end().toString(), JSON.stringify(fields));
+      encodesAsStringify(encoder, slabs, { message: value, other: `${value}!` });
     }
   });
 
