@@ -46,3 +46,4 @@ export function mergeIntoRoot(current: unknown, add: unknown, original: Obj | un
 }
 
 export { pathExists } from './value.js';
+export { ownField } from '../../core/no-proto-accessor.js';

@@ -12,10 +12,10 @@ import { defaultFor, position, type Code } from './compiler.js';
 import { NUMBER, T } from './value.js';
 import { INHERITED_NAMES } from '../../core/no-proto-accessor.js';
 
-/** JS for the field `key` of the object `on`: a name every object inherits is read as an own property only. */
+/** JS for the field `key` of the object `on`: a name every object inherits goes through `ownField` (one rule for both engines). */
 function field(on: string, key: string): string {
   const name = JSON.stringify(key);
-  return INHERITED_NAMES.has(key) ? `(Object.hasOwn(${on}, ${name}) ? ${on}[${name}] : undefined)` : `${on}[${name}]`;
+  return INHERITED_NAMES.has(key) ? `ownField(${on}, ${name})` : `${on}[${name}]`;
 }
 
 /** How a fallible expression's error is wanted: thrown, as a value nobody reads (`??`), or as a value whose message is read (`, err =`). */
