@@ -122,6 +122,9 @@ describe('kafka source against the fake broker', () => {
       for (let i = 10; i < 20; i++) put(kafka, 'rs', 0, Array.from({ length: 20 }, (_, j) => `m${i * 20 + j}`));
       await waitUntil(() => new Set(c.messages).size === 400, 40_000, 'all 400 records');
       await waitUntil(() => kafka.committed('g-rs', 'rs', 0) === 400n, 20_000, 'offsets committed to the end');
+      // A commit held up by the restart must not land after a later one and move the offset back.
+      const commits = kafka.commitLog.get('g-rs rs:0') ?? [];
+      assert.deepEqual(commits, [...commits].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)), `commits in order: ${commits.join(' ')}`);
       assert.deepEqual([...new Set(c.messages as string[])].sort(), Array.from({ length: 400 }, (_, i) => `m${i}`).sort());
     } finally {
       await running.stop();

@@ -16,39 +16,41 @@ type Commit = () => void | Promise<void>;
  * the last record of the done prefix, so an unacknowledged record is never skipped.
  */
 class PartitionOffsets {
-  private readonly entries: Array<{ offset: bigint; done: boolean; commit: Commit }> = [];
-  private readonly byOffset = new Map<bigint, { offset: bigint; done: boolean; commit: Commit }>();
+  private readonly entries: ReadRecord[] = [];
   /** The commit of the last record of the done prefix, not yet sent. */
   ready: Commit | undefined;
 
-  read(offset: bigint, commit: Commit): void {
+  read(offset: bigint, commit: Commit): ReadRecord {
     const last = this.entries.at(-1);
     if (last && offset <= last.offset) {
       // Read again from an earlier offset (a rebalance gave the partition back): what was
-      // pending will be read and acknowledged again.
+      // pending will be read and acknowledged again; a late acknowledgement of a record read
+      // before must not count for its copy read now.
+      for (const e of this.entries) e.dropped = true;
       this.entries.length = 0;
-      this.byOffset.clear();
     }
-    const entry = { offset, done: false, commit };
+    const entry: ReadRecord = { offset, done: false, dropped: false, commit };
     this.entries.push(entry);
-    this.byOffset.set(offset, entry);
+    return entry;
   }
 
-  done(offset: bigint): void {
-    const entry = this.byOffset.get(offset);
-    if (!entry) return;
+  done(entry: ReadRecord): void {
+    if (entry.dropped) return;
     entry.done = true;
     let head = 0;
     while (head < this.entries.length && this.entries[head]!.done) head++;
     if (head === 0) return;
     const advanced = this.entries.splice(0, head);
-    for (const e of advanced) this.byOffset.delete(e.offset);
     this.ready = advanced.at(-1)!.commit;
   }
+}
 
-  get pending(): number {
-    return this.entries.length;
-  }
+interface ReadRecord {
+  readonly offset: bigint;
+  done: boolean;
+  /** Left behind by a read from an earlier offset. */
+  dropped: boolean;
+  readonly commit: Commit;
 }
 
 /**
@@ -64,6 +66,9 @@ export class KafkaSource implements Source {
   private stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
   private partitions = new Map<string, PartitionOffsets>();
   private commitTimer: NodeJS.Timeout | undefined;
+  /** The last commit round; the next waits for it. */
+  private committing: Promise<void> = Promise.resolve();
+  private commitInFlight = false;
   private readonly decoder = new TextDecoder('utf-8');
   private readonly paths: { key: FieldPath; topic: FieldPath; partition: FieldPath; offset: FieldPath; headers: FieldPath };
 
@@ -83,7 +88,7 @@ export class KafkaSource implements Source {
   async run({ out, shutdown }: SourceRunContext): Promise<void> {
     const stop = (): void => void this.stream?.close().catch(() => undefined);
     shutdown.addEventListener('abort', stop, { once: true });
-    this.commitTimer = setInterval(() => void this.commitReady(), this.config.commit_interval_ms);
+    this.commitTimer = setInterval(() => this.commitOnInterval(), this.config.commit_interval_ms);
     try {
       while (!shutdown.aborted) {
         try {
@@ -186,28 +191,45 @@ export class KafkaSource implements Source {
     let offsets = partitions.get(id);
     if (!offsets) partitions.set(id, (offsets = new PartitionOffsets()));
     const tracked = offsets;
-    const offset = message.offset;
-    tracked.read(offset, () => message.commit());
+    const record = tracked.read(message.offset, () => message.commit());
     const finalizer = new Finalizer(1, ({ rejected }) => {
       // Rejected for good by a sink: reading it again would not change that (Vector commits it too).
       if (rejected > 0) this.ctx.metrics.discarded('rejected', rejected);
-      tracked.done(offset);
+      tracked.done(record);
     });
     return new LogEvent(fields, finalizer);
   }
 
-  /** Commits, per partition, the offset after the acknowledged prefix. */
-  private async commitReady(): Promise<void> {
-    const commits: Commit[] = [];
+  /**
+   * Commits, per partition, the offset after the acknowledged prefix. One commit round at a time:
+   * a commit held up by a broker restart and sent again after a later one would move the group's
+   * offset back (a broker accepts a lower offset), and a restart would read it all again.
+   */
+  private commitReady(): Promise<void> {
+    const round = this.committing.then(() => this.commitRound());
+    this.committing = round;
+    return round;
+  }
+
+  /** Every interval: a round if none is in flight (the next one takes the newest offsets). */
+  private commitOnInterval(): void {
+    if (this.commitInFlight) return;
+    this.commitInFlight = true;
+    void this.commitReady().finally(() => (this.commitInFlight = false));
+  }
+
+  private async commitRound(): Promise<void> {
+    const commits: Array<[PartitionOffsets, Commit]> = [];
     for (const offsets of this.partitions.values()) {
-      if (offsets.ready) commits.push(offsets.ready);
+      if (offsets.ready) commits.push([offsets, offsets.ready]);
       offsets.ready = undefined;
     }
-    for (const commit of commits) {
+    for (const [offsets, commit] of commits) {
       try {
         await commit();
       } catch (error) {
-        // The next acknowledged record commits past this one; a rebalance reads it again at worst.
+        // Tried again next round unless a later record is ready by then.
+        offsets.ready ??= commit;
         this.ctx.metrics.error('commit_failed');
         this.ctx.logger.warn({ err: kafkaErrorMessage(error), group_id: this.config.group_id }, 'kafka offset commit failed');
       }

@@ -197,6 +197,8 @@ export class FakeKafka {
   /** Errors answered, by name of the error code (e.g. NOT_LEADER_OR_FOLLOWER). */
   readonly errorsAnswered = new Map<string, number>();
   /** What producers asked: acks per Produce, producer ids, compression codec per batch. */
+  /** Offsets committed, in the order the broker took them: `group topic:partition` → offsets. */
+  readonly commitLog = new Map<string, bigint[]>();
   readonly produceLog: Array<{ acks: number; producerId: bigint; compression: string; records: number; node: number }> = [];
   private nextProducerId = 1000n;
   private readonly issuedProducers = new Set<bigint>();
@@ -956,7 +958,11 @@ export class FakeKafka {
       w.array(t.partitions, flex, (w, p) => {
         let code = error;
         if (code === ERR.NONE && !this.partition(t.name, p.index)) code = ERR.UNKNOWN_TOPIC_OR_PARTITION;
-        if (code === ERR.NONE) group.offsets.set(`${t.name}:${p.index}`, { offset: p.offset, leaderEpoch: p.leaderEpoch, metadata: p.metadata });
+        if (code === ERR.NONE) {
+          group.offsets.set(`${t.name}:${p.index}`, { offset: p.offset, leaderEpoch: p.leaderEpoch, metadata: p.metadata });
+          const log = `${groupId} ${t.name}:${p.index}`;
+          this.commitLog.set(log, [...(this.commitLog.get(log) ?? []), p.offset]);
+        }
         w.int32(p.index).int16(this.answered(code)).tags(flex);
       });
       w.tags(flex);
