@@ -89,7 +89,8 @@ export class EventEncoder {
   private readonly frozenBuffers = new WeakMap<object, Buffer>();
   /** Per field position, the last key written there and its prefix bytes (see `keyAt`). */
   private readonly slotKeys: string[] = new Array<string>(KEY_SLOTS).fill('');
-  private readonly slotKeyBytes: Buffer[] = new Array<Buffer>(KEY_SLOTS).fill(EMPTY_OBJECT);
+  // Seeded with the empty key's own bytes: a field named "" (JSON allows it) must hit them.
+  private readonly slotKeyBytes: Buffer[] = Array.from({ length: KEY_SLOTS }, (_, slot) => keyBytes('', slot === 0));
 
   constructor(readonly options: EncodingOptions) {
     this.only = options.only_fields?.map(parsePath);
