@@ -155,8 +155,11 @@ describe('events', () => {
   });
 
   it('encodes any field tree as JSON.stringify does, into a ByteBatch and into payload slabs (property)', () => {
-    // Any UTF-16 (lone surrogates included), short and past the ASCII loop's bound, numbers of every kind.
-    const text = fc.oneof(fc.string({ unit: 'binary', maxLength: 80 }), fc.string({ unit: fc.constantFrom('a', '"', '\\', '\n', '\u0001', 'é', '\ud800', '😀'), maxLength: 100 }));
+    // Any UTF-16 (lone surrogates included), short and past the ASCII loop's bound, numbers of every
+    // kind; and a clean ASCII run (copied natively from 32 units) before anything.
+    const special = fc.string({ unit: fc.constantFrom('a', '"', '\\', '\n', '\u0001', 'é', '\ud800', '😀'), maxLength: 100 });
+    const cleanThenAny = fc.tuple(fc.string({ unit: fc.constantFrom('a', ' ', '~', '\u007f'), maxLength: 80 }), special).map(([clean, rest]) => clean + rest);
+    const text = fc.oneof(fc.string({ unit: 'binary', maxLength: 80 }), special, cleanThenAny);
     const value = fc.oneof(text, fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(fc.oneof(text, fc.double(), fc.constant(null)), { maxLength: 4 }));
     const tree = fc.dictionary(text, fc.oneof(value, fc.dictionary(text, value, { maxKeys: 3 })), { maxKeys: 8 });
     const encoder = new EventEncoder({ codec: 'json' });
@@ -167,6 +170,13 @@ describe('events', () => {
       }),
       { numRuns: 400, seed: 20261202 },
     );
+  });
+
+  it('encodes a field named "" (JSON allows it) at any position, first event or not', () => {
+    const slabs = new PayloadSlabs(64, 2);
+    for (const fields of [{ '': 1 }, { a: 1, '': {} }, { a: [], b: null, '': '' }, { '': 'x', a: { '': 2 } }]) {
+      encodesAsStringify(new EventEncoder({ codec: 'json' }), slabs, fields);
+    }
   });
 
   it('escapes strings in place exactly as JSON.stringify: every ASCII character, U+FFFD, lone surrogates, long strings', () => {
