@@ -60,13 +60,14 @@ class Generator {
       ...this.constants.map((_, i) => `const k${i} = K[${i}];`),
       'return function vrlProgram(f) {',
       // W: R is known to be a writable object of this run's (set by a root write, cleared by anything else that replaces or shares R).
-      'let R = f.root, M = f.meta, W = false;',
+      'let R = f.root, M = f.meta, W = f.writable;',
       'const O = f.original, U = f.undo;',
       ...(locals.length > 0 ? [`let ${locals.join(', ')};`] : []),
       ...(temps.length > 0 ? [`let ${temps.join(', ')};`] : []),
       ...this.lines,
       'f.root = R;',
       'f.meta = M;',
+      'f.writable = W;',
       `return ${last};`,
       '};',
     ].join('\n');

@@ -24,6 +24,12 @@ export interface Frame {
   meta: unknown;
   vars: unknown[];
   ctx: RunContext;
+  /**
+   * Generated code only: the root is a plain, unfrozen object the run may change in place (its
+   * `W`). Checked once before a run instead of at the run's first read and write, and left by the
+   * run so that its end need not look at the root again.
+   */
+  writable: boolean;
 }
 
 export type Code = (f: Frame) => unknown;

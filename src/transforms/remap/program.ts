@@ -94,7 +94,9 @@ export function compileProgram(source: string, name = '', options: CompileOption
       const frame = spare ?? newFrame(slots);
       spare = undefined;
       frame.root = fields;
-      frame.meta = share(meta);
+      // Only the generated code reads and leaves `writable`; the closures leave it false.
+      frame.writable = generated !== undefined && isObject(fields) && !Object.isFrozen(fields);
+      frame.meta = meta === NO_METADATA ? meta : share(meta);
       frame.ctx = ctx;
       frame.original = keepOriginal ? fields : undefined;
       if (known) for (const [name, slot] of checked.slots) if (known.has(name)) frame.vars[slot] = share(known.get(name));
@@ -102,6 +104,7 @@ export function compileProgram(source: string, name = '', options: CompileOption
         return runIn(frame);
       } finally {
         frame.root = frame.meta = frame.original = undefined;
+        frame.writable = false;
         if (slots > 0 && !generated) frame.vars.fill(null); // the generated code keeps its locals in JS variables
         if (frame.undo.size > 0) frame.undo.clear();
         spare = frame;
@@ -124,8 +127,8 @@ export function compileProgram(source: string, name = '', options: CompileOption
       return failure;
     }
     if (known) for (const [name, slot] of checked.slots) if (frame.vars[slot] !== undefined) known.set(name, frame.vars[slot]);
-    let events = rootEvents(frame.root);
-    let after = isObject(frame.meta) ? frame.meta : NO_METADATA;
+    let events = frame.writable ? [frame.root as Obj] : rootEvents(frame.root);
+    let after = frame.meta === NO_METADATA || !isObject(frame.meta) ? NO_METADATA : frame.meta;
     if (!exact && (bigLiterals || bigIntCount.value !== bigBefore)) {
       events = events.map((e) => withoutBigInts(e) as Obj);
       after = withoutBigInts(after) as Obj;
@@ -135,7 +138,7 @@ export function compileProgram(source: string, name = '', options: CompileOption
 }
 
 function newFrame(slots: number): Frame {
-  return { root: undefined, meta: undefined, vars: new Array(slots).fill(null), ctx: defaultRunContext, original: undefined, undo: new UndoLog() };
+  return { root: undefined, meta: undefined, vars: new Array(slots).fill(null), ctx: defaultRunContext, original: undefined, undo: new UndoLog(), writable: false };
 }
 
 /**
