@@ -44,6 +44,13 @@ export interface CheckResult {
   /** The program can terminate with an error (`!`, failed assertion) or abort. */
   canTerminate: boolean;
   canAbort: boolean;
+  /**
+   * An error or abort can end a run after it wrote to the event (in program order; anything in a
+   * closure counts as after, as a closure repeats). Before a write the event is as it came, so a
+   * failed run can pass it on without having kept a copy or an undo log.
+   */
+  canTerminateAfterWrite: boolean;
+  canAbortAfterWrite: boolean;
   /** The type of the program's result: its last expression or a `return` value. */
   resultType: TypeSet;
   /** The program (`null` key: top level) or closure blocks that hold a `return` of their own. */
@@ -114,6 +121,8 @@ export function check(program: Expr[], source = '', variables?: ReadonlyMap<stri
     slots: checker.slots,
     canTerminate: checker.canTerminate,
     canAbort: checker.canAbort,
+    canTerminateAfterWrite: checker.canTerminateAfterWrite,
+    canAbortAfterWrite: checker.canAbortAfterWrite,
     resultType: last | (returned ?? NEVER),
     returning: checker.returning,
     returns: returned !== undefined,
@@ -134,7 +143,22 @@ class Checker {
   slots = new Map<string, number>();
   canTerminate = false;
   canAbort = false;
+  canTerminateAfterWrite = false;
+  canAbortAfterWrite = false;
+  /** A write to the event was checked (the checker visits in evaluation order). */
+  private wroteEvent = false;
+  private closureDepth = 0;
   env = new Env();
+
+  private terminates(): void {
+    this.canTerminate = true;
+    if (this.wroteEvent || this.closureDepth > 0) this.canTerminateAfterWrite = true;
+  }
+
+  private aborts(): void {
+    this.canAbort = true;
+    if (this.wroteEvent || this.closureDepth > 0) this.canAbortAfterWrite = true;
+  }
 
   report(f: Failure): void {
     if (f.code === POISON.code) return; // already reported where it started
@@ -215,7 +239,7 @@ class Checker {
       case 'if':
         return this.ifExpr(e);
       case 'abort': {
-        this.canAbort = true;
+        this.aborts();
         if (e.message) {
           const m = this.sub(e.message);
           if ((m.type & T.bytes) === 0) this.error(110, 'invalid argument type', e.message.span, `abort takes a string message, this is ${typeName(m.type)}`);
@@ -266,7 +290,7 @@ class Checker {
       if (e.segments.length === 0) return { type: this.env.paths.get('[]') ?? T.object };
       const key = pathKey(e.segments);
       if (this.env.seeded.has(key)) {
-        this.canTerminate = true;
+        this.terminates();
         return { type: this.env.paths.get(key)!, seeded: true };
       }
       return { type: this.env.paths.get(key) ?? ANY };
@@ -295,6 +319,7 @@ class Checker {
   }
 
   private setTarget(target: Target, type: TypeSet): void {
+    if (target.kind === 'event') this.wroteEvent = true;
     if (target.kind === 'meta') return; // metadata is untyped: reads are `any`
     if (target.kind === 'var') {
       this.slot(target.name);
@@ -618,7 +643,9 @@ class Checker {
           this.env.vars.set(p.name, params[i]!);
         });
         this.returnTypes.push(undefined);
+        this.closureDepth++;
         const bodyInfo = this.sub(e.closure.body);
+        this.closureDepth--;
         const returned = this.returnTypes.pop();
         if (returned !== undefined) this.returning.add(e.closure.body);
         const body = { ...bodyInfo, type: bodyInfo.type | (returned ?? NEVER) };
@@ -657,7 +684,7 @@ class Checker {
     if (e.bang) {
       if (!fallible) {
         this.error(620, "can't abort infallible function", e.nameSpan, `"${e.name}" cannot fail here`, [`remove the "!": ${e.name}(...)`]);
-      } else this.canTerminate = true;
+      } else this.terminates();
       return { type: returns, failure };
     }
     if (fallible) failure ??= { code: 100, title: 'unhandled error', span: e.span, label: 'expression can result in runtime error', notes: [HANDLE_NOTE] };

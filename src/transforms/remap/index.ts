@@ -24,10 +24,14 @@ registerTransform({
       },
       env: process.env,
     };
-    // The original event is needed only when a run that can fail or abort passes the event on
-    // (drop_* false) or reroutes it.
+    // The original event is needed only when a run that can fail or abort after writing to the
+    // event passes the event on (drop_* false) or reroutes it: a failure before any write (the
+    // common case: a typed read of `.message` is checked where the program starts) leaves the
+    // fields as they came. Keeping it costs an undo note per write and shared copies (~0.4 µs per
+    // event for W1's typical program).
     const keepOriginal =
-      (program.canError && (!config.drop_on_error || config.reroute_dropped)) || (program.canAbort && (!config.drop_on_abort || config.reroute_dropped));
+      (program.errorsAfterWrite && (!config.drop_on_error || config.reroute_dropped)) ||
+      (program.abortsAfterWrite && (!config.drop_on_abort || config.reroute_dropped));
     return {
       process(events, emit) {
         const out: LogEvent[] = [];
@@ -56,6 +60,7 @@ registerTransform({
           const drop = outcome.kind === 'abort' ? config.drop_on_abort : config.drop_on_error;
           if (outcome.kind === 'error') ctx.logger.warn({ err: outcome.message }, drop ? 'VRL program failed; event dropped' : 'VRL program failed; event passed on unchanged');
           if (outcome.original !== undefined) event.fields = outcome.original;
+          else if (Object.isFrozen(event.fields)) event.fields = { ...event.fields }; // a read of `.` shared it: writable again for what follows
           if (!drop) {
             out.push(event);
           } else if (config.reroute_dropped) {

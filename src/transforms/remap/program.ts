@@ -21,6 +21,13 @@ export interface Program {
   readonly canError: boolean;
   /** Whether a run can end in `abort`. */
   readonly canAbort: boolean;
+  /**
+   * Whether an error / an abort can end a run after it wrote to the event: only then must a run
+   * that passes the failed event on keep the original (`keepOriginal`). Before any write the
+   * fields are as they came.
+   */
+  readonly errorsAfterWrite: boolean;
+  readonly abortsAfterWrite: boolean;
   /** How it was compiled: one generated JS function, or the closure compiler (for what the generator does not cover). */
   readonly engine: 'generated' | 'closures';
   /**
@@ -89,6 +96,8 @@ export function compileProgram(source: string, name = '', options: CompileOption
     resultType: checked.resultType,
     canError: checked.canTerminate,
     canAbort: checked.canAbort,
+    errorsAfterWrite: checked.canTerminateAfterWrite,
+    abortsAfterWrite: checked.canAbortAfterWrite,
     engine: generated ? 'generated' : 'closures',
     run(fields, ctx = defaultRunContext, meta = NO_METADATA, keepOriginal = false) {
       const frame = spare ?? newFrame(slots);

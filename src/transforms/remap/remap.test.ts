@@ -15,6 +15,8 @@ import { MetricsRegistry } from '../../core/metrics.js';
 import { findDefinition } from '../../core/registry.js';
 import { planTopology } from '../../core/topology/plan.js';
 import { collector, sourceOutcomes, startTopology, waitUntil } from '../../../test/harness.js';
+import { compileProgram } from './program.js';
+import { composePrograms } from './schema.js';
 
 const definition = findDefinition('transform', 'remap') as TransformDefinition;
 
@@ -126,6 +128,9 @@ describe('remap transform', () => {
       '.a = "changed"\ncopy = .\n.a = "again"\n.k = copy\n.n = to_int!(.value)',
       'v = .value\n.added = 1\n. = {"other": true}\n.more = 2\n.n = to_int!(v)',
       '.a = "changed"\nif .value == "x" { abort }',
+      // Failing before any write: no original kept; a read of `.` froze the root, which is copied.
+      'copy = .\nn = to_int!(.value)\n.a = "changed"',
+      'x = .k\nn = to_int!(.value)\n.k.gone = n',
     ];
     for (const source of programs) {
       for (const options of [{ source }, { source, drop_on_abort: false }]) {
@@ -143,6 +148,25 @@ describe('remap transform', () => {
         assert.equal(Object.isFrozen(out![0]), false, `${source}: the event root handed on stays writable`);
       }
     }
+  });
+
+  it('keeps the original only for a failure that can come after a write to the event', () => {
+    const flags = (source: string) => {
+      const p = compileProgram(source);
+      return [p.errorsAfterWrite, p.abortsAfterWrite];
+    };
+    assert.deepEqual(flags('x = to_int!(.value)\n.a = x'), [false, false]);
+    assert.deepEqual(flags('.a = 1\nx = to_int!(.value)'), [true, false]);
+    // The typed read of `.message` is checked where the program starts, before it writes.
+    assert.deepEqual(flags('. = merge(., object(parse_json(.message) ?? {}) ?? {})\n.b = 1'), [false, false]);
+    assert.deepEqual(flags('.b = 1\n.c = .message'), [true, false]);
+    assert.deepEqual(flags('.a = 1\nif .a == 1 { abort }'), [false, true]);
+    assert.deepEqual(flags('if .value == 1 { abort }\n.a = 1'), [false, false]);
+    assert.deepEqual(flags('.list = map_values([1, 2]) -> |v| { to_int!(v) }'), [true, false], 'a closure repeats: its failure may follow its write');
+    assert.deepEqual(flags('if .x == 1 { .a = 1 } else { y = to_int!(.value) }'), [true, false], 'in program order, as the checker reads it');
+    // Several files: a later one fails after what an earlier one wrote.
+    const composed = composePrograms([compileProgram('.a = 1'), compileProgram('x = to_int!(.value)')]);
+    assert.equal(composed.errorsAfterWrite, true);
   });
 
   it('changes events in place when a failure cannot pass them on (abort with drop_on_abort, the default)', () => {

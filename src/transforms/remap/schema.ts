@@ -35,6 +35,9 @@ export function composePrograms(programs: Program[]): Program {
     canFail: programs.some((p) => p.canFail),
     canError: programs.some((p) => p.canError),
     canAbort: programs.some((p) => p.canAbort),
+    // A later file's failure comes after what the earlier ones wrote.
+    errorsAfterWrite: programs.some((p, i) => (i === 0 ? p.errorsAfterWrite : p.canError)),
+    abortsAfterWrite: programs.some((p, i) => (i === 0 ? p.abortsAfterWrite : p.canAbort)),
     engine: programs.every((p) => p.engine === 'generated') ? 'generated' : 'closures',
     run(fields, ctx, meta, keepOriginal) {
       // Frozen, the fields stay as they are: every program copies what it changes.
