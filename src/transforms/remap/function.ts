@@ -1,3 +1,4 @@
+import type { Zone } from './stdlib/zones.js';
 import type { Expr } from './ast.js';
 import type { TypeSet } from './value.js';
 
@@ -19,6 +20,8 @@ export interface Param {
 export interface RunContext {
   log(level: string, message: string): void;
   env: NodeJS.ProcessEnv;
+  /** The zone of timestamps parsed without an offset (the remap's `timezone`); UTC when absent. */
+  timezone?: Zone;
 }
 
 export interface FunctionDef {

@@ -2,6 +2,7 @@ import { LogEvent } from '../../core/event.js';
 import { registerTransform } from '../../core/registry.js';
 import type { RunContext } from './function.js';
 import { NO_METADATA } from './program.js';
+import { parseZone } from './stdlib/zones.js';
 import { REMAP_EXAMPLES } from './examples.js';
 import { buildProgram, remapSchema } from './schema.js';
 import type { Obj } from './value.js';
@@ -23,6 +24,7 @@ registerTransform({
         (logger[level] ?? logger.info!).call(ctx.logger, { vrl: true }, message);
       },
       env: process.env,
+      ...(config.timezone !== undefined ? { timezone: parseZone(config.timezone) } : {}),
     };
     // The original event is needed only when a run that can fail or abort after writing to the
     // event passes the event on (drop_* false) or reroutes it: a failure before any write (the

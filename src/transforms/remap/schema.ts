@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { CompileError } from './diagnostic.js';
 import { compileProgram, NO_METADATA, type Program } from './program.js';
+import { parseZone } from './stdlib/zones.js';
 import { share } from './value.js';
 
 /**
@@ -71,9 +72,10 @@ export const remapSchema = z
     file: z.string().min(1).optional().describe('A file holding the VRL program (instead of `source`), relative to the working directory.'),
     files: z.array(z.string().min(1)).min(1).optional().describe('Files of VRL programs run in order (instead of `source`/`file`).'),
     timezone: z
-      .enum(['UTC', 'Etc/UTC'])
+      .string()
+      .refine((name) => parseZone(name) !== undefined, { message: 'unknown time zone: a tz database name (Europe/Berlin, America/New_York, UTC) or "local"' })
       .optional()
-      .describe('Time zone of timestamps without an offset; sluice supports UTC only (the default).'),
+      .describe('Time zone of timestamps parse_timestamp reads without an offset: a tz database name or "local" (the agent\'s zone). Default UTC.'),
     drop_on_error: z.boolean().default(false).describe('Drop an event whose program fails at run time (otherwise it passes on unchanged).'),
     drop_on_abort: z.boolean().default(true).describe('Drop an event whose program runs `abort` (otherwise it passes on unchanged).'),
     reroute_dropped: z

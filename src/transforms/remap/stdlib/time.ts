@@ -1,6 +1,7 @@
 import { defineFunctions } from '../function.js';
 import { I64_MAX, I64_MIN, nanosOf, normInt, rfc3339Nanos, subMsOf, T, timestampOf } from '../value.js';
 import { fail, failed, rfc3339 } from './util.js';
+import { parseZone, UTC_ZONE, type Zone } from './zones.js';
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
@@ -21,9 +22,11 @@ const isDigit = (c: string | undefined) => c !== undefined && c >= '0' && c <= '
 
 /**
  * A strptime subset (chrono's syntax, as VRL): %Y %m %d %e %H %I %M %S %f %.f %3f %6f %9f %p %b %B %h
- * %a %A %j %y %z %:z %Z %s %T %D %F %R %+ %%. Times without a zone are UTC.
+ * %a %A %j %y %z %:z %Z %s %T %D %F %R %+ %%. Times without an offset are wall-clock times in
+ * `wallZone` (UTC by default).
  */
-export function strptime(text: string, format: string): Date | undefined {
+export function strptime(text: string, format: string, wallZone: Zone = UTC_ZONE): Date | undefined {
+  let hasOffset = false;
   let i = 0;
   let year = 1970, month = 1, day = 1, hour = 0, minute = 0, second = 0, nanos = 0, offsetMinutes = 0, pm: boolean | undefined;
   let epoch: number | undefined;
@@ -56,6 +59,7 @@ export function strptime(text: string, format: string): Date | undefined {
     if (text[i] === 'Z' || text[i] === 'z') {
       i++;
       offsetMinutes = 0;
+      hasOffset = true;
       return true;
     }
     const sign = text[i] === '-' ? -1 : text[i] === '+' ? 1 : 0;
@@ -67,6 +71,7 @@ export function strptime(text: string, format: string): Date | undefined {
     else if (colon && isDigit(text[i])) void 0;
     const m = num(2, 2) ?? 0;
     offsetMinutes = sign * (h * 60 + m);
+    hasOffset = true;
     return true;
   };
   const fraction = (digits?: number) => {
@@ -140,9 +145,9 @@ export function strptime(text: string, format: string): Date | undefined {
       case 'a': if (word(DAYS) === undefined) return undefined; break;
       case 'A': if (word(DAYS, DAY_NAMES) === undefined) return undefined; break;
       case 'z': if (!zone(false)) return undefined; break;
-      case 'Z': { const start = i; while (i < text.length && ((text[i]! >= 'A' && text[i]! <= 'Z') || (text[i]! >= 'a' && text[i]! <= 'z'))) i++; const name = text.slice(start, i).toUpperCase(); if (name !== 'UTC' && name !== 'GMT' && name !== 'Z') return undefined; break; }
+      case 'Z': { const start = i; while (i < text.length && ((text[i]! >= 'A' && text[i]! <= 'Z') || (text[i]! >= 'a' && text[i]! <= 'z'))) i++; const name = text.slice(start, i).toUpperCase(); if (name !== 'UTC' && name !== 'GMT' && name !== 'Z') return undefined; hasOffset = true; break; }
       case 's': v = num(1, 12, true); if (v === undefined) return undefined; epoch = v; break;
-      case 'T': { const d = strptime(text.slice(i), '%H:%M:%S'); void d; format = format.slice(0, f - 1) + '%H:%M:%S' + format.slice(f + 1); f -= 2; continue; }
+      case 'T': format = format.slice(0, f - 1) + '%H:%M:%S' + format.slice(f + 1); f -= 2; continue;
       case 'D': format = format.slice(0, f - 1) + '%m/%d/%y' + format.slice(f + 1); f -= 2; continue;
       case 'F': format = format.slice(0, f - 1) + '%Y-%m-%d' + format.slice(f + 1); f -= 2; continue;
       case 'R': format = format.slice(0, f - 1) + '%H:%M' + format.slice(f + 1); f -= 2; continue;
@@ -160,8 +165,9 @@ export function strptime(text: string, format: string): Date | undefined {
   if (month < 1 || month > 12 || day < 1 || day > (month === 1 && day > 31 ? 366 : 31) || hour > 23 || minute > 59 || second > 60) return undefined;
   const utc = new Date(0);
   utc.setUTCFullYear(year, month - 1, day); // not Date.UTC: it reads years 0-99 as 1900-1999
-  const ms = utc.setUTCHours(hour, minute, second, Math.floor(nanos / 1e6)) - offsetMinutes * 60_000;
-  if (Number.isNaN(ms)) return undefined;
+  const wall = utc.setUTCHours(hour, minute, second, Math.floor(nanos / 1e6));
+  if (Number.isNaN(wall)) return undefined;
+  const ms = hasOffset || wallZone.isUtc ? wall - offsetMinutes * 60_000 : wallZone.toUtc(wall);
   const date = timestampOf(ms, nanos % 1e6);
   if (Number.isNaN(date.getTime())) return undefined;
   return date;
@@ -169,8 +175,18 @@ export function strptime(text: string, format: string): Date | undefined {
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
-/** strftime with the same specifiers (UTC). */
-export function strftime(date: Date, format: string): string {
+/** `±hhmm` (`±hh:mm` with `colon`) for an offset in minutes. */
+function offsetText(minutes: number, colon: boolean): string {
+  const sign = minutes < 0 ? '-' : '+';
+  const abs = Math.abs(minutes);
+  return `${sign}${pad(Math.floor(abs / 60))}${colon ? ':' : ''}${pad(abs % 60)}`;
+}
+
+/** strftime with the same specifiers, the fields as the wall clock of `zone` shows them (UTC by default). */
+export function strftime(date: Date, format: string, zone: Zone = UTC_ZONE): string {
+  const offset = zone.offsetAt(date.getTime());
+  // The zone's wall-clock fields, read with the UTC getters of a shifted copy.
+  const wall = offset === 0 ? date : new Date(date.getTime() + offset * 60_000);
   let out = '';
   for (let f = 0; f < format.length; f++) {
     const c = format[f]!;
@@ -196,36 +212,36 @@ export function strftime(date: Date, format: string): string {
         continue;
       }
       if (spec === 'z' && mod === ':') {
-        out += '+00:00';
+        out += offsetText(offset, true);
         continue;
       }
     }
     switch (spec) {
-      case 'Y': out += String(date.getUTCFullYear()).padStart(4, '0'); break; // chrono: 4 digits (0999)
-      case 'y': out += pad(date.getUTCFullYear() % 100); break;
-      case 'm': out += pad(date.getUTCMonth() + 1); break;
-      case 'd': out += pad(date.getUTCDate()); break;
-      case 'e': out += String(date.getUTCDate()).padStart(2, ' '); break;
-      case 'H': out += pad(date.getUTCHours()); break;
-      case 'I': out += pad(((date.getUTCHours() + 11) % 12) + 1); break;
-      case 'M': out += pad(date.getUTCMinutes()); break;
-      case 'S': out += pad(date.getUTCSeconds()); break;
+      case 'Y': out += String(wall.getUTCFullYear()).padStart(4, '0'); break; // chrono: 4 digits (0999)
+      case 'y': out += pad(wall.getUTCFullYear() % 100); break;
+      case 'm': out += pad(wall.getUTCMonth() + 1); break;
+      case 'd': out += pad(wall.getUTCDate()); break;
+      case 'e': out += String(wall.getUTCDate()).padStart(2, ' '); break;
+      case 'H': out += pad(wall.getUTCHours()); break;
+      case 'I': out += pad(((wall.getUTCHours() + 11) % 12) + 1); break;
+      case 'M': out += pad(wall.getUTCMinutes()); break;
+      case 'S': out += pad(wall.getUTCSeconds()); break;
       case 'f': out += String(nanosOf(date)).padStart(9, '0'); break;
-      case 'p': out += date.getUTCHours() < 12 ? 'AM' : 'PM'; break;
-      case 'b': case 'h': out += MONTH_NAMES[date.getUTCMonth()]!.slice(0, 3); break;
-      case 'B': out += MONTH_NAMES[date.getUTCMonth()]; break;
-      case 'a': out += DAY_NAMES[date.getUTCDay()]!.slice(0, 3); break;
-      case 'A': out += DAY_NAMES[date.getUTCDay()]; break;
-      case 'j': out += pad(Math.floor((date.getTime() - Date.UTC(date.getUTCFullYear(), 0, 1)) / 86_400_000) + 1, 3); break;
-      case 'z': out += '+0000'; break;
-      case 'Z': out += 'UTC'; break;
+      case 'p': out += wall.getUTCHours() < 12 ? 'AM' : 'PM'; break;
+      case 'b': case 'h': out += MONTH_NAMES[wall.getUTCMonth()]!.slice(0, 3); break;
+      case 'B': out += MONTH_NAMES[wall.getUTCMonth()]; break;
+      case 'a': out += DAY_NAMES[wall.getUTCDay()]!.slice(0, 3); break;
+      case 'A': out += DAY_NAMES[wall.getUTCDay()]; break;
+      case 'j': out += pad(Math.floor((wall.getTime() - Date.UTC(wall.getUTCFullYear(), 0, 1)) / 86_400_000) + 1, 3); break;
+      case 'z': out += offsetText(offset, false); break;
+      case 'Z': out += zone.abbreviationAt(date.getTime()); break;
       case 's': out += Math.floor(date.getTime() / 1000); break;
-      case 'T': out += strftime(date, '%H:%M:%S'); break;
-      case 'D': out += strftime(date, '%m/%d/%y'); break;
-      case 'F': out += strftime(date, '%Y-%m-%d'); break;
-      case 'R': out += strftime(date, '%H:%M'); break;
-      case 'v': out += strftime(date, '%e-%b-%Y'); break;
-      case '+': out += rfc3339(date).replace('Z', '+00:00'); break;
+      case 'T': out += strftime(date, '%H:%M:%S', zone); break;
+      case 'D': out += strftime(date, '%m/%d/%y', zone); break;
+      case 'F': out += strftime(date, '%Y-%m-%d', zone); break;
+      case 'R': out += strftime(date, '%H:%M', zone); break;
+      case 'v': out += strftime(date, '%e-%b-%Y', zone); break;
+      case '+': out += offset === 0 ? rfc3339(date).replace('Z', '+00:00') : strftime(date, '%Y-%m-%dT%H:%M:%S%.f%:z', zone); break;
       case '%': out += '%'; break;
       default: out += `%${spec ?? ''}`;
     }
@@ -268,9 +284,11 @@ defineFunctions([
     params: [{ name: 'value', type: T.bytes | T.timestamp, required: true }, { name: 'format', type: T.bytes, required: true }, { name: 'timezone', type: T.bytes }],
     returns: T.timestamp,
     fallible: true,
-    call: ([v, format]) => {
+    call: ([v, format, tz], ctx) => {
       if (v instanceof Date) return v;
-      return strptime(String(v), String(format)) ?? failed(`failed parsing timestamp ${JSON.stringify(v)} using format ${JSON.stringify(format)}`);
+      const zone = tz === undefined ? (ctx.timezone ?? UTC_ZONE) : parseZone(String(tz));
+      if (zone === undefined) return failed(`unable to parse timezone: ${String(tz)}`);
+      return strptime(String(v), String(format), zone) ?? failed(`failed parsing timestamp ${JSON.stringify(v)} using format ${JSON.stringify(format)}`);
     },
   },
   {
@@ -279,8 +297,10 @@ defineFunctions([
     returns: T.bytes,
     fallible: true,
     call: ([v, format, tz]) => {
-      if (tz !== undefined && tz !== 'UTC' && tz !== 'Etc/UTC') fail(`only the UTC timezone is supported, got ${JSON.stringify(tz)}`);
-      return strftime(v as Date, String(format));
+      // VRL: without the argument, UTC (the program's `timezone` applies to parsing only).
+      const zone = tz === undefined ? UTC_ZONE : parseZone(String(tz));
+      if (zone === undefined) return failed(`unable to parse timezone: ${String(tz)}`);
+      return strftime(v as Date, String(format), zone);
     },
   },
   {
