@@ -21,6 +21,11 @@ export interface Info {
   literal?: { value: unknown };
   /** A read of a path typed by the source schema: checked at run time. */
   seeded?: boolean;
+  /**
+   * A read of a variable that holds a literal here (`pattern = "..."` before): function arguments
+   * take it as that literal (VRL's parse_grok compiles such a pattern once); nothing else does.
+   */
+  constant?: { value: unknown };
 }
 
 /** A call site resolved by the checker: parameters matched, which arguments need a run-time type check. */
@@ -73,9 +78,11 @@ class Env {
     readonly paths: Map<string, TypeSet> = new Map(),
     /** Paths whose type comes from the sources' schema, not from the program: checked when read. */
     readonly seeded: Set<string> = new Set(),
+    /** Variables whose value is a literal at this point (assigned one, on every way here). */
+    readonly constants: Map<string, unknown> = new Map(),
   ) {}
   clone(): Env {
-    return new Env(new Map(this.vars), new Map(this.paths), new Set(this.seeded));
+    return new Env(new Map(this.vars), new Map(this.paths), new Set(this.seeded), new Map(this.constants));
   }
   /** Types after either branch ran. */
   static join(a: Env, b: Env): Env {
@@ -84,6 +91,7 @@ class Env {
     for (const [k, t] of b.vars) if (!a.vars.has(k)) out.vars.set(k, t | T.null);
     for (const [k, t] of a.paths) if (b.paths.has(k)) out.paths.set(k, t | b.paths.get(k)!);
     for (const k of a.seeded) if (b.seeded.has(k)) out.seeded.add(k);
+    for (const [k, v] of a.constants) if (b.constants.has(k) && b.constants.get(k) === v) out.constants.set(k, v);
     return out;
   }
 }
@@ -303,7 +311,8 @@ class Checker {
         return { type: ANY };
       }
       this.slot(base.name);
-      return { type: e.segments.length === 0 ? type : ANY };
+      if (e.segments.length > 0) return { type: ANY };
+      return this.env.constants.has(base.name) ? { type, constant: { value: this.env.constants.get(base.name) } } : { type };
     }
     const inner = this.sub(base.expr);
     return { type: ANY, failure: inner.failure };
@@ -323,6 +332,7 @@ class Checker {
     if (target.kind === 'meta') return; // metadata is untyped: reads are `any`
     if (target.kind === 'var') {
       this.slot(target.name);
+      this.env.constants.delete(target.name);
       if (target.segments.length === 0) this.env.vars.set(target.name, type);
       else this.env.vars.set(target.name, typeof target.segments[0] === 'number' ? T.array : T.object);
       return;
@@ -399,6 +409,7 @@ class Checker {
       };
     }
     this.setTarget(t, type);
+    if (t.kind === 'var' && t.segments.length === 0 && e.op === '=' && value.literal) this.env.constants.set(t.name, value.literal.value);
     return { type, failure };
   }
 
@@ -606,7 +617,8 @@ class Checker {
         ]);
         bad = true;
       } else failure ??= info.failure;
-      infos.push({ type: info.type, literal: info.literal !== undefined, value: info.literal?.value, expr });
+      const known = info.literal ?? info.constant;
+      infos.push({ type: info.type, literal: known !== undefined, value: known?.value, expr });
       if (info.type !== NEVER && (info.type & param.type) === 0) {
         this.error(110, 'invalid argument type', expr.span, `this expression resolves to ${typeName(info.type)} but the parameter "${param.name}" expects ${typeName(param.type)}`);
         bad = true;
@@ -644,7 +656,10 @@ class Checker {
         });
         this.returnTypes.push(undefined);
         this.closureDepth++;
+        // A closure repeats: a variable it assigns may hold another value in its next call.
+        this.env.constants.clear();
         const bodyInfo = this.sub(e.closure.body);
+        this.env.constants.clear();
         this.closureDepth--;
         const returned = this.returnTypes.pop();
         if (returned !== undefined) this.returning.add(e.closure.body);

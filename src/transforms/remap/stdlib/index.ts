@@ -15,3 +15,4 @@ import './k8s-logs.js';
 import './unnest.js';
 import './aws.js';
 import './network.js';
+import './grok.js';
