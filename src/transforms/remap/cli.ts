@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { CompileError } from './diagnostic.js';
-import { compileProgram } from './program.js';
+import type { RunContext } from './function.js';
+import { compileProgram, defaultRunContext } from './program.js';
+import { parseZone } from './stdlib/zones.js';
 import { runRepl } from './repl.js';
 import { jsonText, type Obj } from './value.js';
 
@@ -10,6 +12,8 @@ export interface VrlCliOptions {
   program: string;
   /** Print the event after the program instead of the program's result value. */
   printObject?: boolean;
+  /** The zone parse_timestamp reads offset-less times in (the remap `timezone` option). */
+  timezone?: string;
 }
 
 /**
@@ -60,6 +64,12 @@ export function runVrlCli(options: VrlCliOptions, out: (line: string) => void = 
     err(`cannot read program: ${(error as Error).message}`);
     return 1;
   }
+  const zone = options.timezone === undefined ? undefined : parseZone(options.timezone);
+  if (options.timezone !== undefined && zone === undefined) {
+    err(`sluice vrl: unknown time zone ${JSON.stringify(options.timezone)}: a tz database name (Europe/Berlin) or "local"`);
+    return 2;
+  }
+  const ctx: RunContext = { ...defaultRunContext, ...(zone ? { timezone: zone } : {}) };
   let lines: string[];
   try {
     lines = options.input === undefined ? ['{}'] : readFileSync(options.input, 'utf8').split('\n').filter((l) => l.trim() !== '');
@@ -73,13 +83,17 @@ export function runVrlCli(options: VrlCliOptions, out: (line: string) => void = 
     try {
       event = JSON.parse(line);
     } catch (error) {
-      err(`input line ${index + 1}: not JSON: ${(error as Error).message}`);
+      // One line out per line in: a failure is an `{"error": ...}` line (as vector vrl), told on stderr too.
+      const message = `not JSON: ${(error as Error).message}`;
+      out(JSON.stringify({ error: message }));
+      err(`input line ${index + 1}: ${message}`);
       failed++;
       return;
     }
     const fields = event !== null && typeof event === 'object' && !Array.isArray(event) ? (event as Obj) : { message: event };
-    const outcome = program.run(fields);
+    const outcome = program.run(fields, ctx);
     if (outcome.kind !== 'ok') {
+      out(JSON.stringify({ error: outcome.message }));
       err(`input line ${index + 1}: ${outcome.kind === 'abort' ? 'aborted' : 'error'}: ${outcome.message}`);
       failed++;
       return;

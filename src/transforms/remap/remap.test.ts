@@ -313,11 +313,24 @@ describe('sluice vrl', () => {
     const program = writeConfig('.level = upcase(string(.level) ?? "info")\n.n = to_int!(.n)\n.level', 'prog.vrl');
     const input = writeConfig('{"level":"warn","n":"1"}\n{"n":"2"}\n{"n":"x"}\n', 'events.jsonl');
     const values = spawnSync(process.execPath, [cli, 'vrl', '--program', program, '--input', input], { encoding: 'utf8' });
-    assert.equal(values.stdout, '"WARN"\n"INFO"\n');
+    const lines = values.stdout.trimEnd().split('\n');
+    assert.deepEqual(lines.slice(0, 2), ['"WARN"', '"INFO"']);
+    assert.match(JSON.parse(lines[2]!).error, /function call error for "to_int"/, 'one line per input: the failure as {"error": ...}');
+    assert.equal(lines.length, 3);
     assert.match(values.stderr, /input line 3: error: function call error for "to_int"/);
     assert.equal(values.status, 1);
     const objects = spawnSync(process.execPath, [cli, 'vrl', '--program', program, '--input', input, '--print-object'], { encoding: 'utf8' });
-    assert.equal(objects.stdout, '{"level":"WARN","n":1}\n{"level":"INFO","n":2}\n');
+    assert.equal(objects.stdout.split('\n').slice(0, 2).join('\n'), '{"level":"WARN","n":1}\n{"level":"INFO","n":2}');
+    // --timezone: the zone parse_timestamp reads times without an offset in; an unknown one exits 2.
+    const tzProgram = writeConfig('format_timestamp!(parse_timestamp!(.t, format: "%F %T"), format: "%+")', 'tz.vrl');
+    const tzInput = writeConfig('{"t":"2019-10-16 12:00:00"}\nnot json\n', 'tz.jsonl');
+    const zoned = spawnSync(process.execPath, [cli, 'vrl', '--program', tzProgram, '--input', tzInput, '--timezone', 'Asia/Taipei'], { encoding: 'utf8' });
+    const zonedLines = zoned.stdout.trimEnd().split('\n');
+    assert.equal(zonedLines[0], '"2019-10-16T04:00:00+00:00"');
+    assert.match(JSON.parse(zonedLines[1]!).error, /not JSON/);
+    const unknown = spawnSync(process.execPath, [cli, 'vrl', '--program', tzProgram, '--input', tzInput, '--timezone', 'Mars/Olympus'], { encoding: 'utf8' });
+    assert.equal(unknown.status, 2);
+    assert.match(unknown.stderr, /unknown time zone "Mars\/Olympus"/);
   });
 
   it('exits 78 with the diagnostic when the program does not compile', () => {
