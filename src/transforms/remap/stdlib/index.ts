@@ -16,3 +16,4 @@ import './unnest.js';
 import './aws.js';
 import './network.js';
 import './grok.js';
+import './xml.js';
