@@ -75,7 +75,7 @@ export const remapSchema = z
       .string()
       .refine((name) => parseZone(name) !== undefined, { message: 'unknown time zone: a tz database name (Europe/Berlin, America/New_York, UTC) or "local"' })
       .optional()
-      .describe('Time zone of timestamps parse_timestamp reads without an offset: a tz database name or "local" (the agent\'s zone). Default UTC.'),
+      .describe('Time zone of timestamps parse_timestamp and the common/apache/nginx log parsers read without an offset: a tz database name or "local" (the agent\'s zone). Default UTC.'),
     drop_on_error: z.boolean().default(false).describe('Drop an event whose program fails at run time (otherwise it passes on unchanged).'),
     drop_on_abort: z.boolean().default(true).describe('Drop an event whose program runs `abort` (otherwise it passes on unchanged).'),
     reroute_dropped: z

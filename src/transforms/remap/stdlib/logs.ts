@@ -2,6 +2,7 @@ import { defineFunctions } from '../function.js';
 import { T, VrlRegex, type Obj } from '../value.js';
 import { strptime } from './time.js';
 import { fail, failed } from './util.js';
+import type { Zone } from './zones.js';
 
 // Every pattern is RE2 (linear time) and compiled once here.
 const COMMON = new VrlRegex(
@@ -34,8 +35,9 @@ export function captures(re: VrlRegex, text: string): Record<string, string | nu
   return out;
 }
 
-export function timestamp(text: string, format: string): Date {
-  return strptime(text, format) ?? fail(`failed parsing timestamp ${JSON.stringify(text)} using format ${JSON.stringify(format)}`);
+/** `text` read with `format`; a time without an offset is a wall-clock time in `zone` (UTC by default). */
+export function timestamp(text: string, format: string, zone?: Zone): Date {
+  return strptime(text, format, zone) ?? fail(`failed parsing timestamp ${JSON.stringify(text)} using format ${JSON.stringify(format)}`);
 }
 
 /** Present, non-dash values only (VRL omits `-` fields); numeric fields as integers. */
@@ -48,12 +50,12 @@ function fields(groups: Record<string, string | null>, numeric: string[] = [], s
   return out;
 }
 
-function commonLog(text: string, tsFormat: string, combined: boolean): Obj {
+function commonLog(text: string, tsFormat: string, combined: boolean, zone: Zone | undefined): Obj {
   const g = captures(COMMON, text);
   if (!g) fail(`failed parsing ${combined ? 'combined' : 'common'} log line`);
   const out = fields(g, ['status', 'size'], ['timestamp']);
   if (g.message === '') delete out.message;
-  out.timestamp = timestamp(g.timestamp!, tsFormat);
+  out.timestamp = timestamp(g.timestamp!, tsFormat, zone);
   const m = COMMON.re.matcher(text);
   m.find();
   const rest = text.slice(m.end());
@@ -124,7 +126,8 @@ defineFunctions([
     params: [{ name: 'value', type: T.bytes, required: true }, { name: 'timestamp_format', type: T.bytes }],
     returns: T.object,
     fallible: true,
-    call: ([v, format]) => commonLog(String(v), format === undefined ? '%d/%b/%Y:%T %z' : String(format), false),
+    // As VRL: a timestamp_format without an offset reads times in the program's `timezone`.
+    call: ([v, format], ctx) => commonLog(String(v), format === undefined ? '%d/%b/%Y:%T %z' : String(format), false, ctx.timezone),
   },
   {
     name: 'parse_apache_log',
@@ -132,15 +135,15 @@ defineFunctions([
     returns: T.object,
     fallible: true,
     check: (args) => (args[1]?.literal && !['common', 'combined', 'error'].includes(String(args[1].value)) ? 'format must be "common", "combined" or "error"' : undefined),
-    call: ([v, format, tsFormat]) => {
+    call: ([v, format, tsFormat], ctx) => {
       if (format === 'error') {
         const g = captures(APACHE_ERROR, String(v));
         if (!g) fail('failed parsing error log line');
         const out = fields(g, ['pid', 'thread', 'port'], ['timestamp']);
-        out.timestamp = timestamp(stripFraction(g.timestamp!), tsFormat === undefined ? '%a %b %d %H:%M:%S %Y' : String(tsFormat));
+        out.timestamp = timestamp(stripFraction(g.timestamp!), tsFormat === undefined ? '%a %b %d %H:%M:%S %Y' : String(tsFormat), ctx.timezone);
         return out;
       }
-      return commonLog(String(v), tsFormat === undefined ? '%d/%b/%Y:%T %z' : String(tsFormat), format === 'combined');
+      return commonLog(String(v), tsFormat === undefined ? '%d/%b/%Y:%T %z' : String(tsFormat), format === 'combined', ctx.timezone);
     },
   },
   {
@@ -149,13 +152,13 @@ defineFunctions([
     returns: T.object,
     fallible: true,
     check: (args) => (args[1]?.literal && !['combined', 'error'].includes(String(args[1].value)) ? 'format must be "combined" or "error"' : undefined),
-    call: ([v, format, tsFormat]) => {
+    call: ([v, format, tsFormat], ctx) => {
       const text = String(v);
       if (format === 'error') {
         const g = captures(NGINX_ERROR, text);
         if (!g) fail('failed parsing error log line');
         const out = fields(g, ['pid', 'tid', 'cid'], ['timestamp', 'message']);
-        out.timestamp = timestamp(g.timestamp!, tsFormat === undefined ? '%Y/%m/%d %H:%M:%S' : String(tsFormat));
+        out.timestamp = timestamp(g.timestamp!, tsFormat === undefined ? '%Y/%m/%d %H:%M:%S' : String(tsFormat), ctx.timezone);
         // `message, client: ..., server: ..., request: "...", host: "..."`: the known trailing fields.
         let message = g.message!;
         for (const key of ['host', 'referrer', 'upstream', 'request', 'server', 'client']) {
@@ -170,7 +173,7 @@ defineFunctions([
         out.message = message;
         return out;
       }
-      const out = commonLog(text, tsFormat === undefined ? '%d/%b/%Y:%T %z' : String(tsFormat), true);
+      const out = commonLog(text, tsFormat === undefined ? '%d/%b/%Y:%T %z' : String(tsFormat), true, ctx.timezone);
       // nginx names: client (remote_addr), request (the request line), referer.
       const { host, identity: _identity, message, referrer, ...rest } = out;
       void _identity;

@@ -92,6 +92,18 @@ describe('time zones', () => {
     );
   });
 
+  it('the log parsers read offset-less timestamps in the program zone too, as VRL (an offset still wins)', () => {
+    const paris = { log() {}, env: {}, timezone: parseZone('Europe/Paris') } as RunContext;
+    const iso = (source: string) => {
+      const outcome = compileProgram(source).run({}, paris);
+      assert.equal(outcome.kind, 'ok', source);
+      return outcome.kind === 'ok' ? ((outcome.value as { timestamp: Date }).timestamp).toISOString() : '';
+    };
+    assert.equal(iso(`parse_nginx_log!(s'2019/10/16 12:00:00 [error] 1#1: *5 open() failed, client: 10.0.0.1', "error")`), '2019-10-16T10:00:00.000Z');
+    assert.equal(iso(`parse_common_log!(s'127.0.0.1 - - [16/10/2019 12:00:00] "GET / HTTP/1.1" 200 5', timestamp_format: "%d/%m/%Y %T")`), '2019-10-16T10:00:00.000Z');
+    assert.equal(iso(`parse_common_log!(s'127.0.0.1 - - [16/Oct/2019:12:00:00 +0000] "GET / HTTP/1.1" 200 5')`), '2019-10-16T12:00:00.000Z');
+  });
+
   it('the remap `timezone` option is the zone parse_timestamp reads in; the argument wins; a typo is a config error', () => {
     const definition = findDefinition('transform', 'remap') as TransformDefinition;
     const build = (options: Record<string, unknown>) =>
