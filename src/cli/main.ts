@@ -163,7 +163,7 @@ program
   .option('-p, --program <file>', 'the VRL program (without it, on a terminal: an interactive REPL)')
   .option('-i, --input <file>', 'events, one JSON object a line (default: one empty event)')
   .option('-o, --print-object', 'print the event after the program instead of its result value', false)
-  .option('-z, --timezone <zone>', 'zone of timestamps parse_timestamp reads without an offset (a tz database name or "local"; default UTC)')
+  .option('-z, --timezone <zone>', 'zone of offset-less timestamps parse_timestamp and the log parsers read (a tz database name or "local"; default UTC)')
   .action(async (opts: { program?: string; input?: string; printObject: boolean; timezone?: string }) => {
     const { runVrlCli, runVrlRepl } = await import('../transforms/remap/cli.js');
     process.exit(opts.program === undefined ? await runVrlRepl(opts) : runVrlCli({ ...opts, program: opts.program }));

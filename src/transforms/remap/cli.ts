@@ -12,7 +12,7 @@ export interface VrlCliOptions {
   program: string;
   /** Print the event after the program instead of the program's result value. */
   printObject?: boolean;
-  /** The zone parse_timestamp reads offset-less times in (the remap `timezone` option). */
+  /** The zone of offset-less timestamps parse_timestamp and the log parsers read (the remap `timezone` option). */
   timezone?: string;
 }
 
