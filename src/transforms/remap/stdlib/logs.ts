@@ -67,7 +67,8 @@ function commonLog(text: string, tsFormat: string, combined: boolean, zone: Zone
   return out;
 }
 
-export function syslog(text: string): Obj {
+/** RFC 5424 or 3164; a 3164 time (no year, no offset) is this year's wall clock in `zone`. */
+export function syslog(text: string, zone?: Zone): Obj {
   const g5424 = captures(SYSLOG_5424, text);
   if (g5424) {
     const pri = Number(g5424.pri);
@@ -91,7 +92,7 @@ export function syslog(text: string): Obj {
   if (!g) fail('unable to parse input as valid syslog message');
   const year = new Date().getUTCFullYear();
   const out: Obj = g.pri !== null ? priority(Number(g.pri)) : {};
-  out.timestamp = timestamp(`${year} ${g.timestamp!.replace('  ', ' 0')}`, '%Y %b %d %H:%M:%S');
+  out.timestamp = timestamp(`${year} ${g.timestamp!.replace('  ', ' 0')}`, '%Y %b %d %H:%M:%S', zone);
   out.hostname = g.hostname;
   out.appname = g.appname;
   if (g.procid !== null) out.procid = isDigits(g.procid!) ? Number(g.procid) : g.procid;
@@ -185,7 +186,7 @@ defineFunctions([
     params: [{ name: 'value', type: T.bytes, required: true }],
     returns: T.object,
     fallible: true,
-    call: ([v]) => syslog(String(v)),
+    call: ([v], ctx) => syslog(String(v), ctx.timezone),
   },
   {
     name: 'parse_klog',

@@ -102,6 +102,9 @@ describe('time zones', () => {
     assert.equal(iso(`parse_nginx_log!(s'2019/10/16 12:00:00 [error] 1#1: *5 open() failed, client: 10.0.0.1', "error")`), '2019-10-16T10:00:00.000Z');
     assert.equal(iso(`parse_common_log!(s'127.0.0.1 - - [16/10/2019 12:00:00] "GET / HTTP/1.1" 200 5', timestamp_format: "%d/%m/%Y %T")`), '2019-10-16T10:00:00.000Z');
     assert.equal(iso(`parse_common_log!(s'127.0.0.1 - - [16/Oct/2019:12:00:00 +0000] "GET / HTTP/1.1" 200 5')`), '2019-10-16T12:00:00.000Z');
+    const year = new Date().getUTCFullYear();
+    assert.equal(iso(`parse_syslog!(s'<34>Jan  5 12:00:00 host app: hi')`), new Date(Date.UTC(year, 0, 5, 11)).toISOString(), 'RFC 3164: no offset, no year');
+    assert.equal(iso(`parse_syslog!(s'<34>1 2019-10-16T12:00:00Z host app - - - hi')`), '2019-10-16T12:00:00.000Z', 'RFC 5424 carries its offset');
   });
 
   it('the remap `timezone` option is the zone parse_timestamp reads in; the argument wins; a typo is a config error', () => {
