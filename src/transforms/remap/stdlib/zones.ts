@@ -1,13 +1,11 @@
 // Time zones for parse_timestamp / format_timestamp (VRL's `timezone` argument and option): IANA
 // names from the tz database Node's ICU carries, `local` (the agent's own zone) and UTC.
 // Offsets come from Intl, which costs microseconds per call: each zone remembers the offset of the
-// hours it was asked about (bounded), and the zone database changes an offset at most at hour
-// boundaries in practice (every transition since 1970 falls on a quarter hour; within an hour that
-// holds one, the exact minute is asked again).
+// hours it was asked about (bounded). An hour whose start and end differ holds a transition: there
+// each instant is asked exactly (such hours are a few a year).
 
 const HOUR_MS = 3_600_000;
 const ABBREVIATION_LOCALES = ['en-US', 'en-GB', 'en-IN', 'en-AU', 'en-CA', 'en-NZ', 'en-ZA', 'ja-JP'];
-const QUARTER_MS = 900_000;
 /** Hours remembered per zone: past this, the cache starts over (a log spans few distinct hours). */
 const MAX_CACHED_HOURS = 4096;
 
@@ -36,7 +34,7 @@ export class Zone {
     if (offset === undefined) {
       const start = this.read(hour * HOUR_MS);
       const end = this.read(hour * HOUR_MS + HOUR_MS - 1);
-      if (start !== end) return this.read(Math.floor(utcMs / QUARTER_MS) * QUARTER_MS); // a transition in this hour
+      if (start !== end) return this.read(utcMs); // a transition in this hour
       if (this.hours.size >= MAX_CACHED_HOURS) this.hours.clear();
       this.hours.set(hour, (offset = start));
     }
