@@ -681,6 +681,7 @@ class Checker {
       }
       if (e.name === 'del') this.readOnlyTarget(target.base.kind, target.span);
       if (e.name === 'del' && target.base.kind === 'event') this.setTarget({ kind: 'event', segments: target.segments, span: target.span }, T.null);
+      if (e.name === 'del' && target.base.kind === 'var') this.env.constants.delete(target.base.name); // changed in place
     }
     const problem = def.check?.(infos);
     if (problem) {

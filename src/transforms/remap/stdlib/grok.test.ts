@@ -38,6 +38,7 @@ describe('parse_grok', () => {
     assert.match(compileError('p = "%{WORD:w}"\nif .x == 1 { p = "%{INT:i}" }\nparse_grok!(.message, p)'), /the pattern must be a literal string/, 'two possible values: not a constant');
     assert.match(compileError('p = "%{WORD:w}"\nfor_each([1]) -> |_i, _v| { p = "%{INT:i}" }\nparse_grok!(.message, p)'), /the pattern must be a literal string/, 'a closure may have changed it');
     assert.match(compileError('parse_grok!(.message, "(?<=a)b")'), /grok pattern error: invalid grok pattern/);
+    assert.notEqual(compileError('p = "%{WORD:w}"\ndel(p)\nparse_grok!(.message, p)'), 'compiled', 'del changed it: no longer the literal');
     assert.match(compileError('parse_grok(.message, "%{WORD:w}")'), /unhandled/, 'fallible: a line may not match');
   });
 
