@@ -4,7 +4,7 @@
 // children become arrays, an empty element is `{}`.
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { defineFunctions } from '../function.js';
-import { parseI64, T, type Obj } from '../value.js';
+import { parseI64, T, VrlError, type Obj } from '../value.js';
 import { fail } from './util.js';
 
 /** Deeper documents are refused: the conversion recurses, and a log line has no business this deep. */
@@ -49,12 +49,13 @@ function parseXml(text: string, options: XmlOptions): Obj {
   // Entity declarations can expand exponentially ("billion laughs"): refused rather than bounded.
   if (/<!ENTITY/i.test(text)) fail('unable to parse xml: entity declarations (<!ENTITY) are not supported');
   const source = options.trim ? text.replace(/>\s+</g, '><') : text;
-  const valid = XMLValidator.validate(source);
-  if (valid !== true) fail(`unable to parse xml: ${valid.err.msg} at ${valid.err.line}:${valid.err.col}`);
   let tree: XmlNode[];
   try {
+    const valid = XMLValidator.validate(source);
+    if (valid !== true) return fail(`unable to parse xml: ${valid.err.msg} at ${valid.err.line}:${valid.err.col}`);
     tree = parser.parse(source) as XmlNode[];
   } catch (error) {
+    if (error instanceof VrlError) throw error;
     return fail(`unable to parse xml: ${(error as Error).message}`);
   }
   const root = tree.filter((node) => elementName(node) !== undefined);
