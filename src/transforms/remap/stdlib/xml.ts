@@ -67,7 +67,7 @@ function parseXml(text: string, options: XmlOptions): Obj {
 function elementName(node: XmlNode): string | undefined {
   for (const key in node) {
     if (key === ATTRIBUTES) continue;
-    return key === TEXT || key === COMMENT || key.startsWith('?') || key === '!DOCTYPE' ? undefined : key;
+    return key === TEXT || key === COMMENT || key.startsWith('?') ? undefined : key;
   }
   return undefined;
 }
